@@ -1,0 +1,47 @@
+"""NumPy <-> torch at the estimator boundary."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+INFERENCE_BATCH = 8192
+
+
+def resolve_device(name: str) -> torch.device:
+    """``"auto"`` picks CUDA when available; other names are passed to ``torch.device``."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {name!r}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device='cuda' was asked for but no CUDA GPU is available: "
+                         "use device='cpu' or 'auto'")
+    return device
+
+
+def to_tensor(X: np.ndarray, device: torch.device) -> torch.Tensor:
+    """float32 tensor on ``device``; copies read-only arrays (torch cannot share them)."""
+    X = np.ascontiguousarray(X, dtype=np.float32)
+    if not X.flags.writeable:
+        X = X.copy()
+    return torch.from_numpy(X).to(device)
+
+
+@torch.no_grad()
+def map_batches(fn: Callable[[torch.Tensor], torch.Tensor], X: np.ndarray,
+                device: torch.device, batch_size: int = INFERENCE_BATCH) -> np.ndarray:
+    """Apply ``fn`` to row batches of ``X`` on ``device``; returns a float32 array."""
+    outputs = [fn(to_tensor(X[start:start + batch_size], device)).float().cpu()
+               for start in range(0, len(X), batch_size)]
+    return torch.cat(outputs).numpy() if outputs else np.empty((0,), dtype=np.float32)
+
+
+def seeded_rng(device: torch.device):
+    """Fork torch's global RNG (CPU, and the CUDA device if used) so fitting leaves it untouched."""
+    devices = [device.index or 0] if device.type == "cuda" else []
+    return torch.random.fork_rng(devices=devices)

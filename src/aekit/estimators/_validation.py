@@ -1,0 +1,72 @@
+"""Input and parameter checks that turn bad input into one clear sentence."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def check_finite(X: np.ndarray, name: str = "X") -> None:
+    """Raise ``ValueError`` naming the first NaN or infinite value in ``X``."""
+    finite = np.isfinite(X)
+    if finite.all():
+        return
+    bad = np.argwhere(~finite)
+    row, *col = bad[0]
+    where = f"row {row}" + (f", column {col[0]}" if col else "")
+    value = X[tuple(bad[0])]
+    kind = "NaN" if np.isnan(value) else "inf"
+    if kind == "NaN":
+        fix = "remove or impute them first (e.g. sklearn.impute.SimpleImputer)"
+    else:
+        fix = "remove them, or clip or rescale the data"
+    raise ValueError(f"{name} contains {kind} ({len(bad)} non-finite values, first at {where}): "
+                     f"{fix}")
+
+
+def to_float32(X: np.ndarray, name: str = "X") -> np.ndarray:
+    """Cast to float32, refusing values that overflow it."""
+    with np.errstate(over="ignore"):
+        out = X.astype(np.float32, copy=False)
+    if not np.isfinite(out).all():
+        raise ValueError(f"{name} holds values too large for float32 (|x| > 3.4e38): "
+                         "rescale the data first")
+    return out
+
+
+def _fail(name: str, requirement: str, value) -> None:
+    raise ValueError(f"{name} must be {requirement}, got {value!r}")
+
+
+def check_int(name: str, value, *, low: int = 1, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    ok = isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= low
+    if not ok:
+        _fail(name, f"an int >= {low}" + (" or None" if allow_none else ""), value)
+
+
+def check_float(name: str, value, *, low: float, high: float, high_open: bool = True,
+                allow_none: bool = False, low_open: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and np.isfinite(value)
+    if ok:
+        ok = (value > low if low_open else value >= low) and (
+            value < high if high_open else value <= high)
+    if not ok:
+        left = "(" if low_open else "["
+        right = ")" if high_open else "]"
+        _fail(name, f"a number in {left}{low}, {high}{right}" + (" or None" if allow_none else ""),
+              value)
+
+
+def check_choice(name: str, value, choices) -> None:
+    if not isinstance(value, str) or value not in choices:
+        _fail(name, "one of " + ", ".join(repr(c) for c in choices), value)
+
+
+def check_bool(name: str, value) -> None:
+    if not isinstance(value, (bool, np.bool_)):
+        _fail(name, "True or False", value)

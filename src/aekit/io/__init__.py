@@ -1,0 +1,15 @@
+"""Data readers and writers, and the model file format. Knows nothing about estimators."""
+
+from aekit.io.atomic import atomic_path, atomic_write_bytes
+from aekit.io.model_file import read_model_file, write_model_file
+from aekit.io.tables import FORMATS, read_table, write_table
+
+__all__ = [
+    "FORMATS",
+    "atomic_path",
+    "atomic_write_bytes",
+    "read_model_file",
+    "read_table",
+    "write_model_file",
+    "write_table",
+]

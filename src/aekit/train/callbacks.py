@@ -1,0 +1,211 @@
+"""Callbacks: every hook is a no-op unless overridden, as in Keras."""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable, Iterable
+
+import torch
+
+from aekit.train.state import TrainState
+
+
+class Callback:
+    """Base class. Override any of the hooks; each receives the live ``TrainState``."""
+
+    def on_train_begin(self, state: TrainState) -> None: ...
+
+    def on_epoch_begin(self, state: TrainState) -> None: ...
+
+    def on_batch_end(self, state: TrainState, batch: int, loss: torch.Tensor) -> None: ...
+
+    def on_epoch_end(self, state: TrainState, logs: dict[str, float]) -> None: ...
+
+    def on_train_end(self, state: TrainState) -> None: ...
+
+
+class CallbackList(Callback):
+    def __init__(self, callbacks: Iterable[Callback]):
+        self.callbacks = list(callbacks)
+
+    def _each(self, hook: str, *args) -> None:
+        for callback in self.callbacks:
+            getattr(callback, hook)(*args)
+
+    def on_train_begin(self, state):
+        self._each("on_train_begin", state)
+
+    def on_epoch_begin(self, state):
+        self._each("on_epoch_begin", state)
+
+    def on_batch_end(self, state, batch, loss):
+        self._each("on_batch_end", state, batch, loss)
+
+    def on_epoch_end(self, state, logs):
+        self._each("on_epoch_end", state, logs)
+
+    def on_train_end(self, state):
+        self._each("on_train_end", state)
+
+
+def _monitored(monitor: str, logs: dict[str, float]) -> tuple[str, float]:
+    """Resolve ``monitor="auto"`` to ``val_loss`` when validation ran, else ``loss``."""
+    key = ("val_loss" if "val_loss" in logs else "loss") if monitor == "auto" else monitor
+    if key not in logs:
+        raise ValueError(f"cannot monitor {key!r}: the logs hold {sorted(logs)}")
+    return key, logs[key]
+
+
+class EarlyStopping(Callback):
+    """Stop when the monitored loss has not improved by ``min_delta`` for ``patience`` epochs.
+
+    With ``restore_best_weights`` the module ends with the weights of its best epoch, whether
+    or not training stopped early.
+    """
+
+    def __init__(self, monitor: str = "auto", patience: int = 10, min_delta: float = 0.0,
+                 restore_best_weights: bool = True):
+        self.monitor = monitor
+        self.patience = patience
+        self.min_delta = min_delta
+        self.restore_best_weights = restore_best_weights
+
+    def on_train_begin(self, state):
+        self.best = math.inf
+        self.wait = 0
+        self.best_epoch = 0
+        self.best_weights = None
+        self.stopped_epoch = None
+
+    def on_epoch_end(self, state, logs):
+        _, value = _monitored(self.monitor, logs)
+        if value < self.best - self.min_delta:
+            self.best, self.wait, self.best_epoch = value, 0, state.epoch
+            if self.restore_best_weights:
+                self.best_weights = {k: v.detach().clone()
+                                     for k, v in state.module.state_dict().items()}
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            state.stop_training = True
+            self.stopped_epoch = state.epoch
+
+    def on_train_end(self, state):
+        if self.restore_best_weights and self.best_weights is not None:
+            state.module.load_state_dict(self.best_weights)
+
+
+class ModelCheckpoint(Callback):
+    """Save the model after each epoch, or only when the monitored loss improves.
+
+    ``filepath`` may hold ``{epoch}`` and log keys, e.g. ``"ckpt-{epoch:03d}.safetensors"``.
+    """
+
+    def __init__(self, filepath: str, monitor: str = "auto", save_best_only: bool = False):
+        self.filepath = str(filepath)
+        self.monitor = monitor
+        self.save_best_only = save_best_only
+
+    def on_train_begin(self, state):
+        if state.save_model is None:
+            raise ValueError("ModelCheckpoint needs a model that can be saved")
+        self.best = math.inf
+
+    def on_epoch_end(self, state, logs):
+        if self.save_best_only:
+            _, value = _monitored(self.monitor, logs)
+            if not value < self.best:
+                return
+            self.best = value
+        state.save_model(self.filepath.format(epoch=state.epoch, **logs))
+
+
+class LearningRateScheduler(Callback):
+    """Set the learning rate at each epoch's start to ``schedule(epoch, lr)`` (Keras' contract)."""
+
+    def __init__(self, schedule: Callable[[int, float], float]):
+        self.schedule = schedule
+
+    def on_epoch_begin(self, state):
+        lr = float(self.schedule(state.epoch, state.learning_rate))
+        for group in state.optimizer.param_groups:
+            group["lr"] = lr
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` after ``patience`` epochs without improvement."""
+
+    def __init__(self, monitor: str = "auto", factor: float = 0.1, patience: int = 10,
+                 min_delta: float = 0.0, min_lr: float = 0.0):
+        if not 0 < factor < 1:
+            raise ValueError(f"factor must lie in (0, 1), got {factor}")
+        self.monitor = monitor
+        self.factor = factor
+        self.patience = patience
+        self.min_delta = min_delta
+        self.min_lr = min_lr
+
+    def on_train_begin(self, state):
+        self.best = math.inf
+        self.wait = 0
+
+    def on_epoch_end(self, state, logs):
+        _, value = _monitored(self.monitor, logs)
+        if value < self.best - self.min_delta:
+            self.best, self.wait = value, 0
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            for group in state.optimizer.param_groups:
+                group["lr"] = max(group["lr"] * self.factor, self.min_lr)
+            self.wait = 0
+
+
+def _format_logs(logs: dict[str, float]) -> str:
+    return " - ".join(f"{k}: {v:.4g}" for k, v in logs.items())
+
+
+class ProgressBar(Callback):
+    """A Keras-like bar per epoch with the running loss, then the epoch's losses."""
+
+    def __init__(self, refresh_seconds: float = 0.2, file=None):
+        self.refresh_seconds = refresh_seconds
+        self.file = file
+
+    def on_epoch_begin(self, state):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=state.steps_per_epoch, desc=f"Epoch {state.epoch + 1}/{state.epochs}",
+                        unit="batch", leave=True, file=self.file or sys.stderr, dynamic_ncols=True)
+        self.loss_sum, self.batches, self.shown_at = None, 0, 0.0
+
+    def on_batch_end(self, state, batch, loss):
+        self.loss_sum = loss if self.loss_sum is None else self.loss_sum + loss
+        self.batches += 1
+        self.bar.update(1)
+        now = time.monotonic()
+        if now - self.shown_at >= self.refresh_seconds:  # the .item() below syncs the device
+            self.bar.set_postfix_str(f"loss: {float(self.loss_sum) / self.batches:.4g}")
+            self.shown_at = now
+
+    def on_epoch_end(self, state, logs):
+        self.bar.set_postfix_str(_format_logs({k: v for k, v in logs.items() if k != "lr"}))
+        self.bar.close()
+
+
+class EpochLogger(Callback):
+    """One line per epoch (Keras' ``verbose=2``)."""
+
+    def __init__(self, file=None):
+        self.file = file
+
+    def on_epoch_begin(self, state):
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, state, logs):
+        seconds = time.perf_counter() - self.started
+        shown = _format_logs({k: v for k, v in logs.items() if k != "lr"})
+        print(f"Epoch {state.epoch}/{state.epochs} - {seconds:.2f}s - {shown}",
+              file=self.file or sys.stderr, flush=True)

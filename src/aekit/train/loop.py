@@ -1,0 +1,75 @@
+"""The one training loop. It knows nothing about variants: a module's ``forward`` returns a dict
+whose ``"loss"`` is minimised, and everything else (early stopping, checkpoints, schedules,
+progress) is a callback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import torch
+from torch import nn
+
+from aekit.train.callbacks import CallbackList
+from aekit.train.state import TrainState
+
+Batch = tuple[torch.Tensor, ...]
+
+
+def train_step(module: nn.Module, optimizer: torch.optim.Optimizer, batch: Batch) -> torch.Tensor:
+    """One optimisation step; returns the detached batch loss (no host sync)."""
+    optimizer.zero_grad(set_to_none=True)
+    loss = module(*batch)["loss"]
+    loss.backward()
+    optimizer.step()
+    return loss.detach()
+
+
+@torch.no_grad()
+def evaluate(module: nn.Module, batches: Iterable[Batch]) -> float:
+    """Mean loss per row over ``batches``, in evaluation mode."""
+    was_training = module.training
+    module.eval()
+    total, rows = 0.0, 0
+    for batch in batches:
+        n = batch[0].shape[0]
+        total += float(module(*batch)["loss"]) * n
+        rows += n
+    module.train(was_training)
+    return total / max(rows, 1)
+
+
+def run(
+    state: TrainState,
+    train_batches: Sequence[Batch],
+    val_batches: Iterable[Batch] | None = None,
+    callbacks: Iterable = (),
+) -> TrainState:
+    """Train ``state.module`` until ``state.epochs`` epochs are done or a callback stops it."""
+    hooks = CallbackList(callbacks)
+    state.steps_per_epoch = len(train_batches)
+    hooks.on_train_begin(state)
+    while state.epoch < state.epochs and not state.stop_training:
+        hooks.on_epoch_begin(state)
+        logs = {"loss": _train_epoch(state, train_batches, hooks)}
+        if val_batches is not None:
+            logs["val_loss"] = evaluate(state.module, val_batches)
+        logs["lr"] = state.learning_rate
+        state.record(logs)
+        hooks.on_epoch_end(state, logs)
+    hooks.on_train_end(state)
+    state.module.eval()
+    return state
+
+
+def _train_epoch(state: TrainState, batches: Iterable[Batch], hooks) -> float:
+    state.module.train()
+    total = None
+    rows = 0
+    for index, batch in enumerate(batches):
+        loss = train_step(state.module, state.optimizer, batch)
+        n = batch[0].shape[0]
+        # Accumulate on the device: one host sync per epoch, not per batch.
+        total = loss * n if total is None else total + loss * n
+        rows += n
+        hooks.on_batch_end(state, index, loss)
+    return float(total) / rows if rows else float("nan")
