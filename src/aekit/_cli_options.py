@@ -1,0 +1,93 @@
+"""Command-line options generated from the estimators' own ``__init__`` signatures and
+docstrings, so the CLI, ``get_params`` and model files share one source of truth."""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import re
+
+# Parameters that take data or Python objects: the CLI offers its own options for them.
+NOT_OPTIONS = {"validation_data", "callbacks"}
+
+
+def _param_docs(cls) -> dict[str, str]:
+    """First sentence of each parameter's numpydoc description."""
+    doc = inspect.getdoc(cls) or ""
+    match = re.search(r"Parameters\n-+\n(.*?)(?:\n\n[A-Z][a-z]+\n-+\n|\Z)", doc, re.S)
+    docs: dict[str, str] = {}
+    if not match:
+        return docs
+    name = None
+    for line in match.group(1).splitlines():
+        header = re.match(r"^(\w+) : ", line)
+        if header:
+            name = header.group(1)
+            docs[name] = ""
+        elif name and line.startswith("    "):
+            docs[name] = (docs[name] + " " + line.strip()).strip()
+    return docs
+
+
+def _none_or(parse):
+    def parser(text: str):
+        return None if text.lower() == "none" else parse(text)
+
+    parser.__name__ = getattr(parse, "__name__", "value")
+    return parser
+
+
+def int_tuple(text: str) -> tuple[int, ...]:
+    """``"512,256"`` -> ``(512, 256)``; an empty string -> ``()``."""
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated integers such as 512,256, got {text!r}") from None
+
+
+def _parser_for(annotation: str):
+    """Map an annotation string (``"int | None"``, ``"tuple[int, ...]"``...) to an argparse type."""
+    optional = "None" in annotation
+    base = annotation.replace("| None", "").strip()
+    if base.startswith("tuple"):
+        return int_tuple
+    parse = {"int": int, "float": float, "str": str}.get(base, str)
+    return _none_or(parse) if optional else parse
+
+
+def add_estimator_options(parser: argparse.ArgumentParser, classes) -> dict[str, set[str]]:
+    """Add ``--param-name`` for every parameter of ``classes``; returns param -> model names."""
+    owners: dict[str, set[str]] = {}
+    group = parser.add_argument_group("model parameters (see the estimator's docstring)")
+    for cls in classes:
+        docs = _param_docs(cls)
+        for name, param in inspect.signature(cls.__init__).parameters.items():
+            if name == "self" or name in NOT_OPTIONS:
+                continue
+            if name in owners:
+                owners[name].add(cls.model_name)
+                continue
+            owners[name] = {cls.model_name}
+            flag = "--" + name.replace("_", "-")
+            annotation = str(param.annotation)
+            help_text = f"{docs.get(name, '')} (default: {param.default!r})"
+            if annotation == "bool":
+                group.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction,
+                                   default=argparse.SUPPRESS, help=help_text)
+            else:
+                group.add_argument(flag, dest=name, type=_parser_for(annotation),
+                                   default=argparse.SUPPRESS, metavar=name.upper(),
+                                   help=help_text.replace("%", "%%"))
+    return owners
+
+
+def estimator_params(args: argparse.Namespace, owners: dict[str, set[str]],
+                     model: str) -> dict:
+    """The estimator parameters given on the command line; refuse ones the model lacks."""
+    params = {name: getattr(args, name) for name in owners if hasattr(args, name)}
+    foreign = [name for name in params if model not in owners[name]]
+    if foreign:
+        flags = ", ".join("--" + n.replace("_", "-") for n in foreign)
+        raise ValueError(f"{flags} does not apply to --model {model}")
+    return params

@@ -1,0 +1,27 @@
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+
+
+@pytest.fixture(scope="session")
+def digits_split():
+    """scikit-learn's digits scaled to [0, 1], split 75/25 (float32)."""
+    X = (load_digits().data / 16.0).astype(np.float32)
+    return train_test_split(X, test_size=0.25, random_state=0)
+
+
+@pytest.fixture
+def tabular():
+    """Correlated Gaussian data with large offsets and scales (needs standard scaling)."""
+    rng = np.random.RandomState(0)
+    latent = rng.normal(size=(300, 3))
+    mixing = rng.normal(size=(3, 10))
+    return (latent @ mixing * 50 + 1000 + rng.normal(scale=1.0, size=(300, 10))).astype(np.float64)
+
+
+def quick(**overrides):
+    """Keyword arguments for a fast, reproducible CPU fit."""
+    params = dict(epochs=5, batch_size=32, random_state=0, device="cpu")
+    params.update(overrides)
+    return params

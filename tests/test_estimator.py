@@ -1,0 +1,150 @@
+"""Behaviour of the Autoencoder estimator that users rely on."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.decomposition import PCA
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from aekit import Autoencoder
+from conftest import quick
+
+
+def test_shapes_and_dtypes(digits_split):
+    X_train, X_test = digits_split
+    ae = Autoencoder(latent_dim=5, hidden_dims=(16,), **quick()).fit(X_train)
+    Z = ae.transform(X_test)
+    assert Z.shape == (len(X_test), 5) and Z.dtype == np.float32
+    assert ae.inverse_transform(Z).shape == X_test.shape
+    assert ae.reconstruct(X_test).shape == X_test.shape
+    scores = ae.score_samples(X_test)
+    assert scores.shape == (len(X_test),) and np.all(np.isfinite(scores))
+    assert ae.score(X_test) == pytest.approx(scores.mean())
+    np.testing.assert_allclose(ae.inverse_transform(Z), ae.reconstruct(X_test), atol=1e-5)
+
+
+def test_beats_pca_at_same_code_size(digits_split):
+    """Two hidden layers and an 8-d code reconstruct held-out digits better than PCA(8)."""
+    X_train, X_test = digits_split
+    ae = Autoencoder(latent_dim=8, hidden_dims=(128, 64), latent_activation="linear",
+                     **quick(epochs=60, batch_size=64)).fit(X_train)
+    pca = PCA(8).fit(X_train)
+    ae_mse = np.mean((ae.reconstruct(X_test) - X_test) ** 2)
+    pca_mse = np.mean((pca.inverse_transform(pca.transform(X_test)) - X_test) ** 2)
+    assert ae_mse < 0.8 * pca_mse, (ae_mse, pca_mse)
+
+
+def test_loss_decreases_and_history(digits_split):
+    X_train, X_test = digits_split
+    ae = Autoencoder(latent_dim=8, validation_data=X_test, **quick(epochs=8)).fit(X_train)
+    assert set(ae.history_) == {"loss", "val_loss", "lr"}
+    assert len(ae.history_["loss"]) == ae.n_epochs_ == 8
+    assert ae.history_["loss"][-1] < 0.7 * ae.history_["loss"][0]
+    assert ae.history_["val_loss"][-1] < ae.history_["val_loss"][0]
+
+
+def test_auto_settings_follow_the_data(digits_split, tabular):
+    X_train, _ = digits_split
+    images = Autoencoder(**quick(epochs=1)).fit(X_train)
+    assert (images.scaling_, images.loss_, images.output_activation_) == ("none", "bce", "sigmoid")
+    assert images.latent_dim_ == 32  # min(32, 64 // 2)
+    table = Autoencoder(**quick(epochs=1)).fit(tabular)
+    assert (table.scaling_, table.loss_, table.output_activation_) == (
+        "standard", "mse", "linear")
+    assert table.latent_dim_ == 5
+
+
+@pytest.mark.parametrize("scaling", ["standard", "minmax"])
+def test_scaling_is_inverted_on_output(tabular, scaling):
+    ae = Autoencoder(latent_dim=3, hidden_dims=(32,), latent_activation="linear",
+                     scaling=scaling, **quick(epochs=100)).fit(tabular)
+    error = np.abs(ae.reconstruct(tabular) - tabular).mean()
+    spread = np.abs(tabular - tabular.mean(axis=0)).mean()  # error of predicting the mean
+    assert error < 0.25 * spread, (error, spread)  # in the data's own units
+
+
+def test_reproducible_with_random_state(digits_split):
+    X_train, X_test = digits_split
+    params = quick(dropout=0.2, hidden_dims=(16,), validation_split=0.2)
+    first = Autoencoder(**params).fit(X_train).transform(X_test)
+    second = Autoencoder(**params).fit(X_train).transform(X_test)
+    np.testing.assert_array_equal(first, second)
+    other = Autoencoder(**dict(params, random_state=1)).fit(X_train).transform(X_test)
+    assert not np.allclose(first, other)
+
+
+def test_fit_leaves_global_torch_rng_alone(digits_split):
+    import torch
+
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    Autoencoder(**quick(epochs=1)).fit(digits_split[0])
+    np.testing.assert_array_equal(torch.rand(3), expected)
+
+
+def test_validation_split_holds_rows_out(digits_split):
+    X_train, _ = digits_split
+    ae = Autoencoder(validation_split=0.25, **quick(epochs=2)).fit(X_train)
+    assert len(ae.history_["val_loss"]) == 2
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw", "rmsprop", "sgd"])
+def test_every_optimizer_trains(digits_split, optimizer):
+    X_train, _ = digits_split
+    lr = 0.5 if optimizer == "sgd" else None
+    ae = Autoencoder(optimizer=optimizer, learning_rate=lr, **quick(epochs=4)).fit(X_train)
+    assert ae.history_["loss"][-1] < ae.history_["loss"][0]
+
+
+def test_batch_norm_dropout_and_weight_decay_train(digits_split):
+    X_train, X_test = digits_split
+    # 1347 rows with batch 32 leave a last batch of 3; a size-1 remainder is also handled.
+    ae = Autoencoder(hidden_dims=(32,), batch_norm=True, dropout=0.1, weight_decay=1e-4,
+                     **quick(epochs=4, batch_size=449)).fit(X_train)
+    assert ae.history_["loss"][-1] < ae.history_["loss"][0]
+    # evaluation mode: the same rows give the same codes however they are batched
+    np.testing.assert_allclose(ae.transform(X_test[:7]), ae.transform(X_test)[:7], atol=1e-5)
+
+
+def test_early_stopping_stops_and_restores_best(digits_split):
+    X_train, X_test = digits_split
+    # a huge learning rate makes validation loss worsen quickly
+    ae = Autoencoder(patience=2, validation_data=X_test, optimizer="sgd", learning_rate=50.0,
+                     loss="mse", **quick(epochs=40)).fit(X_train)
+    assert ae.n_epochs_ < 40
+    best = int(np.argmin(ae.history_["val_loss"]))
+    assert ae.n_epochs_ == best + 1 + 2
+    restored = np.mean((ae.reconstruct(X_test) - X_test) ** 2)
+    assert restored == pytest.approx(ae.history_["val_loss"][best], rel=1e-4)
+
+
+def test_pipeline_gridsearch_cross_val_and_clone(digits_split):
+    X_train, _ = digits_split
+    pipe = make_pipeline(FunctionTransformer(), Autoencoder(**quick(epochs=3)))
+    pipe.fit(X_train)
+    assert pipe.transform(X_train[:4]).shape == (4, 32)
+    scores = cross_val_score(Autoencoder(latent_dim=4, **quick(epochs=2)), X_train, cv=3)
+    assert scores.shape == (3,) and np.all(scores < 0)
+    search = GridSearchCV(Autoencoder(**quick(epochs=3)), {"latent_dim": [2, 16]}, cv=2)
+    search.fit(X_train)
+    assert search.best_params_ == {"latent_dim": 16}  # more code, lower error
+    copy = clone(Autoencoder(latent_dim=3, hidden_dims=(8,)))
+    assert copy.get_params()["hidden_dims"] == (8,)
+
+
+def test_pickle_round_trip(digits_split):
+    X_train, X_test = digits_split
+    ae = Autoencoder(**quick(epochs=2)).fit(X_train)
+    again = pickle.loads(pickle.dumps(ae))
+    np.testing.assert_array_equal(again.transform(X_test), ae.transform(X_test))
+
+
+def test_feature_names_out_and_pandas_like_input(digits_split):
+    X_train, _ = digits_split
+    ae = Autoencoder(latent_dim=3, **quick(epochs=1)).fit(X_train)
+    assert list(ae.get_feature_names_out()) == ["autoencoder0", "autoencoder1", "autoencoder2"]
