@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import platform
 import time
 
@@ -62,6 +63,7 @@ def run_torch_dataloader(X_train, X_test, epochs, seed):
 
 
 def run_keras(X_train, X_test, epochs, seed):
+    os.environ.setdefault("KERAS_BACKEND", "torch")  # TensorFlow is not a dependency here
     import keras
 
     keras.utils.set_random_seed(seed)
@@ -89,7 +91,7 @@ def main() -> None:
     if not args.skip_torch:
         runners["PyTorch DataLoader loop, default init"] = run_torch_dataloader
     if not args.skip_keras and importlib.util.find_spec("keras"):
-        runners["Keras 3"] = run_keras
+        runners[f"Keras 3 ({os.environ.get('KERAS_BACKEND', 'torch')} backend)"] = run_keras
     print(f"# {platform.processor() or platform.machine()}, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads, {args.epochs} epochs, seeds {args.seeds}")
     print("| implementation | test BCE (mean over seeds) | s / epoch |")

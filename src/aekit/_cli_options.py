@@ -38,9 +38,12 @@ def _none_or(parse):
 
 
 def int_tuple(text: str) -> tuple[int, ...]:
-    """``"512,256"`` -> ``(512, 256)``; an empty string -> ``()``."""
+    """``"512,256"`` -> ``(512, 256)``; ``""``, ``"()"`` or ``"none"`` -> ``()``."""
+    cleaned = text.strip().strip("()[]")
+    if cleaned.lower() == "none":
+        return ()
     try:
-        return tuple(int(part) for part in text.split(",") if part.strip())
+        return tuple(int(part) for part in cleaned.split(",") if part.strip())
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated integers such as 512,256, got {text!r}") from None

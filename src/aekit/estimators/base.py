@@ -216,7 +216,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def transform(self, X) -> np.ndarray:
         """Encode ``X`` to codes of shape ``(n_samples, latent_dim_)``."""
-        return map_batches(self.module_.encode, self._prepare(X), self._device)
+        X = self._prepare(X)
+        return map_batches(self.module_.encode, X, self._device)
 
     def inverse_transform(self, Z) -> np.ndarray:
         """Decode codes ``Z`` back to the input space (scaling inverted)."""
@@ -225,7 +226,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def reconstruct(self, X) -> np.ndarray:
         """Encode then decode ``X``; same shape and units as ``X``."""
-        return self._unscale(map_batches(self.module_.reconstruct, self._prepare(X), self._device))
+        X = self._prepare(X)
+        return self._unscale(map_batches(self.module_.reconstruct, X, self._device))
 
     def score_samples(self, X) -> np.ndarray:
         """Per-row negative reconstruction loss (the training loss): higher is more normal."""

@@ -26,9 +26,9 @@ _MAX_HEADER = 100 * 1024 * 1024
 def _digest(config_json: str, tensors: dict[str, torch.Tensor]) -> str:
     sha = hashlib.sha256(config_json.encode())
     for name in sorted(tensors):
-        tensor = tensors[name].contiguous()
+        tensor = tensors[name]
         sha.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}".encode())
-        sha.update(tensor.view(torch.uint8).numpy().tobytes() if tensor.numel() else b"")
+        sha.update(tensor.contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
     return sha.hexdigest()
 
 

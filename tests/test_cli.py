@@ -1,0 +1,137 @@
+"""The aekit command line: every subcommand, its help, and one-line errors."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from aekit.cli import main
+from aekit.io import read_table, write_table
+
+SUBCOMMANDS = ["fit", "encode", "reconstruct", "score", "info", "demo"]
+
+
+@pytest.fixture
+def data_csv(tmp_path):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 3)) @ rng.normal(size=(3, 6)) + 5
+    path = tmp_path / "data.csv"
+    write_table(path, X, [f"f{i}" for i in range(6)])
+    return path
+
+
+@pytest.fixture
+def model_file(data_csv, tmp_path):
+    path = tmp_path / "model.safetensors"
+    assert main(["fit", str(data_csv), "-o", str(path), "--latent-dim", "2",
+                 "--hidden-dims", "16,8", "--epochs", "3", "--random-state", "0",
+                 "--no-shuffle", "--device", "cpu", "--verbose", "0"]) == 0
+    return path
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS)
+def test_help_for_every_subcommand(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage: aekit " + command in capsys.readouterr().out
+
+
+def test_fit_options_mirror_the_parameters(model_file):
+    import aekit
+
+    model = aekit.load(model_file)
+    params = model.get_params()
+    assert (params["latent_dim"], params["hidden_dims"], params["epochs"]) == (2, (16, 8), 3)
+    assert params["shuffle"] is False and params["random_state"] == 0
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".npy", ".npz"])
+def test_encode_reconstruct_score(model_file, data_csv, tmp_path, suffix, capsys):
+    codes = tmp_path / f"codes{suffix}"
+    recon = tmp_path / f"recon{suffix}"
+    scores = tmp_path / f"scores{suffix}"
+    assert main(["encode", str(model_file), str(data_csv), "-o", str(codes)]) == 0
+    assert main(["reconstruct", str(model_file), str(data_csv), "-o", str(recon)]) == 0
+    assert main(["score", str(model_file), str(data_csv), "-o", str(scores)]) == 0
+    Z, z_columns = read_table(codes)
+    R, r_columns = read_table(recon)
+    S, s_columns = read_table(scores)
+    assert Z.shape == (120, 2) and R.shape == (120, 6) and S.reshape(120, -1).shape == (120, 1)
+    if suffix == ".csv":
+        assert z_columns == ["z0", "z1"] and r_columns[0] == "f0" and s_columns == ["score"]
+    assert "wrote 120 scores" in capsys.readouterr().out
+
+
+def test_info(model_file, capsys):
+    assert main(["info", str(model_file)]) == 0
+    out = capsys.readouterr().out
+    assert "autoencoder" in out and "6 -> code 2" in out and "3 epochs" in out
+    assert main(["info", str(model_file), "--json"]) == 0
+    assert '"latent_dim": 2' in capsys.readouterr().out
+
+
+def test_validation_file(data_csv, tmp_path, capsys):
+    out = tmp_path / "m.safetensors"
+    assert main(["fit", str(data_csv), "-o", str(out), "--epochs", "2", "--verbose", "0",
+                 "--validation-data", str(data_csv)]) == 0
+    assert "val_loss" in capsys.readouterr().out
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "aekit.cli", *args], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_errors_are_one_line(tmp_path, data_csv, model_file, capsys):
+    words = tmp_path / "words.csv"
+    words.write_text("a,b\n1,x\n2,y\n")
+    broken = tmp_path / "broken.safetensors"
+    broken.write_bytes(model_file.read_bytes()[:200])
+    narrow = tmp_path / "narrow.csv"
+    narrow.write_text("a,b\n1,2\n")
+    cases = [
+        (["fit", str(tmp_path / "missing.csv"), "-o", str(tmp_path / "m.safetensors")],
+         "does not exist"),
+        (["fit", str(words), "-o", str(tmp_path / "m.safetensors")], "column 'b'"),
+        (["fit", str(data_csv), "-o", str(tmp_path / "m.safetensors"), "--epochs", "0"],
+         "epochs must be"),
+        (["encode", str(broken), str(data_csv), "-o", str(tmp_path / "z.csv")], "corrupted"),
+        (["encode", str(model_file), str(narrow), "-o", str(tmp_path / "z.csv")],
+         "X has 2 features, but Autoencoder is expecting 6"),
+        (["score", str(model_file), str(data_csv), "-o", str(tmp_path / "s.txt")],
+         "unsupported file type"),
+        (["info", str(tmp_path / "none.safetensors")], "does not exist"),
+    ]
+    for args, message in cases:
+        capsys.readouterr()
+        assert main(args) == 1, args
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("aekit: error: ") and message in lines[0], (
+            args, lines)
+    assert not (tmp_path / "z.csv").exists()
+
+
+def test_real_process_shows_no_traceback(tmp_path):
+    result = run_cli("encode", str(tmp_path / "missing.safetensors"), str(tmp_path / "d.csv"),
+                     "-o", str(tmp_path / "z.csv"))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"aekit: error: model file {tmp_path / 'missing.safetensors'} does not exist")
+
+
+def test_usage_errors_exit_non_zero(data_csv, capsys):
+    for args, message in [(["fit", str(data_csv)], "required: -o"),
+                          (["fit", str(data_csv), "-o", "m.safetensors", "--hidden-dims", "a,b"],
+                           "comma-separated integers")]:
+        with pytest.raises(SystemExit) as exit_info:
+            main(args)
+        assert exit_info.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_progress_bar_shows_loss(data_csv, tmp_path):
+    result = run_cli("fit", str(data_csv), "-o", str(tmp_path / "m.safetensors"), "--epochs", "2",
+                     "--validation-split", "0.2")
+    assert result.returncode == 0, result.stderr
+    assert "Epoch 2/2" in result.stderr and "val_loss" in result.stderr

@@ -1,0 +1,94 @@
+"""Bad input gets a clear ValueError or TypeError that says what is wrong."""
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from aekit import Autoencoder
+from conftest import quick
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X = np.random.RandomState(0).rand(50, 4)
+    return Autoencoder(**quick(epochs=1)).fit(X)
+
+
+@pytest.mark.parametrize("bad, message", [
+    (np.array([[1.0, np.nan], [0.0, 1.0]]), "contains NaN .*row 0, column 1.*impute"),
+    (np.array([[1.0, np.inf], [0.0, 1.0]]), "contains inf"),
+    (np.ones(5), "Expected 2D array"),
+    (np.ones((2, 3, 4)), "dim 3"),
+    (np.empty((0, 3)), "0 sample"),
+    (np.empty((3, 0)), "0 feature"),
+    (np.array([[1e39, 0.0], [0.0, 1.0]]), "too large for float32"),
+    ([["a", "b"], ["c", "d"]], "could not convert|string"),
+])
+def test_fit_rejects_bad_data(bad, message):
+    with pytest.raises(ValueError, match=message):
+        Autoencoder(**quick(epochs=1)).fit(bad)
+
+
+def test_wrong_feature_count_at_transform(fitted):
+    with pytest.raises(ValueError, match="X has 3 features, but Autoencoder is expecting 4"):
+        fitted.transform(np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("method", ["transform", "reconstruct", "score_samples"])
+def test_nan_at_inference(fitted, method):
+    X = np.ones((2, 4))
+    X[1, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN .*row 1, column 2"):
+        getattr(fitted, method)(X)
+
+
+def test_codes_of_wrong_shape(fitted):
+    with pytest.raises(ValueError, match=r"codes must have shape \(n, 2\)"):
+        fitted.inverse_transform(np.ones((3, 5)))
+    with pytest.raises(ValueError, match="NaN"):
+        fitted.inverse_transform(np.full((1, 2), np.nan))
+    with pytest.raises(TypeError, match="numeric"):
+        fitted.inverse_transform(np.array([["a", "b"]]))
+
+
+def test_unfitted_model():
+    with pytest.raises(NotFittedError):
+        Autoencoder().transform(np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"latent_dim": 0}, "latent_dim must be an int >= 1"),
+    ({"hidden_dims": (8, -1)}, "each of hidden_dims"),
+    ({"hidden_dims": "wide"}, "hidden_dims must be a tuple"),
+    ({"activation": "swishy"}, "activation must be one of"),
+    ({"loss": "hinge"}, "loss must be one of"),
+    ({"optimizer": "lbfgs"}, "optimizer must be one of"),
+    ({"learning_rate": -1.0}, "learning_rate"),
+    ({"epochs": 0}, "epochs must be an int >= 1"),
+    ({"batch_size": 2.5}, "batch_size"),
+    ({"validation_split": 1.0}, "validation_split"),
+    ({"dropout": 1.5}, "dropout"),
+    ({"scaling": "robust"}, "scaling must be one of"),
+    ({"device": "tpu"}, "device must be"),
+    ({"loss": "bce", "output_activation": "linear"}, "bce.* needs output_activation='sigmoid'"),
+    ({"validation_data": np.ones((3, 7))}, "validation_data: X has 7 features"),
+    ({"validation_split": 0.01}, "leaves no rows for validation"),
+])
+def test_bad_parameters_are_named(params, message):
+    X = np.random.RandomState(0).rand(20, 4)
+    with pytest.raises(ValueError, match=message):
+        Autoencoder(**dict(quick(epochs=1), **params)).fit(X)
+
+
+def test_bad_callbacks_type():
+    with pytest.raises(TypeError, match="callbacks must be"):
+        Autoencoder(callbacks=[print], **quick()).fit(np.ones((4, 2)))
+
+
+def test_bce_outside_unit_range():
+    X = np.random.RandomState(0).rand(20, 3) * 5
+    with pytest.raises(ValueError, match=r"loss='bce' needs X in \[0, 1\].*scaling='minmax'"):
+        Autoencoder(loss="bce", scaling="none", **quick(epochs=1)).fit(X)
+    ae = Autoencoder(**quick(epochs=1)).fit(X / 5)
+    with pytest.raises(ValueError, match="needs X in"):
+        ae.score_samples(X)

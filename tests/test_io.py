@@ -1,0 +1,89 @@
+"""Reading and writing tables: formats, errors, atomic writes."""
+
+import numpy as np
+import pytest
+
+from aekit.io import atomic_path, read_table, write_table
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".npy", ".npz"])
+def test_round_trip(tmp_path, suffix):
+    X = np.random.RandomState(0).rand(5, 3)
+    path = tmp_path / f"data{suffix}"
+    write_table(path, X, ["a", "b", "c"])
+    back, columns = read_table(path)
+    np.testing.assert_allclose(back, X, rtol=1e-12)
+    if suffix in (".csv", ".parquet"):
+        assert columns == ["a", "b", "c"]
+
+
+def test_csv_with_integers_and_booleans(tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_text("n,flag,x\n1,true,0.5\n2,false,1.5\n")
+    X, columns = read_table(path)
+    np.testing.assert_array_equal(X, [[1, 1, 0.5], [2, 0, 1.5]])
+
+
+def test_non_numeric_column_is_named(tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_text("age,name\n30,ann\n41,bob\n")
+    with pytest.raises(ValueError, match="column 'name' of .* is not numeric"):
+        read_table(path)
+
+
+def test_empty_cells_become_nan(tmp_path):
+    path = tmp_path / "gaps.csv"
+    path.write_text("a,b\n1,\n2,3\n")
+    X, _ = read_table(path)
+    assert np.isnan(X[0, 1])
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("data.txt", "1 2", "unsupported file type '.txt'"),
+    ("ragged.csv", "a,b\n1,2,3\n", "cannot read"),
+    ("bad.npy", "not numpy", "cannot read"),
+    ("bad.parquet", "not parquet", "cannot read"),
+    ("header.csv", "", "cannot read|no columns"),
+])
+def test_unreadable_files(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(ValueError, match=message):
+        read_table(path)
+
+
+def test_npz_with_several_arrays(tmp_path):
+    path = tmp_path / "many.npz"
+    np.savez(path, a=np.ones(2), b=np.zeros(2))
+    with pytest.raises(ValueError, match="store one array, or one named 'X'"):
+        read_table(path)
+    np.savez(path, X=np.ones((2, 2)), y=np.zeros(2))
+    assert read_table(path)[0].shape == (2, 2)
+
+
+def test_pickled_npy_is_refused(tmp_path):
+    path = tmp_path / "objects.npy"
+    np.save(path, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError, match="cannot read"):
+        read_table(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        read_table(tmp_path / "nope.csv")
+
+
+def test_atomic_path_leaves_old_file_on_error(tmp_path):
+    target = tmp_path / "out.csv"
+    target.write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half-writ")
+            raise RuntimeError("crash")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+def test_write_into_missing_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        write_table(tmp_path / "no" / "x.csv", np.ones((1, 1)))
