@@ -18,7 +18,6 @@ import time
 
 import numpy as np
 import torch
-
 from _data import load_mnist
 
 EPS = 1e-7

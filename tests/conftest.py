@@ -22,6 +22,6 @@ def tabular():
 
 def quick(**overrides):
     """Keyword arguments for a fast, reproducible CPU fit."""
-    params = dict(epochs=5, batch_size=32, random_state=0, device="cpu")
+    params = {"epochs": 5, "batch_size": 32, "random_state": 0, "device": "cpu"}
     params.update(overrides)
     return params

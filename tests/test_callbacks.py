@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from conftest import quick
 
 import aekit
 from aekit import Autoencoder
@@ -18,7 +19,6 @@ from aekit.train import (
     TrainState,
     run,
 )
-from conftest import quick
 
 
 def test_learning_rate_scheduler_sets_each_epoch(digits_split):

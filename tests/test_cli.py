@@ -81,7 +81,7 @@ def test_validation_file(data_csv, tmp_path, capsys):
 
 def run_cli(*args):
     return subprocess.run([sys.executable, "-m", "aekit.cli", *args], capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=120, check=False)
 
 
 def test_errors_are_one_line(tmp_path, data_csv, model_file, capsys):

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
+from conftest import quick
 from sklearn.exceptions import NotFittedError
 
 from aekit import Autoencoder
-from conftest import quick
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,6 @@ def test_unfitted_model():
 @pytest.mark.parametrize("params, message", [
     ({"latent_dim": 0}, "latent_dim must be an int >= 1"),
     ({"hidden_dims": (8, -1)}, "each of hidden_dims"),
-    ({"hidden_dims": "wide"}, "hidden_dims must be a tuple"),
     ({"activation": "swishy"}, "activation must be one of"),
     ({"loss": "hinge"}, "loss must be one of"),
     ({"optimizer": "lbfgs"}, "optimizer must be one of"),
@@ -78,6 +77,11 @@ def test_bad_parameters_are_named(params, message):
     X = np.random.RandomState(0).rand(20, 4)
     with pytest.raises(ValueError, match=message):
         Autoencoder(**dict(quick(epochs=1), **params)).fit(X)
+
+
+def test_bad_hidden_dims_type():
+    with pytest.raises(TypeError, match="hidden_dims must be a tuple"):
+        Autoencoder(hidden_dims="wide", **quick()).fit(np.ones((4, 2)))
 
 
 def test_bad_callbacks_type():

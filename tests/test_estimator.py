@@ -4,6 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
+from conftest import quick
 from sklearn.base import clone
 from sklearn.decomposition import PCA
 from sklearn.model_selection import GridSearchCV, cross_val_score
@@ -11,7 +12,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from aekit import Autoencoder
-from conftest import quick
 
 
 def test_shapes_and_dtypes(digits_split):

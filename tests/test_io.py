@@ -13,8 +13,7 @@ def test_round_trip(tmp_path, suffix):
     write_table(path, X, ["a", "b", "c"])
     back, columns = read_table(path)
     np.testing.assert_allclose(back, X, rtol=1e-12)
-    if suffix in (".csv", ".parquet"):
-        assert columns == ["a", "b", "c"]
+    assert columns == (["a", "b", "c"] if suffix in (".csv", ".parquet") else None)
 
 
 def test_csv_with_integers_and_booleans(tmp_path):
@@ -22,6 +21,7 @@ def test_csv_with_integers_and_booleans(tmp_path):
     path.write_text("n,flag,x\n1,true,0.5\n2,false,1.5\n")
     X, columns = read_table(path)
     np.testing.assert_array_equal(X, [[1, 1, 0.5], [2, 0, 1.5]])
+    assert columns == ["n", "flag", "x"]
 
 
 def test_non_numeric_column_is_named(tmp_path):
@@ -76,10 +76,9 @@ def test_missing_file(tmp_path):
 def test_atomic_path_leaves_old_file_on_error(tmp_path):
     target = tmp_path / "out.csv"
     target.write_text("old")
-    with pytest.raises(RuntimeError):
-        with atomic_path(target) as tmp:
-            tmp.write_text("half-writ")
-            raise RuntimeError("crash")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half-writ")
+        raise RuntimeError("crash")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
 

@@ -5,10 +5,10 @@ import struct
 
 import numpy as np
 import pytest
+from conftest import quick
 
 import aekit
 from aekit import Autoencoder
-from conftest import quick
 
 
 @pytest.fixture
@@ -77,8 +77,8 @@ def test_other_files_are_refused(tmp_path):
         aekit.load(text)
     with pytest.raises(FileNotFoundError, match="does not exist"):
         aekit.load(tmp_path / "missing.safetensors")
-    from safetensors.torch import save_file
     import torch
+    from safetensors.torch import save_file
 
     plain = tmp_path / "plain.safetensors"
     save_file({"w": torch.zeros(2)}, plain)

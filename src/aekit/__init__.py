@@ -2,6 +2,6 @@
 
 __version__ = "0.1.0"
 
-from aekit.estimators import ESTIMATORS, Autoencoder, load  # noqa: E402
+from aekit.estimators import ESTIMATORS, Autoencoder, load
 
 __all__ = ["ESTIMATORS", "Autoencoder", "__version__", "load"]

@@ -9,12 +9,14 @@ import re
 
 # Parameters that take data or Python objects: the CLI offers its own options for them.
 NOT_OPTIONS = {"validation_data", "callbacks"}
+# Shorter spellings offered beside the generated --param-name.
+ALIASES = {"checkpoint_dir": ["--checkpoint"]}
 
 
 def _param_docs(cls) -> dict[str, str]:
     """First sentence of each parameter's numpydoc description."""
     doc = inspect.getdoc(cls) or ""
-    match = re.search(r"Parameters\n-+\n(.*?)(?:\n\n[A-Z][a-z]+\n-+\n|\Z)", doc, re.S)
+    match = re.search(r"Parameters\n-+\n(.*?)(?:\n\n[A-Z][a-z]+\n-+\n|\Z)", doc, re.DOTALL)
     docs: dict[str, str] = {}
     if not match:
         return docs
@@ -72,14 +74,14 @@ def add_estimator_options(parser: argparse.ArgumentParser, classes) -> dict[str,
                 owners[name].add(cls.model_name)
                 continue
             owners[name] = {cls.model_name}
-            flag = "--" + name.replace("_", "-")
+            flags = ["--" + name.replace("_", "-"), *ALIASES.get(name, [])]
             annotation = str(param.annotation)
             help_text = f"{docs.get(name, '')} (default: {param.default!r})"
             if annotation == "bool":
-                group.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction,
+                group.add_argument(*flags, dest=name, action=argparse.BooleanOptionalAction,
                                    default=argparse.SUPPRESS, help=help_text)
             else:
-                group.add_argument(flag, dest=name, type=_parser_for(annotation),
+                group.add_argument(*flags, dest=name, type=_parser_for(annotation),
                                    default=argparse.SUPPRESS, metavar=name.upper(),
                                    help=help_text.replace("%", "%%"))
     return owners

@@ -35,10 +35,18 @@ def to_tensor(X: np.ndarray, device: torch.device) -> torch.Tensor:
 @torch.no_grad()
 def map_batches(fn: Callable[[torch.Tensor], torch.Tensor], X: np.ndarray,
                 device: torch.device, batch_size: int = INFERENCE_BATCH) -> np.ndarray:
-    """Apply ``fn`` to row batches of ``X`` on ``device``; returns a float32 array."""
+    """Apply ``fn`` to row batches of ``X`` on ``device``; returns a float32 array.
+
+    Raises ``ValueError`` rather than return NaN or inf.
+    """
     outputs = [fn(to_tensor(X[start:start + batch_size], device)).float().cpu()
                for start in range(0, len(X), batch_size)]
-    return torch.cat(outputs).numpy() if outputs else np.empty((0,), dtype=np.float32)
+    result = torch.cat(outputs).numpy() if outputs else np.empty((0,), dtype=np.float32)
+    if not np.isfinite(result).all():
+        rows = np.unique(np.argwhere(~np.isfinite(result))[:, 0])
+        raise ValueError(f"the model produced NaN or inf for {len(rows)} rows (first: row "
+                         f"{rows[0]}): those inputs lie far outside the training data's range")
+    return result
 
 
 def seeded_rng(device: torch.device):

@@ -53,6 +53,14 @@ class Autoencoder(BaseAutoencoder):
         without validation). None: train all epochs.
     restore_best_weights : bool, default=True
         With early stopping, end with the weights of the best epoch.
+    clip_grad_norm : float or None, default=None
+        Clip the gradients' global norm to this value before each step. None: no clipping.
+    checkpoint_dir : str or None, default=None
+        Folder where the whole training state is saved after every epoch, so a killed run can be
+        resumed. None: no checkpoints.
+    resume : bool, default=False
+        Continue the run checkpointed in checkpoint_dir (same data and parameters; epochs may
+        grow) instead of refusing to overwrite it.
     callbacks : list of aekit.train.Callback or None, default=None
         Extra callbacks (checkpoints, learning-rate schedules, ...).
     scaling : {"auto", "standard", "minmax", "none"}, default="auto"
@@ -110,6 +118,9 @@ class Autoencoder(BaseAutoencoder):
         dropout: float = 0.0,
         patience: int | None = None,
         restore_best_weights: bool = True,
+        clip_grad_norm: float | None = None,
+        checkpoint_dir: str | None = None,
+        resume: bool = False,
         callbacks: list | None = None,
         scaling: str = "auto",
         random_state: int | None = None,
@@ -134,6 +145,9 @@ class Autoencoder(BaseAutoencoder):
         self.dropout = dropout
         self.patience = patience
         self.restore_best_weights = restore_best_weights
+        self.clip_grad_norm = clip_grad_norm
+        self.checkpoint_dir = checkpoint_dir
+        self.resume = resume
         self.callbacks = callbacks
         self.scaling = scaling
         self.random_state = random_state

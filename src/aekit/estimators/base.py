@@ -6,7 +6,11 @@ input checks); the training itself always goes through ``aekit.train.run``.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import numbers
+import os
+import warnings
 
 import numpy as np
 import torch
@@ -26,6 +30,7 @@ from aekit.estimators._validation import (
 )
 from aekit.nn import ACTIVATIONS, LOSSES
 from aekit.train import (
+    BackupAndRestore,
     Callback,
     EarlyStopping,
     EpochLogger,
@@ -40,6 +45,8 @@ from aekit.train.optim import OPTIMIZERS
 EVAL_BATCH = 8192
 # Parameters that hold data or live objects: never written to a model file.
 UNSAVED_PARAMS = ("validation_data", "callbacks")
+# Parameters a resumed run may change without becoming another run.
+RUN_ONLY_PARAMS = ("epochs", "verbose", "checkpoint_dir", "resume", "device")
 
 
 class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -54,7 +61,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
             hidden = (hidden,)
         if not isinstance(hidden, (tuple, list)):
-            raise ValueError(f"hidden_dims must be a tuple of layer widths, got {hidden!r}")
+            raise TypeError(f"hidden_dims must be a tuple of layer widths, got {hidden!r}")
         for width in hidden:
             check_int("each of hidden_dims", width)
         self._hidden_dims = tuple(int(w) for w in hidden)
@@ -75,6 +82,12 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         check_float("dropout", self.dropout, low=0, high=1)
         check_int("patience", self.patience, allow_none=True)
         check_bool("restore_best_weights", self.restore_best_weights)
+        check_float("clip_grad_norm", self.clip_grad_norm, low=0, high=np.inf, low_open=True,
+                    allow_none=True)
+        if not (self.checkpoint_dir is None or isinstance(self.checkpoint_dir, (str, os.PathLike))):
+            raise ValueError(f"checkpoint_dir must be a folder path or None, "
+                             f"got {self.checkpoint_dir!r}")
+        check_bool("resume", self.resume)
         callbacks = self.callbacks or []
         if not all(isinstance(c, Callback) for c in callbacks):
             raise TypeError("callbacks must be a list of aekit.train.Callback instances")
@@ -180,12 +193,27 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         val_batches = None
         if X_val is not None:
             val_batches = TensorBatches(to_tensor(X_val, device), batch_size=EVAL_BATCH)
-        state = TrainState(self.module_, optimizer, epochs=self.epochs, save_model=self.save)
+        state = TrainState(self.module_, optimizer, epochs=self.epochs, generator=generator,
+                           clip_grad_norm=self.clip_grad_norm, save_model=self.save)
         self.history_ = state.history  # live, so checkpoints written mid-run carry it
-        run(state, batches, val_batches, self._callbacks())
+        run(state, batches, val_batches, self._callbacks(X_train, X_val))
         self.n_epochs_ = state.epoch
+        if state.diverged:
+            if state.epoch <= 1:  # nothing worth keeping
+                raise ValueError(state.stop_reason)
+            warnings.warn(state.stop_reason, RuntimeWarning, stacklevel=3)
 
-    def _callbacks(self) -> list[Callback]:
+    def _fingerprint(self, X_train: np.ndarray, X_val: np.ndarray | None) -> dict:
+        """What identifies a run for resuming: the data and every parameter that shapes it."""
+        from aekit.estimators.persistence import saved_params
+
+        data = hashlib.sha256(np.ascontiguousarray(X_train).tobytes())
+        if X_val is not None:
+            data.update(np.ascontiguousarray(X_val).tobytes())
+        params = {k: v for k, v in saved_params(self).items() if k not in RUN_ONLY_PARAMS}
+        return {"data": data.hexdigest(), **json.loads(json.dumps(params))}
+
+    def _callbacks(self, X_train, X_val) -> list[Callback]:
         callbacks = list(self.callbacks or [])
         if self.patience is not None:
             callbacks.append(EarlyStopping(patience=self.patience,
@@ -194,6 +222,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             callbacks.append(ProgressBar())
         elif self.verbose and self.verbose >= 2:
             callbacks.append(EpochLogger())
+        if self.checkpoint_dir is not None:  # last: it saves what the others have updated
+            callbacks.append(BackupAndRestore(self.checkpoint_dir, resume=self.resume,
+                                              fingerprint=self._fingerprint(X_train, X_val)))
         return callbacks
 
     def _build_module(self) -> torch.nn.Module:
@@ -205,10 +236,20 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return next(self.module_.parameters()).device
 
     def _scale(self, X: np.ndarray) -> np.ndarray:
-        return _scaling.apply_scaling(X, self.shift_, self.scale_)
+        with np.errstate(over="ignore"):
+            scaled = _scaling.apply_scaling(X, self.shift_, self.scale_)
+        if not np.isfinite(scaled).all():
+            raise ValueError("X holds values so far from the training data that scaling "
+                             "overflows float32: rescale the data first")
+        return scaled
 
     def _unscale(self, X: np.ndarray) -> np.ndarray:
-        return _scaling.invert_scaling(X, self.shift_, self.scale_)
+        with np.errstate(over="ignore"):
+            out = _scaling.invert_scaling(X, self.shift_, self.scale_)
+        if not np.isfinite(out).all():
+            raise ValueError("the reconstruction overflows float32 in the data's units: "
+                             "rescale the data (values near 3.4e38 leave no headroom)")
+        return out
 
     def _prepare(self, X) -> np.ndarray:
         check_is_fitted(self)

@@ -24,12 +24,14 @@ def _versions() -> dict[str, str]:
             "python": sys.version.split()[0]}
 
 
-def _saved_params(estimator) -> dict:
+def saved_params(estimator) -> dict:
     from aekit.estimators.base import UNSAVED_PARAMS
 
     params = estimator.get_params(deep=False)
     for name in UNSAVED_PARAMS:
         params.pop(name, None)
+    if isinstance(params.get("checkpoint_dir"), os.PathLike):
+        params["checkpoint_dir"] = os.fspath(params["checkpoint_dir"])
     if isinstance(params.get("hidden_dims"), tuple):
         params["hidden_dims"] = list(params["hidden_dims"])
     if not (params.get("random_state") is None or isinstance(params["random_state"], int)):
@@ -42,9 +44,10 @@ def save_estimator(estimator, path: str | os.PathLike) -> None:
     for name in FITTED_ARRAYS:
         tensors[f"fitted.{name}"] = torch.from_numpy(np.ascontiguousarray(getattr(estimator, name)))
     fitted = {name: getattr(estimator, name) for name in FITTED_JSON if hasattr(estimator, name)}
+    fitted["n_epochs_"] = len(estimator.history_.get("loss", []))  # also right mid-training
     if hasattr(estimator, "feature_names_in_"):
         fitted["feature_names_in_"] = [str(n) for n in estimator.feature_names_in_]
-    config = {"model": estimator.model_name, "params": _saved_params(estimator),
+    config = {"model": estimator.model_name, "params": saved_params(estimator),
               "fitted": fitted, "versions": _versions()}
     write_model_file(path, tensors, config)
 
@@ -58,6 +61,9 @@ def load(path: str | os.PathLike, device: str | None = None):
     from aekit.estimators import ESTIMATORS
 
     tensors, config = read_model_file(path)
+    if config.get("kind") == "checkpoint":
+        raise ValueError(f"{path} is a training checkpoint, not a model: resume the run with "
+                         "the same checkpoint_dir and resume=True (CLI --resume)")
     model = config.get("model")
     if model not in ESTIMATORS:
         raise ValueError(f"{path} holds an unknown model type {model!r}; upgrade aekit")

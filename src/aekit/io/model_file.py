@@ -51,11 +51,12 @@ def read_model_file(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
         raise FileNotFoundError(f"model file {path} does not exist")
     data = path.read_bytes()
     metadata = _read_metadata(data, path)
-    try:
-        from safetensors.torch import load
+    from safetensors import SafetensorError
+    from safetensors.torch import load
 
+    try:
         tensors = load(data)
-    except Exception as error:  # safetensors raises its own error type for damaged files
+    except (SafetensorError, ValueError, RuntimeError) as error:
         raise ValueError(f"model file {path} is corrupted: {error}") from None
     config_json = metadata["aekit"]
     if _digest(config_json, tensors) != metadata.get("aekit_sha256"):

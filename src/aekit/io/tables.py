@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +41,7 @@ def read_table(path: str | os.PathLike) -> tuple[np.ndarray, list[str] | None]:
 def _read_numpy(path: Path, kind: str) -> np.ndarray:
     try:
         loaded = np.load(path, allow_pickle=False)
-    except Exception as error:  # numpy raises several types for bad files
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
         raise ValueError(f"cannot read {path} as {kind}: {error}") from None
     if kind == ".npy":
         return loaded

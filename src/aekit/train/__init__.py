@@ -2,6 +2,7 @@
 
 from aekit.train.callbacks import (
     Callback,
+    DivergenceGuard,
     EarlyStopping,
     EpochLogger,
     LearningRateScheduler,
@@ -9,14 +10,17 @@ from aekit.train.callbacks import (
     ProgressBar,
     ReduceLROnPlateau,
 )
+from aekit.train.checkpoint import BackupAndRestore
 from aekit.train.data import TensorBatches
 from aekit.train.loop import evaluate, run, train_step
-from aekit.train.state import TrainState
 from aekit.train.optim import OPTIMIZERS, make_optimizer
+from aekit.train.state import TrainState
 
 __all__ = [
     "OPTIMIZERS",
+    "BackupAndRestore",
     "Callback",
+    "DivergenceGuard",
     "EarlyStopping",
     "EpochLogger",
     "LearningRateScheduler",

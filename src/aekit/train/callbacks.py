@@ -25,6 +25,12 @@ class Callback:
 
     def on_train_end(self, state: TrainState) -> None: ...
 
+    def state_dict(self) -> dict | None:
+        """What a resumed run needs to continue this callback (None: nothing)."""
+        return None
+
+    def load_state_dict(self, state: dict) -> None: ...
+
 
 class CallbackList(Callback):
     def __init__(self, callbacks: Iterable[Callback]):
@@ -56,6 +62,29 @@ def _monitored(monitor: str, logs: dict[str, float]) -> tuple[str, float]:
     if key not in logs:
         raise ValueError(f"cannot monitor {key!r}: the logs hold {sorted(logs)}")
     return key, logs[key]
+
+
+class DivergenceGuard(Callback):
+    """Stop at the first epoch whose loss (or val_loss) is NaN or infinite, and put back the
+    weights from the start of that epoch; ``state.stop_reason`` says what happened.
+
+    The loop always runs one first, so that later callbacks never save diverged weights.
+    """
+
+    def on_epoch_begin(self, state):
+        self.snapshot = {k: v.detach().clone() for k, v in state.module.state_dict().items()}
+
+    def on_epoch_end(self, state, logs):
+        bad = {k: v for k, v in logs.items() if not math.isfinite(v)}
+        if not bad:
+            return
+        state.module.load_state_dict(self.snapshot)
+        state.stop_training = state.diverged = True
+        what = ", ".join(f"{k} became {v}" for k, v in bad.items())
+        kept = (f"the weights from the end of epoch {state.epoch - 1} were kept"
+                if state.epoch > 1 else "no epoch finished with finite loss")
+        state.stop_reason = (f"training diverged in epoch {state.epoch} ({what}); {kept}. "
+                             "Lower learning_rate, set clip_grad_norm, or rescale the data")
 
 
 class EarlyStopping(Callback):
@@ -96,6 +125,14 @@ class EarlyStopping(Callback):
         if self.restore_best_weights and self.best_weights is not None:
             state.module.load_state_dict(self.best_weights)
 
+    def state_dict(self):
+        return {"best": self.best, "wait": self.wait, "best_epoch": self.best_epoch,
+                "best_weights": self.best_weights}
+
+    def load_state_dict(self, state):
+        self.best, self.wait = state["best"], state["wait"]
+        self.best_epoch, self.best_weights = state["best_epoch"], state["best_weights"]
+
 
 class ModelCheckpoint(Callback):
     """Save the model after each epoch, or only when the monitored loss improves.
@@ -114,12 +151,20 @@ class ModelCheckpoint(Callback):
         self.best = math.inf
 
     def on_epoch_end(self, state, logs):
+        if state.diverged:
+            return
         if self.save_best_only:
             _, value = _monitored(self.monitor, logs)
             if not value < self.best:
                 return
             self.best = value
         state.save_model(self.filepath.format(epoch=state.epoch, **logs))
+
+    def state_dict(self):
+        return {"best": self.best}
+
+    def load_state_dict(self, state):
+        self.best = state["best"]
 
 
 class LearningRateScheduler(Callback):
@@ -161,6 +206,12 @@ class ReduceLROnPlateau(Callback):
             for group in state.optimizer.param_groups:
                 group["lr"] = max(group["lr"] * self.factor, self.min_lr)
             self.wait = 0
+
+    def state_dict(self):
+        return {"best": self.best, "wait": self.wait}
+
+    def load_state_dict(self, state):
+        self.best, self.wait = state["best"], state["wait"]
 
 
 def _format_logs(logs: dict[str, float]) -> str:

@@ -9,17 +9,20 @@ from collections.abc import Iterable, Sequence
 import torch
 from torch import nn
 
-from aekit.train.callbacks import CallbackList
+from aekit.train.callbacks import CallbackList, DivergenceGuard
 from aekit.train.state import TrainState
 
 Batch = tuple[torch.Tensor, ...]
 
 
-def train_step(module: nn.Module, optimizer: torch.optim.Optimizer, batch: Batch) -> torch.Tensor:
+def train_step(module: nn.Module, optimizer: torch.optim.Optimizer, batch: Batch,
+               clip_grad_norm: float | None = None) -> torch.Tensor:
     """One optimisation step; returns the detached batch loss (no host sync)."""
     optimizer.zero_grad(set_to_none=True)
     loss = module(*batch)["loss"]
     loss.backward()
+    if clip_grad_norm is not None:
+        torch.nn.utils.clip_grad_norm_(module.parameters(), clip_grad_norm, foreach=True)
     optimizer.step()
     return loss.detach()
 
@@ -44,8 +47,16 @@ def run(
     val_batches: Iterable[Batch] | None = None,
     callbacks: Iterable = (),
 ) -> TrainState:
-    """Train ``state.module`` until ``state.epochs`` epochs are done or a callback stops it."""
+    """Train ``state.module`` until ``state.epochs`` epochs are done or a callback stops it.
+
+    A ``DivergenceGuard`` always runs first: a non-finite loss stops the run with the last
+    finite weights.
+    """
+    callbacks = list(callbacks)
+    if not any(isinstance(c, DivergenceGuard) for c in callbacks):
+        callbacks.insert(0, DivergenceGuard())
     hooks = CallbackList(callbacks)
+    state.callbacks = hooks.callbacks
     state.steps_per_epoch = len(train_batches)
     hooks.on_train_begin(state)
     while state.epoch < state.epochs and not state.stop_training:
@@ -66,7 +77,7 @@ def _train_epoch(state: TrainState, batches: Iterable[Batch], hooks) -> float:
     total = None
     rows = 0
     for index, batch in enumerate(batches):
-        loss = train_step(state.module, state.optimizer, batch)
+        loss = train_step(state.module, state.optimizer, batch, state.clip_grad_norm)
         n = batch[0].shape[0]
         # Accumulate on the device: one host sync per epoch, not per batch.
         total = loss * n if total is None else total + loss * n

@@ -11,7 +11,12 @@ from torch import nn
 
 @dataclass
 class TrainState:
-    """Everything a run carries from epoch to epoch; callbacks read and steer it."""
+    """Everything a run carries from epoch to epoch; callbacks read and steer it.
+
+    ``state_dict`` holds all of it that a resumed run needs to continue exactly as an
+    uninterrupted one: weights, optimizer moments, every random number generator involved,
+    the epoch counter, the history and the callbacks' own counters.
+    """
 
     module: nn.Module
     optimizer: torch.optim.Optimizer
@@ -19,7 +24,12 @@ class TrainState:
     epoch: int = 0  # epochs completed
     history: dict[str, list[float]] = field(default_factory=dict)
     stop_training: bool = False
+    diverged: bool = False
+    stop_reason: str | None = None
     steps_per_epoch: int = 0
+    clip_grad_norm: float | None = None
+    generator: torch.Generator | None = None  # draws the shuffling order
+    callbacks: list = field(default_factory=list)  # set by the loop
     save_model: Callable[[str], None] | None = None  # set by the owner, used by checkpoints
 
     @property
@@ -30,3 +40,42 @@ class TrainState:
         for key, value in logs.items():
             self.history.setdefault(key, []).append(value)
         self.epoch += 1
+
+    def _stateful_callbacks(self) -> list:
+        return [c for c in self.callbacks if c.state_dict() is not None]
+
+    def state_dict(self) -> dict:
+        rng = {"torch": torch.get_rng_state()}
+        if self.generator is not None:
+            rng["generator"] = self.generator.get_state()
+        device = next(self.module.parameters()).device
+        if device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(device)
+        return {
+            "epoch": self.epoch,
+            "history": self.history,
+            "module": self.module.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "rng": rng,
+            "callbacks": [[type(c).__name__, c.state_dict()] for c in self._stateful_callbacks()],
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        saved = [name for name, _ in state["callbacks"]]
+        present = [type(c).__name__ for c in self._stateful_callbacks()]
+        if saved != present:
+            raise ValueError(f"the checkpoint was written with callbacks {saved}, this run has "
+                             f"{present}: use the same callbacks to resume")
+        self.module.load_state_dict(state["module"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["rng"]["torch"])
+        if self.generator is not None and "generator" in state["rng"]:
+            self.generator.set_state(state["rng"]["generator"])
+        device = next(self.module.parameters()).device
+        if device.type == "cuda" and "cuda" in state["rng"]:
+            torch.cuda.set_rng_state(state["rng"]["cuda"], device)
+        for callback, (_, callback_state) in zip(self._stateful_callbacks(), state["callbacks"]):
+            callback.load_state_dict(callback_state)
+        self.epoch = int(state["epoch"])
+        self.history.clear()  # in place: owners hold a reference to this dict
+        self.history.update(state["history"])

@@ -1,0 +1,79 @@
+"""Checkpoint and resume: the whole training state, written atomically after every epoch."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from aekit.io import read_model_file, write_model_file
+from aekit.train.callbacks import Callback
+from aekit.train.serialize import flatten, unflatten
+from aekit.train.state import TrainState
+
+CHECKPOINT_NAME = "checkpoint.safetensors"
+
+
+def checkpoint_path(directory: str | os.PathLike) -> Path:
+    return Path(directory) / CHECKPOINT_NAME
+
+
+def read_checkpoint_epoch(directory: str | os.PathLike) -> int | None:
+    """The epoch a checkpoint in ``directory`` was written after, or None if there is none."""
+    path = checkpoint_path(directory)
+    if not path.is_file():
+        return None
+    _, config = read_model_file(path)
+    return int(config["state"]["__dict__"]["epoch"])
+
+
+class BackupAndRestore(Callback):
+    """Write the training state to ``directory`` after every ``every`` epochs; with ``resume``,
+    continue from the checkpoint found there.
+
+    A resumed run ends with the same weights as an uninterrupted one: the checkpoint holds the
+    weights, the optimizer's moments, the random number generators (shuffling and dropout), the
+    epoch, the history and the other callbacks' counters. ``fingerprint`` (any JSON-able dict,
+    e.g. hashes of the data and the parameters) must match for a resume to be accepted.
+    """
+
+    def __init__(self, directory: str | os.PathLike, *, resume: bool = False,
+                 fingerprint: dict | None = None, every: int = 1):
+        self.directory = Path(directory)
+        self.resume = resume
+        self.fingerprint = fingerprint or {}
+        self.every = every
+
+    @property
+    def path(self) -> Path:
+        return checkpoint_path(self.directory)
+
+    def on_train_begin(self, state: TrainState) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        if not self.path.is_file():
+            return
+        if not self.resume:
+            raise ValueError(f"{self.directory} already holds a checkpoint of an earlier run: "
+                             "resume it (resume=True, CLI --resume) or use another folder")
+        tensors, config = read_model_file(self.path)
+        self._check_fingerprint(config.get("fingerprint", {}))
+        state.load_state_dict(unflatten(config["state"], tensors))
+
+    def _check_fingerprint(self, saved: dict) -> None:
+        differs = sorted(k for k in set(saved) | set(self.fingerprint)
+                         if saved.get(k) != self.fingerprint.get(k))
+        if differs:
+            raise ValueError(f"the checkpoint in {self.directory} belongs to another run "
+                             f"({', '.join(differs)} differ): use the same data and parameters "
+                             "to resume, or another folder")
+
+    def on_epoch_end(self, state: TrainState, logs) -> None:
+        if state.diverged:
+            return  # never replace a good checkpoint with a diverged state
+        if state.epoch % self.every == 0 or state.stop_training or state.epoch == state.epochs:
+            self.save(state)
+
+    def save(self, state: TrainState) -> None:
+        tensors: dict = {}
+        config = {"kind": "checkpoint", "fingerprint": self.fingerprint,
+                  "state": flatten(state.state_dict(), tensors)}
+        write_model_file(self.path, tensors, config)
