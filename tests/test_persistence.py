@@ -45,7 +45,7 @@ def test_format_is_safetensors_with_json_config(fitted, tmp_path):
     assert b"\x80\x04\x95" not in raw  # no pickle protocol-4 stream anywhere
     from safetensors.torch import load_file
 
-    assert "module.encoder.0.weight" in load_file(path)
+    assert "module.encoder.net.0.weight" in load_file(path)
 
 
 def test_truncated_file_is_refused(fitted, tmp_path):

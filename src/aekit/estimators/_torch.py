@@ -32,15 +32,22 @@ def to_tensor(X: np.ndarray, device: torch.device) -> torch.Tensor:
     return torch.from_numpy(X).to(device)
 
 
+def _batch(array: np.ndarray, device: torch.device) -> torch.Tensor:
+    if array.dtype.kind in "iu":  # sequence lengths, token ids
+        return torch.from_numpy(np.ascontiguousarray(array, dtype=np.int64)).to(device)
+    return to_tensor(array, device)
+
+
 @torch.no_grad()
-def map_batches(fn: Callable[[torch.Tensor], torch.Tensor], X: np.ndarray,
+def map_batches(fn: Callable[..., torch.Tensor], arrays: tuple[np.ndarray, ...],
                 device: torch.device, batch_size: int = INFERENCE_BATCH) -> np.ndarray:
-    """Apply ``fn`` to row batches of ``X`` on ``device``; returns a float32 array.
+    """Apply ``fn`` to row batches of ``arrays`` on ``device``; returns a float32 array.
 
     Raises ``ValueError`` rather than return NaN or inf.
     """
-    outputs = [fn(to_tensor(X[start:start + batch_size], device)).float().cpu()
-               for start in range(0, len(X), batch_size)]
+    n_rows = len(arrays[0])
+    outputs = [fn(*(_batch(a[start:start + batch_size], device) for a in arrays)).float().cpu()
+               for start in range(0, n_rows, batch_size)]
     result = torch.cat(outputs).numpy() if outputs else np.empty((0,), dtype=np.float32)
     if not np.isfinite(result).all():
         rows = np.unique(np.argwhere(~np.isfinite(result))[:, 0])

@@ -1,15 +1,15 @@
 """The one estimator base class: validation, scaling, the training call, inference, saving.
 
-Variants subclass it and override ``_build_module`` (and, for other input shapes, the
-input checks); the training itself always goes through ``aekit.train.run``.
+A variant overrides ``_make_latent`` (the code it learns), and may override ``_net_options``
+(input corruption, binarisation, auxiliary losses), ``_variant_callbacks`` and
+``_check_variant_params``. The architecture (dense, conv, lstm, gru) is a parameter, so every
+variant works with every architecture; training always goes through ``aekit.train.run``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import numbers
-import os
 import warnings
 
 import numpy as np
@@ -19,16 +19,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aekit.estimators import _scaling
+from aekit.estimators._architectures import ARCHITECTURES
+from aekit.estimators._params import RUN_ONLY_PARAMS, UNSAVED_PARAMS, check_shared_params
 from aekit.estimators._torch import map_batches, resolve_device, seeded_rng, to_tensor
-from aekit.estimators._validation import (
-    check_bool,
-    check_choice,
-    check_finite,
-    check_float,
-    check_int,
-    to_float32,
-)
-from aekit.nn import ACTIVATIONS, LOSSES
+from aekit.estimators._validation import check_finite, to_float32
+from aekit.nn import AutoencoderNet, Reconstruction
 from aekit.train import (
     BackupAndRestore,
     Callback,
@@ -40,13 +35,9 @@ from aekit.train import (
     make_optimizer,
     run,
 )
-from aekit.train.optim import OPTIMIZERS
 
 EVAL_BATCH = 8192
-# Parameters that hold data or live objects: never written to a model file.
-UNSAVED_PARAMS = ("validation_data", "callbacks")
-# Parameters a resumed run may change without becoming another run.
-RUN_ONLY_PARAMS = ("epochs", "verbose", "checkpoint_dir", "resume", "device")
+__all__ = ["BaseAutoencoder", "RUN_ONLY_PARAMS", "UNSAVED_PARAMS"]
 
 
 class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -54,56 +45,70 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     model_name = "base"
 
-    # ----------------------------------------------------------------- parameters
-    def _check_params(self) -> None:
-        check_int("latent_dim", self.latent_dim, allow_none=True)
-        hidden = self.hidden_dims
-        if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
-            hidden = (hidden,)
-        if not isinstance(hidden, (tuple, list)):
-            raise TypeError(f"hidden_dims must be a tuple of layer widths, got {hidden!r}")
-        for width in hidden:
-            check_int("each of hidden_dims", width)
-        self._hidden_dims = tuple(int(w) for w in hidden)
-        check_choice("activation", self.activation, ACTIVATIONS)
-        if self.latent_activation is not None:
-            check_choice("latent_activation", self.latent_activation, ACTIVATIONS)
-        check_choice("output_activation", self.output_activation, ("auto", *ACTIVATIONS))
-        check_choice("loss", self.loss, ("auto", *LOSSES))
-        check_choice("optimizer", self.optimizer, OPTIMIZERS)
-        check_float("learning_rate", self.learning_rate, low=0, high=np.inf, low_open=True,
-                    allow_none=True)
-        check_float("weight_decay", self.weight_decay, low=0, high=np.inf)
-        check_int("epochs", self.epochs)
-        check_int("batch_size", self.batch_size)
-        check_bool("shuffle", self.shuffle)
-        check_float("validation_split", self.validation_split, low=0, high=1)
-        check_bool("batch_norm", self.batch_norm)
-        check_float("dropout", self.dropout, low=0, high=1)
-        check_int("patience", self.patience, allow_none=True)
-        check_bool("restore_best_weights", self.restore_best_weights)
-        check_float("clip_grad_norm", self.clip_grad_norm, low=0, high=np.inf, low_open=True,
-                    allow_none=True)
-        if not (self.checkpoint_dir is None or isinstance(self.checkpoint_dir, (str, os.PathLike))):
-            raise ValueError(f"checkpoint_dir must be a folder path or None, "
-                             f"got {self.checkpoint_dir!r}")
-        check_bool("resume", self.resume)
-        callbacks = self.callbacks or []
-        if not all(isinstance(c, Callback) for c in callbacks):
-            raise TypeError("callbacks must be a list of aekit.train.Callback instances")
-        check_choice("scaling", "none" if self.scaling is None else self.scaling,
-                     _scaling.SCALINGS)
-        check_int("verbose", int(self.verbose) if isinstance(self.verbose, bool) else self.verbose,
-                  low=0)
-        resolve_device(self.device)
+    # ----------------------------------------------------------------- variant hooks
+    def _check_variant_params(self) -> None:
+        """Validate the parameters a variant adds."""
+
+    def _make_latent(self, d_in: int) -> torch.nn.Module:
+        raise NotImplementedError
+
+    def _net_options(self) -> dict:
+        """Extra keyword arguments for ``AutoencoderNet`` (corruption, binarize, aux_k)."""
+        return {}
+
+    def _variant_callbacks(self) -> list[Callback]:
+        return []
 
     # ----------------------------------------------------------------- input checks
-    def _check_X(self, X, *, reset: bool) -> np.ndarray:
-        """2-D float32 rows; the feature count must match the fitted one unless ``reset``."""
+    @property
+    def _arch(self):
+        return ARCHITECTURES[self.architecture]
+
+    def _check_X(self, X, *, reset: bool, lengths=None):
+        """Float32 input in the network's shape, and the per-row lengths of sequences.
+
+        For sequences, trailing all-NaN time steps are padding; ``lengths`` may say the same.
+        """
+        arch = self._arch
         X = validate_data(self, X, reset=reset, dtype=(np.float64, np.float32),
-                          ensure_all_finite=False)
+                          ensure_all_finite=False, allow_nd=arch.name != "dense")
+        if X.ndim not in arch.ndims:
+            raise ValueError(f"architecture={arch.name!r} takes arrays with "
+                             f"{' or '.join(map(str, arch.ndims))} dimensions, got shape "
+                             f"{X.shape}")
+        if reset:
+            self.squeeze_axis_ = arch.added_axis(X.ndim)
+        X = arch.canonical(X)
+        lengths = self._sequence_lengths(X, lengths)
+        if lengths is not None:
+            X = np.where(_mask(lengths, X.shape[1])[..., None], X, 0.0)
         check_finite(X, "X")
-        return to_float32(X, "X")
+        X = to_float32(X, "X")
+        if reset:
+            self.input_shape_ = tuple(X.shape[1:])
+        elif tuple(X.shape[1:]) != tuple(self.input_shape_):
+            raise ValueError(f"X has rows of shape {X.shape[1:]}, but {type(self).__name__} was "
+                             f"trained on rows of shape {tuple(self.input_shape_)}")
+        return X, lengths
+
+    def _sequence_lengths(self, X: np.ndarray, lengths) -> np.ndarray | None:
+        if self._arch.name not in ("lstm", "gru"):
+            if lengths is not None:
+                raise ValueError("lengths only apply to architecture='lstm' or 'gru'")
+            return None
+        steps = X.shape[1]
+        if lengths is None:
+            valid = ~np.isnan(X).all(axis=2)
+            if valid.all():
+                return None
+            lengths = np.where(valid.any(1), steps - np.argmax(valid[:, ::-1], axis=1), 0)
+        lengths = np.asarray(lengths)
+        if lengths.shape != (len(X),) or lengths.dtype.kind not in "iu":
+            raise ValueError(f"lengths must be {len(X)} integers, one per sequence")
+        if len(lengths) and (lengths.min() < 1 or lengths.max() > steps):
+            raise ValueError(f"every length must lie in [1, {steps}] (the padded length); "
+                             "a sequence may not be empty")
+        return lengths.astype(np.int64)
 
     def _check_codes(self, Z) -> np.ndarray:
         check_is_fitted(self)
@@ -123,27 +128,32 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             )
 
     # ----------------------------------------------------------------- fitting
-    def fit(self, X, y=None):
-        """Train on ``X`` (shape ``(n_samples, n_features)``); ``y`` is ignored."""
-        self._check_params()
-        X = self._check_X(X, reset=True)
+    def fit(self, X, y=None, lengths=None):
+        """Train on ``X``; ``y`` is ignored. ``lengths`` gives each sequence's valid steps."""
+        self._hidden_dims = check_shared_params(self)
+        self._check_variant_params()
+        X, lengths = self._check_X(X, reset=True, lengths=lengths)
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        self._resolve_settings(X)
-        X = self._scale(X)
+        self._resolve_settings(X, lengths)
+        X = self._scale(X, lengths)
         self._check_bce_range(X, "X")
-        X_train, X_val = self._split_validation(X, seed)
+        train, val = self._split_validation(X, lengths, seed)
         device = resolve_device(self.device)
         with seeded_rng(device):
             torch.manual_seed(seed)
             self.module_ = self._build_module().to(device)
-            self._train(X_train, X_val, device, seed)
+            self._train(train, val, device, seed)
         return self
 
-    def _resolve_settings(self, X: np.ndarray) -> None:
+    def _resolve_settings(self, X: np.ndarray, lengths) -> None:
         """Fix every ``"auto"`` setting from the training data (stored with a trailing ``_``)."""
-        self.scaling_ = _scaling.resolve_scaling(self.scaling, X)
-        self.shift_, self.scale_ = _scaling.fit_scaling(self.scaling_, X)
-        scaled = self._scale(X)
+        mask = _mask(lengths, X.shape[1]) if lengths is not None else None
+        values = self._arch.channel_values(X, mask)
+        self.scaling_ = _scaling.resolve_scaling(self.scaling, values)
+        shift, scale = _scaling.fit_scaling(self.scaling_, values)
+        stat_shape = self._arch.stat_shape(values.shape[1])
+        self.shift_, self.scale_ = shift.reshape(stat_shape), scale.reshape(stat_shape)
+        scaled = self._scale(X, lengths)
         in_unit = scaled.size > 0 and scaled.min() >= 0 and scaled.max() <= 1
         if self.loss == "auto":
             self.loss_ = "bce" if in_unit and self.scaling_ == "none" else "mse"
@@ -155,66 +165,79 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             self.output_activation_ = self.output_activation
         if self.loss_ == "bce" and self.output_activation_ != "sigmoid":
             raise ValueError("loss='bce' needs output_activation='sigmoid' (or 'auto')")
-        n_features = X.shape[1]
-        self.latent_dim_ = self.latent_dim or min(32, max(1, n_features // 2))
+        values_per_row = int(np.prod(X.shape[1:]))
+        self.latent_dim_ = self.latent_dim or min(32, max(1, values_per_row // 2))
 
-    def _split_validation(self, X: np.ndarray, seed: int):
+    def _split_validation(self, X: np.ndarray, lengths, seed: int):
+        """``((X_train, lengths_train), (X_val, lengths_val) or None)``."""
         if self.validation_data is not None:
-            X_val = self._scale(self._check_validation_data(self.validation_data))
+            data = self.validation_data
+            data = data[0] if isinstance(data, tuple) else data  # Keras' (x, y); y is x
+            try:
+                X_val, val_lengths = self._check_X(data, reset=False)
+            except ValueError as error:
+                raise ValueError(f"validation_data: {error}") from None
+            X_val = self._scale(X_val, val_lengths)
             self._check_bce_range(X_val, "validation_data")
-            return X, X_val
+            return (X, lengths), (X_val, val_lengths)
         if not self.validation_split:
-            return X, None
+            return (X, lengths), None
         n_val = int(len(X) * self.validation_split)
         if n_val < 1 or n_val >= len(X):
             raise ValueError(f"validation_split={self.validation_split} leaves no rows for "
                              f"{'validation' if n_val < 1 else 'training'} out of {len(X)}")
         order = np.random.RandomState(seed).permutation(len(X))
-        return X[order[n_val:]], X[order[:n_val]]
+        train, val = order[n_val:], order[:n_val]
+        pick = (lambda rows: None) if lengths is None else (lambda rows: lengths[rows])
+        return (X[train], pick(train)), (X[val], pick(val))
 
-    def _check_validation_data(self, data) -> np.ndarray:
-        if isinstance(data, tuple):  # Keras passes (x, y); an autoencoder's y is x
-            data = data[0]
-        try:
-            return self._check_X(data, reset=False)
-        except ValueError as error:
-            raise ValueError(f"validation_data: {error}") from None
+    def _build_module(self) -> AutoencoderNet:
+        encoder, decoder = self._arch.build(self, self.input_shape_, self.latent_dim_)
+        return AutoencoderNet(encoder, self._make_latent(encoder.out_dim), decoder,
+                              Reconstruction(self.loss_, self.output_activation_),
+                              **self._net_options())
 
-    def _train(self, X_train, X_val, device: torch.device, seed: int) -> None:
+    def _tensors(self, data, device) -> tuple[torch.Tensor, ...]:
+        X, lengths = data
+        tensors = (to_tensor(X, device),)
+        return tensors if lengths is None else (*tensors, torch.from_numpy(lengths).to(device))
+
+    def _train(self, train, val, device: torch.device, seed: int) -> None:
         optimizer = make_optimizer(self.optimizer, self.module_.parameters(),
                                    learning_rate=self.learning_rate,
                                    weight_decay=self.weight_decay, device_type=device.type)
         generator = torch.Generator().manual_seed(seed)
-        batches = TensorBatches(to_tensor(X_train, device), batch_size=self.batch_size,
+        batches = TensorBatches(*self._tensors(train, device), batch_size=self.batch_size,
                                 shuffle=self.shuffle, generator=generator,
                                 min_batch=2 if self.batch_norm else 1)
         if len(batches) == 0:
             raise ValueError("batch_norm=True needs at least 2 training rows")
         val_batches = None
-        if X_val is not None:
-            val_batches = TensorBatches(to_tensor(X_val, device), batch_size=EVAL_BATCH)
+        if val is not None:
+            val_batches = TensorBatches(*self._tensors(val, device), batch_size=EVAL_BATCH)
         state = TrainState(self.module_, optimizer, epochs=self.epochs, generator=generator,
                            clip_grad_norm=self.clip_grad_norm, save_model=self.save)
         self.history_ = state.history  # live, so checkpoints written mid-run carry it
-        run(state, batches, val_batches, self._callbacks(X_train, X_val))
+        run(state, batches, val_batches, self._callbacks(train, val))
         self.n_epochs_ = state.epoch
         if state.diverged:
             if state.epoch <= 1:  # nothing worth keeping
                 raise ValueError(state.stop_reason)
             warnings.warn(state.stop_reason, RuntimeWarning, stacklevel=3)
 
-    def _fingerprint(self, X_train: np.ndarray, X_val: np.ndarray | None) -> dict:
+    def _fingerprint(self, train, val) -> dict:
         """What identifies a run for resuming: the data and every parameter that shapes it."""
         from aekit.estimators.persistence import saved_params
 
-        data = hashlib.sha256(np.ascontiguousarray(X_train).tobytes())
-        if X_val is not None:
-            data.update(np.ascontiguousarray(X_val).tobytes())
+        data = hashlib.sha256()
+        for array in (*train, *(val or ())):
+            if array is not None:
+                data.update(np.ascontiguousarray(array).tobytes())
         params = {k: v for k, v in saved_params(self).items() if k not in RUN_ONLY_PARAMS}
         return {"data": data.hexdigest(), **json.loads(json.dumps(params))}
 
-    def _callbacks(self, X_train, X_val) -> list[Callback]:
-        callbacks = list(self.callbacks or [])
+    def _callbacks(self, train, val) -> list[Callback]:
+        callbacks = [*self._variant_callbacks(), *(self.callbacks or [])]
         if self.patience is not None:
             callbacks.append(EarlyStopping(patience=self.patience,
                                            restore_best_weights=self.restore_best_weights))
@@ -224,24 +247,23 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             callbacks.append(EpochLogger())
         if self.checkpoint_dir is not None:  # last: it saves what the others have updated
             callbacks.append(BackupAndRestore(self.checkpoint_dir, resume=self.resume,
-                                              fingerprint=self._fingerprint(X_train, X_val)))
+                                              fingerprint=self._fingerprint(train, val)))
         return callbacks
-
-    def _build_module(self) -> torch.nn.Module:
-        raise NotImplementedError
 
     # ----------------------------------------------------------------- inference
     @property
     def _device(self) -> torch.device:
         return next(self.module_.parameters()).device
 
-    def _scale(self, X: np.ndarray) -> np.ndarray:
+    def _scale(self, X: np.ndarray, lengths=None) -> np.ndarray:
         with np.errstate(over="ignore"):
             scaled = _scaling.apply_scaling(X, self.shift_, self.scale_)
         if not np.isfinite(scaled).all():
             raise ValueError("X holds values so far from the training data that scaling "
                              "overflows float32: rescale the data first")
-        return scaled
+        if lengths is not None:  # padding stays exactly zero
+            scaled = np.where(_mask(lengths, X.shape[1])[..., None], scaled, 0.0)
+        return scaled.astype(np.float32, copy=False)
 
     def _unscale(self, X: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore"):
@@ -251,30 +273,52 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                              "rescale the data (values near 3.4e38 leave no headroom)")
         return out
 
-    def _prepare(self, X) -> np.ndarray:
-        check_is_fitted(self)
-        return self._scale(self._check_X(X, reset=False))
+    def _to_user_shape(self, out: np.ndarray) -> np.ndarray:
+        """Undo ``canonical``: images given as (n, H, W) and series as (n, T) come back so."""
+        return out if self.squeeze_axis_ is None else np.squeeze(out, self.squeeze_axis_)
 
-    def transform(self, X) -> np.ndarray:
+    def _prepare(self, X, lengths=None):
+        check_is_fitted(self)
+        X, lengths = self._check_X(X, reset=False, lengths=lengths)
+        return self._scale(X, lengths), lengths
+
+    def _apply(self, method, X, lengths) -> np.ndarray:
+        arrays = (X,) if lengths is None else (X, lengths)
+        return map_batches(getattr(self.module_, method), arrays, self._device)
+
+    def transform(self, X, lengths=None) -> np.ndarray:
         """Encode ``X`` to codes of shape ``(n_samples, latent_dim_)``."""
-        X = self._prepare(X)
-        return map_batches(self.module_.encode, X, self._device)
+        X, lengths = self._prepare(X, lengths)
+        return self._apply("encode", X, lengths)
 
     def inverse_transform(self, Z) -> np.ndarray:
         """Decode codes ``Z`` back to the input space (scaling inverted)."""
         Z = self._check_codes(Z)
-        return self._unscale(map_batches(self.module_.decode, Z, self._device))
+        return self._to_user_shape(self._unscale(map_batches(self.module_.decode, (Z,),
+                                                             self._device)))
 
-    def reconstruct(self, X) -> np.ndarray:
+    def reconstruct(self, X, lengths=None) -> np.ndarray:
         """Encode then decode ``X``; same shape and units as ``X``."""
-        X = self._prepare(X)
-        return self._unscale(map_batches(self.module_.reconstruct, X, self._device))
+        X, lengths = self._prepare(X, lengths)
+        return self._to_user_shape(self._unscale(self._apply("reconstruct", X, lengths)))
 
-    def score_samples(self, X) -> np.ndarray:
-        """Per-row negative reconstruction loss (the training loss): higher is more normal."""
-        X = self._prepare(X)
+    def score_samples(self, X, lengths=None) -> np.ndarray:
+        """Per-row negative training loss (reconstruction; the ELBO for variational models):
+        higher is more normal."""
+        X, lengths = self._prepare(X, lengths)
         self._check_bce_range(X, "X")
-        return -map_batches(self.module_.row_loss, X, self._device)
+        return -self._apply("row_loss", X, lengths)
+
+    def score_steps(self, X, lengths=None) -> np.ndarray:
+        """Reconstruction loss per time step, ``(n, timesteps)``; NaN at padded steps.
+        Sequence architectures only."""
+        if self._arch.name not in ("lstm", "gru"):
+            raise ValueError("score_steps needs architecture='lstm' or 'gru'")
+        X, lengths = self._prepare(X, lengths)
+        steps = self._apply("step_loss", X, lengths)
+        if lengths is not None:
+            steps = np.where(_mask(lengths, steps.shape[1]), steps, np.nan)
+        return -steps
 
     def score(self, X, y=None) -> float:
         """Mean of ``score_samples``: higher is better (used by ``GridSearchCV``)."""
@@ -296,3 +340,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         check_is_fitted(self)
         save_estimator(self, path)
+
+
+def _mask(lengths: np.ndarray, steps: int) -> np.ndarray:
+    return np.arange(steps)[None, :] < lengths[:, None]

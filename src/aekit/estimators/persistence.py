@@ -12,8 +12,8 @@ from aekit.estimators._torch import resolve_device
 from aekit.io import read_model_file, write_model_file
 
 # Fitted attributes written as JSON; arrays and the module's weights travel as tensors.
-FITTED_JSON = ("n_features_in_", "latent_dim_", "loss_", "output_activation_", "scaling_",
-               "history_", "n_epochs_", "_hidden_dims")
+FITTED_JSON = ("n_features_in_", "input_shape_", "squeeze_axis_", "latent_dim_", "loss_",
+               "output_activation_", "scaling_", "history_", "n_epochs_", "_hidden_dims")
 FITTED_ARRAYS = ("shift_", "scale_")
 
 
@@ -25,7 +25,7 @@ def _versions() -> dict[str, str]:
 
 
 def saved_params(estimator) -> dict:
-    from aekit.estimators.base import UNSAVED_PARAMS
+    from aekit.estimators._params import UNSAVED_PARAMS
 
     params = estimator.get_params(deep=False)
     for name in UNSAVED_PARAMS:
@@ -84,7 +84,7 @@ def _restore(estimator, fitted: dict, tensors: dict, path) -> None:
     for name, value in fitted.items():
         if name == "feature_names_in_":
             value = np.asarray(value, dtype=object)
-        elif name == "_hidden_dims":
+        elif name in ("_hidden_dims", "input_shape_"):
             value = tuple(value)
         setattr(estimator, name, value)
     for name in FITTED_ARRAYS:

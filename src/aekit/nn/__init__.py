@@ -1,7 +1,23 @@
 """Torch modules only: building blocks, variants and their losses. No NumPy, no IO."""
 
-from aekit.nn.autoencoder import DenseAutoencoder
+from aekit.nn.autoencoder import AutoencoderNet
 from aekit.nn.blocks import ACTIVATIONS
+from aekit.nn.dense import DenseDecoder, DenseEncoder
+from aekit.nn.latent import SPARSITIES, DenseCode, GaussianCode, SparseCode
 from aekit.nn.losses import LOSSES, Reconstruction
+from aekit.nn.noise import NOISES, Corruption
 
-__all__ = ["ACTIVATIONS", "LOSSES", "DenseAutoencoder", "Reconstruction"]
+__all__ = [
+    "ACTIVATIONS",
+    "LOSSES",
+    "NOISES",
+    "SPARSITIES",
+    "AutoencoderNet",
+    "Corruption",
+    "DenseCode",
+    "DenseDecoder",
+    "DenseEncoder",
+    "GaussianCode",
+    "Reconstruction",
+    "SparseCode",
+]

@@ -1,62 +1,123 @@
-"""The plain (dense) autoencoder module."""
+"""The autoencoder network, composed of interchangeable parts.
+
+``encoder`` (dense, convolutional or recurrent) -> ``latent`` (plain, sparse or Gaussian code)
+-> ``decoder`` -> ``head`` (output activation and reconstruction loss), with an optional input
+``corruption`` (denoising) and input ``binarize`` (dynamic binarisation). Every variant is a
+choice of parts; none is a copy of another.
+"""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import torch
 from torch import nn
 
-from aekit.nn.blocks import dense_stack, glorot_init_
+from aekit.nn.blocks import glorot_init_
+from aekit.nn.latent import GaussianCode, SparseCode
 from aekit.nn.losses import Reconstruction
+from aekit.nn.noise import Corruption
 
 
-class DenseAutoencoder(nn.Module):
-    """Encoder ``n_features -> hidden_dims -> latent_dim``; the decoder mirrors it.
+def length_mask(lengths: torch.Tensor | None, steps: int) -> torch.Tensor | None:
+    """``(n, steps)`` float mask of the valid time steps, or None for full-length rows."""
+    if lengths is None:
+        return None
+    return (torch.arange(steps, device=lengths.device)[None, :] < lengths[:, None]).float()
 
-    ``forward`` returns the loss terms this module owns; the training loop reads only
-    ``out["loss"]``.
 
-    Shapes: ``x`` is ``(n, n_features)``, codes ``z`` are ``(n, latent_dim)``.
+class AutoencoderNet(nn.Module):
+    """Shapes: ``x`` ``(n, ...)`` as the encoder expects; codes ``(n, latent_dim)``.
+
+    ``forward`` returns the loss terms it owns: ``loss`` (what the loop minimises), ``recon``
+    and, depending on the parts, ``kl``, ``sparsity`` or ``aux``. With a Gaussian code the
+    reconstruction is summed over elements, so ``loss`` is the negative ELBO in nats.
     """
 
-    def __init__(
-        self,
-        n_features: int,
-        latent_dim: int,
-        hidden_dims: Sequence[int] = (),
-        *,
-        activation: str = "relu",
-        latent_activation: str = "relu",
-        reconstruction: Reconstruction | None = None,
-        batch_norm: bool = False,
-        dropout: float = 0.0,
-    ):
+    def __init__(self, encoder: nn.Module, latent: nn.Module, decoder: nn.Module,
+                 head: Reconstruction, *, corruption: Corruption | None = None,
+                 binarize: bool = False, aux_k: int = 0, aux_weight: float = 1 / 32):
         super().__init__()
-        dims = [n_features, *hidden_dims, latent_dim]
-        self.encoder = dense_stack(
-            dims, activation, batch_norm=batch_norm, dropout=dropout,
-            last_activation=latent_activation,
-        )
-        self.decoder = dense_stack(
-            dims[::-1], activation, batch_norm=batch_norm, dropout=dropout
-        )
-        self.head = reconstruction or Reconstruction()
+        self.encoder, self.latent, self.decoder, self.head = encoder, latent, decoder, head
+        self.corruption = corruption
+        self.binarize = binarize
+        self.aux_k, self.aux_weight = aux_k, aux_weight
+        self.variational = isinstance(latent, GaussianCode)
         glorot_init_(self)
 
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return self.encoder(x)
+    # ------------------------------------------------------------------ parts
+    def encode(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """Codes (the posterior mean for a Gaussian code)."""
+        return self.latent.code(self.encoder(x, lengths))
 
-    def decode(self, z: torch.Tensor) -> torch.Tensor:
-        return self.head.output(self.decoder(z))
+    def decode(self, z: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        return self.head.output(self.decoder(z, lengths))
 
-    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        loss = self.head.batch_loss(self.decoder(self.encoder(x)), x)
-        return {"loss": loss, "recon": loss.detach()}
+    def reconstruct(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        return self.decode(self.encode(x, lengths), lengths)
 
-    def row_loss(self, x: torch.Tensor) -> torch.Tensor:
-        """Per-row loss ``(n,)``: what ``score_samples`` negates."""
-        return self.head.row_loss(self.decoder(self.encoder(x)), x)
+    def _mask(self, x: torch.Tensor, lengths: torch.Tensor | None):
+        return length_mask(lengths, x.shape[1]) if lengths is not None else None
 
-    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decode(self.encode(x))
+    def _recon_rows(self, pre, target, mask) -> torch.Tensor:
+        # the ELBO needs log p(x|z) summed over elements, not averaged
+        return self.head.row_loss(pre, target, mask, reduce="sum" if self.variational else "mean")
+
+    # ------------------------------------------------------------------ training
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None):
+        if self.binarize and self.training:
+            x = torch.bernoulli(x)
+        source = self.corruption(x) if self.corruption is not None and self.training else x
+        h = self.encoder(source, lengths)
+        z, terms = self.latent(h)
+        pre = self.decoder(z, lengths)
+        recon = self._recon_rows(pre, x, self._mask(x, lengths)).mean()
+        loss = recon + sum(terms.values(), torch.zeros((), device=x.device))
+        if self.aux_k and self.training:
+            terms["aux"] = self.aux_weight * self._aux_loss(h, pre, x, lengths)
+            loss = loss + terms["aux"]
+        return {"loss": loss, "recon": recon.detach(), **{k: v.detach() for k, v in terms.items()}}
+
+    def _aux_loss(self, h, pre, x, lengths) -> torch.Tensor:
+        """TopK's auxiliary loss: what the dead units would add must explain the residual."""
+        z_dead = self.latent.dead_code(h, self.aux_k)
+        base = pre.detach()
+        extra = self.decoder(z_dead, lengths) - self.decoder(torch.zeros_like(z_dead), lengths)
+        residual = (x - self.head.output(base)).detach()
+        return (self.head.output(base + extra) - self.head.output(base) - residual).square().mean()
+
+    # ------------------------------------------------------------------ scoring
+    def row_loss(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """Per-row loss ``(n,)``, deterministic (a Gaussian code uses its mean): the
+        reconstruction loss, plus the KL term for a Gaussian code (the negative ELBO)."""
+        h = self.encoder(x, lengths)
+        pre = self.decoder(self.latent.code(h), lengths)
+        rows = self._recon_rows(pre, x, self._mask(x, lengths))
+        if self.variational:
+            rows = rows + GaussianCode.kl(*self.latent.posterior(h))
+        return rows
+
+    def step_loss(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """Reconstruction loss per time step ``(n, T)`` for sequences (padding included)."""
+        return self.head.step_loss(self.decoder(self.encode(x, lengths), lengths), x)
+
+    @torch.no_grad()
+    def log_likelihood(self, x: torch.Tensor, k: int) -> torch.Tensor:
+        """Importance-sampled ``log p(x)`` per row with ``k`` samples: the IWAE bound
+        (Burda et al. 2016, https://arxiv.org/abs/1509.00519). Gaussian codes only."""
+        mu, logvar = self.latent.posterior(self.encoder(x))
+        std = (0.5 * logvar).exp()
+        weights = []
+        for _ in range(k):
+            z = mu + torch.randn_like(mu) * std
+            log_px = -self._recon_rows(self.decoder(z), x, None)
+            log_pz = GaussianCode.log_normal(z, torch.zeros_like(z), torch.zeros_like(z))
+            log_qz = GaussianCode.log_normal(z, mu, logvar)
+            weights.append(log_px + log_pz - log_qz)
+        stacked = torch.stack(weights)
+        return torch.logsumexp(stacked, 0) - torch.log(torch.tensor(float(k)))
+
+    @torch.no_grad()
+    def sample(self, n: int, latent_dim: int, generator: torch.Generator | None = None,
+               lengths: torch.Tensor | None = None) -> torch.Tensor:
+        device = next(self.parameters()).device
+        z = torch.randn((n, latent_dim), generator=generator).to(device)
+        return self.decode(z, lengths)

@@ -33,12 +33,13 @@ def dense_stack(
     batch_norm: bool = False,
     dropout: float = 0.0,
     last_activation: str | None = None,
+    last_is_hidden: bool = False,
 ) -> nn.Sequential:
     """Linear layers ``dims[0] -> dims[1] -> ... -> dims[-1]``.
 
     Hidden layers are ``Linear -> [BatchNorm] -> activation -> [Dropout]``. The last layer is
     ``Linear -> last_activation`` (no activation when ``None``), so that a code or output layer
-    is never normalised or dropped out.
+    is never normalised or dropped out, unless ``last_is_hidden``.
 
     Shapes: ``(n, dims[0]) -> (n, dims[-1])``.
     """
@@ -46,7 +47,7 @@ def dense_stack(
     n_layers = len(dims) - 1
     for i, (d_in, d_out) in enumerate(itertools.pairwise(dims)):
         layers.append(nn.Linear(d_in, d_out))
-        if i < n_layers - 1:
+        if i < n_layers - 1 or last_is_hidden:
             if batch_norm:
                 layers.append(nn.BatchNorm1d(d_out))
             layers.append(activation(activation_name))

@@ -1,0 +1,74 @@
+"""Architectures: which input shapes each accepts, how its scaling statistics are pooled,
+and the encoder/decoder pair it builds. A registry, so every variant can use every one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+from aekit.nn.conv import ConvDecoder, ConvEncoder
+from aekit.nn.dense import DenseDecoder, DenseEncoder
+from aekit.nn.recurrent import RecurrentDecoder, RecurrentEncoder
+
+
+@dataclass(frozen=True)
+class Architecture:
+    name: str
+    ndims: tuple[int, ...]  # accepted X.ndim values
+    default_hidden: tuple[int, ...]
+
+    def added_axis(self, ndim: int) -> int | None:
+        """The axis ``canonical`` adds to an input of ``ndim`` dimensions, if any."""
+        if self.name == "conv" and ndim == 3:
+            return 1  # (n, H, W) -> (n, 1, H, W)
+        if self.name in ("lstm", "gru") and ndim == 2:
+            return 2  # (n, T) -> (n, T, 1)
+        return None
+
+    def canonical(self, X: np.ndarray) -> np.ndarray:
+        """Give ``X`` the shape the networks take: images ``(n, C, H, W)``, sequences
+        ``(n, T, F)``."""
+        axis = self.added_axis(X.ndim)
+        return X if axis is None else np.expand_dims(X, axis)
+
+    def channel_values(self, X: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+        """``(N, channels)`` values the scaling statistics are computed over."""
+        if self.name == "conv":
+            return X.transpose(0, 2, 3, 1).reshape(-1, X.shape[1])
+        if self.name in ("lstm", "gru"):
+            return X[mask] if mask is not None else X.reshape(-1, X.shape[-1])
+        return X
+
+    def stat_shape(self, n_channels: int) -> tuple[int, ...]:
+        return (n_channels, 1, 1) if self.name == "conv" else (n_channels,)
+
+    def build(self, est, input_shape: tuple[int, ...], latent_dim: int):
+        """Encoder and decoder for ``input_shape`` (without the batch axis)."""
+        hidden = est._hidden_dims
+        if self.name == "dense":
+            encoder = DenseEncoder(input_shape[0], hidden, est.activation, est.batch_norm,
+                                   est.dropout)
+            decoder = DenseDecoder(latent_dim, hidden, input_shape[0], est.activation,
+                                   est.batch_norm, est.dropout)
+        elif self.name == "conv":
+            encoder = ConvEncoder(input_shape, hidden, est.activation, est.batch_norm,
+                                  est.dropout)
+            decoder = ConvDecoder(latent_dim, encoder, input_shape[0], est.activation,
+                                  est.batch_norm)
+        else:
+            steps, n_features = input_shape
+            encoder = RecurrentEncoder(n_features, hidden, self.name, dropout=est.dropout)
+            decoder = RecurrentDecoder(latent_dim, hidden, n_features, self.name, steps)
+        return encoder, decoder
+
+
+ARCHITECTURES: dict[str, Architecture] = {
+    "dense": Architecture("dense", (2,), ()),
+    "conv": Architecture("conv", (3, 4), (32, 64)),
+    "lstm": Architecture("lstm", (2, 3), (64,)),
+    "gru": Architecture("gru", (2, 3), (64,)),
+}
+
+

@@ -1,0 +1,164 @@
+"""The parameters every estimator shares: their checks and their documentation."""
+
+from __future__ import annotations
+
+import numbers
+import os
+
+import numpy as np
+
+from aekit.estimators import _scaling
+from aekit.estimators._architectures import ARCHITECTURES
+from aekit.estimators._torch import resolve_device
+from aekit.estimators._validation import check_bool, check_choice, check_float, check_int
+from aekit.nn import ACTIVATIONS, LOSSES
+from aekit.train import Callback
+from aekit.train.optim import OPTIMIZERS
+
+# Parameters that hold data or live objects: never written to a model file.
+UNSAVED_PARAMS = ("validation_data", "callbacks")
+# Parameters a resumed run may change without becoming another run.
+RUN_ONLY_PARAMS = ("epochs", "verbose", "checkpoint_dir", "resume", "device")
+
+
+def check_shared_params(est) -> tuple[int, ...]:
+    """Validate the shared parameters; returns ``hidden_dims`` as a tuple of ints."""
+    check_int("latent_dim", est.latent_dim, allow_none=True)
+    check_choice("architecture", est.architecture, ARCHITECTURES)
+    hidden = est.hidden_dims
+    if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
+        hidden = (hidden,)
+    if not isinstance(hidden, (tuple, list)):
+        raise TypeError(f"hidden_dims must be a tuple of layer widths, got {hidden!r}")
+    for width in hidden:
+        check_int("each of hidden_dims", width)
+    check_choice("activation", est.activation, ACTIVATIONS)
+    check_choice("output_activation", est.output_activation, ("auto", *ACTIVATIONS))
+    check_choice("loss", est.loss, ("auto", *LOSSES))
+    check_choice("optimizer", est.optimizer, OPTIMIZERS)
+    check_float("learning_rate", est.learning_rate, low=0, high=np.inf, low_open=True,
+                allow_none=True)
+    check_float("weight_decay", est.weight_decay, low=0, high=np.inf)
+    check_int("epochs", est.epochs)
+    check_int("batch_size", est.batch_size)
+    check_bool("shuffle", est.shuffle)
+    check_float("validation_split", est.validation_split, low=0, high=1)
+    check_bool("batch_norm", est.batch_norm)
+    check_float("dropout", est.dropout, low=0, high=1)
+    check_int("patience", est.patience, allow_none=True)
+    check_bool("restore_best_weights", est.restore_best_weights)
+    check_float("clip_grad_norm", est.clip_grad_norm, low=0, high=np.inf, low_open=True,
+                allow_none=True)
+    if not (est.checkpoint_dir is None or isinstance(est.checkpoint_dir, (str, os.PathLike))):
+        raise ValueError(f"checkpoint_dir must be a folder path or None, got {est.checkpoint_dir!r}")
+    check_bool("resume", est.resume)
+    if not all(isinstance(c, Callback) for c in est.callbacks or []):
+        raise TypeError("callbacks must be a list of aekit.train.Callback instances")
+    check_choice("scaling", "none" if est.scaling is None else est.scaling, _scaling.SCALINGS)
+    verbose = int(est.verbose) if isinstance(est.verbose, bool) else est.verbose
+    check_int("verbose", verbose, low=0)
+    resolve_device(est.device)
+    return tuple(int(w) for w in hidden) or ARCHITECTURES[est.architecture].default_hidden
+
+
+def store_params(est, params: dict) -> None:
+    """``__init__`` body of every estimator: keep each argument under its own name."""
+    for name, value in params.items():
+        if name not in ("self", "__class__"):
+            setattr(est, name, value)
+
+
+def docstring(summary: str, own: str = "", examples: str = "") -> str:
+    """A numpydoc docstring: the summary, the variant's own parameters, the shared ones."""
+    return (f"{summary}\n\n    Parameters\n    ----------\n{CODE_DOC}{own}{TRAINING_DOC}"
+            f"{ATTRIBUTES_DOC}{examples}")
+
+
+LATENT_ACTIVATION_DOC = """\
+    latent_activation : str or None, default=None
+        Activation of the code layer. None: the same as activation.
+"""
+
+# numpydoc entries, joined into each estimator's docstring (the CLI's --help reads them).
+CODE_DOC = """\
+    latent_dim : int or None, default=None
+        Size of the code. None: min(32, half the values per row), at least 1.
+    architecture : {"dense", "conv", "lstm", "gru"}, default="dense"
+        Network type: dense for tables (n, features); conv for images (n, H, W) or
+        (n, C, H, W); lstm or gru for sequences (n, timesteps) or (n, timesteps, features).
+    hidden_dims : tuple of int, default=()
+        Hidden layer widths, input side first (conv: channels; lstm/gru: units); the decoder
+        mirrors them. (): none for dense, (32, 64) for conv, (64,) for lstm/gru.
+    activation : str, default="relu"
+        Hidden-layer activation: relu, leaky_relu, elu, selu, gelu, silu, tanh, sigmoid, linear.
+"""
+
+TRAINING_DOC = """\
+    output_activation : str, default="auto"
+        Activation of the reconstruction. auto: sigmoid with the bce loss, else linear.
+    loss : {"auto", "mse", "bce"}, default="auto"
+        Reconstruction loss. auto: bce when the data already lies in [0, 1] and is not rescaled,
+        else mse.
+    optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
+        Optimizer, with Keras' defaults (eps=1e-7).
+    learning_rate : float or None, default=None
+        Step size. None: the optimizer's default (1e-3; 1e-2 for sgd).
+    weight_decay : float, default=0.0
+        L2 penalty (decoupled for adamw).
+    epochs : int, default=50
+        Passes over the training data.
+    batch_size : int, default=256
+        Rows per gradient step.
+    shuffle : bool, default=True
+        Reshuffle the training rows every epoch.
+    validation_split : float, default=0.0
+        Fraction of the rows, drawn at random, held out to report val_loss.
+    validation_data : array-like or None, default=None
+        Rows to report val_loss on instead of a split (a Keras-style (x, y) tuple also works).
+    batch_norm : bool, default=False
+        Batch normalisation after each hidden layer.
+    dropout : float, default=0.0
+        Dropout rate after each hidden layer.
+    patience : int or None, default=None
+        Early stopping: stop after this many epochs without improvement of val_loss (or loss
+        without validation). None: train all epochs.
+    restore_best_weights : bool, default=True
+        With early stopping, end with the weights of the best epoch.
+    clip_grad_norm : float or None, default=None
+        Clip the gradients' global norm to this value before each step. None: no clipping.
+    checkpoint_dir : str or None, default=None
+        Folder where the whole training state is saved after every epoch, so a killed run can be
+        resumed. None: no checkpoints.
+    resume : bool, default=False
+        Continue the run checkpointed in checkpoint_dir (same data and parameters; epochs may
+        grow) instead of refusing to overwrite it.
+    callbacks : list of aekit.train.Callback or None, default=None
+        Extra callbacks (checkpoints, learning-rate schedules, ...).
+    scaling : {"auto", "standard", "minmax", "none"}, default="auto"
+        Input scaling per feature (per channel for images and sequences), inverted on output.
+        auto: none when the data lies in [0, 1], else standard.
+    random_state : int, RandomState or None, default=None
+        Seed for initialisation, shuffling, dropout and noise; an int makes fits reproducible on
+        CPU.
+    device : str, default="auto"
+        Where to train: auto (CUDA when available), cpu, cuda or cuda:N.
+    verbose : int, default=0
+        0: silent; 1: a progress bar per epoch; 2: one line per epoch.
+"""
+
+ATTRIBUTES_DOC = """
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        The trained network, in evaluation mode.
+    history_ : dict of list of float
+        Per-epoch ``loss``, ``val_loss`` (with validation) and ``lr``.
+    n_epochs_ : int
+        Epochs actually run.
+    latent_dim_, loss_, output_activation_, scaling_ :
+        The resolved settings.
+    n_features_in_ : int
+        Size of the second axis of the training data.
+    input_shape_ : tuple of int
+        Shape of one row as the network takes it.
+"""

@@ -1,0 +1,38 @@
+"""Input corruptions for denoising autoencoders (Vincent et al. 2008,
+https://www.cs.toronto.edu/~larocheh/publications/icml-2008-denoising-autoencoders.pdf)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+NOISES = ("gaussian", "masking", "salt_pepper")
+
+
+class Corruption(nn.Module):
+    """Corrupt a batch: ``gaussian`` adds ``level`` x N(0, 1); ``masking`` zeroes a ``level``
+    fraction of entries; ``salt_pepper`` sets a ``level`` fraction to ``low`` or ``high``.
+
+    ``low``/``high`` bound the result (the data's range), so noisy pixels stay valid pixels.
+    """
+
+    def __init__(self, kind: str, level: float, low: float | None = None,
+                 high: float | None = None):
+        super().__init__()
+        self.kind, self.level, self.low, self.high = kind, level, low, high
+
+    def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        if self.kind == "gaussian":
+            noisy = x + self.level * torch.randn(x.shape, generator=generator, device=x.device)
+        elif self.kind == "masking":
+            keep = torch.rand(x.shape, generator=generator, device=x.device) >= self.level
+            noisy = x * keep
+        else:
+            draw = torch.rand(x.shape, generator=generator, device=x.device)
+            low = x.min() if self.low is None else self.low
+            high = x.max() if self.high is None else self.high
+            noisy = torch.where(draw < self.level / 2, low, x)
+            noisy = torch.where(draw > 1 - self.level / 2, high, noisy)
+        if self.low is not None or self.high is not None:
+            noisy = noisy.clamp(self.low, self.high)
+        return noisy
