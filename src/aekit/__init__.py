@@ -2,6 +2,27 @@
 
 __version__ = "0.1.0"
 
-from aekit.estimators import ESTIMATORS, Autoencoder, load
+from aekit.estimators import (  # noqa: E402
+    ESTIMATORS,
+    VAE,
+    Autoencoder,
+    DenoisingAutoencoder,
+    SequenceAutoencoder,
+    SparseAutoencoder,
+    VariationalAutoencoder,
+    load,
+    sliding_windows,
+)
 
-__all__ = ["ESTIMATORS", "Autoencoder", "__version__", "load"]
+__all__ = [
+    "ESTIMATORS",
+    "VAE",
+    "Autoencoder",
+    "DenoisingAutoencoder",
+    "SequenceAutoencoder",
+    "SparseAutoencoder",
+    "VariationalAutoencoder",
+    "__version__",
+    "load",
+    "sliding_windows",
+]

@@ -2,11 +2,28 @@
 
 from aekit.estimators.autoencoder import Autoencoder
 from aekit.estimators.base import BaseAutoencoder
+from aekit.estimators.denoising import DenoisingAutoencoder
 from aekit.estimators.persistence import load
+from aekit.estimators.sequence import SequenceAutoencoder, sliding_windows
+from aekit.estimators.sparse import SparseAutoencoder
+from aekit.estimators.variational import VAE, VariationalAutoencoder
 
 # model name (CLI --model, model files) -> estimator class
 ESTIMATORS: dict[str, type[BaseAutoencoder]] = {
-    cls.model_name: cls for cls in (Autoencoder,)
+    cls.model_name: cls
+    for cls in (Autoencoder, VariationalAutoencoder, SparseAutoencoder, DenoisingAutoencoder,
+                SequenceAutoencoder)
 }
 
-__all__ = ["ESTIMATORS", "Autoencoder", "BaseAutoencoder", "load"]
+__all__ = [
+    "ESTIMATORS",
+    "VAE",
+    "Autoencoder",
+    "BaseAutoencoder",
+    "DenoisingAutoencoder",
+    "SequenceAutoencoder",
+    "SparseAutoencoder",
+    "VariationalAutoencoder",
+    "load",
+    "sliding_windows",
+]

@@ -1,0 +1,69 @@
+"""Denoising autoencoder: trained to map corrupted inputs back to clean ones."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from aekit.estimators._params import LATENT_ACTIVATION_DOC, docstring, store_params
+from aekit.estimators._validation import check_choice, check_float
+from aekit.estimators.autoencoder import Autoencoder
+from aekit.nn import NOISES, Corruption
+
+
+class DenoisingAutoencoder(Autoencoder):
+    model_name = "denoising"
+
+    def __init__(self, noise: str = "gaussian", noise_level: float = 0.1,
+                 latent_dim: int | None = None, architecture: str = "dense",
+                 hidden_dims: tuple[int, ...] = (), activation: str = "relu",
+                 latent_activation: str | None = None, output_activation: str = "auto",
+                 loss: str = "auto", optimizer: str = "adam", learning_rate: float | None = None,
+                 weight_decay: float = 0.0, epochs: int = 50, batch_size: int = 256,
+                 shuffle: bool = True, validation_split: float = 0.0, validation_data=None,
+                 batch_norm: bool = False, dropout: float = 0.0, patience: int | None = None,
+                 restore_best_weights: bool = True, clip_grad_norm: float | None = None,
+                 checkpoint_dir: str | None = None, resume: bool = False,
+                 callbacks: list | None = None, scaling: str = "auto",
+                 random_state: int | None = None, device: str = "auto", verbose: int = 0):
+        store_params(self, locals())
+
+    def _check_variant_params(self) -> None:
+        super()._check_variant_params()
+        check_choice("noise", self.noise, NOISES)
+        high = np.inf if self.noise == "gaussian" else 1
+        check_float("noise_level", self.noise_level, low=0, high=high, high_open=False)
+
+    def _corruption(self) -> Corruption:
+        # data in [0, 1] (images) stays in [0, 1] when noisy, as in the classic Keras example
+        bounded = self.scaling_ == "none" and self.loss_ == "bce"
+        low, high = (0.0, 1.0) if bounded else (None, None)
+        return Corruption(self.noise, self.noise_level, low, high)
+
+    def _net_options(self) -> dict:
+        return {"corruption": self._corruption()}
+
+    def add_noise(self, X, random_state: int | None = None) -> np.ndarray:
+        """``X`` corrupted the way training corrupts it (in the data's units), e.g. to make
+        noisy test data."""
+        X_scaled, lengths = self._prepare(X)
+        generator = torch.Generator().manual_seed(
+            int(np.random.RandomState(random_state).randint(2**31 - 1)))
+        noisy = self._corruption()(torch.from_numpy(X_scaled), generator).numpy()
+        return self._to_user_shape(self._unscale(noisy))
+
+
+DenoisingAutoencoder.__doc__ = docstring(
+    """Autoencoder trained to reconstruct clean rows from corrupted ones.
+
+    Each training batch is corrupted afresh: ``noise="gaussian"`` adds ``noise_level`` times
+    standard normal noise (in the scaled units; data in [0, 1] stays clipped to [0, 1]),
+    ``"masking"`` zeroes a ``noise_level`` fraction of the values, ``"salt_pepper"`` sets a
+    ``noise_level`` fraction to the minimum or maximum. ``reconstruct`` on noisy data returns the
+    clean estimate; ``add_noise`` corrupts data the same way.""",
+    """\
+    noise : {"gaussian", "masking", "salt_pepper"}, default="gaussian"
+        How training inputs are corrupted.
+    noise_level : float, default=0.1
+        Standard deviation (gaussian) or fraction of values corrupted (masking, salt_pepper).
+""" + LATENT_ACTIVATION_DOC)

@@ -1,0 +1,91 @@
+"""Sparse autoencoder: an L1, KL or TopK constraint on the code."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from aekit.estimators._params import LATENT_ACTIVATION_DOC, docstring, store_params
+from aekit.estimators._validation import check_choice, check_float, check_int
+from aekit.estimators.autoencoder import Autoencoder
+from aekit.nn import SPARSITIES, SparseCode
+
+ACTIVE = 1e-3  # a code unit counts as active above this magnitude
+
+
+class SparseAutoencoder(Autoencoder):
+    model_name = "sparse"
+
+    def __init__(self, sparsity: str = "l1", sparsity_weight: float = 1e-4,
+                 target_activation: float = 0.05, k: int | None = None,
+                 latent_dim: int | None = None, architecture: str = "dense",
+                 hidden_dims: tuple[int, ...] = (), activation: str = "relu",
+                 latent_activation: str | None = None, output_activation: str = "auto",
+                 loss: str = "auto", optimizer: str = "adam", learning_rate: float | None = None,
+                 weight_decay: float = 0.0, epochs: int = 50, batch_size: int = 256,
+                 shuffle: bool = True, validation_split: float = 0.0, validation_data=None,
+                 batch_norm: bool = False, dropout: float = 0.0, patience: int | None = None,
+                 restore_best_weights: bool = True, clip_grad_norm: float | None = None,
+                 checkpoint_dir: str | None = None, resume: bool = False,
+                 callbacks: list | None = None, scaling: str = "auto",
+                 random_state: int | None = None, device: str = "auto", verbose: int = 0):
+        store_params(self, locals())
+
+    def _check_variant_params(self) -> None:
+        super()._check_variant_params()
+        check_choice("sparsity", self.sparsity, SPARSITIES)
+        check_float("sparsity_weight", self.sparsity_weight, low=0, high=np.inf)
+        check_float("target_activation", self.target_activation, low=0, high=1, low_open=True)
+        check_int("k", self.k, allow_none=True)
+
+    @property
+    def k_(self) -> int:
+        """Active units per row with ``sparsity="topk"``: ``k``, or a quarter of the code."""
+        return min(self.k or max(1, self.latent_dim_ // 4), self.latent_dim_)
+
+    def _make_latent(self, d_in: int) -> SparseCode:
+        return SparseCode(d_in, self.latent_dim_, self.latent_activation or self.activation,
+                          self.sparsity, self.sparsity_weight, rho=self.target_activation,
+                          k=self.k_)
+
+    def _net_options(self) -> dict:
+        # TopK's auxiliary loss looks at twice as many dead units as live ones (Gao et al.)
+        return {"aux_k": min(2 * self.k_, self.latent_dim_)} if self.sparsity == "topk" else {}
+
+    def sparsity_report(self, X, lengths=None) -> dict[str, float]:
+        """How sparse the codes of ``X`` are, and what they still explain.
+
+        Returns ``mean_activation`` (mean |code| over rows and units), ``l0`` (active units per
+        row, |code| > 1e-3), ``dead_fraction`` (units active on no row) and
+        ``variance_explained`` (1 - residual / total sum of squares, in the scaled space).
+        """
+        Z = self.transform(X, lengths)
+        X_scaled, lengths = self._prepare(X, lengths)
+        R = self._apply("reconstruct", X_scaled, lengths)
+        active = np.abs(Z) > ACTIVE
+        total = np.square(X_scaled - X_scaled.mean(axis=0)).sum()
+        return {
+            "mean_activation": float(np.abs(Z).mean()),
+            "l0": float(active.sum(1).mean()),
+            "dead_fraction": float((~active.any(0)).mean()),
+            "variance_explained": float(1 - np.square(X_scaled - R).sum() / max(total, 1e-12)),
+        }
+
+
+SparseAutoencoder.__doc__ = docstring(
+    """Autoencoder whose code is kept sparse.
+
+    ``sparsity="l1"`` penalises ``sparsity_weight * sum|z|`` per row (Keras'
+    ``activity_regularizer=l1``); ``"kl"`` pulls each unit's mean activation towards
+    ``target_activation`` with weight ``sparsity_weight`` (sigmoid code units); ``"topk"`` keeps
+    exactly ``k`` active units per row and revives units that stopped firing with an auxiliary
+    loss. ``sparsity_report(X)`` measures the result.""",
+    """\
+    sparsity : {"l1", "kl", "topk"}, default="l1"
+        How the code is kept sparse.
+    sparsity_weight : float, default=1e-4
+        Weight of the L1 or KL penalty (unused by topk).
+    target_activation : float, default=0.05
+        The KL penalty's target mean activation rho.
+    k : int or None, default=None
+        Active units per row for topk. None: a quarter of latent_dim.
+""" + LATENT_ACTIVATION_DOC)
