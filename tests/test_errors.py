@@ -18,7 +18,7 @@ def fitted():
     (np.array([[1.0, np.nan], [0.0, 1.0]]), "contains NaN .*row 0, column 1.*impute"),
     (np.array([[1.0, np.inf], [0.0, 1.0]]), "contains inf"),
     (np.ones(5), "Expected 2D array"),
-    (np.ones((2, 3, 4)), "dim 3"),
+    (np.ones((2, 3, 4)), "takes arrays with 2 dimensions, got 3: use .*conv for images"),
     (np.empty((0, 3)), "0 sample"),
     (np.empty((3, 0)), "0 feature"),
     (np.array([[1e39, 0.0], [0.0, 1.0]]), "too large for float32"),

@@ -84,6 +84,10 @@ def add_estimator_options(parser: argparse.ArgumentParser, classes) -> dict[str,
                 group.add_argument(*flags, dest=name, type=_parser_for(annotation),
                                    default=argparse.SUPPRESS, metavar=name.upper(),
                                    help=help_text.replace("%", "%%"))
+    every = {cls.model_name for cls in classes}
+    for action in group._group_actions:  # name the models an option is limited to
+        if owners[action.dest] != every:
+            action.help = f"[{', '.join(sorted(owners[action.dest]))}] {action.help}"
     return owners
 
 

@@ -27,7 +27,9 @@ def _add_fit(commands) -> dict[str, set[str]]:
     p.add_argument("-o", "--output", required=True, metavar="MODEL",
                    help="where to write the model (.safetensors)")
     p.add_argument("--model", choices=sorted(ESTIMATORS), default="autoencoder",
-                   help="which autoencoder (default: autoencoder)")
+                   help="which autoencoder: " + ", ".join(
+                       f"{name} ({cls.__name__})" for name, cls in ESTIMATORS.items())
+                   + " (default: autoencoder); --architecture conv/lstm/gru works with each")
     p.add_argument("--validation-data", metavar="FILE", dest="validation_file",
                    help="rows to report val_loss on (same columns as DATA)")
     owners = add_estimator_options(p, ESTIMATORS.values())
@@ -54,6 +56,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_apply(commands, "encode", "write the codes of DATA's rows")
     _add_apply(commands, "reconstruct", "write DATA's rows encoded and decoded")
     _add_apply(commands, "score", "write each row's score (higher = more normal)")
+    generate = commands.add_parser("generate", help="write new rows sampled from a VAE",
+                                   description="Write new rows sampled from a VAE's prior.")
+    generate.add_argument("model", metavar="MODEL", help="a model written by 'aekit fit --model vae'")
+    generate.add_argument("-n", "--n-samples", type=int, default=10, metavar="N",
+                          help="how many rows (default: 10)")
+    generate.add_argument("-o", "--output", required=True, metavar="OUT",
+                          help=f"output file ({', '.join(FORMATS)})")
+    generate.add_argument("--random-state", type=int, default=None, help="seed")
+    generate.add_argument("--device", default=None, help="run on this device (default: as saved)")
+    generate.set_defaults(handler=_generate)
     info = commands.add_parser("info", help="describe a saved model",
                                description="Describe a saved model.")
     info.add_argument("model", metavar="MODEL")
@@ -116,6 +128,16 @@ def _score(args) -> None:
     write_table(args.output, scores.reshape(-1, 1), ["score"])
     print(f"wrote {len(scores)} scores to {args.output} (mean {scores.mean():.5g}; "
           "higher = more normal)")
+
+
+def _generate(args) -> None:
+    model = _load(args)
+    if not hasattr(model, "sample"):
+        raise CLIError(f"{args.model} holds a {model.model_name} model; generate needs one "
+                       "trained with --model vae")
+    rows = model.sample(args.n_samples, random_state=args.random_state)
+    write_table(args.output, rows)
+    print(f"wrote {len(rows)} generated rows to {args.output}")
 
 
 def _info(args) -> None:

@@ -70,12 +70,15 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         For sequences, trailing all-NaN time steps are padding; ``lengths`` may say the same.
         """
         arch = self._arch
+        ndim = len(X.shape) if hasattr(X, "shape") else 0  # lists: sklearn's check below
+        if ndim >= 2 and ndim not in arch.ndims:
+            raise ValueError(f"architecture={arch.name!r} takes arrays with "
+                             f"{' or '.join(map(str, arch.ndims))} dimensions, got {ndim}: use "
+                             "dense for tables, conv for images, lstm or gru for sequences")
+        if not reset and ndim >= 3:  # 2-D input gets scikit-learn's own feature-count check
+            self._check_row_shape(tuple(X.shape[1:]))
         X = validate_data(self, X, reset=reset, dtype=(np.float64, np.float32),
                           ensure_all_finite=False, allow_nd=arch.name != "dense")
-        if X.ndim not in arch.ndims:
-            raise ValueError(f"architecture={arch.name!r} takes arrays with "
-                             f"{' or '.join(map(str, arch.ndims))} dimensions, got shape "
-                             f"{X.shape}")
         if reset:
             self.squeeze_axis_ = arch.added_axis(X.ndim)
         X = arch.canonical(X)
@@ -86,10 +89,18 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         X = to_float32(X, "X")
         if reset:
             self.input_shape_ = tuple(X.shape[1:])
-        elif tuple(X.shape[1:]) != tuple(self.input_shape_):
-            raise ValueError(f"X has rows of shape {X.shape[1:]}, but {type(self).__name__} was "
-                             f"trained on rows of shape {tuple(self.input_shape_)}")
+        else:
+            self._check_row_shape(tuple(X.shape[1:]), canonical=True)
         return X, lengths
+
+    def _check_row_shape(self, shape: tuple[int, ...], canonical: bool = False) -> None:
+        expected = list(self.input_shape_)
+        if not canonical and self.squeeze_axis_ is not None:
+            del expected[self.squeeze_axis_ - 1]
+        if shape != tuple(expected):
+            raise ValueError(f"X has rows of shape {shape}, but {type(self).__name__} was "
+                             f"trained on rows of shape {tuple(expected)}: pad, crop or window "
+                             "the data to that shape")
 
     def _sequence_lengths(self, X: np.ndarray, lengths) -> np.ndarray | None:
         if self._arch.name not in ("lstm", "gru"):

@@ -1,0 +1,233 @@
+"""Every variant and composition honours the same contracts; then what each one adds."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+import aekit
+from aekit import (
+    VAE,
+    Autoencoder,
+    DenoisingAutoencoder,
+    SequenceAutoencoder,
+    SparseAutoencoder,
+    VariationalAutoencoder,
+    sliding_windows,
+)
+from conftest import quick
+
+
+def _digits():
+    from sklearn.datasets import load_digits
+
+    return (load_digits().data[:600] / 16.0).astype(np.float32)
+
+
+def _images():
+    return _digits().reshape(-1, 8, 8)
+
+
+def _windows():
+    t = np.linspace(0, 80, 2400)
+    series = np.stack([np.sin(t), np.cos(0.5 * t)], axis=1)
+    return sliding_windows(series, 24, 6).astype(np.float32)
+
+
+# (id, estimator factory, data factory): plain variants and their compositions
+CASES = [
+    ("dense", lambda: Autoencoder(latent_dim=6, hidden_dims=(32,)), _digits),
+    ("vae", lambda: VAE(latent_dim=4, hidden_dims=(32,)), _digits),
+    ("sparse-l1", lambda: SparseAutoencoder(latent_dim=16, sparsity_weight=1e-3), _digits),
+    ("sparse-kl", lambda: SparseAutoencoder(latent_dim=16, sparsity="kl", sparsity_weight=0.1),
+     _digits),
+    ("sparse-topk", lambda: SparseAutoencoder(latent_dim=16, sparsity="topk", k=4), _digits),
+    ("denoising-gaussian", lambda: DenoisingAutoencoder(noise_level=0.2), _digits),
+    ("denoising-masking", lambda: DenoisingAutoencoder(noise="masking", noise_level=0.3), _digits),
+    ("denoising-salt-pepper", lambda: DenoisingAutoencoder(noise="salt_pepper", noise_level=0.1),
+     _digits),
+    ("conv", lambda: Autoencoder(architecture="conv", hidden_dims=(8, 16), latent_dim=8),
+     _images),
+    ("conv-vae", lambda: VAE(architecture="conv", hidden_dims=(8, 16), latent_dim=4), _images),
+    ("conv-denoising", lambda: DenoisingAutoencoder(architecture="conv", hidden_dims=(8,)),
+     _images),
+    ("lstm", lambda: SequenceAutoencoder(hidden_dims=(16,), latent_dim=4), _windows),
+    ("gru", lambda: SequenceAutoencoder(architecture="gru", hidden_dims=(16,)), _windows),
+    ("sparse-lstm", lambda: SparseAutoencoder(architecture="lstm", hidden_dims=(16,),
+                                              latent_activation="relu"), _windows),
+]
+
+
+def fitted(make, data, **params):
+    model = make()
+    model.set_params(**quick(epochs=6, batch_size=64), **params)
+    return model.fit(data)
+
+
+@pytest.mark.parametrize("name, make, data", CASES, ids=[c[0] for c in CASES])
+def test_contracts(name, make, data, tmp_path):
+    X = data()
+    model = fitted(make, X)
+    Z = model.transform(X)
+    assert Z.shape == (len(X), model.latent_dim_) and np.isfinite(Z).all()
+    assert model.reconstruct(X).shape == X.shape
+    assert model.inverse_transform(Z).shape == X.shape
+    scores = model.score_samples(X)
+    assert scores.shape == (len(X),) and np.isfinite(scores).all()
+    # training lowers the loss
+    assert model.history_["loss"][-1] < model.history_["loss"][0]
+    # save/load and pickle give identical outputs
+    model.save(tmp_path / "m.safetensors")
+    again = aekit.load(tmp_path / "m.safetensors")
+    assert type(again) is type(model)
+    np.testing.assert_array_equal(again.transform(X), Z)
+    np.testing.assert_array_equal(again.reconstruct(X), model.reconstruct(X))
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(model)).transform(X), Z)
+
+
+def test_vae_is_importable_as_both_names():
+    assert VAE is VariationalAutoencoder
+
+
+def test_vae_generates_and_estimates_likelihood():
+    X = _digits()
+    binary = (X > 0.5).astype(np.float32)
+    vae = VAE(latent_dim=4, hidden_dims=(64,), **quick(epochs=15, batch_size=64)).fit(binary)
+    samples = vae.sample(7, random_state=0)
+    assert samples.shape == (7, 64) and (samples >= 0).all() and (samples <= 1).all()
+    np.testing.assert_array_equal(samples, vae.sample(7, random_state=0))
+    elbo = vae.score_samples(binary[:50])
+    one = vae.log_likelihood(binary[:50], k=1, random_state=0)
+    many = vae.log_likelihood(binary[:50], k=200, random_state=0)
+    assert many.mean() > one.mean()  # the IWAE bound tightens with k
+    assert np.all(many <= 0) and many.mean() > elbo.mean() - 5
+    assert vae.transform(binary[:3]).shape == (3, 4)
+    np.testing.assert_array_equal(vae.transform(binary[:3]), vae.transform(binary[:3]))
+
+
+def test_vae_kl_warmup_and_binarize():
+    X = _digits()
+    vae = VAE(kl_warmup_epochs=4, beta=2.0, binarize=True, latent_dim=3,
+              callbacks=[], **quick(epochs=2))
+    seen = []
+
+    class Watch(aekit.train.Callback):
+        def on_epoch_end(self, state, logs):
+            seen.append(state.module.latent.kl_weight.item())
+
+    vae.set_params(callbacks=[Watch()]).fit(X)
+    assert seen == [0.5, 1.0] and vae.module_.latent.kl_weight.item() == 2.0
+    with pytest.raises(ValueError, match="binarize=True needs data in"):
+        VAE(binarize=True, **quick(epochs=1)).fit(X * 5)
+
+
+def test_l1_sparsity_lowers_mean_activation():
+    X = _digits()
+    params = dict(latent_dim=32, **quick(epochs=20, batch_size=64))
+    plain = Autoencoder(**params).fit(X)
+    sparse = SparseAutoencoder(sparsity_weight=1e-2, **params).fit(X)
+    plain_act = np.abs(plain.transform(X)).mean()
+    report = sparse.sparsity_report(X)
+    assert report["mean_activation"] < 0.5 * plain_act
+    assert set(report) == {"mean_activation", "l0", "dead_fraction", "variance_explained"}
+    assert 0 <= report["dead_fraction"] <= 1 and report["variance_explained"] > 0
+
+
+def test_topk_has_exactly_k_active_units():
+    X = _digits()
+    model = SparseAutoencoder(sparsity="topk", k=5, latent_dim=20, **quick(epochs=5)).fit(X)
+    Z = model.transform(X)
+    assert ((Z > 0).sum(1) <= 5).all() and (Z >= 0).all()
+    assert model.sparsity_report(X)["l0"] <= 5
+
+
+def test_topk_auxiliary_loss_revives_dead_units():
+    X = _digits()
+    model = SparseAutoencoder(sparsity="topk", k=2, latent_dim=24, **quick(epochs=1)).fit(X)
+    latent = model.module_.latent
+    latent.steps_silent.fill_(10_000)  # every unit counts as dead
+    out = model.module_.train()(torch.from_numpy(X[:64]))
+    assert out["aux"] > 0  # the dead units are asked to explain the residual
+
+
+def test_kl_sparsity_moves_mean_activation_to_target():
+    X = _digits()
+    model = SparseAutoencoder(sparsity="kl", target_activation=0.05, sparsity_weight=1.0,
+                              latent_dim=16, **quick(epochs=30, batch_size=64)).fit(X)
+    assert model.transform(X).mean() < 0.15
+
+
+def test_denoiser_removes_noise():
+    X = _digits()
+    model = DenoisingAutoencoder(noise_level=0.3, latent_dim=16, hidden_dims=(64,),
+                                 **quick(epochs=40, batch_size=32)).fit(X)
+    noisy = model.add_noise(X, random_state=1)
+    assert noisy.min() >= 0 and noisy.max() <= 1 and not np.allclose(noisy, X)
+    noisy_error = np.mean((noisy - X) ** 2)
+    assert np.mean((model.reconstruct(noisy) - X) ** 2) < 0.6 * noisy_error
+
+
+@pytest.mark.parametrize("noise, check", [
+    ("masking", lambda clean, noisy: np.isclose(np.mean((noisy == 0) & (clean > 0)) /
+                                                np.mean(clean > 0), 0.3, atol=0.05)),
+    ("salt_pepper", lambda clean, noisy: set(np.unique(noisy[noisy != clean])) <= {0.0, 1.0}),
+])
+def test_noise_kinds(noise, check):
+    X = _digits()
+    model = DenoisingAutoencoder(noise=noise, noise_level=0.3, **quick(epochs=1)).fit(X)
+    assert check(X, model.add_noise(X, random_state=0))
+
+
+def test_variable_length_sequences_lengths_or_nan_padding():
+    W = _windows()[:80]
+    lengths = np.random.RandomState(0).randint(10, 25, size=len(W))
+    padded = W.copy()
+    for row, n in enumerate(lengths):
+        padded[row, n:] = np.nan
+    model = SequenceAutoencoder(hidden_dims=(12,), latent_dim=3, **quick(epochs=3)).fit(padded)
+    by_nan = model.transform(padded)
+    zero_padded = np.nan_to_num(padded, nan=123.0)  # padding content must not matter
+    by_lengths = model.transform(zero_padded, lengths=lengths)
+    np.testing.assert_allclose(by_nan, by_lengths, atol=1e-6)
+    steps = model.score_steps(padded)
+    assert steps.shape == (80, 24)
+    assert np.isnan(steps[0, lengths[0]:]).all() and np.isfinite(steps[0, :lengths[0]]).all()
+    assert model.score_samples(padded).shape == (80,)
+
+
+def test_univariate_series_and_windows():
+    series = np.sin(np.linspace(0, 30, 500))
+    W = sliding_windows(series, 20, step=10)
+    assert W.shape == (49, 20)
+    np.testing.assert_array_equal(W[1], series[10:30])
+    model = SequenceAutoencoder(hidden_dims=(8,), **quick(epochs=2)).fit(W)
+    assert model.reconstruct(W).shape == W.shape and model.score_steps(W).shape == W.shape
+    with pytest.raises(ValueError, match="fewer than window"):
+        sliding_windows(series[:5], 20)
+    with pytest.raises(ValueError, match="X has 10 features, but SequenceAutoencoder is "
+                                         "expecting 20"):
+        model.transform(sliding_windows(series, 10))
+    with pytest.raises(ValueError, match=r"rows of shape \(10, 1\), .* trained on rows of "
+                                         r"shape \(20,\): pad, crop or window"):
+        model.transform(sliding_windows(series, 10)[..., None])
+
+
+@pytest.mark.parametrize("make, X, message", [
+    (lambda: Autoencoder(architecture="conv"), np.ones((4, 5)), "conv.* takes arrays with 3 or 4"),
+    (lambda: Autoencoder(), np.ones((4, 5, 5)), "dense.* takes arrays with 2"),
+    (lambda: SequenceAutoencoder(architecture="dense"), np.ones((4, 5)), "needs architecture"),
+    (lambda: SparseAutoencoder(sparsity="l2"), np.ones((4, 5)), "sparsity must be one of"),
+    (lambda: DenoisingAutoencoder(noise="masking", noise_level=2.0), np.ones((4, 5)),
+     "noise_level"),
+    (lambda: VAE(beta=-1.0), np.ones((4, 5)), "beta"),
+    (lambda: Autoencoder(architecture="lstm"), np.ones((4, 5)), None),
+])
+def test_variant_input_errors(make, X, message):
+    model = make().set_params(**quick(epochs=1))
+    if message is None:
+        with pytest.raises(ValueError, match="lengths must be"):
+            model.fit(X, lengths=[1, 2])
+        return
+    with pytest.raises(ValueError, match=message):
+        model.fit(X)
