@@ -135,3 +135,37 @@ def test_progress_bar_shows_loss(data_csv, tmp_path):
                      "--validation-split", "0.2")
     assert result.returncode == 0, result.stderr
     assert "Epoch 2/2" in result.stderr and "val_loss" in result.stderr
+
+
+def test_every_model_from_the_cli(tmp_path, capsys):
+    """fit --model X for each variant, generate from a VAE, conv images from .npy."""
+    from sklearn.datasets import load_digits
+
+    digits = (load_digits().data[:300] / 16).astype("float32")
+    np.save(tmp_path / "flat.npy", digits)
+    np.save(tmp_path / "images.npy", digits.reshape(-1, 8, 8))
+    common = ["--epochs", "2", "--verbose", "0", "--device", "cpu", "--random-state", "0"]
+    runs = {
+        "vae": ["flat.npy", "--model", "vae", "--beta", "0.5", "--kl-warmup-epochs", "2"],
+        "sparse": ["flat.npy", "--model", "sparse", "--sparsity", "topk", "--k", "3"],
+        "denoising": ["images.npy", "--model", "denoising", "--architecture", "conv",
+                      "--noise", "masking", "--noise-level", "0.2", "--hidden-dims", "4,8"],
+        "sequence": ["images.npy", "--model", "sequence", "--architecture", "gru",
+                     "--hidden-dims", "8"],
+    }
+    for name, args in runs.items():
+        model = tmp_path / f"{name}.safetensors"
+        data = str(tmp_path / args[0])
+        assert main(["fit", data, *args[1:], *common, "-o", str(model)]) == 0, name
+        assert main(["reconstruct", str(model), data, "-o", str(tmp_path / f"{name}.npy")]) == 0
+        assert np.load(tmp_path / f"{name}.npy").shape == np.load(data).shape
+    assert main(["generate", str(tmp_path / "vae.safetensors"), "-n", "5", "-o",
+                 str(tmp_path / "new.csv")]) == 0
+    assert read_table(tmp_path / "new.csv")[0].shape == (5, 64)
+    capsys.readouterr()
+    assert main(["generate", str(tmp_path / "sparse.safetensors"), "-o",
+                 str(tmp_path / "x.csv")]) == 1
+    assert "needs one trained with --model vae" in capsys.readouterr().err
+    assert main(["fit", str(tmp_path / "flat.npy"), "--beta", "2", "-o",
+                 str(tmp_path / "m.safetensors")]) == 1
+    assert "--beta does not apply to --model autoencoder" in capsys.readouterr().err

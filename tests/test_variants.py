@@ -231,3 +231,40 @@ def test_variant_input_errors(make, X, message):
         return
     with pytest.raises(ValueError, match=message):
         model.fit(X)
+
+
+def test_text_tokens_round_trip(tmp_path):
+    from aekit import CharTokenizer
+
+    texts = ["hello world", "hello there", "help me", "world peace", "hello hello"] * 30
+    tokenizer = CharTokenizer().fit(texts)
+    ids, lengths = tokenizer.transform(texts)
+    assert ids.dtype == np.int64 and ids.shape == (150, 11) and lengths[2] == 7
+    model = SequenceAutoencoder(tokens=True, hidden_dims=(32,), latent_dim=16,
+                                **quick(epochs=40, batch_size=32)).fit(ids)
+    assert model.loss_ == "ce" and model.history_["loss"][-1] < 0.5 * model.history_["loss"][0]
+    rebuilt = tokenizer.inverse_transform(model.reconstruct(ids[:5]), lengths[:5])
+    assert sum(a == b for a, b in zip(rebuilt, texts[:5])) >= 3
+    steps = model.score_steps(ids[:2])
+    assert np.isnan(steps[1, 11:]).all() and np.isnan(steps[2 - 1, lengths[1]:]).all()
+    model.save(tmp_path / "text.safetensors")
+    np.testing.assert_array_equal(aekit.load(tmp_path / "text.safetensors").reconstruct(ids),
+                                  model.reconstruct(ids))
+    with pytest.raises(ValueError, match="token id 99"):
+        model.transform(np.full((1, 11), 99))
+    with pytest.raises(TypeError, match="integer token ids"):
+        model.transform(ids.astype(float) + 0.5)
+
+
+def test_char_tokenizer():
+    from aekit import CharTokenizer
+
+    tokenizer = CharTokenizer().fit(["abc"])
+    ids, lengths = tokenizer.transform(["cab", "z", "abcabc"], max_length=4)
+    assert ids.tolist() == [[4, 2, 3, 0], [1, 0, 0, 0], [2, 3, 4, 2]]
+    assert lengths.tolist() == [3, 1, 4]
+    assert tokenizer.inverse_transform(ids, lengths) == ["cab", "\ufffd", "abca"]
+    with pytest.raises(TypeError, match="list of strings"):
+        tokenizer.fit("abc")
+    with pytest.raises(ValueError, match="not fitted"):
+        CharTokenizer().transform(["a"])

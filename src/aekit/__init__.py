@@ -13,9 +13,11 @@ from aekit.estimators import (  # noqa: E402
     load,
     sliding_windows,
 )
+from aekit.text import CharTokenizer  # noqa: E402
 
 __all__ = [
     "ESTIMATORS",
+    "CharTokenizer",
     "VAE",
     "Autoencoder",
     "DenoisingAutoencoder",

@@ -58,9 +58,12 @@ class Architecture:
             decoder = ConvDecoder(latent_dim, encoder, input_shape[0], est.activation,
                                   est.batch_norm)
         else:
-            steps, n_features = input_shape
-            encoder = RecurrentEncoder(n_features, hidden, self.name, dropout=est.dropout)
-            decoder = RecurrentDecoder(latent_dim, hidden, n_features, self.name, steps)
+            vocab = est.vocab_size_ if getattr(est, "tokens", False) else None
+            steps, n_features = (input_shape[0], 1) if vocab else input_shape
+            encoder = RecurrentEncoder(n_features, hidden, self.name, vocab_size=vocab,
+                                       embedding_dim=getattr(est, "embedding_dim", 32),
+                                       dropout=est.dropout)
+            decoder = RecurrentDecoder(latent_dim, hidden, vocab or n_features, self.name, steps)
         return encoder, decoder
 
 

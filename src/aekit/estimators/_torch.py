@@ -32,7 +32,8 @@ def to_tensor(X: np.ndarray, device: torch.device) -> torch.Tensor:
     return torch.from_numpy(X).to(device)
 
 
-def _batch(array: np.ndarray, device: torch.device) -> torch.Tensor:
+def as_batch(array: np.ndarray, device: torch.device) -> torch.Tensor:
+    """int64 for integer arrays (lengths, token ids), float32 otherwise."""
     if array.dtype.kind in "iu":  # sequence lengths, token ids
         return torch.from_numpy(np.ascontiguousarray(array, dtype=np.int64)).to(device)
     return to_tensor(array, device)
@@ -46,7 +47,7 @@ def map_batches(fn: Callable[..., torch.Tensor], arrays: tuple[np.ndarray, ...],
     Raises ``ValueError`` rather than return NaN or inf.
     """
     n_rows = len(arrays[0])
-    outputs = [fn(*(_batch(a[start:start + batch_size], device) for a in arrays)).float().cpu()
+    outputs = [fn(*(as_batch(a[start:start + batch_size], device) for a in arrays)).float().cpu()
                for start in range(0, n_rows, batch_size)]
     result = torch.cat(outputs).numpy() if outputs else np.empty((0,), dtype=np.float32)
     if not np.isfinite(result).all():

@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from aekit.estimators import _scaling
 from aekit.estimators._architectures import ARCHITECTURES
 from aekit.estimators._params import RUN_ONLY_PARAMS, UNSAVED_PARAMS, check_shared_params
-from aekit.estimators._torch import map_batches, resolve_device, seeded_rng, to_tensor
+from aekit.estimators._torch import as_batch, map_batches, resolve_device, seeded_rng
 from aekit.estimators._validation import check_finite, to_float32
 from aekit.nn import AutoencoderNet, Reconstruction
 from aekit.train import (
@@ -209,9 +209,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                               **self._net_options())
 
     def _tensors(self, data, device) -> tuple[torch.Tensor, ...]:
-        X, lengths = data
-        tensors = (to_tensor(X, device),)
-        return tensors if lengths is None else (*tensors, torch.from_numpy(lengths).to(device))
+        return tuple(as_batch(array, device) for array in data if array is not None)
 
     def _train(self, train, val, device: torch.device, seed: int) -> None:
         optimizer = make_optimizer(self.optimizer, self.module_.parameters(),

@@ -13,7 +13,8 @@ from aekit.io import read_model_file, write_model_file
 
 # Fitted attributes written as JSON; arrays and the module's weights travel as tensors.
 FITTED_JSON = ("n_features_in_", "input_shape_", "squeeze_axis_", "latent_dim_", "loss_",
-               "output_activation_", "scaling_", "history_", "n_epochs_", "_hidden_dims")
+               "output_activation_", "scaling_", "history_", "n_epochs_", "_hidden_dims",
+               "vocab_size_")
 FITTED_ARRAYS = ("shift_", "scale_")
 
 

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
+from sklearn.utils.validation import validate_data
 
 from aekit.estimators._params import LATENT_ACTIVATION_DOC, docstring, store_params
-from aekit.estimators._validation import check_int
+from aekit.estimators._validation import check_bool, check_int
 from aekit.estimators.autoencoder import Autoencoder
+from aekit.text import PAD
 
 
 class SequenceAutoencoder(Autoencoder):
     model_name = "sequence"
 
-    def __init__(self, latent_dim: int | None = None, architecture: str = "lstm",
+    def __init__(self, tokens: bool = False, embedding_dim: int = 32,
+                 latent_dim: int | None = None, architecture: str = "lstm",
                  hidden_dims: tuple[int, ...] = (), activation: str = "relu",
                  latent_activation: str | None = "linear", output_activation: str = "auto",
                  loss: str = "auto", optimizer: str = "adam", learning_rate: float | None = None,
@@ -30,6 +33,44 @@ class SequenceAutoencoder(Autoencoder):
         if self.architecture not in ("lstm", "gru"):
             raise ValueError(f"SequenceAutoencoder needs architecture='lstm' or 'gru', got "
                              f"{self.architecture!r}")
+        check_bool("tokens", self.tokens)
+        check_int("embedding_dim", self.embedding_dim)
+
+    # Token ids (text) take their own path: no scaling, an embedding in, cross-entropy out.
+    def _check_X(self, X, *, reset: bool, lengths=None):
+        if not self.tokens:
+            return super()._check_X(X, reset=reset, lengths=lengths)
+        ids = validate_data(self, X, reset=reset, dtype=None, ensure_all_finite=True)
+        if ids.dtype.kind not in "iu" or ids.min() < 0:
+            raise TypeError("tokens=True needs non-negative integer token ids (n, timesteps), "
+                            "e.g. from aekit.CharTokenizer")
+        if not reset and ids.max() >= self.vocab_size_:
+            raise ValueError(f"X holds token id {ids.max()}, but the model knows ids below "
+                             f"{self.vocab_size_}")
+        if reset:
+            self.squeeze_axis_, self.input_shape_ = None, (ids.shape[1],)
+        elif ids.shape[1] != self.input_shape_[0]:
+            raise ValueError(f"X has {ids.shape[1]} time steps, the model was trained on "
+                             f"{self.input_shape_[0]}: pad or cut the token ids to that length")
+        if lengths is None:  # trailing padding ids mark the end
+            filled = ids != PAD
+            lengths = np.maximum(1, ids.shape[1] - np.argmax(filled[:, ::-1], axis=1))
+            lengths = np.where(filled.any(1), lengths, 1)
+        return ids.astype(np.int64), self._sequence_lengths(ids[..., None], lengths)
+
+    def _resolve_settings(self, X, lengths) -> None:
+        if not self.tokens:
+            return super()._resolve_settings(X, lengths)
+        self.vocab_size_ = int(X.max()) + 1
+        self.scaling_, self.loss_, self.output_activation_ = "none", "ce", "linear"
+        self.shift_, self.scale_ = np.zeros(1, np.float32), np.ones(1, np.float32)
+        self.latent_dim_ = self.latent_dim or min(32, max(1, X.shape[1] // 2))
+
+    def _scale(self, X, lengths=None):
+        return X if self.tokens else super()._scale(X, lengths)
+
+    def _unscale(self, X):
+        return X.astype(np.int64) if self.tokens else super()._unscale(X)
 
 
 SequenceAutoencoder.__doc__ = docstring(
@@ -39,9 +80,17 @@ SequenceAutoencoder.__doc__ = docstring(
     Variable-length sequences are padded: pass ``lengths=`` to ``fit``/``transform``/...
     or pad with NaN after each sequence's end. ``score_samples`` gives the reconstruction
     error per sequence, ``score_steps`` per time step. ``sliding_windows`` cuts a long series
-    into training windows. The same as ``Autoencoder(architecture="lstm")`` apart from the
-    defaults (a linear code layer).""",
-    LATENT_ACTIVATION_DOC)
+    into training windows. With ``tokens=True``, ``X`` holds integer token ids
+    ``(n, timesteps)`` (0 = padding; ``aekit.CharTokenizer`` makes them from strings): they are
+    embedded, and the reconstruction is scored by cross-entropy; ``reconstruct`` returns ids.
+    Otherwise the same as ``Autoencoder(architecture="lstm")`` apart from the defaults (a
+    linear code layer).""",
+    """\
+    tokens : bool, default=False
+        X holds integer token ids (text) instead of values.
+    embedding_dim : int, default=32
+        Size of the token embedding (tokens=True).
+""" + LATENT_ACTIVATION_DOC)
 
 
 def sliding_windows(series, window: int, step: int = 1) -> np.ndarray:
