@@ -9,12 +9,12 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from aekit import Autoencoder
+from aekit import ESTIMATORS, Autoencoder
 from aekit.cli import main
 from aekit.io import write_table
 
 FAST = {"epochs": 2, "batch_size": 4, "random_state": 0, "device": "cpu"}
-SETTINGS = settings(max_examples=300, deadline=None,
+SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                            HealthCheck.too_slow])
 
@@ -63,10 +63,11 @@ def _finite_and_shaped(out, n_rows):
     assert out.shape[0] == n_rows
 
 
+@pytest.mark.parametrize("name", sorted(ESTIMATORS))
 @SETTINGS
 @given(X=user_arrays(), other=user_arrays(min_dims=2, max_dims=2))
-def test_estimator_is_total(X, other):
-    ae = Autoencoder(**FAST)
+def test_estimator_is_total(name, X, other):
+    ae = ESTIMATORS[name](**FAST)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # divergence warnings are fine

@@ -243,8 +243,11 @@ def test_text_tokens_round_trip(tmp_path):
     model = SequenceAutoencoder(tokens=True, hidden_dims=(32,), latent_dim=16,
                                 **quick(epochs=40, batch_size=32)).fit(ids)
     assert model.loss_ == "ce" and model.history_["loss"][-1] < 0.5 * model.history_["loss"][0]
-    rebuilt = tokenizer.inverse_transform(model.reconstruct(ids[:5]), lengths[:5])
-    assert sum(a == b for a, b in zip(rebuilt, texts[:5])) >= 3
+    rebuilt = model.reconstruct(ids)
+    assert rebuilt.dtype == np.int64
+    valid = np.arange(ids.shape[1])[None, :] < lengths[:, None]
+    assert (rebuilt == ids)[valid].mean() > 0.7  # most characters come back
+    assert len(tokenizer.inverse_transform(rebuilt, lengths)) == len(texts)
     steps = model.score_steps(ids[:2])
     assert np.isnan(steps[1, 11:]).all() and np.isnan(steps[2 - 1, lengths[1]:]).all()
     model.save(tmp_path / "text.safetensors")

@@ -319,8 +319,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return -self._apply("row_loss", X, lengths)
 
     def score_steps(self, X, lengths=None) -> np.ndarray:
-        """Reconstruction loss per time step, ``(n, timesteps)``; NaN at padded steps.
-        Sequence architectures only."""
+        """Per time step score ``(n, timesteps)``: the negative reconstruction loss of each step
+        (higher is more normal), NaN at padded steps. Sequence architectures only."""
         if self._arch.name not in ("lstm", "gru"):
             raise ValueError("score_steps needs architecture='lstm' or 'gru'")
         X, lengths = self._prepare(X, lengths)
