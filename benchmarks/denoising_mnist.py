@@ -36,7 +36,7 @@ def skimage_denoisers():
     grids = {
         "non-local means": (lambda img, h, patch, dist: denoise_nl_means(
             img, h=h, patch_size=patch, patch_distance=dist, fast_mode=True),
-            {"h": [0.2, 0.3, 0.4, 0.5, 0.6], "patch": [3, 5], "dist": [3, 6]}),
+            {"h": [0.1, 0.15, 0.2, 0.3, 0.4], "patch": [3, 5, 7], "dist": [4, 6, 9]}),
         "total variation": (lambda img, weight: denoise_tv_chambolle(img, weight=weight),
                             {"weight": [0.1, 0.2, 0.3, 0.45, 0.6, 0.8]}),
         "wavelet": (lambda img, sigma, mode: denoise_wavelet(img, sigma=sigma, mode=mode,

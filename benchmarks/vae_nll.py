@@ -26,8 +26,10 @@ def main() -> None:
     parser.add_argument("--test-rows", type=int, default=10000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save", help="write the trained model here")
+    parser.add_argument("--load", help="evaluate this saved model instead of training one")
     args = parser.parse_args()
 
+    import aekit
     from aekit import VAE
 
     X_train, _, X_test, _ = load_mnist()
@@ -37,7 +39,10 @@ def main() -> None:
               epochs=args.epochs, batch_size=args.batch_size, random_state=args.seed,
               device="cpu", verbose=2, validation_data=X_test_bin[:2000])
     started = time.perf_counter()
-    vae.fit(X_train)
+    if args.load:
+        vae = aekit.load(args.load)
+    else:
+        vae.fit(X_train)
     train_seconds = time.perf_counter() - started
     if args.save:
         vae.save(args.save)
@@ -45,10 +50,11 @@ def main() -> None:
     elbo = vae.score_samples(X_test_bin).mean()
     nll = -vae.log_likelihood(X_test_bin, k=args.k, random_state=0).mean()
     eval_seconds = time.perf_counter() - started
-    print(f"# torch {torch.__version__}, {torch.get_num_threads()} threads, {args.epochs} epochs, "
-          f"batch {args.batch_size}, seed {args.seed}")
-    print(f"train {train_seconds:.0f} s ({train_seconds / args.epochs:.2f} s/epoch); "
-          f"evaluation {eval_seconds:.0f} s")
+    print(f"# torch {torch.__version__}, {torch.get_num_threads()} threads, {vae.n_epochs_} "
+          f"epochs, batch {vae.batch_size}, seed {vae.random_state}")
+    if not args.load:
+        print(f"train {train_seconds:.0f} s ({train_seconds / vae.n_epochs_:.2f} s/epoch)")
+    print(f"evaluation {eval_seconds:.0f} s")
     print(f"test ELBO at the posterior mean: {elbo:.2f} nats; final validation -ELBO "
           f"{vae.history_['val_loss'][-1]:.2f}")
     print(f"test NLL, importance-sampled with k={args.k} on {len(X_test_bin)} images: "

@@ -85,9 +85,8 @@ class VariationalAutoencoder(BaseAutoencoder):
         seed = int(np.random.RandomState(random_state).randint(2**31 - 1))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            batch = max(1, 8192 // max(1, k // 16))
             return map_batches(lambda x: self.module_.log_likelihood(x, k), (X,), self._device,
-                               batch_size=batch)
+                               batch_size=4096)
 
 
 VAE = VariationalAutoencoder

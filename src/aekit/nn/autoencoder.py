@@ -105,15 +105,14 @@ class AutoencoderNet(nn.Module):
         (Burda et al. 2016, https://arxiv.org/abs/1509.00519). Gaussian codes only."""
         mu, logvar = self.latent.posterior(self.encoder(x))
         std = (0.5 * logvar).exp()
-        weights = []
-        for _ in range(k):
+        total = torch.full_like(mu[:, 0], -torch.inf)
+        for _ in range(k):  # a running log-sum-exp keeps memory flat in k
             z = mu + torch.randn_like(mu) * std
             log_px = -self._recon_rows(self.decoder(z), x, None)
             log_pz = GaussianCode.log_normal(z, torch.zeros_like(z), torch.zeros_like(z))
             log_qz = GaussianCode.log_normal(z, mu, logvar)
-            weights.append(log_px + log_pz - log_qz)
-        stacked = torch.stack(weights)
-        return torch.logsumexp(stacked, 0) - torch.log(torch.tensor(float(k)))
+            total = torch.logaddexp(total, log_px + log_pz - log_qz)
+        return total - torch.log(torch.tensor(float(k)))
 
     @torch.no_grad()
     def sample(self, n: int, latent_dim: int, generator: torch.Generator | None = None,
