@@ -13,7 +13,6 @@ import itertools
 import time
 
 import numpy as np
-
 from _data import load_mnist
 
 NOISE = 0.5

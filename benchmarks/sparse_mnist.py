@@ -11,7 +11,6 @@ import argparse
 import time
 
 import numpy as np
-
 from _data import load_mnist
 from reference_recipe import keras_bce
 
@@ -25,8 +24,8 @@ def main() -> None:
     from aekit import Autoencoder, SparseAutoencoder
 
     X_train, _, X_test, _ = load_mnist()
-    recipe = dict(latent_dim=32, loss="bce", epochs=args.epochs, batch_size=256,
-                  random_state=args.seed, device="cpu")
+    recipe = {"latent_dim": 32, "loss": "bce", "epochs": args.epochs, "batch_size": 256,
+              "random_state": args.seed, "device": "cpu"}
     models = {
         "plain (reference recipe)": Autoencoder(**recipe),
         "L1 1e-4 on the code": SparseAutoencoder(sparsity="l1", sparsity_weight=1e-4, **recipe),

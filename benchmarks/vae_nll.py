@@ -14,7 +14,6 @@ import time
 
 import numpy as np
 import torch
-
 from _data import load_mnist
 
 

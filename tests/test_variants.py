@@ -5,6 +5,7 @@ import pickle
 import numpy as np
 import pytest
 import torch
+from conftest import quick
 
 import aekit
 from aekit import (
@@ -16,7 +17,6 @@ from aekit import (
     VariationalAutoencoder,
     sliding_windows,
 )
-from conftest import quick
 
 
 def _digits():

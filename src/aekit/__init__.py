@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-from aekit.estimators import (  # noqa: E402
+from aekit.estimators import (
     ESTIMATORS,
     VAE,
     Autoencoder,
@@ -13,13 +13,13 @@ from aekit.estimators import (  # noqa: E402
     load,
     sliding_windows,
 )
-from aekit.text import CharTokenizer  # noqa: E402
+from aekit.text import CharTokenizer
 
 __all__ = [
     "ESTIMATORS",
-    "CharTokenizer",
     "VAE",
     "Autoencoder",
+    "CharTokenizer",
     "DenoisingAutoencoder",
     "SequenceAutoencoder",
     "SparseAutoencoder",

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-
 from aekit.nn.conv import ConvDecoder, ConvEncoder
 from aekit.nn.dense import DenseDecoder, DenseEncoder
 from aekit.nn.recurrent import RecurrentDecoder, RecurrentEncoder

@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aekit.estimators import _scaling
 from aekit.estimators._architectures import ARCHITECTURES
-from aekit.estimators._params import RUN_ONLY_PARAMS, UNSAVED_PARAMS, check_shared_params
+from aekit.estimators._params import RUN_ONLY_PARAMS, check_shared_params
 from aekit.estimators._torch import as_batch, map_batches, resolve_device, seeded_rng
 from aekit.estimators._validation import check_finite, to_float32
 from aekit.nn import AutoencoderNet, Reconstruction
@@ -37,7 +37,6 @@ from aekit.train import (
 )
 
 EVAL_BATCH = 8192
-__all__ = ["BaseAutoencoder", "RUN_ONLY_PARAMS", "UNSAVED_PARAMS"]
 
 
 class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):

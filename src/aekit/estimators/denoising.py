@@ -46,7 +46,7 @@ class DenoisingAutoencoder(Autoencoder):
     def add_noise(self, X, random_state: int | None = None) -> np.ndarray:
         """``X`` corrupted the way training corrupts it (in the data's units), e.g. to make
         noisy test data."""
-        X_scaled, lengths = self._prepare(X)
+        X_scaled, _ = self._prepare(X)
         generator = torch.Generator().manual_seed(
             int(np.random.RandomState(random_state).randint(2**31 - 1)))
         noisy = self._corruption()(torch.from_numpy(X_scaled), generator).numpy()

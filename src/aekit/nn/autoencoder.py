@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from aekit.nn.blocks import glorot_init_
-from aekit.nn.latent import GaussianCode, SparseCode
+from aekit.nn.latent import GaussianCode
 from aekit.nn.losses import Reconstruction
 from aekit.nn.noise import Corruption
 

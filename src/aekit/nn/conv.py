@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import torch
@@ -58,7 +59,7 @@ class ConvDecoder(nn.Module):
         widths[-1] = out_channels
         self.sizes = list(reversed(encoder.spatial[:-1]))
         self.ups = nn.ModuleList(nn.ConvTranspose2d(a, b, 3, stride=2, padding=1)
-                                 for a, b in zip(widths[:-1], widths[1:]))
+                                 for a, b in itertools.pairwise(widths))
         self.post = nn.ModuleList(
             nn.Sequential(*([nn.BatchNorm2d(b)] if batch_norm else []), activation(activation_name))
             for b in widths[1:-1])
