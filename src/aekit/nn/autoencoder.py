@@ -70,7 +70,9 @@ class AutoencoderNet(nn.Module):
         z, terms = self.latent(h)
         pre = self.decoder(z, lengths)
         recon = self._recon_rows(pre, x, self._mask(x, lengths)).mean()
-        loss = recon + sum(terms.values(), torch.zeros((), device=x.device))
+        loss = recon
+        for term in terms.values():  # no extra op in the plain case: this is the hot path
+            loss = loss + term
         if self.aux_k and self.training:
             terms["aux"] = self.aux_weight * self._aux_loss(h, pre, x, lengths)
             loss = loss + terms["aux"]
