@@ -144,7 +144,7 @@ def test_pickle_round_trip(digits_split):
     np.testing.assert_array_equal(again.transform(X_test), ae.transform(X_test))
 
 
-def test_feature_names_out_and_pandas_like_input(digits_split):
+def test_feature_names_out(digits_split):
     X_train, _ = digits_split
     ae = Autoencoder(latent_dim=3, **quick(epochs=1)).fit(X_train)
     assert list(ae.get_feature_names_out()) == ["autoencoder0", "autoencoder1", "autoencoder2"]

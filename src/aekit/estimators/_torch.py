@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
+from sklearn.utils import check_random_state
 
 INFERENCE_BATCH = 8192
 
@@ -55,6 +56,11 @@ def map_batches(fn: Callable[..., torch.Tensor], arrays: tuple[np.ndarray, ...],
         raise ValueError(f"the model produced NaN or inf for {len(rows)} rows (first: row "
                          f"{rows[0]}): those inputs lie far outside the training data's range")
     return result
+
+
+def draw_seed(random_state) -> int:
+    """A torch seed from an int, a ``RandomState`` or None (scikit-learn's convention)."""
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
 def seeded_rng(device: torch.device):

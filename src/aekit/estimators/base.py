@@ -15,13 +15,18 @@ import warnings
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aekit.estimators import _scaling
 from aekit.estimators._architectures import ARCHITECTURES
 from aekit.estimators._params import RUN_ONLY_PARAMS, check_shared_params
-from aekit.estimators._torch import as_batch, map_batches, resolve_device, seeded_rng
+from aekit.estimators._torch import (
+    as_batch,
+    draw_seed,
+    map_batches,
+    resolve_device,
+    seeded_rng,
+)
 from aekit.estimators._validation import check_finite, to_float32
 from aekit.nn import AutoencoderNet, Reconstruction
 from aekit.train import (
@@ -143,9 +148,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self._hidden_dims = check_shared_params(self)
         self._check_variant_params()
         X, lengths = self._check_X(X, reset=True, lengths=lengths)
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        self._resolve_settings(X, lengths)
-        X = self._scale(X, lengths)
+        seed = draw_seed(self.random_state)
+        X = self._resolve_settings(X, lengths)
         self._check_bce_range(X, "X")
         train, val = self._split_validation(X, lengths, seed)
         device = resolve_device(self.device)
@@ -155,8 +159,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             self._train(train, val, device, seed)
         return self
 
-    def _resolve_settings(self, X: np.ndarray, lengths) -> None:
-        """Fix every ``"auto"`` setting from the training data (stored with a trailing ``_``)."""
+    def _resolve_settings(self, X: np.ndarray, lengths) -> np.ndarray:
+        """Fix every ``"auto"`` setting from the training data (stored with a trailing ``_``);
+        returns ``X`` scaled."""
         mask = _mask(lengths, X.shape[1]) if lengths is not None else None
         values = self._arch.channel_values(X, mask)
         self.scaling_ = _scaling.resolve_scaling(self.scaling, values)
@@ -177,6 +182,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             raise ValueError("loss='bce' needs output_activation='sigmoid' (or 'auto')")
         values_per_row = int(np.prod(X.shape[1:]))
         self.latent_dim_ = self.latent_dim or min(32, max(1, values_per_row // 2))
+        return scaled
 
     def _split_validation(self, X: np.ndarray, lengths, seed: int):
         """``((X_train, lengths_train), (X_val, lengths_val) or None)``."""
@@ -198,8 +204,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                              f"{'validation' if n_val < 1 else 'training'} out of {len(X)}")
         order = np.random.RandomState(seed).permutation(len(X))
         train, val = order[n_val:], order[:n_val]
-        pick = (lambda rows: None) if lengths is None else (lambda rows: lengths[rows])
-        return (X[train], pick(train)), (X[val], pick(val))
+        if lengths is None:
+            return (X[train], None), (X[val], None)
+        return (X[train], lengths[train]), (X[val], lengths[val])
 
     def _build_module(self) -> AutoencoderNet:
         encoder, decoder = self._arch.build(self, self.input_shape_, self.latent_dim_)

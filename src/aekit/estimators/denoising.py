@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from aekit.estimators._params import LATENT_ACTIVATION_DOC, docstring, store_params
+from aekit.estimators._torch import draw_seed
 from aekit.estimators._validation import check_choice, check_float
 from aekit.estimators.autoencoder import Autoencoder
 from aekit.nn import NOISES, Corruption
@@ -47,8 +48,7 @@ class DenoisingAutoencoder(Autoencoder):
         """``X`` corrupted the way training corrupts it (in the data's units), e.g. to make
         noisy test data."""
         X_scaled, _ = self._prepare(X)
-        generator = torch.Generator().manual_seed(
-            int(np.random.RandomState(random_state).randint(2**31 - 1)))
+        generator = torch.Generator().manual_seed(draw_seed(random_state))
         noisy = self._corruption()(torch.from_numpy(X_scaled), generator).numpy()
         return self._to_user_shape(self._unscale(noisy))
 

@@ -58,13 +58,14 @@ class SequenceAutoencoder(Autoencoder):
             lengths = np.where(filled.any(1), lengths, 1)
         return ids.astype(np.int64), self._sequence_lengths(ids[..., None], lengths)
 
-    def _resolve_settings(self, X, lengths) -> None:
+    def _resolve_settings(self, X, lengths) -> np.ndarray:
         if not self.tokens:
             return super()._resolve_settings(X, lengths)
         self.vocab_size_ = int(X.max()) + 1
         self.scaling_, self.loss_, self.output_activation_ = "none", "ce", "linear"
         self.shift_, self.scale_ = np.zeros(1, np.float32), np.ones(1, np.float32)
         self.latent_dim_ = self.latent_dim or min(32, max(1, X.shape[1] // 2))
+        return X
 
     def _scale(self, X, lengths=None):
         return X if self.tokens else super()._scale(X, lengths)

@@ -7,7 +7,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from aekit.estimators._params import docstring, store_params
-from aekit.estimators._torch import map_batches
+from aekit.estimators._torch import draw_seed, map_batches, seeded_rng
 from aekit.estimators._validation import check_bool, check_float, check_int
 from aekit.estimators.base import BaseAutoencoder
 from aekit.nn import GaussianCode
@@ -51,11 +51,12 @@ class VariationalAutoencoder(BaseAutoencoder):
         check_int("kl_warmup_epochs", self.kl_warmup_epochs, low=0)
         check_bool("binarize", self.binarize)
 
-    def _resolve_settings(self, X, lengths) -> None:
-        super()._resolve_settings(X, lengths)
+    def _resolve_settings(self, X, lengths) -> np.ndarray:
+        scaled = super()._resolve_settings(X, lengths)
         if self.binarize and self.loss_ != "bce":
             raise ValueError("binarize=True needs data in [0, 1] and the bce loss "
                              "(scaling='none' or 'auto')")
+        return scaled
 
     def _make_latent(self, d_in: int) -> GaussianCode:
         return GaussianCode(d_in, self.latent_dim_, self.beta)
@@ -71,20 +72,19 @@ class VariationalAutoencoder(BaseAutoencoder):
         mean, in the data's units)."""
         check_is_fitted(self)
         check_int("n_samples", n_samples)
-        seed = int(np.random.RandomState(random_state).randint(2**31 - 1))
-        out = self.module_.sample(n_samples, self.latent_dim_, torch.Generator().manual_seed(seed))
+        generator = torch.Generator().manual_seed(draw_seed(random_state))
+        out = self.module_.sample(n_samples, self.latent_dim_, generator)
         return self._to_user_shape(self._unscale(out.float().cpu().numpy()))
 
     def log_likelihood(self, X, k: int = 1000, random_state: int | None = None) -> np.ndarray:
         """Importance-sampled estimate of ``log p(x)`` per row, in nats, with ``k`` samples
         (the IWAE bound; it tightens as ``k`` grows). Scored in the scaled space."""
         check_int("k", k)
-        X, lengths = self._prepare(X)
-        if lengths is not None or self.architecture in ("lstm", "gru"):
+        if self.architecture in ("lstm", "gru"):
             raise ValueError("log_likelihood supports dense and conv architectures")
-        seed = int(np.random.RandomState(random_state).randint(2**31 - 1))
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        X, _ = self._prepare(X)
+        with seeded_rng(self._device):  # leaves the caller's RNG state alone
+            torch.manual_seed(draw_seed(random_state))
             return map_batches(lambda x: self.module_.log_likelihood(x, k), (X,), self._device,
                                batch_size=4096)
 

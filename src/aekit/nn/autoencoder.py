@@ -55,7 +55,7 @@ class AutoencoderNet(nn.Module):
         return self.decode(self.encode(x, lengths), lengths)
 
     def _mask(self, x: torch.Tensor, lengths: torch.Tensor | None):
-        return length_mask(lengths, x.shape[1]) if lengths is not None else None
+        return length_mask(lengths, x.shape[1])
 
     def _recon_rows(self, pre, target, mask) -> torch.Tensor:
         # the ELBO needs log p(x|z) summed over elements, not averaged
@@ -117,8 +117,8 @@ class AutoencoderNet(nn.Module):
         return total - torch.log(torch.tensor(float(k)))
 
     @torch.no_grad()
-    def sample(self, n: int, latent_dim: int, generator: torch.Generator | None = None,
-               lengths: torch.Tensor | None = None) -> torch.Tensor:
+    def sample(self, n: int, latent_dim: int,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+        """Decode ``n`` codes drawn from the standard normal prior."""
         device = next(self.parameters()).device
-        z = torch.randn((n, latent_dim), generator=generator).to(device)
-        return self.decode(z, lengths)
+        return self.decode(torch.randn((n, latent_dim), generator=generator).to(device))

@@ -31,14 +31,13 @@ def dense_stack(
     *,
     batch_norm: bool = False,
     dropout: float = 0.0,
-    last_activation: str | None = None,
     last_is_hidden: bool = False,
 ) -> nn.Sequential:
     """Linear layers ``dims[0] -> dims[1] -> ... -> dims[-1]``.
 
-    Hidden layers are ``Linear -> [BatchNorm] -> activation -> [Dropout]``. The last layer is
-    ``Linear -> last_activation`` (no activation when ``None``), so that a code or output layer
-    is never normalised or dropped out, unless ``last_is_hidden``.
+    Hidden layers are ``Linear -> [BatchNorm] -> activation -> [Dropout]``. The last layer is a
+    bare ``Linear`` (an output layer is never activated, normalised or dropped out here), unless
+    ``last_is_hidden``.
 
     Shapes: ``(n, dims[0]) -> (n, dims[-1])``.
     """
@@ -52,8 +51,6 @@ def dense_stack(
             layers.append(activation(activation_name))
             if dropout > 0:
                 layers.append(nn.Dropout(dropout))
-        elif last_activation is not None:
-            layers.append(activation(last_activation))
     return nn.Sequential(*layers)
 
 

@@ -27,6 +27,7 @@ class ConvEncoder(nn.Module):
         c, h, w = in_shape
         layers: list[nn.Module] = []
         self.spatial = [(h, w)]
+        self.channels = [c, *channels]
         for out in channels:
             layers.append(nn.Conv2d(c, out, 3, stride=2, padding=1))
             if batch_norm:
@@ -54,9 +55,7 @@ class ConvDecoder(nn.Module):
         self.map_shape = encoder.out_shape
         self.project = nn.Sequential(nn.Linear(latent_dim, encoder.out_dim),
                                      activation(activation_name))
-        widths = [encoder.out_shape[0], *[m.in_channels for m in reversed(
-            [m for m in encoder.net if isinstance(m, nn.Conv2d)])]]
-        widths[-1] = out_channels
+        widths = [*reversed(encoder.channels[1:]), out_channels]
         self.sizes = list(reversed(encoder.spatial[:-1]))
         self.ups = nn.ModuleList(nn.ConvTranspose2d(a, b, 3, stride=2, padding=1)
                                  for a, b in itertools.pairwise(widths))

@@ -47,7 +47,7 @@ class TensorBatches:
 
     def __len__(self) -> int:
         full, rest = divmod(self.n_rows, self.batch_size)
-        return full + (1 if rest >= self.min_batch and rest > 0 else 0)
+        return full + (1 if rest >= self.min_batch else 0)  # min_batch >= 1
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
         device = self.tensors[0].device
