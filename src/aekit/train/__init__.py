@@ -15,6 +15,7 @@ from aekit.train.data import TensorBatches
 from aekit.train.loop import evaluate, run, train_step
 from aekit.train.optim import OPTIMIZERS, make_optimizer
 from aekit.train.state import TrainState
+from aekit.train.stream import StreamBatches
 
 __all__ = [
     "OPTIMIZERS",
@@ -27,6 +28,7 @@ __all__ = [
     "ModelCheckpoint",
     "ProgressBar",
     "ReduceLROnPlateau",
+    "StreamBatches",
     "TensorBatches",
     "TrainState",
     "evaluate",

@@ -1,0 +1,257 @@
+"""Mini-batches streamed from an on-disk array, for data larger than memory."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+if TYPE_CHECKING:  # any object with the ArraySource interface will do; train/ needs no io/
+    from aekit.io.sources import ArraySource
+
+_END = object()  # the reader's last item: every block was delivered
+
+
+class _Failure:
+    """An exception raised in the reader thread, carried to the consumer to re-raise."""
+
+    def __init__(self, error: BaseException):
+        self.error = error
+
+
+class StreamBatches:
+    """Mini-batches read block by block from an ``ArraySource``, with a background reader.
+
+    Same interface as ``TensorBatches``: ``len()`` is the number of batches per epoch and
+    iterating yields 1-tuples ``(x,)``, ``x`` of shape ``(batch, *row_shape)``, float32 on
+    ``device``. Batches are cut from the stream of rows across block boundaries, so all are
+    ``batch_size`` rows except the last (dropped if under ``min_batch``).
+
+    A daemon thread reads and transforms the next blocks into a queue of ``prefetch`` blocks
+    while the caller trains. Memory is bounded by about ``prefetch + shuffle_blocks + 2``
+    blocks (queue, shuffle window, the block being read, the block being copied in), plus an
+    8-byte index per row of the shuffle window.
+
+    Parameters
+    ----------
+    source : ArraySource
+    batch_size : int
+    shuffle : bool
+        Each epoch, permute the block order, then shuffle rows within windows of
+        ``shuffle_blocks`` consecutive blocks. All draws come from ``generator`` (a CPU
+        ``torch.Generator``) in the consumer thread, in a fixed order: one ``randperm`` of the
+        blocks when iteration starts, then one ``randperm`` of the window's rows as each window
+        starts. Restoring the generator's state therefore reproduces an epoch.
+    generator : torch.Generator, optional
+    transform : callable, optional
+        ``np.ndarray -> np.ndarray`` applied to every block of shape ``(rows, *row_shape)`` in
+        the reader thread (e.g. scaling); it must keep the rows. Its exceptions re-raise in the
+        consumer unchanged.
+    device : str or torch.device
+        Where batches go; on CUDA through pinned memory with ``non_blocking=True``.
+    blocks : sequence of int, optional
+        Block indices to use (e.g. a held-out validation subset); default all, in order.
+    prefetch : int
+        Blocks the reader may have ready ahead of the consumer.
+    shuffle_blocks : int
+        Blocks per shuffle window: more mixes rows better and costs memory.
+    min_batch : int
+        Skip a trailing batch smaller than this (batch normalisation cannot train on one row).
+    """
+
+    def __init__(
+        self,
+        source: ArraySource,
+        *,
+        batch_size: int,
+        shuffle: bool = False,
+        generator: torch.Generator | None = None,
+        transform: Callable[[np.ndarray], np.ndarray] | None = None,
+        device: str | torch.device = "cpu",
+        blocks: Sequence[int] | None = None,
+        prefetch: int = 2,
+        shuffle_blocks: int = 4,
+        min_batch: int = 1,
+    ):
+        for name, value in (("batch_size", batch_size), ("prefetch", prefetch),
+                            ("shuffle_blocks", shuffle_blocks), ("min_batch", min_batch)):
+            if value < 1:
+                raise ValueError(f"{name} must be at least 1, got {value}")
+        self.source = source
+        self.blocks = _check_blocks(source, blocks)
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.generator = generator
+        self.transform = transform
+        self.device = torch.device(device)
+        self.prefetch = prefetch
+        self.shuffle_blocks = shuffle_blocks
+        self.min_batch = min_batch
+        self.n_rows = sum(_rows(source, i) for i in self.blocks)
+
+    def __len__(self) -> int:
+        full, rest = divmod(self.n_rows, self.batch_size)
+        return full + (1 if rest >= self.min_batch else 0)  # min_batch >= 1
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor]]:
+        order = list(self.blocks)
+        if self.shuffle:
+            picks = torch.randperm(len(order), generator=self.generator).tolist()
+            order = [order[i] for i in picks]
+        stop = threading.Event()
+        ready: queue.Queue = queue.Queue(maxsize=self.prefetch)
+        reader = threading.Thread(target=self._read_ahead, args=(order, ready, stop),
+                                  name="aekit-stream-reader", daemon=True)
+        reader.start()
+        try:
+            for rows in self._batches(order, _received(ready, reader)):
+                yield (self._to_device(rows),)
+        finally:  # also on break or an error in the caller: the generator is closed
+            stop.set()
+            _drain(ready)
+            reader.join(timeout=1.0)
+
+    def _batches(self, order: list[int], received: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+        """Arrays of ``(batch, *row_shape)`` rows, cut across blocks and windows."""
+        carry = None
+        step = self.shuffle_blocks if self.shuffle else 1
+        for first in range(0, len(order), step):
+            window = order[first:first + step]
+            if self.shuffle:
+                n = sum(_rows(self.source, i) for i in window)
+                index = torch.randperm(n, generator=self.generator).numpy()
+                rows = _fill_window(received, len(window), n)
+            else:
+                index, rows = None, next(received)
+            carry = yield from self._cut(rows, index, carry)
+            del rows, index  # before the next window is filled, or two would be alive
+        if carry is not None and len(carry) >= self.min_batch:
+            yield carry
+
+    def _cut(self, rows: np.ndarray, index: np.ndarray | None, carry: np.ndarray | None):
+        """Yield full batches of ``carry`` then ``rows`` (taken in ``index`` order if given);
+        return the leftover rows (fewer than a batch) as a new array, or ``None``."""
+
+        def take(start: int, stop: int) -> np.ndarray:
+            return rows[start:stop] if index is None else rows[index[start:stop]]
+
+        start, n = 0, len(rows)
+        if carry is not None:
+            start = min(self.batch_size - len(carry), n)
+            carry = np.concatenate([carry, take(0, start)])
+            if len(carry) < self.batch_size:
+                return carry
+            yield carry
+        while n - start >= self.batch_size:
+            yield take(start, start + self.batch_size)
+            start += self.batch_size
+        # A copy, so the leftover does not keep the whole block or window alive.
+        return take(start, n).copy() if start < n else None
+
+    def _read_ahead(self, order: list[int], ready: queue.Queue, stop: threading.Event) -> None:
+        """Reader thread: put each block (transformed) on ``ready``, then ``_END``."""
+        try:
+            for i in order:
+                if stop.is_set():
+                    return
+                if not _put(ready, self._load(i), stop):
+                    return
+            _put(ready, _END, stop)
+        except BaseException as error:  # noqa: BLE001 - every failure belongs to the consumer
+            _put(ready, _Failure(error), stop)
+
+    def _load(self, i: int) -> np.ndarray:
+        block = self.source.read_block(i)
+        if self.transform is None:
+            return block
+        out = np.asarray(self.transform(block), dtype=np.float32)
+        if out.ndim < 1 or len(out) != len(block):
+            raise ValueError(
+                f"transform returned shape {out.shape} for a block of {len(block)} rows: "
+                "it must keep one output row per input row"
+            )
+        return out
+
+    def _to_device(self, rows: np.ndarray) -> torch.Tensor:
+        x = torch.from_numpy(np.ascontiguousarray(rows))
+        if self.device.type == "cuda":
+            # Pinned host memory lets the copy overlap with the previous batch's compute.
+            return x.pin_memory().to(self.device, non_blocking=True)
+        return x.to(self.device)
+
+    def __repr__(self) -> str:
+        return (f"StreamBatches({self.source!r}, batch_size={self.batch_size}, "
+                f"shuffle={self.shuffle}, blocks={len(self.blocks)}, batches={len(self)})")
+
+
+def _check_blocks(source: ArraySource, blocks: Sequence[int] | None) -> list[int]:
+    if blocks is None:
+        return list(range(source.n_blocks))
+    chosen = [int(i) for i in blocks]
+    if not chosen:
+        raise ValueError("blocks is empty: name at least one block, or pass None for all")
+    bad = [i for i in chosen if not 0 <= i < source.n_blocks]
+    if bad:
+        raise ValueError(f"blocks {bad} are out of range: the source has {source.n_blocks} blocks")
+    if len(set(chosen)) != len(chosen):
+        raise ValueError("blocks repeats an index: name each block once")
+    return chosen
+
+
+def _rows(source: ArraySource, i: int) -> int:
+    start, stop = source.block_bounds(i)
+    return stop - start
+
+
+def _fill_window(received: Iterator[np.ndarray], n_blocks: int, n_rows: int) -> np.ndarray:
+    """Copy the next ``n_blocks`` blocks into one array of ``n_rows`` rows, dropping each block
+    as soon as it is copied (a list then ``np.concatenate`` would hold the window twice)."""
+    window, start = None, 0
+    for _ in range(n_blocks):
+        block = next(received)
+        if window is None:
+            window = np.empty((n_rows, *block.shape[1:]), dtype=block.dtype)
+        window[start:start + len(block)] = block
+        start += len(block)
+        del block
+    return window
+
+
+def _received(ready: queue.Queue, reader: threading.Thread) -> Iterator[np.ndarray]:
+    """Blocks from the reader thread, re-raising its exception here."""
+    while True:
+        try:
+            item = ready.get(timeout=1.0)
+        except queue.Empty:
+            if not reader.is_alive() and ready.empty():
+                raise RuntimeError("the stream reader thread stopped without a result") from None
+            continue
+        if item is _END:
+            return
+        if isinstance(item, _Failure):
+            raise item.error
+        yield item
+
+
+def _put(ready: queue.Queue, item, stop: threading.Event) -> bool:
+    """Put ``item`` unless ``stop`` is set first; returns whether it was put."""
+    while not stop.is_set():
+        try:
+            ready.put(item, timeout=0.05)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def _drain(ready: queue.Queue) -> None:
+    """Drop queued blocks so their memory goes now, not when the generator is collected."""
+    while True:
+        try:
+            ready.get_nowait()
+        except queue.Empty:
+            return
