@@ -14,11 +14,12 @@ from aekit.estimators._validation import check_bool, check_choice, check_float, 
 from aekit.nn import ACTIVATIONS, LOSSES
 from aekit.train import Callback
 from aekit.train.optim import OPTIMIZERS
+from aekit.train.step import PRECISIONS, STEP_MODES, resolve_step_mode
 
 # Parameters that hold data or live objects: never written to a model file.
 UNSAVED_PARAMS = ("validation_data", "callbacks")
 # Parameters a resumed run may change without becoming another run.
-RUN_ONLY_PARAMS = ("epochs", "verbose", "checkpoint_dir", "resume", "device")
+RUN_ONLY_PARAMS = ("epochs", "verbose", "checkpoint_dir", "resume", "device", "compile")
 
 
 def check_shared_params(est) -> tuple[int, ...]:
@@ -57,7 +58,9 @@ def check_shared_params(est) -> tuple[int, ...]:
     check_choice("scaling", "none" if est.scaling is None else est.scaling, _scaling.SCALINGS)
     verbose = int(est.verbose) if isinstance(est.verbose, bool) else est.verbose
     check_int("verbose", verbose, low=0)
-    resolve_device(est.device)
+    check_choice("compile", est.compile, STEP_MODES)
+    resolve_step_mode(est.compile, resolve_device(est.device))
+    check_choice("precision", est.precision, PRECISIONS)
     return tuple(int(w) for w in hidden) or ARCHITECTURES[est.architecture].default_hidden
 
 
@@ -142,6 +145,14 @@ TRAINING_DOC = """\
         CPU.
     device : str, default="auto"
         Where to train: auto (CUDA when available), cpu, cuda or cuda:N.
+    compile : {"auto", "none", "inductor", "cuda_graph"}, default="auto"
+        How each training step runs; every choice computes the same updates. cuda_graph: the
+        whole step recorded once as a CUDA graph and replayed (CUDA only); inductor:
+        torch.compile fuses the network's element-wise work (costs seconds up front, pays on
+        long runs); none: plain PyTorch. auto: cuda_graph on CUDA, none on the CPU.
+    precision : {"float32", "bfloat16"}, default="float32"
+        Training arithmetic: bfloat16 runs the network under autocast (faster on GPUs with
+        bfloat16 units); weights, optimizer state and inference stay float32.
     verbose : int, default=0
         0: silent; 1: a progress bar per epoch; 2: one line per epoch.
 """

@@ -40,6 +40,7 @@ from aekit.train import (
     make_optimizer,
     run,
 )
+from aekit.train.step import PRECISIONS, resolve_step_mode
 
 EVAL_BATCH = 8192
 
@@ -218,9 +219,11 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return tuple(as_batch(array, device) for array in data if array is not None)
 
     def _train(self, train, val, device: torch.device, seed: int) -> None:
+        step_mode = resolve_step_mode(self.compile, device)
         optimizer = make_optimizer(self.optimizer, self.module_.parameters(),
                                    learning_rate=self.learning_rate,
-                                   weight_decay=self.weight_decay, device_type=device.type)
+                                   weight_decay=self.weight_decay, device_type=device.type,
+                                   capturable=step_mode == "cuda_graph")
         generator = torch.Generator().manual_seed(seed)
         batches = TensorBatches(*self._tensors(train, device), batch_size=self.batch_size,
                                 shuffle=self.shuffle, generator=generator,
@@ -231,7 +234,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         if val is not None:
             val_batches = TensorBatches(*self._tensors(val, device), batch_size=EVAL_BATCH)
         state = TrainState(self.module_, optimizer, epochs=self.epochs, generator=generator,
-                           clip_grad_norm=self.clip_grad_norm, save_model=self.save)
+                           clip_grad_norm=self.clip_grad_norm, save_model=self.save,
+                           step_mode=step_mode, precision=PRECISIONS[self.precision])
         self.history_ = state.history  # live, so checkpoints written mid-run carry it
         run(state, batches, val_batches, self._callbacks(train, val))
         self.n_epochs_ = state.epoch

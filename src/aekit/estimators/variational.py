@@ -43,7 +43,8 @@ class VariationalAutoencoder(BaseAutoencoder):
                  patience: int | None = None, restore_best_weights: bool = True,
                  clip_grad_norm: float | None = None, checkpoint_dir: str | None = None,
                  resume: bool = False, callbacks: list | None = None, scaling: str = "auto",
-                 random_state: int | None = None, device: str = "auto", verbose: int = 0):
+                 random_state: int | None = None, device: str = "auto", compile: str = "auto",
+                 precision: str = "float32", verbose: int = 0):
         store_params(self, locals())
 
     def _check_variant_params(self) -> None:

@@ -11,34 +11,33 @@ from torch import nn
 
 from aekit.train.callbacks import CallbackList, DivergenceGuard
 from aekit.train.state import TrainState
+from aekit.train.step import EagerStep, autocast, make_step
 
 Batch = tuple[torch.Tensor, ...]
 
 
 def train_step(module: nn.Module, optimizer: torch.optim.Optimizer, batch: Batch,
                clip_grad_norm: float | None = None) -> torch.Tensor:
-    """One optimisation step; returns the detached batch loss (no host sync)."""
-    optimizer.zero_grad(set_to_none=True)
-    loss = module(*batch)["loss"]
-    loss.backward()
-    if clip_grad_norm is not None:
-        torch.nn.utils.clip_grad_norm_(module.parameters(), clip_grad_norm, foreach=True)
-    optimizer.step()
-    return loss.detach()
+    """One eager optimisation step; returns the detached batch loss (no host sync)."""
+    return EagerStep(module, optimizer, clip_grad_norm)(batch)
 
 
 @torch.no_grad()
-def evaluate(module: nn.Module, batches: Iterable[Batch]) -> float:
-    """Mean loss per row over ``batches``, in evaluation mode."""
+def evaluate(module: nn.Module, batches: Iterable[Batch],
+             precision: torch.dtype | None = None) -> float:
+    """Mean loss per row over ``batches``, in evaluation mode (and ``precision``)."""
     was_training = module.training
     module.eval()
-    total, rows = 0.0, 0
+    device = next(module.parameters()).device
+    total, rows = None, 0
     for batch in batches:
         n = batch[0].shape[0]
-        total += float(module(*batch)["loss"]) * n
+        with autocast(device, precision):
+            loss = module(*batch)["loss"].float() * n
+        total = loss if total is None else total + loss  # one host sync, at the end
         rows += n
     module.train(was_training)
-    return total / max(rows, 1)
+    return float(total) / rows if rows else float("nan")
 
 
 def run(
@@ -49,8 +48,9 @@ def run(
 ) -> TrainState:
     """Train ``state.module`` until ``state.epochs`` epochs are done or a callback stops it.
 
-    A ``DivergenceGuard`` always runs first: a non-finite loss stops the run with the last
-    finite weights.
+    Steps run as ``state.step_mode`` says (eager, compiled or a CUDA graph; see
+    ``aekit.train.step``), in ``state.precision``. A ``DivergenceGuard`` always runs first: a
+    non-finite loss stops the run with the last finite weights.
     """
     callbacks = list(callbacks)
     if not any(isinstance(c, DivergenceGuard) for c in callbacks):
@@ -58,12 +58,14 @@ def run(
     hooks = CallbackList(callbacks)
     state.callbacks = hooks.callbacks
     state.steps_per_epoch = len(train_batches)
-    hooks.on_train_begin(state)
+    hooks.on_train_begin(state)  # may load a checkpoint: the step is built after it
+    step = make_step(state.step_mode, state.module, state.optimizer,
+                     clip_grad_norm=state.clip_grad_norm, precision=state.precision)
     while state.epoch < state.epochs and not state.stop_training:
         hooks.on_epoch_begin(state)
-        logs = {"loss": _train_epoch(state, train_batches, hooks)}
+        logs = {"loss": _train_epoch(state, step, train_batches, hooks)}
         if val_batches is not None:
-            logs["val_loss"] = evaluate(state.module, val_batches)
+            logs["val_loss"] = evaluate(state.module, val_batches, state.precision)
         logs["lr"] = state.learning_rate
         state.record(logs)
         hooks.on_epoch_end(state, logs)
@@ -72,12 +74,12 @@ def run(
     return state
 
 
-def _train_epoch(state: TrainState, batches: Iterable[Batch], hooks) -> float:
+def _train_epoch(state: TrainState, step, batches: Iterable[Batch], hooks) -> float:
     state.module.train()
     total = None
     rows = 0
     for index, batch in enumerate(batches):
-        loss = train_step(state.module, state.optimizer, batch, state.clip_grad_norm)
+        loss = step(batch)
         n = batch[0].shape[0]
         # Accumulate on the device: one host sync per epoch, not per batch.
         total = loss * n if total is None else total + loss * n

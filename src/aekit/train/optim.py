@@ -14,7 +14,8 @@ OPTIMIZERS: dict[str, tuple[type[torch.optim.Optimizer], dict]] = {
     "sgd": (torch.optim.SGD, {"lr": 1e-2}),
 }
 
-_FUSABLE = {"adam", "adamw", "sgd"}
+_FUSABLE = {"adam", "adamw", "sgd"}  # a fused kernel on CPU and CUDA
+_CAPTURABLE = {"adam", "adamw", "rmsprop"}  # keep their step counters on the device
 
 
 def make_optimizer(
@@ -24,14 +25,18 @@ def make_optimizer(
     learning_rate: float | None = None,
     weight_decay: float = 0.0,
     device_type: str = "cpu",
+    capturable: bool = False,
 ) -> torch.optim.Optimizer:
-    """Build optimizer ``name`` with a multi-tensor (foreach) or, on CUDA, fused update."""
+    """Build optimizer ``name`` with a fused update where PyTorch has one, else a multi-tensor
+    (foreach) one. ``capturable``: safe to record in a CUDA graph."""
     cls, defaults = OPTIMIZERS[name]
     kwargs = dict(defaults, weight_decay=weight_decay)
     if learning_rate is not None:
         kwargs["lr"] = learning_rate
-    if device_type == "cuda" and name in _FUSABLE:
+    if name in _FUSABLE and device_type in ("cpu", "cuda"):
         kwargs["fused"] = True
     else:
         kwargs["foreach"] = True
+    if capturable and name in _CAPTURABLE:
+        kwargs["capturable"] = True
     return cls(params, **kwargs)

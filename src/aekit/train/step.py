@@ -1,0 +1,172 @@
+"""How one training step runs. Every form computes the same update (same loss, gradients and
+optimizer), so the loop stays one loop and the result does not depend on the path taken:
+
+- ``"none"``: PyTorch as written (eager).
+- ``"inductor"``: the network's forward and backward compiled by ``torch.compile``, which fuses
+  the element-wise work (activations, loss) into a few generated kernels. Compiling costs
+  seconds up front, so it pays on long runs.
+- ``"cuda_graph"``: the whole step (forward, backward, gradient clipping, optimizer update)
+  captured once as a CUDA graph and replayed for every batch: one launch instead of dozens of
+  kernel launches and their Python overhead, which dominate small models on a GPU.
+- ``"auto"``: ``cuda_graph`` on CUDA, ``none`` on the CPU.
+
+The fast forms need fixed shapes: a batch shaped unlike the first (the short last batch of an
+epoch) runs eagerly, on the same weights and optimizer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+
+import torch
+from torch import nn
+
+Batch = tuple[torch.Tensor, ...]
+
+STEP_MODES = ("auto", "none", "inductor", "cuda_graph")
+PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16}
+
+
+def resolve_step_mode(mode: str, device: torch.device) -> str:
+    """The concrete mode for ``device``; ``cuda_graph`` needs a CUDA device."""
+    if mode == "auto":
+        return "cuda_graph" if device.type == "cuda" else "none"
+    if mode == "cuda_graph" and device.type != "cuda":
+        raise ValueError("compile='cuda_graph' needs a CUDA device: use compile='auto', "
+                         "'inductor' or 'none' on the CPU")
+    return mode
+
+
+def autocast(device: torch.device, dtype: torch.dtype | None):
+    """bfloat16 autocast on ``device``, or nothing for float32."""
+    if dtype is None:
+        return contextlib.nullcontext()
+    # No cast cache: cached casts would outlive a CUDA graph capture.
+    return torch.autocast(device.type, dtype=dtype, cache_enabled=False)
+
+
+class EagerStep:
+    """One optimisation step as PyTorch runs it; returns the detached batch loss (no host
+    sync)."""
+
+    def __init__(self, module: nn.Module, optimizer: torch.optim.Optimizer,
+                 clip_grad_norm: float | None = None, precision: torch.dtype | None = None):
+        self.module, self.optimizer = module, optimizer
+        self.clip_grad_norm, self.precision = clip_grad_norm, precision
+        self.device = next(module.parameters()).device
+        self.forward = module
+
+    def __call__(self, batch: Batch) -> torch.Tensor:
+        return self.update(self.forward, batch)
+
+    def update(self, forward, batch: Batch) -> torch.Tensor:
+        self.optimizer.zero_grad(set_to_none=True)
+        with autocast(self.device, self.precision):
+            loss = forward(*batch)["loss"]
+        loss.backward()
+        if self.clip_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_(self.module.parameters(), self.clip_grad_norm,
+                                           foreach=True)
+        self.optimizer.step()
+        return loss.detach()
+
+
+class _FixedShapeStep(EagerStep):
+    """A fast step for batches shaped like the first one; others run eagerly."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shapes = None
+
+    def _is_fixed(self, batch: Batch) -> bool:
+        shapes = [(t.shape, t.dtype) for t in batch]
+        if self.shapes is None:
+            self.shapes = shapes
+        return shapes == self.shapes
+
+
+class InductorStep(_FixedShapeStep):
+    """The network's forward (and through AOTAutograd its backward) compiled with
+    ``torch.compile``; the optimizer update stays a single fused kernel."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # dynamic=False: one specialised graph; other shapes go eager instead of recompiling.
+        self.compiled = torch.compile(self.module, dynamic=False)
+
+    def __call__(self, batch: Batch) -> torch.Tensor:
+        forward = self.compiled if self._is_fixed(batch) else self.module
+        return self.update(forward, batch)
+
+
+class CudaGraphStep(_FixedShapeStep):
+    """The whole step captured as a CUDA graph after a few eager warm-up steps.
+
+    The warm-up steps are real steps (they also create the optimizer's state); capture records
+    without running, and every replay reads the batch from fixed input buffers. A change of the
+    optimizer's hyperparameters (a learning-rate schedule) re-captures, since the graph holds
+    them as constants. If capture fails (an operation that syncs with the host, such as packing
+    variable-length sequences), the run goes on eagerly with a warning.
+    """
+
+    WARMUP_STEPS = 3
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.warmed_up = 0
+        self.graph = None
+        self.failed = False
+        self.captured_hyperparameters = None
+
+    def __call__(self, batch: Batch) -> torch.Tensor:
+        if self.failed or not self._is_fixed(batch):
+            return self.update(self.module, batch)
+        if self.warmed_up < self.WARMUP_STEPS:
+            self.warmed_up += 1
+            return self._on_side_stream(batch)
+        stale = self.graph is None or self._hyperparameters() != self.captured_hyperparameters
+        if stale and not self._capture(batch):
+            return self.update(self.module, batch)
+        for buffer, tensor in zip(self.inputs, batch):
+            buffer.copy_(tensor)
+        self.graph.replay()
+        return self.loss  # overwritten by the next replay: callers read it at once
+
+    def _on_side_stream(self, batch: Batch) -> torch.Tensor:
+        """Warm-up as CUDA graphs require: on a side stream, synchronised both ways."""
+        stream = torch.cuda.Stream(self.device)
+        stream.wait_stream(torch.cuda.current_stream(self.device))
+        with torch.cuda.stream(stream):
+            loss = self.update(self.module, batch)
+        torch.cuda.current_stream(self.device).wait_stream(stream)
+        return loss
+
+    def _hyperparameters(self) -> list:
+        return [(key, value) for group in self.optimizer.param_groups
+                for key, value in group.items() if key != "params"]
+
+    def _capture(self, batch: Batch) -> bool:
+        self.inputs = [tensor.clone() for tensor in batch]
+        graph = torch.cuda.CUDAGraph()
+        try:
+            with torch.cuda.graph(graph, capture_error_mode="thread_local"):
+                self.loss = self.update(self.module, self.inputs)
+        except RuntimeError as error:
+            self.failed = True
+            warnings.warn(f"CUDA graph capture failed, training goes on without it: "
+                          f"{str(error).splitlines()[0]}", RuntimeWarning, stacklevel=3)
+            return False
+        self.graph = graph
+        self.captured_hyperparameters = self._hyperparameters()
+        return True
+
+
+STEPS = {"none": EagerStep, "inductor": InductorStep, "cuda_graph": CudaGraphStep}
+
+
+def make_step(mode: str, module: nn.Module, optimizer: torch.optim.Optimizer, *,
+              clip_grad_norm: float | None = None,
+              precision: torch.dtype | None = None) -> EagerStep:
+    """The step for a concrete ``mode`` (see ``resolve_step_mode``)."""
+    return STEPS[mode](module, optimizer, clip_grad_norm, precision)
