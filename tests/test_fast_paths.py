@@ -1,0 +1,127 @@
+"""The fast step modes follow the plain path's loss trajectory; bfloat16 trains.
+
+The CUDA tests run only where a GPU is present (the device check script runs them there)."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from conftest import quick
+
+from aekit import VAE, Autoencoder, DenoisingAutoencoder, SequenceAutoencoder, SparseAutoencoder
+from aekit.train import LearningRateScheduler
+
+requires_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+def fit_pair(X, mode, **params):
+    """The same fit with the plain step and with ``mode``."""
+    plain = Autoencoder(compile="none", **params).fit(X)
+    fast = Autoencoder(compile=mode, **params).fit(X)
+    return plain, fast
+
+
+def assert_same_run(plain, fast, rtol):
+    for key in ("loss", "val_loss"):
+        if key in plain.history_:
+            np.testing.assert_allclose(fast.history_[key], plain.history_[key], rtol=rtol)
+    for (name, a), (_, b) in zip(plain.module_.state_dict().items(),
+                                 fast.module_.state_dict().items()):
+        torch.testing.assert_close(b.float(), a.float(), rtol=rtol, atol=rtol, msg=name)
+
+
+def test_inductor_step_follows_the_eager_trajectory(digits_split):
+    # 1347 rows in batches of 64: the short last batch takes the eager path each epoch.
+    X_train, _ = digits_split
+    plain, fast = fit_pair(X_train, "inductor", hidden_dims=(32,), validation_split=0.1,
+                           **quick(epochs=3, batch_size=64))
+    assert plain.history_["loss"][-1] < plain.history_["loss"][0]
+    assert_same_run(plain, fast, rtol=1e-4)
+
+
+def test_bfloat16_training_tracks_float32(digits_split):
+    X_train, X_test = digits_split
+    params = quick(epochs=8, batch_size=64, latent_dim=8, hidden_dims=(32,))
+    full = Autoencoder(**params).fit(X_train)
+    half = Autoencoder(precision="bfloat16", **params).fit(X_train)
+    assert half.history_["loss"][-1] < half.history_["loss"][0]
+    assert half.history_["loss"][-1] == pytest.approx(full.history_["loss"][-1], rel=0.05)
+    assert half.transform(X_test).dtype == np.float32  # inference stays float32
+    assert next(half.module_.parameters()).dtype == torch.float32
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"compile": "cuda_graph", "device": "cpu"}, "needs a CUDA device"),
+    ({"compile": "jit"}, "compile must be one of"),
+    ({"precision": "float16"}, "precision must be one of"),
+])
+def test_bad_fast_path_settings(digits_split, params, message):
+    with pytest.raises(ValueError, match=message):
+        Autoencoder(**{**quick(), **params}).fit(digits_split[0])
+
+
+# ----------------------------------------------------------------------------- CUDA
+def cuda(**overrides):
+    return {**quick(device="cuda"), **overrides}
+
+
+@requires_cuda
+@pytest.mark.parametrize("extra", [{}, {"batch_norm": True, "clip_grad_norm": 1.0},
+                                   {"optimizer": "rmsprop"}, {"optimizer": "sgd"}])
+def test_cuda_graph_follows_the_eager_trajectory(digits_split, extra):
+    X_train, _ = digits_split
+    plain, fast = fit_pair(X_train, "cuda_graph", hidden_dims=(64,), validation_split=0.1,
+                           **cuda(epochs=4, batch_size=64, **extra))
+    assert_same_run(plain, fast, rtol=1e-4)
+
+
+@requires_cuda
+def test_cuda_graph_recaptures_when_the_learning_rate_changes(digits_split):
+    def schedule():
+        return [LearningRateScheduler(lambda epoch, lr: 1e-2 * 0.5 ** epoch)]
+    plain = Autoencoder(compile="none", callbacks=schedule(), **cuda(epochs=4)).fit(
+        digits_split[0])
+    fast = Autoencoder(compile="cuda_graph", callbacks=schedule(), **cuda(epochs=4)).fit(
+        digits_split[0])
+    assert_same_run(plain, fast, rtol=1e-4)
+
+
+@requires_cuda
+def test_cuda_graph_bfloat16_trains(digits_split):
+    ae = Autoencoder(precision="bfloat16", compile="cuda_graph", **cuda(epochs=5)).fit(
+        digits_split[0])
+    assert ae.history_["loss"][-1] < ae.history_["loss"][0]
+
+
+@requires_cuda
+@pytest.mark.parametrize("make", [
+    lambda: VAE(**cuda()),
+    lambda: SparseAutoencoder(sparsity="topk", k=4, **cuda()),
+    lambda: DenoisingAutoencoder(noise="gaussian", **cuda()),
+    lambda: Autoencoder(architecture="conv", **cuda()),
+    lambda: SequenceAutoencoder(architecture="lstm", **cuda()),
+])
+def test_cuda_graph_trains_every_variant(digits_split, make):
+    X = digits_split[0][:512]
+    if isinstance(make(), SequenceAutoencoder):
+        X = X.reshape(-1, 8, 8)
+    elif make().architecture == "conv":
+        X = X.reshape(-1, 8, 8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a failed capture would warn
+        est = make().set_params(compile="cuda_graph").fit(X)
+    assert np.isfinite(est.history_["loss"]).all()
+    assert est.history_["loss"][-1] < est.history_["loss"][0]
+
+
+@requires_cuda
+def test_cuda_graph_falls_back_when_capture_fails():
+    # Variable lengths pack the sequences, which needs the lengths on the host.
+    rng = np.random.RandomState(0)
+    X = rng.rand(256, 12, 2).astype(np.float32)
+    lengths = rng.randint(3, 13, size=256)
+    est = SequenceAutoencoder(architecture="gru", compile="cuda_graph", **cuda(epochs=2))
+    with pytest.warns(RuntimeWarning, match="CUDA graph capture failed"):
+        est.fit(X, lengths=lengths)
+    assert np.isfinite(est.history_["loss"]).all()
