@@ -104,9 +104,7 @@ def test_cuda_graph_bfloat16_trains(digits_split):
 ])
 def test_cuda_graph_trains_every_variant(digits_split, make):
     X = digits_split[0][:512]
-    if isinstance(make(), SequenceAutoencoder):
-        X = X.reshape(-1, 8, 8)
-    elif make().architecture == "conv":
+    if isinstance(make(), SequenceAutoencoder) or make().architecture == "conv":
         X = X.reshape(-1, 8, 8)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a failed capture would warn

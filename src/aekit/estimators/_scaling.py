@@ -2,30 +2,58 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 SCALINGS = ("auto", "standard", "minmax", "none")
 
 
-def resolve_scaling(method: str | None, X: np.ndarray) -> str:
+@dataclass(frozen=True)
+class FeatureStats:
+    """Per-feature count, minimum, maximum, mean and (population) variance, in float64.
+
+    ``of`` computes them from an array; ``merge`` combines two parts exactly (Chan et al.'s
+    parallel update), so data streamed in blocks gets the same statistics as data in memory.
+    """
+
+    n: int
+    lo: np.ndarray
+    hi: np.ndarray
+    mean: np.ndarray
+    var: np.ndarray
+
+    @classmethod
+    def of(cls, X: np.ndarray) -> FeatureStats:
+        X64 = X.astype(np.float64, copy=False).reshape(len(X), -1)
+        return cls(len(X64), X64.min(axis=0), X64.max(axis=0), X64.mean(axis=0), X64.var(axis=0))
+
+    def merge(self, other: FeatureStats) -> FeatureStats:
+        n = self.n + other.n
+        delta = other.mean - self.mean
+        mean = self.mean + delta * (other.n / n)
+        m2 = self.var * self.n + other.var * other.n + delta**2 * (self.n * other.n / n)
+        return FeatureStats(n, np.minimum(self.lo, other.lo), np.maximum(self.hi, other.hi),
+                            mean, m2 / n)
+
+
+def resolve_scaling(method: str | None, stats: FeatureStats) -> str:
     """``"auto"``: leave data already in [0, 1] alone (images, probabilities), else standardise."""
     if method is None:
         return "none"
     if method != "auto":
         return method
-    return "none" if X.size and X.min() >= 0 and X.max() <= 1 else "standard"
+    return "none" if stats.n and stats.lo.min() >= 0 and stats.hi.max() <= 1 else "standard"
 
 
-def fit_scaling(method: str, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def fit_scaling(method: str, stats: FeatureStats) -> tuple[np.ndarray, np.ndarray]:
     """Return ``(shift, scale)`` with ``scaled = (X - shift) / scale``; constant columns get 1."""
-    X64 = X.astype(np.float64, copy=False).reshape(len(X), -1)
-    n_features = X64.shape[1]
     if method == "standard":
-        shift, scale = X64.mean(axis=0), X64.std(axis=0)
+        shift, scale = stats.mean, np.sqrt(stats.var)
     elif method == "minmax":
-        shift, scale = X64.min(axis=0), X64.max(axis=0) - X64.min(axis=0)
+        shift, scale = stats.lo, stats.hi - stats.lo
     else:
-        shift, scale = np.zeros(n_features), np.ones(n_features)
+        shift, scale = np.zeros_like(stats.mean), np.ones_like(stats.mean)
     scale = scale.astype(np.float32)
     # constant (or sub-float32-precision) features are only shifted
     scale = np.where(np.isfinite(scale) & (scale >= np.finfo(np.float32).tiny), scale, 1.0)

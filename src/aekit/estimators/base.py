@@ -11,16 +11,18 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from aekit.estimators import _scaling
+from aekit.estimators import _scaling, _streaming
 from aekit.estimators._architectures import ARCHITECTURES
 from aekit.estimators._params import RUN_ONLY_PARAMS, check_shared_params
 from aekit.estimators._torch import (
+    INFERENCE_BATCH,
     as_batch,
     draw_seed,
     map_batches,
@@ -28,6 +30,7 @@ from aekit.estimators._torch import (
     seeded_rng,
 )
 from aekit.estimators._validation import check_finite, to_float32
+from aekit.io.sources import ArraySource
 from aekit.nn import AutoencoderNet, Reconstruction
 from aekit.train import (
     BackupAndRestore,
@@ -41,8 +44,6 @@ from aekit.train import (
     run,
 )
 from aekit.train.step import PRECISIONS, resolve_step_mode
-
-EVAL_BATCH = 8192
 
 
 class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -145,32 +146,64 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     # ----------------------------------------------------------------- fitting
     def fit(self, X, y=None, lengths=None):
-        """Train on ``X``; ``y`` is ignored. ``lengths`` gives each sequence's valid steps."""
+        """Train on ``X``; ``y`` is ignored. ``lengths`` gives each sequence's valid steps.
+
+        ``X`` may also be an ``aekit.io.ArraySource`` (a ``.npy`` file or a Parquet dataset
+        opened with ``aekit.io.open_source``): the rows then stream from disk with bounded
+        memory instead of being loaded.
+        """
         self._hidden_dims = check_shared_params(self)
         self._check_variant_params()
-        X, lengths = self._check_X(X, reset=True, lengths=lengths)
         seed = draw_seed(self.random_state)
-        X = self._resolve_settings(X, lengths)
-        self._check_bce_range(X, "X")
-        train, val = self._split_validation(X, lengths, seed)
         device = resolve_device(self.device)
+        if isinstance(X, ArraySource):
+            if lengths is not None:
+                raise ValueError("lengths do not apply to a streamed source")
+            batches, val_batches, data_digest = _streaming.prepare_fit(self, X, seed, device)
+        else:
+            batches, val_batches, data_digest = self._prepare_arrays(X, lengths, seed, device)
         with seeded_rng(device):
             torch.manual_seed(seed)
             self.module_ = self._build_module().to(device)
-            self._train(train, val, device, seed)
+            self._train(batches, val_batches, device, data_digest)
         return self
 
+    def _prepare_arrays(self, X, lengths, seed: int, device: torch.device):
+        """Batches resident on ``device``, for data that fits in memory."""
+        X, lengths = self._check_X(X, reset=True, lengths=lengths)
+        X = self._resolve_settings(X, lengths)
+        self._check_bce_range(X, "X")
+        train, val = self._split_validation(X, lengths, seed)
+        batches = TensorBatches(*self._tensors(train, device), batch_size=self.batch_size,
+                                shuffle=self.shuffle, generator=torch.Generator().manual_seed(seed),
+                                min_batch=self._min_batch)
+        val_batches = None
+        if val is not None:
+            val_batches = TensorBatches(*self._tensors(val, device), batch_size=INFERENCE_BATCH)
+        return batches, val_batches, lambda: _digest(*train, *(val or ()))
+
+    @property
+    def _min_batch(self) -> int:
+        return 2 if self.batch_norm else 1  # batch normalisation cannot train on one row
+
     def _resolve_settings(self, X: np.ndarray, lengths) -> np.ndarray:
-        """Fix every ``"auto"`` setting from the training data (stored with a trailing ``_``);
-        returns ``X`` scaled."""
+        """Fix every ``"auto"`` setting from the training data; returns ``X`` scaled."""
         mask = _mask(lengths, X.shape[1]) if lengths is not None else None
-        values = self._arch.channel_values(X, mask)
-        self.scaling_ = _scaling.resolve_scaling(self.scaling, values)
-        shift, scale = _scaling.fit_scaling(self.scaling_, values)
-        stat_shape = self._arch.stat_shape(values.shape[1])
+        stats = _scaling.FeatureStats.of(self._arch.channel_values(X, mask))
+        self._settle(stats, int(np.prod(X.shape[1:])))
+        return self._scale(X, lengths)
+
+    def _settle(self, stats: _scaling.FeatureStats, values_per_row: int) -> None:
+        """Fix every ``"auto"`` setting (stored with a trailing ``_``) from the per-feature (or
+        per-channel) statistics of the training data."""
+        self.scaling_ = _scaling.resolve_scaling(self.scaling, stats)
+        shift, scale = _scaling.fit_scaling(self.scaling_, stats)
+        stat_shape = self._arch.stat_shape(len(shift))
         self.shift_, self.scale_ = shift.reshape(stat_shape), scale.reshape(stat_shape)
-        scaled = self._scale(X, lengths)
-        in_unit = scaled.size > 0 and scaled.min() >= 0 and scaled.max() <= 1
+        # Scaling is monotone per feature, so the scaled extremes are the scaled min and max.
+        lo, hi = (_scaling.apply_scaling(v.astype(np.float32), shift, scale)
+                  for v in (stats.lo, stats.hi))
+        in_unit = stats.n > 0 and lo.min() >= 0 and hi.max() <= 1
         if self.loss == "auto":
             self.loss_ = "bce" if in_unit and self.scaling_ == "none" else "mse"
         else:
@@ -181,22 +214,12 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             self.output_activation_ = self.output_activation
         if self.loss_ == "bce" and self.output_activation_ != "sigmoid":
             raise ValueError("loss='bce' needs output_activation='sigmoid' (or 'auto')")
-        values_per_row = int(np.prod(X.shape[1:]))
         self.latent_dim_ = self.latent_dim or min(32, max(1, values_per_row // 2))
-        return scaled
 
     def _split_validation(self, X: np.ndarray, lengths, seed: int):
         """``((X_train, lengths_train), (X_val, lengths_val) or None)``."""
         if self.validation_data is not None:
-            data = self.validation_data
-            data = data[0] if isinstance(data, tuple) else data  # Keras' (x, y); y is x
-            try:
-                X_val, val_lengths = self._check_X(data, reset=False)
-            except ValueError as error:
-                raise ValueError(f"validation_data: {error}") from None
-            X_val = self._scale(X_val, val_lengths)
-            self._check_bce_range(X_val, "validation_data")
-            return (X, lengths), (X_val, val_lengths)
+            return (X, lengths), self._checked_validation_data()
         if not self.validation_split:
             return (X, lengths), None
         n_val = int(len(X) * self.validation_split)
@@ -209,6 +232,18 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             return (X[train], None), (X[val], None)
         return (X[train], lengths[train]), (X[val], lengths[val])
 
+    def _checked_validation_data(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """``validation_data`` checked against the training data and scaled."""
+        data = self.validation_data
+        data = data[0] if isinstance(data, tuple) else data  # Keras' (x, y); y is x
+        try:
+            X_val, val_lengths = self._check_X(data, reset=False)
+        except ValueError as error:
+            raise ValueError(f"validation_data: {error}") from None
+        X_val = self._scale(X_val, val_lengths)
+        self._check_bce_range(X_val, "validation_data")
+        return X_val, val_lengths
+
     def _build_module(self) -> AutoencoderNet:
         encoder, decoder = self._arch.build(self, self.input_shape_, self.latent_dim_)
         return AutoencoderNet(encoder, self._make_latent(encoder.out_dim), decoder,
@@ -218,44 +253,35 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _tensors(self, data, device) -> tuple[torch.Tensor, ...]:
         return tuple(as_batch(array, device) for array in data if array is not None)
 
-    def _train(self, train, val, device: torch.device, seed: int) -> None:
+    def _train(self, batches, val_batches, device: torch.device,
+               data_digest: Callable[[], str]) -> None:
+        if len(batches) == 0:
+            raise ValueError("batch_norm=True needs at least 2 training rows")
         step_mode = resolve_step_mode(self.compile, device)
         optimizer = make_optimizer(self.optimizer, self.module_.parameters(),
                                    learning_rate=self.learning_rate,
                                    weight_decay=self.weight_decay, device_type=device.type,
                                    capturable=step_mode == "cuda_graph")
-        generator = torch.Generator().manual_seed(seed)
-        batches = TensorBatches(*self._tensors(train, device), batch_size=self.batch_size,
-                                shuffle=self.shuffle, generator=generator,
-                                min_batch=2 if self.batch_norm else 1)
-        if len(batches) == 0:
-            raise ValueError("batch_norm=True needs at least 2 training rows")
-        val_batches = None
-        if val is not None:
-            val_batches = TensorBatches(*self._tensors(val, device), batch_size=EVAL_BATCH)
-        state = TrainState(self.module_, optimizer, epochs=self.epochs, generator=generator,
-                           clip_grad_norm=self.clip_grad_norm, save_model=self.save,
-                           step_mode=step_mode, precision=PRECISIONS[self.precision])
+        state = TrainState(self.module_, optimizer, epochs=self.epochs,
+                           generator=batches.generator, clip_grad_norm=self.clip_grad_norm,
+                           save_model=self.save, step_mode=step_mode,
+                           precision=PRECISIONS[self.precision])
         self.history_ = state.history  # live, so checkpoints written mid-run carry it
-        run(state, batches, val_batches, self._callbacks(train, val))
+        run(state, batches, val_batches, self._callbacks(data_digest))
         self.n_epochs_ = state.epoch
         if state.diverged:
             if state.epoch <= 1:  # nothing worth keeping
                 raise ValueError(state.stop_reason)
             warnings.warn(state.stop_reason, RuntimeWarning, stacklevel=3)
 
-    def _fingerprint(self, train, val) -> dict:
+    def _fingerprint(self, data_digest: Callable[[], str]) -> dict:
         """What identifies a run for resuming: the data and every parameter that shapes it."""
         from aekit.estimators.persistence import saved_params
 
-        data = hashlib.sha256()
-        for array in (*train, *(val or ())):
-            if array is not None:
-                data.update(np.ascontiguousarray(array).tobytes())
         params = {k: v for k, v in saved_params(self).items() if k not in RUN_ONLY_PARAMS}
-        return {"data": data.hexdigest(), **json.loads(json.dumps(params))}
+        return {"data": data_digest(), **json.loads(json.dumps(params))}
 
-    def _callbacks(self, train, val) -> list[Callback]:
+    def _callbacks(self, data_digest: Callable[[], str]) -> list[Callback]:
         callbacks = [*self._variant_callbacks(), *(self.callbacks or [])]
         if self.patience is not None:
             callbacks.append(EarlyStopping(patience=self.patience,
@@ -266,7 +292,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             callbacks.append(EpochLogger())
         if self.checkpoint_dir is not None:  # last: it saves what the others have updated
             callbacks.append(BackupAndRestore(self.checkpoint_dir, resume=self.resume,
-                                              fingerprint=self._fingerprint(train, val)))
+                                              fingerprint=self._fingerprint(data_digest)))
         return callbacks
 
     # ----------------------------------------------------------------- inference
@@ -306,7 +332,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return map_batches(getattr(self.module_, method), arrays, self._device)
 
     def transform(self, X, lengths=None) -> np.ndarray:
-        """Encode ``X`` to codes of shape ``(n_samples, latent_dim_)``."""
+        """Encode ``X`` (an array or an ``ArraySource``) to codes ``(n_samples, latent_dim_)``."""
+        if isinstance(X, ArraySource):
+            return _streaming.map_source(self.transform, X)
         X, lengths = self._prepare(X, lengths)
         return self._apply("encode", X, lengths)
 
@@ -318,12 +346,17 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def reconstruct(self, X, lengths=None) -> np.ndarray:
         """Encode then decode ``X``; same shape and units as ``X``."""
+        if isinstance(X, ArraySource):
+            raise TypeError("reconstruct returns as many values as the source holds: call it on "
+                            "source.read_block(i) for each block i instead")
         X, lengths = self._prepare(X, lengths)
         return self._to_user_shape(self._unscale(self._apply("reconstruct", X, lengths)))
 
     def score_samples(self, X, lengths=None) -> np.ndarray:
         """Per-row negative training loss (reconstruction; the ELBO for variational models):
-        higher is more normal."""
+        higher is more normal. ``X`` may be an ``ArraySource``, scored block by block."""
+        if isinstance(X, ArraySource):
+            return _streaming.map_source(self.score_samples, X)
         X, lengths = self._prepare(X, lengths)
         self._check_bce_range(X, "X")
         return -self._apply("row_loss", X, lengths)
@@ -359,6 +392,14 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         check_is_fitted(self)
         save_estimator(self, path)
+
+
+def _digest(*arrays) -> str:
+    data = hashlib.sha256()
+    for array in arrays:
+        if array is not None:
+            data.update(np.ascontiguousarray(array).tobytes())
+    return data.hexdigest()
 
 
 def _mask(lengths: np.ndarray, steps: int) -> np.ndarray:

@@ -1,0 +1,126 @@
+"""Fitting and scoring on an ``ArraySource``: data larger than memory, read block by block.
+
+One pass over the blocks checks the values and collects the per-feature statistics that fix
+the scaling and loss; training then streams shuffled batches from disk (``StreamBatches``),
+through the same loop as in-memory data. Validation holds out whole blocks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+import numpy as np
+import torch
+
+from aekit.estimators import _scaling
+from aekit.estimators._torch import INFERENCE_BATCH
+from aekit.estimators._validation import check_finite
+from aekit.io.sources import ArraySource
+from aekit.train import StreamBatches, TensorBatches
+
+
+def prepare_fit(est, source: ArraySource, seed: int, device: torch.device):
+    """``(batches, val_batches, data_digest)`` for ``est.fit`` on ``source``; settles ``est``'s
+    resolved settings from one pass of statistics."""
+    _check_source(est, source)
+    est.n_features_in_ = source.row_shape[0]
+    if hasattr(est, "feature_names_in_"):
+        del est.feature_names_in_
+    est.squeeze_axis_, est.input_shape_ = None, tuple(source.row_shape)
+    train_blocks, val_blocks = _split_blocks(est, source, seed)
+    est._settle(scan(source, train_blocks), source.row_shape[0])
+    if est.loss_ == "bce":
+        _check_unit_range(est, scan(source, val_blocks) if val_blocks else None)
+    generator = torch.Generator().manual_seed(seed)
+    batches = StreamBatches(source, batch_size=est.batch_size, shuffle=est.shuffle,
+                            generator=generator, transform=est._scale, device=device,
+                            blocks=train_blocks, min_batch=est._min_batch)
+    val_batches = None
+    if val_blocks:
+        val_batches = StreamBatches(source, batch_size=INFERENCE_BATCH, transform=est._scale,
+                                    device=device, blocks=val_blocks)
+    elif est.validation_data is not None:
+        val_batches = _validation_batches(est, device)
+    return batches, val_batches, lambda: digest(source)
+
+
+def _check_source(est, source: ArraySource) -> None:
+    if est.architecture != "dense" or len(source.row_shape) != 1:
+        raise ValueError(f"streaming fits take tables of rows (n, features) with "
+                         f"architecture='dense'; {source.path} has rows of shape "
+                         f"{source.row_shape} and architecture={est.architecture!r}: load "
+                         "images and sequences into memory instead")
+
+
+def _split_blocks(est, source: ArraySource, seed: int) -> tuple[list[int], list[int]]:
+    """Training and validation block indices: ``validation_split`` holds out whole blocks,
+    drawn at random."""
+    blocks = list(range(source.n_blocks))
+    if not est.validation_split or est.validation_data is not None:
+        return blocks, []
+    n_val = round(len(blocks) * est.validation_split)
+    if n_val < 1 or n_val >= len(blocks):
+        raise ValueError(f"validation_split={est.validation_split} on a stream holds out whole "
+                         f"blocks, and {source.path} has {len(blocks)}: use smaller blocks "
+                         "(block_rows=) or pass validation_data")
+    order = np.random.RandomState(seed).permutation(len(blocks))
+    return sorted(order[n_val:].tolist()), sorted(order[:n_val].tolist())
+
+
+def scan(source: ArraySource, blocks: list[int]) -> _scaling.FeatureStats:
+    """Per-feature statistics of ``blocks``, checking every value on the way."""
+    stats = None
+    for i in blocks:
+        block = source.read_block(i)
+        start, _ = source.block_bounds(i)
+        check_finite(block, f"{source.path} (block from row {start})")
+        part = _scaling.FeatureStats.of(block)
+        stats = part if stats is None else stats.merge(part)
+    return stats
+
+
+def _check_unit_range(est, val_stats: _scaling.FeatureStats | None) -> None:
+    """The bce loss needs targets in [0, 1]; validation blocks are checked too."""
+    if val_stats is None:
+        return
+    lo = est._scale(val_stats.lo[None].astype(np.float32))
+    hi = est._scale(val_stats.hi[None].astype(np.float32))
+    if lo.min() < 0 or hi.max() > 1:
+        raise ValueError(f"loss='bce' needs the validation blocks in [0, 1] after scaling (found "
+                         f"{lo.min():.3g} to {hi.max():.3g}): use scaling='minmax' or "
+                         "loss='mse'")
+
+
+def _validation_batches(est, device: torch.device):
+    data = est.validation_data
+    if isinstance(data, ArraySource):
+        _check_source(est, data)
+        if data.row_shape != est.input_shape_:
+            raise ValueError(f"validation_data has rows of shape {data.row_shape}, the training "
+                             f"data {est.input_shape_}")
+        scan(data, list(range(data.n_blocks)))  # NaN and inf checks
+        return StreamBatches(data, batch_size=INFERENCE_BATCH, transform=est._scale, device=device)
+    X_val, _ = est._checked_validation_data()
+    return TensorBatches(torch.from_numpy(X_val).to(device), batch_size=INFERENCE_BATCH)
+
+
+def digest(source: ArraySource) -> str:
+    """Identifies a source for resuming without reading it all: its path, shape and the bytes
+    of its first and last blocks."""
+    data = hashlib.sha256(f"{source.path}|{source.n_rows}|{source.row_shape}".encode())
+    for i in sorted({0, source.n_blocks - 1}):
+        data.update(np.ascontiguousarray(source.read_block(i)).tobytes())
+    return data.hexdigest()
+
+
+def map_source(method: Callable[[np.ndarray], np.ndarray], source: ArraySource) -> np.ndarray:
+    """``method`` applied block by block; errors name the block they come from."""
+    outputs = []
+    for i in range(source.n_blocks):
+        start, stop = source.block_bounds(i)
+        try:
+            outputs.append(method(source.read_block(i)))
+        except ValueError as error:
+            raise ValueError(f"{source.path}, rows {start} to {stop - 1}: {error}") from None
+    return np.concatenate(outputs)
