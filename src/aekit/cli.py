@@ -7,13 +7,13 @@ import json
 import sys
 import warnings
 
-import numpy as np
-
 from aekit import ESTIMATORS, __version__
 from aekit._cli_options import add_estimator_options, estimator_params
-from aekit.io import FORMATS, read_table, write_table
+from aekit.io import FORMATS, open_source, read_table, write_table
 
 DATA_HELP = f"data file ({', '.join(FORMATS)}); CSV needs a header row and numeric columns"
+STREAM_HELP = ("read DATA block by block instead of loading it, for data larger than memory "
+               "(a .npy file, or a Parquet file or folder)")
 
 
 class CLIError(Exception):
@@ -32,18 +32,21 @@ def _add_fit(commands) -> dict[str, set[str]]:
                    + " (default: autoencoder); --architecture conv/lstm/gru works with each")
     p.add_argument("--validation-data", metavar="FILE", dest="validation_file",
                    help="rows to report val_loss on (same columns as DATA)")
+    p.add_argument("--stream", action="store_true", help=STREAM_HELP)
     owners = add_estimator_options(p, ESTIMATORS.values())
     p.set_defaults(handler=lambda args: _fit(args, owners))
     return owners
 
 
-def _add_apply(commands, name: str, help_text: str) -> None:
+def _add_apply(commands, name: str, help_text: str, stream: bool = False) -> None:
     p = commands.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:])
     p.add_argument("model", metavar="MODEL", help="a model written by 'aekit fit'")
     p.add_argument("data", metavar="DATA", help=DATA_HELP)
     p.add_argument("-o", "--output", required=True, metavar="OUT",
                    help=f"output file ({', '.join(FORMATS)})")
     p.add_argument("--device", default=None, help="run on this device (default: as saved)")
+    if stream:
+        p.add_argument("--stream", action="store_true", help=STREAM_HELP)
     p.set_defaults(handler=globals()[f"_{name}"])
 
 
@@ -53,9 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"aekit {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     _add_fit(commands)
-    _add_apply(commands, "encode", "write the codes of DATA's rows")
+    _add_apply(commands, "encode", "write the codes of DATA's rows", stream=True)
     _add_apply(commands, "reconstruct", "write DATA's rows encoded and decoded")
-    _add_apply(commands, "score", "write each row's score (higher = more normal)")
+    _add_apply(commands, "score", "write each row's score (higher = more normal)", stream=True)
     generate = commands.add_parser("generate", help="write new rows sampled from a VAE",
                                    description="Write new rows sampled from a VAE's prior.")
     generate.add_argument("model", metavar="MODEL", help="a model written by 'aekit fit --model vae'")
@@ -84,7 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read(path: str) -> np.ndarray:
+def _read(path: str, stream: bool = False):
+    """The rows of ``path``: an array, or with ``stream`` a source read block by block."""
+    if stream:
+        return open_source(path)
     X, _ = read_table(path)
     return X
 
@@ -95,7 +101,7 @@ def _fit(args, owners) -> None:
     if args.validation_file:
         params["validation_data"] = _read(args.validation_file)
     model = ESTIMATORS[args.model](**params)
-    model.fit(_read(args.data))
+    model.fit(_read(args.data, args.stream))
     model.save(args.output)
     shown = {k: f"{v[-1]:.5g}" for k, v in model.history_.items() if k != "lr"}
     print(f"trained {args.model} for {model.n_epochs_} epochs "
@@ -110,7 +116,7 @@ def _load(args):
 
 def _encode(args) -> None:
     model = _load(args)
-    codes = model.transform(_read(args.data))
+    codes = model.transform(_read(args.data, args.stream))
     write_table(args.output, codes, [f"z{i}" for i in range(codes.shape[1])])
     print(f"wrote {codes.shape[0]} codes of size {codes.shape[1]} to {args.output}")
 
@@ -124,7 +130,7 @@ def _reconstruct(args) -> None:
 
 def _score(args) -> None:
     model = _load(args)
-    scores = model.score_samples(_read(args.data))
+    scores = model.score_samples(_read(args.data, args.stream))
     write_table(args.output, scores.reshape(-1, 1), ["score"])
     print(f"wrote {len(scores)} scores to {args.output} (mean {scores.mean():.5g}; "
           "higher = more normal)")

@@ -1,0 +1,128 @@
+"""Estimators and the CLI on streamed sources: same results as in memory, bounded memory."""
+
+import tracemalloc
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from conftest import quick
+
+from aekit import Autoencoder, DenoisingAutoencoder
+from aekit.cli import main
+from aekit.io import NpySource, ParquetSource
+
+
+@pytest.fixture
+def digits_npy(digits_split, tmp_path):
+    path = tmp_path / "digits.npy"
+    np.save(path, digits_split[0])
+    return path
+
+
+def test_unshuffled_stream_fit_matches_the_in_memory_fit(digits_split, digits_npy, tabular,
+                                                         tmp_path):
+    # Without shuffling both paths see the same batches in the same order, so they must agree.
+    X_train, X_test = digits_split
+    params = quick(shuffle=False, hidden_dims=(16,))
+    memory = Autoencoder(**params).fit(X_train)
+    stream = Autoencoder(**params).fit(NpySource(digits_npy, block_rows=100))
+    np.testing.assert_allclose(stream.history_["loss"], memory.history_["loss"], rtol=1e-5)
+    np.testing.assert_allclose(stream.transform(X_test), memory.transform(X_test),
+                               rtol=1e-4, atol=1e-5)
+    # Standard scaling from block-merged statistics equals the one from the whole array.
+    np.save(tmp_path / "tabular.npy", tabular)
+    whole = Autoencoder(**quick(epochs=1)).fit(tabular)
+    merged = Autoencoder(**quick(epochs=1)).fit(NpySource(tmp_path / "tabular.npy", block_rows=7))
+    assert merged.scaling_ == whole.scaling_ == "standard"
+    np.testing.assert_allclose(merged.shift_, whole.shift_, rtol=1e-6)
+    np.testing.assert_allclose(merged.scale_, whole.scale_, rtol=1e-6)
+
+
+def test_shuffled_stream_fit_learns_and_scores_like_arrays(digits_split, digits_npy):
+    X_train, X_test = digits_split
+    source = NpySource(digits_npy, block_rows=128)
+    ae = Autoencoder(validation_split=0.2, **quick(epochs=10, latent_dim=8)).fit(source)
+    memory = Autoencoder(validation_split=0.2, **quick(epochs=10, latent_dim=8)).fit(X_train)
+    assert ae.history_["loss"][-1] < 0.7 * ae.history_["loss"][0]
+    assert ae.history_["loss"][-1] == pytest.approx(memory.history_["loss"][-1], rel=0.05)
+    assert len(ae.history_["val_loss"]) == 10
+    assert ae.loss_ == "bce" and ae.n_features_in_ == 64
+    np.testing.assert_allclose(ae.score_samples(source), ae.score_samples(X_train), rtol=1e-5)
+    np.testing.assert_allclose(ae.transform(source), ae.transform(X_train), rtol=1e-5)
+    again = Autoencoder(validation_split=0.2, **quick(epochs=10, latent_dim=8)).fit(source)
+    np.testing.assert_array_equal(again.transform(X_test), ae.transform(X_test))
+
+
+def test_stream_fit_on_a_parquet_folder_with_validation_data(digits_split, tmp_path):
+    X_train, X_test = digits_split
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    columns = [f"p{i}" for i in range(64)]
+    for part, rows in enumerate(np.array_split(X_train, 3)):
+        pq.write_table(pa.table(dict(zip(columns, rows.T))), folder / f"part{part}.parquet",
+                       row_group_size=200)
+    ae = DenoisingAutoencoder(validation_data=X_test, **quick(epochs=3)).fit(
+        ParquetSource(folder))
+    assert len(ae.history_["val_loss"]) == 3
+    assert np.isfinite(ae.score_samples(X_test)).all()
+
+
+def test_stream_fit_resumes_exactly(digits_npy, tmp_path):
+    source = NpySource(digits_npy, block_rows=256)
+    straight = Autoencoder(**quick(epochs=4)).fit(source)
+    Autoencoder(checkpoint_dir=tmp_path / "run", **quick(epochs=2)).fit(source)
+    resumed = Autoencoder(checkpoint_dir=tmp_path / "run", resume=True,
+                          **quick(epochs=4)).fit(source)
+    assert resumed.history_["loss"] == straight.history_["loss"]
+
+
+def test_stream_fit_memory_stays_bounded(tmp_path):
+    # 60000 x 96 float32 = 23 MB on disk; the fit may only hold a few blocks of it.
+    rng = np.random.RandomState(0)
+    path = tmp_path / "big.npy"
+    big = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(60000, 96))
+    for start in range(0, 60000, 10000):
+        big[start:start + 10000] = rng.rand(10000, 96)
+    big.flush()
+    del big
+    source = NpySource(path, block_rows=1024)
+    tracemalloc.start()
+    Autoencoder(**quick(epochs=1, batch_size=512)).fit(source)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    block_bytes = 1024 * 96 * 4
+    assert 16 * block_bytes < path.stat().st_size / 3
+    assert peak < 16 * block_bytes, f"peak {peak / block_bytes:.1f} blocks"
+
+
+def test_stream_errors(digits_split, tmp_path):
+    X = digits_split[0].copy()
+    X[700, 3] = np.nan
+    np.save(tmp_path / "nan.npy", X)
+    with pytest.raises(ValueError, match=r"nan.npy \(block from row 600\) contains NaN"):
+        Autoencoder(**quick()).fit(NpySource(tmp_path / "nan.npy", block_rows=300))
+    np.save(tmp_path / "images.npy", digits_split[0].reshape(-1, 8, 8))
+    with pytest.raises(ValueError, match="streaming fits take tables"):
+        Autoencoder(architecture="conv", **quick()).fit(NpySource(tmp_path / "images.npy"))
+    np.save(tmp_path / "ok.npy", digits_split[0])
+    source = NpySource(tmp_path / "ok.npy", block_rows=2000)  # one block
+    with pytest.raises(ValueError, match="holds out whole blocks"):
+        Autoencoder(validation_split=0.2, **quick()).fit(source)
+    ae = Autoencoder(**quick(epochs=1)).fit(source)
+    with pytest.raises(TypeError, match="read_block"):
+        ae.reconstruct(source)
+    np.save(tmp_path / "wide.npy", np.zeros((10, 65), np.float32))
+    with pytest.raises(ValueError, match=r"wide.npy, rows 0 to 9: X has 65 features"):
+        ae.score_samples(NpySource(tmp_path / "wide.npy"))
+
+
+def test_cli_streams_fit_and_score(digits_npy, tmp_path, capsys):
+    model = tmp_path / "model.safetensors"
+    assert main(["fit", str(digits_npy), "-o", str(model), "--stream", "--epochs", "2",
+                 "--device", "cpu", "--verbose", "0"]) == 0
+    assert main(["score", str(model), str(digits_npy), "-o", str(tmp_path / "s.csv"),
+                 "--stream"]) == 0
+    assert "wrote 1347 scores" in capsys.readouterr().out
+    assert main(["fit", str(tmp_path / "missing.npy"), "-o", str(model), "--stream"]) == 1
+    assert "does not exist" in capsys.readouterr().err
