@@ -6,6 +6,9 @@ batch 256, 60000 training images; reported: BCE on the 10000 test images (Keras'
 mean over pixels, probabilities clipped to [1e-7, 1 - 1e-7]) and seconds per epoch.
 
     python benchmarks/reference_recipe.py [--epochs 50] [--skip-torch] [--skip-keras]
+        [--device cpu|cuda] [--compile auto|none|inductor|cuda_graph]
+
+The PyTorch loop and Keras run on the CPU.
 """
 
 from __future__ import annotations
@@ -28,12 +31,12 @@ def keras_bce(X: np.ndarray, X_hat: np.ndarray) -> float:
     return float(-(X * np.log(p) + (1 - X) * np.log(1 - p)).mean())
 
 
-def run_aekit(X_train, X_test, epochs, seed):
+def run_aekit(X_train, X_test, epochs, seed, device="cpu", compile="auto"):
     from aekit import Autoencoder
 
     ae = Autoencoder(latent_dim=32, hidden_dims=(), activation="relu", output_activation="sigmoid",
                      loss="bce", optimizer="adam", epochs=epochs, batch_size=256, shuffle=True,
-                     random_state=seed, device="cpu")
+                     random_state=seed, device=device, compile=compile)
     start = time.perf_counter()
     ae.fit(X_train)
     seconds = time.perf_counter() - start
@@ -83,10 +86,13 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--skip-torch", action="store_true")
     parser.add_argument("--skip-keras", action="store_true")
+    parser.add_argument("--device", default="cpu", help="aekit's device")
+    parser.add_argument("--compile", default="auto", help="aekit's step mode")
     args = parser.parse_args()
 
     X_train, _, X_test, _ = load_mnist()
-    runners = {"aekit": run_aekit}
+    runners = {f"aekit ({args.device}, compile={args.compile!r})": lambda *a: run_aekit(
+        *a, device=args.device, compile=args.compile)}
     if not args.skip_torch:
         runners["PyTorch DataLoader loop, default init"] = run_torch_dataloader
     if not args.skip_keras and importlib.util.find_spec("keras"):

@@ -6,6 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import torch
 from conftest import quick
 
 from aekit import Autoencoder, DenoisingAutoencoder
@@ -126,3 +127,12 @@ def test_cli_streams_fit_and_score(digits_npy, tmp_path, capsys):
     assert "wrote 1347 scores" in capsys.readouterr().out
     assert main(["fit", str(tmp_path / "missing.npy"), "-o", str(model), "--stream"]) == 1
     assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_stream_fit_on_cuda_matches_arrays(digits_split, digits_npy):
+    # Pinned host blocks, copied without blocking, into the CUDA graph's input buffers.
+    params = quick(shuffle=False, device="cuda", compile="cuda_graph")
+    memory = Autoencoder(**params).fit(digits_split[0])
+    stream = Autoencoder(**params).fit(NpySource(digits_npy, block_rows=100))
+    np.testing.assert_allclose(stream.history_["loss"], memory.history_["loss"], rtol=1e-4)

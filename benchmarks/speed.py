@@ -1,0 +1,235 @@
+"""Training and scoring speed, side by side in one run: aekit's step modes, an idiomatic PyTorch
+``DataLoader`` loop and Keras 3 (when installed), against the arithmetic floor of the same
+machine (the epoch's matrix-multiply work over a 2048 x 2048 matrix product's rate, timed here).
+
+    python benchmarks/speed.py [--device cpu|cuda] [--epochs 4] [--skip-keras] [--skip-scaling]
+
+Seconds per epoch include validation on the 10000 test rows and are the median over the epochs
+after the first (the first pays one-off costs: compilation, CUDA graph capture, warm-up); the
+one-off cost is reported separately.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import platform
+import statistics
+import time
+from itertools import pairwise
+
+import numpy as np
+import torch
+from _data import load_mnist
+
+from aekit import Autoencoder
+from aekit.train import Callback
+
+MODELS = {"reference 784-32-784": (), "deeper 784-512-256-32": (512, 256)}
+
+
+def sync(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def matmul_rate(device: str, n: int = 2048, repeats: int = 10) -> float:
+    """FLOP/s of an n x n float32 matrix product, the best of ``repeats`` after a warm-up."""
+    a, b = (torch.rand(n, n, device=device) for _ in range(2))
+    a @ b
+    best = float("inf")
+    for _ in range(repeats):
+        sync(device)
+        start = time.perf_counter()
+        a @ b
+        sync(device)
+        best = min(best, time.perf_counter() - start)
+    return 2 * n**3 / best
+
+
+def epoch_flop(widths: list[int], train_rows: int, val_rows: int) -> float:
+    """Matrix-multiply FLOP of one epoch: forward 2*in*out per layer and row, training three
+    times that (forward and two backward products), validation once."""
+    forward = sum(2 * a * b for a, b in pairwise(widths))
+    return forward * (3 * train_rows + val_rows)
+
+
+class EpochTimer(Callback):
+    def on_train_begin(self, state):
+        self.seconds, self.started = [], time.perf_counter()
+
+    def on_epoch_end(self, state, logs):  # the loop has read the epoch's loss: device synced
+        now = time.perf_counter()
+        self.seconds.append(now - self.started)
+        self.started = now
+
+
+def steady(seconds: list[float]) -> tuple[float, float]:
+    """(median seconds per epoch after the first, extra seconds of the first)."""
+    rest = seconds[1:] or seconds
+    per_epoch = statistics.median(rest)
+    return per_epoch, seconds[0] - per_epoch
+
+
+def time_aekit(X, X_val, hidden, device, epochs, **params):
+    timer = EpochTimer()
+    Autoencoder(latent_dim=32, hidden_dims=hidden, activation="relu", output_activation="sigmoid",
+                loss="bce", epochs=epochs, batch_size=256, validation_data=X_val,
+                random_state=0, device=device, callbacks=[timer], **params).fit(X)
+    return steady(timer.seconds)
+
+
+def time_dataloader(X, X_val, hidden, device, epochs):
+    """What a PyTorch user writes first: a DataLoader over a TensorDataset, BCELoss."""
+    widths = [X.shape[1], *hidden, 32]
+    layers = []
+    for a, b in pairwise(widths):
+        layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
+    for a, b in pairwise(widths[::-1]):
+        layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
+    layers[-1] = torch.nn.Sigmoid()
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(*layers).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = torch.nn.BCELoss()
+    train = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.from_numpy(X)),
+                                        batch_size=256, shuffle=True)
+    val = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.from_numpy(X_val)),
+                                      batch_size=256)
+    seconds = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        model.train()
+        for (batch,) in train:
+            batch = batch.to(device)
+            optimizer.zero_grad()
+            loss_fn(model(batch), batch).backward()
+            optimizer.step()
+        model.eval()
+        with torch.no_grad():
+            val_loss = sum(float(loss_fn(model(b.to(device)), b.to(device))) for (b,) in val)
+        assert np.isfinite(val_loss)
+        seconds.append(time.perf_counter() - start)
+    return steady(seconds)
+
+
+def time_keras(X, X_val, hidden, device, epochs):
+    import keras
+
+    class Timer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            seconds.append(time.perf_counter() - self.started)
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input(shape=(X.shape[1],))
+    h = inputs
+    for width in [*hidden, 32, *hidden[::-1]]:
+        h = keras.layers.Dense(width, activation="relu")(h)
+    outputs = keras.layers.Dense(X.shape[1], activation="sigmoid")(h)
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    seconds = []
+    model.fit(X, X, epochs=epochs, batch_size=256, shuffle=True, validation_data=(X_val, X_val),
+              verbose=0, callbacks=[Timer()])
+    return steady(seconds)
+
+
+def training_tables(X, X_val, device, epochs, rate, with_keras, with_bf16):
+    fast = "cuda_graph" if device.startswith("cuda") else "inductor"
+    runners = {
+        "aekit, compile='none' (eager step)": lambda h: time_aekit(X, X_val, h, device, epochs,
+                                                                  compile="none"),
+        f"aekit, compile='{fast}'": lambda h: time_aekit(X, X_val, h, device, epochs,
+                                                          compile=fast),
+    }
+    if with_bf16:
+        runners[f"aekit, compile='{fast}', precision='bfloat16'"] = lambda h: time_aekit(
+            X, X_val, h, device, epochs, compile=fast, precision="bfloat16")
+    runners["PyTorch DataLoader loop"] = lambda h: time_dataloader(X, X_val, h, device, epochs)
+    if with_keras:
+        runners[f"Keras {_keras_version()} (torch backend)"] = lambda h: time_keras(
+            X, X_val, h, device, epochs)
+    for model, hidden in MODELS.items():
+        widths = [X.shape[1], *hidden, 32, *hidden[::-1], X.shape[1]]
+        floor = epoch_flop(widths, len(X), len(X_val)) / rate
+        print(f"\n### {model}: floor {floor:.3f} s/epoch "
+              f"({epoch_flop(widths, len(X), len(X_val)) / 1e9:.1f} GFLOP)\n")
+        print("| implementation | s / epoch | x floor | one-off s | Keras / this |")
+        print("|---|---|---|---|---|")
+        results = {name: run(hidden) for name, run in runners.items()}
+        keras_time = next((s for n, (s, _) in results.items() if n.startswith("Keras")), None)
+        for name, (seconds, one_off) in results.items():
+            vs_keras = f"{keras_time / seconds:.1f}" if keras_time else "-"
+            print(f"| {name} | {seconds:.4f} | {seconds / floor:.2f} | {one_off:.2f} | "
+                  f"{vs_keras} |", flush=True)
+
+
+def scaling_table(device, epochs=2):
+    """Seconds per epoch over rows x features (uniform data, default code size): the cost per
+    row-feature should stay flat once the work is large enough to fill the machine."""
+    rng = np.random.default_rng(0)
+    print("\n### Scaling: s / epoch (ns per row x feature)\n")
+    features = (10, 100, 1000)
+    print("| rows | " + " | ".join(f"{f} features" for f in features) + " |")
+    print("|---|" + "---|" * len(features))
+    for rows in (10**4, 10**5, 10**6):
+        cells = []
+        for n_features in features:
+            X = rng.random((rows, n_features), dtype=np.float32)
+            timer = EpochTimer()
+            Autoencoder(epochs=epochs, random_state=0, device=device, callbacks=[timer]).fit(X)
+            seconds = timer.seconds[-1]
+            cells.append(f"{seconds:.3f} ({seconds / (rows * n_features) * 1e9:.2f})")
+            del X
+        print(f"| {rows:.0e} | " + " | ".join(cells) + " |", flush=True)
+
+
+def scoring_throughput(X, device):
+    ae = Autoencoder(latent_dim=32, loss="bce", output_activation="sigmoid", epochs=1,
+                     random_state=0, device=device).fit(X[:10000])
+    rows = np.concatenate([X, X])[:100000]
+    ae.score_samples(rows[:1000])  # warm-up
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        ae.score_samples(rows)
+        best = min(best, time.perf_counter() - start)
+    print(f"\n### Scoring: `score_samples` on {len(rows)} MNIST rows (784 features), "
+          f"reference model: {len(rows) / best:,.0f} rows/s ({best:.3f} s, best of 3)")
+
+
+def _keras_version() -> str:
+    import keras
+
+    return keras.__version__
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--skip-keras", action="store_true")
+    parser.add_argument("--skip-scaling", action="store_true")
+    args = parser.parse_args()
+    os.environ.setdefault("KERAS_BACKEND", "torch")  # TensorFlow is not a dependency here
+    with_keras = not args.skip_keras and importlib.util.find_spec("keras") is not None
+
+    X, _, X_val, _ = load_mnist()
+    rate = matmul_rate(args.device)
+    name = (torch.cuda.get_device_name() if args.device.startswith("cuda")
+            else f"{platform.machine()}, {torch.get_num_threads()} threads")
+    print(f"# {name}; torch {torch.__version__}; float32 2048x2048 matrix product "
+          f"{rate / 1e9:.0f} GFLOP/s; {args.epochs} epochs per timing")
+    training_tables(X, X_val, args.device, args.epochs, rate, with_keras,
+                    with_bf16=args.device.startswith("cuda"))
+    if not args.skip_scaling:
+        scaling_table(args.device)
+    scoring_throughput(X, args.device)
+
+
+if __name__ == "__main__":
+    main()
