@@ -77,11 +77,10 @@ class SparseCode(DenseCode):
     def dead_code(self, h: torch.Tensor, k_aux: int) -> torch.Tensor:
         """The ``k_aux`` largest pre-activations among dead units (zeros if none are dead)."""
         pre = torch.relu(self.linear(h))
-        dead = self.dead_units()
-        if not bool(dead.any()):
-            return torch.zeros_like(pre)
-        masked = pre.masked_fill(~dead, 0)
-        top = masked.topk(min(k_aux, int(dead.sum())), dim=1)
+        masked = pre.masked_fill(~self.dead_units(), 0)
+        # Live units are zero here, so picking them adds nothing: no branch on how many are
+        # dead, hence no host sync (the step stays capturable as a CUDA graph).
+        top = masked.topk(min(k_aux, masked.shape[1]), dim=1)
         return torch.zeros_like(pre).scatter(1, top.indices, top.values)
 
 
