@@ -32,18 +32,22 @@ class RecurrentEncoder(nn.Module):
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         seq = self.embedding(x) if self.embedding is not None else x
-        n, steps = seq.shape[:2]
-        if lengths is None:
-            lengths = torch.full((n,), steps, dtype=torch.long)
         for i, layer in enumerate(self.layers):
-            packed = pack_padded_sequence(seq, lengths.cpu(), batch_first=True,
-                                          enforce_sorted=False)
-            out, state = layer(packed)
+            out, state = self._run(layer, seq, lengths)
             if i < len(self.layers) - 1:
-                seq = self.dropout(pad_packed_sequence(out, batch_first=True,
-                                                       total_length=steps)[0])
+                seq = self.dropout(out)
         hidden = state[0] if isinstance(state, tuple) else state
         return hidden[-1]
+
+    @staticmethod
+    def _run(layer: nn.Module, seq: torch.Tensor, lengths: torch.Tensor | None):
+        """``(outputs (n, T, units), final state)``. Full-length rows need no packing, which
+        keeps the lengths off the host (and the step capturable as a CUDA graph)."""
+        if lengths is None:
+            return layer(seq)
+        packed = pack_padded_sequence(seq, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        out, state = layer(packed)
+        return pad_packed_sequence(out, batch_first=True, total_length=seq.shape[1])[0], state
 
 
 class RecurrentDecoder(nn.Module):
