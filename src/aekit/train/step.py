@@ -150,8 +150,10 @@ class CudaGraphStep(_FixedShapeStep):
         self.inputs = [tensor.clone() for tensor in batch]
         graph = torch.cuda.CUDAGraph()
         try:
-            with torch.cuda.graph(graph, capture_error_mode="thread_local"):
-                self.loss = self.update(self.module, self.inputs)
+            with warnings.catch_warnings():  # torch's own note on the aborted capture: ours below
+                warnings.filterwarnings("ignore", message="The CUDA Graph is empty")
+                with torch.cuda.graph(graph, capture_error_mode="thread_local"):
+                    self.loss = self.update(self.module, self.inputs)
         except RuntimeError as error:
             self.failed = True
             warnings.warn(f"CUDA graph capture failed, training goes on without it: "
