@@ -69,7 +69,8 @@ class AutoencoderNet(nn.Module):
         h = self.encoder(source, lengths)
         z, terms = self.latent(h)
         pre = self.decoder(z, lengths)
-        recon = self._recon_rows(pre, x, self._mask(x, lengths)).mean()
+        recon = self.head.batch_loss(pre, x, self._mask(x, lengths),
+                                     reduce="sum" if self.variational else "mean")
         loss = recon
         for term in terms.values():  # no extra op in the plain case: this is the hot path
             loss = loss + term

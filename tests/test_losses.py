@@ -1,0 +1,34 @@
+"""The fused BCE matches PyTorch's BCE-with-logits in value and gradient, extremes included."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from aekit.nn import Reconstruction
+from aekit.nn.losses import BCEWithLogitsSum
+
+
+@pytest.mark.parametrize("scale", [0.1, 3.0, 40.0, 200.0])
+def test_fused_bce_matches_torch_in_float64(scale):
+    generator = torch.Generator().manual_seed(0)
+    pre = (torch.randn(64, 50, generator=generator) * scale).requires_grad_()
+    target = torch.rand(64, 50, generator=generator)
+    target[:, :5] = torch.tensor([0.0, 1.0, 0.0, 1.0, 0.5])  # exact labels, as in binary data
+    fused = BCEWithLogitsSum.apply(pre, target)
+    (grad,) = torch.autograd.grad(fused, pre)
+    exact = F.binary_cross_entropy_with_logits(pre.double(), target.double(), reduction="sum")
+    (exact_grad,) = torch.autograd.grad(exact, pre)
+    # Per element the error is about float32 rounding (~6e-8 at saturated logits).
+    assert abs(float(fused.detach()) - float(exact)) <= 1e-6 * float(exact) + 6e-8 * pre.numel()
+    torch.testing.assert_close(grad, exact_grad.float(), atol=2e-7, rtol=1e-6)
+
+
+@pytest.mark.parametrize("reduce", ["mean", "sum"])
+def test_batch_loss_is_the_mean_row_loss(reduce):
+    head = Reconstruction("bce", "sigmoid")
+    pre = torch.randn(16, 3, 8, 8)
+    target = torch.rand(16, 3, 8, 8)
+    expected = head.row_loss(pre, target, reduce=reduce).mean()
+    torch.testing.assert_close(head.batch_loss(pre, target, reduce=reduce), expected)
+    with torch.no_grad():  # evaluation: no gradient buffer is kept, same value
+        torch.testing.assert_close(head.batch_loss(pre, target, reduce=reduce), expected)
