@@ -2,7 +2,8 @@
 ``DataLoader`` loop and Keras 3 (when installed), against the arithmetic floor of the same
 machine (the epoch's matrix-multiply work over a 2048 x 2048 matrix product's rate, timed here).
 
-    python benchmarks/speed.py [--device cpu|cuda] [--epochs 4] [--skip-keras] [--skip-scaling]
+    python benchmarks/speed.py [--device cpu|cuda] [--epochs 4] [--repeats 1] [--skip-keras]
+        [--skip-scaling] [--models "reference 784-32-784" "deeper 784-512-256-32"]
 
 Seconds per epoch include validation on the 10000 test rows and are the median over the epochs
 after the first (the first pays one-off costs: compilation, CUDA graph capture, warm-up); the
@@ -138,7 +139,7 @@ def time_keras(X, X_val, hidden, device, epochs):
     return steady(seconds)
 
 
-def training_tables(X, X_val, device, epochs, rate, with_keras, with_bf16):
+def training_tables(X, X_val, device, epochs, rate, with_keras, with_bf16, models, repeats):
     fast = "cuda_graph" if device.startswith("cuda") else "inductor"
     runners = {
         "aekit, compile='none' (eager step)": lambda h: time_aekit(X, X_val, h, device, epochs,
@@ -153,14 +154,18 @@ def training_tables(X, X_val, device, epochs, rate, with_keras, with_bf16):
     if with_keras:
         runners[f"Keras {_keras_version()} (torch backend)"] = lambda h: time_keras(
             X, X_val, h, device, epochs)
-    for model, hidden in MODELS.items():
+    for model in models:
+        hidden = MODELS[model]
         widths = [X.shape[1], *hidden, 32, *hidden[::-1], X.shape[1]]
         floor = epoch_flop(widths, len(X), len(X_val)) / rate
         print(f"\n### {model}: floor {floor:.3f} s/epoch "
               f"({epoch_flop(widths, len(X), len(X_val)) / 1e9:.1f} GFLOP)\n")
         print("| implementation | s / epoch | x floor | one-off s | Keras / this |")
         print("|---|---|---|---|---|")
-        results = {name: run(hidden) for name, run in runners.items()}
+        # Rounds interleave the implementations, so drifting machine load hits them alike.
+        rounds = [{name: run(hidden) for name, run in runners.items()} for _ in range(repeats)]
+        results = {name: (statistics.median(r[name][0] for r in rounds),
+                          statistics.median(r[name][1] for r in rounds)) for name in runners}
         keras_time = next((s for n, (s, _) in results.items() if n.startswith("Keras")), None)
         for name, (seconds, one_off) in results.items():
             vs_keras = f"{keras_time / seconds:.1f}" if keras_time else "-"
@@ -214,6 +219,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--skip-keras", action="store_true")
     parser.add_argument("--skip-scaling", action="store_true")
+    parser.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS))
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="rounds over all implementations; the median is reported")
     args = parser.parse_args()
     os.environ.setdefault("KERAS_BACKEND", "torch")  # TensorFlow is not a dependency here
     with_keras = not args.skip_keras and importlib.util.find_spec("keras") is not None
@@ -223,9 +231,9 @@ def main() -> None:
     name = (torch.cuda.get_device_name() if args.device.startswith("cuda")
             else f"{platform.machine()}, {torch.get_num_threads()} threads")
     print(f"# {name}; torch {torch.__version__}; float32 2048x2048 matrix product "
-          f"{rate / 1e9:.0f} GFLOP/s; {args.epochs} epochs per timing")
+          f"{rate / 1e9:.0f} GFLOP/s; {args.epochs} epochs per timing, {args.repeats} round(s)")
     training_tables(X, X_val, args.device, args.epochs, rate, with_keras,
-                    with_bf16=args.device.startswith("cuda"))
+                    args.device.startswith("cuda"), args.models, args.repeats)
     if not args.skip_scaling:
         scaling_table(args.device)
     scoring_throughput(X, args.device)
