@@ -62,7 +62,8 @@ class Reconstruction(nn.Module):
         if self.loss != "bce" or mask is not None:
             return self.row_loss(pre, target, mask, reduce).mean()
         per_row = pre[0].numel() if reduce == "mean" else 1
-        return BCEWithLogitsSum.apply(pre, target) / (pre.shape[0] * per_row)
+        # float32 under bfloat16 autocast too, as autocast runs PyTorch's own BCE
+        return BCEWithLogitsSum.apply(pre.float(), target) / (pre.shape[0] * per_row)
 
     def step_loss(self, pre: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Per time step ``(n, T)``: the mean over the remaining axes (sequences only)."""
