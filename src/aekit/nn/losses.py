@@ -57,9 +57,11 @@ class Reconstruction(nn.Module):
 
     def batch_loss(self, pre: torch.Tensor, target: torch.Tensor,
                    mask: torch.Tensor | None = None, reduce: str = "mean") -> torch.Tensor:
-        """``row_loss(...).mean()``, the training objective. Unmasked bce takes a fused path
-        (``BCEWithLogitsSum``): the same value and gradient for a fraction of the work."""
-        if self.loss != "bce" or mask is not None:
+        """``row_loss(...).mean()``, the training objective. Unmasked bce on the CPU takes a
+        fused path (``BCEWithLogitsSum``): the same value and gradient for a fraction of the
+        work. GPUs keep PyTorch's kernels, which are fewer (launches, not arithmetic, cost
+        there: measured slower on an H100)."""
+        if self.loss != "bce" or mask is not None or pre.device.type != "cpu":
             return self.row_loss(pre, target, mask, reduce).mean()
         per_row = pre[0].numel() if reduce == "mean" else 1
         # float32 under bfloat16 autocast too, as autocast runs PyTorch's own BCE
