@@ -57,11 +57,13 @@ class Reconstruction(nn.Module):
 
     def batch_loss(self, pre: torch.Tensor, target: torch.Tensor,
                    mask: torch.Tensor | None = None, reduce: str = "mean") -> torch.Tensor:
-        """``row_loss(...).mean()``, the training objective. Unmasked bce on the CPU takes a
-        fused path (``BCEWithLogitsSum``): the same value and gradient for a fraction of the
-        work. GPUs keep PyTorch's kernels, which are fewer (launches, not arithmetic, cost
-        there: measured slower on an H100)."""
-        if self.loss != "bce" or mask is not None or pre.device.type != "cpu":
+        """``row_loss(...).mean()``, the training objective. Unmasked bce in eager CPU code
+        takes a fused path (``BCEWithLogitsSum``): the same value and gradient for a fraction
+        of the work. GPUs keep PyTorch's kernels, which are fewer (launches, not arithmetic,
+        cost there: measured slower on an H100), and so does ``torch.compile``, which fuses
+        them itself."""
+        fused = pre.device.type == "cpu" and not torch.compiler.is_compiling()
+        if self.loss != "bce" or mask is not None or not fused:
             return self.row_loss(pre, target, mask, reduce).mean()
         per_row = pre[0].numel() if reduce == "mean" else 1
         # float32 under bfloat16 autocast too, as autocast runs PyTorch's own BCE
