@@ -11,6 +11,7 @@ from conftest import quick
 
 from aekit import VAE, Autoencoder, DenoisingAutoencoder, SequenceAutoencoder, SparseAutoencoder
 from aekit.train import LearningRateScheduler
+from aekit.train.step import has_cpp_compiler
 
 requires_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
@@ -31,6 +32,7 @@ def assert_same_run(plain, fast, rtol):
         torch.testing.assert_close(b.float(), a.float(), rtol=rtol, atol=rtol, msg=name)
 
 
+@pytest.mark.skipif(not has_cpp_compiler(), reason="torch.compile needs a C++ compiler")
 def test_inductor_step_follows_the_eager_trajectory(digits_split):
     # 1347 rows in batches of 64: the short last batch takes the eager path each epoch.
     X_train, _ = digits_split

@@ -17,6 +17,8 @@ epoch) runs eagerly, on the same weights and optimizer.
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
 import warnings
 
 import torch
@@ -35,7 +37,16 @@ def resolve_step_mode(mode: str, device: torch.device) -> str:
     if mode == "cuda_graph" and device.type != "cuda":
         raise ValueError("compile='cuda_graph' needs a CUDA device: use compile='auto', "
                          "'inductor' or 'none' on the CPU")
+    if mode == "inductor" and device.type == "cpu" and not has_cpp_compiler():
+        raise ValueError("compile='inductor' on the CPU needs a C++ compiler (g++ or clang++, "
+                         "or one named by $CXX): install one, or use compile='none'")
     return mode
+
+
+def has_cpp_compiler() -> bool:
+    """Whether torch.compile can build CPU kernels here."""
+    names = [os.environ.get("CXX", ""), "g++", "clang++", "c++"]
+    return any(shutil.which(name) for name in names if name)
 
 
 def autocast(device: torch.device, dtype: torch.dtype | None):
