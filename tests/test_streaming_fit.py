@@ -136,3 +136,9 @@ def test_stream_fit_on_cuda_matches_arrays(digits_split, digits_npy):
     memory = Autoencoder(**params).fit(digits_split[0])
     stream = Autoencoder(**params).fit(NpySource(digits_npy, block_rows=100))
     np.testing.assert_allclose(stream.history_["loss"], memory.history_["loss"], rtol=1e-4)
+
+
+def test_stream_fit_refuses_bce_outside_the_unit_range(tmp_path):
+    np.save(tmp_path / "wide.npy", np.linspace(-3, 3, 600, dtype=np.float32).reshape(100, 6))
+    with pytest.raises(ValueError, match=r"loss='bce' needs X in \[0, 1\]"):
+        Autoencoder(loss="bce", scaling="none", **quick()).fit(NpySource(tmp_path / "wide.npy"))

@@ -29,9 +29,11 @@ def prepare_fit(est, source: ArraySource, seed: int, device: torch.device):
         del est.feature_names_in_
     est.squeeze_axis_, est.input_shape_ = None, tuple(source.row_shape)
     train_blocks, val_blocks = _split_blocks(est, source, seed)
-    est._settle(scan(source, train_blocks), source.row_shape[0])
-    if est.loss_ == "bce":
-        _check_unit_range(est, scan(source, val_blocks) if val_blocks else None)
+    stats = scan(source, train_blocks)
+    est._settle(stats, source.row_shape[0])
+    _check_unit_range(est, stats, "X")
+    if val_blocks:
+        _check_unit_range(est, scan(source, val_blocks), "the validation blocks")
     generator = torch.Generator().manual_seed(seed)
     batches = StreamBatches(source, batch_size=est.batch_size, shuffle=est.shuffle,
                             generator=generator, transform=est._scale, device=device,
@@ -80,16 +82,14 @@ def scan(source: ArraySource, blocks: list[int]) -> _scaling.FeatureStats:
     return stats
 
 
-def _check_unit_range(est, val_stats: _scaling.FeatureStats | None) -> None:
-    """The bce loss needs targets in [0, 1]; validation blocks are checked too."""
-    if val_stats is None:
+def _check_unit_range(est, stats: _scaling.FeatureStats, name: str) -> None:
+    """The bce loss needs targets in [0, 1] after scaling; scaling is monotone per feature, so
+    the scaled minima and maxima decide."""
+    if est.loss_ != "bce":
         return
-    lo = est._scale(val_stats.lo[None].astype(np.float32))
-    hi = est._scale(val_stats.hi[None].astype(np.float32))
-    if lo.min() < 0 or hi.max() > 1:
-        raise ValueError(f"loss='bce' needs the validation blocks in [0, 1] after scaling (found "
-                         f"{lo.min():.3g} to {hi.max():.3g}): use scaling='minmax' or "
-                         "loss='mse'")
+    lo = est._scale(stats.lo[None].astype(np.float32))
+    hi = est._scale(stats.hi[None].astype(np.float32))
+    est._check_bce_range(np.concatenate([lo, hi]), name)
 
 
 def _validation_batches(est, device: torch.device):

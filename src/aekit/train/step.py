@@ -66,10 +66,9 @@ class EagerStep:
         self.module, self.optimizer = module, optimizer
         self.clip_grad_norm, self.precision = clip_grad_norm, precision
         self.device = next(module.parameters()).device
-        self.forward = module
 
     def __call__(self, batch: Batch) -> torch.Tensor:
-        return self.update(self.forward, batch)
+        return self.update(self.module, batch)
 
     def update(self, forward, batch: Batch) -> torch.Tensor:
         self.optimizer.zero_grad(set_to_none=True)
