@@ -236,6 +236,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """``validation_data`` checked against the training data and scaled."""
         data = self.validation_data
         data = data[0] if isinstance(data, tuple) else data  # Keras' (x, y); y is x
+        if isinstance(data, ArraySource):
+            raise TypeError("validation_data may be a streamed source only when X is one too: "
+                            "pass an array, or fit on a source")
         try:
             X_val, val_lengths = self._check_X(data, reset=False)
         except ValueError as error:
