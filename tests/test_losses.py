@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from aekit.nn import Reconstruction
-from aekit.nn.losses import BCEWithLogitsSum
+from aekit.nn.losses import LOG_BLOCK, BCEWithLogitsSum, sum_of_logs
 
 
 @pytest.mark.parametrize("scale", [0.1, 3.0, 40.0, 200.0])
@@ -19,8 +19,25 @@ def test_fused_bce_matches_torch_in_float64(scale):
     exact = F.binary_cross_entropy_with_logits(pre.double(), target.double(), reduction="sum")
     (exact_grad,) = torch.autograd.grad(exact, pre)
     # Per element the error is about float32 rounding (~6e-8 at saturated logits).
-    assert abs(float(fused.detach()) - float(exact)) <= 1e-6 * float(exact) + 6e-8 * pre.numel()
+    assert abs(float(fused.detach()) - float(exact.detach())) <= 1e-6 * float(exact.detach()) + 6e-8 * pre.numel()
     torch.testing.assert_close(grad, exact_grad.float(), atol=2e-7, rtol=1e-6)
+
+
+@pytest.mark.parametrize("count", [1, LOG_BLOCK - 1, LOG_BLOCK, 5 * LOG_BLOCK + 7])
+def test_sum_of_logs_matches_float64_logs(count):
+    generator = torch.Generator().manual_seed(1)
+    values = 0.5 + 0.5 * torch.rand(count, generator=generator)
+    values[: count // 2] = 0.5  # the smallest products the blocks can form
+    expected = values.double().log().sum()
+    assert abs(float(sum_of_logs(values)) - float(expected)) <= 1e-7 * count
+
+
+def test_fused_bce_gradient_is_not_reused_by_a_second_backward():
+    pre = torch.randn(4, 8, requires_grad=True)
+    loss = BCEWithLogitsSum.apply(pre, torch.rand(4, 8))
+    loss.backward(retain_graph=True)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
 
 
 @pytest.mark.parametrize("reduce", ["mean", "sum"])
