@@ -4,6 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
 from conftest import quick
 from sklearn.base import clone
 from sklearn.decomposition import PCA
@@ -12,6 +13,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from aekit import Autoencoder
+from aekit.estimators._torch import (
+    CPU_INFERENCE_VALUES,
+    GPU_INFERENCE_BATCH,
+    inference_batch,
+    map_batches,
+)
 
 
 def test_shapes_and_dtypes(digits_split):
@@ -148,3 +155,21 @@ def test_feature_names_out(digits_split):
     X_train, _ = digits_split
     ae = Autoencoder(latent_dim=3, **quick(epochs=1)).fit(X_train)
     assert list(ae.get_feature_names_out()) == ["autoencoder0", "autoencoder1", "autoencoder2"]
+
+
+def test_inference_batches_fit_the_cpu_cache_and_fill_a_gpu():
+    cpu, gpu = torch.device("cpu"), torch.device("cuda")
+    assert inference_batch(cpu, (784,)) == CPU_INFERENCE_VALUES // 784
+    assert inference_batch(cpu, (10,)) == GPU_INFERENCE_BATCH  # capped: few values per row
+    assert inference_batch(cpu, (3, 256, 256)) == 64  # at least 64 rows
+    assert inference_batch(gpu, (784,)) == GPU_INFERENCE_BATCH
+
+
+def test_scores_do_not_depend_on_the_inference_batch(digits_split):
+    X_train, X_test = digits_split
+    ae = Autoencoder(latent_dim=8, epochs=2, random_state=0).fit(X_train)
+    X_scaled, _ = ae._prepare(X_test)
+    default = map_batches(ae.module_.row_loss, (X_scaled,), torch.device("cpu"))
+    in_sevens = map_batches(ae.module_.row_loss, (X_scaled,), torch.device("cpu"), batch_size=7)
+    np.testing.assert_allclose(in_sevens, default, rtol=1e-5)
+    np.testing.assert_allclose(-ae.score_samples(X_test), default, rtol=1e-6)

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from aekit.estimators import _scaling
-from aekit.estimators._torch import INFERENCE_BATCH
+from aekit.estimators._torch import inference_batch
 from aekit.estimators._validation import check_finite
 from aekit.io.sources import ArraySource
 from aekit.train import StreamBatches, TensorBatches
@@ -40,8 +40,8 @@ def prepare_fit(est, source: ArraySource, seed: int, device: torch.device):
                             blocks=train_blocks, min_batch=est._min_batch)
     val_batches = None
     if val_blocks:
-        val_batches = StreamBatches(source, batch_size=INFERENCE_BATCH, transform=est._scale,
-                                    device=device, blocks=val_blocks)
+        val_batches = StreamBatches(source, batch_size=inference_batch(device, source.row_shape),
+                                    transform=est._scale, device=device, blocks=val_blocks)
     elif est.validation_data is not None:
         val_batches = _validation_batches(est, device)
     return batches, val_batches, lambda: digest(source)
@@ -100,9 +100,11 @@ def _validation_batches(est, device: torch.device):
             raise ValueError(f"validation_data has rows of shape {data.row_shape}, the training "
                              f"data {est.input_shape_}")
         scan(data, list(range(data.n_blocks)))  # NaN and inf checks
-        return StreamBatches(data, batch_size=INFERENCE_BATCH, transform=est._scale, device=device)
+        return StreamBatches(data, batch_size=inference_batch(device, data.row_shape),
+                             transform=est._scale, device=device)
     X_val, _ = est._checked_validation_data()
-    return TensorBatches(torch.from_numpy(X_val).to(device), batch_size=INFERENCE_BATCH)
+    return TensorBatches(torch.from_numpy(X_val).to(device),
+                         batch_size=inference_batch(device, X_val.shape[1:]))
 
 
 def digest(source: ArraySource) -> str:

@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
-INFERENCE_BATCH = 8192
+GPU_INFERENCE_BATCH = 8192
+# A CPU evaluates fastest when a batch's arrays stay in cache: 10000 MNIST rows (784 values
+# each) took 0.030 s in batches of 512 rows and 0.069 s in batches of 8192 (2-core EPYC).
+CPU_INFERENCE_VALUES = 1 << 19
+
+
+def inference_batch(device: torch.device, row_shape: Sequence[int]) -> int:
+    """Rows per batch for evaluation and scoring: large on a GPU, where each launch costs;
+    about ``CPU_INFERENCE_VALUES`` values on a CPU, where memory traffic does."""
+    if device.type != "cpu":
+        return GPU_INFERENCE_BATCH
+    values_per_row = max(1, int(np.prod(row_shape)))
+    return int(np.clip(CPU_INFERENCE_VALUES // values_per_row, 64, GPU_INFERENCE_BATCH))
 
 
 def resolve_device(name: str) -> torch.device:
@@ -42,12 +54,14 @@ def as_batch(array: np.ndarray, device: torch.device) -> torch.Tensor:
 
 @torch.no_grad()
 def map_batches(fn: Callable[..., torch.Tensor], arrays: tuple[np.ndarray, ...],
-                device: torch.device, batch_size: int = INFERENCE_BATCH) -> np.ndarray:
-    """Apply ``fn`` to row batches of ``arrays`` on ``device``; returns a float32 array.
+                device: torch.device, batch_size: int | None = None) -> np.ndarray:
+    """Apply ``fn`` to row batches of ``arrays`` on ``device`` (``inference_batch`` rows by
+    default); returns a float32 array.
 
     Raises ``ValueError`` rather than return NaN or inf.
     """
     n_rows = len(arrays[0])
+    batch_size = batch_size or inference_batch(device, arrays[0].shape[1:])
     outputs = [fn(*(as_batch(a[start:start + batch_size], device) for a in arrays)).float().cpu()
                for start in range(0, n_rows, batch_size)]
     result = torch.cat(outputs).numpy() if outputs else np.empty((0,), dtype=np.float32)

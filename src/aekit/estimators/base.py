@@ -22,9 +22,9 @@ from aekit.estimators import _scaling, _streaming
 from aekit.estimators._architectures import ARCHITECTURES
 from aekit.estimators._params import RUN_ONLY_PARAMS, check_shared_params
 from aekit.estimators._torch import (
-    INFERENCE_BATCH,
     as_batch,
     draw_seed,
+    inference_batch,
     map_batches,
     resolve_device,
     seeded_rng,
@@ -179,7 +179,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                                 min_batch=self._min_batch)
         val_batches = None
         if val is not None:
-            val_batches = TensorBatches(*self._tensors(val, device), batch_size=INFERENCE_BATCH)
+            val_batches = TensorBatches(*self._tensors(val, device),
+                                        batch_size=inference_batch(device, val[0].shape[1:]))
         return batches, val_batches, lambda: _digest(*train, *(val or ()))
 
     @property

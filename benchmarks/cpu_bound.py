@@ -1,0 +1,150 @@
+"""How close to the arithmetic floor PyTorch's own kernels can take the reference recipe on this
+machine's CPU, in one run:
+
+- the floor, as in ``speed.py``: the epoch's matrix-multiply FLOP over a 2048 x 2048 product's
+  rate, timed here;
+- the kernel bound: every kernel one training step needs (the batch gather, the five matrix
+  products, the sigmoid and the BCE sums, the fused Adam update), each timed alone on warm
+  buffers, summed over an epoch's 235 steps, plus the validation pass. No implementation built
+  from these kernels can beat it: no Python, no autograd, no allocation counted;
+- a hand-written step: the same kernels in a loop with preallocated buffers and no autograd
+  (what a fully fused implementation from PyTorch's kernels would approach);
+- aekit's eager step, ``compile="none"``.
+
+    python benchmarks/cpu_bound.py [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+from _data import load_mnist
+from speed import epoch_flop, matmul_rate, time_aekit
+
+from aekit.nn.losses import sum_of_logs
+
+BATCH, LATENT = 256, 32
+
+
+def best_ms(run: Callable[[], object], repeats: int = 200, rounds: int = 5) -> float:
+    """Best mean milliseconds per call over ``rounds`` of ``repeats`` calls, after a warm-up."""
+    for _ in range(20):
+        run()
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(repeats):
+            run()
+        best = min(best, (time.perf_counter() - start) / repeats * 1e3)
+    return best
+
+
+class HandWrittenStep:
+    """The reference network (784 -> 32 relu -> 784 sigmoid, BCE, Adam) trained by explicit
+    forward and backward kernels into preallocated buffers."""
+
+    def __init__(self, X: torch.Tensor):
+        torch.manual_seed(0)
+        self.X, n_features = X, X.shape[1]
+        self.encoder = torch.nn.Linear(n_features, LATENT)
+        self.decoder = torch.nn.Linear(LATENT, n_features)
+        self.params = [*self.encoder.parameters(), *self.decoder.parameters()]
+        for p in self.params:  # the gradients come from explicit kernels, not autograd
+            p.requires_grad_(False)
+            p.grad = torch.zeros_like(p)
+        self.optimizer = torch.optim.Adam(self.params, lr=1e-3, eps=1e-7, fused=True)
+        self.x = torch.empty(BATCH, n_features)
+        self.h = torch.empty(BATCH, LATENT)
+        self.dh = torch.empty(BATCH, LATENT)
+        self.z = torch.empty(BATCH, n_features)
+        self.s = torch.empty(BATCH, n_features)
+        self.scale = 1.0 / (BATCH * n_features)
+
+    def kernels(self, index: torch.Tensor) -> dict[str, Callable[[], object]]:
+        """The step's kernels by name, in order, each a call on the preallocated buffers."""
+        x, h, dh, z, s = self.x, self.h, self.dh, self.z, self.s
+        enc, dec = self.encoder, self.decoder
+        return {
+            "gather a shuffled batch": lambda: torch.index_select(self.X, 0, index, out=x),
+            "encoder product + bias": lambda: torch.addmm(enc.bias, x, enc.weight.t(), out=h),
+            "relu": lambda: h.clamp_min_(0),
+            "decoder product + bias": lambda: torch.addmm(dec.bias, h, dec.weight.t(), out=z),
+            "sigmoid": lambda: torch.sigmoid(z, out=s),
+            "BCE sums": lambda: (z.clamp_min(0).sum() - torch.dot(z.view(-1), x.view(-1))
+                                 - sum_of_logs((s - 0.5).abs_().add_(0.5))),
+            "output gradient": lambda: s.sub_(x).mul_(self.scale),
+            "decoder weight gradient": lambda: torch.mm(s.t(), h, out=dec.weight.grad),
+            "decoder bias gradient": lambda: torch.sum(s, 0, out=dec.bias.grad),
+            "code gradient": lambda: torch.mm(s, dec.weight, out=dh),
+            "relu gradient": lambda: dh.mul_(h > 0),
+            "encoder bias gradient": lambda: torch.sum(dh, 0, out=enc.bias.grad),
+            "encoder weight gradient": lambda: torch.mm(dh.t(), x, out=enc.weight.grad),
+            "Adam update": self.optimizer.step,
+        }
+
+    def epoch(self, X_val: torch.Tensor) -> float:
+        order = torch.randperm(len(self.X))
+        for start in range(0, len(self.X) - BATCH + 1, BATCH):
+            for kernel in self.kernels(order[start:start + BATCH]).values():
+                kernel()
+        return self.validate(X_val)
+
+    @torch.no_grad()
+    def validate(self, X_val: torch.Tensor) -> float:
+        z = self.decoder(torch.relu(self.encoder(X_val)))
+        return float(torch.nn.functional.binary_cross_entropy_with_logits(z, X_val))
+
+
+def kernel_table(step: HandWrittenStep, X_val: torch.Tensor, steps: int) -> float:
+    """Prints each kernel's best time; returns the kernel bound in seconds per epoch."""
+    # a new shuffled batch per call: the gather pays its cache misses, as in training
+    batches = itertools.cycle(torch.randperm(len(step.X)).split(BATCH)[:-1])
+    kernels = step.kernels(next(batches))
+    kernels["gather a shuffled batch"] = lambda: torch.index_select(step.X, 0, next(batches),
+                                                                    out=step.x)
+    print("| kernel | ms per step (best) |\n|---|---|")
+    total = 0.0
+    for name, kernel in kernels.items():
+        ms = best_ms(kernel)
+        total += ms
+        print(f"| {name} | {ms:.3f} |")
+    validation = best_ms(lambda: step.validate(X_val), repeats=3) / 1e3
+    print(f"| **one step** | **{total:.3f}** |\n\nvalidation pass: {validation:.3f} s")
+    return total / 1e3 * steps + validation
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds (median)")
+    parser.add_argument("--epochs", type=int, default=3, help="epochs per aekit timing")
+    args = parser.parse_args()
+    X, _, X_val, _ = load_mnist()
+    floor = epoch_flop([784, LATENT, 784], len(X), len(X_val)) / matmul_rate("cpu")
+    step = HandWrittenStep(torch.from_numpy(X))
+    X_val_t = torch.from_numpy(X_val)
+    print(f"# CPU, {torch.get_num_threads()} threads, torch {torch.__version__}; "
+          f"floor {floor:.3f} s/epoch\n")
+    bound = kernel_table(step, X_val_t, len(X) // BATCH)
+    rounds = []
+    for _ in range(args.repeats):
+        step.epoch(X_val_t)  # warm-up epoch of the round
+        start = time.perf_counter()
+        step.epoch(X_val_t)
+        hand = time.perf_counter() - start
+        eager, _ = time_aekit(X, X_val, (), "cpu", args.epochs, compile="none")
+        rounds.append((hand, eager))
+    hand, eager = (statistics.median(r[i] for r in rounds) for i in range(2))
+    print(f"\n| s / epoch | value | x floor |\n|---|---|---|\n| floor | {floor:.3f} | 1.00 |")
+    for name, seconds in [("kernel bound", bound), ("hand-written step", hand),
+                          ("aekit eager step", eager)]:
+        print(f"| {name} | {seconds:.3f} | {seconds / floor:.2f} |")
+    print(f"| 1.5 x floor (the target) | {1.5 * floor:.3f} | 1.50 |")
+
+
+if __name__ == "__main__":
+    main()
