@@ -61,7 +61,8 @@ def fit_scaling(method: str, stats: FeatureStats) -> tuple[np.ndarray, np.ndarra
 
 
 def apply_scaling(X: np.ndarray, shift: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    return ((X - shift) / scale).astype(np.float32, copy=False)
+    out = np.subtract(X, shift, dtype=np.float32)
+    return np.divide(out, scale, out=out)  # in place: one array the size of X, not three
 
 
 def invert_scaling(X: np.ndarray, shift: np.ndarray, scale: np.ndarray) -> np.ndarray:

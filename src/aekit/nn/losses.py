@@ -46,7 +46,12 @@ class Reconstruction(nn.Module):
 
     def row_loss(self, pre: torch.Tensor, target: torch.Tensor,
                  mask: torch.Tensor | None = None, reduce: str = "mean") -> torch.Tensor:
-        """Loss per row, the mean (or ``reduce="sum"``) over its scored elements."""
+        """Loss per row, the mean (or ``reduce="sum"``) over its scored elements. Unmasked bce
+        without a gradient (scoring, on the CPU) takes the fused path of ``bce_row_sums``."""
+        if (self.loss == "bce" and mask is None and _fusable(pre)
+                and not (torch.is_grad_enabled() and pre.requires_grad)):
+            total = bce_row_sums(pre.float().flatten(1), target.flatten(1))
+            return total if reduce == "sum" else total / pre[0].numel()
         losses = self.elementwise(pre, target)
         if mask is None:
             rows = losses.flatten(1)
@@ -62,8 +67,7 @@ class Reconstruction(nn.Module):
         of the work. GPUs keep PyTorch's kernels, which are fewer (launches, not arithmetic,
         cost there: measured slower on an H100), and so does ``torch.compile``, which fuses
         them itself."""
-        fused = pre.device.type == "cpu" and not torch.compiler.is_compiling()
-        if self.loss != "bce" or mask is not None or not fused:
+        if self.loss != "bce" or mask is not None or not _fusable(pre):
             return self.row_loss(pre, target, mask, reduce).mean()
         per_row = pre[0].numel() if reduce == "mean" else 1
         # float32 under bfloat16 autocast too, as autocast runs PyTorch's own BCE
@@ -73,6 +77,11 @@ class Reconstruction(nn.Module):
         """Per time step ``(n, T)``: the mean over the remaining axes (sequences only)."""
         losses = self.elementwise(pre, target)
         return losses.flatten(2).mean(dim=2) if losses.dim() > 2 else losses
+
+
+def _fusable(pre: torch.Tensor) -> bool:
+    """Whether the hand-fused bce serves ``pre``: eager CPU code (see ``batch_loss``)."""
+    return pre.device.type == "cpu" and not torch.compiler.is_compiling()
 
 
 class BCEWithLogitsSum(torch.autograd.Function):
@@ -91,8 +100,7 @@ class BCEWithLogitsSum(torch.autograd.Function):
     @staticmethod
     def forward(ctx, pre: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         s = torch.sigmoid(pre)
-        larger = (s - 0.5).abs_().add_(0.5)  # max(s, 1 - s), in cheap in-place passes
-        softplus = pre.clamp_min(0).sum() - sum_of_logs(larger)
+        softplus = softplus_row_sums(pre.reshape(1, -1), s.reshape(1, -1))[0]
         total = softplus - torch.dot(pre.reshape(-1), target.reshape(-1).to(pre.dtype))
         if ctx.needs_input_grad[0]:
             ctx.save_for_backward(s.sub_(target))
@@ -106,14 +114,31 @@ class BCEWithLogitsSum(torch.autograd.Function):
         return grad.mul_(grad_total), None
 
 
+@torch.no_grad()
+def bce_row_sums(pre: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``binary_cross_entropy_with_logits(pre, target, reduction="none").sum(1)`` for 2-D
+    ``pre``, from one sigmoid as in ``BCEWithLogitsSum`` (no gradient)."""
+    softplus = softplus_row_sums(pre, torch.sigmoid(pre))
+    return softplus - torch.linalg.vecdot(pre, target.to(pre.dtype))
+
+
+def softplus_row_sums(pre: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+    """``softplus(pre).sum(1)`` for 2-D ``pre``, given ``s = sigmoid(pre)`` (left unchanged),
+    as ``max(pre, 0) - log(max(s, 1 - s))`` per element."""
+    larger = (s - 0.5).abs_().add_(0.5)  # max(s, 1 - s), in cheap in-place passes
+    return pre.clamp_min(0).sum(1) - sum_of_logs(larger)
+
+
 LOG_BLOCK = 64  # 0.5**64 ~ 5e-20: a block's product stays a normal float32
 
 
 def sum_of_logs(values: torch.Tensor) -> torch.Tensor:
-    """``values.log().sum()`` for values in [0.5, 1], as the sum of the logs of the products of
-    blocks of ``LOG_BLOCK`` values: a multiply per element instead of a log. The products'
-    rounding (about 64 ulp at worst) is as small as the per-element logs' own."""
-    flat = values.reshape(-1)
-    whole = flat.numel() - flat.numel() % LOG_BLOCK
-    blocks = flat[:whole].view(-1, LOG_BLOCK).prod(dim=1)
-    return blocks.log_().sum() + flat[whole:].log().sum()
+    """``values.log().sum(1)`` for 2-D values in [0.5, 1], as the sum of the logs of the
+    products of blocks of ``LOG_BLOCK`` values: a multiply per element instead of a log. The
+    products' rounding (about 64 ulp at worst) is as small as the per-element logs' own."""
+    whole = values.shape[1] - values.shape[1] % LOG_BLOCK
+    total = values[:, whole:].log().sum(1)
+    if whole:
+        blocks = values[:, :whole].unfold(1, LOG_BLOCK, LOG_BLOCK).prod(dim=2)
+        total += blocks.log_().sum(1)
+    return total
