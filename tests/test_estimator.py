@@ -167,7 +167,7 @@ def test_inference_batches_fit_the_cpu_cache_and_fill_a_gpu():
 
 def test_scores_do_not_depend_on_the_inference_batch(digits_split):
     X_train, X_test = digits_split
-    ae = Autoencoder(latent_dim=8, epochs=2, random_state=0).fit(X_train)
+    ae = Autoencoder(latent_dim=8, **quick(epochs=2)).fit(X_train)
     X_scaled, _ = ae._prepare(X_test)
     default = map_batches(ae.module_.row_loss, (X_scaled,), torch.device("cpu"))
     in_sevens = map_batches(ae.module_.row_loss, (X_scaled,), torch.device("cpu"), batch_size=7)
