@@ -6,6 +6,7 @@ from conftest import quick
 from sklearn.exceptions import NotFittedError
 
 from aekit import Autoencoder
+from aekit.estimators._validation import all_finite
 
 
 @pytest.fixture(scope="module")
@@ -96,3 +97,17 @@ def test_bce_outside_unit_range():
     ae = Autoencoder(**quick(epochs=1)).fit(X / 5)
     with pytest.raises(ValueError, match="needs X in"):
         ae.score_samples(X)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_all_finite_finds_one_bad_value_among_many(bad):
+    X = np.ones((1000, 7), dtype=np.float32)
+    assert all_finite(X)
+    X[999, 6] = bad
+    assert not all_finite(X)
+
+
+def test_all_finite_is_not_fooled_by_a_sum_that_overflows():
+    huge = np.full((4, 3), 3e38, dtype=np.float32)  # finite, but the sum is inf
+    assert all_finite(huge)
+    assert all_finite(np.empty((0, 3), dtype=np.float32))

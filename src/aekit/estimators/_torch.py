@@ -8,6 +8,8 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
+from aekit.estimators._validation import all_finite
+
 GPU_INFERENCE_BATCH = 8192
 # A CPU evaluates fastest when a batch's arrays stay in cache: 10000 MNIST rows (784 values
 # each) took 0.030 s in batches of 512 rows and 0.069 s in batches of 8192 (2-core EPYC).
@@ -65,7 +67,7 @@ def map_batches(fn: Callable[..., torch.Tensor], arrays: tuple[np.ndarray, ...],
     outputs = [fn(*(as_batch(a[start:start + batch_size], device) for a in arrays)).float().cpu()
                for start in range(0, n_rows, batch_size)]
     result = torch.cat(outputs).numpy() if outputs else np.empty((0,), dtype=np.float32)
-    if not np.isfinite(result).all():
+    if not all_finite(result):
         rows = np.unique(np.argwhere(~np.isfinite(result))[:, 0])
         raise ValueError(f"the model produced NaN or inf for {len(rows)} rows (first: row "
                          f"{rows[0]}): those inputs lie far outside the training data's range")

@@ -7,11 +7,21 @@ import numbers
 import numpy as np
 
 
+def all_finite(X: np.ndarray) -> bool:
+    """Whether every value of ``X`` is finite. A sum is finite only if every term is (NaN and
+    inf propagate), so one pass without a temporary array settles the common case; the
+    element-wise check runs only when the sum is not finite (it may merely have overflowed)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.sum(X)):
+            return True
+    return bool(np.isfinite(X).all())
+
+
 def check_finite(X: np.ndarray, name: str = "X") -> None:
     """Raise ``ValueError`` naming the first NaN or infinite value in ``X``."""
-    finite = np.isfinite(X)
-    if finite.all():
+    if all_finite(X):
         return
+    finite = np.isfinite(X)
     bad = np.argwhere(~finite)
     row, *col = bad[0]
     where = f"row {row}" + (f", column {col[0]}" if col else "")
@@ -29,7 +39,7 @@ def to_float32(X: np.ndarray, name: str = "X") -> np.ndarray:
     """Cast to float32, refusing values that overflow it."""
     with np.errstate(over="ignore"):
         out = X.astype(np.float32, copy=False)
-    if not np.isfinite(out).all():
+    if out is not X and not all_finite(out):  # a float32 input cannot overflow its own type
         raise ValueError(f"{name} holds values too large for float32 (|x| > 3.4e38): "
                          "rescale the data first")
     return out

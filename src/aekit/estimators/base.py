@@ -29,7 +29,7 @@ from aekit.estimators._torch import (
     resolve_device,
     seeded_rng,
 )
-from aekit.estimators._validation import check_finite, to_float32
+from aekit.estimators._validation import all_finite, check_finite, to_float32
 from aekit.io.sources import ArraySource
 from aekit.nn import AutoencoderNet, Reconstruction
 from aekit.train import (
@@ -307,7 +307,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _scale(self, X: np.ndarray, lengths=None) -> np.ndarray:
         with np.errstate(over="ignore"):
             scaled = _scaling.apply_scaling(X, self.shift_, self.scale_)
-        if not np.isfinite(scaled).all():
+        if not all_finite(scaled):
             raise ValueError("X holds values so far from the training data that scaling "
                              "overflows float32: rescale the data first")
         if lengths is not None:  # padding stays exactly zero
@@ -317,7 +317,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _unscale(self, X: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore"):
             out = _scaling.invert_scaling(X, self.shift_, self.scale_)
-        if not np.isfinite(out).all():
+        if not all_finite(out):
             raise ValueError("the reconstruction overflows float32 in the data's units: "
                              "rescale the data (values near 3.4e38 leave no headroom)")
         return out
