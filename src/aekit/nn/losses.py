@@ -51,7 +51,7 @@ class Reconstruction(nn.Module):
         if (self.loss == "bce" and mask is None and _fusable(pre)
                 and not (torch.is_grad_enabled() and pre.requires_grad)):
             total = bce_row_sums(pre.float().flatten(1), target.flatten(1))
-            return total if reduce == "sum" else total / pre[0].numel()
+            return total if reduce == "sum" else total / pre.shape[1:].numel()
         losses = self.elementwise(pre, target)
         if mask is None:
             rows = losses.flatten(1)
@@ -69,7 +69,7 @@ class Reconstruction(nn.Module):
         them itself."""
         if self.loss != "bce" or mask is not None or not _fusable(pre):
             return self.row_loss(pre, target, mask, reduce).mean()
-        per_row = pre[0].numel() if reduce == "mean" else 1
+        per_row = pre.shape[1:].numel() if reduce == "mean" else 1
         # float32 under bfloat16 autocast too, as autocast runs PyTorch's own BCE
         return BCEWithLogitsSum.apply(pre.float(), target) / (pre.shape[0] * per_row)
 
