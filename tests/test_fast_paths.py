@@ -10,8 +10,8 @@ import torch
 from conftest import quick
 
 from aekit import VAE, Autoencoder, DenoisingAutoencoder, SequenceAutoencoder, SparseAutoencoder
-from aekit.train import LearningRateScheduler
-from aekit.train.step import has_cpp_compiler
+from aekit.train import LearningRateScheduler, manual
+from aekit.train.step import has_cpp_compiler, resolve_step_mode
 
 requires_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
@@ -30,6 +30,37 @@ def assert_same_run(plain, fast, rtol):
     for (name, a), (_, b) in zip(plain.module_.state_dict().items(),
                                  fast.module_.state_dict().items()):
         torch.testing.assert_close(b.float(), a.float(), rtol=rtol, atol=rtol, msg=name)
+
+
+@pytest.mark.parametrize("params", [
+    {},  # the reference recipe's shape: relu, a sigmoid output, bce
+    {"hidden_dims": (32, 16), "activation": "tanh", "optimizer": "rmsprop"},
+    {"loss": "mse", "output_activation": "linear", "activation": "leaky_relu",
+     "hidden_dims": (20,), "clip_grad_norm": 0.5},
+    {"loss": "mse", "output_activation": "sigmoid", "activation": "sigmoid",
+     "latent_activation": "relu", "hidden_dims": (24,), "optimizer": "sgd"},
+])
+def test_manual_step_follows_the_eager_trajectory(digits_split, params):
+    # 1347 rows in batches of 64: a short last batch every epoch, taken by the manual step too.
+    X_train, _ = digits_split
+    plain, fast = fit_pair(X_train, "manual", validation_split=0.1,
+                           **quick(epochs=3, batch_size=64), **params)
+    assert_same_run(plain, fast, rtol=1e-5)
+
+
+def test_manual_step_is_the_cpu_default_for_plain_dense_networks_only(digits_split):
+    X_train, _ = digits_split
+    assert resolve_step_mode("auto", torch.device("cpu")) == "manual"
+    assert resolve_step_mode("auto", torch.device("cuda")) == "cuda_graph"
+    served = Autoencoder(latent_dim=4, hidden_dims=(8,), **quick(epochs=1)).fit(X_train)
+    assert manual.chain(served.module_, None) is not None
+    assert manual.chain(served.module_, torch.bfloat16) is None
+    for est in [Autoencoder(activation="gelu", hidden_dims=(8,)),
+                Autoencoder(batch_norm=True, hidden_dims=(8,)),
+                Autoencoder(dropout=0.1, hidden_dims=(8,)),
+                SparseAutoencoder(), DenoisingAutoencoder(), VAE()]:
+        est.set_params(latent_dim=4, **quick(epochs=1)).fit(X_train)
+        assert manual.chain(est.module_, None) is None, type(est).__name__
 
 
 @pytest.mark.skipif(not has_cpp_compiler(), reason="torch.compile needs a C++ compiler")

@@ -145,11 +145,14 @@ TRAINING_DOC = """\
         CPU.
     device : str, default="auto"
         Where to train: auto (CUDA when available), cpu, cuda or cuda:N.
-    compile : {"auto", "none", "inductor", "cuda_graph"}, default="auto"
+    compile : {"auto", "none", "manual", "inductor", "cuda_graph"}, default="auto"
         How each training step runs; every choice computes the same updates. cuda_graph: the
         whole step recorded once as a CUDA graph and replayed (CUDA only); inductor:
         torch.compile fuses the network's element-wise work (costs seconds up front, pays on
-        long runs); none: plain PyTorch. auto: cuda_graph on CUDA, none on the CPU.
+        long runs); manual: plain dense networks (relu, tanh, sigmoid, leaky_relu or linear
+        layers; bce or mse; float32) on the CPU take a step with the backward pass written out,
+        without autograd's bookkeeping, and other networks run plain PyTorch; none: plain
+        PyTorch. auto: cuda_graph on CUDA, manual on the CPU.
     precision : {"float32", "bfloat16"}, default="float32"
         Training arithmetic: bfloat16 runs the network under autocast (faster on GPUs with
         bfloat16 units); weights, optimizer state and inference stay float32.

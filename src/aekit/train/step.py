@@ -2,13 +2,16 @@
 optimizer), so the loop stays one loop and the result does not depend on the path taken:
 
 - ``"none"``: PyTorch as written (eager).
+- ``"manual"``: for plain dense networks on the CPU, the same forward pass with the backward
+  pass written out (``aekit.train.manual``): no autograd bookkeeping, gradients written into
+  buffers kept from step to step. Other networks run eagerly.
 - ``"inductor"``: the network's forward and backward compiled by ``torch.compile``, which fuses
   the element-wise work (activations, loss) into a few generated kernels. Compiling costs
   seconds up front, so it pays on long runs.
 - ``"cuda_graph"``: the whole step (forward, backward, gradient clipping, optimizer update)
   captured once as a CUDA graph and replayed for every batch: one launch instead of dozens of
   kernel launches and their Python overhead, which dominate small models on a GPU.
-- ``"auto"``: ``cuda_graph`` on CUDA, ``none`` on the CPU.
+- ``"auto"``: ``cuda_graph`` on CUDA, ``manual`` on the CPU.
 
 The fast forms need fixed shapes: a batch shaped unlike the first (the short last batch of an
 epoch) runs eagerly, on the same weights and optimizer.
@@ -24,16 +27,18 @@ import warnings
 import torch
 from torch import nn
 
+from aekit.train import manual
+
 Batch = tuple[torch.Tensor, ...]
 
-STEP_MODES = ("auto", "none", "inductor", "cuda_graph")
+STEP_MODES = ("auto", "none", "manual", "inductor", "cuda_graph")
 PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16}
 
 
 def resolve_step_mode(mode: str, device: torch.device) -> str:
     """The concrete mode for ``device``; ``cuda_graph`` needs a CUDA device."""
     if mode == "auto":
-        return "cuda_graph" if device.type == "cuda" else "none"
+        return "cuda_graph" if device.type == "cuda" else "manual"
     if mode == "cuda_graph" and device.type != "cuda":
         raise ValueError("compile='cuda_graph' needs a CUDA device: use compile='auto', "
                          "'inductor' or 'none' on the CPU")
@@ -178,7 +183,11 @@ STEPS = {"none": EagerStep, "inductor": InductorStep, "cuda_graph": CudaGraphSte
 
 
 def make_step(mode: str, module: nn.Module, optimizer: torch.optim.Optimizer, *,
-              clip_grad_norm: float | None = None,
-              precision: torch.dtype | None = None) -> EagerStep:
+              clip_grad_norm: float | None = None, precision: torch.dtype | None = None):
     """The step for a concrete ``mode`` (see ``resolve_step_mode``)."""
+    if mode == "manual":
+        layers = manual.chain(module, precision)
+        if layers is not None:
+            return manual.ManualStep(layers, module.head.loss, optimizer, clip_grad_norm)
+        mode = "none"
     return STEPS[mode](module, optimizer, clip_grad_norm, precision)
