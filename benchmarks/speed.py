@@ -144,9 +144,12 @@ def training_tables(X, X_val, device, epochs, rate, with_keras, with_bf16, model
     runners = {
         "aekit, compile='none' (eager step)": lambda h: time_aekit(X, X_val, h, device, epochs,
                                                                   compile="none"),
-        f"aekit, compile='{fast}'": lambda h: time_aekit(X, X_val, h, device, epochs,
-                                                          compile=fast),
     }
+    if not device.startswith("cuda"):
+        runners["aekit, compile='manual' (CPU default)"] = lambda h: time_aekit(
+            X, X_val, h, device, epochs, compile="manual")
+    runners[f"aekit, compile='{fast}'"] = lambda h: time_aekit(X, X_val, h, device, epochs,
+                                                                compile=fast)
     if with_bf16:
         runners[f"aekit, compile='{fast}', precision='bfloat16'"] = lambda h: time_aekit(
             X, X_val, h, device, epochs, compile=fast, precision="bfloat16")

@@ -28,7 +28,7 @@ class TrainState:
     stop_reason: str | None = None
     steps_per_epoch: int = 0
     clip_grad_norm: float | None = None
-    step_mode: str = "none"  # a concrete mode of aekit.train.step: none, manual, inductor, cuda_graph
+    step_mode: str = "none"  # a concrete mode of aekit.train.step (none, manual, ...)
     precision: torch.dtype | None = None  # autocast dtype; None: float32
     generator: torch.Generator | None = None  # draws the shuffling order
     callbacks: list = field(default_factory=list)  # set by the loop
