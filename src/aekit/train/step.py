@@ -13,8 +13,9 @@ optimizer), so the loop stays one loop and the result does not depend on the pat
   kernel launches and their Python overhead, which dominate small models on a GPU.
 - ``"auto"``: ``cuda_graph`` on CUDA, ``manual`` on the CPU.
 
-The fast forms need fixed shapes: a batch shaped unlike the first (the short last batch of an
-epoch) runs eagerly, on the same weights and optimizer.
+The compiled and graph forms need fixed shapes: a batch shaped unlike the first (the short last
+batch of an epoch) runs eagerly, on the same weights and optimizer. The manual form takes any
+batch.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def resolve_step_mode(mode: str, device: torch.device) -> str:
         return "cuda_graph" if device.type == "cuda" else "manual"
     if mode == "cuda_graph" and device.type != "cuda":
         raise ValueError("compile='cuda_graph' needs a CUDA device: use compile='auto', "
-                         "'inductor' or 'none' on the CPU")
+                         "'manual', 'inductor' or 'none' on the CPU")
     if mode == "inductor" and device.type == "cpu" and not has_cpp_compiler():
         raise ValueError("compile='inductor' on the CPU needs a C++ compiler (g++ or clang++, "
                          "or one named by $CXX): install one, or use compile='none'")
