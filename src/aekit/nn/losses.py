@@ -100,8 +100,7 @@ class BCEWithLogitsSum(torch.autograd.Function):
     @staticmethod
     def forward(ctx, pre: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         s = torch.sigmoid(pre)
-        softplus = softplus_row_sums(pre.reshape(1, -1), s.reshape(1, -1))[0]
-        total = softplus - torch.dot(pre.reshape(-1), target.reshape(-1).to(pre.dtype))
+        total = bce_sum(pre, s, target)
         if ctx.needs_input_grad[0]:
             ctx.save_for_backward(s.sub_(target))
         return total
@@ -112,6 +111,13 @@ class BCEWithLogitsSum(torch.autograd.Function):
         # In place: the buffer is this node's own. A second backward through the same graph
         # (retain_graph=True) fails loudly on the version check instead of reusing it.
         return grad.mul_(grad_total), None
+
+
+def bce_sum(pre: torch.Tensor, s: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``binary_cross_entropy_with_logits(pre, target, reduction="sum")`` given
+    ``s = sigmoid(pre)`` (left unchanged)."""
+    softplus = softplus_row_sums(pre.reshape(1, -1), s.reshape(1, -1))[0]
+    return softplus - torch.dot(pre.reshape(-1), target.reshape(-1).to(pre.dtype))
 
 
 @torch.no_grad()

@@ -17,7 +17,7 @@ from torch import nn
 from aekit.nn.autoencoder import AutoencoderNet
 from aekit.nn.dense import DenseDecoder, DenseEncoder
 from aekit.nn.latent import DenseCode
-from aekit.nn.losses import softplus_row_sums
+from aekit.nn.losses import bce_sum
 
 # point-wise activations whose derivative is read from their output (or input)
 _ACTIVATIONS = (nn.ReLU, nn.Identity, nn.Sigmoid, nn.Tanh, nn.LeakyReLU)
@@ -87,9 +87,7 @@ class ManualStep:
         scale = 1.0 / x.numel()
         if self.loss == "bce":
             s = torch.sigmoid(last)
-            total = softplus_row_sums(last.view(1, -1), s.view(1, -1))[0]
-            total -= torch.dot(last.view(-1), x.view(-1))
-            return total * scale, s.sub_(x).mul_(scale)
+            return bce_sum(last, s, x) * scale, s.sub_(x).mul_(scale)
         diff = last - x
         return torch.dot(diff.view(-1), diff.view(-1)) * scale, diff.mul_(2 * scale)
 
