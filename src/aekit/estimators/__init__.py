@@ -3,7 +3,7 @@
 from aekit.estimators.autoencoder import Autoencoder
 from aekit.estimators.base import BaseAutoencoder
 from aekit.estimators.denoising import DenoisingAutoencoder
-from aekit.estimators.persistence import load
+from aekit.estimators.persistence import MODELS, load, register_model
 from aekit.estimators.sequence import SequenceAutoencoder, sliding_windows
 from aekit.estimators.sparse import SparseAutoencoder
 from aekit.estimators.variational import VAE, VariationalAutoencoder
@@ -14,6 +14,8 @@ ESTIMATORS: dict[str, type[BaseAutoencoder]] = {
     for cls in (Autoencoder, VariationalAutoencoder, SparseAutoencoder, DenoisingAutoencoder,
                 SequenceAutoencoder)
 }
+for _cls in ESTIMATORS.values():
+    register_model(_cls)
 
 __all__ = [
     "ESTIMATORS",
@@ -24,6 +26,8 @@ __all__ = [
     "SequenceAutoencoder",
     "SparseAutoencoder",
     "VariationalAutoencoder",
+    "MODELS",
     "load",
+    "register_model",
     "sliding_windows",
 ]

@@ -30,6 +30,12 @@ from aekit.estimators._torch import (
     seeded_rng,
 )
 from aekit.estimators._validation import all_finite, check_finite, to_float32
+from aekit.estimators.persistence import (
+    estimator_state,
+    restore_estimator,
+    save_model,
+    saved_params,
+)
 from aekit.io.sources import ArraySource
 from aekit.nn import AutoencoderNet, Reconstruction
 from aekit.train import (
@@ -280,8 +286,6 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _fingerprint(self, data_digest: Callable[[], str]) -> dict:
         """What identifies a run for resuming: the data and every parameter that shapes it."""
-        from aekit.estimators.persistence import saved_params
-
         params = {k: v for k, v in saved_params(self).items() if k not in RUN_ONLY_PARAMS}
         return {"data": data_digest(), **json.loads(json.dumps(params))}
 
@@ -392,10 +396,15 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     # ----------------------------------------------------------------- persistence
     def save(self, path) -> None:
         """Write the fitted model to ``path``: safetensors weights, JSON config, a checksum."""
-        from aekit.estimators.persistence import save_estimator
-
         check_is_fitted(self)
-        save_estimator(self, path)
+        save_model(self, path)
+
+    def _model_state(self) -> tuple[dict, dict]:
+        return estimator_state(self)
+
+    @classmethod
+    def _from_model_state(cls, tensors: dict, config: dict, device, path):
+        return restore_estimator(cls, tensors, config, device, path)
 
 
 def _digest(*arrays) -> str:

@@ -1,4 +1,12 @@
-"""Save and load fitted estimators through ``aekit.io``'s model file (no pickle)."""
+"""Save and load fitted models through ``aekit.io``'s model file (no pickle).
+
+Every model class registers under its ``model_name`` (``register_model``) and offers two hooks:
+``_model_state()`` returns ``(tensors, config)`` and the classmethod
+``_from_model_state(tensors, config, device, path)`` rebuilds the fitted model. Estimators use
+``estimator_state``/``restore_estimator`` below; a model that holds another model (a detector, an
+imputer) stores the inner one's state under a prefix with ``nest_state``/``unnest_state``, so the
+whole of it lives in one file. Higher layers register their own classes: nothing here imports them.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +19,20 @@ import torch
 from aekit.estimators._torch import resolve_device
 from aekit.io import read_model_file, write_model_file
 
+# model name (model files) -> class; filled by ``register_model``
+MODELS: dict[str, type] = {}
+
 # Fitted attributes written as JSON; arrays and the module's weights travel as tensors.
 FITTED_JSON = ("n_features_in_", "input_shape_", "squeeze_axis_", "latent_dim_", "loss_",
                "output_activation_", "scaling_", "history_", "n_epochs_", "_hidden_dims",
                "vocab_size_")
 FITTED_ARRAYS = ("shift_", "scale_")
+
+
+def register_model(cls: type) -> type:
+    """Class decorator: ``aekit.load`` can rebuild models of this class."""
+    MODELS[cls.model_name] = cls
+    return cls
 
 
 def _versions() -> dict[str, str]:
@@ -26,6 +43,7 @@ def _versions() -> dict[str, str]:
 
 
 def saved_params(estimator) -> dict:
+    """``get_params`` in a JSON form, without the parameters that hold data or live objects."""
     from aekit.estimators._params import UNSAVED_PARAMS
 
     params = estimator.get_params(deep=False)
@@ -33,14 +51,22 @@ def saved_params(estimator) -> dict:
         params.pop(name, None)
     if isinstance(params.get("checkpoint_dir"), os.PathLike):
         params["checkpoint_dir"] = os.fspath(params["checkpoint_dir"])
-    if isinstance(params.get("hidden_dims"), tuple):
-        params["hidden_dims"] = list(params["hidden_dims"])
+    for name, value in params.items():
+        if isinstance(value, tuple):
+            params[name] = list(value)
     if not (params.get("random_state") is None or isinstance(params["random_state"], int)):
         params["random_state"] = None  # a RandomState object has no JSON form
     return params
 
 
-def save_estimator(estimator, path: str | os.PathLike) -> None:
+def save_model(model, path: str | os.PathLike) -> None:
+    """Write any registered model to ``path`` (safetensors weights, JSON config, checksum)."""
+    tensors, config = model._model_state()
+    write_model_file(path, tensors, {**config, "versions": _versions()})
+
+
+def estimator_state(estimator) -> tuple[dict, dict]:
+    """``(tensors, config)`` of a fitted ``BaseAutoencoder``."""
     tensors = {f"module.{k}": v for k, v in estimator.module_.state_dict().items()}
     for name in FITTED_ARRAYS:
         tensors[f"fitted.{name}"] = torch.from_numpy(np.ascontiguousarray(getattr(estimator, name)))
@@ -48,9 +74,21 @@ def save_estimator(estimator, path: str | os.PathLike) -> None:
     fitted["n_epochs_"] = len(estimator.history_.get("loss", []))  # also right mid-training
     if hasattr(estimator, "feature_names_in_"):
         fitted["feature_names_in_"] = [str(n) for n in estimator.feature_names_in_]
-    config = {"model": estimator.model_name, "params": saved_params(estimator),
-              "fitted": fitted, "versions": _versions()}
-    write_model_file(path, tensors, config)
+    return tensors, {"model": estimator.model_name, "params": saved_params(estimator),
+                     "fitted": fitted}
+
+
+def nest_state(prefix: str, model) -> tuple[dict, dict]:
+    """The inner ``model``'s state, its tensor names under ``prefix.``, for an outer file."""
+    tensors, config = model._model_state()
+    return {f"{prefix}.{k}": v for k, v in tensors.items()}, config
+
+
+def unnest_state(prefix: str, tensors: dict, config: dict, device, path):
+    """Rebuild the inner model that ``nest_state`` stored under ``prefix``."""
+    inner = {k.removeprefix(prefix + "."): v for k, v in tensors.items()
+             if k.startswith(prefix + ".")}
+    return _class_of(config, path)._from_model_state(inner, config, device, path)
 
 
 def load(path: str | os.PathLike, device: str | None = None):
@@ -59,30 +97,39 @@ def load(path: str | os.PathLike, device: str | None = None):
     Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for a file that is not an
     intact aekit model. Nothing in the file is executed.
     """
-    from aekit.estimators import ESTIMATORS
-
     tensors, config = read_model_file(path)
     if config.get("kind") == "checkpoint":
         raise ValueError(f"{path} is a training checkpoint, not a model: resume the run with "
                          "the same checkpoint_dir and resume=True (CLI --resume)")
+    return _class_of(config, path)._from_model_state(tensors, config, device, path)
+
+
+def _class_of(config: dict, path) -> type:
     model = config.get("model")
-    if model not in ESTIMATORS:
+    if model not in MODELS:
         raise ValueError(f"{path} holds an unknown model type {model!r}; upgrade aekit")
-    params = dict(config["params"])
-    if isinstance(params.get("hidden_dims"), list):
-        params["hidden_dims"] = tuple(params["hidden_dims"])
-    if device is not None:
+    return MODELS[model]
+
+
+def construct(cls: type, config: dict, device, path):
+    """``cls(**params)`` from a file's config, with ``device`` overriding the saved one."""
+    params = dict(config.get("params", {}))
+    if device is not None and "device" in params:
         params["device"] = device
     try:
-        estimator = ESTIMATORS[model](**params)
+        return cls(**params)
     except TypeError as error:
         raise ValueError(f"{path} does not match this aekit version: {error}") from None
-    _restore(estimator, config["fitted"], tensors, path)
-    return estimator
 
 
-def _restore(estimator, fitted: dict, tensors: dict, path) -> None:
-    for name, value in fitted.items():
+def restore_estimator(cls: type, tensors: dict, config: dict, device, path):
+    """A fitted ``BaseAutoencoder`` of class ``cls`` from ``estimator_state``'s output."""
+    config = dict(config)
+    params = dict(config.get("params", {}))
+    if isinstance(params.get("hidden_dims"), list):
+        params["hidden_dims"] = tuple(params["hidden_dims"])
+    estimator = construct(cls, {**config, "params": params}, device, path)
+    for name, value in config["fitted"].items():
         if name == "feature_names_in_":
             value = np.asarray(value, dtype=object)
         elif name in ("_hidden_dims", "input_shape_"):
@@ -98,3 +145,4 @@ def _restore(estimator, fitted: dict, tensors: dict, path) -> None:
         first = str(error).splitlines()[0]
         raise ValueError(f"{path} does not match its configuration: {first}") from None
     estimator.module_ = module.to(resolve_device(estimator.device)).eval()
+    return estimator
