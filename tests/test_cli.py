@@ -99,7 +99,7 @@ def test_errors_are_one_line(tmp_path, data_csv, model_file, capsys):
          "epochs must be"),
         (["encode", str(broken), str(data_csv), "-o", str(tmp_path / "z.csv")], "corrupted"),
         (["encode", str(model_file), str(narrow), "-o", str(tmp_path / "z.csv")],
-         "X has 2 features, but Autoencoder is expecting 6"),
+         "columns the model was trained on (missing 'f0'"),
         (["score", str(model_file), str(data_csv), "-o", str(tmp_path / "s.txt")],
          "unsupported file type"),
         (["info", str(tmp_path / "none.safetensors")], "does not exist"),
@@ -130,11 +130,14 @@ def test_usage_errors_exit_non_zero(data_csv, capsys):
         assert exit_info.value.code == 2 and message in capsys.readouterr().err
 
 
-def test_progress_bar_shows_loss(data_csv, tmp_path):
-    result = run_cli("fit", str(data_csv), "-o", str(tmp_path / "m.safetensors"), "--epochs", "2",
-                     "--validation-split", "0.2")
-    assert result.returncode == 0, result.stderr
-    assert "Epoch 2/2" in result.stderr and "val_loss" in result.stderr
+def test_progress_bar_shows_loss_when_asked_or_on_a_terminal(data_csv, tmp_path):
+    common = ("fit", str(data_csv), "-o", str(tmp_path / "m.safetensors"), "--epochs", "2",
+              "--validation-split", "0.2")
+    piped = run_cli(*common)  # stderr is a pipe here: no bar to fill a log with
+    assert piped.returncode == 0 and "Epoch" not in piped.stderr, piped.stderr
+    asked = run_cli(*common, "--verbose", "1")
+    assert asked.returncode == 0, asked.stderr
+    assert "Epoch 2/2" in asked.stderr and "val_loss" in asked.stderr
 
 
 def test_every_model_from_the_cli(tmp_path, capsys):

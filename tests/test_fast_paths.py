@@ -33,7 +33,7 @@ def assert_same_run(plain, fast, rtol):
 
 
 @pytest.mark.parametrize("params", [
-    {},  # the reference recipe's shape: relu, a sigmoid output, bce
+    {"hidden_dims": (), "latent_activation": "relu"},  # the reference recipe's shape
     {"hidden_dims": (32, 16), "activation": "tanh", "optimizer": "rmsprop"},
     {"loss": "mse", "output_activation": "linear", "activation": "leaky_relu",
      "hidden_dims": (20,), "clip_grad_norm": 0.5},
@@ -59,9 +59,21 @@ def test_manual_step_is_the_cpu_default_for_plain_dense_networks_only(digits_spl
     for est in [Autoencoder(activation="gelu", hidden_dims=(8,)),
                 Autoencoder(batch_norm=True, hidden_dims=(8,)),
                 Autoencoder(dropout=0.1, hidden_dims=(8,)),
+                Autoencoder(),  # the default network's linear path around its hidden layer
                 SparseAutoencoder(), DenoisingAutoencoder(), VAE()]:
         est.set_params(latent_dim=4, **quick(epochs=1)).fit(X_train)
         assert manual.chain(est.module_, None) is None, type(est).__name__
+
+
+def test_manual_step_refuses_a_batch_with_more_than_x(digits_split):
+    """A mask or lengths beside x would be silently ignored by the written-out backward."""
+    net = Autoencoder(latent_dim=4, hidden_dims=(8,), **quick(epochs=1)).fit(digits_split[0])
+    layers, loss = manual.chain(net.module_, None)
+    step = manual.ManualStep(layers, loss, torch.optim.Adam(net.module_.parameters()))
+    x = torch.as_tensor(digits_split[0][:8])
+    step((x,))
+    with pytest.raises(ValueError, match="batches of x alone"):
+        step((x, torch.ones_like(x)))
 
 
 @pytest.mark.skipif(not has_cpp_compiler(), reason="torch.compile needs a C++ compiler")

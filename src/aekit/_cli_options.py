@@ -51,12 +51,29 @@ def int_tuple(text: str) -> tuple[int, ...]:
             f"expected comma-separated integers such as 512,256, got {text!r}") from None
 
 
+def int_or_auto(text: str) -> int | str:
+    """``"auto"`` or an integer."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer or auto, got {text!r}") from None
+
+
+def _auto_tuple(text: str) -> tuple[int, ...] | None:
+    """``"auto"`` -> None (the automatic network); otherwise as ``int_tuple``."""
+    return None if text.strip().lower() == "auto" else int_tuple(text)
+
+
 def _parser_for(annotation: str):
     """Map an annotation string (``"int | None"``, ``"tuple[int, ...]"``...) to an argparse type."""
     optional = "None" in annotation
     base = annotation.replace("| None", "").strip()
     if base.startswith("tuple"):
-        return int_tuple
+        return _auto_tuple if optional else int_tuple
+    if base == "int | str":
+        return int_or_auto
     parse = {"int": int, "float": float, "str": str}.get(base, str)
     return _none_or(parse) if optional else parse
 

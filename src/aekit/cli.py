@@ -9,9 +9,10 @@ import warnings
 
 from aekit import ESTIMATORS, __version__
 from aekit._cli_options import add_estimator_options, estimator_params
-from aekit.io import FORMATS, open_source, read_table, write_table
+from aekit.io import FORMATS, Table, align_columns, open_source, read_table, write_table
 
-DATA_HELP = f"data file ({', '.join(FORMATS)}); CSV needs a header row and numeric columns"
+DATA_HELP = (f"data file ({', '.join(FORMATS)}); CSV and Parquet columns are matched to the "
+             "model's by name (a CSV without a header row, by position)")
 STREAM_HELP = ("read DATA block by block instead of loading it, for data larger than memory "
                "(a .npy file, or a Parquet file or folder)")
 
@@ -33,6 +34,7 @@ def _add_fit(commands) -> dict[str, set[str]]:
     p.add_argument("--validation-data", metavar="FILE", dest="validation_file",
                    help="rows to report val_loss on (same columns as DATA)")
     p.add_argument("--stream", action="store_true", help=STREAM_HELP)
+    _add_column_options(p)
     owners = add_estimator_options(p, ESTIMATORS.values())
     p.set_defaults(handler=lambda args: _fit(args, owners))
     return owners
@@ -45,9 +47,23 @@ def _add_apply(commands, name: str, help_text: str, stream: bool = False) -> Non
     p.add_argument("-o", "--output", required=True, metavar="OUT",
                    help=f"output file ({', '.join(FORMATS)})")
     p.add_argument("--device", default=None, help="run on this device (default: as saved)")
+    _add_column_options(p)
     if stream:
         p.add_argument("--stream", action="store_true", help=STREAM_HELP)
     p.set_defaults(handler=globals()[f"_{name}"])
+
+
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _add_column_options(p) -> None:
+    p.add_argument("--columns", type=_names, default=None, metavar="A,B,...",
+                   help="use only these columns of a CSV or Parquet file")
+    p.add_argument("--drop", type=_names, default=[], metavar="A,B,...",
+                   help="leave out these columns (an id, a label)")
+    p.add_argument("--time", default=None, metavar="COLUMN",
+                   help="a time (or id) column: not a feature; written beside row outputs")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,21 +103,56 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read(path: str, stream: bool = False):
-    """The rows of ``path``: an array, or with ``stream`` a source read block by block."""
-    if stream:
-        return open_source(path)
-    X, _ = read_table(path)
-    return X
+def _note(text: str) -> None:
+    print(f"aekit: note: {text}", file=sys.stderr)
+
+
+def _read(args, path: str) -> Table:
+    """The rows of ``path`` with the columns ``--columns``, ``--drop`` and ``--time`` choose."""
+    table = read_table(path, columns=args.columns, drop=args.drop, index=args.time)
+    for text in table.notes:
+        _note(text)
+    return table
+
+
+def _model_input(table: Table, model=None, source: str = "DATA"):
+    """What the estimator takes: a named table (so that it keeps or checks the column names),
+    with the columns put in the model's order; a bare array where the file has no names."""
+    import pyarrow as pa
+
+    if table.columns is None:
+        return table.X
+    X, names = table.X, table.columns
+    expected = getattr(model, "feature_names_in_", None)
+    if expected is not None:
+        order, note = align_columns(names, expected, source)
+        if note:
+            _note(note)
+        X, names = X[:, order], [str(name) for name in expected]
+    return pa.table({name: X[:, i] for i, name in enumerate(names)})
+
+
+def _rows(args, model=None) -> tuple:
+    """DATA as the estimator takes it (with ``--stream``, a source read block by block), and
+    ``write_table``'s index arguments for the ``--time`` column."""
+    if getattr(args, "stream", False):
+        if args.columns or args.drop or args.time:
+            raise CLIError("--columns, --drop and --time do not apply with --stream yet: "
+                           "write the chosen columns to a file first")
+        return open_source(args.data), {}
+    table = _read(args, args.data)
+    return (_model_input(table, model, args.data),
+            {"index": table.index, "index_name": table.index_name})
 
 
 def _fit(args, owners) -> None:
     params = estimator_params(args, owners, args.model)
-    params.setdefault("verbose", 1)
-    if args.validation_file:
-        params["validation_data"] = _read(args.validation_file)
+    params.setdefault("verbose", 1 if sys.stderr.isatty() else 0)  # no bars in logs and pipes
     model = ESTIMATORS[args.model](**params)
-    model.fit(_read(args.data, args.stream))
+    if args.validation_file:
+        model.set_params(validation_data=_model_input(_read(args, args.validation_file),
+                                                      source=args.validation_file))
+    model.fit(_rows(args)[0])
     model.save(args.output)
     shown = {k: f"{v[-1]:.5g}" for k, v in model.history_.items() if k != "lr"}
     print(f"trained {args.model} for {model.n_epochs_} epochs "
@@ -116,22 +167,26 @@ def _load(args):
 
 def _encode(args) -> None:
     model = _load(args)
-    codes = model.transform(_read(args.data, args.stream))
-    write_table(args.output, codes, [f"z{i}" for i in range(codes.shape[1])])
+    rows, index = _rows(args, model)
+    codes = model.transform(rows)
+    write_table(args.output, codes, [f"z{i}" for i in range(codes.shape[1])], **index)
     print(f"wrote {codes.shape[0]} codes of size {codes.shape[1]} to {args.output}")
 
 
 def _reconstruct(args) -> None:
     model = _load(args)
-    X, columns = read_table(args.data)
-    write_table(args.output, model.reconstruct(X), columns)
-    print(f"wrote {len(X)} reconstructed rows to {args.output}")
+    rows, index = _rows(args, model)
+    X_hat = model.reconstruct(rows)
+    names = getattr(rows, "column_names", None)
+    write_table(args.output, X_hat, names, **index)
+    print(f"wrote {len(X_hat)} reconstructed rows to {args.output}")
 
 
 def _score(args) -> None:
     model = _load(args)
-    scores = model.score_samples(_read(args.data, args.stream))
-    write_table(args.output, scores.reshape(-1, 1), ["score"])
+    rows, index = _rows(args, model)
+    scores = model.score_samples(rows)
+    write_table(args.output, scores, ["score"], **index)
     print(f"wrote {len(scores)} scores to {args.output} (mean {scores.mean():.5g}; "
           "higher = more normal)")
 

@@ -48,9 +48,9 @@ class Architecture:
         hidden = est._hidden_dims
         if self.name == "dense":
             encoder = DenseEncoder(input_shape[0], hidden, est.activation, est.batch_norm,
-                                   est.dropout)
+                                   est.dropout, skip=est._linear_skip)
             decoder = DenseDecoder(latent_dim, hidden, input_shape[0], est.activation,
-                                   est.batch_norm, est.dropout)
+                                   est.batch_norm, est.dropout, skip=est._linear_skip)
         elif self.name == "conv":
             encoder = ConvEncoder(input_shape, hidden, est.activation, est.batch_norm,
                                   est.dropout)

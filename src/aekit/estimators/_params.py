@@ -16,23 +16,37 @@ from aekit.train import Callback
 from aekit.train.optim import OPTIMIZERS
 from aekit.train.step import PRECISIONS, STEP_MODES, resolve_step_mode
 
-# Parameters that hold data or live objects: never written to a model file.
-UNSAVED_PARAMS = ("validation_data", "callbacks")
+# Parameters that hold data or live objects, or only say how a fit reports: never written to a
+# model file (a loaded model has their defaults).
+UNSAVED_PARAMS = ("validation_data", "callbacks", "verbose")
 # Parameters a resumed run may change without becoming another run.
 RUN_ONLY_PARAMS = ("epochs", "verbose", "checkpoint_dir", "resume", "device", "compile")
 
 
-def check_shared_params(est) -> tuple[int, ...]:
-    """Validate the shared parameters; returns ``hidden_dims`` as a tuple of ints."""
+def check_shared_params(est) -> tuple[int, ...] | None:
+    """Validate the shared parameters; returns ``hidden_dims`` as a tuple of ints (None: the
+    architecture's automatic choice, settled when the data is seen)."""
+    check_training_params(est)
+    return _check_hidden_dims(est)
+
+
+def _check_hidden_dims(est) -> tuple[int, ...] | None:
     check_int("latent_dim", est.latent_dim, allow_none=True)
     check_choice("architecture", est.architecture, ARCHITECTURES)
     hidden = est.hidden_dims
+    if hidden is None:  # dense: one hidden layer with a linear path, sized from the code
+        return None if est.architecture == "dense" else ARCHITECTURES[est.architecture].default_hidden
     if isinstance(hidden, numbers.Integral) and not isinstance(hidden, bool):
         hidden = (hidden,)
     if not isinstance(hidden, (tuple, list)):
         raise TypeError(f"hidden_dims must be a tuple of layer widths, got {hidden!r}")
     for width in hidden:
         check_int("each of hidden_dims", width)
+    return tuple(int(w) for w in hidden) or ARCHITECTURES[est.architecture].default_hidden
+
+
+def check_training_params(est) -> None:
+    """Validate the parameters every estimator shares, other than the network's shape."""
     check_choice("activation", est.activation, ACTIVATIONS)
     check_choice("output_activation", est.output_activation, ("auto", *ACTIVATIONS))
     check_choice("loss", est.loss, ("auto", *LOSSES))
@@ -40,8 +54,9 @@ def check_shared_params(est) -> tuple[int, ...]:
     check_float("learning_rate", est.learning_rate, low=0, high=np.inf, low_open=True,
                 allow_none=True)
     check_float("weight_decay", est.weight_decay, low=0, high=np.inf)
-    check_int("epochs", est.epochs)
-    check_int("batch_size", est.batch_size)
+    for name in ("epochs", "batch_size"):
+        if getattr(est, name) != "auto":
+            check_int(name, getattr(est, name))
     check_bool("shuffle", est.shuffle)
     check_float("validation_split", est.validation_split, low=0, high=1)
     check_bool("batch_norm", est.batch_norm)
@@ -61,7 +76,6 @@ def check_shared_params(est) -> tuple[int, ...]:
     check_choice("compile", est.compile, STEP_MODES)
     resolve_step_mode(est.compile, resolve_device(est.device))
     check_choice("precision", est.precision, PRECISIONS)
-    return tuple(int(w) for w in hidden) or ARCHITECTURES[est.architecture].default_hidden
 
 
 def store_params(est, params: dict) -> None:

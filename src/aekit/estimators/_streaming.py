@@ -31,11 +31,13 @@ def prepare_fit(est, source: ArraySource, seed: int, device: torch.device):
     train_blocks, val_blocks = _split_blocks(est, source, seed)
     stats = scan(source, train_blocks)
     est._settle(stats, source.row_shape[0])
+    est._settle_schedule(sum(source.block_bounds(i)[1] - source.block_bounds(i)[0]
+                             for i in train_blocks))
     _check_unit_range(est, stats, "X")
     if val_blocks:
         _check_unit_range(est, scan(source, val_blocks), "the validation blocks")
     generator = torch.Generator().manual_seed(seed)
-    batches = StreamBatches(source, batch_size=est.batch_size, shuffle=est.shuffle,
+    batches = StreamBatches(source, batch_size=est.batch_size_, shuffle=est.shuffle,
                             generator=generator, transform=est._scale, device=device,
                             blocks=train_blocks, min_batch=est._min_batch)
     val_batches = None

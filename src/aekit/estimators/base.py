@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import warnings
 from collections.abc import Callable
 
@@ -18,7 +19,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from aekit.estimators import _scaling, _streaming
+from aekit.estimators import _auto, _scaling, _streaming
 from aekit.estimators._architectures import ARCHITECTURES
 from aekit.estimators._params import RUN_ONLY_PARAMS, check_shared_params
 from aekit.estimators._torch import (
@@ -37,7 +38,7 @@ from aekit.estimators.persistence import (
     saved_params,
 )
 from aekit.io.sources import ArraySource
-from aekit.nn import AutoencoderNet, Reconstruction
+from aekit.nn import AutoencoderNet, DenseCode, Reconstruction, pca_init_
 from aekit.train import (
     BackupAndRestore,
     Callback,
@@ -56,6 +57,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     """Shared machinery of every aekit estimator; see ``Autoencoder`` for the parameters."""
 
     model_name = "base"
+    # a code wider than the input copies it unless the variant constrains the code
+    _constrained_code = False
 
     # ----------------------------------------------------------------- variant hooks
     def _check_variant_params(self) -> None:
@@ -81,6 +84,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
         For sequences, trailing all-NaN time steps are padding; ``lengths`` may say the same.
         """
+        if isinstance(X, (str, os.PathLike)):
+            raise TypeError(f"X is a path ({os.fspath(X)!r}), not data: read the file with "
+                            "aekit.io.read_table(path) (or aekit.io.open_source(path) to "
+                            "stream it) and pass what it returns")
         arch = self._arch
         ndim = len(X.shape) if hasattr(X, "shape") else 0  # lists: sklearn's check below
         if ndim >= 2 and ndim not in arch.ndims:
@@ -162,32 +169,74 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self._check_variant_params()
         seed = draw_seed(self.random_state)
         device = resolve_device(self.device)
+        sample = None  # scaled training rows the network may start from (PCA)
         if isinstance(X, ArraySource):
             if lengths is not None:
                 raise ValueError("lengths do not apply to a streamed source")
             batches, val_batches, data_digest = _streaming.prepare_fit(self, X, seed, device)
         else:
-            batches, val_batches, data_digest = self._prepare_arrays(X, lengths, seed, device)
+            batches, val_batches, data_digest, sample = self._prepare_arrays(X, lengths, seed,
+                                                                             device)
         with seeded_rng(device):
             torch.manual_seed(seed)
             self.module_ = self._build_module().to(device)
+            if sample is not None:
+                self._start_from_pca(sample)
             self._train(batches, val_batches, device, data_digest)
         return self
 
     def _prepare_arrays(self, X, lengths, seed: int, device: torch.device):
         """Batches resident on ``device``, for data that fits in memory."""
         X, lengths = self._check_X(X, reset=True, lengths=lengths)
+        if len(X) < 2:
+            raise ValueError(f"{type(self).__name__} needs at least 2 rows to train, got "
+                             f"{len(X)} sample(s): one row teaches nothing about the others")
         X = self._resolve_settings(X, lengths)
         self._check_bce_range(X, "X")
         train, val = self._split_validation(X, lengths, seed)
-        batches = TensorBatches(*self._tensors(train, device), batch_size=self.batch_size,
+        self._settle_schedule(len(train[0]))
+        batches = TensorBatches(*self._tensors(train, device), batch_size=self.batch_size_,
                                 shuffle=self.shuffle, generator=torch.Generator().manual_seed(seed),
                                 min_batch=self._min_batch)
         val_batches = None
         if val is not None:
             val_batches = TensorBatches(*self._tensors(val, device),
                                         batch_size=inference_batch(device, val[0].shape[1:]))
-        return batches, val_batches, lambda: _digest(*train, *(val or ()))
+        return batches, val_batches, lambda: _digest(*train, *(val or ())), train[0]
+
+    def _settle_schedule(self, n_train: int) -> None:
+        """``batch_size_``, ``epochs_`` and ``patience_`` for ``n_train`` training rows."""
+        self.batch_size_ = (_auto.batch_size(n_train) if self.batch_size == "auto"
+                            else self.batch_size)
+        self.epochs_ = (_auto.epochs(n_train, self.batch_size_) if self.epochs == "auto"
+                        else self.epochs)
+        self.patience_ = self.patience
+        if self.patience is None and self.epochs == "auto":
+            self.patience_ = _auto.patience(self.epochs_)
+
+    @property
+    def _linear_skip(self) -> bool:
+        """The default dense network has a linear path around its hidden layer."""
+        return self.hidden_dims is None and self.architecture == "dense"
+
+    def _start_from_pca(self, X: np.ndarray) -> None:
+        """Start a network with a linear path at PCA's solution (fitted on up to 20000 of the
+        scaled training rows), when its code and output are linear and it is scored by MSE, so
+        that training begins from PCA's error and can only improve on it where it helps."""
+        module = self.module_
+        plain_code = type(module.latent) is DenseCode and self.latent_activation == "linear"
+        if not (self._linear_skip and plain_code and self.loss_ == "mse"
+                and self.output_activation_ == "linear"):
+            return
+        rows = torch.as_tensor(X[:20000], dtype=torch.float64).reshape(min(len(X), 20000), -1)
+        mean = rows.mean(0)
+        _, _, vh = torch.linalg.svd(rows - mean, full_matrices=False)
+        components = torch.zeros(self.latent_dim_, rows.shape[1], dtype=torch.float64)
+        k = min(self.latent_dim_, len(vh))
+        components[:k] = vh[:k]
+        device = self._device
+        pca_init_(module.latent.linear, module.decoder, mean.float().to(device),
+                  components.float().to(device))
 
     @property
     def _min_batch(self) -> int:
@@ -222,14 +271,23 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         if self.loss_ == "bce" and self.output_activation_ != "sigmoid":
             raise ValueError("loss='bce' needs output_activation='sigmoid' (or 'auto')")
         self.latent_dim_ = self.latent_dim or min(32, max(1, values_per_row // 2))
+        if self.latent_dim_ >= values_per_row and not self._constrained_code:
+            warnings.warn(f"latent_dim={self.latent_dim_} is not smaller than the "
+                          f"{values_per_row} values per row: a plain autoencoder can copy its "
+                          "input and learn nothing; use a smaller latent_dim, or a sparse or "
+                          "denoising model", UserWarning, stacklevel=4)
+        if self._hidden_dims is None:
+            self._hidden_dims = (_auto.hidden_width(self.latent_dim_),)
 
     def _split_validation(self, X: np.ndarray, lengths, seed: int):
         """``((X_train, lengths_train), (X_val, lengths_val) or None)``."""
         if self.validation_data is not None:
             return (X, lengths), self._checked_validation_data()
-        if not self.validation_split:
+        if not self.validation_split and self.epochs != "auto":
             return (X, lengths), None
-        n_val = int(len(X) * self.validation_split)
+        n_val = int(len(X) * (self.validation_split or _auto.AUTO_VALIDATION))
+        if not self.validation_split and n_val < 1:  # too few rows to spare any
+            return (X, lengths), None
         if n_val < 1 or n_val >= len(X):
             raise ValueError(f"validation_split={self.validation_split} leaves no rows for "
                              f"{'validation' if n_val < 1 else 'training'} out of {len(X)}")
@@ -272,7 +330,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                                    learning_rate=self.learning_rate,
                                    weight_decay=self.weight_decay, device_type=device.type,
                                    capturable=step_mode == "cuda_graph")
-        state = TrainState(self.module_, optimizer, epochs=self.epochs,
+        state = TrainState(self.module_, optimizer, epochs=self.epochs_,
                            generator=batches.generator, clip_grad_norm=self.clip_grad_norm,
                            save_model=self.save, step_mode=step_mode,
                            precision=PRECISIONS[self.precision])
@@ -291,8 +349,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _callbacks(self, data_digest: Callable[[], str]) -> list[Callback]:
         callbacks = [*self._variant_callbacks(), *(self.callbacks or [])]
-        if self.patience is not None:
-            callbacks.append(EarlyStopping(patience=self.patience,
+        if self.patience_ is not None:
+            callbacks.append(EarlyStopping(patience=self.patience_,
                                            restore_best_weights=self.restore_best_weights))
         if self.verbose == 1:
             callbacks.append(ProgressBar())
@@ -309,11 +367,15 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return next(self.module_.parameters()).device
 
     def _scale(self, X: np.ndarray, lengths=None) -> np.ndarray:
-        with np.errstate(over="ignore"):
+        """``X`` in the network's units. The one rule for extreme input lives here: every
+        method takes values up to ``MAX_SCALED`` training units from the training data, for
+        which every result is finite, and raises for anything further out."""
+        with np.errstate(over="ignore", invalid="ignore"):
             scaled = _scaling.apply_scaling(X, self.shift_, self.scale_)
-        if not all_finite(scaled):
-            raise ValueError("X holds values so far from the training data that scaling "
-                             "overflows float32: rescale the data first")
+        if scaled.size and not (-MAX_SCALED <= scaled.min() and scaled.max() <= MAX_SCALED):
+            raise ValueError(f"X holds values more than {MAX_SCALED:.0e} training "
+                             f"{_UNITS[self.scaling_]} from the training data, where no result "
+                             "means anything (a unit or parsing error?): fix or drop those rows")
         if lengths is not None:  # padding stays exactly zero
             scaled = np.where(_mask(lengths, X.shape[1])[..., None], scaled, 0.0)
         return scaled.astype(np.float32, copy=False)
@@ -405,6 +467,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     @classmethod
     def _from_model_state(cls, tensors: dict, config: dict, device, path):
         return restore_estimator(cls, tensors, config, device, path)
+
+
+# The rule for extreme input: scaled values beyond this bound are refused by every method.
+# Within it, codes, reconstructions and squared errors all stay far inside float32's range.
+MAX_SCALED = 1e12
+_UNITS = {"standard": "standard deviations", "minmax": "ranges (max - min)",
+          "none": "units"}
 
 
 def _digest(*arrays) -> str:

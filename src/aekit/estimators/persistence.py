@@ -25,7 +25,7 @@ MODELS: dict[str, type] = {}
 # Fitted attributes written as JSON; arrays and the module's weights travel as tensors.
 FITTED_JSON = ("n_features_in_", "input_shape_", "squeeze_axis_", "latent_dim_", "loss_",
                "output_activation_", "scaling_", "history_", "n_epochs_", "_hidden_dims",
-               "vocab_size_")
+               "vocab_size_", "batch_size_", "epochs_", "patience_")
 FITTED_ARRAYS = ("shift_", "scale_")
 
 

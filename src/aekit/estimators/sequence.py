@@ -16,10 +16,10 @@ class SequenceAutoencoder(Autoencoder):
 
     def __init__(self, tokens: bool = False, embedding_dim: int = 32,
                  latent_dim: int | None = None, architecture: str = "lstm",
-                 hidden_dims: tuple[int, ...] = (), activation: str = "relu",
+                 hidden_dims: tuple[int, ...] | None = None, activation: str = "relu",
                  latent_activation: str | None = "linear", output_activation: str = "auto",
                  loss: str = "auto", optimizer: str = "adam", learning_rate: float | None = None,
-                 weight_decay: float = 0.0, epochs: int = 50, batch_size: int = 256,
+                 weight_decay: float = 0.0, epochs: int | str = "auto", batch_size: int | str = "auto",
                  shuffle: bool = True, validation_split: float = 0.0, validation_data=None,
                  batch_norm: bool = False, dropout: float = 0.0, patience: int | None = None,
                  restore_best_weights: bool = True, clip_grad_norm: float | None = None,

@@ -14,14 +14,15 @@ ACTIVE = 1e-3  # a code unit counts as active above this magnitude
 
 class SparseAutoencoder(Autoencoder):
     model_name = "sparse"
+    _constrained_code = True  # sparsity, noise or a KL term keeps it from copying
 
     def __init__(self, sparsity: str = "l1", sparsity_weight: float = 1e-4,
                  target_activation: float = 0.05, k: int | None = None,
                  latent_dim: int | None = None, architecture: str = "dense",
-                 hidden_dims: tuple[int, ...] = (), activation: str = "relu",
-                 latent_activation: str | None = None, output_activation: str = "auto",
+                 hidden_dims: tuple[int, ...] | None = None, activation: str = "relu",
+                 latent_activation: str | None = "relu", output_activation: str = "auto",
                  loss: str = "auto", optimizer: str = "adam", learning_rate: float | None = None,
-                 weight_decay: float = 0.0, epochs: int = 50, batch_size: int = 256,
+                 weight_decay: float = 0.0, epochs: int | str = "auto", batch_size: int | str = "auto",
                  shuffle: bool = True, validation_split: float = 0.0, validation_data=None,
                  batch_norm: bool = False, dropout: float = 0.0, patience: int | None = None,
                  restore_best_weights: bool = True, clip_grad_norm: float | None = None,

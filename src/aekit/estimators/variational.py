@@ -32,13 +32,14 @@ class KLWarmup(Callback):
 
 class VariationalAutoencoder(BaseAutoencoder):
     model_name = "vae"
+    _constrained_code = True  # sparsity, noise or a KL term keeps it from copying
 
     def __init__(self, beta: float = 1.0, kl_warmup_epochs: int = 0, binarize: bool = False,
                  latent_dim: int | None = None, architecture: str = "dense",
-                 hidden_dims: tuple[int, ...] = (), activation: str = "relu",
+                 hidden_dims: tuple[int, ...] | None = None, activation: str = "relu",
                  output_activation: str = "auto", loss: str = "auto", optimizer: str = "adam",
-                 learning_rate: float | None = None, weight_decay: float = 0.0, epochs: int = 50,
-                 batch_size: int = 256, shuffle: bool = True, validation_split: float = 0.0,
+                 learning_rate: float | None = None, weight_decay: float = 0.0, epochs: int | str = "auto",
+                 batch_size: int | str = "auto", shuffle: bool = True, validation_split: float = 0.0,
                  validation_data=None, batch_norm: bool = False, dropout: float = 0.0,
                  patience: int | None = None, restore_best_weights: bool = True,
                  clip_grad_norm: float | None = None, checkpoint_dir: str | None = None,

@@ -9,7 +9,7 @@ from aekit.io.sources import (
     ParquetSource,
     open_source,
 )
-from aekit.io.tables import FORMATS, read_table, write_table
+from aekit.io.tables import FORMATS, Table, align_columns, read_table, write_table
 
 __all__ = [
     "FORMATS",
@@ -17,6 +17,8 @@ __all__ = [
     "ArraySource",
     "NpySource",
     "ParquetSource",
+    "Table",
+    "align_columns",
     "atomic_path",
     "atomic_write_bytes",
     "open_source",

@@ -27,11 +27,22 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         yield tmp
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
+        os.chmod(tmp, _mode_for(final))
         os.replace(tmp, final)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     _fsync_directory(directory)
+
+
+def _mode_for(final: Path) -> int:
+    """The mode ``open`` would give a new file: an existing file's own, else 0o666 less the
+    umask (``mkstemp`` makes its files 0o600 whatever the umask says)."""
+    with contextlib.suppress(OSError):
+        return final.stat().st_mode & 0o7777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:

@@ -1,9 +1,13 @@
-"""Read and write numeric tables: CSV (header row), Parquet, ``.npy`` and ``.npz``."""
+"""Read and write numeric tables: CSV (with or without a header row), Parquet, ``.npy`` and
+``.npz``; choose columns by name; match a file's columns to the ones a model was trained on."""
 
 from __future__ import annotations
 
+import csv
 import os
 import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,19 +27,50 @@ def _format_of(path: Path) -> str:
     return ".parquet" if suffix == ".pq" else suffix
 
 
-def read_table(path: str | os.PathLike) -> tuple[np.ndarray, list[str] | None]:
-    """Read ``path`` into an array; returns ``(X, column_names)`` (names for CSV and Parquet).
+@dataclass
+class Table:
+    """Rows read from a file. ``X`` holds the numeric columns (float64 for CSV and Parquet);
+    ``columns`` their names (None for NumPy files); ``index`` the values of the ``index`` column
+    (a time column, say) when one was named. Unpacks and indexes as the pair ``(X, columns)``
+that ``read_table`` returned before it had the rest."""
 
-    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for a file that cannot be
-    parsed or holds non-numeric columns.
+    X: np.ndarray
+    columns: list[str] | None
+    index: np.ndarray | None = None
+    index_name: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator:
+        return iter((self.X, self.columns))
+
+    def __getitem__(self, i: int):
+        return (self.X, self.columns)[i]
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+
+def read_table(path: str | os.PathLike, *, columns: Sequence[str] | None = None,
+               drop: Sequence[str] = (), index: str | None = None) -> Table:
+    """Read ``path``; returns a ``Table`` that unpacks as ``(X, column_names)``.
+
+    CSV and Parquet columns can be chosen by name: ``columns`` keeps these (in this order),
+    ``drop`` removes these, and ``index`` takes one column out as the rows' index (a timestamp,
+    an id), which need not be numeric. A CSV whose first row is all numbers has no header: its
+    columns are named ``x0``, ``x1``, ... Raises ``FileNotFoundError`` for a missing file and
+    ``ValueError`` for a file that cannot be parsed, a named column it lacks, or a non-numeric
+    column among the features.
     """
     path = Path(path)
     kind = _format_of(path)
     if not path.is_file():
         raise FileNotFoundError(f"data file {path} does not exist")
     if kind in (".npy", ".npz"):
-        return _read_numpy(path, kind), None
-    return _read_arrow(path, kind)
+        if columns or drop or index:
+            raise ValueError(f"{path} has no column names: columns, drop and index need a CSV "
+                             "or Parquet file")
+        return Table(_read_numpy(path, kind), None)
+    return _read_arrow(path, kind, columns, drop, index)
 
 
 def _read_numpy(path: Path, kind: str) -> np.ndarray:
@@ -55,14 +90,22 @@ def _read_numpy(path: Path, kind: str) -> np.ndarray:
     raise ValueError(f"{path} holds arrays {keys}: store one array, or one named 'X'")
 
 
-def _read_arrow(path: Path, kind: str) -> tuple[np.ndarray, list[str]]:
+def _read_arrow(path: Path, kind: str, columns, drop, index) -> Table:
     import pyarrow as pa
 
+    notes = []
     try:
         if kind == ".csv":
             import pyarrow.csv as pacsv
 
-            table = pacsv.read_csv(path)
+            options = None
+            if _first_row_is_numbers(path):
+                options = pacsv.ReadOptions(autogenerate_column_names=True)
+                notes.append(f"{path.name}: the first row is numbers, so it is read as data "
+                             "(no header); columns are named x0, x1, ...")
+            table = pacsv.read_csv(path, read_options=options)
+            if options is not None:
+                table = table.rename_columns([f"x{i}" for i in range(table.num_columns)])
         else:
             import pyarrow.parquet as pq
 
@@ -71,21 +114,91 @@ def _read_arrow(path: Path, kind: str) -> tuple[np.ndarray, list[str]]:
         raise ValueError(f"cannot read {path}: {_first_line(error)}") from None
     if table.num_columns == 0:
         raise ValueError(f"{path} has no columns: expected a header row and numeric columns")
+    index_values = None
+    if index is not None:
+        _check_names(path, [index], table.column_names, "index column")
+        index_values = table.column(index).to_numpy(zero_copy_only=False)
+    keep = _chosen_columns(path, table.column_names, columns, drop, index)
+    X = _numeric_array(path, table.select(keep))
+    # a headerless file's made-up names say nothing: its columns match by position
+    return Table(X, None if notes else keep, index_values, index, notes)
+
+
+def _first_row_is_numbers(path: Path) -> bool:
+    """True when every cell of the file's first line parses as a number (no header row)."""
+    with open(path, newline="", encoding="utf-8", errors="replace") as handle:
+        first = next(csv.reader(handle), [])
+    cells = [cell.strip() for cell in first]
+    if not cells or not all(cells):
+        return False
+    try:
+        [float(cell) for cell in cells]
+    except ValueError:
+        return False
+    return True
+
+
+def _check_names(path: Path, wanted: Sequence[str], present: Sequence[str], what: str) -> None:
+    missing = [name for name in wanted if name not in present]
+    if missing:
+        raise ValueError(f"{path} has no {what} {', '.join(map(repr, missing))}; its columns "
+                         f"are {', '.join(map(repr, present))}")
+
+
+def _chosen_columns(path: Path, present: list[str], columns, drop, index) -> list[str]:
+    if columns:
+        _check_names(path, columns, present, "column")
+    _check_names(path, drop, present, "column to drop")
+    chosen = list(columns) if columns else list(present)
+    keep = [name for name in chosen if name not in drop and name != index]
+    if not keep:
+        raise ValueError(f"no columns of {path} are left to use after --columns/--drop")
+    return keep
+
+
+def _numeric_array(path: Path, table) -> np.ndarray:
+    import pyarrow as pa
+
     columns = []
     for name, column in zip(table.column_names, table.columns):
         if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
                 or pa.types.is_boolean(column.type) or pa.types.is_decimal(column.type)):
             raise ValueError(
                 f"column {name!r} of {path} is not numeric ({column.type}): "
-                "drop it or encode it as numbers first"
+                f"drop it (--drop {name}), name it as the index (--time {name}) or encode "
+                "it as numbers first"
             )
         columns.append(column.to_numpy(zero_copy_only=False).astype(np.float64))
-    X = np.column_stack(columns) if table.num_rows else np.empty((0, len(columns)))
-    return X, list(table.column_names)
+    return np.column_stack(columns) if table.num_rows else np.empty((0, len(columns)))
 
 
-def write_table(path: str | os.PathLike, X: np.ndarray, columns: list[str] | None = None) -> None:
-    """Write a 1-D or 2-D array atomically; CSV and Parquet get ``columns`` as their header."""
+def align_columns(columns: Sequence[str], expected: Sequence[str], source: str = "the data"
+                  ) -> tuple[list[int], str | None]:
+    """Positions that put ``columns`` in the ``expected`` order, and a note when that moved any.
+
+    Raises ``ValueError`` listing the missing and unexpected names when the two sets differ.
+    """
+    columns, expected = [str(c) for c in columns], [str(c) for c in expected]
+    missing = [name for name in expected if name not in columns]
+    extra = [name for name in columns if name not in expected]
+    repeated = len(set(columns)) != len(columns)
+    if missing or extra or repeated:
+        parts = [f"missing {', '.join(map(repr, missing))}" if missing else "",
+                 f"unexpected {', '.join(map(repr, extra))}" if extra else "",
+                 "repeated names" if repeated else ""]
+        raise ValueError(f"{source} does not have the columns the model was trained on ("
+                         f"{'; '.join(p for p in parts if p)}): give the same columns, "
+                         "choose them with --columns/--drop, or rename them")
+    order = [columns.index(name) for name in expected]
+    moved = order != list(range(len(order)))
+    return order, (f"{source}: columns reordered by name to match the model" if moved else None)
+
+
+def write_table(path: str | os.PathLike, X: np.ndarray, columns: list[str] | None = None,
+                index: np.ndarray | None = None, index_name: str | None = None) -> None:
+    """Write a 1-D or 2-D array atomically; CSV and Parquet get ``columns`` as their header and
+    ``index`` (a time or id column read by ``read_table``) as their first column. NumPy files
+    hold the array alone, in its own shape."""
     path = Path(path)
     kind = _format_of(path)
     X = np.asarray(X)
@@ -97,15 +210,17 @@ def write_table(path: str | os.PathLike, X: np.ndarray, columns: list[str] | Non
             with open(tmp, "wb") as handle:
                 np.savez(handle, X=X)
         else:
-            _write_arrow(tmp, kind, X, columns)
+            _write_arrow(tmp, kind, X, columns, index, index_name)
 
 
-def _write_arrow(tmp: Path, kind: str, X: np.ndarray, columns: list[str] | None) -> None:
+def _write_arrow(tmp: Path, kind: str, X: np.ndarray, columns: list[str] | None,
+                 index: np.ndarray | None, index_name: str | None) -> None:
     import pyarrow as pa
 
     X2 = X.reshape(len(X), -1) if X.ndim != 2 else X
     names = columns or [f"x{i}" for i in range(X2.shape[1])]
-    table = pa.table({name: X2[:, i] for i, name in enumerate(names)})
+    data = {} if index is None else {index_name or "index": index}
+    table = pa.table({**data, **{name: X2[:, i] for i, name in enumerate(names)}})
     if kind == ".csv":
         import pyarrow.csv as pacsv
 

@@ -2,7 +2,7 @@
 
 from aekit.nn.autoencoder import AutoencoderNet
 from aekit.nn.blocks import ACTIVATIONS
-from aekit.nn.dense import DenseDecoder, DenseEncoder
+from aekit.nn.dense import DenseDecoder, DenseEncoder, pca_init_
 from aekit.nn.latent import SPARSITIES, DenseCode, GaussianCode, SparseCode
 from aekit.nn.losses import LOSSES, Reconstruction
 from aekit.nn.noise import NOISES, Corruption
@@ -20,4 +20,5 @@ __all__ = [
     "GaussianCode",
     "Reconstruction",
     "SparseCode",
+    "pca_init_",
 ]

@@ -61,6 +61,22 @@ class AutoencoderNet(nn.Module):
         # the ELBO needs log p(x|z) summed over elements, not averaged
         return self.head.row_loss(pre, target, mask, reduce="sum" if self.variational else "mean")
 
+    def manual_chain(self) -> tuple[list[nn.Module], str] | None:
+        """``(layers, loss)``: the layers of the whole network in order (the output activation
+        last for MSE) and the loss's name, when
+        the network is a plain chain whose only loss is BCE or MSE: what a step with its
+        backward pass written out can train. None when any part adds something (a loss term,
+        noise, a skip path) that such a step would miss."""
+        if (self.corruption is not None or self.binarize or self.aux_k
+                or self.head.loss not in ("bce", "mse")):
+            return None
+        parts = [getattr(part, "manual_layers", lambda: None)()
+                 for part in (self.encoder, self.latent, self.decoder)]
+        if any(layers is None for layers in parts):
+            return None
+        tail = [self.head.activation] if self.head.loss == "mse" else []
+        return [layer for layers in parts for layer in layers] + tail, self.head.loss
+
     # ------------------------------------------------------------------ training
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None):
         if self.binarize and self.training:

@@ -29,6 +29,11 @@ class DenseCode(nn.Module):
     def forward(self, h: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         return self.code(h), {}
 
+    def manual_layers(self) -> list[nn.Module] | None:
+        """``[linear, activation]`` when the code is this plain layer and owns no loss term; a
+        subclass that adds a term or changes the code returns None."""
+        return [self.linear, self.activation] if type(self) is DenseCode else None
+
 
 class SparseCode(DenseCode):
     """A code kept sparse by an L1 activity penalty, a KL penalty towards a target mean

@@ -65,22 +65,41 @@ def _monitored(monitor: str, logs: dict[str, float]) -> tuple[str, float]:
 
 
 class DivergenceGuard(Callback):
-    """Stop at the first epoch whose loss (or val_loss) is NaN or infinite, and put back the
-    weights from the start of that epoch; ``state.stop_reason`` says what happened.
+    """Stop at the first epoch whose loss (or val_loss) is NaN or infinite, or has grown past
+    ``growth`` times the lowest value it had, and put back the weights from the start of that
+    epoch; ``state.stop_reason`` says what happened.
 
-    The loop always runs one first, so that later callbacks never save diverged weights.
+    A loss that grows a millionfold has left any useful region long before it overflows (a run
+    seen going from 7e4 to 3.6e30 stayed finite throughout). The loop always runs one first, so
+    that later callbacks never save diverged weights.
     """
+
+    def __init__(self, growth: float = 1e6):
+        self.growth = growth
+        self.lowest: dict[str, float] = {}
+
+    def on_train_begin(self, state):
+        self.lowest = {}
 
     def on_epoch_begin(self, state):
         self.snapshot = {k: v.detach().clone() for k, v in state.module.state_dict().items()}
 
+    def _diverged(self, key: str, value: float) -> bool:
+        if not math.isfinite(value):
+            return True
+        lowest = self.lowest.get(key, value)
+        self.lowest[key] = min(lowest, value)
+        return lowest > 0 and value > self.growth * lowest
+
     def on_epoch_end(self, state, logs):
-        bad = {k: v for k, v in logs.items() if not math.isfinite(v)}
+        bad = {k: v for k, v in logs.items() if k != "lr" and self._diverged(k, v)}
         if not bad:
             return
         state.module.load_state_dict(self.snapshot)
         state.stop_training = state.diverged = True
-        what = ", ".join(f"{k} became {v}" for k, v in bad.items())
+        what = ", ".join(f"{k} became {v:.4g}" + (f", {v / self.lowest[k]:.2g} times its lowest"
+                                                  if math.isfinite(v) else "")
+                         for k, v in bad.items())
         kept = (f"the weights from the end of epoch {state.epoch - 1} were kept"
                 if state.epoch > 1 else "no epoch finished with finite loss")
         state.stop_reason = (f"training diverged in epoch {state.epoch} ({what}); {kept}. "

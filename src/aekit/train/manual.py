@@ -14,38 +14,29 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from aekit.nn.autoencoder import AutoencoderNet
-from aekit.nn.dense import DenseDecoder, DenseEncoder
-from aekit.nn.latent import DenseCode
 from aekit.nn.losses import bce_sum
 
 # point-wise activations whose derivative is read from their output (or input)
 _ACTIVATIONS = (nn.ReLU, nn.Identity, nn.Sigmoid, nn.Tanh, nn.LeakyReLU)
 
 
-def chain(module: nn.Module, precision: torch.dtype | None) -> list[nn.Module] | None:
-    """The layers of ``module`` in order, if it is a plain dense autoencoder this step serves
-    (float32 on the CPU); else None."""
-    plain = (isinstance(module, AutoencoderNet) and type(module.latent) is DenseCode
-             and isinstance(module.encoder, DenseEncoder)
-             and isinstance(module.decoder, DenseDecoder)
-             and module.corruption is None and not module.binarize and not module.aux_k
-             and module.head.loss in ("bce", "mse") and precision is None
-             and next(module.parameters()).device.type == "cpu")
-    if not plain:
+def chain(module: nn.Module, precision: torch.dtype | None
+          ) -> tuple[list[nn.Module], str] | None:
+    """``(layers, loss)`` of ``module``, if the module offers them (``manual_chain``: a plain
+    chain scored by BCE or MSE) and this step serves them (float32 on the CPU, point-wise
+    activations it has derivatives for); else None. The module decides what it is: nothing
+    here looks at its classes."""
+    offer = getattr(module, "manual_chain", None)
+    if offer is None or precision is not None or next(module.parameters()).device.type != "cpu":
         return None
-    layers = [*_layers(module.encoder.net), module.latent.linear, module.latent.activation,
-              *_layers(module.decoder.net)]
-    if module.head.loss == "mse":
-        layers.append(module.head.activation)
+    offered = offer()
+    if offered is None:
+        return None
+    layers, loss = offered
     supported = all(isinstance(layer, _ACTIVATIONS)
                     or (isinstance(layer, nn.Linear) and layer.bias is not None)
                     for layer in layers)
-    return layers if supported else None
-
-
-def _layers(net: nn.Module) -> list[nn.Module]:
-    return list(net) if isinstance(net, nn.Sequential) else [net]
+    return (layers, loss) if supported else None
 
 
 class ManualStep:
@@ -62,6 +53,9 @@ class ManualStep:
 
     @torch.no_grad()
     def __call__(self, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        if len(batch) != 1:  # lengths or a mask would be silently ignored here
+            raise ValueError(f"the manual step trains on batches of x alone, got {len(batch)} "
+                             "tensors: use compile='none' for this network")
         x = batch[0]
         outputs = self._forward(x)
         loss, grad = self._head(outputs[-1], x)

@@ -187,8 +187,8 @@ def make_step(mode: str, module: nn.Module, optimizer: torch.optim.Optimizer, *,
               clip_grad_norm: float | None = None, precision: torch.dtype | None = None):
     """The step for a concrete ``mode`` (see ``resolve_step_mode``)."""
     if mode == "manual":
-        layers = manual.chain(module, precision)
-        if layers is not None:
-            return manual.ManualStep(layers, module.head.loss, optimizer, clip_grad_norm)
+        offered = manual.chain(module, precision)
+        if offered is not None:
+            return manual.ManualStep(*offered, optimizer, clip_grad_norm)
         mode = "none"
     return STEPS[mode](module, optimizer, clip_grad_norm, precision)
