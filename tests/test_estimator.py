@@ -122,7 +122,8 @@ def test_early_stopping_stops_and_restores_best(digits_split):
     X_train, X_test = digits_split
     # a huge learning rate makes validation loss worsen quickly
     ae = Autoencoder(patience=2, validation_data=X_test, optimizer="sgd", learning_rate=50.0,
-                     loss="mse", **quick(epochs=40)).fit(X_train)
+                     loss="mse", hidden_dims=(), latent_activation="relu",
+                     **quick(epochs=40)).fit(X_train)
     assert ae.n_epochs_ < 40
     best = int(np.argmin(ae.history_["val_loss"]))
     assert ae.n_epochs_ == best + 1 + 2

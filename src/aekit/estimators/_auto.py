@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 AUTO_VALIDATION = 0.1  # the share of rows held out for early stopping when epochs="auto"
+MIN_VALIDATION_ROWS = 10  # fewer held-out rows than this judge too noisily: watch the loss
 MIN_STEPS = 3000  # optimisation steps epochs="auto" plans for, at least
 MAX_EPOCHS = 1000
 

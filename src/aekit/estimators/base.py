@@ -286,8 +286,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         if not self.validation_split and self.epochs != "auto":
             return (X, lengths), None
         n_val = int(len(X) * (self.validation_split or _auto.AUTO_VALIDATION))
-        if not self.validation_split and n_val < 1:  # too few rows to spare any
-            return (X, lengths), None
+        if not self.validation_split and n_val < _auto.MIN_VALIDATION_ROWS:
+            return (X, lengths), None  # too few rows to judge on: stop on the training loss
         if n_val < 1 or n_val >= len(X):
             raise ValueError(f"validation_split={self.validation_split} leaves no rows for "
                              f"{'validation' if n_val < 1 else 'training'} out of {len(X)}")

@@ -16,7 +16,7 @@ class SparseAutoencoder(Autoencoder):
     model_name = "sparse"
     _constrained_code = True  # sparsity, noise or a KL term keeps it from copying
 
-    def __init__(self, sparsity: str = "l1", sparsity_weight: float = 1e-4,
+    def __init__(self, sparsity: str = "topk", sparsity_weight: float = 1e-4,
                  target_activation: float = 0.05, k: int | None = None,
                  latent_dim: int | None = None, architecture: str = "dense",
                  hidden_dims: tuple[int, ...] | None = None, activation: str = "relu",
@@ -82,7 +82,7 @@ SparseAutoencoder.__doc__ = docstring(
     exactly ``k`` active units per row and revives units that stopped firing with an auxiliary
     loss. ``sparsity_report(X)`` measures the result.""",
     """\
-    sparsity : {"l1", "kl", "topk"}, default="l1"
+    sparsity : {"l1", "kl", "topk"}, default="topk"
         How the code is kept sparse.
     sparsity_weight : float, default=1e-4
         Weight of the L1 or KL penalty (unused by topk).
