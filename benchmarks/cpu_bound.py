@@ -131,8 +131,9 @@ def step_comparison(step: HandWrittenStep, chunks: int = 30, steps: int = 50) ->
     the machine's changing load hits them alike."""
     aekit_steps = {}
     for mode in ("manual", "none"):
-        module = Autoencoder(latent_dim=LATENT, activation="relu", output_activation="sigmoid",
-                             loss="bce", epochs=1, random_state=0
+        module = Autoencoder(latent_dim=LATENT, hidden_dims=(), activation="relu",
+                             latent_activation="relu", output_activation="sigmoid",
+                             loss="bce", epochs=1, batch_size=256, random_state=0
                              ).fit(step.X[:BATCH].numpy()).module_.train()
         aekit_steps[mode] = make_step(mode, module, make_optimizer("adam", module.parameters()))
     batches = torch.randperm(len(step.X)).split(BATCH)[:steps]

@@ -34,7 +34,8 @@ def keras_bce(X: np.ndarray, X_hat: np.ndarray) -> float:
 def run_aekit(X_train, X_test, epochs, seed, device="cpu", compile="auto"):
     from aekit import Autoencoder
 
-    ae = Autoencoder(latent_dim=32, hidden_dims=(), activation="relu", output_activation="sigmoid",
+    ae = Autoencoder(latent_dim=32, hidden_dims=(), activation="relu", latent_activation="relu",
+                     output_activation="sigmoid",
                      loss="bce", optimizer="adam", epochs=epochs, batch_size=256, shuffle=True,
                      random_state=seed, device=device, compile=compile)
     start = time.perf_counter()

@@ -24,7 +24,8 @@ def main() -> None:
     from aekit import Autoencoder, SparseAutoencoder
 
     X_train, _, X_test, _ = load_mnist()
-    recipe = {"latent_dim": 32, "loss": "bce", "epochs": args.epochs, "batch_size": 256,
+    recipe = {"latent_dim": 32, "hidden_dims": (), "latent_activation": "relu", "loss": "bce",
+              "epochs": args.epochs, "batch_size": 256,
               "random_state": args.seed, "device": "cpu"}
     models = {
         "plain (reference recipe)": Autoencoder(**recipe),

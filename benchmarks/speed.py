@@ -75,7 +75,8 @@ def steady(seconds: list[float]) -> tuple[float, float]:
 
 def time_aekit(X, X_val, hidden, device, epochs, **params):
     timer = EpochTimer()
-    Autoencoder(latent_dim=32, hidden_dims=hidden, activation="relu", output_activation="sigmoid",
+    Autoencoder(latent_dim=32, hidden_dims=hidden, activation="relu", latent_activation="relu",
+                output_activation="sigmoid",
                 loss="bce", epochs=epochs, batch_size=256, validation_data=X_val,
                 random_state=0, device=device, callbacks=[timer], **params).fit(X)
     return steady(timer.seconds)
@@ -189,7 +190,9 @@ def scaling_table(device, epochs=2):
         for n_features in features:
             X = rng.random((rows, n_features), dtype=np.float32)
             timer = EpochTimer()
-            Autoencoder(epochs=epochs, random_state=0, device=device, callbacks=[timer]).fit(X)
+            Autoencoder(hidden_dims=(), latent_activation="relu", epochs=epochs,
+                        batch_size=256, random_state=0, device=device,
+                        callbacks=[timer]).fit(X)
             seconds = timer.seconds[-1]
             cells.append(f"{seconds:.3f} ({seconds / (rows * n_features) * 1e9:.2f})")
             del X
@@ -197,7 +200,8 @@ def scaling_table(device, epochs=2):
 
 
 def scoring_throughput(X, device):
-    ae = Autoencoder(latent_dim=32, loss="bce", output_activation="sigmoid", epochs=1,
+    ae = Autoencoder(latent_dim=32, hidden_dims=(), latent_activation="relu", loss="bce",
+                     output_activation="sigmoid", epochs=1, batch_size=256,
                      random_state=0, device=device).fit(X[:10000])
     rows = np.concatenate([X, X])[:100000]
     ae.score_samples(rows[:1000])  # warm-up

@@ -9,8 +9,13 @@ def _quick(cls):
     return cls(epochs=3, batch_size=16, random_state=0, device="cpu")
 
 
-# Each expected failure carries its reason (none so far).
-EXPECTED_FAILURES: dict[str, dict[str, str]] = {}
+# Each expected failure carries its reason.
+_ROW_ORDER = ("the default network's float32 kernels round a row's score by a few ulps "
+              "(measured 4e-7 relative) depending on its place in the batch; the check asks "
+              "for rtol=1e-7, below float32's resolution (1.2e-7)")
+EXPECTED_FAILURES: dict[str, dict[str, str]] = {
+    name: {"check_methods_sample_order_invariance": _ROW_ORDER}
+    for name in ("autoencoder", "denoising")}
 
 
 @parametrize_with_checks(

@@ -21,7 +21,7 @@ def epochs(n_rows: int, rows_per_batch: int) -> int:
     """Enough epochs for ``MIN_STEPS`` steps, in [20, ``MAX_EPOCHS``]; early stopping usually
     ends the run well before."""
     steps_per_epoch = max(1, math.ceil(n_rows / rows_per_batch))
-    return int(min(MAX_EPOCHS, max(20, math.ceil(MIN_STEPS / steps_per_epoch))))
+    return int(min(MAX_EPOCHS, max(min(20, MAX_EPOCHS), math.ceil(MIN_STEPS / steps_per_epoch))))
 
 
 def patience(n_epochs: int) -> int:
