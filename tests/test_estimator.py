@@ -47,7 +47,8 @@ def test_beats_pca_at_same_code_size(digits_split):
 
 def test_loss_decreases_and_history(digits_split):
     X_train, X_test = digits_split
-    ae = Autoencoder(latent_dim=8, validation_data=X_test, **quick(epochs=8)).fit(X_train)
+    ae = Autoencoder(latent_dim=8, hidden_dims=(32,), validation_data=X_test,
+                     **quick(epochs=8)).fit(X_train)
     assert set(ae.history_) == {"loss", "val_loss", "lr"}
     assert len(ae.history_["loss"]) == ae.n_epochs_ == 8
     assert ae.history_["loss"][-1] < 0.7 * ae.history_["loss"][0]
@@ -56,9 +57,12 @@ def test_loss_decreases_and_history(digits_split):
 
 def test_auto_settings_follow_the_data(digits_split, tabular):
     X_train, _ = digits_split
-    images = Autoencoder(**quick(epochs=1)).fit(X_train)
+    unit_table = Autoencoder(**quick(epochs=1)).fit(X_train)
+    assert (unit_table.scaling_, unit_table.loss_, unit_table.output_activation_) == (
+        "none", "mse", "linear")
+    assert unit_table.latent_dim_ == 32  # min(32, 64 // 2)
+    images = Autoencoder(architecture="conv", **quick(epochs=1)).fit(X_train.reshape(-1, 8, 8))
     assert (images.scaling_, images.loss_, images.output_activation_) == ("none", "bce", "sigmoid")
-    assert images.latent_dim_ == 32  # min(32, 64 // 2)
     table = Autoencoder(**quick(epochs=1)).fit(tabular)
     assert (table.scaling_, table.loss_, table.output_activation_) == (
         "standard", "mse", "linear")

@@ -43,15 +43,15 @@ def test_unshuffled_stream_fit_matches_the_in_memory_fit(digits_split, digits_np
 def test_shuffled_stream_fit_learns_and_scores_like_arrays(digits_split, digits_npy):
     X_train, X_test = digits_split
     source = NpySource(digits_npy, block_rows=128)
-    ae = Autoencoder(validation_split=0.2, **quick(epochs=10, latent_dim=8)).fit(source)
-    memory = Autoencoder(validation_split=0.2, **quick(epochs=10, latent_dim=8)).fit(X_train)
+    ae = Autoencoder(validation_split=0.2, **quick(epochs=10, latent_dim=8, hidden_dims=(16,))).fit(source)
+    memory = Autoencoder(validation_split=0.2, **quick(epochs=10, latent_dim=8, hidden_dims=(16,))).fit(X_train)
     assert ae.history_["loss"][-1] < 0.7 * ae.history_["loss"][0]
     assert ae.history_["loss"][-1] == pytest.approx(memory.history_["loss"][-1], rel=0.05)
     assert len(ae.history_["val_loss"]) == 10
-    assert ae.loss_ == "bce" and ae.n_features_in_ == 64
+    assert ae.loss_ == "mse" and ae.n_features_in_ == 64
     np.testing.assert_allclose(ae.score_samples(source), ae.score_samples(X_train), rtol=1e-5)
     np.testing.assert_allclose(ae.transform(source), ae.transform(X_train), rtol=1e-5)
-    again = Autoencoder(validation_split=0.2, **quick(epochs=10, latent_dim=8)).fit(source)
+    again = Autoencoder(validation_split=0.2, **quick(epochs=10, latent_dim=8, hidden_dims=(16,))).fit(source)
     np.testing.assert_array_equal(again.transform(X_test), ae.transform(X_test))
 
 

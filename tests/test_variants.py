@@ -125,8 +125,8 @@ def test_vae_kl_warmup_and_binarize():
 def test_l1_sparsity_lowers_mean_activation():
     X = _digits()
     params = dict(latent_dim=32, **quick(epochs=20, batch_size=64))
-    plain = Autoencoder(**params).fit(X)
-    sparse = SparseAutoencoder(sparsity_weight=1e-2, **params).fit(X)
+    plain = Autoencoder(latent_activation="relu", **params).fit(X)
+    sparse = SparseAutoencoder(sparsity="l1", sparsity_weight=1e-2, **params).fit(X)
     plain_act = np.abs(plain.transform(X)).mean()
     report = sparse.sparsity_report(X)
     assert report["mean_activation"] < 0.5 * plain_act
@@ -160,7 +160,7 @@ def test_kl_sparsity_moves_mean_activation_to_target():
 
 def test_denoiser_removes_noise():
     X = _digits()
-    model = DenoisingAutoencoder(noise_level=0.3, latent_dim=16, hidden_dims=(64,),
+    model = DenoisingAutoencoder(noise_level=0.3, latent_dim=16, hidden_dims=(64,), loss="bce",
                                  **quick(epochs=40, batch_size=32)).fit(X)
     noisy = model.add_noise(X, random_state=1)
     assert noisy.min() >= 0 and noisy.max() <= 1 and not np.allclose(noisy, X)

@@ -9,6 +9,8 @@ import re
 
 # Parameters that take data or Python objects: the CLI offers its own options for them.
 NOT_OPTIONS = {"validation_data", "callbacks"}
+# Where the command line's default differs from the estimator's.
+DEFAULT_HELP = {"verbose": "1 when stderr is a terminal, else 0; never saved in the model"}
 # Shorter spellings offered beside the generated --param-name.
 ALIASES = {"checkpoint_dir": ["--checkpoint"]}
 
@@ -93,7 +95,8 @@ def add_estimator_options(parser: argparse.ArgumentParser, classes) -> dict[str,
             owners[name] = {cls.model_name}
             flags = ["--" + name.replace("_", "-"), *ALIASES.get(name, [])]
             annotation = str(param.annotation)
-            help_text = f"{docs.get(name, '')} (default: {param.default!r})"
+            default = DEFAULT_HELP.get(name, repr(param.default))
+            help_text = f"{docs.get(name, '')} (default: {default})"
             if annotation == "bool":
                 group.add_argument(*flags, dest=name, action=argparse.BooleanOptionalAction,
                                    default=argparse.SUPPRESS, help=help_text)

@@ -213,7 +213,7 @@ def _info(args) -> None:
     history = fitted.get("history_", {})
     print(f"model:       {config['model']} ({args.model})")
     print(f"features:    {fitted.get('n_features_in_')} -> code {fitted.get('latent_dim_')}")
-    print(f"parameters:  {n_weights:,} weights")
+    print(f"weights:     {n_weights:,}")
     print(f"settings:    loss={fitted.get('loss_')}, output={fitted.get('output_activation_')}, "
           f"scaling={fitted.get('scaling_')}")
     print(f"trained:     {fitted.get('n_epochs_')} epochs; " + ", ".join(

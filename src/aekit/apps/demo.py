@@ -51,7 +51,7 @@ def run_demo(output_dir: str | Path = "aekit-demo", *, latent_dim: int = 8, epoc
                                        stratify=digits.target)
     started = time.perf_counter()
     ae = Autoencoder(latent_dim=latent_dim, hidden_dims=(128, 64), latent_activation="linear",
-                     epochs=epochs, batch_size=64, validation_data=X_test,
+                     loss="bce", epochs=epochs, batch_size=64, validation_data=X_test,
                      random_state=random_state, verbose=verbose)
     ae.fit(X_train)
     seconds = time.perf_counter() - started

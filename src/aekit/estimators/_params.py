@@ -114,8 +114,8 @@ TRAINING_DOC = """\
     output_activation : str, default="auto"
         Activation of the reconstruction. auto: sigmoid with the bce loss, else linear.
     loss : {"auto", "mse", "bce"}, default="auto"
-        Reconstruction loss. auto: bce when the data already lies in [0, 1] and is not rescaled,
-        else mse.
+        Reconstruction loss. auto: bce for images (architecture="conv") already in [0, 1] and
+        not rescaled, else mse.
     optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
         Optimizer, with Keras' defaults (eps=1e-7).
     learning_rate : float or None, default=None

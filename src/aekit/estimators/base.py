@@ -170,6 +170,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         seed = draw_seed(self.random_state)
         device = resolve_device(self.device)
         sample = None  # scaled training rows the network may start from (PCA)
+        self._started_from_pca = False
         if isinstance(X, ArraySource):
             if lengths is not None:
                 raise ValueError("lengths do not apply to a streamed source")
@@ -215,6 +216,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             self.patience_ = _auto.patience(self.epochs_)
 
     @property
+    def _bce_for_unit_data(self) -> bool:
+        """Whether data in [0, 1] is scored by BCE under ``loss="auto"``: images are; tables
+        take MSE, also when they were min-max normalised beforehand (BCE there weighs the
+        errors near 0 and 1 over the rest)."""
+        return self.architecture == "conv"
+
+    @property
     def _linear_skip(self) -> bool:
         """The default dense network has a linear path around its hidden layer."""
         return self.hidden_dims is None and self.architecture == "dense"
@@ -225,8 +233,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         that training begins from PCA's error and can only improve on it where it helps."""
         module = self.module_
         plain_code = type(module.latent) is DenseCode and self.latent_activation == "linear"
-        if not (self._linear_skip and plain_code and self.loss_ == "mse"
-                and self.output_activation_ == "linear"):
+        self._started_from_pca = (self._linear_skip and plain_code and self.loss_ == "mse"
+                                  and self.output_activation_ == "linear")
+        if not self._started_from_pca:
             return
         rows = torch.as_tensor(X[:20000], dtype=torch.float64).reshape(min(len(X), 20000), -1)
         mean = rows.mean(0)
@@ -261,7 +270,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                   for v in (stats.lo, stats.hi))
         in_unit = stats.n > 0 and lo.min() >= 0 and hi.max() <= 1
         if self.loss == "auto":
-            self.loss_ = "bce" if in_unit and self.scaling_ == "none" else "mse"
+            bce = in_unit and self.scaling_ == "none" and self._bce_for_unit_data
+            self.loss_ = "bce" if bce else "mse"
         else:
             self.loss_ = self.loss
         if self.output_activation == "auto":
@@ -351,7 +361,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         callbacks = [*self._variant_callbacks(), *(self.callbacks or [])]
         if self.patience_ is not None:
             callbacks.append(EarlyStopping(patience=self.patience_,
-                                           restore_best_weights=self.restore_best_weights))
+                                           restore_best_weights=self.restore_best_weights,
+                                           include_start=self._started_from_pca))
         if self.verbose == 1:
             callbacks.append(ProgressBar())
         elif self.verbose and self.verbose >= 2:

@@ -48,6 +48,10 @@ class VariationalAutoencoder(BaseAutoencoder):
                  precision: str = "float32", verbose: int = 0):
         store_params(self, locals())
 
+    @property
+    def _bce_for_unit_data(self) -> bool:
+        return True  # values in [0, 1] get a Bernoulli likelihood, as VAEs on images do
+
     def _check_variant_params(self) -> None:
         check_float("beta", self.beta, low=0, high=np.inf)
         check_int("kl_warmup_epochs", self.kl_warmup_epochs, low=0)

@@ -106,19 +106,26 @@ class DivergenceGuard(Callback):
                              "Lower learning_rate, set clip_grad_norm, or rescale the data")
 
 
+def _copy_weights(module) -> dict:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
 class EarlyStopping(Callback):
     """Stop when the monitored loss has not improved by ``min_delta`` for ``patience`` epochs.
 
     With ``restore_best_weights`` the module ends with the weights of its best epoch, whether
-    or not training stopped early.
+    or not training stopped early. With ``include_start`` the weights training started from
+    count as epoch 0 (the loop measures their ``val_loss`` first): a network that starts from a
+    good solution (PCA) ends no worse on the held-out rows than it began.
     """
 
     def __init__(self, monitor: str = "auto", patience: int = 10, min_delta: float = 0.0,
-                 restore_best_weights: bool = True):
+                 restore_best_weights: bool = True, include_start: bool = False):
         self.monitor = monitor
         self.patience = patience
         self.min_delta = min_delta
         self.restore_best_weights = restore_best_weights
+        self.include_start = include_start
 
     def on_train_begin(self, state):
         self.best = math.inf
@@ -126,14 +133,25 @@ class EarlyStopping(Callback):
         self.best_epoch = 0
         self.best_weights = None
         self.stopped_epoch = None
+        self.start_weights = None
+        if self.include_start and state.epoch == 0:
+            self.start_weights = _copy_weights(state.module)
+
+    def _consider_start(self, state, key: str) -> None:
+        if self.start_weights is not None and key in state.start_logs:
+            self.best = state.start_logs[key]
+            if self.restore_best_weights:
+                self.best_weights = self.start_weights
+        self.start_weights = None
 
     def on_epoch_end(self, state, logs):
-        _, value = _monitored(self.monitor, logs)
+        key, value = _monitored(self.monitor, logs)
+        if state.epoch == 1:
+            self._consider_start(state, key)
         if value < self.best - self.min_delta:
             self.best, self.wait, self.best_epoch = value, 0, state.epoch
             if self.restore_best_weights:
-                self.best_weights = {k: v.detach().clone()
-                                     for k, v in state.module.state_dict().items()}
+                self.best_weights = _copy_weights(state.module)
             return
         self.wait += 1
         if self.wait >= self.patience:

@@ -59,6 +59,9 @@ def run(
     state.callbacks = hooks.callbacks
     state.steps_per_epoch = len(train_batches)
     hooks.on_train_begin(state)  # may load a checkpoint: the step is built after it
+    if (state.epoch == 0 and val_batches is not None
+            and any(getattr(c, "include_start", False) for c in hooks.callbacks)):
+        state.start_logs = {"val_loss": evaluate(state.module, val_batches, state.precision)}
     step = make_step(state.step_mode, state.module, state.optimizer,
                      clip_grad_norm=state.clip_grad_norm, precision=state.precision)
     while state.epoch < state.epochs and not state.stop_training:

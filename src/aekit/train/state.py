@@ -33,6 +33,7 @@ class TrainState:
     generator: torch.Generator | None = None  # draws the shuffling order
     callbacks: list = field(default_factory=list)  # set by the loop
     save_model: Callable[[str], None] | None = None  # set by the owner, used by checkpoints
+    start_logs: dict[str, float] = field(default_factory=dict)  # before the first epoch
 
     @property
     def learning_rate(self) -> float:
