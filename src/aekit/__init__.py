@@ -14,8 +14,14 @@ from aekit.estimators import (
     sliding_windows,
 )
 from aekit.text import CharTokenizer
+from aekit.apps.anomaly import AnomalyDetector  # noqa: E402
+from aekit.apps.series_anomaly import SeriesAnomalyDetector  # noqa: E402
+from aekit.estimators.ensemble import EnsembleAutoencoder  # noqa: E402
 
 __all__ = [
+    "AnomalyDetector",
+    "EnsembleAutoencoder",
+    "SeriesAnomalyDetector",
     "ESTIMATORS",
     "VAE",
     "Autoencoder",
