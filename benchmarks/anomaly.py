@@ -26,11 +26,9 @@ import warnings
 import numpy as np
 import pandas as pd
 from _data import DATA_ROOT
-from sklearn.decomposition import PCA
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
 from sklearn.model_selection import train_test_split
-from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import MinMaxScaler
 
 from aekit import AnomalyDetector
@@ -135,6 +133,120 @@ def print_table(table: pd.DataFrame, metric: str, title: str, methods: list[str]
     print("| **mean** | " + " | ".join(f"**{v:.1f}**" for v in means.mean()) + " |")
 
 
+# ----------------------------------------------------------------------------- series
+NAB = DATA_ROOT / "nab"
+TSAD = DATA_ROOT / "tsad"
+
+
+def nab_series() -> list[tuple[str, np.ndarray, np.ndarray, None]]:
+    """``(name, values, labels, None)`` for NAB realKnownCause: a step is anomalous inside a
+    labelled window. These have no clean training part: detectors fit on the series itself."""
+    windows = json.loads((NAB / "labels" / "combined_windows.json").read_text())
+    out = []
+    for path in sorted((NAB / "data" / "realKnownCause").glob("*.csv")):
+        frame = pd.read_csv(path, parse_dates=["timestamp"])
+        labels = np.zeros(len(frame), dtype=int)
+        for start, end in windows[f"realKnownCause/{path.name}"]:
+            inside = (frame["timestamp"] >= pd.Timestamp(start)) & (
+                frame["timestamp"] <= pd.Timestamp(end))
+            labels[inside.to_numpy()] = 1
+        out.append((path.stem, frame["value"].to_numpy(float), labels, None))
+    return out
+
+
+def tsad_series() -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray | None]]:
+    """UCR 135 and the GutenTAG ECG (with their clean training series), and MIT-BIH."""
+    aeon = TSAD / "aeon"
+    ucr = "135_UCR_Anomaly_InternalBleeding16"
+    out = []
+    for name, test, train in ((ucr, f"{ucr}_TEST", f"{ucr}_TRAIN"),
+                              ("ecg-diff-count-3", "ecg-diff-count-3_TEST",
+                               "ecg-diff-count-3_TRAIN_NA")):
+        frame = pd.read_csv(aeon / f"{test}.csv")
+        train_values = pd.read_csv(aeon / f"{train}.csv").iloc[:, 1].to_numpy(float)
+        out.append((name, frame.iloc[:, 1].to_numpy(float), frame["is_anomaly"].to_numpy(int),
+                    train_values))
+    mitdb = pd.read_csv(TSAD / "sktime" / "mitdb.csv")
+    out.append(("mitdb", mitdb["data"].to_numpy(float), mitdb["label"].to_numpy(int), None))
+    return out
+
+
+def znorm_windows(values: np.ndarray, window: int) -> np.ndarray:
+    windows = np.lib.stride_tricks.sliding_window_view(values, window)
+    mean, std = windows.mean(1, keepdims=True), windows.std(1, keepdims=True)
+    return np.divide(windows - mean, std, out=np.zeros_like(windows), where=std > 0)
+
+
+def windows_to_steps(window_scores: np.ndarray, window: int, n_steps: int) -> np.ndarray:
+    """A step's score: the mean score of the (stride 1) windows that hold it."""
+    total = np.convolve(window_scores, np.ones(window))[:n_steps]
+    count = np.convolve(np.ones(len(window_scores)), np.ones(window))[:n_steps]
+    return total / count
+
+
+def subsequence_scores(method: str, train: np.ndarray, test: np.ndarray, window: int,
+                       seed: int) -> np.ndarray:
+    """Per step anomaly scores of a classical detector on z-normalised sliding windows."""
+    from pyod.models.knn import KNN
+    from pyod.models.pca import PCA as PyodPCA
+
+    fit_windows, test_windows = znorm_windows(train, window), znorm_windows(test, window)
+    same = train is test
+    if method == "sub_iforest":
+        model = IsolationForest(random_state=seed).fit(fit_windows)
+        scores = -model.score_samples(test_windows)
+    elif method == "sub_pca":
+        model = PyodPCA(random_state=seed).fit(fit_windows)
+        scores = model.decision_scores_ if same else model.decision_function(test_windows)
+    else:  # sub_knn: distance to the 5th nearest other window (PyOD's KNN defaults)
+        model = KNN().fit(fit_windows)
+        scores = model.decision_scores_ if same else model.decision_function(test_windows)
+    return windows_to_steps(scores, window, len(test))
+
+
+def run_series(wanted: list[str] | None, seeds: list[int]) -> None:
+    from aekit import SeriesAnomalyDetector
+    from aekit.apps.series_anomaly import dominant_period
+
+    methods = ["aekit", "sub_iforest", "sub_pca", "sub_knn"]
+    series = nab_series() + tsad_series()
+    if wanted:
+        series = [s for s in series if any(w in s[0] for w in wanted)]
+    rows = []
+    for name, test, labels, train in series:
+        fit_on = test if train is None else train
+        window = dominant_period(fit_on[:, None])
+        for method in methods:
+            results = []
+            for seed in seeds if method in ("aekit", "sub_iforest") else seeds[:1]:
+                start = time.perf_counter()
+                if method == "aekit":
+                    detector = SeriesAnomalyDetector(random_state=seed).fit(fit_on)
+                    scores = -detector.score_steps(test)
+                else:
+                    scores = subsequence_scores(method, fit_on, test, window, seed)
+                seconds = time.perf_counter() - start
+                top = int(np.argmax(scores))
+                results.append((100 * roc_auc_score(labels, scores), bool(labels[top]), seconds))
+            roc, hit, seconds = (np.mean([r[i] for r in results]) for i in range(3))
+            rows.append({"series": name, "method": method, "roc": roc, "top_hit": hit,
+                         "seconds": seconds})
+        done = [r for r in rows if r["series"] == name]
+        print(f"{name} (window {window}): " + ", ".join(
+            f"{r['method']} {r['roc']:.1f}" for r in done), flush=True)
+    table = pd.DataFrame(rows)
+    means = table.pivot(index="series", columns="method", values="roc")[methods]
+    hits = table.pivot(index="series", columns="method", values="top_hit")[methods]
+    print("\n### Series: ROC-AUC x100 per step (top-scored step inside a labelled anomaly: *)\n")
+    print("| series | " + " | ".join(methods) + " |\n|---|" + "---|" * len(methods))
+    for name, row in means.iterrows():
+        print(f"| {name} | " + " | ".join(
+            f"{v:.1f}{'*' if hits.loc[name, m] == 1 else ''}" for m, v in row.items()) + " |")
+    print("| **mean** | " + " | ".join(f"**{v:.1f}**" for v in means.mean()) + " |")
+    seconds = table.groupby("method")["seconds"].sum()[methods]
+    print("| seconds (fit + score, per seed) | " + " | ".join(f"{v:.1f}" for v in seconds) + " |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tables", action="store_true", help="run the ADBench tables")
@@ -155,8 +267,6 @@ def main() -> None:
             sets = [s for s in sets if any(w in s for w in wanted)]
         run_tables(sets, seeds, args.methods.split(","))
     if args.series:
-        from _series_bench import run_series
-
         run_series(wanted, seeds)
 
 

@@ -30,7 +30,8 @@ class SeriesAnomalyDetector(BaseEstimator):
     The series is cut into sliding windows of ``window`` steps every ``stride`` steps, each
     window is z-normalised (its shape), its mean and standard deviation are kept beside it (its
     level and amplitude), and an ``AnomalyDetector`` scores the windows. A step's score is the
-    mean score of the windows that hold it. Gaps (NaN) are filled by linear interpolation.
+    mean score of the windows that hold it. Gaps (NaN) are filled with the values one period earlier (by linear
+    interpolation when the series has no period).
 
     Parameters
     ----------
@@ -216,7 +217,7 @@ class SeriesAnomalyDetector(BaseEstimator):
 
 
 def check_series(series) -> np.ndarray:
-    """``(T, channels)`` float64 with NaN gaps filled by linear interpolation."""
+    """``(T, channels)`` float64, with NaN gaps filled (``fill_gaps``)."""
     values = np.asarray(series, dtype=np.float64)
     if values.ndim == 1:
         values = values[:, None]
@@ -224,33 +225,55 @@ def check_series(series) -> np.ndarray:
         raise ValueError(f"series must have shape (T,) or (T, channels), got {values.shape}")
     if np.isinf(values).any():
         raise ValueError("the series holds inf: remove or clip those values first")
+    if np.isnan(values).all(axis=0).any():
+        raise ValueError("a channel of the series is all NaN: drop it")
+    return fill_gaps(values)
+
+
+def fill_gaps(values: np.ndarray) -> np.ndarray:
+    """Fill NaN gaps with the value one period earlier (or later, at the start), where the
+    series has a period and that value is known; else by linear interpolation. A seasonal
+    fill keeps a gap from looking like a flat (anomalous) stretch."""
     missing = np.isnan(values)
-    if missing.any():
-        if missing.all(axis=0).any():
-            raise ValueError("a channel of the series is all NaN: drop it")
-        steps = np.arange(len(values))
-        values = values.copy()
-        for c in np.flatnonzero(missing.any(axis=0)):
-            gap = missing[:, c]
-            values[gap, c] = np.interp(steps[gap], steps[~gap], values[~gap, c])
-    return values
+    if not missing.any():
+        return values
+    steps = np.arange(len(values))
+    linear = values.copy()
+    for c in np.flatnonzero(missing.any(axis=0)):
+        gap = missing[:, c]
+        linear[gap, c] = np.interp(steps[gap], steps[~gap], values[~gap, c])
+    period = find_period(linear)
+    if period is None:
+        return linear
+    filled = values.copy()
+    for t, c in zip(*np.nonzero(missing)):  # in time order: a long gap fills period by period
+        for source in (t - period, t + period):
+            if 0 <= source < len(values) and not np.isnan(filled[source, c]):
+                filled[t, c] = filled[source, c]
+                break
+        else:
+            filled[t, c] = linear[t, c]
+    return filled
 
 
-def dominant_period(values: np.ndarray) -> int:
+def find_period(values: np.ndarray) -> int | None:
     """The lag of the highest autocorrelation peak (a local maximum above 0.1) between 4 and a
-    quarter of the series, averaged over channels, clipped to [8, 512]; else 64."""
+    quarter of the series (at most ``4 * MAX_WINDOW``), channels pooled; None if there is none."""
     x = values - values.mean(axis=0)
     n = len(x)
     spectrum = np.fft.rfft(x, n=2 * n, axis=0)
     acf = np.fft.irfft(np.abs(spectrum) ** 2, axis=0)[:n].sum(axis=1)
     if acf[0] <= 0:
-        return FALLBACK_WINDOW
+        return None
     acf = acf / acf[0]
-    top = min(n // 4, 4 * MAX_WINDOW)
-    lags = np.arange(4, top - 1)
+    lags = np.arange(4, min(n // 4, 4 * MAX_WINDOW) - 1)
     if len(lags) == 0:
-        return FALLBACK_WINDOW
+        return None
     peaks = lags[(acf[lags] > acf[lags - 1]) & (acf[lags] >= acf[lags + 1]) & (acf[lags] > 0.1)]
-    if len(peaks) == 0:
-        return FALLBACK_WINDOW
-    return int(np.clip(peaks[np.argmax(acf[peaks])], MIN_WINDOW, MAX_WINDOW))
+    return int(peaks[np.argmax(acf[peaks])]) if len(peaks) else None
+
+
+def dominant_period(values: np.ndarray) -> int:
+    """The window length ``"auto"`` picks: ``find_period`` clipped to [8, 512], else 64."""
+    period = find_period(values)
+    return FALLBACK_WINDOW if period is None else int(np.clip(period, MIN_WINDOW, MAX_WINDOW))
