@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
 import aekit
 from aekit import AnomalyDetector, Autoencoder, EnsembleAutoencoder, SeriesAnomalyDetector
+import aekit.apps.anomaly as anomaly_module
 from aekit.apps.anomaly import fit_threshold
 from aekit.apps.series_anomaly import dominant_period
 from aekit.cli import main
-from aekit.io import read_table, write_table
+from aekit.io import write_table
 
 
 def small_model(**params) -> EnsembleAutoencoder:
@@ -176,3 +178,44 @@ def test_series_bad_input():
         series_detector().fit(np.ones(500))
     with pytest.raises(ValueError, match="contamination"):
         series_detector(contamination=0.7).fit(periodic_series())
+
+
+# ----------------------------------------------------------------------------- CLI
+@pytest.fixture
+def quick_default(monkeypatch):
+    """The default detector with fewer gradient steps, to keep the CLI tests fast."""
+    monkeypatch.setattr(anomaly_module, "STEPS", 40)
+
+
+def test_cli_detect_rows_save_and_reuse(tmp_path, blob, capsys, quick_default):
+    data = tmp_path / "rows.csv"
+    write_table(data, blob, [f"col{i}" for i in range(5)])
+    out, saved = tmp_path / "out.csv", tmp_path / "detector.safetensors"
+    assert main(["detect", str(data), "-o", str(out), "--contamination", "0.02",
+                 "--save", str(saved)]) == 0
+    results = pd.read_csv(out)
+    assert list(results.columns[:4]) == ["score", "label", "feature_1", "share_1"]
+    assert (results["label"][:8] == -1).all() and results["feature_1"][0].startswith("col")
+    again = tmp_path / "again.csv"
+    assert main(["detect", "--model", str(saved), str(data), "-o", str(again)]) == 0
+    np.testing.assert_allclose(pd.read_csv(again)["score"], results["score"])
+    assert main(["detect", str(data), "-o", str(out), "--contamination", "0.9"]) == 1
+    assert "contamination" in capsys.readouterr().err
+
+
+def test_cli_detect_series(tmp_path, capsys, quick_default):
+    series = periodic_series()
+    frame = pd.DataFrame({"timestamp": pd.date_range("2024-01-01", periods=len(series),
+                                                      freq="min").astype(str),
+                          "value": series})
+    data, out = tmp_path / "series.csv", tmp_path / "steps.csv"
+    frame.to_csv(data, index=False)
+    assert main(["detect", str(data), "--series", "value", "--time", "timestamp",
+                 "-o", str(out)]) == 0
+    results = pd.read_csv(out)
+    assert list(results.columns) == ["timestamp", "score", "label"] and len(results) == 3000
+    assert 1990 <= results["score"].idxmin() < 2040
+    printed = capsys.readouterr().out
+    assert "anomalous windows" in printed and "2024-01-02" in printed
+    assert main(["detect", str(data), "--series", "nope", "-o", str(out)]) == 1
+    assert "no column 'nope'" in capsys.readouterr().err
