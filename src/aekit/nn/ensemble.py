@@ -24,20 +24,25 @@ class StackedLinear(nn.Module):
     """``M`` independent linear maps at once, each limited to the connections ``mask`` keeps.
 
     Shapes: ``x`` ``(M, n, d_in)`` -> ``(M, n, d_out)``; ``mask`` ``(M, d_in, d_out)`` of 0/1;
-    ``out_mask`` ``(M, 1, d_out)`` zeroes the bias of a member's switched-off units.
+    ``out_mask`` ``(M, 1, d_out)`` marks each member's active output units. Cut connections
+    (and the biases of inactive units) start at zero and their gradients are masked to zero,
+    so they stay zero under the optimizer, and the forward pass needs no mask at all.
     """
 
     def __init__(self, mask: torch.Tensor, out_mask: torch.Tensor):
         super().__init__()
         members, d_in, d_out = mask.shape
         bound = math.sqrt(6.0 / (d_in + d_out))  # Glorot-uniform, as the other aekit networks
-        self.weight = nn.Parameter(torch.empty(members, d_in, d_out).uniform_(-bound, bound))
-        self.bias = nn.Parameter(torch.zeros(members, 1, d_out))
         self.register_buffer("mask", mask.float())
         self.register_buffer("out_mask", out_mask.float())
+        weight = torch.empty(members, d_in, d_out).uniform_(-bound, bound) * self.mask
+        self.weight = nn.Parameter(weight)
+        self.bias = nn.Parameter(torch.zeros(members, 1, d_out))
+        self.weight.register_hook(lambda grad: grad * self.mask)
+        self.bias.register_hook(lambda grad: grad * self.out_mask)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.baddbmm(self.bias * self.out_mask, x, self.weight * self.mask)
+        return torch.baddbmm(self.bias, x, self.weight)
 
 
 def member_sizes(full: int, members: int, smallest: float) -> list[int]:
