@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pytest
 import torch
 
@@ -51,7 +52,8 @@ def test_threshold_offset_and_predict_agree(blob, fitted):
     scores = fitted.score_samples(blob)
     assert fitted.offset_ == -fitted.threshold_
     np.testing.assert_allclose(fitted.decision_function(blob), scores - fitted.offset_)
-    np.testing.assert_array_equal(fitted.predict(blob), np.where(-scores > fitted.threshold_, -1, 1))
+    expected = np.where(-scores > fitted.threshold_, -1, 1)
+    np.testing.assert_array_equal(fitted.predict(blob), expected)
     # contamination=0.02: about 2% of the training rows above the threshold
     assert abs((fitted.predict(blob) == -1).mean() - 0.02) <= 0.005
 
@@ -196,35 +198,35 @@ def test_cli_detect_rows_save_and_reuse(tmp_path, blob, capsys, quick_default):
     out, saved = tmp_path / "out.csv", tmp_path / "detector.safetensors"
     assert main(["detect", str(data), "-o", str(out), "--contamination", "0.02",
                  "--save", str(saved)]) == 0
-    results = pd.read_csv(out)
-    assert list(results.columns[:4]) == ["score", "label", "feature_1", "share_1"]
-    assert (results["label"][:8] == -1).all() and results["feature_1"][0].startswith("col")
+    results = pa_csv.read_csv(out)
+    assert results.column_names[:4] == ["score", "label", "feature_1", "share_1"]
+    assert (results["label"].to_numpy()[:8] == -1).all()
+    assert results["feature_1"][0].as_py().startswith("col")
     again = tmp_path / "again.csv"
     assert main(["detect", "--model", str(saved), str(data), "-o", str(again)]) == 0
-    np.testing.assert_allclose(pd.read_csv(again)["score"], results["score"])
+    np.testing.assert_allclose(pa_csv.read_csv(again)["score"].to_numpy(),
+                               results["score"].to_numpy())
     assert main(["detect", str(data), "-o", str(out), "--contamination", "0.9"]) == 1
     assert "contamination" in capsys.readouterr().err
 
 
 def test_cli_detect_series(tmp_path, capsys, quick_default):
     series = periodic_series()
-    frame = pd.DataFrame({"timestamp": pd.date_range("2024-01-01", periods=len(series),
-                                                      freq="min").astype(str),
-                          "value": series})
+    stamps = np.datetime64("2024-01-01T00:00") + np.arange(len(series)).astype("timedelta64[m]")
     data, out = tmp_path / "series.csv", tmp_path / "steps.csv"
-    frame.to_csv(data, index=False)
+    pa_csv.write_csv(pa.table({"timestamp": stamps.astype(str), "value": series}), data)
     assert main(["detect", str(data), "--series", "value", "--time", "timestamp",
                  "-o", str(out)]) == 0
-    results = pd.read_csv(out)
-    assert list(results.columns) == ["timestamp", "score", "label"] and len(results) == 3000
-    assert 1990 <= results["score"].idxmin() < 2040
+    results = pa_csv.read_csv(out)
+    assert results.column_names == ["timestamp", "score", "label"] and results.num_rows == 3000
+    assert 1990 <= np.argmin(results["score"].to_numpy()) < 2040
     printed = capsys.readouterr().out
     assert "anomalous windows" in printed and "2024-01-02" in printed
     assert main(["detect", str(data), "--series", "nope", "-o", str(out)]) == 1
     assert "no column 'nope'" in capsys.readouterr().err
 
 
-def test_readme_example(capsys):
+def test_readme_example(capsys, quick_default):
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     section = readme[readme.index("## Anomaly detection"):]
     code = section.split("```python\n")[1].split("```")[0]

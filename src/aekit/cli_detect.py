@@ -6,7 +6,9 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 
 from aekit.io import atomic_path, read_table
 
@@ -81,13 +83,13 @@ def _detect_rows(args, detector) -> None:
         detector = AnomalyDetector(contamination=args.contamination,
                                    random_state=args.random_state).fit(X)
     scores, labels = detector.score_samples(X), detector.predict(X)
-    results = pd.DataFrame({"score": scores, "label": labels})
+    results = {"score": scores, "label": labels}
     shares = detector.score_features(X)
     top = np.argsort(-shares, axis=1)[:, :TOP_FEATURES]
     for k in range(top.shape[1]):
-        results[f"feature_{k + 1}"] = np.asarray(columns, dtype=object)[top[:, k]]
+        results[f"feature_{k + 1}"] = [columns[i] for i in top[:, k]]
         results[f"share_{k + 1}"] = np.take_along_axis(shares, top[:, k:k + 1], 1)[:, 0]
-    _finish(args, detector, results)
+    _finish(args, detector, pa.table(results))
     print(f"{int((labels == -1).sum())} of {len(X)} rows flagged as anomalies "
           f"(threshold {detector.threshold_:.4g})")
 
@@ -98,21 +100,22 @@ def _detect_series(args, detector) -> None:
     frame = _read_frame(args.data)
     names = args.series.split(",") if args.series else None
     if names is None:  # a saved series detector: every numeric column but the time one
-        names = [c for c in frame.columns if c != args.time
-                 and pd.api.types.is_numeric_dtype(frame[c])]
-    missing = [n for n in names + ([args.time] if args.time else []) if n not in frame.columns]
+        names = [field.name for field in frame.schema if field.name != args.time
+                 and (pa.types.is_integer(field.type) or pa.types.is_floating(field.type))]
+    missing = [n for n in names + ([args.time] if args.time else [])
+               if n not in frame.column_names]
     if missing:
         raise ValueError(f"{args.data} has no column {missing[0]!r}; it has "
-                         f"{', '.join(map(str, frame.columns))}")
-    values = frame[names].apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)
+                         f"{', '.join(frame.column_names)}")
+    values = np.column_stack([_numeric(frame, name, args.data) for name in names])
     if detector is None:
         detector = SeriesAnomalyDetector(window=args.window, contamination=args.contamination,
                                          random_state=args.random_state).fit(values)
-    results = frame[[args.time]].copy() if args.time else pd.DataFrame(index=frame.index)
+    results = {args.time: frame[args.time]} if args.time else {}
     results["score"] = detector.score_steps(values)
     results["label"] = detector.predict_steps(values)
-    _finish(args, detector, results.reset_index(drop=True))
-    stamps = frame[args.time].astype(str).to_numpy() if args.time else None
+    _finish(args, detector, pa.table(results))
+    stamps = frame[args.time].cast(pa.string()).to_pylist() if args.time else None
     windows = detector.anomaly_windows(values)
     print(f"{len(windows)} anomalous windows in {len(values)} steps "
           f"(window length {detector.window_}):")
@@ -121,25 +124,37 @@ def _detect_series(args, detector) -> None:
         print(f"  steps {start}-{end - 1} {where}".rstrip())
 
 
-def _read_frame(path: str) -> pd.DataFrame:
+def _read_frame(path: str) -> pa.Table:
     suffix = Path(path).suffix.lower()
     if not Path(path).exists():
         raise FileNotFoundError(f"data file {path} does not exist")
-    if suffix == ".csv":
-        return pd.read_csv(path)
-    if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(path)
+    try:
+        if suffix == ".csv":
+            return pa_csv.read_csv(path)
+        if suffix in (".parquet", ".pq"):
+            return pq.read_table(path)
+    except pa.ArrowException as error:
+        raise ValueError(f"cannot read {path}: {str(error).splitlines()[0]}") from None
     raise ValueError(f"{path}: a series must be a .csv or .parquet file with named columns")
 
 
-def _finish(args, detector, results: pd.DataFrame) -> None:
+def _numeric(frame: pa.Table, name: str, path: str) -> np.ndarray:
+    """A column as float64; empty cells become NaN (a gap)."""
+    column = frame[name]
+    if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
+            or pa.types.is_null(column.type)):
+        raise ValueError(f"column {name!r} of {path} is not numeric ({column.type})")
+    return column.cast(pa.float64()).to_numpy(zero_copy_only=False)
+
+
+def _finish(args, detector, results: pa.Table) -> None:
     if args.output is not None:
         with atomic_path(args.output) as tmp:
             if Path(args.output).suffix.lower() == ".csv":
-                results.to_csv(tmp, index=False)
+                pa_csv.write_csv(results, tmp)
             else:
-                results.to_parquet(tmp, index=False)
-        print(f"wrote {len(results)} results to {args.output}")
+                pq.write_table(results, tmp)
+        print(f"wrote {results.num_rows} results to {args.output}")
     if args.save is not None:
         detector.save(args.save)
         print(f"saved the detector to {args.save}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+import torch
 from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -204,11 +205,10 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         save_model(self, path)
 
     def _model_state(self) -> tuple[dict, dict]:
-        import torch
-
         tensors, inner = nest_state("model", self.model_)
         for name in ("center_", "scale_", "error_scale_"):
-            tensors[f"detector.{name}"] = torch.from_numpy(np.ascontiguousarray(getattr(self, name)))
+            array = np.ascontiguousarray(getattr(self, name))
+            tensors[f"detector.{name}"] = torch.from_numpy(array)
         params = {"contamination": self.contamination, "threshold": self.threshold,
                   "clip": self.clip, "random_state": self.random_state
                   if isinstance(self.random_state, numbers.Integral) else None}

@@ -30,8 +30,8 @@ class SeriesAnomalyDetector(BaseEstimator):
     The series is cut into sliding windows of ``window`` steps every ``stride`` steps, each
     window is z-normalised (its shape), its mean and standard deviation are kept beside it (its
     level and amplitude), and an ``AnomalyDetector`` scores the windows. A step's score is the
-    mean score of the windows that hold it. Gaps (NaN) are filled with the values one period earlier (by linear
-    interpolation when the series has no period).
+    mean score of the windows that hold it. Gaps (NaN) are filled with the values one period
+    earlier (by linear interpolation when the series has no period).
 
     Parameters
     ----------
