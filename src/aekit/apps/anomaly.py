@@ -26,6 +26,8 @@ from aekit.estimators.persistence import (
 ERROR_FLOOR = 0.1
 IQR_TO_SIGMA = 1.349  # the IQR of a normal distribution, in standard deviations
 STEPS = 400  # gradient steps of the default model, whatever the number of rows
+MEDIAN_ROWS = 10000  # rows sampled to estimate each feature's typical error
+SCORE_ROWS = 4096  # rows scored per block
 
 
 def default_model(n_rows: int, n_features: int, random_state) -> EnsembleAutoencoder:
@@ -144,12 +146,14 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         else:
             self.model_ = clone(self.model)
         self.model_.fit(self._clip(scaled))
-        errors = self._member_errors(scaled)
-        typical = np.median(errors, axis=1, keepdims=True)  # (members, 1, features)
-        self.error_scale_ = np.maximum(typical, ERROR_FLOOR * typical.mean(axis=2, keepdims=True)
-                                       + np.finfo(np.float32).tiny)[:, 0, :]
-        self.threshold_ = fit_threshold(self._feature_scores(errors).sum(1), self.contamination,
-                                        self.threshold)
+        sample = scaled
+        if len(scaled) > MEDIAN_ROWS:  # the typical error is a median: a sample estimates it
+            sample = scaled[np.random.RandomState(0).choice(len(scaled), MEDIAN_ROWS, False)]
+        typical = np.median(self._member_errors(sample), axis=1)  # (members, features)
+        floor = ERROR_FLOOR * typical.mean(axis=1, keepdims=True) + np.finfo(np.float32).tiny
+        self.error_scale_ = np.maximum(typical, floor)
+        train_scores = self._feature_scores(scaled).sum(1)
+        self.threshold_ = fit_threshold(train_scores, self.contamination, self.threshold)
         self.offset_ = -self.threshold_
         return self
 
@@ -169,15 +173,20 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             recon = self.model_.reconstruct(inputs)[None]
         return np.square(scaled[None] - recon)
 
-    def _feature_scores(self, errors: np.ndarray) -> np.ndarray:
-        """Per row and feature ``(n, features)``: normalised errors, averaged over members
-        and divided by the feature count (so a row's score is the mean over features)."""
-        return (errors / self.error_scale_[:, None, :]).mean(0) / errors.shape[2]
+    def _feature_scores(self, scaled: np.ndarray) -> np.ndarray:
+        """Per row and feature ``(n, features)``: errors divided by their typical size,
+        averaged over members and divided by the feature count (a row's score is the mean over
+        features). Computed in blocks of rows, so memory stays bounded."""
+        parts = []
+        for start in range(0, len(scaled), SCORE_ROWS):
+            errors = self._member_errors(scaled[start:start + SCORE_ROWS])
+            parts.append((errors / self.error_scale_[:, None, :]).mean(0) / errors.shape[2])
+        return np.concatenate(parts) if parts else np.empty((0, scaled.shape[1]))
 
     def _anomaly_features(self, X) -> np.ndarray:
         check_is_fitted(self)
         X = self._check_X(X, reset=False)
-        return self._feature_scores(self._member_errors(self._scale(X)))
+        return self._feature_scores(self._scale(X))
 
     def score_samples(self, X) -> np.ndarray:
         """Negative anomaly score of each row ``(n,)``: higher is more normal."""

@@ -40,7 +40,8 @@ class SeriesAnomalyDetector(BaseEstimator):
         highest autocorrelation peak between 4 and a quarter of the series (clipped to
         [8, 512]); 64 when the series has no period.
     stride : int or "auto", default="auto"
-        Steps between window starts. "auto": an eighth of the window (at least 1).
+        Steps between window starts. "auto": 1 (every window, as the classical subsequence
+        detectors use), or the smallest stride that keeps the windows under 20 million values.
     normalize : bool, default=True
         Z-normalise each window (keeping its mean and standard deviation as two features).
         False: windows as they are.
@@ -111,7 +112,8 @@ class SeriesAnomalyDetector(BaseEstimator):
             raise ValueError("the series is constant: there is nothing to learn what is normal "
                              "from")
         self.window_ = dominant_period(values) if self.window == "auto" else int(self.window)
-        self.stride_ = max(1, self.window_ // 8) if self.stride == "auto" else int(self.stride)
+        self.stride_ = auto_stride(values.size, self.window_) if self.stride == "auto" else int(
+            self.stride)
         self._check_length(len(values))
         detector = self.detector if self.detector is not None else AnomalyDetector(
             random_state=self.random_state)
@@ -214,6 +216,14 @@ class SeriesAnomalyDetector(BaseEstimator):
                              "inconsistent state")
         model.detector_ = unnest_state("detector", tensors, config["inner"], device, path)
         return model
+
+
+WINDOW_VALUES = 20_000_000  # the most values the windows of one series may hold (stride "auto")
+
+
+def auto_stride(n_values: int, window: int) -> int:
+    """1, or the smallest stride that keeps the windows under ``WINDOW_VALUES`` values."""
+    return max(1, -(-n_values * window // WINDOW_VALUES))
 
 
 def check_series(series) -> np.ndarray:
