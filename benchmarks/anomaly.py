@@ -85,9 +85,8 @@ def anomaly_scores(detector, X) -> np.ndarray:
 
 
 def predicted_outliers(detector, X) -> np.ndarray:
-    labels = detector.predict(X)
-    return (labels == -1) if set(np.unique(labels)) <= {-1, 1} and not hasattr(
-        detector, "decision_scores_") else labels.astype(bool)
+    labels = detector.predict(X)  # PyOD: 1 = outlier, 0 = inlier; scikit-learn: -1 = outlier
+    return labels.astype(bool) if hasattr(detector, "decision_scores_") else labels == -1
 
 
 def run_tables(sets: list[str], seeds: list[int], methods: list[str]) -> None:

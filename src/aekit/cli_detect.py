@@ -55,6 +55,9 @@ def run_detect(args) -> None:
         raise ValueError(f"-o {args.output}: write results to a .csv or .parquet file")
     if args.time and not args.series:
         raise ValueError("--time needs --series (the value columns of the series)")
+    if args.model and (args.contamination != "auto" or args.window != "auto"):
+        raise ValueError("--contamination and --window apply when fitting a detector; a saved "
+                         "one (--model) keeps its own threshold and window")
     detector = _load_detector(args.model) if args.model else None
     if args.series or type(detector).__name__ == "SeriesAnomalyDetector":
         _detect_series(args, detector)
