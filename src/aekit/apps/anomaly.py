@@ -59,7 +59,9 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     row's anomaly score is its reconstruction error, each feature's error divided by that
     feature's typical error on the training data. The API follows scikit-learn's
     ``IsolationForest``: ``score_samples`` (higher is more normal), ``decision_function``
-    (negative for outliers), ``predict`` (1 inlier, -1 outlier).
+    (negative for outliers), ``predict`` and ``fit_predict`` (1 inlier, -1 outlier); and
+    ``score_features`` gives each feature's share of a row's score. Scoring is deterministic;
+    ``save`` writes the detector and its model to one file (``aekit.load`` reads it).
 
     Parameters
     ----------
