@@ -13,9 +13,15 @@ from aekit.estimators import (
     load,
     sliding_windows,
 )
+from aekit.estimators.ensemble import EnsembleAutoencoder
 from aekit.text import CharTokenizer
+from aekit.apps.anomaly import AnomalyDetector  # apps last: they build on the estimators
+from aekit.apps.series_anomaly import SeriesAnomalyDetector
 
 __all__ = [
+    "AnomalyDetector",
+    "EnsembleAutoencoder",
+    "SeriesAnomalyDetector",
     "ESTIMATORS",
     "VAE",
     "Autoencoder",

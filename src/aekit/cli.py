@@ -9,6 +9,7 @@ import warnings
 
 from aekit import ESTIMATORS, __version__
 from aekit._cli_options import add_estimator_options, estimator_params
+from aekit.cli_detect import add_detect
 from aekit.io import FORMATS, Table, align_columns, open_source, read_table, write_table
 
 DATA_HELP = (f"data file ({', '.join(FORMATS)}); CSV and Parquet columns are matched to the "
@@ -75,6 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_apply(commands, "encode", "write the codes of DATA's rows", stream=True)
     _add_apply(commands, "reconstruct", "write DATA's rows encoded and decoded")
     _add_apply(commands, "score", "write each row's score (higher = more normal)", stream=True)
+    add_detect(commands)
     generate = commands.add_parser("generate", help="write new rows sampled from a VAE",
                                    description="Write new rows sampled from a VAE's prior.")
     generate.add_argument("model", metavar="MODEL", help="a model written by 'aekit fit --model vae'")

@@ -232,9 +232,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         scaled training rows), when its code and output are linear and it is scored by MSE, so
         that training begins from PCA's error and can only improve on it where it helps."""
         module = self.module_
-        plain_code = type(module.latent) is DenseCode and self.latent_activation == "linear"
-        self._started_from_pca = (self._linear_skip and plain_code and self.loss_ == "mse"
-                                  and self.output_activation_ == "linear")
+        self._started_from_pca = (
+            self._linear_skip and type(getattr(module, "latent", None)) is DenseCode
+            and self.latent_activation == "linear" and self.loss_ == "mse"
+            and self.output_activation_ == "linear")
         if not self._started_from_pca:
             return
         rows = torch.as_tensor(X[:20000], dtype=torch.float64).reshape(min(len(X), 20000), -1)

@@ -1,0 +1,280 @@
+"""Anomaly detection on tables: a scikit-learn outlier detector around any aekit autoencoder."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, OutlierMixin, clone
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from aekit.estimators import BaseAutoencoder
+from aekit.estimators._validation import check_finite, check_float
+from aekit.estimators.ensemble import EnsembleAutoencoder
+from aekit.estimators.persistence import (
+    construct,
+    nest_state,
+    register_model,
+    save_model,
+    unnest_state,
+)
+
+# Each feature's error is divided by its typical (median) training error, floored at this
+# fraction of the features' mean typical error, so a feature the model reconstructs perfectly
+# cannot turn a tiny deviation into a huge score.
+ERROR_FLOOR = 0.1
+IQR_TO_SIGMA = 1.349  # the IQR of a normal distribution, in standard deviations
+STEPS = 400  # gradient steps of the default model, whatever the number of rows
+MEDIAN_ROWS = 10000  # rows sampled to estimate each feature's typical error
+SCORE_ROWS = 4096  # rows scored per block
+
+
+def default_model(n_rows: int, n_features: int, random_state) -> EnsembleAutoencoder:
+    """Ten small, diverse autoencoders trained together for about ``STEPS`` gradient steps.
+
+    Small codes (a quarter of the features, at most half the hidden width) and few steps keep
+    rare rows from being learnt; every parameter is explicit, so changes to the estimators'
+    defaults do not move it.
+    """
+    batch_size = 256
+    steps_per_epoch = max(1, -(-n_rows // batch_size))
+    epochs = int(np.clip(round(STEPS / steps_per_epoch), 5, 200))
+    hidden = int(np.clip(2 * n_features, 8, 64))
+    return EnsembleAutoencoder(
+        n_members=10, connection_density=0.8, smallest_member=0.5, trim_fraction=0.0,
+        latent_dim=max(1, min(round(n_features / 4), hidden // 2)), hidden_dims=(hidden,),
+        activation="relu", output_activation="linear", loss="mse", optimizer="adam",
+        learning_rate=3e-3, weight_decay=0.0, epochs=epochs, batch_size=batch_size,
+        shuffle=True, validation_split=0.0, patience=None, scaling="none",
+        random_state=random_state, device="cpu", compile="none", precision="float32", verbose=0)
+
+
+@register_model
+class AnomalyDetector(OutlierMixin, BaseEstimator):
+    """Outlier detector for tables built on an autoencoder's reconstruction error.
+
+    The columns are scaled robustly (median and interquartile range, clipped at ``clip``
+    robust standard deviations for training), an autoencoder learns to reconstruct them, and a
+    row's anomaly score is its reconstruction error, each feature's error divided by that
+    feature's typical error on the training data. The API follows scikit-learn's
+    ``IsolationForest``: ``score_samples`` (higher is more normal), ``decision_function``
+    (negative for outliers), ``predict`` and ``fit_predict`` (1 inlier, -1 outlier); and
+    ``score_features`` gives each feature's share of a row's score. Scoring is deterministic;
+    ``save`` writes the detector and its model to one file (``aekit.load`` reads it).
+
+    Parameters
+    ----------
+    model : aekit estimator or None, default=None
+        The autoencoder to fit (cloned; any aekit estimator over tables, e.g.
+        ``VAE(latent_dim=4)``). None: ten small diverse dense autoencoders trained together
+        (``EnsembleAutoencoder``), sized from the data.
+    contamination : "auto" or float, default="auto"
+        Expected fraction of outliers, in (0, 0.5]: the threshold is that quantile of the
+        training scores. "auto": Tukey's upper fence (the boxplot's outlier rule: third quartile
+        plus 1.5 interquartile ranges) of the training rows' anomaly scores; for scores with a
+        right tail like a chi-square's with 6 degrees of freedom it flags about 2.6% of clean
+        rows, for log-normal scores about 8%, and more when outliers stretch the tail.
+    threshold : float or None, default=None
+        Anomaly score (``-score_samples``) above which a row is an outlier; overrides
+        contamination.
+    clip : float or None, default=5.0
+        Training inputs are clipped to this many robust standard deviations from the median, so
+        extreme values do not dominate what the model learns (scoring compares the unclipped
+        values with the reconstruction). None: no clipping.
+    random_state : int or None, default=None
+        Seed of the default model (a given ``model`` keeps its own).
+
+    Attributes
+    ----------
+    model_ : estimator
+        The fitted autoencoder.
+    center_, scale_ : ndarray of shape (n_features,)
+        The robust scaling: median and IQR / 1.349 (the standard deviation, then 1, where the
+        IQR is zero).
+    error_scale_ : ndarray of shape (n_features,)
+        Typical training error per feature that errors are divided by.
+    threshold_ : float
+        The anomaly score above which a row is an outlier.
+    offset_ : float
+        ``-threshold_``: ``decision_function = score_samples - offset_``.
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aekit import AnomalyDetector
+    >>> X = np.random.RandomState(0).normal(size=(500, 4))
+    >>> X[:5] += 6
+    >>> detector = AnomalyDetector(contamination=0.01, random_state=0).fit(X)
+    >>> bool((detector.predict(X[:5]) == -1).all())
+    True
+    """
+
+    model_name = "anomaly_detector"
+
+    def __init__(self, model=None, contamination="auto", threshold: float | None = None,
+                 clip: float | None = 5.0, random_state: int | None = None):
+        self.model = model
+        self.contamination = contamination
+        self.threshold = threshold
+        self.clip = clip
+        self.random_state = random_state
+
+    # ----------------------------------------------------------------- fitting
+    def _check_params(self) -> None:
+        if not (isinstance(self.contamination, str) and self.contamination == "auto"):
+            check_float("contamination", self.contamination, low=0, high=0.5, low_open=True,
+                        high_open=False)
+        check_float("threshold", self.threshold, low=0, high=np.inf, allow_none=True)
+        check_float("clip", self.clip, low=0, high=np.inf, low_open=True, allow_none=True)
+        if self.model is not None and not isinstance(self.model, BaseAutoencoder):
+            raise TypeError(f"model must be an aekit estimator (e.g. aekit.VAE(...)) or None, "
+                            f"got {type(self.model).__name__}")
+
+    def _check_X(self, X, reset: bool) -> np.ndarray:
+        X = validate_data(self, X, reset=reset, dtype=np.float64, ensure_all_finite=False)
+        check_finite(X, "X")
+        return X
+
+    def fit(self, X, y=None):
+        """Fit the scaling, the model and the threshold on ``X`` (``y`` is ignored)."""
+        self._check_params()
+        X = self._check_X(X, reset=True)
+        self.center_, self.scale_ = robust_scaling(X)
+        scaled = self._scale(X)
+        if self.model is None:
+            self.model_ = default_model(len(X), X.shape[1], self.random_state)
+        else:
+            self.model_ = clone(self.model)
+        self.model_.fit(self._clip(scaled))
+        sample = scaled
+        if len(scaled) > MEDIAN_ROWS:  # the typical error is a median: a sample estimates it
+            sample = scaled[np.random.RandomState(0).choice(len(scaled), MEDIAN_ROWS, False)]
+        typical = np.median(self._member_errors(sample), axis=1)  # (members, features)
+        floor = ERROR_FLOOR * typical.mean(axis=1, keepdims=True) + np.finfo(np.float32).tiny
+        self.error_scale_ = np.maximum(typical, floor)
+        train_scores = self._feature_scores(scaled).sum(1)
+        self.threshold_ = fit_threshold(train_scores, self.contamination, self.threshold)
+        self.offset_ = -self.threshold_
+        return self
+
+    # ----------------------------------------------------------------- scoring
+    def _scale(self, X: np.ndarray) -> np.ndarray:
+        return (X - self.center_) / self.scale_
+
+    def _clip(self, scaled: np.ndarray) -> np.ndarray:
+        return scaled if self.clip is None else np.clip(scaled, -self.clip, self.clip)
+
+    def _member_errors(self, scaled: np.ndarray) -> np.ndarray:
+        """Squared errors ``(members, n, features)``: clipped input in, unclipped target."""
+        inputs = self._clip(scaled).astype(np.float32)
+        if hasattr(self.model_, "member_reconstructions"):
+            recon = self.model_.member_reconstructions(inputs)
+        else:
+            recon = self.model_.reconstruct(inputs)[None]
+        return np.square(scaled[None] - recon)
+
+    def _feature_scores(self, scaled: np.ndarray) -> np.ndarray:
+        """Per row and feature ``(n, features)``: errors divided by their typical size,
+        averaged over members and divided by the feature count (a row's score is the mean over
+        features). Computed in blocks of rows, so memory stays bounded."""
+        parts = []
+        for start in range(0, len(scaled), SCORE_ROWS):
+            errors = self._member_errors(scaled[start:start + SCORE_ROWS])
+            parts.append((errors / self.error_scale_[:, None, :]).mean(0) / errors.shape[2])
+        return np.concatenate(parts) if parts else np.empty((0, scaled.shape[1]))
+
+    def _anomaly_features(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        X = self._check_X(X, reset=False)
+        return self._feature_scores(self._scale(X))
+
+    def score_samples(self, X) -> np.ndarray:
+        """Negative anomaly score of each row ``(n,)``: higher is more normal."""
+        return -self._anomaly_features(X).sum(1)
+
+    def decision_function(self, X) -> np.ndarray:
+        """``score_samples - offset_``: negative for outliers, positive for inliers."""
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X) -> np.ndarray:
+        """1 for inliers, -1 for outliers."""
+        return np.where(self.decision_function(X) < 0, -1, 1)
+
+    def score_features(self, X) -> np.ndarray:
+        """Each feature's share of each row's anomaly score ``(n, features)``; rows sum to 1."""
+        parts = self._anomaly_features(X)
+        totals = parts.sum(1, keepdims=True)
+        return np.divide(parts, totals, out=np.full_like(parts, 1 / parts.shape[1]),
+                         where=totals > 0)
+
+    # ----------------------------------------------------------------- persistence
+    def save(self, path) -> None:
+        """Write the fitted detector, its model included, to one file."""
+        check_is_fitted(self)
+        save_model(self, path)
+
+    def _model_state(self) -> tuple[dict, dict]:
+        tensors, inner = nest_state("model", self.model_)
+        for name in ("center_", "scale_", "error_scale_"):
+            array = np.ascontiguousarray(getattr(self, name))
+            tensors[f"detector.{name}"] = torch.from_numpy(array)
+        params = {"contamination": self.contamination, "threshold": self.threshold,
+                  "clip": self.clip, "random_state": self.random_state
+                  if isinstance(self.random_state, numbers.Integral) else None}
+        fitted = {"threshold_": self.threshold_, "n_features_in_": self.n_features_in_,
+                  "custom_model": self.model is not None}
+        if hasattr(self, "feature_names_in_"):
+            fitted["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
+        return tensors, {"model": self.model_name, "params": params, "fitted": fitted,
+                         "inner": inner}
+
+    @classmethod
+    def _from_model_state(cls, tensors: dict, config: dict, device, path):
+        detector = construct(cls, config, None, path)
+        try:
+            detector._check_params()
+            fitted = config["fitted"]
+            detector.threshold_ = float(fitted["threshold_"])
+            detector.offset_ = -detector.threshold_
+            detector.n_features_in_ = int(fitted["n_features_in_"])
+            arrays = {name: tensors[f"detector.{name}"].numpy().astype(np.float64)
+                      for name in ("center_", "scale_", "error_scale_")}
+        except (KeyError, TypeError, ValueError) as error:
+            raise ValueError(f"{path} is not a valid anomaly detector file: {error}") from None
+        shapes_ok = (arrays["center_"].shape == arrays["scale_"].shape == (detector.n_features_in_,)
+                     and arrays["error_scale_"].ndim == 2
+                     and arrays["error_scale_"].shape[1] == detector.n_features_in_)
+        if not shapes_ok or not np.isfinite(detector.threshold_) or detector.threshold_ < 0:
+            raise ValueError(f"{path} is not a valid anomaly detector file: inconsistent state")
+        for name, value in arrays.items():
+            setattr(detector, name, value)
+        if "feature_names_in_" in fitted:
+            detector.feature_names_in_ = np.asarray(fitted["feature_names_in_"], dtype=object)
+        detector.model_ = unnest_state("model", tensors, config["inner"], device, path)
+        if fitted.get("custom_model"):
+            detector.model = clone(detector.model_)
+        return detector
+
+
+def fit_threshold(train_scores: np.ndarray, contamination, threshold: float | None) -> float:
+    """The anomaly score above which a row is an outlier: ``threshold`` if given; else the
+    ``1 - contamination`` quantile of the training scores; for "auto", Tukey's upper fence
+    (Q3 + 1.5 IQR, the boxplot's outlier rule) of the training scores."""
+    if threshold is not None:
+        return float(threshold)
+    if isinstance(contamination, str):
+        q1, q3 = np.percentile(train_scores, [25, 75])
+        return float(q3 + 1.5 * (q3 - q1))
+    return float(np.quantile(train_scores, 1 - contamination))
+
+
+def robust_scaling(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature median and robust standard deviation (IQR / 1.349; the standard deviation
+    where the IQR is zero, as in binary or mostly-constant columns; 1 for constant columns)."""
+    center = np.median(X, axis=0)
+    q1, q3 = np.percentile(X, [25, 75], axis=0)
+    scale = (q3 - q1) / IQR_TO_SIGMA
+    scale = np.where(scale > 0, scale, X.std(axis=0))
+    return center, np.where(scale > 0, scale, 1.0)

@@ -1,0 +1,250 @@
+"""AnomalyDetector, SeriesAnomalyDetector, EnsembleAutoencoder and ``aekit detect``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pytest
+import torch
+
+import aekit
+from aekit import AnomalyDetector, Autoencoder, EnsembleAutoencoder, SeriesAnomalyDetector
+import aekit.apps.anomaly as anomaly_module
+from aekit.apps.anomaly import fit_threshold
+from aekit.apps.series_anomaly import dominant_period
+from aekit.cli import main
+from aekit.io import write_table
+
+
+def small_model(**params) -> EnsembleAutoencoder:
+    defaults = dict(n_members=4, hidden_dims=(8,), latent_dim=2, epochs=15, batch_size=64,
+                    scaling="none", loss="mse", output_activation="linear", compile="none",
+                    device="cpu", random_state=0)
+    return EnsembleAutoencoder(**{**defaults, **params})
+
+
+@pytest.fixture(scope="module")
+def blob():
+    """A correlated Gaussian blob (400 rows, 5 features) with 8 planted outliers first."""
+    rng = np.random.RandomState(0)
+    latent = rng.normal(size=(400, 2))
+    X = latent @ rng.normal(size=(2, 5)) + 0.1 * rng.normal(size=(400, 5))
+    X[:8] += rng.choice([-1, 1], size=(8, 5)) * 4
+    return X
+
+
+@pytest.fixture(scope="module")
+def fitted(blob):
+    return AnomalyDetector(model=small_model(), contamination=0.02).fit(blob)
+
+
+def test_planted_outliers_are_found(blob, fitted):
+    anomaly = -fitted.score_samples(blob)
+    assert set(np.argsort(anomaly)[-8:]) == set(range(8))
+    assert (fitted.predict(blob[:8]) == -1).all()
+    assert (fitted.predict(blob[8:]) == 1).mean() > 0.95
+
+
+def test_threshold_offset_and_predict_agree(blob, fitted):
+    scores = fitted.score_samples(blob)
+    assert fitted.offset_ == -fitted.threshold_
+    np.testing.assert_allclose(fitted.decision_function(blob), scores - fitted.offset_)
+    expected = np.where(-scores > fitted.threshold_, -1, 1)
+    np.testing.assert_array_equal(fitted.predict(blob), expected)
+    # contamination=0.02: about 2% of the training rows above the threshold
+    assert abs((fitted.predict(blob) == -1).mean() - 0.02) <= 0.005
+
+
+def test_scoring_is_deterministic_and_features_explain_the_score(blob, fitted):
+    np.testing.assert_array_equal(fitted.score_samples(blob), fitted.score_samples(blob))
+    shares = fitted.score_features(blob)
+    assert shares.shape == blob.shape and np.allclose(shares.sum(1), 1)
+    row = blob[20:21].copy()
+    row[0, 3] += 8  # one feature pushed away: it should carry the blame
+    assert fitted.score_features(row)[0].argmax() == 3
+
+
+def test_explicit_threshold_and_auto_rule(blob):
+    detector = AnomalyDetector(model=small_model(), threshold=1.5).fit(blob)
+    assert detector.threshold_ == 1.5
+    np.testing.assert_array_equal(detector.predict(blob),
+                                  np.where(-detector.score_samples(blob) > 1.5, -1, 1))
+    # "auto": Tukey's fence Q3 + 1.5 IQR; chi-square(6) scores -> about 2.6% flagged
+    scores = np.random.RandomState(0).chisquare(6, size=100000)
+    flagged = (scores > fit_threshold(scores, "auto", None)).mean()
+    assert 0.023 < flagged < 0.028
+
+
+def test_save_load_round_trip(tmp_path, blob, fitted):
+    path = tmp_path / "detector.safetensors"
+    fitted.save(path)
+    loaded = aekit.load(path)
+    assert isinstance(loaded, AnomalyDetector)
+    np.testing.assert_array_equal(loaded.score_samples(blob), fitted.score_samples(blob))
+    assert loaded.threshold_ == fitted.threshold_
+
+
+def test_wraps_any_estimator(tmp_path, blob):
+    model = Autoencoder(latent_dim=2, hidden_dims=(8,), epochs=10, random_state=0)
+    detector = AnomalyDetector(model=model, contamination=0.02).fit(blob)
+    assert -detector.score_samples(blob[:8]).min() > np.median(-detector.score_samples(blob))
+    detector.save(tmp_path / "d.safetensors")
+    loaded = aekit.load(tmp_path / "d.safetensors")
+    assert isinstance(loaded.model, Autoencoder)
+    np.testing.assert_array_equal(loaded.score_samples(blob), detector.score_samples(blob))
+
+
+def test_bad_input(blob):
+    X = blob.copy()
+    X[3, 1] = np.nan
+    with pytest.raises(ValueError, match="impute"):
+        AnomalyDetector(model=small_model()).fit(X)
+    for bad in (0, 0.6, -0.1, "most"):
+        with pytest.raises(ValueError, match="contamination"):
+            AnomalyDetector(contamination=bad).fit(blob)
+    with pytest.raises(TypeError, match="aekit estimator"):
+        AnomalyDetector(model=object()).fit(blob)
+    fitted = AnomalyDetector(model=small_model()).fit(blob)
+    with pytest.raises(ValueError, match="features"):
+        fitted.score_samples(blob[:, :3])
+
+
+def test_constant_column_does_not_crash(blob):
+    X = np.column_stack([blob, np.full(len(blob), 7.0)])
+    detector = AnomalyDetector(model=small_model()).fit(X)
+    assert np.isfinite(detector.score_samples(X)).all()
+    assert np.isfinite(detector.score_features(X)).all()
+
+
+def test_ensemble_members_differ_and_train_together():
+    X = np.random.RandomState(1).normal(size=(300, 6)).astype(np.float32)
+    model = small_model(n_members=5, epochs=20).fit(X)
+    assert model.history_["loss"][-1] < model.history_["loss"][0]
+    members = model.member_reconstructions(X)
+    assert members.shape == (5, 300, 6)
+    assert not np.allclose(members[0], members[1])
+    np.testing.assert_allclose(model.reconstruct(X), members.mean(0), atol=1e-5)
+    # one member of the stack computes what a lone layer chain with its weights computes
+    net = model.module_
+    h = torch.from_numpy(X)
+    for i, layer in enumerate(net.layers):
+        assert not (layer.weight * (1 - layer.mask)).any()  # cut connections stayed cut
+        h = h @ layer.weight[2] + layer.bias[2, 0]
+        h = h if i == len(net.layers) - 1 else torch.relu(h)
+    np.testing.assert_allclose(members[2], h.detach().numpy(), atol=1e-5)
+
+
+def test_trimmed_loss_leaves_out_the_worst_rows():
+    from aekit.nn import Reconstruction
+    from aekit.nn.ensemble import EnsembleNet
+
+    torch.manual_seed(0)
+    x = torch.randn(20, 4)
+    x[0] += 100  # one row the trimmed loss must not see
+    net = EnsembleNet(4, (8,), 2, 3, "relu", Reconstruction("mse", "linear"), trim=0.1).train()
+    trimmed = net(x)["loss"]
+    clean = EnsembleNet(4, (8,), 2, 3, "relu", Reconstruction("mse", "linear"))
+    clean.load_state_dict(net.state_dict())
+    assert trimmed < clean.train()(x[1:])["loss"] * 1.5  # row 0 (error ~1e4) was left out
+    assert clean(x)["loss"] > 100 * trimmed
+
+
+# ----------------------------------------------------------------------------- series
+def periodic_series(n: int = 3000, period: int = 40, anomaly: slice = slice(2000, 2030)):
+    rng = np.random.RandomState(0)
+    series = np.sin(2 * np.pi * np.arange(n) / period) + 0.05 * rng.normal(size=n)
+    series[anomaly] = 0.5 * rng.normal(size=anomaly.stop - anomaly.start)
+    return series
+
+
+def series_detector(**params) -> SeriesAnomalyDetector:
+    window_detector = AnomalyDetector(model=small_model(hidden_dims=(16,), latent_dim=4))
+    return SeriesAnomalyDetector(detector=window_detector, **params)
+
+
+def test_series_planted_anomaly(tmp_path):
+    series = periodic_series()
+    assert dominant_period(series[:, None]) == 40
+    series[500:520] = np.nan  # a gap
+    detector = series_detector().fit(series)
+    scores = detector.score_steps(series)
+    assert scores.shape == series.shape and np.isfinite(scores).all()
+    assert 1990 <= np.argmin(scores) < 2040
+    windows = detector.anomaly_windows(series)
+    assert any(start <= 2030 and end >= 2000 for start, end in windows)
+    flagged = detector.predict_steps(series) == -1
+    assert flagged[2000:2030].mean() > 0.5 and flagged[:1900].mean() < 0.05
+    detector.save(tmp_path / "s.safetensors")
+    np.testing.assert_array_equal(aekit.load(tmp_path / "s.safetensors").score_steps(series),
+                                  scores)
+
+
+def test_series_clean_training_and_channels():
+    clean, test = periodic_series(anomaly=slice(0, 0)), periodic_series()
+    two = np.column_stack([test, -test])
+    detector = series_detector(window=40, stride=5).fit(np.column_stack([clean, -clean]))
+    assert 1990 <= np.argmin(detector.score_steps(two)) < 2040
+    with pytest.raises(ValueError, match="channels"):
+        detector.score_steps(test)
+
+
+def test_series_bad_input():
+    with pytest.raises(ValueError, match="two windows"):
+        series_detector(window=50).fit(np.sin(np.arange(80)))
+    with pytest.raises(ValueError, match="constant"):
+        series_detector().fit(np.ones(500))
+    with pytest.raises(ValueError, match="contamination"):
+        series_detector(contamination=0.7).fit(periodic_series())
+
+
+# ----------------------------------------------------------------------------- CLI
+@pytest.fixture
+def quick_default(monkeypatch):
+    """The default detector with fewer gradient steps, to keep the CLI tests fast."""
+    monkeypatch.setattr(anomaly_module, "STEPS", 40)
+
+
+def test_cli_detect_rows_save_and_reuse(tmp_path, blob, capsys, quick_default):
+    data = tmp_path / "rows.csv"
+    write_table(data, blob, [f"col{i}" for i in range(5)])
+    out, saved = tmp_path / "out.csv", tmp_path / "detector.safetensors"
+    assert main(["detect", str(data), "-o", str(out), "--contamination", "0.02",
+                 "--save", str(saved)]) == 0
+    results = pa_csv.read_csv(out)
+    assert results.column_names[:4] == ["score", "label", "feature_1", "share_1"]
+    assert (results["label"].to_numpy()[:8] == -1).all()
+    assert results["feature_1"][0].as_py().startswith("col")
+    again = tmp_path / "again.csv"
+    assert main(["detect", "--model", str(saved), str(data), "-o", str(again)]) == 0
+    np.testing.assert_allclose(pa_csv.read_csv(again)["score"].to_numpy(),
+                               results["score"].to_numpy())
+    assert main(["detect", str(data), "-o", str(out), "--contamination", "0.9"]) == 1
+    assert "contamination" in capsys.readouterr().err
+
+
+def test_cli_detect_series(tmp_path, capsys, quick_default):
+    series = periodic_series()
+    stamps = np.datetime64("2024-01-01T00:00") + np.arange(len(series)).astype("timedelta64[m]")
+    data, out = tmp_path / "series.csv", tmp_path / "steps.csv"
+    pa_csv.write_csv(pa.table({"timestamp": stamps.astype(str), "value": series}), data)
+    assert main(["detect", str(data), "--series", "value", "--time", "timestamp",
+                 "-o", str(out)]) == 0
+    results = pa_csv.read_csv(out)
+    assert results.column_names == ["timestamp", "score", "label"] and results.num_rows == 3000
+    assert 1990 <= np.argmin(results["score"].to_numpy()) < 2040
+    printed = capsys.readouterr().out
+    assert "anomalous windows" in printed and "2024-01-02" in printed
+    assert main(["detect", str(data), "--series", "nope", "-o", str(out)]) == 1
+    assert "no column 'nope'" in capsys.readouterr().err
+
+
+def test_readme_example(capsys, quick_default):
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    section = readme[readme.index("## Anomaly detection"):]
+    code = section.split("```python\n")[1].split("```")[0]
+    exec(compile(code, "README.md", "exec"), {})
+    flagged = capsys.readouterr().out.split()[0]
+    assert flagged == "10"
