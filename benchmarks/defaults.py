@@ -7,6 +7,7 @@ code size as the autoencoder's default (``latent_dim_``). Prints one row per tab
 autoencoder / PCA, and the fit times.
 
     python benchmarks/defaults.py [--seeds 0 1 2] [--tables wine diabetes ...] [--params JSON]
+    python benchmarks/defaults.py --variants     # SparseAutoencoder() and text with defaults
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sklearn.decomposition import PCA
 from sklearn.model_selection import train_test_split
 
 from _data import DATA_ROOT
-from aekit import Autoencoder
+from aekit import Autoencoder, CharTokenizer, SequenceAutoencoder, SparseAutoencoder
 
 SKLEARN = {"iris": datasets.load_iris, "wine": datasets.load_wine,
            "diabetes": datasets.load_diabetes, "breast_cancer": datasets.load_breast_cancer,
@@ -59,12 +60,41 @@ def one_run(X: np.ndarray, seed: int, params: dict) -> dict:
             "code": ae.latent_dim_}
 
 
+def variants() -> None:
+    """The other defaults: how sparse SparseAutoencoder()'s code is against Autoencoder()'s on
+    digits, and whether SequenceAutoencoder(tokens=True) learns to reproduce short texts."""
+    X = datasets.load_digits().data / 16
+    for model in (Autoencoder(random_state=0), SparseAutoencoder(random_state=0)):
+        codes = model.fit(X).transform(X)
+        active = (np.abs(codes) > 1e-3).sum(1).mean()
+        print(f"{type(model).__name__}(): {active:.1f} of {codes.shape[1]} code units active "
+              "per row on digits")
+    texts = ["the cat sat", "a dog ran", "hello world", "good day", "see you soon",
+             "time flies", "red apple", "blue sky", "fresh bread", "cold water", "big house",
+             "old tree"]
+    tokenizer = CharTokenizer().fit(texts)
+    ids, lengths = tokenizer.transform(texts)
+    start = time.perf_counter()
+    model = SequenceAutoencoder(tokens=True, random_state=0).fit(ids, lengths=lengths)
+    valid = np.arange(ids.shape[1])[None, :] < lengths[:, None]
+    accuracy = (model.reconstruct(ids, lengths=lengths) == ids)[valid].mean()
+    print(f"SequenceAutoencoder(tokens=True) on {len(texts)} short texts: loss "
+          f"{model.history_['loss'][0]:.3f} -> {model.history_['loss'][-1]:.3f} in "
+          f"{model.n_epochs_} epochs, {accuracy:.1%} of characters reproduced "
+          f"({time.perf_counter() - start:.1f} s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tables", nargs="+", default=[*SKLEARN, *ADBENCH])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--params", default="{}", help="Autoencoder parameters as JSON")
+    parser.add_argument("--variants", action="store_true",
+                        help="the sparse and text defaults instead of the tables")
     args = parser.parse_args()
+    if args.variants:
+        variants()
+        return
     params = json.loads(args.params)
     print(f"Autoencoder({', '.join(f'{k}={v!r}' for k, v in params.items())}) vs PCA, "
           f"seeds {args.seeds}")

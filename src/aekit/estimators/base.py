@@ -296,7 +296,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             return (X, lengths), self._checked_validation_data()
         if not self.validation_split and self.epochs != "auto":
             return (X, lengths), None
-        n_val = int(len(X) * (self.validation_split or _auto.AUTO_VALIDATION))
+        n_val = (int(len(X) * self.validation_split) if self.validation_split
+                 else min(int(len(X) * _auto.AUTO_VALIDATION), _auto.MAX_VALIDATION_ROWS))
         if not self.validation_split and n_val < _auto.MIN_VALIDATION_ROWS:
             return (X, lengths), None  # too few rows to judge on: stop on the training loss
         if n_val < 1 or n_val >= len(X):
