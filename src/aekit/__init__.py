@@ -14,11 +14,13 @@ from aekit.estimators import (
     sliding_windows,
 )
 from aekit.text import CharTokenizer
+from aekit.apps.impute import AutoencoderImputer
 
 __all__ = [
     "ESTIMATORS",
     "VAE",
     "Autoencoder",
+    "AutoencoderImputer",
     "CharTokenizer",
     "DenoisingAutoencoder",
     "SequenceAutoencoder",

@@ -188,7 +188,8 @@ def make_step(mode: str, module: nn.Module, optimizer: torch.optim.Optimizer, *,
     """The step for a concrete ``mode`` (see ``resolve_step_mode``)."""
     if mode == "manual":
         layers = manual.chain(module, precision)
-        if layers is not None:
-            return manual.ManualStep(layers, module.head.loss, optimizer, clip_grad_norm)
+        if layers is not None:  # batches with more than x go to the eager step
+            return manual.ManualStep(layers, module.head.loss, optimizer, clip_grad_norm,
+                                     fallback=EagerStep(module, optimizer, clip_grad_norm))
         mode = "none"
     return STEPS[mode](module, optimizer, clip_grad_norm, precision)
