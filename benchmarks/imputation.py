@@ -33,7 +33,7 @@ from _data import DATA_ROOT  # noqa: E402
 PATTERNS = ("mcar20", "mcar50", "mnar")
 SKLEARN_TABLES = ("digits", "breast_cancer", "wine", "diabetes")
 ADBENCH_TABLES = {"glass": "14_glass", "ionosphere": "18_Ionosphere", "pima": "29_Pima",
-                  "vowels": "40_vowels"}
+                  "stamps": "37_Stamps", "vowels": "40_vowels"}
 TABLES = (*SKLEARN_TABLES, *ADBENCH_TABLES)
 
 

@@ -42,7 +42,7 @@ def with_holes(X, share=0.2, seed=1):
 def fitted():
     X = correlated()
     X_missing, missing = with_holes(X)
-    imputer = AutoencoderImputer(epochs=40, **FAST).fit(X_missing)
+    imputer = AutoencoderImputer(epochs=30, **FAST).fit(X_missing)
     return imputer, X, X_missing, missing
 
 
@@ -200,7 +200,7 @@ def test_series_gaps_are_filled_and_points_kept():
      "contains inf"),
     (lambda X: pd.DataFrame({"a": X[:, 0], "name": ["x"] * len(X)}), TypeError,
      "astype\\('category'\\)"),
-    (lambda X: X[:1], ValueError, "at least 2"),
+    (lambda X: X[:1], ValueError, "at least 2 rows"),
 ])
 def test_bad_input_gets_one_clear_line(make_bad, error, match):
     with pytest.raises(error, match=match) as info:

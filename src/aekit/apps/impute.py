@@ -119,10 +119,10 @@ class AutoencoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         _check_no_inf(Z)
         return Z
 
-    def _decoded(self, X, filled: np.ndarray):
+    def _decoded(self, X, Z: np.ndarray, filled: np.ndarray):
+        """The output like the input: an array (``Z``, checked) or a copy of the DataFrame."""
         if self.columns_ is None:
-            X = np.asarray(X)
-            return np.where(np.isnan(X), filled, X).astype(X.dtype, copy=False)
+            return np.where(np.isnan(Z), filled, Z).astype(Z.dtype, copy=False)
         return codec.decode(X, self.columns_, filled)
 
     # ----------------------------------------------------------------- fitting
@@ -134,7 +134,7 @@ class AutoencoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         check_float("learning_rate", self.learning_rate, low=0, high=np.inf, low_open=True)
         Z = self._encoded(X, reset=True)
         if len(Z) < 2:
-            raise ValueError(f"X has {len(Z)} row(s): the imputer needs at least 2 to learn from")
+            raise ValueError(f"n_samples={len(Z)}: the imputer needs at least 2 rows to learn from")
         rng = check_random_state(self.random_state)
         self.model_ = MaskedAutoencoder(
             hide_rate=self.hide_rate, latent_dim=self.latent_dim,
@@ -166,7 +166,7 @@ class AutoencoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """``X`` with its missing cells filled; observed cells are returned unchanged."""
         check_is_fitted(self)
         Z = self._encoded(X, reset=False)
-        return self._decoded(X, self.model_.impute(Z))
+        return self._decoded(X, Z, self.model_.impute(Z))
 
     def sample(self, X, n_imputations: int = 5, random_state=None) -> list:
         """``n_imputations`` plausible completions of ``X`` (a list, each like ``transform``'s
@@ -178,7 +178,7 @@ class AutoencoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Z = self._encoded(X, reset=False)
         fill = self.model_.impute(Z)
         rng = check_random_state(self.random_state if random_state is None else random_state)
-        return [self._decoded(X, self._draw(fill, rng)) for _ in range(n_imputations)]
+        return [self._decoded(X, Z, self._draw(fill, rng)) for _ in range(n_imputations)]
 
     def _draw(self, fill: np.ndarray, rng) -> np.ndarray:
         draw = fill + rng.standard_normal(fill.shape) * self.residual_std_
