@@ -112,8 +112,19 @@ def decode(df, specs: list[ColumnSpec], filled: np.ndarray):
         if spec.kind == "category":
             values = np.asarray(spec.categories, dtype=object)[block[missing].argmax(axis=1)]
         elif spec.kind == "integer":
-            values = np.rint(block[missing, 0])
+            values = _as_integers(block[missing, 0], spec.dtype)
         else:
             values = block[missing, 0]
         out.loc[missing, spec.name] = values
     return out
+
+
+def _as_integers(values: np.ndarray, dtype: str) -> np.ndarray:
+    """Fills for an integer (or boolean) column: rounded and kept within the dtype's range."""
+    import pandas as pd
+
+    numpy_dtype = np.dtype(getattr(pd.api.types.pandas_dtype(dtype), "numpy_dtype", dtype))
+    if numpy_dtype.kind == "b":
+        return values > 0.5
+    info = np.iinfo(numpy_dtype)
+    return np.clip(np.rint(values), info.min, info.max)

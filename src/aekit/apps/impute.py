@@ -112,6 +112,9 @@ class AutoencoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 codec.check_columns(X, self.columns_)
             Z = codec.encode(X, self.columns_)
         else:
+            if not reset and any(spec.kind == "category" for spec in self.columns_ or []):
+                raise TypeError("the imputer was fitted on a DataFrame with categorical "
+                                "columns: pass a DataFrame with the same columns")
             Z = validate_data(self, X, reset=reset, dtype=(np.float64, np.float32),
                               ensure_all_finite=False)
             if reset:
@@ -121,7 +124,7 @@ class AutoencoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     def _decoded(self, X, Z: np.ndarray, filled: np.ndarray):
         """The output like the input: an array (``Z``, checked) or a copy of the DataFrame."""
-        if self.columns_ is None:
+        if not codec.is_dataframe(X):
             return np.where(np.isnan(Z), filled, Z).astype(Z.dtype, copy=False)
         return codec.decode(X, self.columns_, filled)
 

@@ -14,8 +14,9 @@ def impute_series(values, window: int = 48, **imputer_params) -> np.ndarray:
     The series is cut into every window of ``window`` consecutive points; an
     ``AutoencoderImputer(**imputer_params)`` learns to fill those windows, and each missing
     point takes the mean of its fills over the windows that contain it. Observed points are
-    returned unchanged. Every gap must be shorter than ``window`` (a longer one is refused: the
-    windows inside it would have nothing to go on).
+    returned unchanged. A point deep inside a gap longer than ``window`` is filled from windows
+    that hold little or nothing of the series (their fill tends to the series' mean): choose a
+    window longer than the gaps that matter.
 
     Parameters
     ----------
@@ -23,7 +24,7 @@ def impute_series(values, window: int = 48, **imputer_params) -> np.ndarray:
         The series, evenly spaced (resample it first), NaN where missing.
     window : int, default=48
         Points per window: longer than the gaps, and long enough to show the series' shape
-        (a day of hourly data or more).
+        (a day or more of hourly data).
     **imputer_params
         Passed to ``AutoencoderImputer`` (``random_state``, ``epochs``, ...).
 
@@ -46,10 +47,6 @@ def impute_series(values, window: int = 48, **imputer_params) -> np.ndarray:
         raise ValueError("the series has no observed value: nothing to learn from")
     if not np.isnan(series).any():
         return series.copy()
-    gap = _longest_gap(np.isnan(series))
-    if gap >= window:
-        raise ValueError(f"the longest gap ({gap} points) is not shorter than window={window}: "
-                         "use a longer window")
     windows = np.lib.stride_tricks.sliding_window_view(series, window)
     filled = AutoencoderImputer(**imputer_params).fit_transform(windows)
     sums = np.zeros_like(series)
@@ -59,9 +56,3 @@ def impute_series(values, window: int = 48, **imputer_params) -> np.ndarray:
         counts[offset:offset + len(filled)] += 1
     return np.where(np.isnan(series), sums / counts, series)
 
-
-def _longest_gap(missing: np.ndarray) -> int:
-    """Length of the longest run of True in ``missing``."""
-    edges = np.diff(np.r_[0, missing.astype(np.int8), 0])
-    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    return int((stops - starts).max()) if len(starts) else 0
