@@ -159,6 +159,22 @@ def test_save_and_load_in_one_file(tmp_path):
     assert np.array_equal(loaded.residual_std_, imputer.residual_std_)
 
 
+@pytest.mark.parametrize("edit", [
+    lambda tensors, config: config["fitted"].update(n_features_in_=-1),
+    lambda tensors, config: config["fitted"]["columns_"][1].update(kind="text"),
+    lambda tensors, config: tensors.update({"fitted.residual_std_": torch.ones(2)}),
+])
+def test_a_tampered_imputer_file_is_refused_naming_it(tmp_path, edit):
+    from aekit.io import write_model_file
+
+    tensors, config = AutoencoderImputer(epochs=1, **FAST).fit(_mixed_frame())._model_state()
+    edit(tensors, config)
+    path = tmp_path / "bad.safetensors"
+    write_model_file(path, tensors, config)  # a valid checksum over the edited content
+    with pytest.raises(ValueError, match="bad.safetensors"):
+        aekit.load(path)
+
+
 def test_cli_impute_end_to_end(tmp_path, capsys):
     X_missing, missing = with_holes(correlated(n=80, d=4))
     source = tmp_path / "data.csv"

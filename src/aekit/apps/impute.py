@@ -17,7 +17,6 @@ from aekit.estimators.persistence import (
     register_model,
     save_model,
     saved_params,
-    unnest_state,
 )
 
 TRAINING_STEPS = 2000  # gradient steps of the automatic epoch count

@@ -105,11 +105,6 @@ class MaskedAutoencoder(BaseAutoencoder):
         filled = self._unscale(self._apply("impute", self._scale(X, observed), observed))
         return np.where(observed, X, filled.astype(X.dtype))
 
-    def predict_cells(self, X) -> np.ndarray:
-        """The network's prediction of every cell of ``X`` from its observed cells, in the
-        data's units (observed cells included, so that their error can be measured)."""
-        return self.reconstruct(X)
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
