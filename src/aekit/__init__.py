@@ -17,6 +17,7 @@ from aekit.estimators.ensemble import EnsembleAutoencoder
 from aekit.text import CharTokenizer
 from aekit.apps.anomaly import AnomalyDetector  # apps last: they build on the estimators
 from aekit.apps.series_anomaly import SeriesAnomalyDetector
+from aekit.apps.impute import AutoencoderImputer
 
 __all__ = [
     "AnomalyDetector",
@@ -25,6 +26,7 @@ __all__ = [
     "ESTIMATORS",
     "VAE",
     "Autoencoder",
+    "AutoencoderImputer",
     "CharTokenizer",
     "DenoisingAutoencoder",
     "SequenceAutoencoder",

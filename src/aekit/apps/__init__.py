@@ -3,5 +3,7 @@
 from aekit.apps.anomaly import AnomalyDetector
 from aekit.apps.demo import DemoResult, run_demo
 from aekit.apps.series_anomaly import SeriesAnomalyDetector
+from aekit.apps.impute import AutoencoderImputer
 
-__all__ = ["AnomalyDetector", "DemoResult", "SeriesAnomalyDetector", "run_demo"]
+__all__ = ["AnomalyDetector", "AutoencoderImputer", "DemoResult", "SeriesAnomalyDetector",
+           "run_demo"]

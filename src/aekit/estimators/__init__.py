@@ -3,6 +3,7 @@
 from aekit.estimators.autoencoder import Autoencoder
 from aekit.estimators.base import BaseAutoencoder
 from aekit.estimators.denoising import DenoisingAutoencoder
+from aekit.estimators.masked import MaskedAutoencoder
 from aekit.estimators.persistence import MODELS, load, register_model
 from aekit.estimators.sequence import SequenceAutoencoder, sliding_windows
 from aekit.estimators.sparse import SparseAutoencoder
@@ -23,6 +24,7 @@ __all__ = [
     "Autoencoder",
     "BaseAutoencoder",
     "DenoisingAutoencoder",
+    "MaskedAutoencoder",
     "SequenceAutoencoder",
     "SparseAutoencoder",
     "VariationalAutoencoder",

@@ -41,22 +41,32 @@ def chain(module: nn.Module, precision: torch.dtype | None
 
 class ManualStep:
     """One optimisation step of ``layers`` (from ``chain``) with explicit gradients; returns the
-    detached batch loss, as ``EagerStep`` does."""
+    detached batch loss, as ``EagerStep`` does.
+
+    The written-out backward serves a batch of ``x`` alone. A batch carrying more (lengths, a
+    mask of observed cells) goes to ``fallback`` (the eager step of the same module and
+    optimizer), so that no entry can be silently dropped; without a fallback it is refused.
+    """
 
     def __init__(self, layers: list[nn.Module], loss: str, optimizer: torch.optim.Optimizer,
-                 clip_grad_norm: float | None = None):
+                 clip_grad_norm: float | None = None, fallback=None):
         self.layers, self.loss, self.optimizer = layers, loss, optimizer
         self.clip_grad_norm = clip_grad_norm
+        self.fallback = fallback
         linears = [i for i, layer in enumerate(layers) if isinstance(layer, nn.Linear)]
         self.first_linear = linears[0]  # no gradient is needed below it (the input)
         self.params = [p for i in linears for p in (layers[i].weight, layers[i].bias)]
 
-    @torch.no_grad()
     def __call__(self, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
-        if len(batch) != 1:  # lengths or a mask would be silently ignored here
-            raise ValueError(f"the manual step trains on batches of x alone, got {len(batch)} "
-                             "tensors: use compile='none' for this network")
-        x = batch[0]
+        if len(batch) != 1:
+            if self.fallback is None:
+                raise ValueError(f"the manual step serves batches of x alone, got "
+                                 f"{len(batch)} entries: use compile='none'")
+            return self.fallback(batch)
+        return self._step(batch[0])
+
+    @torch.no_grad()
+    def _step(self, x: torch.Tensor) -> torch.Tensor:
         outputs = self._forward(x)
         loss, grad = self._head(outputs[-1], x)
         self._backward(outputs, grad)

@@ -188,7 +188,8 @@ def make_step(mode: str, module: nn.Module, optimizer: torch.optim.Optimizer, *,
     """The step for a concrete ``mode`` (see ``resolve_step_mode``)."""
     if mode == "manual":
         offered = manual.chain(module, precision)
-        if offered is not None:
-            return manual.ManualStep(*offered, optimizer, clip_grad_norm)
+        if offered is not None:  # batches with more than x go to the eager step
+            return manual.ManualStep(*offered, optimizer, clip_grad_norm,
+                                     fallback=EagerStep(module, optimizer, clip_grad_norm))
         mode = "none"
     return STEPS[mode](module, optimizer, clip_grad_norm, precision)

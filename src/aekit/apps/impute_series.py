@@ -1,0 +1,58 @@
+"""Fill the gaps of a time series with ``AutoencoderImputer`` over sliding windows."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from aekit.apps.impute import AutoencoderImputer
+from aekit.estimators._validation import check_int
+
+
+def impute_series(values, window: int = 48, **imputer_params) -> np.ndarray:
+    """``values`` (a 1-D series, NaN where missing) with its NaN filled.
+
+    The series is cut into every window of ``window`` consecutive points; an
+    ``AutoencoderImputer(**imputer_params)`` learns to fill those windows, and each missing
+    point takes the mean of its fills over the windows that contain it. Observed points are
+    returned unchanged. A point deep inside a gap longer than ``window`` is filled from windows
+    that hold little or nothing of the series (their fill tends to the series' mean): choose a
+    window longer than the gaps that matter.
+
+    Parameters
+    ----------
+    values : array-like of shape (n,)
+        The series, evenly spaced (resample it first), NaN where missing.
+    window : int, default=48
+        Points per window: longer than the gaps, and long enough to show the series' shape
+        (a day or more of hourly data).
+    **imputer_params
+        Passed to ``AutoencoderImputer`` (``random_state``, ``epochs``, ...).
+
+    Returns
+    -------
+    ndarray of shape (n,), float64
+    """
+    series = np.asarray(values, dtype=np.float64)
+    if series.ndim != 1:
+        raise ValueError(f"values must be one series (1-D), got shape {series.shape}: impute "
+                         "several series one at a time, or as a table with AutoencoderImputer")
+    check_int("window", window, low=2)
+    if len(series) < window + 1:
+        raise ValueError(f"the series has {len(series)} points, fewer than window + 1 = "
+                         f"{window + 1}: use a shorter window")
+    if np.isinf(series).any():
+        raise ValueError("the series contains inf: set those points to NaN to have them "
+                         "imputed, or clip them")
+    if np.isnan(series).all():
+        raise ValueError("the series has no observed value: nothing to learn from")
+    if not np.isnan(series).any():
+        return series.copy()
+    windows = np.lib.stride_tricks.sliding_window_view(series, window)
+    filled = AutoencoderImputer(**imputer_params).fit_transform(windows)
+    sums = np.zeros_like(series)
+    counts = np.zeros_like(series)
+    for offset in range(window):  # window row i holds points i .. i + window - 1
+        sums[offset:offset + len(filled)] += filled[:, offset]
+        counts[offset:offset + len(filled)] += 1
+    return np.where(np.isnan(series), sums / counts, series)
+

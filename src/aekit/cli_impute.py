@@ -1,0 +1,52 @@
+"""``aekit impute DATA -o OUT``: fill the missing cells of a table (registered by ``cli.py``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from aekit.io import FORMATS, read_table, write_table
+
+
+def add_impute(commands) -> None:
+    """The ``impute`` subcommand's parser."""
+    p = commands.add_parser(
+        "impute", help="fill the missing cells of DATA with an autoencoder",
+        description="Train an AutoencoderImputer on DATA (empty or NaN cells are missing) and "
+                    "write DATA with every missing cell filled; observed cells are copied "
+                    "unchanged, and the columns come out in the same order.")
+    p.add_argument("data", metavar="DATA",
+                   help=f"data file ({', '.join(FORMATS)}); CSV needs a header row and numeric "
+                        "columns")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help=f"output file ({', '.join(FORMATS)})")
+    p.add_argument("--model", metavar="MODEL",
+                   help="fill with this saved imputer instead of training one")
+    p.add_argument("--save-model", metavar="MODEL", help="also save the trained imputer here")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="training passes (default: enough for about 2000 gradient steps)")
+    p.add_argument("--random-state", type=int, default=None, help="seed")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto)")
+    p.set_defaults(handler=run_impute)
+
+
+def run_impute(args) -> None:
+    from aekit import AutoencoderImputer, load
+
+    X, columns = read_table(args.data)
+    shape = X.shape
+    if X.ndim != 2:
+        X = X.reshape(len(X), -1) if X.ndim > 2 else X.reshape(-1, 1)
+    if args.model:
+        imputer = load(args.model)
+        if not isinstance(imputer, AutoencoderImputer):
+            raise ValueError(f"{args.model} holds a {imputer.model_name} model, not an imputer")
+    else:
+        imputer = AutoencoderImputer(epochs=args.epochs, random_state=args.random_state,
+                                     device=args.device).fit(X)
+    filled = imputer.transform(X)
+    write_table(args.output, filled.reshape(shape), columns)
+    if args.save_model:
+        imputer.save(args.save_model)
+    n_missing = int(np.isnan(X).sum())
+    print(f"filled {n_missing} missing cells of {X.shape[0]} rows x {X.shape[1]} columns; "
+          f"wrote {args.output}" + (f" and {args.save_model}" if args.save_model else ""))

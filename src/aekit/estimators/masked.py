@@ -1,0 +1,134 @@
+"""An autoencoder that trains on tables with missing values (NaN) and fills them."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from aekit.estimators import _scaling
+from aekit.estimators._params import LATENT_ACTIVATION_DOC, docstring, store_params
+from aekit.estimators._validation import all_finite, check_bool, check_choice, check_float
+from aekit.estimators.base import BaseAutoencoder
+from aekit.estimators.persistence import register_model
+from aekit.nn import ACTIVATIONS, DenseCode, DenseDecoder, DenseEncoder, Reconstruction
+from aekit.nn.masked import MaskedAutoencoderNet
+
+
+@register_model
+class MaskedAutoencoder(BaseAutoencoder):
+    model_name = "masked"
+    _constrained_code = True  # hidden cells keep it from copying its input
+
+    def __init__(self, hide_rate: float = 0.25, visible_weight: float = 0.1, skip: bool = True,
+                 latent_dim: int | None = None, architecture: str = "dense",
+                 hidden_dims: tuple[int, ...] = (), activation: str = "relu",
+                 latent_activation: str | None = None, output_activation: str = "auto",
+                 loss: str = "auto", optimizer: str = "adam", learning_rate: float | None = None,
+                 weight_decay: float = 0.0, epochs: int = 50, batch_size: int = 256,
+                 shuffle: bool = True, validation_split: float = 0.0, validation_data=None,
+                 batch_norm: bool = False, dropout: float = 0.0, patience: int | None = None,
+                 restore_best_weights: bool = True, clip_grad_norm: float | None = None,
+                 checkpoint_dir: str | None = None, resume: bool = False,
+                 callbacks: list | None = None, scaling: str = "standard",
+                 random_state: int | None = None, device: str = "auto", compile: str = "auto",
+                 precision: str = "float32", verbose: int = 0):
+        store_params(self, locals())
+
+    # ----------------------------------------------------------------- checks
+    def _check_variant_params(self) -> None:
+        if self.latent_activation is not None:
+            check_choice("latent_activation", self.latent_activation, ACTIVATIONS)
+        check_float("hide_rate", self.hide_rate, low=0, high=0.5, low_open=True,
+                    high_open=False)
+        check_float("visible_weight", self.visible_weight, low=0, high=np.inf)
+        check_bool("skip", self.skip)
+        for name, allowed in (("architecture", ("dense",)), ("loss", ("auto", "mse")),
+                              ("output_activation", ("auto", "linear")),
+                              ("scaling", ("standard",))):
+            check_choice(name, getattr(self, name), allowed)
+
+    def _check_X(self, X, *, reset: bool, lengths=None):
+        """``(X, observed)``: float input with NaN where missing, and where it is not."""
+        if lengths is not None:
+            raise ValueError("lengths do not apply to MaskedAutoencoder (tables only)")
+        X = validate_data(self, X, reset=reset, dtype=(np.float64, np.float32),
+                          ensure_all_finite="allow-nan")
+        observed = ~np.isnan(X)
+        if reset:
+            empty = np.flatnonzero(~observed.any(axis=0)) if len(X) else []
+            if len(empty):
+                raise ValueError(f"column {empty[0]} of X has no observed value "
+                                 f"({len(empty)} such columns): drop it, nothing can be learnt")
+            self.squeeze_axis_ = None
+            self.input_shape_ = (X.shape[1],)
+        return X, observed
+
+    # ----------------------------------------------------------------- fitting
+    def _resolve_settings(self, X: np.ndarray, observed: np.ndarray) -> np.ndarray:
+        """Settings from the observed cells' statistics; returns ``X`` scaled, missing at 0."""
+        X64 = X.astype(np.float64, copy=False)
+        stats = _scaling.FeatureStats(len(X64), np.nanmin(X64, 0), np.nanmax(X64, 0),
+                                      np.nanmean(X64, 0), np.nanvar(X64, 0))
+        self._settle(stats, X.shape[1])
+        return self._scale(X, observed)
+
+    def _build_module(self) -> MaskedAutoencoderNet:
+        d = self.input_shape_[0]
+        hidden = self._hidden_dims
+        encoder = DenseEncoder(2 * d, hidden, self.activation, self.batch_norm, self.dropout)
+        latent = DenseCode(encoder.out_dim, self.latent_dim_,
+                           self.latent_activation or self.activation)
+        decoder = DenseDecoder(self.latent_dim_, hidden, d, self.activation, self.batch_norm,
+                               self.dropout)
+        skip = torch.nn.Linear(2 * d, d) if self.skip else None
+        return MaskedAutoencoderNet(encoder, latent, decoder, Reconstruction("mse", "linear"),
+                                    skip=skip,
+                                    hide_rate=self.hide_rate,
+                                    visible_weight=self.visible_weight)
+
+    # ----------------------------------------------------------------- inference
+    def _scale(self, X: np.ndarray, observed=None) -> np.ndarray:
+        """Standard units, missing cells at 0 (the column mean)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            scaled = _scaling.apply_scaling(X, self.shift_, self.scale_)
+        if observed is not None:
+            scaled = np.where(observed, scaled, 0.0).astype(np.float32)
+        if not all_finite(scaled):
+            raise ValueError("X holds values so far from the training data that scaling "
+                             "overflows float32: rescale the data first")
+        return scaled
+
+    def impute(self, X) -> np.ndarray:
+        """``X`` with every NaN filled; observed cells are returned exactly as given."""
+        check_is_fitted(self)
+        X, observed = self._check_X(X, reset=False)
+        filled = self._unscale(self._apply("impute", self._scale(X, observed), observed))
+        return np.where(observed, X, filled.astype(X.dtype))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+
+MaskedAutoencoder.__doc__ = docstring(
+    """Autoencoder for tables with missing values (NaN): ``impute`` fills them.
+
+    The network reads the standardised values (missing cells at 0, the column mean) beside the
+    mask of observed cells. Training hides a further random share of the observed cells and
+    scores the prediction of those (and, at ``visible_weight``, of the rest); cells missing in
+    the data never enter the loss. ``transform`` gives codes, ``reconstruct`` the prediction of
+    every cell, ``impute`` the data with only its NaN replaced. Rows with no observed cell get
+    the prediction from nothing, close to the column means. Tables (dense) only, standard
+    scaling, mse loss.""",
+    """\
+    hide_rate : float, default=0.25
+        Mean share of a row's observed cells hidden in each training pass (each row draws a
+        share uniformly in [0, 2 * hide_rate]).
+    visible_weight : float, default=0.1
+        Weight in the loss of the cells left visible, relative to the hidden ones.
+    skip : bool, default=True
+        Add a linear map from the input to the output beside the network, so that linear
+        relations between columns are learnt directly.
+""" + LATENT_ACTIVATION_DOC)

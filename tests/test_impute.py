@@ -1,0 +1,248 @@
+"""AutoencoderImputer: fills NaN only, learns from observed cells only, mixed tables, draws,
+saving, the CLI, the series helper and bad input."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+import aekit
+from aekit import AutoencoderImputer
+from aekit.apps.impute_series import impute_series
+from aekit.cli import main
+from aekit.nn import AutoencoderNet, DenseCode, DenseDecoder, DenseEncoder, Reconstruction
+from aekit.train.manual import ManualStep
+from aekit.train.step import make_step
+
+FAST = {"hidden_dims": (32,), "latent_dim": 16, "batch_size": 32, "random_state": 0,
+        "device": "cpu"}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Small networks train fastest on one thread (and far faster on a busy machine)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def correlated(n=300, d=8, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 2)) @ rng.normal(size=(2, d)) * 3 + 10
+    return X + 0.05 * rng.normal(size=X.shape)
+
+
+def with_holes(X, share=0.2, seed=1):
+    missing = np.random.RandomState(seed).random_sample(X.shape) < share
+    return np.where(missing, np.nan, X), missing
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X = correlated()
+    X_missing, missing = with_holes(X)
+    imputer = AutoencoderImputer(epochs=30, **FAST).fit(X_missing)
+    return imputer, X, X_missing, missing
+
+
+def test_fills_nan_and_never_changes_an_observed_value(fitted):
+    imputer, _, X_missing, missing = fitted
+    out = imputer.transform(X_missing)
+    assert not np.isnan(out).any()
+    assert np.array_equal(out[~missing], X_missing[~missing])  # bit for bit
+    out32 = imputer.transform(X_missing.astype(np.float32))
+    assert out32.dtype == np.float32
+    assert np.array_equal(out32[~missing], X_missing.astype(np.float32)[~missing])
+
+
+def test_beats_the_column_mean_on_correlated_data(fitted):
+    imputer, X, X_missing, missing = fitted
+    error = np.sqrt(np.mean((imputer.transform(X_missing) - X)[missing] ** 2))
+    mean_error = np.sqrt(np.mean((np.nanmean(X_missing, 0) - X)[missing] ** 2))
+    assert error < 0.5 * mean_error, (error, mean_error)
+
+
+def test_a_missing_cells_value_cannot_change_the_loss(fitted):
+    module = fitted[0].model_.module_
+    x = torch.randn(16, 8)
+    mask = torch.ones(16, 8)
+    mask[3, 2] = 0.0
+
+    def loss(values):
+        torch.manual_seed(0)  # the same cells hidden each time
+        return module(values, mask)["loss"].item()
+
+    changed_missing, changed_observed = x.clone(), x.clone()
+    changed_missing[3, 2] += 100.0
+    changed_observed[3, 1] += 100.0
+    assert loss(changed_missing) == loss(x)
+    assert loss(changed_observed) != loss(x)
+
+
+def _plain_net():
+    return AutoencoderNet(DenseEncoder(6, (8,), "relu"), DenseCode(8, 3, "relu"),
+                          DenseDecoder(3, (8,), 6, "relu"), Reconstruction("mse", "linear"))
+
+
+def test_the_manual_step_hands_a_batch_with_more_than_x_to_the_eager_step():
+    module = _plain_net()
+    optimizer = torch.optim.Adam(module.parameters())
+    step = make_step("manual", module, optimizer)
+    assert isinstance(step, ManualStep)
+    calls = []
+    module.register_forward_hook(lambda mod, args, out: calls.append(len(args)))
+    x = torch.rand(10, 6)
+    step((x,))
+    assert calls == []  # x alone: the written-out backward, no forward call
+    step((x, torch.full((10,), 6)))
+    assert calls == [2]  # the extra entry reached the module
+    with pytest.raises(ValueError, match="x alone"):
+        ManualStep(step.layers, "mse", optimizer)((x, x))
+
+
+def test_masked_training_through_compile_manual_uses_the_mask():
+    X_missing, _ = with_holes(correlated(n=64, d=4))
+    model = AutoencoderImputer(epochs=1, **FAST).fit(X_missing).model_
+    assert model.compile == "auto"  # resolves to manual on the CPU; trains eagerly
+    assert np.isfinite(model.history_["loss"]).all()
+
+
+def _mixed_frame(n=120, seed=0):
+    rng = np.random.RandomState(seed)
+    base = rng.normal(size=n)
+    frame = pd.DataFrame({
+        "x": base * 2 + 1,
+        "colour": pd.Categorical(np.where(base > 0, "red", "blue")),
+        "count": pd.array(np.rint(base * 3 + 5).astype(int), dtype="Int64"),
+        "id": np.arange(n),
+        "y": -base + 0.1 * rng.normal(size=n),
+    })
+    for column in ("x", "colour", "count", "y"):
+        frame.loc[rng.random_sample(n) < 0.2, column] = None
+    return frame
+
+
+def test_dataframe_round_trip_with_categorical_and_integer_columns():
+    frame = _mixed_frame()
+    out = AutoencoderImputer(epochs=10, **FAST).fit(frame).transform(frame)
+    assert list(out.columns) == list(frame.columns)
+    assert out.dtypes.to_dict() == frame.dtypes.to_dict()
+    assert out.index.equals(frame.index)
+    assert not out.isna().any().any()
+    observed = frame.notna()
+    for column in frame.columns:
+        assert out[column][observed[column]].equals(frame[column][observed[column]])
+    assert set(out["colour"]) <= {"red", "blue"}
+    assert out["count"].dtype == "Int64"
+
+
+def test_sample_draws_vary_and_average_to_the_fill(fitted):
+    imputer, _, X_missing, missing = fitted
+    draws = np.stack(imputer.sample(X_missing, n_imputations=200, random_state=0))
+    assert all(np.array_equal(d[~missing], X_missing[~missing]) for d in draws)
+    spread = draws.std(axis=0)[missing]
+    assert spread.min() > 0
+    error = np.abs(draws.mean(axis=0) - imputer.transform(X_missing))[missing]
+    assert error.max() < 5 * spread.max() / np.sqrt(200)
+
+
+def test_save_and_load_in_one_file(tmp_path):
+    frame = _mixed_frame()
+    imputer = AutoencoderImputer(epochs=3, **FAST).fit(frame)
+    path = tmp_path / "imputer.safetensors"
+    imputer.save(path)
+    assert [p.name for p in tmp_path.iterdir()] == ["imputer.safetensors"]
+    loaded = aekit.load(path)
+    assert isinstance(loaded, AutoencoderImputer)
+    assert loaded.transform(frame).equals(imputer.transform(frame))
+    assert np.array_equal(loaded.residual_std_, imputer.residual_std_)
+
+
+@pytest.mark.parametrize("edit", [
+    lambda tensors, config: config["fitted"].update(n_features_in_=-1),
+    lambda tensors, config: config["fitted"]["columns_"][1].update(kind="text"),
+    lambda tensors, config: tensors.update({"fitted.residual_std_": torch.ones(2)}),
+])
+def test_a_tampered_imputer_file_is_refused_naming_it(tmp_path, edit):
+    from aekit.io import write_model_file
+
+    tensors, config = AutoencoderImputer(epochs=1, **FAST).fit(_mixed_frame())._model_state()
+    edit(tensors, config)
+    path = tmp_path / "bad.safetensors"
+    write_model_file(path, tensors, config)  # a valid checksum over the edited content
+    with pytest.raises(ValueError, match="bad.safetensors"):
+        aekit.load(path)
+
+
+def test_cli_impute_end_to_end(tmp_path, capsys):
+    X_missing, missing = with_holes(correlated(n=80, d=4))
+    source = tmp_path / "data.csv"
+    pd.DataFrame(X_missing, columns=["a", "b", "c", "d"]).to_csv(source, index=False)
+    out, model = tmp_path / "filled.parquet", tmp_path / "imp.safetensors"
+    assert main(["impute", str(source), "-o", str(out), "--epochs", "2", "--random-state", "0",
+                 "--device", "cpu", "--save-model", str(model)]) == 0
+    filled = pd.read_parquet(out)
+    assert list(filled.columns) == ["a", "b", "c", "d"]
+    assert not filled.isna().any().any()
+    assert np.allclose(filled.to_numpy()[~missing], X_missing[~missing])
+    npy = tmp_path / "data.npy"
+    np.save(npy, X_missing)
+    assert main(["impute", str(npy), "-o", str(tmp_path / "f.npy"), "--model", str(model)]) == 0
+    assert np.array_equal(np.load(tmp_path / "f.npy")[~missing], X_missing[~missing])
+    assert "filled" in capsys.readouterr().out
+    np.save(npy, np.full((5, 2), np.nan))
+    assert main(["impute", str(npy), "-o", str(tmp_path / "g.npy")]) == 1
+    assert "no observed value" in capsys.readouterr().err
+
+
+def test_series_gaps_are_filled_and_points_kept():
+    t = np.arange(400)
+    series = np.sin(t * 2 * np.pi / 24) + 0.01 * t
+    gappy = series.copy()
+    gappy[np.random.RandomState(0).choice(400, 40, replace=False)] = np.nan
+    filled = impute_series(gappy, window=24, epochs=3, **FAST)
+    assert np.array_equal(filled[~np.isnan(gappy)], series[~np.isnan(gappy)])
+    assert np.isfinite(filled).all()
+    with pytest.raises(ValueError, match="1-D"):
+        impute_series(np.zeros((10, 2)))
+    long_gap = np.r_[series[:100], [np.nan] * 30, series[:100]]  # longer than the window
+    assert np.isfinite(impute_series(long_gap, window=24, epochs=1, **FAST)).all()
+
+
+@pytest.mark.parametrize("make_bad, error, match", [
+    (lambda X: np.column_stack([X, np.full(len(X), np.nan)]), ValueError, "no observed value"),
+    (lambda X: np.where(np.arange(X.size).reshape(X.shape) == 5, np.inf, X), ValueError,
+     "contains inf"),
+    (lambda X: pd.DataFrame({"a": X[:, 0], "name": ["x"] * len(X)}), TypeError,
+     "astype\\('category'\\)"),
+    (lambda X: X[:1], ValueError, "at least 2 rows"),
+])
+def test_bad_input_gets_one_clear_line(make_bad, error, match):
+    with pytest.raises(error, match=match) as info:
+        AutoencoderImputer(epochs=1, **FAST).fit(make_bad(correlated(n=20, d=3)))
+    assert "\n" not in str(info.value)
+
+
+def test_a_row_with_no_observed_cell_gets_finite_fills(fitted):
+    imputer = fitted[0]
+    out = imputer.transform(np.full((2, 8), np.nan))
+    assert np.isfinite(out).all()
+    with pytest.raises(ValueError, match="categories not seen"):
+        frame = _mixed_frame()
+        fitted_frame = AutoencoderImputer(epochs=1, **FAST).fit(frame)
+        frame["colour"] = pd.Categorical(["green"] * len(frame))
+        fitted_frame.transform(frame)
+
+
+def test_readme_example():
+    import numpy as np
+
+    from aekit import AutoencoderImputer
+
+    X = np.random.RandomState(0).normal(size=(200, 4)) @ np.ones((4, 4))  # correlated columns
+    X[::7, 1] = np.nan                                                      # some cells missing
+    imputer = AutoencoderImputer(epochs=20, random_state=0).fit(X)
+    filled = imputer.transform(X)                                           # NaN filled, rest kept
+    draws = imputer.sample(X, n_imputations=5)                              # 5 plausible fills
+    assert not np.isnan(filled).any() and len(draws) == 5
