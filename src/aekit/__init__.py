@@ -14,6 +14,7 @@ from aekit.estimators import (
     sliding_windows,
 )
 from aekit.text import CharTokenizer
+from aekit.apps.compression import compress, decompress, rate_distortion_curve
 
 __all__ = [
     "ESTIMATORS",
@@ -25,6 +26,9 @@ __all__ = [
     "SparseAutoencoder",
     "VariationalAutoencoder",
     "__version__",
+    "compress",
+    "decompress",
+    "rate_distortion_curve",
     "load",
     "sliding_windows",
 ]

@@ -9,6 +9,7 @@ import warnings
 
 from aekit import ESTIMATORS, __version__
 from aekit._cli_options import add_estimator_options, estimator_params
+from aekit.cli_compress import add_compress_commands
 from aekit.io import FORMATS, open_source, read_table, write_table
 
 DATA_HELP = f"data file ({', '.join(FORMATS)}); CSV needs a header row and numeric columns"
@@ -84,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--random-state", type=int, default=0, help="seed (default: 0)")
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(handler=_demo)
+    add_compress_commands(commands)
     return parser
 
 
