@@ -116,3 +116,66 @@ def test_cli_compress_and_decompress(plain, data, tmp_path, capsys):
     stream.write_bytes(stream.read_bytes()[:-1])
     assert main(["decompress", str(model), str(stream), "-o", str(out)]) == 1
     assert "truncated" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ CompressionAutoencoder
+def _codec_params(**overrides):
+    params = {"latent_dim": 4, "hidden_dims": (16,), "epochs": 12, "batch_size": 32,
+              "random_state": 0, "device": "cpu"}
+    return {**params, **overrides}
+
+
+@pytest.fixture(scope="module")
+def curve(data):
+    X_train, X_test = data
+    return aekit.rate_distortion_curve(X_train[:300], X_test, lmbdas=(1e-3, 0.3),
+                                       **_codec_params())
+
+
+def test_rate_falls_as_lmbda_grows(curve, data):
+    cheap, fine = curve[1], curve[0]
+    assert [p.lmbda for p in curve] == [1e-3, 0.3]
+    assert cheap.n_bytes < 0.7 * fine.n_bytes and cheap.mse > fine.mse
+    for point in curve:
+        assert point.n_bytes == len(compress(point.model, data[1]))
+        assert point.bits_per_value == pytest.approx(8 * point.n_bytes / data[1].size)
+        # the learned prior prices the codes close to what the range coder spends
+        estimate = point.model.bits_per_row(data[1]).sum() / 8
+        assert estimate <= point.n_bytes <= estimate + 40  # header, checksum, last word
+
+
+def test_codec_streams_use_the_learned_tables(curve, data):
+    model, X = curve[0].model, data[1]
+    stream = compress(model, X)
+    assert stream[5] & _stream.FLAG_MODEL_TABLES  # no tables in the stream
+    codes = model.transform(X)
+    np.testing.assert_array_equal(codes, np.rint(codes))  # integer codes
+    np.testing.assert_array_equal(decompress(stream, model), model.inverse_transform(codes))
+    one = compress(model, X[:1])
+    assert len(one) < 40 and decompress(one, model).shape == (1, X.shape[1])
+
+
+def test_codec_save_load_round_trip(curve, data, tmp_path):
+    model, X = curve[0].model, data[1]
+    model.save(tmp_path / "codec.safetensors")
+    loaded = aekit.load(tmp_path / "codec.safetensors")
+    assert type(loaded) is aekit.CompressionAutoencoder and loaded.lmbda == 1e-3
+    stream = compress(model, X)
+    assert compress(loaded, X) == stream
+    np.testing.assert_array_equal(decompress(stream, loaded), decompress(stream, model))
+    for (lo_a, f_a), (lo_b, f_b) in zip(model.coding_tables(), loaded.coding_tables()):
+        assert lo_a == lo_b and np.array_equal(f_a, f_b)
+
+
+def test_codec_rejects_a_bad_lmbda(data):
+    with pytest.raises(ValueError, match="lmbda"):
+        aekit.CompressionAutoencoder(lmbda=-1.0, epochs=1).fit(data[0])
+
+
+def test_readme_snippet_runs():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("## Compression"):]
+    snippet = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(compile(snippet, "README.md (Compression)", "exec"), namespace)
+    assert namespace["X_hat"].shape == (1797, 64)

@@ -54,12 +54,12 @@ def _check_model(model) -> None:
 def _model_tables(model) -> list[_tables.Table] | None:
     """The model's own coding tables (a ``CompressionAutoencoder``'s learned prior), if any."""
     tables = getattr(model, "coding_tables", None)
-    return tables() if callable(tables) else None
+    return [_tables.Table(lo, freq) for lo, freq in tables()] if callable(tables) else None
 
 
 def _resolve_step(model, codes: np.ndarray, step) -> float:
-    if step is None:
-        step = getattr(model, "quantization_step_", None)
+    if step is None and _model_tables(model) is not None:
+        step = 1.0  # a model with its own tables codes integers
     if step is None:
         spread = float(np.mean(codes.std(axis=0))) if len(codes) else 0.0
         step = spread * DEFAULT_STEP_FRACTION if spread > 0 else 1.0

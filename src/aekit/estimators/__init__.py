@@ -2,6 +2,7 @@
 
 from aekit.estimators.autoencoder import Autoencoder
 from aekit.estimators.base import BaseAutoencoder
+from aekit.estimators.compression import CompressionAutoencoder
 from aekit.estimators.denoising import DenoisingAutoencoder
 from aekit.estimators.persistence import MODELS, load, register_model
 from aekit.estimators.sequence import SequenceAutoencoder, sliding_windows
@@ -12,7 +13,7 @@ from aekit.estimators.variational import VAE, VariationalAutoencoder
 ESTIMATORS: dict[str, type[BaseAutoencoder]] = {
     cls.model_name: cls
     for cls in (Autoencoder, VariationalAutoencoder, SparseAutoencoder, DenoisingAutoencoder,
-                SequenceAutoencoder)
+                SequenceAutoencoder, CompressionAutoencoder)
 }
 for _cls in ESTIMATORS.values():
     register_model(_cls)
@@ -22,6 +23,7 @@ __all__ = [
     "VAE",
     "Autoencoder",
     "BaseAutoencoder",
+    "CompressionAutoencoder",
     "DenoisingAutoencoder",
     "SequenceAutoencoder",
     "SparseAutoencoder",
