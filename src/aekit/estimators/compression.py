@@ -10,7 +10,8 @@ from aekit.estimators._params import docstring, store_params
 from aekit.estimators._validation import check_float
 from aekit.estimators.base import BaseAutoencoder
 from aekit.estimators.persistence import restore_estimator
-from aekit.nn.entropy import QuantizedCode
+from aekit.nn import AutoencoderNet
+from aekit.nn.entropy import QuantizedCode, ScaledDecoder
 
 _TABLE_TENSORS = {"coding_lo_": "tables.lo", "coding_freq_": "tables.freq"}
 
@@ -39,6 +40,11 @@ class CompressionAutoencoder(BaseAutoencoder):
         # the rate is priced per input value, so one lmbda means the same on any input size
         values_per_row = int(np.prod(self.input_shape_))
         return QuantizedCode(d_in, self.latent_dim_, self.lmbda / values_per_row)
+
+    def _build_module(self) -> AutoencoderNet:
+        net = super()._build_module()
+        net.decoder = ScaledDecoder(net.decoder)  # the code is in quantisation steps
+        return net
 
     def fit(self, X, y=None, lengths=None):
         """Train on ``X`` (``y`` is ignored), then fix the integer coding tables of the learned

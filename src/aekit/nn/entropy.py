@@ -20,6 +20,12 @@ LIKELIHOOD_FLOOR = 1e-9  # keeps log2 finite where the prior gives (numerically)
 # of about the learning rate in parameter space) the prior then follows the codes this much
 # faster, within the few epochs a CPU run affords.
 PRIOR_GAIN = 10.0
+# The code is quantised in steps of 1/CODE_GAIN of the linear layer's output (the code is that
+# output times CODE_GAIN, and the decoder takes it divided by CODE_GAIN). Glorot-initialised
+# outputs spread over about one unit: rounded at unit steps they would nearly all be 0 and the
+# decoder would first see only noise; in eighths they start at a few bits per dimension, as a
+# plain autoencoder with a fine quantiser, and lmbda coarsens them from there.
+CODE_GAIN = 8.0
 
 
 class FactorizedPrior(nn.Module):
@@ -106,13 +112,24 @@ class QuantizedCode(nn.Module):
         self.rate_weight = rate_weight
 
     def code(self, h: torch.Tensor) -> torch.Tensor:
-        return torch.round(self.linear(h))
+        return torch.round(CODE_GAIN * self.linear(h))
 
     def bits(self, z: torch.Tensor) -> torch.Tensor:
         """Bits of each row of (noisy or rounded) codes under the prior, ``(n,)``."""
         return -torch.log2(self.prior.likelihood(z)).sum(1)
 
     def forward(self, h: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        y = self.linear(h)
+        y = CODE_GAIN * self.linear(h)
         z = y + torch.rand_like(y) - 0.5 if self.training else torch.round(y)
         return z, {"rate": self.rate_weight * self.bits(z).mean()}
+
+
+class ScaledDecoder(nn.Module):
+    """``decoder(z / CODE_GAIN)``: the decoder of a ``QuantizedCode`` sees unit-scale codes."""
+
+    def __init__(self, decoder: nn.Module):
+        super().__init__()
+        self.inner = decoder
+
+    def forward(self, z: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        return self.inner(z / CODE_GAIN, lengths)
