@@ -290,7 +290,7 @@ def main() -> None:
         args.train_size, args.epochs, args.quality_step, args.per_image = 5000, 1, 10, 100
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    lmbdas = [float(v) for v in args.lmbdas.split(",")]
+    lmbdas = [float(v) for v in args.lmbdas.split(",") if v]  # none: the codecs alone
     qualities = {fmt: list(grid)[::args.quality_step] for fmt, grid in PILLOW.items()}
     qualities["AVIF"] = list(PILLOW["AVIF"])[::max(args.quality_step, args.avif_step)]
     hidden = (16, 32) if args.architecture == "conv" else (256,)
