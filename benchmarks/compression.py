@@ -32,7 +32,7 @@ import aekit
 
 TARGETS = (18.0, 22.0, 26.0)
 ENVELOPE = "aekit, best single stream"
-PILLOW = {"JPEG": range(1, 96), "WEBP": range(0, 101), "AVIF": range(0, 101)}
+PILLOW = {"JPEG": range(1, 96), "AVIF": range(0, 101), "WEBP": range(0, 101)}
 
 
 def psnr(reference: np.ndarray, decoded: np.ndarray) -> float:
@@ -80,13 +80,14 @@ def pillow_curves(images: np.ndarray, qualities: dict, per_image: int) -> list[d
             back = unmosaic(pillow_decode(data), n, h, w)
             points.append({"codec": f"{fmt} mosaic", "quality": quality,
                            "bytes_per_image": len(data) / n, "psnr": psnr(images, back)})
+            print(f"    {points[-1]}", flush=True)
         for quality in grid[::5] if per_image else ():
             files = [pillow_encode(img, fmt, quality) for img in images[:per_image]]
             back = np.stack([pillow_decode(f) for f in files])
             points.append({"codec": f"{fmt} per image", "quality": quality,
                            "bytes_per_image": sum(map(len, files)) / per_image,
                            "psnr": psnr(images[:per_image], back)})
-        print(f"  {fmt}: {len(grid)} qualities done", flush=True)
+            print(f"    {points[-1]}", flush=True)
     return points
 
 
@@ -280,6 +281,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: 5000 training images, 1 epoch, 1000 test images, "
                         "every 10th quality")
+    parser.add_argument("--max-quality", type=int, default=100,
+                        help="sweep Pillow's qualities up to this one")
     parser.add_argument("--avif-step", type=int, default=5,
                         help="every Nth AVIF quality (its mosaic encodes take seconds each)")
     parser.add_argument("--sets", default="mnist,faces",
@@ -291,8 +294,9 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     lmbdas = [float(v) for v in args.lmbdas.split(",") if v]  # none: the codecs alone
-    qualities = {fmt: list(grid)[::args.quality_step] for fmt, grid in PILLOW.items()}
-    qualities["AVIF"] = list(PILLOW["AVIF"])[::max(args.quality_step, args.avif_step)]
+    qualities = {fmt: [q for q in grid if q <= args.max_quality][::args.quality_step]
+                 for fmt, grid in PILLOW.items()}
+    qualities["AVIF"] = qualities["AVIF"][::max(1, args.avif_step // args.quality_step)]
     hidden = (16, 32) if args.architecture == "conv" else (256,)
     params = {"architecture": args.architecture, "hidden_dims": hidden,
               "latent_dim": args.latent_dim, "output_activation": "sigmoid",
