@@ -120,7 +120,7 @@ def test_cli_compress_and_decompress(plain, data, tmp_path, capsys):
 
 # ------------------------------------------------------------------ CompressionAutoencoder
 def _codec_params(**overrides):
-    params = {"latent_dim": 4, "hidden_dims": (16,), "epochs": 8, "batch_size": 16,
+    params = {"latent_dim": 4, "hidden_dims": (16,), "epochs": 5, "batch_size": 16,
               "learning_rate": 1e-2, "random_state": 0, "device": "cpu"}
     return {**params, **overrides}
 
@@ -128,7 +128,7 @@ def _codec_params(**overrides):
 @pytest.fixture(scope="module")
 def curve(data):
     X_train, X_test = data
-    return aekit.rate_distortion_curve(X_train[:300], X_test, lmbdas=(1e-4, 1.0),
+    return aekit.rate_distortion_curve(X_train[:200], X_test, lmbdas=(1e-4, 1.0),
                                        **_codec_params())
 
 
