@@ -6,6 +6,7 @@ from aekit.estimators import (
     ESTIMATORS,
     VAE,
     Autoencoder,
+    CompressionAutoencoder,
     DenoisingAutoencoder,
     SequenceAutoencoder,
     SparseAutoencoder,
@@ -18,6 +19,7 @@ from aekit.text import CharTokenizer
 from aekit.apps.anomaly import AnomalyDetector  # apps last: they build on the estimators
 from aekit.apps.series_anomaly import SeriesAnomalyDetector
 from aekit.apps.impute import AutoencoderImputer
+from aekit.apps.compression import compress, decompress, rate_distortion_curve
 
 __all__ = [
     "AnomalyDetector",
@@ -28,11 +30,15 @@ __all__ = [
     "Autoencoder",
     "AutoencoderImputer",
     "CharTokenizer",
+    "CompressionAutoencoder",
     "DenoisingAutoencoder",
     "SequenceAutoencoder",
     "SparseAutoencoder",
     "VariationalAutoencoder",
     "__version__",
+    "compress",
+    "decompress",
+    "rate_distortion_curve",
     "load",
     "sliding_windows",
 ]

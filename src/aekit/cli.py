@@ -9,6 +9,7 @@ import warnings
 
 from aekit import ESTIMATORS, __version__
 from aekit._cli_options import add_estimator_options, estimator_params
+from aekit.cli_compress import add_compress_commands
 from aekit.cli_detect import add_detect
 from aekit.cli_impute import add_impute
 from aekit.io import FORMATS, Table, align_columns, open_source, read_table, write_table
@@ -104,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
     demo.set_defaults(handler=_demo)
     add_impute(commands)
+    add_compress_commands(commands)
     return parser
 
 

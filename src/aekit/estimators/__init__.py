@@ -2,6 +2,7 @@
 
 from aekit.estimators.autoencoder import Autoencoder
 from aekit.estimators.base import BaseAutoencoder
+from aekit.estimators.compression import CompressionAutoencoder
 from aekit.estimators.denoising import DenoisingAutoencoder
 from aekit.estimators.masked import MaskedAutoencoder
 from aekit.estimators.persistence import MODELS, load, register_model
@@ -13,7 +14,7 @@ from aekit.estimators.variational import VAE, VariationalAutoencoder
 ESTIMATORS: dict[str, type[BaseAutoencoder]] = {
     cls.model_name: cls
     for cls in (Autoencoder, VariationalAutoencoder, SparseAutoencoder, DenoisingAutoencoder,
-                SequenceAutoencoder)
+                SequenceAutoencoder, CompressionAutoencoder)
 }
 for _cls in ESTIMATORS.values():
     register_model(_cls)
@@ -23,6 +24,7 @@ __all__ = [
     "VAE",
     "Autoencoder",
     "BaseAutoencoder",
+    "CompressionAutoencoder",
     "DenoisingAutoencoder",
     "MaskedAutoencoder",
     "SequenceAutoencoder",

@@ -1,0 +1,59 @@
+"""The ``aekit compress`` and ``aekit decompress`` commands (registered by ``aekit.cli``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aekit.io import FORMATS, read_table, write_table
+from aekit.io import atomic_write_bytes
+
+
+def add_compress_commands(commands) -> None:
+    """Add both subcommands to the CLI's subparsers."""
+    p = commands.add_parser("compress", help="compress DATA's rows into a byte stream",
+                            description="Compress DATA's rows with MODEL into FILE: the codes, "
+                            "quantised and entropy-coded.")
+    p.add_argument("model", metavar="MODEL", help="a model written by 'aekit fit'")
+    p.add_argument("data", metavar="DATA", help=f"data file ({', '.join(FORMATS)})")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="the compressed stream")
+    p.add_argument("--step", type=float, default=None,
+                   help="quantisation step of the codes (default: the model's own, or a "
+                   "twentieth of the codes' standard deviation)")
+    p.add_argument("--device", default=None, help="run on this device (default: as saved)")
+    p.set_defaults(handler=_compress)
+    p = commands.add_parser("decompress", help="rebuild rows from a compressed stream",
+                            description="Decompress FILE (written by 'aekit compress' with the "
+                            "same MODEL) into OUT.")
+    p.add_argument("model", metavar="MODEL", help="the model the stream was compressed with")
+    p.add_argument("stream", metavar="FILE", help="a stream written by 'aekit compress'")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help=f"output file ({', '.join(FORMATS)}; images need .npy or .npz)")
+    p.add_argument("--device", default=None, help="run on this device (default: as saved)")
+    p.set_defaults(handler=_decompress)
+
+
+def _compress(args) -> None:
+    from aekit import load
+    from aekit.apps.compression import compress
+
+    model = load(args.model, device=args.device)
+    X, _ = read_table(args.data)
+    data = compress(model, X, step=args.step)
+    atomic_write_bytes(args.output, data)
+    raw = X.size * 4
+    print(f"compressed {len(X)} rows into {len(data)} bytes ({len(data) / max(len(X), 1):.4g} "
+          f"per row; {raw / max(len(data), 1):.3g}x smaller than float32); wrote {args.output}")
+
+
+def _decompress(args) -> None:
+    from aekit import load
+    from aekit.apps.compression import decompress
+
+    model = load(args.model, device=args.device)
+    path = Path(args.stream)
+    if not path.is_file():
+        raise FileNotFoundError(f"compressed file {path} does not exist")
+    X = decompress(path.read_bytes(), model)
+    names = getattr(model, "feature_names_in_", None)
+    write_table(args.output, X, None if names is None else [str(n) for n in names])
+    print(f"wrote {len(X)} decompressed rows to {args.output}")

@@ -1,0 +1,181 @@
+"""Compression: real byte streams out of any model and back, and the rate-distortion model."""
+
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import aekit
+from aekit import Autoencoder, compress, decompress
+from aekit.apps import _stream
+from aekit.cli import main
+
+SRC = str(Path(aekit.__file__).resolve().parents[1])
+
+
+@pytest.fixture(scope="module")
+def data(digits_split):
+    X_train, X_test = digits_split
+    return X_train[:400], X_test[:60]
+
+
+@pytest.fixture(scope="module")
+def plain(data):
+    return Autoencoder(latent_dim=4, hidden_dims=(16,), epochs=2, batch_size=64,
+                       random_state=0, device="cpu").fit(data[0])
+
+
+def _reseal(body: bytes) -> bytes:
+    """A stream body with a valid checksum again, to reach the checks behind it."""
+    return body + struct.pack("<I", zlib.crc32(body))
+
+
+def test_round_trip_decodes_the_quantised_codes_exactly(plain, data):
+    X = data[1]
+    stream = compress(plain, X, step=0.05)
+    X_hat = decompress(stream, plain)
+    assert isinstance(stream, bytes) and X_hat.shape == X.shape
+    step = float(np.float32(0.05))  # the header stores the step as float32
+    quantised = np.rint(plain.transform(X).astype(np.float64) / step) * step
+    np.testing.assert_array_equal(X_hat, plain.inverse_transform(quantised.astype(np.float32)))
+    # a fine step reconstructs as the model does; a coarse one is smaller and coarser
+    fine, coarse = compress(plain, X, step=1e-3), compress(plain, X, step=0.5)
+    np.testing.assert_allclose(decompress(fine, plain), plain.reconstruct(X), atol=2e-3)
+    assert len(coarse) < len(stream) < len(fine)
+    assert len(stream) < X.size  # fewer bytes than values, let alone float32 values
+
+
+def test_default_step_and_bad_steps(plain, data):
+    X = data[1]
+    X_hat = decompress(compress(plain, X), plain)
+    assert np.abs(X_hat - plain.reconstruct(X)).max() < 0.05
+    for step in (0, -1.0, float("nan"), "big"):
+        with pytest.raises(ValueError, match="step must be a positive number"):
+            compress(plain, X, step=step)
+
+
+def test_decoding_is_bit_exact_in_another_process(plain, data, tmp_path):
+    X = data[1]
+    plain.save(tmp_path / "m.safetensors")
+    np.save(tmp_path / "x.npy", X)
+    stream = compress(plain, X)
+    (tmp_path / "s.aekz").write_bytes(stream)
+    script = (
+        "import sys, numpy as np, aekit; d = sys.argv[1]\n"
+        "m = aekit.load(d + '/m.safetensors')\n"
+        "np.save(d + '/out.npy', aekit.decompress(open(d + '/s.aekz', 'rb').read(), m))\n"
+        "open(d + '/again.aekz', 'wb').write(aekit.compress(m, np.load(d + '/x.npy')))\n")
+    subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True,
+                   env={"PYTHONPATH": SRC, "PATH": "/usr/bin:/bin"})
+    assert np.load(tmp_path / "out.npy").tobytes() == decompress(stream, plain).tobytes()
+    assert (tmp_path / "again.aekz").read_bytes() == stream
+
+
+def test_another_model_is_refused(plain, data):
+    other = Autoencoder(latent_dim=4, hidden_dims=(16,), epochs=2, batch_size=64,
+                        random_state=1, device="cpu").fit(data[0])
+    with pytest.raises(ValueError, match="written with another model"):
+        decompress(compress(plain, data[1]), other)
+
+
+def test_damaged_streams_raise_value_error(plain, data):
+    stream = compress(plain, data[1])
+    for cut in (0, 3, 10, len(stream) // 2, len(stream) - 1):
+        with pytest.raises(ValueError):
+            decompress(stream[:cut], plain)
+    for position in (0, 5, 12, len(stream) // 2, len(stream) - 2):
+        damaged = bytearray(stream)
+        damaged[position] ^= 0x10
+        with pytest.raises(ValueError):
+            decompress(bytes(damaged), plain)
+    with pytest.raises(TypeError, match="bytes"):
+        decompress("not bytes", plain)
+
+
+def test_header_version_is_checked(plain, data):
+    body = bytearray(compress(plain, data[1])[:-4])
+    assert bytes(body[:4]) == _stream.MAGIC and body[4] == _stream.VERSION
+    body[4] = _stream.VERSION + 1
+    with pytest.raises(ValueError, match="format version 2"):
+        decompress(_reseal(bytes(body)), plain)
+
+
+def test_cli_compress_and_decompress(plain, data, tmp_path, capsys):
+    model, X = tmp_path / "m.safetensors", data[1]
+    plain.save(model)
+    np.save(tmp_path / "x.npy", X)
+    stream, out = tmp_path / "x.aekz", tmp_path / "back.npy"
+    assert main(["compress", str(model), str(tmp_path / "x.npy"), "-o", str(stream)]) == 0
+    assert main(["decompress", str(model), str(stream), "-o", str(out)]) == 0
+    assert "compressed 60 rows" in capsys.readouterr().out
+    np.testing.assert_array_equal(np.load(out), decompress(stream.read_bytes(), plain))
+    stream.write_bytes(stream.read_bytes()[:-1])
+    assert main(["decompress", str(model), str(stream), "-o", str(out)]) == 1
+    assert "truncated" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ CompressionAutoencoder
+def _codec_params(**overrides):
+    params = {"latent_dim": 4, "hidden_dims": (16,), "epochs": 5, "batch_size": 16,
+              "learning_rate": 1e-2, "random_state": 0, "device": "cpu"}
+    return {**params, **overrides}
+
+
+@pytest.fixture(scope="module")
+def curve(data):
+    X_train, X_test = data
+    return aekit.rate_distortion_curve(X_train[:200], X_test, lmbdas=(1e-4, 1.0),
+                                       **_codec_params())
+
+
+def test_rate_falls_as_lmbda_grows(curve, data):
+    cheap, fine = curve[1], curve[0]
+    assert [p.lmbda for p in curve] == [1e-4, 1.0]
+    assert cheap.n_bytes < 0.8 * fine.n_bytes and cheap.mse > fine.mse
+    for point in curve:
+        assert point.n_bytes == len(compress(point.model, data[1]))
+        assert point.bits_per_value == pytest.approx(8 * point.n_bytes / data[1].size)
+        # the learned prior prices the codes close to what the range coder spends
+        estimate = point.model.bits_per_row(data[1]).sum() / 8
+        assert estimate <= point.n_bytes <= estimate + 40  # header, checksum, last word
+
+
+def test_codec_streams_use_the_learned_tables(curve, data):
+    model, X = curve[0].model, data[1]
+    stream = compress(model, X)
+    assert stream[5] & _stream.FLAG_MODEL_TABLES  # no tables in the stream
+    codes = model.transform(X)
+    np.testing.assert_array_equal(codes, np.rint(codes))  # integer codes
+    np.testing.assert_array_equal(decompress(stream, model), model.inverse_transform(codes))
+    one = compress(model, X[:1])
+    assert len(one) < 40 and decompress(one, model).shape == (1, X.shape[1])
+
+
+def test_codec_save_load_round_trip(curve, data, tmp_path):
+    model, X = curve[0].model, data[1]
+    model.save(tmp_path / "codec.safetensors")
+    loaded = aekit.load(tmp_path / "codec.safetensors")
+    assert type(loaded) is aekit.CompressionAutoencoder and loaded.lmbda == 1e-4
+    stream = compress(model, X)
+    assert compress(loaded, X) == stream
+    np.testing.assert_array_equal(decompress(stream, loaded), decompress(stream, model))
+    for (lo_a, f_a), (lo_b, f_b) in zip(model.coding_tables(), loaded.coding_tables()):
+        assert lo_a == lo_b and np.array_equal(f_a, f_b)
+
+
+def test_codec_rejects_a_bad_lmbda(data):
+    with pytest.raises(ValueError, match="lmbda"):
+        aekit.CompressionAutoencoder(lmbda=-1.0, epochs=1).fit(data[0])
+
+
+def test_readme_snippet_runs():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("## Compression"):]
+    snippet = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(compile(snippet, "README.md (Compression)", "exec"), namespace)
+    assert namespace["X_hat"].shape == (1797, 64)
