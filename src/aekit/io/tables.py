@@ -9,8 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from aekit.io.atomic import atomic_path
-
-FORMATS = (".csv", ".parquet", ".pq", ".npy", ".npz")
+from aekit.io.formats import FORMATS
 
 
 def _format_of(path: Path) -> str:
