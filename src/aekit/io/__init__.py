@@ -16,6 +16,7 @@ _EXPORTS = {
     "open_source": "aekit.io.sources",
     "read_model_file": "aekit.io.model_file",
     "read_model_header": "aekit.io.model_file",
+    "read_labeled_table": "aekit.io.tables",
     "read_table": "aekit.io.tables",
     "write_model_file": "aekit.io.model_file",
     "write_table": "aekit.io.tables",
@@ -27,6 +28,6 @@ if TYPE_CHECKING:
     from aekit.io.formats import FORMATS
     from aekit.io.model_file import read_model_file, read_model_header, write_model_file
     from aekit.io.sources import STREAM_FORMATS, ArraySource, NpySource, ParquetSource, open_source
-    from aekit.io.tables import read_table, write_table
+    from aekit.io.tables import read_labeled_table, read_table, write_table
 
 __all__ = sorted(_EXPORTS)

@@ -54,20 +54,49 @@ def _read_numpy(path: Path, kind: str) -> np.ndarray:
     raise ValueError(f"{path} holds arrays {keys}: store one array, or one named 'X'")
 
 
-def _read_arrow(path: Path, kind: str) -> tuple[np.ndarray, list[str]]:
+def read_labeled_table(path: str | os.PathLike,
+                       label_column: str) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Read a CSV or Parquet file and split off one column of labels (of any type).
+
+    Returns ``(X, column_names, labels)``: ``X`` holds the other (numeric) columns.
+    """
+    path = Path(path)
+    kind = _format_of(path)
+    if kind not in (".csv", ".parquet"):
+        raise ValueError(f"labels are named by column: {path} must be a CSV or Parquet file")
+    if not path.is_file():
+        raise FileNotFoundError(f"data file {path} does not exist")
+    table = _arrow_table(path, kind)
+    if label_column not in table.column_names:
+        raise ValueError(f"{path} has no column {label_column!r}; its columns are "
+                         f"{', '.join(table.column_names)}")
+    labels = table.column(label_column).to_numpy(zero_copy_only=False)
+    X, columns = _numeric(table.drop_columns([label_column]), path)
+    return X, columns, labels
+
+
+def _arrow_table(path: Path, kind: str):
     import pyarrow as pa
 
     try:
         if kind == ".csv":
             import pyarrow.csv as pacsv
 
-            table = pacsv.read_csv(path)
-        else:
-            import pyarrow.parquet as pq
+            return pacsv.read_csv(path)
+        import pyarrow.parquet as pq
 
-            table = pq.read_table(path)
+        return pq.read_table(path)
     except (pa.ArrowException, OSError) as error:
         raise ValueError(f"cannot read {path}: {_first_line(error)}") from None
+
+
+def _read_arrow(path: Path, kind: str) -> tuple[np.ndarray, list[str]]:
+    return _numeric(_arrow_table(path, kind), path)
+
+
+def _numeric(table, path: Path) -> tuple[np.ndarray, list[str]]:
+    import pyarrow as pa
+
     if table.num_columns == 0:
         raise ValueError(f"{path} has no columns: expected a header row and numeric columns")
     columns = []
