@@ -221,3 +221,17 @@ def readme_snippet(title: str) -> str:
 def test_readme_snippets_run(title, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     exec(compile(readme_snippet(title), f"README:{title}", "exec"), {"__name__": "readme"})
+
+
+# ----------------------------------------------------------------- fit's start-up
+def test_feature_stats_block_by_block_match_one_pass(monkeypatch):
+    from aekit.estimators import _scaling
+
+    X = (np.random.RandomState(0).normal(size=(1001, 7)) * 1e3 + 5e4).astype(np.float32)
+    monkeypatch.setattr(_scaling, "BLOCK_VALUES", 7 * 100)  # 11 blocks, the last one short
+    stats = _scaling.FeatureStats.of(X)
+    X64 = X.astype(np.float64)
+    assert stats.n == 1001
+    for got, want in zip((stats.lo, stats.hi, stats.mean, stats.var),
+                         (X64.min(0), X64.max(0), X64.mean(0), X64.var(0))):
+        assert got.dtype == np.float64 and np.allclose(got, want, rtol=1e-12)
