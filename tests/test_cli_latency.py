@@ -30,7 +30,8 @@ def probe(*args):
 
 
 @pytest.mark.parametrize("args", [["--help"], ["--version"], ["fit", "--help"],
-                                  ["report", "--help"], ["fit", "data.csv"],
+                                  ["report", "--help"], ["map", "--help"], ["denoise", "--help"],
+                                  ["fit", "data.csv"],
                                   ["fit", "d.csv", "-o", "m.safetensors", "--loss", "l2"]])
 def test_help_version_and_usage_errors_import_nothing_heavy(args):
     report, stdout, stderr = probe(*args)

@@ -114,7 +114,8 @@ def _reconstructions(ae, X, out: Path, report: Report, feature_names, image_shap
                                                  for i in worst)
 
 
-def _settings(model, ae) -> dict[str, str]:
+def _settings(model, ae) -> tuple[dict[str, str], dict[str, str]]:
+    """The settings the fit resolved, and the parameters as given."""
     from aekit.estimators.persistence import saved_params
 
     fitted = {"model": f"{type(model).__name__} ({getattr(model, 'model_name', '')})",
@@ -124,8 +125,8 @@ def _settings(model, ae) -> dict[str, str]:
     for key in ("loss", "val_loss"):
         if ae.history_.get(key):
             fitted[f"final {key}"] = f"{ae.history_[key][-1]:.5g}"
-    params = saved_params(ae)
-    return {**fitted, **{f"{name}": repr(value) for name, value in sorted(params.items())}}
+    params = {name: str(value) for name, value in sorted(saved_params(ae).items())}
+    return fitted, params
 
 
 def _table(rows: dict[str, str]) -> str:
@@ -150,6 +151,7 @@ text-align:left;font-size:.9em}th{background:#f4f4f4}figure{display:inline-block
 
 def _page(title: str, model, ae, n_rows: int, report: Report) -> str:
     figures = "\n".join(_figure(name, path) for name, path in report.figures.items())
+    fitted, params = _settings(model, ae)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
 <style>{STYLE}</style></head><body>
@@ -158,6 +160,8 @@ def _page(title: str, model, ae, n_rows: int, report: Report) -> str:
 {_table(report.numbers)}
 {figures}
 <h2>Model</h2>
-{_table(_settings(model, ae))}
+{_table(fitted)}
+<h2>Parameters</h2>
+{_table(params)}
 </body></html>
 """
