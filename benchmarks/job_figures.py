@@ -1,5 +1,6 @@
 """The README's job figures, drawn by the aekit command from scikit-learn's digits (8x8 images
-in [0, 1]): a 2-D map, VAE samples, denoised digits and a report folder.
+in [0, 1]): a 2-D map, VAE samples, denoised digits, and a report folder (kept in a
+temporary folder; its reconstruction figure is copied out).
 
     OMP_NUM_THREADS=1 python benchmarks/job_figures.py [--out docs/figures]
 """
@@ -7,8 +8,10 @@ in [0, 1]): a 2-D map, VAE samples, denoised digits and a report folder.
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -28,8 +31,12 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=100)
     args = parser.parse_args()
     out = Path(args.out)
-    work = out / "work"
-    work.mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as folder:
+        draw(out, Path(folder), args.epochs)
+
+
+def draw(out: Path, work: Path, epochs: int) -> None:
     digits = load_digits()
     X = (digits.data / 16).astype(np.float32)
     np.save(work / "digits.npy", X)
@@ -37,7 +44,7 @@ def main() -> None:
     pacsv.write_csv(table, work / "digits.csv")
     noisy = np.clip(X + 0.3 * np.random.RandomState(1).normal(size=X.shape), 0, 1)
     np.save(work / "noisy.npy", noisy.astype(np.float32))
-    common = ["--epochs", str(args.epochs), "--batch-size", "64", "--random-state", "0",
+    common = ["--epochs", str(epochs), "--batch-size", "64", "--random-state", "0",
               "--device", "cpu", "--verbose", "0", "--hidden-dims", "128,64"]
     aekit("fit", str(work / "digits.npy"), "--model", "vae", "--latent-dim", "2",
           "-o", str(work / "vae.safetensors"), *common)
@@ -50,7 +57,8 @@ def main() -> None:
     aekit("denoise", str(work / "dae.safetensors"), str(work / "noisy.npy"),
           "-o", str(out / "denoised.png"))
     aekit("report", str(work / "vae.safetensors"), str(work / "digits.csv"), "--labels",
-          "digit", "-o", str(out / "report"))
+          "digit", "-o", str(work / "report"))
+    shutil.copyfile(work / "report" / "reconstructions.png", out / "reconstructions.png")
 
 
 if __name__ == "__main__":
