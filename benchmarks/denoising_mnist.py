@@ -76,28 +76,29 @@ def main() -> None:
     tune_clean = X_train[-args.tune_images:]
     tune_noisy = add_noise(tune_clean, seed=2)
 
-    rows = [("noisy input", psnr(clean, noisy), "", 0.0)]
-    model = DenoisingAutoencoder(noise="gaussian", noise_level=NOISE, latent_dim=64,
-                                 hidden_dims=(512, 256), loss="bce", epochs=args.epochs,
-                                 batch_size=128, random_state=args.seed, device="cpu")
-    started = time.perf_counter()
-    model.fit(X_train[: -args.tune_images])
-    rows.append(("aekit DenoisingAutoencoder (784-512-256-64)",
-                 psnr(clean, model.reconstruct(noisy)), f"{args.epochs} epochs",
-                 time.perf_counter() - started))
-    for name, (fn, grid) in skimage_denoisers().items():
-        started = time.perf_counter()
-        params, _ = tune(fn, grid, tune_noisy, tune_clean)
-        estimate = np.clip(apply(fn, noisy, **params), 0, 1)
-        rows.append((f"scikit-image {name}", psnr(clean, estimate), str(params),
-                     time.perf_counter() - started))
     print(f"# noise: clip(x + {NOISE} N(0, 1), 0, 1); PSNR (dB, data range 1) averaged over "
           f"{len(clean)} test images; classical denoisers tuned on {args.tune_images} held-out "
           "training images")
     print("| method | test PSNR (dB) | settings | s (train or tune + run) |")
     print("|---|---|---|---|")
-    for name, value, settings, seconds in rows:
-        print(f"| {name} | {value:.2f} | {settings} | {seconds:.0f} |")
+
+    def row(name: str, value: float, settings: str, seconds: float) -> None:
+        print(f"| {name} | {value:.2f} | {settings} | {seconds:.0f} |", flush=True)
+
+    row("noisy input", psnr(clean, noisy), "", 0.0)
+    model = DenoisingAutoencoder(noise="gaussian", noise_level=NOISE, latent_dim=64,
+                                 hidden_dims=(512, 256), loss="bce", epochs=args.epochs,
+                                 batch_size=128, random_state=args.seed, device="cpu")
+    started = time.perf_counter()
+    model.fit(X_train[: -args.tune_images])
+    row("aekit DenoisingAutoencoder (784-512-256-64)", psnr(clean, model.reconstruct(noisy)),
+        f"{args.epochs} epochs", time.perf_counter() - started)
+    for name, (fn, grid) in skimage_denoisers().items():
+        started = time.perf_counter()
+        params, _ = tune(fn, grid, tune_noisy, tune_clean)
+        estimate = np.clip(apply(fn, noisy, **params), 0, 1)
+        row(f"scikit-image {name}", psnr(clean, estimate), str(params),
+            time.perf_counter() - started)
 
 
 if __name__ == "__main__":

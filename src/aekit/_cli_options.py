@@ -1,11 +1,17 @@
-"""Command-line options generated from the estimators' own ``__init__`` signatures and
-docstrings, so the CLI, ``get_params`` and model files share one source of truth."""
+"""``aekit fit``'s model options, from a table generated out of the estimators themselves.
+
+The table (``_cli_table.py``) holds each parameter's name, annotation, default, allowed values,
+help (its numpydoc description) and the models that take it. The CLI reads the
+table, so ``aekit --help`` answers without importing PyTorch; ``build_table`` regenerates it from
+the estimators' signatures, docstrings and registries, and a test asserts the two are equal, so
+the table cannot drift. After changing an estimator's parameters run::
+
+    PYTHONPATH=src python -m aekit._cli_options   # rewrites src/aekit/_cli_table.py
+"""
 
 from __future__ import annotations
 
 import argparse
-import inspect
-import re
 
 # Parameters that take data or Python objects: the CLI offers its own options for them.
 NOT_OPTIONS = {"validation_data", "callbacks"}
@@ -15,24 +21,7 @@ DEFAULT_HELP = {"verbose": "1 when stderr is a terminal, else 0; never saved in 
 ALIASES = {"checkpoint_dir": ["--checkpoint"]}
 
 
-def _param_docs(cls) -> dict[str, str]:
-    """First sentence of each parameter's numpydoc description."""
-    doc = inspect.getdoc(cls) or ""
-    match = re.search(r"Parameters\n-+\n(.*?)(?:\n\n[A-Z][a-z]+\n-+\n|\Z)", doc, re.DOTALL)
-    docs: dict[str, str] = {}
-    if not match:
-        return docs
-    name = None
-    for line in match.group(1).splitlines():
-        header = re.match(r"^(\w+) : ", line)
-        if header:
-            name = header.group(1)
-            docs[name] = ""
-        elif name and line.startswith("    "):
-            docs[name] = (docs[name] + " " + line.strip()).strip()
-    return docs
-
-
+# ----------------------------------------------------------------- parsing values
 def _none_or(parse):
     def parser(text: str):
         return None if text.lower() == "none" else parse(text)
@@ -80,35 +69,52 @@ def _parser_for(annotation: str):
     return _none_or(parse) if optional else parse
 
 
-def add_estimator_options(parser: argparse.ArgumentParser, classes) -> dict[str, set[str]]:
-    """Add ``--param-name`` for every parameter of ``classes``; returns param -> model names."""
-    owners: dict[str, set[str]] = {}
+# ----------------------------------------------------------------- building the parser
+def model_help() -> str:
+    from aekit._cli_table import MODELS
+
+    return ("which autoencoder: " + ", ".join(f"{name} ({cls})" for name, cls in MODELS.items())
+            + " (default: autoencoder); --architecture conv/lstm/gru works with each")
+
+
+def model_names() -> list[str]:
+    from aekit._cli_table import MODELS
+
+    return sorted(MODELS)
+
+
+def add_estimator_options(parser: argparse.ArgumentParser) -> dict[str, set[str]]:
+    """Add ``--param-name`` for every estimator parameter; returns param -> model names."""
+    from aekit._cli_table import MODELS, OPTIONS
+
     group = parser.add_argument_group("model parameters (see the estimator's docstring)")
-    for cls in classes:
-        docs = _param_docs(cls)
-        for name, param in inspect.signature(cls.__init__).parameters.items():
-            if name == "self" or name in NOT_OPTIONS:
-                continue
-            if name in owners:
-                owners[name].add(cls.model_name)
-                continue
-            owners[name] = {cls.model_name}
-            flags = ["--" + name.replace("_", "-"), *ALIASES.get(name, [])]
-            annotation = str(param.annotation)
-            default = DEFAULT_HELP.get(name, repr(param.default))
-            help_text = f"{docs.get(name, '')} (default: {default})"
-            if annotation == "bool":
-                group.add_argument(*flags, dest=name, action=argparse.BooleanOptionalAction,
-                                   default=argparse.SUPPRESS, help=help_text)
-            else:
-                group.add_argument(*flags, dest=name, type=_parser_for(annotation),
-                                   default=argparse.SUPPRESS, metavar=name.upper(),
-                                   help=help_text.replace("%", "%%"))
-    every = {cls.model_name for cls in classes}
-    for action in group._group_actions:  # name the models an option is limited to
-        if owners[action.dest] != every:
-            action.help = f"[{', '.join(sorted(owners[action.dest]))}] {action.help}"
+    owners: dict[str, set[str]] = {}
+    for option in OPTIONS:
+        name, annotation = option["name"], option["annotation"]
+        owners[name] = set(option["models"])
+        flags = ["--" + name.replace("_", "-"), *ALIASES.get(name, [])]
+        help_text = _help(option, every=len(owners[name]) == len(MODELS))
+        if annotation == "bool":
+            group.add_argument(*flags, dest=name, action=argparse.BooleanOptionalAction,
+                               default=argparse.SUPPRESS, help=help_text)
+            continue
+        choices, metavar = option["choices"] or None, name.upper()
+        if choices:
+            metavar = "{" + ",".join(choices) + "}"
+            choices = [*choices, None] if "None" in annotation else choices
+        group.add_argument(*flags, dest=name, type=_parser_for(annotation), choices=choices,
+                           default=argparse.SUPPRESS, metavar=metavar, help=help_text)
     return owners
+
+
+def _help(option: dict, every: bool) -> str:
+    default = DEFAULT_HELP.get(option["name"], repr(option["default"]))
+    defaults = f"default: {default}" + "".join(
+        f"; {model}: {value!r}" for model, value in option["model_defaults"].items())
+    text = f"{option['help']} ({defaults})"
+    if not every:  # name the models an option is limited to
+        text = f"[{', '.join(option['models'])}] {text}"
+    return text.replace("%", "%%")
 
 
 def estimator_params(args: argparse.Namespace, owners: dict[str, set[str]],
@@ -120,3 +126,86 @@ def estimator_params(args: argparse.Namespace, owners: dict[str, set[str]],
         flags = ", ".join("--" + n.replace("_", "-") for n in foreign)
         raise ValueError(f"{flags} does not apply to --model {model}")
     return params
+
+
+# ----------------------------------------------------------------- generating the table
+def _choices() -> dict[str, tuple[str, ...]]:
+    """The registries that bound each choice parameter (what ``fit`` validates against)."""
+    from aekit.estimators._architectures import ARCHITECTURES
+    from aekit.estimators._scaling import SCALINGS
+    from aekit.nn import ACTIVATIONS, LOSSES, NOISES, SPARSITIES
+    from aekit.train.optim import OPTIMIZERS
+    from aekit.train.step import PRECISIONS, STEP_MODES
+
+    return {"architecture": tuple(ARCHITECTURES), "activation": tuple(ACTIVATIONS),
+            "latent_activation": tuple(ACTIVATIONS),
+            "output_activation": ("auto", *ACTIVATIONS), "loss": ("auto", *LOSSES),
+            "optimizer": tuple(OPTIMIZERS), "scaling": tuple(SCALINGS),
+            "compile": tuple(STEP_MODES), "precision": tuple(PRECISIONS),
+            "sparsity": tuple(SPARSITIES), "noise": tuple(NOISES)}
+
+
+def _param_docs(cls) -> dict[str, str]:
+    """Each parameter's numpydoc description, on one line."""
+    import inspect
+    import re
+
+    doc = inspect.getdoc(cls) or ""
+    match = re.search(r"Parameters\n-+\n(.*?)(?:\n\n[A-Z][a-z]+\n-+\n|\Z)", doc, re.DOTALL)
+    docs: dict[str, str] = {}
+    name = None
+    for line in (match.group(1) if match else "").splitlines():
+        header = re.match(r"^(\w+) : ", line)
+        if header:
+            name = header.group(1)
+            docs[name] = ""
+        elif name and line.startswith("    "):
+            docs[name] = (docs[name] + " " + line.strip()).strip()
+    return docs
+
+
+def build_table() -> tuple[dict[str, str], list[dict]]:
+    """``(MODELS, OPTIONS)`` read from the estimators (imports PyTorch)."""
+    import inspect
+
+    from aekit.estimators import ESTIMATORS
+
+    choices = _choices()
+    options: dict[str, dict] = {}
+    for model, cls in ESTIMATORS.items():
+        docs = _param_docs(cls)
+        for name, param in inspect.signature(cls.__init__).parameters.items():
+            if name == "self" or name in NOT_OPTIONS:
+                continue
+            default = list(param.default) if isinstance(param.default, tuple) else param.default
+            if name in options:
+                option = options[name]
+                option["models"].append(model)
+                if default != option["default"]:
+                    option["model_defaults"][model] = default
+                continue
+            options[name] = {"name": name, "annotation": str(param.annotation),
+                             "default": default, "choices": list(choices.get(name, ())),
+                             "help": docs.get(name, ""), "models": [model],
+                             "model_defaults": {}}
+    for option in options.values():
+        option["models"].sort()
+    models = {name: cls.__name__ for name, cls in ESTIMATORS.items()}
+    return models, list(options.values())
+
+
+def write_table() -> None:
+    """Rewrite ``_cli_table.py`` from the estimators."""
+    import pprint
+    from pathlib import Path
+
+    models, options = build_table()
+    path = Path(__file__).with_name("_cli_table.py")
+    path.write_text(
+        '"""Generated by ``python -m aekit._cli_options`` from the estimators: do not edit."""\n\n'
+        f"MODELS = {pprint.pformat(models, sort_dicts=False)}\n\n"
+        f"OPTIONS = {pprint.pformat(options, sort_dicts=False, width=100)}\n")
+
+
+if __name__ == "__main__":
+    write_table()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aekit.io import FORMATS, read_table, write_table
-from aekit.io import atomic_write_bytes
+from aekit.io.formats import FORMATS
 
 
 def add_compress_commands(commands) -> None:
@@ -33,6 +32,8 @@ def add_compress_commands(commands) -> None:
 
 
 def _compress(args) -> None:
+    from aekit.io import atomic_write_bytes, read_table
+
     from aekit import load
     from aekit.apps.compression import compress
 
@@ -46,6 +47,8 @@ def _compress(args) -> None:
 
 
 def _decompress(args) -> None:
+    from aekit.io import write_table
+
     from aekit import load
     from aekit.apps.compression import decompress
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from aekit.io import FORMATS, read_table, write_table
+from aekit.io.formats import FORMATS
 
 
 def add_impute(commands) -> None:
@@ -30,6 +28,10 @@ def add_impute(commands) -> None:
 
 
 def run_impute(args) -> None:
+    import numpy as np
+
+    from aekit.io import read_table, write_table
+
     from aekit import AutoencoderImputer, load
 
     X, columns = read_table(args.data)

@@ -5,7 +5,10 @@ from aekit.apps.compression import RatePoint, compress, decompress, rate_distort
 from aekit.apps.demo import DemoResult, run_demo
 from aekit.apps.series_anomaly import SeriesAnomalyDetector
 from aekit.apps.impute import AutoencoderImputer
+from aekit.apps.denoising import denoise
+from aekit.apps.model_report import Report, write_report
+from aekit.apps.reduction import latent_map, project_2d
 
-__all__ = ["AnomalyDetector", "AutoencoderImputer", "DemoResult", "RatePoint",
-           "SeriesAnomalyDetector", "compress", "decompress", "rate_distortion_curve",
-           "run_demo"]
+__all__ = ["AnomalyDetector", "AutoencoderImputer", "DemoResult", "RatePoint", "Report",
+           "SeriesAnomalyDetector", "compress", "decompress", "denoise", "latent_map",
+           "project_2d", "rate_distortion_curve", "run_demo", "write_report"]

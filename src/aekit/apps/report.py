@@ -1,4 +1,5 @@
-"""Figures for reports: the loss curve and originals against reconstructions (PNG)."""
+"""Figures for reports (PNG): the loss curve, originals against reconstructions, image grids,
+the 2-D latent map, per-feature errors and the score histogram."""
 
 from __future__ import annotations
 
@@ -58,5 +59,95 @@ def plot_image_rows(rows: dict[str, np.ndarray], image_shape: tuple[int, int],
         axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center")
     if title:
         fig.suptitle(title)
+    _save(fig, path)
+    plt.close(fig)
+
+
+def plot_image_grid(images: np.ndarray, image_shape: tuple[int, ...], path: str | os.PathLike,
+                    n_cols: int = 10, title: str = "") -> None:
+    """``images`` ``(n, H*W)`` (or ``(n, H, W)``) in [0, 1] as a grid of ``n_cols`` columns."""
+    plt = _pyplot()
+    n_rows = max(1, -(-len(images) // n_cols))
+    n_cols = min(n_cols, max(1, len(images)))
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(n_cols * 0.8, n_rows * 0.8), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.set_axis_off()
+        if i < len(images):
+            ax.imshow(np.clip(images[i].reshape(image_shape), 0, 1), cmap="gray_r", vmin=0,
+                      vmax=1)
+    if title:
+        fig.suptitle(title)
+    _save(fig, path)
+    plt.close(fig)
+
+
+def plot_latent_map(points: np.ndarray, path: str | os.PathLike, labels=None,
+                    axis_names: tuple[str, str] = ("z0", "z1"), title: str = "") -> None:
+    """A scatter plot of 2-D ``points``, coloured by ``labels`` when given (a legend for up to
+    20 distinct labels, a colour bar otherwise)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 5))
+    size = 12 if len(points) < 2000 else 3
+    if labels is None:
+        ax.scatter(points[:, 0], points[:, 1], s=size, alpha=0.6, linewidths=0)
+    else:
+        labels = np.asarray(labels)
+        classes = np.unique(labels)
+        if len(classes) <= 20:
+            cmap = plt.get_cmap("tab10" if len(classes) <= 10 else "tab20")
+            for i, value in enumerate(classes):
+                chosen = labels == value
+                ax.scatter(points[chosen, 0], points[chosen, 1], s=size, alpha=0.7,
+                           linewidths=0, color=cmap(i), label=_label_text(value))
+            ax.legend(markerscale=2, fontsize="small", loc="best", framealpha=0.8)
+        else:
+            shown = ax.scatter(points[:, 0], points[:, 1], c=labels, s=size, alpha=0.7,
+                               linewidths=0, cmap="viridis")
+            fig.colorbar(shown, ax=ax)
+    ax.set_xlabel(axis_names[0])
+    ax.set_ylabel(axis_names[1])
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    _save(fig, path)
+    plt.close(fig)
+
+
+def _label_text(value) -> str:
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def plot_feature_errors(errors: np.ndarray, names: list[str], path: str | os.PathLike,
+                        title: str = "", most: int = 30) -> None:
+    """Horizontal bars of the ``most`` largest per-feature errors."""
+    plt = _pyplot()
+    order = np.argsort(errors)[::-1][:most]
+    fig, ax = plt.subplots(figsize=(6, 0.25 * len(order) + 1.2))
+    ax.barh(range(len(order)), errors[order])
+    ax.set_yticks(range(len(order)), [names[i] for i in order], fontsize="small")
+    ax.invert_yaxis()  # largest on top
+    ax.set_xlabel("reconstruction error / feature variance")
+    ax.set_title(title)
+    ax.grid(alpha=0.3, axis="x")
+    _save(fig, path)
+    plt.close(fig)
+
+
+def plot_score_histogram(scores: np.ndarray, path: str | os.PathLike,
+                         threshold: float | None = None, title: str = "") -> None:
+    """Histogram of per-row scores (higher = more normal), with a detector's threshold."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.hist(scores, bins=min(60, max(10, len(scores) // 20)), color="tab:blue", alpha=0.8)
+    if threshold is not None:
+        below = float(np.mean(scores < threshold))
+        ax.axvline(threshold, color="tab:red", linestyle="--",
+                   label=f"threshold {threshold:.4g} ({below:.1%} of rows below)")
+        ax.legend()
+    ax.set_xlabel("score (higher = more normal)")
+    ax.set_ylabel("rows")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
     _save(fig, path)
     plt.close(fig)

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 
 SCALINGS = ("auto", "standard", "minmax", "none")
+# Statistics are computed over blocks of about this many values, merged exactly: memory stays
+# bounded and each block's float64 copy stays in cache (no float64 copy of the whole input).
+BLOCK_VALUES = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -25,8 +28,21 @@ class FeatureStats:
 
     @classmethod
     def of(cls, X: np.ndarray) -> FeatureStats:
-        X64 = X.astype(np.float64, copy=False).reshape(len(X), -1)
-        return cls(len(X64), X64.min(axis=0), X64.max(axis=0), X64.mean(axis=0), X64.var(axis=0))
+        """The statistics of ``X``'s rows, block by block (``BLOCK_VALUES``), merged."""
+        X = X.reshape(len(X), -1)
+        rows = max(1, BLOCK_VALUES // max(1, X.shape[1]))
+        stats = cls._of_block(X[:rows])
+        for start in range(rows, len(X), rows):
+            stats = stats.merge(cls._of_block(X[start:start + rows]))
+        return stats
+
+    @classmethod
+    def _of_block(cls, X: np.ndarray) -> FeatureStats:
+        X64 = X.astype(np.float64)
+        mean = X64.mean(axis=0)
+        X64 -= mean
+        return cls(len(X64), X.min(axis=0).astype(np.float64), X.max(axis=0).astype(np.float64),
+                   mean, np.einsum("ij,ij->j", X64, X64) / max(1, len(X64)))
 
     def merge(self, other: FeatureStats) -> FeatureStats:
         n = self.n + other.n

@@ -82,6 +82,33 @@ class VariationalAutoencoder(BaseAutoencoder):
         out = self.module_.sample(n_samples, self.latent_dim_, generator)
         return self._to_user_shape(self._unscale(out.float().cpu().numpy()))
 
+    def interpolate(self, a, b, steps: int = 8) -> np.ndarray:
+        """``steps`` rows decoded from codes evenly spaced on the line from ``a``'s latent mean
+        to ``b``'s (both ends included); ``a`` and ``b`` are single rows in ``X``'s layout."""
+        check_is_fitted(self)
+        check_int("steps", steps, low=2)
+        ends = np.stack([np.asarray(a), np.asarray(b)])
+        mu_a, mu_b = self.transform(ends)
+        t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
+        return self.inverse_transform((1 - t) * mu_a + t * mu_b)
+
+    def sample_like(self, X, n_samples: int = 1, random_state: int | None = None) -> np.ndarray:
+        """Rows generated near each row of ``X``: codes drawn from its posterior
+        ``q(z|x) = N(mu, sigma^2)``, decoded. Returns ``len(X) * n_samples`` rows; rows
+        ``i * n_samples`` to ``(i + 1) * n_samples - 1`` come from ``X[i]``."""
+        check_int("n_samples", n_samples)
+        if self.architecture in ("lstm", "gru"):
+            raise ValueError("sample_like supports dense and conv architectures")
+        X, _ = self._prepare(X)
+        module = self.module_
+        stats = map_batches(lambda x: torch.cat(module.latent.posterior(module.encoder(x)), 1),
+                            (X,), self._device)
+        mu, logvar = np.split(stats, 2, axis=1)
+        noise = np.random.RandomState(draw_seed(random_state)).standard_normal(
+            (len(mu), n_samples, mu.shape[1])).astype(np.float32)
+        codes = mu[:, None] + noise * np.exp(0.5 * logvar)[:, None]
+        return self.inverse_transform(codes.reshape(-1, mu.shape[1]))
+
     def log_likelihood(self, X, k: int = 1000, random_state: int | None = None) -> np.ndarray:
         """Importance-sampled estimate of ``log p(x)`` per row, in nats, with ``k`` samples
         (the IWAE bound; it tightens as ``k`` grows). Scored in the scaled space."""
@@ -103,8 +130,9 @@ VariationalAutoencoder.__doc__ = docstring(
 
     ``transform`` returns the posterior mean; ``score_samples`` the ELBO per row (at the
     posterior mean, so it is deterministic); ``sample(n)`` generates rows;
-    ``log_likelihood(X, k)`` estimates ``log p(x)`` by importance sampling. Also importable as
-    ``VAE``.""",
+    ``log_likelihood(X, k)`` estimates ``log p(x)`` by importance sampling;
+    ``interpolate(a, b, steps)`` decodes the line between two rows' latent means and
+    ``sample_like(X, n)`` generates rows near given ones. Also importable as ``VAE``.""",
     """\
     beta : float, default=1.0
         Weight of the KL term (beta-VAE).

@@ -13,8 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from aekit.io.atomic import atomic_path
-
-FORMATS = (".csv", ".parquet", ".pq", ".npy", ".npz")
+from aekit.io.formats import FORMATS
 
 
 def _format_of(path: Path) -> str:
@@ -73,6 +72,18 @@ def read_table(path: str | os.PathLike, *, columns: Sequence[str] | None = None,
     return _read_arrow(path, kind, columns, drop, index)
 
 
+def read_labeled_table(path: str | os.PathLike,
+                       label_column: str) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Read a CSV or Parquet file and split off one column of labels (of any type).
+
+    Returns ``(X, column_names, labels)``: ``X`` holds the other (numeric) columns.
+    """
+    if Path(path).suffix.lower() in (".npy", ".npz"):
+        raise ValueError(f"labels are named by column: {path} must be a CSV or Parquet file")
+    table = read_table(path, index=label_column)
+    return table.X, table.columns, table.index
+
+
 def _read_numpy(path: Path, kind: str) -> np.ndarray:
     try:
         loaded = np.load(path, allow_pickle=False)
@@ -116,7 +127,7 @@ def _read_arrow(path: Path, kind: str, columns, drop, index) -> Table:
         raise ValueError(f"{path} has no columns: expected a header row and numeric columns")
     index_values = None
     if index is not None:
-        _check_names(path, [index], table.column_names, "index column")
+        _check_names(path, [index], table.column_names, "column")
         index_values = table.column(index).to_numpy(zero_copy_only=False)
     keep = _chosen_columns(path, table.column_names, columns, drop, index)
     X = _numeric_array(path, table.select(keep))

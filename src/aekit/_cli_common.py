@@ -1,0 +1,105 @@
+"""What every ``aekit`` subcommand shares: the one-line error, argument help, reading data and
+loading models. Nothing heavy is imported here: handlers import what they need when they run."""
+
+from __future__ import annotations
+
+import sys
+
+from aekit.io.formats import FORMATS
+
+DATA_HELP = (f"data file ({', '.join(FORMATS)}); CSV and Parquet columns are matched to the "
+             "model's by name (a CSV without a header row, by position)")
+OUTPUT_HELP = f"output file ({', '.join(FORMATS)})"
+STREAM_HELP = ("read DATA block by block instead of loading it, for data larger than memory "
+               "(a .npy file, or a Parquet file or folder)")
+DEVICE_HELP = "run on this device (default: as saved)"
+
+
+class CLIError(Exception):
+    """An error reported as one line, without a traceback."""
+
+
+def add_model_argument(parser, help_text: str = "a model written by 'aekit fit'") -> None:
+    parser.add_argument("model", metavar="MODEL", help=help_text)
+
+
+def read_data(path: str, stream: bool = False):
+    """The rows of ``path``: an array, or with ``stream`` a source read block by block."""
+    if stream:
+        from aekit.io import open_source
+
+        return open_source(path)
+    from aekit.io import read_table
+
+    X, _ = read_table(path)
+    return X
+
+
+def load_model(args):
+    """The model named by ``args.model``, on ``args.device`` when the command has one."""
+    from aekit import load
+
+    return load(args.model, device=getattr(args, "device", None))
+
+
+def note(text: str) -> None:
+    print(f"aekit: note: {text}", file=sys.stderr)
+
+
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def add_column_options(parser) -> None:
+    """``--columns``, ``--drop`` and ``--time``: which columns of a CSV or Parquet file to use."""
+    parser.add_argument("--columns", type=_names, default=None, metavar="A,B,...",
+                        help="use only these columns of a CSV or Parquet file")
+    parser.add_argument("--drop", type=_names, default=[], metavar="A,B,...",
+                        help="leave out these columns (an id, a label)")
+    parser.add_argument("--time", default=None, metavar="COLUMN",
+                        help="a time (or id) column: not a feature; written beside row outputs")
+
+
+def read_columns(args, path: str):
+    """``path`` as an ``aekit.io.Table``, with the columns ``--columns``, ``--drop`` and
+    ``--time`` choose; notes (a headerless file) go to stderr."""
+    from aekit.io import read_table
+
+    table = read_table(path, columns=args.columns, drop=args.drop, index=args.time)
+    for text in table.notes:
+        note(text)
+    return table
+
+
+def model_input(table, model=None, source: str = "DATA"):
+    """What the estimator takes: a named table (so that it keeps or checks the column names),
+    with the columns put in the model's order; a bare array where the file has no names."""
+    import pyarrow as pa
+
+    from aekit.io import align_columns
+
+    if table.columns is None:
+        return table.X
+    X, names = table.X, table.columns
+    expected = getattr(model, "feature_names_in_", None)
+    if expected is not None:
+        order, moved = align_columns(names, expected, source)
+        if moved:
+            note(moved)
+        X, names = X[:, order], [str(name) for name in expected]
+    return pa.table({name: X[:, i] for i, name in enumerate(names)})
+
+
+def read_rows(args, model=None) -> tuple:
+    """DATA as the estimator takes it (with ``--stream``, a source read block by block), and
+    ``write_table``'s index arguments for the ``--time`` column."""
+    if getattr(args, "stream", False):
+        if args.columns or args.drop or args.time:
+            raise CLIError("--columns, --drop and --time do not apply with --stream yet: "
+                           "write the chosen columns to a file first")
+        from aekit.io import open_source
+
+        return open_source(args.data), {}
+    table = read_columns(args, args.data)
+    return (model_input(table, model, args.data),
+            {"index": table.index, "index_name": table.index_name})

@@ -1,0 +1,131 @@
+"""What ``aekit detect`` runs (its parser is in ``aekit.cli_detect``, which imports nothing
+heavy): flag anomalous rows of a table, or anomalous steps of a series."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from aekit.io import atomic_path, read_table
+
+OUTPUTS = (".csv", ".parquet")
+TOP_FEATURES = 3
+
+
+def run_detect(args) -> None:
+    if args.output is None and args.save is None:
+        raise ValueError("give -o OUT for the results, --save FILE for the detector, or both")
+    if args.output is not None and Path(args.output).suffix.lower() not in OUTPUTS:
+        raise ValueError(f"-o {args.output}: write results to a .csv or .parquet file")
+    if args.time and not args.series:
+        raise ValueError("--time needs --series (the value columns of the series)")
+    if args.model and (args.contamination != "auto" or args.window != "auto"):
+        raise ValueError("--contamination and --window apply when fitting a detector; a saved "
+                         "one (--model) keeps its own threshold and window")
+    detector = _load_detector(args.model) if args.model else None
+    if args.series or type(detector).__name__ == "SeriesAnomalyDetector":
+        _detect_series(args, detector)
+    else:
+        _detect_rows(args, detector)
+
+
+def _load_detector(path: str):
+    from aekit import AnomalyDetector, SeriesAnomalyDetector, load
+
+    detector = load(path)
+    if not isinstance(detector, (AnomalyDetector, SeriesAnomalyDetector)):
+        raise ValueError(f"{path} holds a {detector.model_name} model, not a detector: save one "
+                         "with 'aekit detect DATA --save FILE'")
+    return detector
+
+
+def _detect_rows(args, detector) -> None:
+    from aekit import AnomalyDetector
+
+    X, columns = read_table(args.data)
+    if X.ndim != 2:
+        raise ValueError(f"{args.data} must be a table (rows, features), got shape {X.shape}")
+    columns = columns or [f"x{i}" for i in range(X.shape[1])]
+    if detector is None:
+        detector = AnomalyDetector(contamination=args.contamination,
+                                   random_state=args.random_state).fit(X)
+    scores, labels = detector.score_samples(X), detector.predict(X)
+    results = {"score": scores, "label": labels}
+    shares = detector.score_features(X)
+    top = np.argsort(-shares, axis=1)[:, :TOP_FEATURES]
+    for k in range(top.shape[1]):
+        results[f"feature_{k + 1}"] = [columns[i] for i in top[:, k]]
+        results[f"share_{k + 1}"] = np.take_along_axis(shares, top[:, k:k + 1], 1)[:, 0]
+    _finish(args, detector, pa.table(results))
+    print(f"{int((labels == -1).sum())} of {len(X)} rows flagged as anomalies "
+          f"(threshold {detector.threshold_:.4g})")
+
+
+def _detect_series(args, detector) -> None:
+    from aekit import SeriesAnomalyDetector
+
+    frame = _read_frame(args.data)
+    names = args.series.split(",") if args.series else None
+    if names is None:  # a saved series detector: every numeric column but the time one
+        names = [field.name for field in frame.schema if field.name != args.time
+                 and (pa.types.is_integer(field.type) or pa.types.is_floating(field.type))]
+    missing = [n for n in names + ([args.time] if args.time else [])
+               if n not in frame.column_names]
+    if missing:
+        raise ValueError(f"{args.data} has no column {missing[0]!r}; it has "
+                         f"{', '.join(frame.column_names)}")
+    values = np.column_stack([_numeric(frame, name, args.data) for name in names])
+    if detector is None:
+        detector = SeriesAnomalyDetector(window=args.window, contamination=args.contamination,
+                                         random_state=args.random_state).fit(values)
+    results = {args.time: frame[args.time]} if args.time else {}
+    results["score"] = detector.score_steps(values)
+    results["label"] = detector.predict_steps(values)
+    _finish(args, detector, pa.table(results))
+    stamps = frame[args.time].cast(pa.string()).to_pylist() if args.time else None
+    windows = detector.anomaly_windows(values)
+    print(f"{len(windows)} anomalous windows in {len(values)} steps "
+          f"(window length {detector.window_}):")
+    for start, end in windows:
+        where = f"{stamps[start]} .. {stamps[end - 1]}" if stamps is not None else ""
+        print(f"  steps {start}-{end - 1} {where}".rstrip())
+
+
+def _read_frame(path: str) -> pa.Table:
+    suffix = Path(path).suffix.lower()
+    if not Path(path).exists():
+        raise FileNotFoundError(f"data file {path} does not exist")
+    try:
+        if suffix == ".csv":
+            return pa_csv.read_csv(path)
+        if suffix in (".parquet", ".pq"):
+            return pq.read_table(path)
+    except pa.ArrowException as error:
+        raise ValueError(f"cannot read {path}: {str(error).splitlines()[0]}") from None
+    raise ValueError(f"{path}: a series must be a .csv or .parquet file with named columns")
+
+
+def _numeric(frame: pa.Table, name: str, path: str) -> np.ndarray:
+    """A column as float64; empty cells become NaN (a gap)."""
+    column = frame[name]
+    if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
+            or pa.types.is_null(column.type)):
+        raise ValueError(f"column {name!r} of {path} is not numeric ({column.type})")
+    return column.cast(pa.float64()).to_numpy(zero_copy_only=False)
+
+
+def _finish(args, detector, results: pa.Table) -> None:
+    if args.output is not None:
+        with atomic_path(args.output) as tmp:
+            if Path(args.output).suffix.lower() == ".csv":
+                pa_csv.write_csv(results, tmp)
+            else:
+                pq.write_table(results, tmp)
+        print(f"wrote {results.num_rows} results to {args.output}")
+    if args.save is not None:
+        detector.save(args.save)
+        print(f"saved the detector to {args.save}")

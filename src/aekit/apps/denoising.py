@@ -1,0 +1,16 @@
+"""Denoising: reconstruct noisy rows with a model trained to remove noise."""
+
+from __future__ import annotations
+
+import warnings
+
+
+def denoise(model, X):
+    """The clean estimate of noisy ``X``: ``model.reconstruct(X)``, with a warning when
+    ``model`` was not trained on corrupted inputs (a plain autoencoder tends to reproduce the
+    noise it is given rather than remove it)."""
+    if getattr(model, "model_name", None) != "denoising":
+        warnings.warn(f"{type(model).__name__} was not trained to denoise (fit a "
+                      "DenoisingAutoencoder, CLI: fit --model denoising): its output may keep "
+                      "the noise", UserWarning, stacklevel=2)
+    return model.reconstruct(X)

@@ -1,0 +1,167 @@
+"""A report on a fitted model and some data: PNG figures and one ``index.html`` that shows them
+with the model's settings and figures. The page embeds its images (and names the PNG files
+beside it), so it opens anywhere without a server or the internet."""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from aekit.apps.images import as_images, image_shape_of
+from aekit.apps.reduction import latent_map
+from aekit.apps.report import (
+    plot_feature_errors,
+    plot_history,
+    plot_image_rows,
+    plot_score_histogram,
+)
+from aekit.io import atomic_write_bytes
+
+
+@dataclass
+class Report:
+    """What ``write_report`` wrote: the page, each figure's file and the headline numbers."""
+
+    index: Path
+    figures: dict[str, Path] = field(default_factory=dict)  # title -> PNG
+    numbers: dict[str, str] = field(default_factory=dict)
+
+
+def autoencoder_of(model):
+    """The fitted autoencoder inside ``model``: itself, or the one a wrapper (a detector, an
+    imputer) keeps as ``model_``, ``estimator_`` or ``autoencoder_``."""
+    if hasattr(model, "module_"):
+        return model
+    for name in ("model_", "estimator_", "autoencoder_"):
+        inner = getattr(model, name, None)
+        if inner is not None and hasattr(inner, "module_"):
+            return inner
+    raise TypeError(f"{type(model).__name__} holds no fitted aekit autoencoder to report on")
+
+
+def write_report(model, X, output_dir: str | os.PathLike, *, labels=None,
+                 feature_names: list[str] | None = None,
+                 image_shape: tuple[int, ...] | None = None, n_shown: int = 12,
+                 title: str | None = None) -> Report:
+    """Write figures and ``index.html`` about the fitted ``model`` on data ``X`` to
+    ``output_dir``.
+
+    Figures: the loss curves; originals against reconstructions (image models) or each
+    feature's reconstruction error (tables); the 2-D map of the codes, coloured by ``labels``;
+    the histogram of ``score_samples``, with the threshold when the model has a ``threshold_``
+    (a detector's cut on the same higher-is-normal scale).
+    """
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    ae = autoencoder_of(model)
+    X = np.asarray(X)
+    report = Report(out / "index.html")
+    if ae.history_.get("loss"):
+        plot_history(ae.history_, out / "loss.png", title="Training")
+        report.figures["Loss per epoch"] = out / "loss.png"
+    _reconstructions(ae, X, out, report, feature_names, image_shape, n_shown)
+    latent_map(ae, X, out / "latent_map.png", labels=labels)
+    report.figures["Codes in 2-D"] = out / "latent_map.png"
+    if hasattr(model, "score_samples"):
+        scores = model.score_samples(X)
+        threshold = getattr(model, "threshold_", None)
+        plot_score_histogram(scores, out / "scores.png", threshold,
+                             title="Scores of the rows" + (" and the threshold" if threshold
+                                                           is not None else ""))
+        report.figures["Scores"] = out / "scores.png"
+        report.numbers["mean score (higher = more normal)"] = f"{np.mean(scores):.5g}"
+        if threshold is not None:
+            report.numbers["rows below the threshold"] = f"{np.mean(scores < threshold):.2%}"
+    page = _page(title or f"aekit report: {type(model).__name__}", model, ae, len(X), report)
+    atomic_write_bytes(report.index, page.encode())
+    return report
+
+
+def _reconstructions(ae, X, out: Path, report: Report, feature_names, image_shape,
+                     n_shown: int) -> None:
+    R = ae.reconstruct(X)
+    errors = np.square(X.reshape(len(X), -1) - R.reshape(len(R), -1))
+    report.numbers["rows"] = str(len(X))
+    report.numbers["reconstruction MSE (data units)"] = f"{errors.mean():.5g}"
+    shape = image_shape_of(ae, image_shape)
+    if shape is not None:
+        report.numbers["reconstruction squared error per row"] = f"{errors.sum(1).mean():.5g}"
+        plot_image_rows({"original": as_images(X[:n_shown], shape),
+                         "reconstruction": as_images(R[:n_shown], shape)}, shape,
+                        out / "reconstructions.png", title="Originals and reconstructions")
+        report.figures["Originals and reconstructions"] = out / "reconstructions.png"
+        return
+    last = X.shape[-1]  # per feature (tables), per channel (sequences)
+    per_value = np.square(X - R).reshape(-1, last).mean(0)
+    variance = X.reshape(-1, last).var(0)
+    relative = per_value / np.where(variance > 0, variance, 1.0)
+    names = feature_names
+    if names is None or len(names) != last:
+        known = getattr(ae, "feature_names_in_", None)
+        names = known if known is not None and len(known) == last else [f"x{i}" for i in
+                                                                          range(last)]
+    names = [str(name) for name in names]
+    plot_feature_errors(relative, names, out / "feature_errors.png",
+                        title="Reconstruction error per feature (1 = no better than the mean)")
+    report.figures["Error per feature"] = out / "feature_errors.png"
+    worst = np.argsort(relative)[::-1][:3]
+    report.numbers["worst features"] = ", ".join(f"{names[i]} ({relative[i]:.3g})"
+                                                 for i in worst)
+
+
+def _settings(model, ae) -> tuple[dict[str, str], dict[str, str]]:
+    """The settings the fit resolved, and the parameters as given."""
+    from aekit.estimators.persistence import saved_params
+
+    fitted = {"model": f"{type(model).__name__} ({getattr(model, 'model_name', '')})",
+              "row shape": str(tuple(ae.input_shape_)), "code size": str(ae.latent_dim_),
+              "loss": ae.loss_, "output": ae.output_activation_, "scaling": ae.scaling_,
+              "epochs run": str(ae.n_epochs_)}
+    for key in ("loss", "val_loss"):
+        if ae.history_.get(key):
+            fitted[f"final {key}"] = f"{ae.history_[key][-1]:.5g}"
+    params = {name: str(value) for name, value in sorted(saved_params(ae).items())}
+    return fitted, params
+
+
+def _table(rows: dict[str, str]) -> str:
+    cells = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
+                    for k, v in rows.items())
+    return f"<table>{cells}</table>"
+
+
+def _figure(title: str, path: Path) -> str:
+    data = base64.b64encode(path.read_bytes()).decode()
+    name = html.escape(path.name)
+    return (f'<figure><img src="data:image/png;base64,{data}" data-file="{name}" '
+            f'alt="{html.escape(title)}"><figcaption>{html.escape(title)} '
+            f'(<a href="{name}">{name}</a>)</figcaption></figure>')
+
+
+STYLE = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:70em;color:#222}
+table{border-collapse:collapse;margin:0 0 1.5em}th,td{border:1px solid #ccc;padding:.25em .6em;
+text-align:left;font-size:.9em}th{background:#f4f4f4}figure{display:inline-block;margin:0 1em
+1em 0;vertical-align:top}img{max-width:100%}figcaption{font-size:.9em;color:#555}"""
+
+
+def _page(title: str, model, ae, n_rows: int, report: Report) -> str:
+    figures = "\n".join(_figure(name, path) for name, path in report.figures.items())
+    fitted, params = _settings(model, ae)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>{STYLE}</style></head><body>
+<h1>{html.escape(title)}</h1>
+<h2>Figures on {n_rows} rows</h2>
+{_table(report.numbers)}
+{figures}
+<h2>Model</h2>
+{_table(fitted)}
+<h2>Parameters</h2>
+{_table(params)}
+</body></html>
+"""

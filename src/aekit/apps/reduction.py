@@ -1,0 +1,61 @@
+"""Dimensionality reduction: codes drawn as a 2-D map, through PCA (or t-SNE, or UMAP when
+installed) when the code has more than two dimensions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+PROJECTIONS = ("auto", "pca", "tsne", "umap")
+
+
+def project_2d(Z: np.ndarray, method: str = "auto",
+               random_state: int | None = 0) -> tuple[np.ndarray, tuple[str, str]]:
+    """``(points (n, 2), axis names)`` for codes ``Z`` ``(n, latent_dim)``.
+
+    ``auto``: a code of size 2 as it is (size 1 against zeros), a larger one through PCA.
+    ``tsne`` uses scikit-learn's t-SNE; ``umap`` needs the ``umap-learn`` package.
+    """
+    if method not in PROJECTIONS:
+        raise ValueError(f"method must be one of {', '.join(PROJECTIONS)}, got {method!r}")
+    Z = np.asarray(Z, dtype=np.float64)
+    if method == "auto" and Z.shape[1] <= 2:
+        if Z.shape[1] == 1:
+            return np.column_stack([Z[:, 0], np.zeros(len(Z))]), ("z0", "")
+        return Z, ("z0", "z1")
+    if Z.shape[1] < 2 or len(Z) < 3:
+        raise ValueError(f"a {method} map needs codes of size 2 or more and at least 3 rows")
+    if method in ("auto", "pca"):
+        from sklearn.decomposition import PCA
+
+        pca = PCA(2, random_state=random_state).fit(Z)
+        share = pca.explained_variance_ratio_
+        return pca.transform(Z), (f"PC1 ({share[0]:.0%} of the code's variance)",
+                                  f"PC2 ({share[1]:.0%})")
+    if method == "tsne":
+        from sklearn.manifold import TSNE
+
+        perplexity = min(30.0, (len(Z) - 1) / 3)
+        points = TSNE(2, perplexity=perplexity, init="pca",
+                      random_state=random_state).fit_transform(Z)
+        return points, ("t-SNE 1", "t-SNE 2")
+    try:
+        import umap
+    except ImportError:
+        raise ValueError("method='umap' needs the umap-learn package "
+                         "(pip install umap-learn); use 'pca' or 'tsne'") from None
+    return umap.UMAP(random_state=random_state).fit_transform(Z), ("UMAP 1", "UMAP 2")
+
+
+def latent_map(model, X, path, labels=None, method: str = "auto",
+               random_state: int | None = 0) -> np.ndarray:
+    """Encode ``X`` with a fitted ``model``, draw the codes in 2-D to the PNG ``path`` coloured
+    by ``labels`` (one per row, optional), and return the 2-D points."""
+    from aekit.apps.report import plot_latent_map
+
+    Z = model.transform(X)
+    if labels is not None and len(labels) != len(Z):
+        raise ValueError(f"labels has {len(labels)} entries for {len(Z)} rows")
+    points, axes = project_2d(Z, method, random_state)
+    plot_latent_map(points, path, labels, axes,
+                    title=f"{type(model).__name__}: {Z.shape[1]}-d codes of {len(Z)} rows")
+    return points

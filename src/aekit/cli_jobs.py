@@ -1,0 +1,219 @@
+"""The job subcommands: generate, map, denoise and report. Each ``add_<name>`` builds one
+parser; handlers import the estimators and apps only when they run."""
+
+from __future__ import annotations
+
+import argparse
+
+from aekit._cli_common import (
+    DATA_HELP,
+    DEVICE_HELP,
+    OUTPUT_HELP,
+    CLIError,
+    add_model_argument,
+    load_model,
+)
+
+LABELS_HELP = ("colour the map by this column of DATA (CSV or Parquet); it is not fed to the "
+               "model")
+IMAGE_SHAPE_HELP = ("draw rows as images of this shape, e.g. 28,28 (default: conv models, and "
+                    "dense models with square rows of [0, 1] data)")
+
+
+def _shape(text: str) -> tuple[int, ...]:
+    try:
+        shape = tuple(int(part) for part in text.replace("x", ",").split(","))
+    except ValueError:
+        shape = ()
+    if len(shape) not in (2, 3) or min(shape) < 1:
+        raise argparse.ArgumentTypeError(f"expected an image shape such as 28,28, got {text!r}")
+    return shape
+
+
+def _common(p, data: bool = True, labels: bool = False, image_shape: bool = False) -> None:
+    if data:
+        p.add_argument("data", metavar="DATA", help=DATA_HELP)
+    if labels:
+        p.add_argument("--labels", metavar="COLUMN", help=LABELS_HELP)
+    if image_shape:
+        p.add_argument("--image-shape", type=_shape, metavar="H,W", help=IMAGE_SHAPE_HELP)
+    p.add_argument("--device", default=None, help=DEVICE_HELP)
+
+
+def _read_labeled(args):
+    """``(X, labels or None, feature names or None)`` from ``args.data``."""
+    from aekit.io import read_labeled_table, read_table
+
+    if getattr(args, "labels", None):
+        X, columns, labels = read_labeled_table(args.data, args.labels)
+        return X, labels, columns
+    X, columns = read_table(args.data)
+    return X, None, columns
+
+
+# ----------------------------------------------------------------- generate
+def add_generate(commands) -> None:
+    p = commands.add_parser(
+        "generate", help="write new rows sampled from a VAE (a table or a PNG grid)",
+        description="Write new rows from a VAE: drawn from its prior, near the rows of --like "
+        "DATA, or with --interpolate along the line between DATA's first two rows. A .png "
+        "output draws image models' rows as a grid.")
+    add_model_argument(p, "a model written by 'aekit fit --model vae'")
+    p.add_argument("-n", "--n-samples", type=int, default=10, metavar="N",
+                   help="how many rows (with --like: per row of DATA; with --interpolate: "
+                   "steps) (default: 10)")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help=OUTPUT_HELP[:-1] + ", or .png: a grid of images)")
+    p.add_argument("--like", metavar="DATA", help="generate near each row of DATA")
+    p.add_argument("--interpolate", action="store_true",
+                   help="decode the line between the latent means of --like DATA's first two rows")
+    p.add_argument("--random-state", type=int, default=None, help="seed")
+    _common(p, data=False, image_shape=True)
+    p.set_defaults(handler=_generate)
+
+
+def _generate(args) -> None:
+    from aekit._cli_common import read_data
+
+    if args.interpolate and not args.like:
+        raise CLIError("--interpolate needs --like DATA (its first two rows are the ends)")
+    png = args.output.lower().endswith(".png")
+    model = load_model(args)
+    if not hasattr(model, "sample"):
+        raise CLIError(f"{args.model} holds a {model.model_name} model; generate needs one "
+                       "trained with --model vae")
+    shape = _image_shape(model, args) if png else None
+    columns = args.n_samples
+    if args.interpolate:
+        X = read_data(args.like)
+        if len(X) < 2:
+            raise CLIError(f"--interpolate needs at least two rows in {args.like}")
+        rows = model.interpolate(X[0], X[1], args.n_samples)
+    elif args.like:
+        rows = model.sample_like(read_data(args.like), args.n_samples,
+                                 random_state=args.random_state)
+    else:
+        rows = model.sample(args.n_samples, random_state=args.random_state)
+        columns = 10
+    _write_rows(args.output, rows, shape, columns, model)
+    print(f"wrote {len(rows)} generated rows to {args.output}")
+
+
+def _image_shape(model, args):
+    from aekit.apps.images import image_shape_of
+
+    shape = image_shape_of(model, args.image_shape)
+    if shape is None:
+        raise CLIError(f"{args.model}'s rows are not images: give --image-shape H,W, or write "
+                       "a table (.csv, .npy, ...)")
+    return shape
+
+
+def _write_rows(path: str, rows, shape, n_cols: int, model) -> None:
+    if shape is None:
+        from aekit.io import write_table
+
+        write_table(path, rows, _feature_names(model))
+        return
+    from aekit.apps.images import as_images
+    from aekit.apps.report import plot_image_grid
+
+    plot_image_grid(as_images(rows, shape), shape, path, n_cols=min(n_cols, 20))
+
+
+def _feature_names(model):
+    names = getattr(model, "feature_names_in_", None)
+    return None if names is None else [str(n) for n in names]
+
+
+# ----------------------------------------------------------------- map
+def add_map(commands) -> None:
+    p = commands.add_parser(
+        "map", help="draw DATA's codes as a 2-D map (PNG)",
+        description="Encode DATA and draw the codes as a 2-D scatter plot: codes of size 2 "
+        "directly, larger ones through PCA (or --method tsne, or umap when umap-learn is "
+        "installed), coloured by --labels COLUMN.")
+    add_model_argument(p)
+    p.add_argument("-o", "--output", required=True, metavar="PNG", help="the map (.png)")
+    p.add_argument("--method", choices=("auto", "pca", "tsne", "umap"), default="auto",
+                   help="projection to 2-D for codes larger than 2 (default: auto = pca)")
+    p.add_argument("--codes", metavar="OUT", help="also write the 2-D points to this table")
+    _common(p, labels=True)
+    p.set_defaults(handler=_map)
+
+
+def _map(args) -> None:
+    from aekit.apps import latent_map
+
+    _require_suffix(args.output, ".png")
+    X, labels, _ = _read_labeled(args)
+    model = load_model(args)
+    points = latent_map(model, X, args.output, labels=labels, method=args.method)
+    if args.codes:
+        from aekit.io import write_table
+
+        write_table(args.codes, points, ["x", "y"])
+    print(f"drew the codes of {len(X)} rows to {args.output}")
+
+
+def _require_suffix(path: str, suffix: str) -> None:
+    if not path.lower().endswith(suffix):
+        raise CLIError(f"{path}: the output must be a {suffix} file")
+
+
+# ----------------------------------------------------------------- denoise
+def add_denoise(commands) -> None:
+    p = commands.add_parser(
+        "denoise", help="write DATA's rows with the noise removed",
+        description="Write the clean estimate of each (noisy) row of DATA: a denoising model's "
+        "reconstruction. Any model works, with a warning if it was not trained to denoise.")
+    add_model_argument(p, "a model written by 'aekit fit --model denoising'")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help=OUTPUT_HELP[:-1] + ", or .png: a grid of noisy and clean images)")
+    _common(p, image_shape=True)
+    p.set_defaults(handler=_denoise)
+
+
+def _denoise(args) -> None:
+    from aekit.apps import denoise
+    from aekit.io import read_table
+
+    model = load_model(args)
+    X, columns = read_table(args.data)
+    clean = denoise(model, X)
+    if args.output.lower().endswith(".png"):
+        import numpy as np
+
+        shape = _image_shape(model, args)
+        shown = min(10, len(X))
+        pairs = np.concatenate([X[:shown], clean[:shown]])
+        _write_rows(args.output, pairs.reshape(2 * shown, -1), shape, shown, model)
+    else:
+        from aekit.io import write_table
+
+        write_table(args.output, clean, columns)
+    print(f"wrote {len(X)} denoised rows to {args.output}")
+
+
+# ----------------------------------------------------------------- report
+def add_report(commands) -> None:
+    p = commands.add_parser(
+        "report", help="write figures and an index.html about a model on DATA",
+        description="Write a report folder: loss curves, originals against reconstructions "
+        "(images) or per-feature errors (tables), the 2-D map of the codes, the score "
+        "histogram (with a detector's threshold), and index.html showing them with the "
+        "model's settings (opens without a server or internet).")
+    add_model_argument(p)
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="report folder")
+    _common(p, labels=True, image_shape=True)
+    p.set_defaults(handler=_report)
+
+
+def _report(args) -> None:
+    from aekit.apps import write_report
+
+    X, labels, columns = _read_labeled(args)
+    model = load_model(args)
+    report = write_report(model, X, args.output, labels=labels, feature_names=columns,
+                          image_shape=args.image_shape)
+    print(f"wrote {len(report.figures)} figures and {report.index}")

@@ -1,0 +1,3 @@
+"""The table formats aekit reads and writes (no imports, so the CLI can name them at once)."""
+
+FORMATS = (".csv", ".parquet", ".pq", ".npy", ".npz")

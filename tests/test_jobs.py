@@ -1,0 +1,243 @@
+"""The jobs: 2-D maps, reports (HTML + figures), generation, denoising, and the README's
+snippets for them."""
+
+import base64
+import html.parser
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pytest
+
+from aekit import VAE, Autoencoder, DenoisingAutoencoder
+from aekit.apps import denoise, project_2d, write_report
+from aekit.cli import main
+
+FAST = {"batch_size": 32, "device": "cpu", "random_state": 0}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """These networks are tiny: one thread runs them faster than two fighting for a busy CPU."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def blobs():
+    """Two well separated clusters in 8-D, labelled 0 and 1."""
+    rng = np.random.RandomState(0)
+    X = np.concatenate([rng.normal(-3, 1, (100, 8)), rng.normal(3, 1, (100, 8))])
+    return X.astype(np.float32), np.repeat([0, 1], 100)
+
+
+@pytest.fixture(scope="module")
+def vae(blobs):
+    return VAE(latent_dim=2, hidden_dims=(16,), epochs=30, **FAST).fit(blobs[0])
+
+
+@pytest.fixture(scope="module")
+def digits():
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    return (data.data[:200] / 16).astype(np.float32), data.target[:200]
+
+
+@pytest.fixture(scope="module")
+def image_vae(digits):
+    return VAE(latent_dim=3, hidden_dims=(32,), epochs=3, **FAST).fit(digits[0])
+
+
+@pytest.fixture
+def files(tmp_path, blobs, vae):
+    """A CSV of the blobs with a text label column, the VAE's model file."""
+    X, y = blobs
+    table = pa.table({**{f"f{i}": X[:, i] for i in range(8)},
+                      "cluster": np.array(["left", "right"])[y]})
+    pacsv.write_csv(table, tmp_path / "blobs.csv")
+    vae.save(tmp_path / "vae.safetensors")
+    return tmp_path / "blobs.csv", tmp_path / "vae.safetensors"
+
+
+class ImageSources(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.images = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.images.append(dict(attrs))
+
+
+def check_page(index: Path) -> list[str]:
+    """Every image the page shows is embedded as a PNG equal to the file it names beside it."""
+    parser = ImageSources()
+    parser.feed(index.read_text())
+    names = []
+    for image in parser.images:
+        prefix = "data:image/png;base64,"
+        assert image["src"].startswith(prefix)
+        data = base64.b64decode(image["src"][len(prefix):])
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (index.parent / image["data-file"]).read_bytes() == data
+        names.append(image["data-file"])
+    return names
+
+
+# ----------------------------------------------------------------- reports
+def test_report_on_a_table_from_the_cli(files, tmp_path, capsys):
+    data, model = files
+    assert main(["report", str(model), str(data), "--labels", "cluster",
+                 "-o", str(tmp_path / "rep")]) == 0
+    index = tmp_path / "rep" / "index.html"
+    assert sorted(check_page(index)) == ["feature_errors.png", "latent_map.png", "loss.png",
+                                         "scores.png"]
+    page = index.read_text()
+    assert "VariationalAutoencoder" in page and "<th>code size</th><td>2</td>" in page
+    assert "f0" in page and "cluster" not in page  # the label column is not a feature
+
+
+def test_report_on_images_and_a_detector_threshold(image_vae, digits, tmp_path):
+    X, _ = digits
+
+    class Detector:  # what a detector wrapping an autoencoder offers
+        model_name = "detector"
+
+        def __init__(self, model):
+            self.model_, self.threshold_ = model, float(np.quantile(model.score_samples(X), .1))
+
+        def score_samples(self, X):
+            return self.model_.score_samples(X)
+
+    report = write_report(Detector(image_vae), X, tmp_path / "rep")
+    assert sorted(check_page(report.index)) == ["latent_map.png", "loss.png",
+                                                "reconstructions.png", "scores.png"]
+    assert report.numbers["rows below the threshold"] == "10.00%"
+    assert "reconstruction squared error per row" in report.numbers
+
+
+# ----------------------------------------------------------------- maps
+def test_map_projects_only_codes_larger_than_two(blobs):
+    Z = np.random.RandomState(0).normal(size=(50, 2))
+    points, axes = project_2d(Z)
+    assert np.array_equal(points, Z) and axes == ("z0", "z1")
+    Z3 = np.column_stack([Z, 0.01 * Z[:, 0]])
+    points, axes = project_2d(Z3)
+    assert axes[0].startswith("PC1") and points.shape == (50, 2)
+    from scipy.spatial.distance import pdist
+
+    assert np.allclose(pdist(points), pdist(Z3), rtol=1e-3, atol=1e-3)  # a near-flat code
+    with pytest.raises(ValueError, match="umap|one of"):
+        project_2d(Z3, "isomapx")
+
+
+def test_map_cli_separates_the_labelled_clusters(files, tmp_path):
+    data, model = files
+    assert main(["map", str(model), str(data), "--labels", "cluster", "-o",
+                 str(tmp_path / "map.png"), "--codes", str(tmp_path / "xy.csv")]) == 0
+    assert (tmp_path / "map.png").read_bytes()[:4] == b"\x89PNG"
+    from aekit.io import read_table
+
+    points, _ = read_table(tmp_path / "xy.csv")
+    left, right = points[:100].mean(0), points[100:].mean(0)
+    assert np.linalg.norm(left - right) > 2 * points[:100].std(0).max()
+
+
+def test_map_errors_are_one_line(files, tmp_path, capsys):
+    data, model = files
+    assert main(["map", str(model), str(data), "--labels", "colour", "-o",
+                 str(tmp_path / "m.png")]) == 1
+    assert "has no column 'colour'" in capsys.readouterr().err
+    assert main(["map", str(model), str(data), "-o", str(tmp_path / "m.jpg")]) == 1
+
+
+# ----------------------------------------------------------------- generation
+def test_interpolate_runs_between_the_latent_means(vae, blobs):
+    X, _ = blobs
+    path = vae.interpolate(X[0], X[150], steps=5)
+    assert path.shape == (5, 8)
+    assert np.allclose(path[[0, -1]], vae.inverse_transform(vae.transform(X[[0, 150]])),
+                       atol=1e-5)
+    codes = vae.transform(path)
+    assert np.all(np.diff(codes @ (codes[-1] - codes[0])) > 0)  # moves one way
+    with pytest.raises(ValueError, match="steps"):
+        vae.interpolate(X[0], X[1], steps=1)
+
+
+def test_sample_like_stays_near_its_row(vae, blobs):
+    X, _ = blobs
+    rows = vae.sample_like(X[[0, 150]], 20, random_state=0)
+    assert rows.shape == (40, 8)
+    assert rows[:20].mean() < -1 and rows[20:].mean() > 1  # each near its own cluster
+    assert np.array_equal(rows, vae.sample_like(X[[0, 150]], 20, random_state=0))
+    assert rows[:20].std(0).min() > 0
+
+
+def test_generate_cli_png_grid_and_tables(image_vae, files, tmp_path, capsys):
+    from PIL import Image
+
+    image_vae.save(tmp_path / "digits.safetensors")
+    digits_model = str(tmp_path / "digits.safetensors")
+    assert main(["generate", digits_model, "-n", "20", "-o", str(tmp_path / "g.png")]) == 0
+    width, height = Image.open(tmp_path / "g.png").size
+    assert width > 1.5 * height  # 2 rows of 10
+    _, model = files
+    assert main(["generate", str(model), "-n", "4", "-o", str(tmp_path / "g.npy")]) == 0
+    assert np.load(tmp_path / "g.npy").shape == (4, 8)
+    assert main(["generate", str(model), "-o", str(tmp_path / "g2.png")]) == 1
+    assert "not images" in capsys.readouterr().err
+    np.save(tmp_path / "ends.npy", np.full((2, 8), [[-3.0], [3.0]], dtype=np.float32))
+    for extra, rows in ((["--interpolate"], 4), ([], 8)):
+        assert main(["generate", str(model), "--like", str(tmp_path / "ends.npy"), *extra,
+                     "-n", "4", "-o", str(tmp_path / "near.npy")]) == 0
+        near = np.load(tmp_path / "near.npy")
+        assert near.shape == (rows, 8) and near[0].mean() < 0 < near[-1].mean()
+
+
+# ----------------------------------------------------------------- denoising
+def test_denoise_warns_unless_the_model_denoises(blobs, vae, tmp_path, capsys):
+    X, _ = blobs
+    with pytest.warns(UserWarning, match="not trained to denoise"):
+        denoise(vae, X[:5])
+    dae = DenoisingAutoencoder(latent_dim=2, hidden_dims=(16,), epochs=2, **FAST).fit(X)
+    dae.save(tmp_path / "dae.safetensors")
+    np.save(tmp_path / "noisy.npy", X + np.random.RandomState(1).normal(0, .5, X.shape))
+    assert main(["denoise", str(tmp_path / "dae.safetensors"), str(tmp_path / "noisy.npy"),
+                 "-o", str(tmp_path / "clean.npy")]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert np.load(tmp_path / "clean.npy").shape == X.shape
+
+
+# ----------------------------------------------------------------- the README's snippets
+def readme_snippet(title: str) -> str:
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    section = readme[readme.index("## Jobs: reduction, generation, denoising, reports"):]
+    start = section.index(f"<!-- {title} -->")
+    code = section[start:].split("```python\n", 1)[1].split("```", 1)[0]
+    return code
+
+
+@pytest.mark.parametrize("title", ["reduction", "generation", "denoising", "report"])
+def test_readme_snippets_run(title, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    exec(compile(readme_snippet(title), f"README:{title}", "exec"), {"__name__": "readme"})
+
+
+# ----------------------------------------------------------------- fit's start-up
+def test_feature_stats_block_by_block_match_one_pass(monkeypatch):
+    from aekit.estimators import _scaling
+
+    X = (np.random.RandomState(0).normal(size=(1001, 7)) * 1e3 + 5e4).astype(np.float32)
+    monkeypatch.setattr(_scaling, "BLOCK_VALUES", 7 * 100)  # 11 blocks, the last one short
+    stats = _scaling.FeatureStats.of(X)
+    X64 = X.astype(np.float64)
+    assert stats.n == 1001
+    for got, want in zip((stats.lo, stats.hi, stats.mean, stats.var),
+                         (X64.min(0), X64.max(0), X64.mean(0), X64.var(0))):
+        assert got.dtype == np.float64 and np.allclose(got, want, rtol=1e-12)
