@@ -94,7 +94,7 @@ def test_bce_outside_unit_range():
     X = np.random.RandomState(0).rand(20, 3) * 5
     with pytest.raises(ValueError, match=r"loss='bce' needs X in \[0, 1\].*scaling='minmax'"):
         Autoencoder(loss="bce", scaling="none", **quick(epochs=1)).fit(X)
-    ae = Autoencoder(**quick(epochs=1)).fit(X / 5)
+    ae = Autoencoder(loss="bce", **quick(epochs=1)).fit(X / 5)
     with pytest.raises(ValueError, match="needs X in"):
         ae.score_samples(X)
 

@@ -9,6 +9,7 @@ import torch
 from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from aekit.estimators._params import store_params
 from aekit.estimators import BaseAutoencoder
 from aekit.estimators._validation import check_finite, check_float
 from aekit.estimators.ensemble import EnsembleAutoencoder
@@ -115,11 +116,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
 
     def __init__(self, model=None, contamination="auto", threshold: float | None = None,
                  clip: float | None = 5.0, random_state: int | None = None):
-        self.model = model
-        self.contamination = contamination
-        self.threshold = threshold
-        self.clip = clip
-        self.random_state = random_state
+        store_params(self, locals())
 
     # ----------------------------------------------------------------- fitting
     def _check_params(self) -> None:

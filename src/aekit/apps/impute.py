@@ -9,6 +9,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aekit.apps import _table_codec as codec
+from aekit.estimators._params import store_params
 from aekit.estimators._torch import draw_seed
 from aekit.estimators._validation import check_float, check_int
 from aekit.estimators.masked import MaskedAutoencoder
@@ -89,16 +90,7 @@ class AutoencoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                  hide_rate: float = 0.25, dropout: float = 0.1, epochs: int | None = None,
                  batch_size: int = 64, learning_rate: float = 1e-3, random_state=None,
                  device: str = "auto", verbose: int = 0):
-        self.hidden_dims = hidden_dims
-        self.latent_dim = latent_dim
-        self.hide_rate = hide_rate
-        self.dropout = dropout
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.random_state = random_state
-        self.device = device
-        self.verbose = verbose
+        store_params(self, locals())
 
     # ----------------------------------------------------------------- table <-> matrix
     def _encoded(self, X, reset: bool) -> np.ndarray:

@@ -10,6 +10,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
 from aekit.apps.anomaly import AnomalyDetector, fit_threshold
+from aekit.estimators._params import store_params
 from aekit.estimators._validation import check_float, check_int
 from aekit.estimators.persistence import (
     construct,
@@ -79,13 +80,7 @@ class SeriesAnomalyDetector(BaseEstimator):
     def __init__(self, window="auto", stride="auto", normalize: bool = True, detector=None,
                  contamination="auto", threshold: float | None = None,
                  random_state: int | None = None):
-        self.window = window
-        self.stride = stride
-        self.normalize = normalize
-        self.detector = detector
-        self.contamination = contamination
-        self.threshold = threshold
-        self.random_state = random_state
+        store_params(self, locals())
 
     # ----------------------------------------------------------------- fitting
     def _check_params(self) -> None:

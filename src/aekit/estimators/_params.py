@@ -91,10 +91,16 @@ def docstring(summary: str, own: str = "", examples: str = "") -> str:
             f"{ATTRIBUTES_DOC}{examples}")
 
 
-LATENT_ACTIVATION_DOC = """\
-    latent_activation : str or None, default=None
+def latent_activation_doc(default: str | None) -> str:
+    """The ``latent_activation`` entry, with the variant's own default."""
+    shown = "None" if default is None else f'"{default}"'
+    return f"""\
+    latent_activation : str or None, default={shown}
         Activation of the code layer. None: the same as activation.
 """
+
+
+LATENT_ACTIVATION_DOC = latent_activation_doc("linear")
 
 # numpydoc entries, joined into each estimator's docstring (the CLI's --help reads them).
 CODE_DOC = """\
@@ -103,9 +109,11 @@ CODE_DOC = """\
     architecture : {"dense", "conv", "lstm", "gru"}, default="dense"
         Network type: dense for tables (n, features); conv for images (n, H, W) or
         (n, C, H, W); lstm or gru for sequences (n, timesteps) or (n, timesteps, features).
-    hidden_dims : tuple of int, default=()
+    hidden_dims : tuple of int or None, default=None
         Hidden layer widths, input side first (conv: channels; lstm/gru: units); the decoder
-        mirrors them. (): none for dense, (32, 64) for conv, (64,) for lstm/gru.
+        mirrors them. (): none. None: for dense, one hidden layer of min(256, max(64,
+        4 * latent_dim)) with a linear path around it, started at PCA's solution for tables
+        scored by MSE; (32, 64) for conv, (64,) for lstm/gru.
     activation : str, default="relu"
         Hidden-layer activation: relu, leaky_relu, elu, selu, gelu, silu, tanh, sigmoid, linear.
 """
@@ -122,10 +130,11 @@ TRAINING_DOC = """\
         Step size. None: the optimizer's default (1e-3; 1e-2 for sgd).
     weight_decay : float, default=0.0
         L2 penalty (decoupled for adamw).
-    epochs : int, default=50
-        Passes over the training data.
-    batch_size : int, default=256
-        Rows per gradient step.
+    epochs : int or "auto", default="auto"
+        Passes over the training data. auto: enough for at least 3000 steps (20 to 1000
+        epochs), with early stopping on a held-out fifth of the rows (at most 10000).
+    batch_size : int or "auto", default="auto"
+        Rows per gradient step. auto: about one batch per 64 rows, a power of two in [16, 256].
     shuffle : bool, default=True
         Reshuffle the training rows every epoch.
     validation_split : float, default=0.0
@@ -138,7 +147,8 @@ TRAINING_DOC = """\
         Dropout rate after each hidden layer.
     patience : int or None, default=None
         Early stopping: stop after this many epochs without improvement of val_loss (or loss
-        without validation). None: train all epochs.
+        without validation). None: train all epochs, or with epochs="auto" a tenth of them
+        (at least 10).
     restore_best_weights : bool, default=True
         With early stopping, end with the weights of the best epoch.
     clip_grad_norm : float or None, default=None

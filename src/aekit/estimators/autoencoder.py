@@ -37,8 +37,11 @@ Autoencoder.__doc__ = docstring(
     """Autoencoder with a scikit-learn interface: a non-linear PCA.
 
     The encoder maps the input through ``hidden_dims`` to a ``latent_dim`` code; the decoder
-    mirrors it. The defaults are the classic Keras recipe (a ``relu`` code layer, Adam, 50
-    epochs, batch 256) with the loss and output chosen from the data.""",
+    mirrors it. The defaults are built to be good on any numeric table: a linear code, one
+    hidden layer with a linear path around it that starts as PCA, and as many epochs (with early
+    stopping on held-out rows) as the table needs. The classic Keras recipe is
+    ``Autoencoder(latent_dim=32, hidden_dims=(), latent_activation="relu", epochs=50,
+    batch_size=256)``.""",
     LATENT_ACTIVATION_DOC,
     """
     Examples

@@ -7,7 +7,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aekit.estimators import _scaling
-from aekit.estimators._params import LATENT_ACTIVATION_DOC, docstring, store_params
+from aekit.estimators._params import docstring, latent_activation_doc, store_params
 from aekit.estimators._validation import all_finite, check_bool, check_choice, check_float
 from aekit.estimators.base import BaseAutoencoder
 from aekit.estimators.persistence import register_model
@@ -22,10 +22,10 @@ class MaskedAutoencoder(BaseAutoencoder):
 
     def __init__(self, hide_rate: float = 0.25, visible_weight: float = 0.1, skip: bool = True,
                  latent_dim: int | None = None, architecture: str = "dense",
-                 hidden_dims: tuple[int, ...] = (), activation: str = "relu",
+                 hidden_dims: tuple[int, ...] | None = None, activation: str = "relu",
                  latent_activation: str | None = None, output_activation: str = "auto",
                  loss: str = "auto", optimizer: str = "adam", learning_rate: float | None = None,
-                 weight_decay: float = 0.0, epochs: int = 50, batch_size: int = 256,
+                 weight_decay: float = 0.0, epochs: int | str = "auto", batch_size: int | str = "auto",
                  shuffle: bool = True, validation_split: float = 0.0, validation_data=None,
                  batch_norm: bool = False, dropout: float = 0.0, patience: int | None = None,
                  restore_best_weights: bool = True, clip_grad_norm: float | None = None,
@@ -131,4 +131,4 @@ MaskedAutoencoder.__doc__ = docstring(
     skip : bool, default=True
         Add a linear map from the input to the output beside the network, so that linear
         relations between columns are learnt directly.
-""" + LATENT_ACTIVATION_DOC)
+""" + latent_activation_doc(None))

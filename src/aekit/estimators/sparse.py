@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aekit.estimators._params import LATENT_ACTIVATION_DOC, docstring, store_params
+from aekit.estimators._params import docstring, latent_activation_doc, store_params
 from aekit.estimators._validation import check_choice, check_float, check_int
 from aekit.estimators.autoencoder import Autoencoder
 from aekit.nn import SPARSITIES, SparseCode
@@ -90,4 +90,4 @@ SparseAutoencoder.__doc__ = docstring(
         The KL penalty's target mean activation rho.
     k : int or None, default=None
         Active units per row for topk. None: a quarter of latent_dim.
-""" + LATENT_ACTIVATION_DOC)
+""" + latent_activation_doc("relu"))
