@@ -167,3 +167,24 @@ def test_saved_models_do_not_record_verbose(tmp_path):
     ae = Autoencoder(verbose=2, **quick(epochs=1)).fit(np.random.RandomState(0).rand(20, 4))
     ae.save(tmp_path / "m.safetensors")
     assert aekit.load(tmp_path / "m.safetensors").verbose == 0
+
+
+def test_detect_matches_a_saved_detector_columns_by_name(tmp_path, capsys):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 4))
+    names = ["a", "b", "c", "d"]
+    write_table(tmp_path / "rows.csv", X, names)
+    write_table(tmp_path / "reversed.csv", X[:, ::-1], names[::-1])
+    write_table(tmp_path / "renamed.csv", X, ["a", "b", "c", "e"])
+    detector = tmp_path / "detector.safetensors"
+    assert main(["detect", str(tmp_path / "rows.csv"), "--save", str(detector),
+                 "-o", str(tmp_path / "first.csv")]) == 0
+    assert main(["detect", str(tmp_path / "reversed.csv"), "--model", str(detector),
+                 "-o", str(tmp_path / "again.csv")]) == 0
+    assert "columns reordered by name" in capsys.readouterr().err
+    first, again = (read_table(tmp_path / f"{name}.csv", columns=["score"]).X[:, 0]
+                    for name in ("first", "again"))
+    np.testing.assert_allclose(again, first, rtol=1e-6)
+    assert main(["detect", str(tmp_path / "renamed.csv"), "--model", str(detector),
+                 "-o", str(tmp_path / "x.csv")]) == 1
+    assert "missing 'd'" in capsys.readouterr().err

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from aekit._cli_common import model_input
 from aekit.io import atomic_path, read_table
 
 OUTPUTS = (".csv", ".parquet")
@@ -46,16 +47,18 @@ def _load_detector(path: str):
 def _detect_rows(args, detector) -> None:
     from aekit import AnomalyDetector
 
-    X, columns = read_table(args.data)
+    table = read_table(args.data)
+    X = table.X
     if X.ndim != 2:
         raise ValueError(f"{args.data} must be a table (rows, features), got shape {X.shape}")
-    columns = columns or [f"x{i}" for i in range(X.shape[1])]
+    rows = model_input(table, detector, args.data)  # columns matched by name, as in score
+    columns = getattr(rows, "column_names", None) or [f"x{i}" for i in range(X.shape[1])]
     if detector is None:
         detector = AnomalyDetector(contamination=args.contamination,
-                                   random_state=args.random_state).fit(X)
-    scores, labels = detector.score_samples(X), detector.predict(X)
+                                   random_state=args.random_state).fit(rows)
+    scores, labels = detector.score_samples(rows), detector.predict(rows)
     results = {"score": scores, "label": labels}
-    shares = detector.score_features(X)
+    shares = detector.score_features(rows)
     top = np.argsort(-shares, axis=1)[:, :TOP_FEATURES]
     for k in range(top.shape[1]):
         results[f"feature_{k + 1}"] = [columns[i] for i in top[:, k]]
