@@ -1,7 +1,15 @@
+import os
+
 import numpy as np
 import pytest
+from hypothesis import settings
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
+
+# Property tests draw 50 examples in the everyday run and CI; HYPOTHESIS_PROFILE=nightly draws 500.
+settings.register_profile("ci", max_examples=50)
+settings.register_profile("nightly", max_examples=500)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")

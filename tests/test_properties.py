@@ -14,7 +14,8 @@ from aekit.cli import main
 from aekit.io import write_table
 
 FAST = {"epochs": 2, "batch_size": 4, "random_state": 0, "device": "cpu"}
-SETTINGS = settings(max_examples=150, deadline=None,
+# max_examples comes from the hypothesis profile (conftest.py): short by default, long nightly
+SETTINGS = settings(deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                            HealthCheck.too_slow])
 
