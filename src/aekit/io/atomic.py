@@ -40,9 +40,19 @@ def _mode_for(final: Path) -> int:
     umask (``mkstemp`` makes its files 0o600 whatever the umask says)."""
     with contextlib.suppress(OSError):
         return final.stat().st_mode & 0o7777
-    umask = os.umask(0)
+    return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where Linux says it (setting and
+    restoring it would briefly leave other threads' new files open to everyone)."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    umask = os.umask(0o077)
     os.umask(umask)
-    return 0o666 & ~umask
+    return umask
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
