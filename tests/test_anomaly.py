@@ -11,8 +11,8 @@ import pytest
 import torch
 
 import aekit
-from aekit import AnomalyDetector, Autoencoder, EnsembleAutoencoder, SeriesAnomalyDetector
 import aekit.apps.anomaly as anomaly_module
+from aekit import AnomalyDetector, Autoencoder, EnsembleAutoencoder, SeriesAnomalyDetector
 from aekit.apps.anomaly import fit_threshold
 from aekit.apps.series_anomaly import dominant_period
 from aekit.cli import main

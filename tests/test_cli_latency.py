@@ -67,7 +67,6 @@ def test_import_aekit_is_lazy_but_complete():
     assert result.stdout.split() == ["0.1.0", "[]"], result.stderr
     import aekit
     import aekit.io
-
     from aekit import Autoencoder  # noqa: F401  (the public names still import)
 
     assert all(hasattr(aekit, name) for name in aekit.__all__)

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 
-from aekit import VAE, Autoencoder, DenoisingAutoencoder
+from aekit import VAE, DenoisingAutoencoder
 from aekit.apps import denoise, project_2d, write_report
 from aekit.cli import main
 
@@ -212,21 +212,6 @@ def test_denoise_warns_unless_the_model_denoises(blobs, vae, tmp_path, capsys):
                  "-o", str(tmp_path / "clean.npy")]) == 0
     assert "warning" not in capsys.readouterr().err
     assert np.load(tmp_path / "clean.npy").shape == X.shape
-
-
-# ----------------------------------------------------------------- the README's snippets
-def readme_snippet(title: str) -> str:
-    readme = (Path(__file__).parents[1] / "README.md").read_text()
-    section = readme[readme.index("## Jobs: reduction, generation, denoising, reports"):]
-    start = section.index(f"<!-- {title} -->")
-    code = section[start:].split("```python\n", 1)[1].split("```", 1)[0]
-    return code
-
-
-@pytest.mark.parametrize("title", ["reduction", "generation", "denoising", "report"])
-def test_readme_snippets_run(title, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    exec(compile(readme_snippet(title), f"README:{title}", "exec"), {"__name__": "readme"})
 
 
 # ----------------------------------------------------------------- fit's start-up

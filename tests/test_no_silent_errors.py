@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+from conftest import quick
 from sklearn.datasets import load_digits, load_wine
 from sklearn.decomposition import PCA
 from sklearn.model_selection import train_test_split
@@ -14,7 +15,6 @@ from aekit import Autoencoder, SparseAutoencoder
 from aekit.cli import main
 from aekit.io import read_table, write_table
 from aekit.train import Callback
-from conftest import quick
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +48,14 @@ def test_columns_are_matched_by_name(wine_files, capsys):
     assert main(["score", str(model), str(folder / "wine.csv"), "-o", str(folder / "s.npy"),
                  "--drop", "proline"]) == 1
     assert "missing 'proline'" in capsys.readouterr().err
+
+
+def test_compress_matches_columns_by_name(wine_files):
+    folder, model = wine_files
+    for name in ("wine", "reversed"):
+        assert main(["compress", str(model), str(folder / f"{name}.csv"), "-o",
+                     str(folder / f"{name}.aekz")]) == 0
+    assert (folder / "reversed.aekz").read_bytes() == (folder / "wine.aekz").read_bytes()
 
 
 def test_headerless_csv_keeps_its_first_row_and_matches_by_position(wine_files, capsys):

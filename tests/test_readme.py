@@ -14,8 +14,8 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 def python_blocks() -> list[str]:
     text = README.read_text(encoding="utf-8")
-    return [re.sub(r"^ {2}", "", block, flags=re.M)  # blocks indented under a list item
-            for block in re.findall(r"^ *```python\n(.*?)^ *```", text, re.S | re.M)]
+    return [re.sub(r"^ {2}", "", block, flags=re.MULTILINE)  # blocks indented under a list item
+            for block in re.findall(r"^ *```python\n(.*?)^ *```", text, re.DOTALL | re.MULTILINE)]
 
 
 def small_data(folder: Path) -> dict:

@@ -30,10 +30,15 @@ _EXPORTS = {
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:  # what static tools see; at run time the names load lazily
+    from aekit.apps.anomaly import AnomalyDetector
+    from aekit.apps.compression import compress, decompress, rate_distortion_curve
+    from aekit.apps.impute import AutoencoderImputer
+    from aekit.apps.series_anomaly import SeriesAnomalyDetector
     from aekit.estimators import (
         ESTIMATORS,
         VAE,
         Autoencoder,
+        CompressionAutoencoder,
         DenoisingAutoencoder,
         SequenceAutoencoder,
         SparseAutoencoder,
@@ -41,32 +46,27 @@ if TYPE_CHECKING:  # what static tools see; at run time the names load lazily
         load,
         sliding_windows,
     )
-    from aekit.apps.anomaly import AnomalyDetector
-    from aekit.apps.compression import compress, decompress, rate_distortion_curve
-    from aekit.apps.impute import AutoencoderImputer
-    from aekit.apps.series_anomaly import SeriesAnomalyDetector
-    from aekit.estimators import CompressionAutoencoder
     from aekit.estimators.ensemble import EnsembleAutoencoder
     from aekit.text import CharTokenizer
 
 __all__ = [
-    "AnomalyDetector",
-    "EnsembleAutoencoder",
-    "SeriesAnomalyDetector",
     "ESTIMATORS",
     "VAE",
+    "AnomalyDetector",
     "Autoencoder",
     "AutoencoderImputer",
     "CharTokenizer",
     "CompressionAutoencoder",
     "DenoisingAutoencoder",
+    "EnsembleAutoencoder",
     "SequenceAutoencoder",
+    "SeriesAnomalyDetector",
     "SparseAutoencoder",
     "VariationalAutoencoder",
     "__version__",
     "compress",
     "decompress",
-    "rate_distortion_curve",
     "load",
+    "rate_distortion_curve",
     "sliding_windows",
 ]

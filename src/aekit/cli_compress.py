@@ -32,14 +32,15 @@ def add_compress_commands(commands) -> None:
 
 
 def _compress(args) -> None:
+    from aekit import load
+    from aekit._cli_common import model_input
+    from aekit.apps.compression import compress
     from aekit.io import atomic_write_bytes, read_table
 
-    from aekit import load
-    from aekit.apps.compression import compress
-
     model = load(args.model, device=args.device)
-    X, _ = read_table(args.data)
-    data = compress(model, X, step=args.step)
+    table = read_table(args.data)
+    X = table.X
+    data = compress(model, model_input(table, model, args.data), step=args.step)
     atomic_write_bytes(args.output, data)
     raw = X.size * 4
     print(f"compressed {len(X)} rows into {len(data)} bytes ({len(data) / max(len(X), 1):.4g} "
@@ -47,10 +48,9 @@ def _compress(args) -> None:
 
 
 def _decompress(args) -> None:
-    from aekit.io import write_table
-
     from aekit import load
     from aekit.apps.compression import decompress
+    from aekit.io import write_table
 
     model = load(args.model, device=args.device)
     path = Path(args.stream)

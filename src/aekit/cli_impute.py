@@ -30,9 +30,8 @@ def add_impute(commands) -> None:
 def run_impute(args) -> None:
     import numpy as np
 
-    from aekit.io import read_table, write_table
-
     from aekit import AutoencoderImputer, load
+    from aekit.io import read_table, write_table
 
     X, columns = read_table(args.data)
     shape = X.shape

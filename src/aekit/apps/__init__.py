@@ -3,11 +3,11 @@
 from aekit.apps.anomaly import AnomalyDetector
 from aekit.apps.compression import RatePoint, compress, decompress, rate_distortion_curve
 from aekit.apps.demo import DemoResult, run_demo
-from aekit.apps.series_anomaly import SeriesAnomalyDetector
-from aekit.apps.impute import AutoencoderImputer
 from aekit.apps.denoising import denoise
+from aekit.apps.impute import AutoencoderImputer
 from aekit.apps.model_report import Report, write_report
 from aekit.apps.reduction import latent_map, project_2d
+from aekit.apps.series_anomaly import SeriesAnomalyDetector
 
 __all__ = ["AnomalyDetector", "AutoencoderImputer", "DemoResult", "RatePoint", "Report",
            "SeriesAnomalyDetector", "compress", "decompress", "denoise", "latent_map",

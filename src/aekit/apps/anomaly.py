@@ -9,8 +9,8 @@ import torch
 from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from aekit.estimators._params import store_params
 from aekit.estimators import BaseAutoencoder
+from aekit.estimators._params import store_params
 from aekit.estimators._validation import check_finite, check_float
 from aekit.estimators.ensemble import EnsembleAutoencoder
 from aekit.estimators.persistence import (

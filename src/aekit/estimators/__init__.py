@@ -21,6 +21,7 @@ for _cls in ESTIMATORS.values():
 
 __all__ = [
     "ESTIMATORS",
+    "MODELS",
     "VAE",
     "Autoencoder",
     "BaseAutoencoder",
@@ -30,7 +31,6 @@ __all__ = [
     "SequenceAutoencoder",
     "SparseAutoencoder",
     "VariationalAutoencoder",
-    "MODELS",
     "load",
     "register_model",
     "sliding_windows",
