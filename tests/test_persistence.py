@@ -107,3 +107,92 @@ def test_failed_save_keeps_the_previous_file(fitted, tmp_path, monkeypatch):
         ae.save(path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["model.safetensors"]  # no temp files left
+
+
+def _fitted_state(model) -> dict:
+    """Every fitted attribute (trailing underscore) but the network, in comparable form;
+    a model held inside another is compared by its own fitted state."""
+    def comparable(value):
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+        return _fitted_state(value) if hasattr(value, "get_params") else value
+
+    return {name: comparable(value) for name, value in vars(model).items()
+            if name.endswith("_") and not name.startswith("__") and name != "module_"}
+
+
+def _every_model():
+    from aekit import (
+        AnomalyDetector,
+        AutoencoderImputer,
+        SequenceAutoencoder,
+        SeriesAnomalyDetector,
+    )
+
+    rng = np.random.RandomState(0)
+    table = rng.rand(40, 5).astype(np.float32)
+    for name, cls in sorted(aekit.ESTIMATORS.items()):
+        if name != "sequence":
+            yield cls(latent_dim=2, **quick(epochs=2)), table
+    yield SequenceAutoencoder(latent_dim=2, hidden_dims=(4,), **quick(epochs=1)), rng.rand(12, 6)
+    yield SequenceAutoencoder(tokens=True, latent_dim=2, hidden_dims=(4,),
+                              **quick(epochs=1)), rng.randint(1, 9, size=(12, 6))
+    yield AnomalyDetector(model=Autoencoder(latent_dim=2, **quick(epochs=2))), table
+    yield AnomalyDetector(random_state=0), table
+    series = np.sin(np.arange(300) / 5) + 0.1 * rng.rand(300)
+    yield SeriesAnomalyDetector(window=16, random_state=0), series
+    holes = table.copy()
+    holes[rng.rand(*holes.shape) < 0.2] = np.nan
+    yield AutoencoderImputer(epochs=2, random_state=0), holes
+
+
+@pytest.mark.parametrize("model,X", list(_every_model()),
+                         ids=lambda v: type(v).__name__ if not isinstance(v, np.ndarray) else "")
+def test_every_fitted_attribute_survives_a_round_trip(model, X, tmp_path):
+    model.fit(X)
+    path = tmp_path / "model.safetensors"
+    model.save(path)
+    again = aekit.load(path)
+    assert _fitted_state(again) == _fitted_state(model)
+
+
+def _rewrite(path, edit):
+    """Edit a saved model's config and write it back with a valid checksum (a doctored file)."""
+    from aekit.io import read_model_file, write_model_file
+
+    tensors, config = read_model_file(path)
+    edit(config)
+    write_model_file(path, tensors, config)
+
+
+@pytest.mark.parametrize("edit,message", [
+    (lambda c: c["fitted"].update(latent_dim_=1_000_000), "does not match its configuration"),
+    (lambda c: c["fitted"].update(input_shape_=[-3]), "input_shape_"),
+    (lambda c: c["fitted"].update(loss_="rm -rf"), "loss_"),
+    (lambda c: c["fitted"].update(history_="x"), "history_"),
+    (lambda c: c["fitted"].update(_hidden_dims=[10**12]), "_hidden_dims"),
+    (lambda c: c["fitted"].update(surprise_=1), "unknown fitted attribute"),
+    (lambda c: c["fitted"].pop("loss_"), "loss_ missing"),
+    (lambda c: c["params"].update(activation="bogus"), "invalid parameters"),
+    (lambda c: c.pop("fitted"), "no fitted state"),
+])
+def test_doctored_files_are_refused_before_allocating(fitted, tmp_path, edit, message):
+    import resource
+
+    ae, _ = fitted
+    path = tmp_path / "model.safetensors"
+    ae.save(path)
+    _rewrite(path, edit)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(ValueError, match=message) as error:
+        aekit.load(path)
+    assert str(path) in str(error.value)
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 50  # the 1,000,000-wide code is never built for real
+
+
+def test_a_fitted_attribute_without_a_file_form_fails_the_save(fitted, tmp_path):
+    ae, _ = fitted
+    ae.odd_ = object()
+    with pytest.raises(TypeError, match="odd_"):
+        ae.save(tmp_path / "model.safetensors")

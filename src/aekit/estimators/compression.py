@@ -13,9 +13,6 @@ from aekit.estimators.persistence import restore_estimator
 from aekit.nn import AutoencoderNet
 from aekit.nn.entropy import QuantizedCode, ScaledDecoder
 
-_TABLE_TENSORS = {"coding_lo_": "tables.lo", "coding_freq_": "tables.freq"}
-
-
 class CompressionAutoencoder(BaseAutoencoder):
     model_name = "compression"
 
@@ -68,22 +65,14 @@ class CompressionAutoencoder(BaseAutoencoder):
         Z = self.transform(X)
         return self.module_.latent.bits(torch.from_numpy(Z).to(self._device)).cpu().numpy()
 
-    def _model_state(self) -> tuple[dict, dict]:
-        tensors, config = super()._model_state()
-        for name, key in _TABLE_TENSORS.items():
-            tensors[key] = torch.from_numpy(np.ascontiguousarray(getattr(self, name)))
-        return tensors, config
-
     @classmethod
     def _from_model_state(cls, tensors: dict, config: dict, device, path):
         estimator = restore_estimator(cls, tensors, config, device, path)
-        lo, freq = (tensors.get(key) for key in _TABLE_TENSORS.values())
-        if (lo is None or freq is None or lo.dtype != torch.int64 or freq.dtype != torch.int64
-                or lo.shape != (estimator.latent_dim_,) or freq.ndim != 2
-                or freq.shape[0] != estimator.latent_dim_ or bool((freq < 0).any())
-                or not bool((freq[:, 0] > 0).all())):
+        lo, freq = (getattr(estimator, name, None) for name in ("coding_lo_", "coding_freq_"))
+        if (lo is None or freq is None or lo.shape != (estimator.latent_dim_,) or freq.ndim != 2
+                or freq.shape[0] != estimator.latent_dim_ or (freq < 0).any()
+                or not (freq[:, 0] > 0).all()):
             raise ValueError(f"{path} holds no valid coding tables for its compression model")
-        estimator.coding_lo_, estimator.coding_freq_ = lo.numpy(), freq.numpy()
         return estimator
 
 

@@ -16,18 +16,12 @@ import sys
 import numpy as np
 import torch
 
+from aekit.estimators import _fitted
 from aekit.estimators._torch import resolve_device
 from aekit.io import read_model_file, write_model_file
 
 # model name (model files) -> class; filled by ``register_model``
 MODELS: dict[str, type] = {}
-
-# Fitted attributes written as JSON; arrays and the module's weights travel as tensors.
-FITTED_JSON = ("n_features_in_", "input_shape_", "squeeze_axis_", "latent_dim_", "loss_",
-               "output_activation_", "scaling_", "history_", "n_epochs_", "_hidden_dims",
-               "vocab_size_", "batch_size_", "epochs_", "patience_")
-FITTED_ARRAYS = ("shift_", "scale_")
-
 
 def register_model(cls: type) -> type:
     """Class decorator: ``aekit.load`` can rebuild models of this class."""
@@ -66,14 +60,17 @@ def save_model(model, path: str | os.PathLike) -> None:
 
 
 def estimator_state(estimator) -> tuple[dict, dict]:
-    """``(tensors, config)`` of a fitted ``BaseAutoencoder``."""
+    """``(tensors, config)`` of a fitted ``BaseAutoencoder``: its parameters, its weights and
+    every fitted attribute (``_fitted.fitted_attributes``)."""
     tensors = {f"module.{k}": v for k, v in estimator.module_.state_dict().items()}
-    for name in FITTED_ARRAYS:
-        tensors[f"fitted.{name}"] = torch.from_numpy(np.ascontiguousarray(getattr(estimator, name)))
-    fitted = {name: getattr(estimator, name) for name in FITTED_JSON if hasattr(estimator, name)}
+    fitted = {}
+    for name, value in _fitted.fitted_attributes(estimator).items():
+        form, stored = _fitted.to_file_form(name, value)
+        if form == "tensor":
+            tensors[f"fitted.{name}"] = stored
+        else:
+            fitted[name] = stored
     fitted["n_epochs_"] = len(estimator.history_.get("loss", []))  # also right mid-training
-    if hasattr(estimator, "feature_names_in_"):
-        fitted["feature_names_in_"] = [str(n) for n in estimator.feature_names_in_]
     return tensors, {"model": estimator.model_name, "params": saved_params(estimator),
                      "fitted": fitted}
 
@@ -123,26 +120,64 @@ def construct(cls: type, config: dict, device, path):
 
 
 def restore_estimator(cls: type, tensors: dict, config: dict, device, path):
-    """A fitted ``BaseAutoencoder`` of class ``cls`` from ``estimator_state``'s output."""
-    config = dict(config)
+    """A fitted ``BaseAutoencoder`` of class ``cls`` from ``estimator_state``'s output.
+
+    Every fitted attribute is checked for type and range, and the network is first built on
+    torch's ``meta`` device and its shapes compared with the file's tensors, so a doctored file
+    fails with a ``ValueError`` naming it before anything of its stated size is allocated.
+    """
     params = dict(config.get("params", {}))
     if isinstance(params.get("hidden_dims"), list):
         params["hidden_dims"] = tuple(params["hidden_dims"])
     estimator = construct(cls, {**config, "params": params}, device, path)
-    for name, value in config["fitted"].items():
-        if name == "feature_names_in_":
-            value = np.asarray(value, dtype=object)
-        elif name in ("_hidden_dims", "input_shape_"):
-            value = tuple(value)
-        setattr(estimator, name, value)
-    for name in FITTED_ARRAYS:
-        setattr(estimator, name, tensors[f"fitted.{name}"].numpy())
+    _check_params(estimator, path)
+    fitted = config.get("fitted")
+    if not isinstance(fitted, dict):
+        raise ValueError(f"{path} is not a valid model file: it holds no fitted state")
+    arrays = {k.removeprefix("fitted."): v for k, v in tensors.items() if k.startswith("fitted.")}
+    for name, value in [*fitted.items(), *arrays.items()]:
+        setattr(estimator, name, _fitted.checked(name, value, path))
+    missing = [n for n in _REQUIRED if not hasattr(estimator, n)]
+    if missing:
+        raise ValueError(f"{path} is not a valid model file: {', '.join(missing)} missing")
+    _fitted.check_consistent(estimator, path)
     state = {k.removeprefix("module."): v for k, v in tensors.items() if k.startswith("module.")}
-    module = estimator._build_module()
-    try:
-        module.load_state_dict(state, strict=True)
-    except RuntimeError as error:
-        first = str(error).splitlines()[0]
-        raise ValueError(f"{path} does not match its configuration: {first}") from None
-    estimator.module_ = module.to(resolve_device(estimator.device)).eval()
+    estimator.module_ = _materialise(estimator, state, path).to(
+        resolve_device(estimator.device)).eval()
     return estimator
+
+
+# what every estimator's file holds (others, such as feature names, are optional)
+_REQUIRED = ("n_features_in_", "input_shape_", "squeeze_axis_", "latent_dim_", "loss_",
+             "output_activation_", "scaling_", "history_", "shift_", "scale_", "_hidden_dims")
+
+
+def _check_params(estimator, path) -> None:
+    """The file's parameters pass the same checks as ``fit``'s."""
+    from aekit.estimators._params import check_shared_params
+
+    try:
+        check_shared_params(estimator)
+        estimator._check_variant_params()
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{path} holds invalid parameters: {error}") from None
+
+
+def _materialise(estimator, state: dict, path) -> torch.nn.Module:
+    """The network built on the ``meta`` device, checked against ``state``'s shapes and dtypes,
+    then given ``state``'s tensors."""
+    try:
+        with torch.device("meta"):
+            module = estimator._build_module()
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise ValueError(f"{path} does not describe a network aekit can build: {error}") from None
+    expected = {k: (tuple(v.shape), v.dtype) for k, v in module.state_dict().items()}
+    found = {k: (tuple(v.shape), v.dtype) for k, v in state.items()}
+    if expected != found:
+        name = sorted(set(expected) ^ set(found)) or sorted(
+            k for k in expected if expected[k] != found[k])
+        raise ValueError(f"{path} does not match its configuration: the weights differ at "
+                         f"{name[0]!r} (expected {expected.get(name[0])}, found "
+                         f"{found.get(name[0])})")
+    module.load_state_dict(state, strict=True, assign=True)
+    return module

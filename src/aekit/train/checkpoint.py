@@ -23,7 +23,7 @@ def read_checkpoint_epoch(directory: str | os.PathLike) -> int | None:
     if not path.is_file():
         return None
     _, config = read_model_file(path)
-    return int(config["state"]["__dict__"]["epoch"])
+    return int(config["epoch"])
 
 
 class BackupAndRestore(Callback):
@@ -74,6 +74,6 @@ class BackupAndRestore(Callback):
 
     def save(self, state: TrainState) -> None:
         tensors: dict = {}
-        config = {"kind": "checkpoint", "fingerprint": self.fingerprint,
+        config = {"kind": "checkpoint", "fingerprint": self.fingerprint, "epoch": state.epoch,
                   "state": flatten(state.state_dict(), tensors)}
         write_model_file(self.path, tensors, config)
