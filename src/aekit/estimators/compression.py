@@ -13,6 +13,7 @@ from aekit.estimators.persistence import restore_estimator
 from aekit.nn import AutoencoderNet
 from aekit.nn.entropy import QuantizedCode, ScaledDecoder
 
+
 class CompressionAutoencoder(BaseAutoencoder):
     model_name = "compression"
 
