@@ -225,6 +225,26 @@ def test_cli_detect_rows_save_and_reuse(tmp_path, blob, capsys, quick_default):
     assert "contamination" in capsys.readouterr().err
 
 
+def test_cli_fit_a_detector_then_apply_it(tmp_path, blob, capsys, quick_default):
+    data, saved = tmp_path / "rows.csv", tmp_path / "detector.safetensors"
+    write_table(data, blob, [f"col{i}" for i in range(5)])
+    assert main(["fit", str(data), "--model", "detector", "--contamination", "0.02",
+                 "--random-state", "0", "-o", str(saved)]) == 0
+    assert "fitted an anomaly detector" in capsys.readouterr().out
+    reordered = tmp_path / "reordered.csv"
+    write_table(reordered, blob[:, ::-1], [f"col{i}" for i in reversed(range(5))])
+    out = tmp_path / "out.csv"
+    assert main(["detect", str(reordered), "--model", str(saved), "-o", str(out)]) == 0
+    assert (pa_csv.read_csv(out)["label"].to_numpy()[:8] == -1).all()  # columns by name
+    assert main(["info", str(saved)]) == 0
+    info = capsys.readouterr().out
+    assert "anomaly_detector" in info and "inner model: ensemble" in info
+    assert "5 -> code" in info and "threshold_=" in info
+    assert main(["fit", str(data), "--model", "detector", "--latent-dim", "2",
+                 "-o", str(saved)]) == 1
+    assert "--latent-dim does not apply to --model detector" in capsys.readouterr().err
+
+
 def test_cli_detect_series(tmp_path, capsys, quick_default):
     series = periodic_series()
     stamps = np.datetime64("2024-01-01T00:00") + np.arange(len(series)).astype("timedelta64[m]")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 
 # Parameters that take data or Python objects: the CLI offers its own options for them.
-NOT_OPTIONS = {"validation_data", "callbacks"}
+NOT_OPTIONS = {"validation_data", "callbacks", "model"}
 # Where the command line's default differs from the estimator's.
 DEFAULT_HELP = {"verbose": "1 when stderr is a terminal, else 0; never saved in the model"}
 # Shorter spellings offered beside the generated --param-name.
@@ -52,6 +52,16 @@ def int_or_auto(text: str) -> int | str:
         raise argparse.ArgumentTypeError(f"expected an integer or auto, got {text!r}") from None
 
 
+def float_or_auto(text: str) -> float | str:
+    """``"auto"`` or a number."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or auto, got {text!r}") from None
+
+
 def _auto_tuple(text: str) -> tuple[int, ...] | None:
     """``"auto"`` -> None (the automatic network); otherwise as ``int_tuple``."""
     return None if text.strip().lower() == "auto" else int_tuple(text)
@@ -65,6 +75,8 @@ def _parser_for(annotation: str):
         return _auto_tuple if optional else int_tuple
     if base == "int | str":
         return int_or_auto
+    if base == "float | str":
+        return float_or_auto
     parse = {"int": int, "float": float, "str": str}.get(base, str)
     return _none_or(parse) if optional else parse
 
@@ -164,15 +176,22 @@ def _param_docs(cls) -> dict[str, str]:
     return docs
 
 
-def build_table() -> tuple[dict[str, str], list[dict]]:
-    """``(MODELS, OPTIONS)`` read from the estimators (imports PyTorch)."""
-    import inspect
-
+def fit_models() -> dict[str, type]:
+    """What ``aekit fit --model`` trains: every estimator, and the anomaly detector."""
+    from aekit.apps.anomaly import AnomalyDetector
     from aekit.estimators import ESTIMATORS
+
+    return {**ESTIMATORS, "detector": AnomalyDetector}
+
+
+def build_table() -> tuple[dict[str, str], list[dict]]:
+    """``(MODELS, OPTIONS)`` read from the models ``aekit fit`` trains (imports PyTorch)."""
+    import inspect
 
     choices = _choices()
     options: dict[str, dict] = {}
-    for model, cls in ESTIMATORS.items():
+    models = fit_models()
+    for model, cls in models.items():
         docs = _param_docs(cls)
         for name, param in inspect.signature(cls.__init__).parameters.items():
             if name == "self" or name in NOT_OPTIONS:
@@ -190,8 +209,7 @@ def build_table() -> tuple[dict[str, str], list[dict]]:
                              "model_defaults": {}}
     for option in options.values():
         option["models"].sort()
-    models = {name: cls.__name__ for name, cls in ESTIMATORS.items()}
-    return models, list(options.values())
+    return {name: cls.__name__ for name, cls in models.items()}, list(options.values())
 
 
 def write_table() -> None:

@@ -75,16 +75,27 @@ def add_fit(commands) -> None:
 
 
 def _fit(args, owners) -> None:
-    from aekit import ESTIMATORS
+    from aekit._cli_options import fit_models
 
     params = estimator_params(args, owners, args.model)
-    params.setdefault("verbose", 1 if sys.stderr.isatty() else 0)  # no bars in logs and pipes
-    model = ESTIMATORS[args.model](**params)
+    if "verbose" in owners and args.model in owners["verbose"]:
+        params.setdefault("verbose", 1 if sys.stderr.isatty() else 0)  # no bars in pipes
+    model = fit_models()[args.model](**params)
+    if args.model == "detector" and (args.validation_file or args.stream):
+        raise ValueError("--validation-data and --stream do not apply to --model detector: it "
+                         "fits in memory and sets its threshold from the training rows")
     if args.validation_file:
         model.set_params(validation_data=model_input(read_columns(args, args.validation_file),
                                                      source=args.validation_file))
-    model.fit(read_rows(args)[0])
+    rows = read_rows(args)[0]
+    model.fit(rows)
     model.save(args.output)
+    if args.model == "detector":
+        flagged = model.predict(rows) == -1
+        print(f"fitted an anomaly detector (threshold {model.threshold_:.5g}; {flagged.sum()} "
+              f"of {len(flagged)} training rows flagged); saved {args.output}: apply it with "
+              f"'aekit detect DATA --model {args.output}'")
+        return
     shown = {k: f"{v[-1]:.5g}" for k, v in model.history_.items() if k != "lr"}
     print(f"trained {args.model} for {model.n_epochs_} epochs "
           f"({', '.join(f'{k} {v}' for k, v in shown.items())}); saved {args.output}")
@@ -149,22 +160,37 @@ def _info(args) -> None:
     from aekit.io.model_file import read_model_header
 
     config, shapes = read_model_header(args.model)
-    n_weights = sum(prod(shape) for name, shape in shapes.items() if name.startswith("module."))
+    n_weights = sum(prod(shape) for name, shape in shapes.items()
+                    if name.startswith("module.") or ".module." in name)
     if args.json:
         print(json.dumps(dict(config, n_parameters=n_weights), indent=2))
         return
-    fitted = config.get("fitted", {})
-    history = fitted.get("history_", {})
     print(f"model:       {config['model']} ({args.model})")
-    print(f"features:    {fitted.get('n_features_in_')} -> code {fitted.get('latent_dim_')}")
     print(f"weights:     {n_weights:,}")
-    print(f"settings:    loss={fitted.get('loss_')}, output={fitted.get('output_activation_')}, "
-          f"scaling={fitted.get('scaling_')}")
-    print(f"trained:     {fitted.get('n_epochs_')} epochs; " + ", ".join(
-        f"final {k} {v[-1]:.5g}" for k, v in history.items() if v and k != "lr"))
+    _describe(config)
     print("versions:    " + ", ".join(f"{k} {v}" for k, v in config["versions"].items()))
+
+
+def _describe(config: dict, indent: str = "") -> None:
+    """The fitted settings and parameters of a model's config, then those of a model inside."""
+    fitted = config.get("fitted", {})
+    if "latent_dim_" in fitted:
+        history = fitted.get("history_", {})
+        print(f"{indent}features:    {fitted.get('n_features_in_')} -> code "
+              f"{fitted['latent_dim_']}")
+        print(f"{indent}settings:    loss={fitted.get('loss_')}, "
+              f"output={fitted.get('output_activation_')}, scaling={fitted.get('scaling_')}")
+        print(f"{indent}trained:     {fitted.get('n_epochs_')} epochs; " + ", ".join(
+            f"final {k} {v[-1]:.5g}" for k, v in history.items() if v and k != "lr"))
+    else:
+        shown = {k: v for k, v in fitted.items() if isinstance(v, (int, float, str))}
+        print(f"{indent}fitted:      " + ", ".join(
+            f"{k}={v:.5g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items()))
     params = ", ".join(f"{k}={v!r}" for k, v in sorted(config.get("params", {}).items()))
-    print(f"parameters:  {params}")
+    print(f"{indent}parameters:  {params}")
+    if isinstance(config.get("inner"), dict):
+        print(f"{indent}inner model: {config['inner'].get('model')}")
+        _describe(config["inner"], indent + "  ")
 
 
 # ----------------------------------------------------------------- demo

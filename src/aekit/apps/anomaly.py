@@ -114,7 +114,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
 
     model_name = "anomaly_detector"
 
-    def __init__(self, model=None, contamination="auto", threshold: float | None = None,
+    def __init__(self, model=None, contamination: float | str = "auto", threshold: float | None = None,
                  clip: float | None = 5.0, random_state: int | None = None):
         store_params(self, locals())
 

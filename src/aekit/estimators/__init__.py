@@ -4,6 +4,7 @@ from aekit.estimators.autoencoder import Autoencoder
 from aekit.estimators.base import BaseAutoencoder
 from aekit.estimators.compression import CompressionAutoencoder
 from aekit.estimators.denoising import DenoisingAutoencoder
+from aekit.estimators.ensemble import EnsembleAutoencoder
 from aekit.estimators.masked import MaskedAutoencoder
 from aekit.estimators.persistence import MODELS, load, register_model
 from aekit.estimators.sequence import SequenceAutoencoder, sliding_windows
@@ -14,7 +15,7 @@ from aekit.estimators.variational import VAE, VariationalAutoencoder
 ESTIMATORS: dict[str, type[BaseAutoencoder]] = {
     cls.model_name: cls
     for cls in (Autoencoder, VariationalAutoencoder, SparseAutoencoder, DenoisingAutoencoder,
-                SequenceAutoencoder, CompressionAutoencoder)
+                SequenceAutoencoder, CompressionAutoencoder, EnsembleAutoencoder)
 }
 for _cls in ESTIMATORS.values():
     register_model(_cls)
@@ -27,6 +28,7 @@ __all__ = [
     "BaseAutoencoder",
     "CompressionAutoencoder",
     "DenoisingAutoencoder",
+    "EnsembleAutoencoder",
     "MaskedAutoencoder",
     "SequenceAutoencoder",
     "SparseAutoencoder",
