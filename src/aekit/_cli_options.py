@@ -1,7 +1,7 @@
 """``aekit fit``'s model options, from a table generated out of the estimators themselves.
 
 The table (``_cli_table.py``) holds each parameter's name, annotation, default, allowed values,
-help (its numpydoc description) and the models that take it. The CLI reads the
+help (its ``Param`` description) and the models that take it. The CLI reads the
 table, so ``aekit --help`` answers without importing PyTorch; ``build_table`` regenerates it from
 the estimators' signatures, docstrings and registries, and a test asserts the two are equal, so
 the table cannot drift. After changing an estimator's parameters run::
@@ -158,22 +158,8 @@ def _choices() -> dict[str, tuple[str, ...]]:
 
 
 def _param_docs(cls) -> dict[str, str]:
-    """Each parameter's numpydoc description, on one line."""
-    import inspect
-    import re
-
-    doc = inspect.getdoc(cls) or ""
-    match = re.search(r"Parameters\n-+\n(.*?)(?:\n\n[A-Z][a-z]+\n-+\n|\Z)", doc, re.DOTALL)
-    docs: dict[str, str] = {}
-    name = None
-    for line in (match.group(1) if match else "").splitlines():
-        header = re.match(r"^(\w+) : ", line)
-        if header:
-            name = header.group(1)
-            docs[name] = ""
-        elif name and line.startswith("    "):
-            docs[name] = (docs[name] + " " + line.strip()).strip()
-    return docs
+    """Each parameter's description, from the model's structured ``param_docs``."""
+    return {name: param.text for name, param in cls.param_docs.items()}
 
 
 def fit_models() -> dict[str, type]:

@@ -353,11 +353,10 @@ OPTIONS = [{'name': 'latent_dim',
   'default': 'auto',
   'choices': [],
   'help': 'Expected fraction of outliers, in (0, 0.5]: the threshold is that quantile of the '
-          'training scores. "auto": Tukey\'s upper fence (the boxplot\'s outlier rule: third '
-          "quartile plus 1.5 interquartile ranges) of the training rows' anomaly scores; for "
-          "scores with a right tail like a chi-square's with 6 degrees of freedom it flags about "
-          '2.6% of clean rows, for log-normal scores about 8%, and more when outliers stretch the '
-          'tail.',
+          "training scores. auto: Tukey's upper fence (the boxplot's outlier rule: third quartile "
+          "plus 1.5 interquartile ranges) of the training rows' anomaly scores; for scores with a "
+          "right tail like a chi-square's with 6 degrees of freedom it flags about 2.6% of clean "
+          'rows, for log-normal scores about 8%, and more when outliers stretch the tail.',
   'models': ['detector'],
   'model_defaults': {}},
  {'name': 'threshold',

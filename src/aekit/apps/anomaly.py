@@ -10,7 +10,7 @@ from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aekit.estimators import BaseAutoencoder
-from aekit.estimators._params import store_params
+from aekit.estimators._params import Param, document_params, store_params
 from aekit.estimators._validation import check_finite, check_float
 from aekit.estimators.ensemble import EnsembleAutoencoder
 from aekit.estimators.persistence import (
@@ -64,28 +64,6 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     ``score_features`` gives each feature's share of a row's score. Scoring is deterministic;
     ``save`` writes the detector and its model to one file (``aekit.load`` reads it).
 
-    Parameters
-    ----------
-    model : aekit estimator or None, default=None
-        The autoencoder to fit (cloned; any aekit estimator over tables, e.g.
-        ``VAE(latent_dim=4)``). None: ten small diverse dense autoencoders trained together
-        (``EnsembleAutoencoder``), sized from the data.
-    contamination : "auto" or float, default="auto"
-        Expected fraction of outliers, in (0, 0.5]: the threshold is that quantile of the
-        training scores. "auto": Tukey's upper fence (the boxplot's outlier rule: third quartile
-        plus 1.5 interquartile ranges) of the training rows' anomaly scores; for scores with a
-        right tail like a chi-square's with 6 degrees of freedom it flags about 2.6% of clean
-        rows, for log-normal scores about 8%, and more when outliers stretch the tail.
-    threshold : float or None, default=None
-        Anomaly score (``-score_samples``) above which a row is an outlier; overrides
-        contamination.
-    clip : float or None, default=5.0
-        Training inputs are clipped to this many robust standard deviations from the median, so
-        extreme values do not dominate what the model learns (scoring compares the unclipped
-        values with the reconstruction). None: no clipping.
-    random_state : int or None, default=None
-        Seed of the default model (a given ``model`` keeps its own).
-
     Attributes
     ----------
     model_ : estimator
@@ -114,7 +92,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
 
     model_name = "anomaly_detector"
 
-    def __init__(self, model=None, contamination: float | str = "auto", threshold: float | None = None,
+    def __init__(self, model=None, contamination: float | str = "auto",
+                 threshold: float | None = None,
                  clip: float | None = 5.0, random_state: int | None = None):
         store_params(self, locals())
 
@@ -254,6 +233,29 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             detector.model = clone(detector.model_)
         return detector
 
+
+document_params(AnomalyDetector, (
+    Param("model", "aekit estimator or None", None,
+          "The autoencoder to fit (cloned; any aekit estimator over tables, e.g. "
+          "``VAE(latent_dim=4)``). None: ten small diverse dense autoencoders trained "
+          "together (``EnsembleAutoencoder``), sized from the data."),
+    Param("contamination", '"auto" or float', "auto",
+          "Expected fraction of outliers, in (0, 0.5]: the threshold is that quantile of the "
+          "training scores. auto: Tukey's upper fence (the boxplot's outlier rule: third "
+          "quartile plus 1.5 interquartile ranges) of the training rows' anomaly scores; for "
+          "scores with a right tail like a chi-square's with 6 degrees of freedom it flags "
+          "about 2.6% of clean rows, for log-normal scores about 8%, and more when outliers "
+          "stretch the tail."),
+    Param("threshold", "float or None", None,
+          "Anomaly score (``-score_samples``) above which a row is an outlier; overrides "
+          "contamination."),
+    Param("clip", "float or None", 5.0,
+          "Training inputs are clipped to this many robust standard deviations from the "
+          "median, so extreme values do not dominate what the model learns (scoring compares "
+          "the unclipped values with the reconstruction). None: no clipping."),
+    Param("random_state", "int or None", None,
+          "Seed of the default model (a given ``model`` keeps its own)."),
+))
 
 def fit_threshold(train_scores: np.ndarray, contamination, threshold: float | None) -> float:
     """The anomaly score above which a row is an outlier: ``threshold`` if given; else the

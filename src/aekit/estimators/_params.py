@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numbers
 import os
+import textwrap
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -85,104 +87,140 @@ def store_params(est, params: dict) -> None:
             setattr(est, name, value)
 
 
-def docstring(summary: str, own: str = "", examples: str = "") -> str:
-    """A numpydoc docstring: the summary, the variant's own parameters, the shared ones."""
-    return (f"{summary}\n\n    Parameters\n    ----------\n{CODE_DOC}{own}{TRAINING_DOC}"
-            f"{ATTRIBUTES_DOC}{examples}")
+@dataclass(frozen=True)
+class Param:
+    """One parameter's documentation: the single source of the estimators' docstrings and the
+    CLI's help, checked against the signatures by ``tests/test_shared_params.py``."""
+
+    name: str
+    kind: str  # numpydoc's type field
+    default: object
+    text: str
+
+    def entry(self) -> str:
+        """The numpydoc entry."""
+        shown = f'"{self.default}"' if isinstance(self.default, str) else repr(self.default)
+        body = textwrap.fill(self.text, 96, initial_indent=" " * 8, subsequent_indent=" " * 8)
+        return f"    {self.name} : {self.kind}, default={shown}\n{body}\n"
 
 
-def latent_activation_doc(default: str | None) -> str:
+def numpydoc(summary: str, params, rest: str = "") -> str:
+    """A numpydoc docstring from a summary, ``Param`` entries and further sections."""
+    entries = "".join(p.entry() for p in params)
+    return f"{summary}\n\n    Parameters\n    ----------\n{entries}{rest}"
+
+
+def document_params(cls, params) -> None:
+    """Give a class with a hand-written docstring (summary first, then sections) its
+    ``Param`` entries: they go in as the Parameters section and become ``cls.param_docs``."""
+    summary, _, rest = cls.__doc__.partition("\n\n    Attributes\n")
+    cls.param_docs = {p.name: p for p in params}
+    cls.__doc__ = numpydoc(summary.rstrip(), params, "\n    Attributes\n" + rest)
+
+
+def document(cls, summary: str, own=(), examples: str = "", defaults: dict | None = None):
+    """Set ``cls.__doc__`` and ``cls.param_docs`` from the variant's ``own`` parameters and the
+    shared ones (with the variant's ``defaults`` where they differ); the CLI reads
+    ``param_docs``."""
+    defaults = defaults or {}
+    shared = [replace(p, default=defaults[p.name]) if p.name in defaults else p
+              for p in (*CODE_PARAMS, *TRAINING_PARAMS)]
+    code, training = shared[:len(CODE_PARAMS)], shared[len(CODE_PARAMS):]
+    cls.param_docs = {p.name: p for p in (*code, *own, *training)}
+    cls.__doc__ = numpydoc(summary, (*code, *own, *training), ATTRIBUTES_DOC + examples)
+
+
+def latent_activation(default: str | None) -> Param:
     """The ``latent_activation`` entry, with the variant's own default."""
-    shown = "None" if default is None else f'"{default}"'
-    return f"""\
-    latent_activation : str or None, default={shown}
-        Activation of the code layer. None: the same as activation.
-"""
+    return Param("latent_activation", "str or None", default,
+                 "Activation of the code layer. None: the same as activation.")
 
 
-LATENT_ACTIVATION_DOC = latent_activation_doc("linear")
+CODE_PARAMS = (
+    Param("latent_dim", "int or None", None,
+          "Size of the code. None: min(32, half the values per row), at least 1."),
+    Param("architecture", '{"dense", "conv", "lstm", "gru"}', "dense",
+          "Network type: dense for tables (n, features); conv for images (n, H, W) or (n, "
+          "C, H, W); lstm or gru for sequences (n, timesteps) or (n, timesteps, features)."),
+    Param("hidden_dims", "tuple of int or None", None,
+          "Hidden layer widths, input side first (conv: channels; lstm/gru: units); the "
+          "decoder mirrors them. (): none. None: for dense, one hidden layer of min(256, "
+          "max(64, 4 * latent_dim)) with a linear path around it, started at PCA's solution"
+          " for tables scored by MSE; (32, 64) for conv, (64,) for lstm/gru."),
+    Param("activation", "str", "relu",
+          "Hidden-layer activation: relu, leaky_relu, elu, selu, gelu, silu, tanh, sigmoid,"
+          " linear."),
+)
 
-# numpydoc entries, joined into each estimator's docstring (the CLI's --help reads them).
-CODE_DOC = """\
-    latent_dim : int or None, default=None
-        Size of the code. None: min(32, half the values per row), at least 1.
-    architecture : {"dense", "conv", "lstm", "gru"}, default="dense"
-        Network type: dense for tables (n, features); conv for images (n, H, W) or
-        (n, C, H, W); lstm or gru for sequences (n, timesteps) or (n, timesteps, features).
-    hidden_dims : tuple of int or None, default=None
-        Hidden layer widths, input side first (conv: channels; lstm/gru: units); the decoder
-        mirrors them. (): none. None: for dense, one hidden layer of min(256, max(64,
-        4 * latent_dim)) with a linear path around it, started at PCA's solution for tables
-        scored by MSE; (32, 64) for conv, (64,) for lstm/gru.
-    activation : str, default="relu"
-        Hidden-layer activation: relu, leaky_relu, elu, selu, gelu, silu, tanh, sigmoid, linear.
-"""
-
-TRAINING_DOC = """\
-    output_activation : str, default="auto"
-        Activation of the reconstruction. auto: sigmoid with the bce loss, else linear.
-    loss : {"auto", "mse", "bce"}, default="auto"
-        Reconstruction loss. auto: bce for images (architecture="conv") already in [0, 1] and
-        not rescaled, else mse.
-    optimizer : {"adam", "adamw", "rmsprop", "sgd"}, default="adam"
-        Optimizer, with Keras' defaults (eps=1e-7).
-    learning_rate : float or None, default=None
-        Step size. None: the optimizer's default (1e-3; 1e-2 for sgd).
-    weight_decay : float, default=0.0
-        L2 penalty (decoupled for adamw).
-    epochs : int or "auto", default="auto"
-        Passes over the training data. auto: enough for at least 3000 steps (20 to 1000
-        epochs), with early stopping on a held-out fifth of the rows (at most 10000).
-    batch_size : int or "auto", default="auto"
-        Rows per gradient step. auto: about one batch per 64 rows, a power of two in [16, 256].
-    shuffle : bool, default=True
-        Reshuffle the training rows every epoch.
-    validation_split : float, default=0.0
-        Fraction of the rows, drawn at random, held out to report val_loss.
-    validation_data : array-like or None, default=None
-        Rows to report val_loss on instead of a split (a Keras-style (x, y) tuple also works).
-    batch_norm : bool, default=False
-        Batch normalisation after each hidden layer.
-    dropout : float, default=0.0
-        Dropout rate after each hidden layer.
-    patience : int or None, default=None
-        Early stopping: stop after this many epochs without improvement of val_loss (or loss
-        without validation). None: train all epochs, or with epochs="auto" a tenth of them
-        (at least 10).
-    restore_best_weights : bool, default=True
-        With early stopping, end with the weights of the best epoch.
-    clip_grad_norm : float or None, default=None
-        Clip the gradients' global norm to this value before each step. None: no clipping.
-    checkpoint_dir : str or None, default=None
-        Folder where the whole training state is saved after every epoch, so a killed run can be
-        resumed. None: no checkpoints.
-    resume : bool, default=False
-        Continue the run checkpointed in checkpoint_dir (same data and parameters; epochs may
-        grow) instead of refusing to overwrite it.
-    callbacks : list of aekit.train.Callback or None, default=None
-        Extra callbacks (checkpoints, learning-rate schedules, ...).
-    scaling : {"auto", "standard", "minmax", "none"}, default="auto"
-        Input scaling per feature (per channel for images and sequences), inverted on output.
-        auto: none when the data lies in [0, 1], else standard.
-    random_state : int, RandomState or None, default=None
-        Seed for initialisation, shuffling, dropout and noise; an int makes fits reproducible on
-        CPU.
-    device : str, default="auto"
-        Where to train: auto (CUDA when available), cpu, cuda or cuda:N.
-    compile : {"auto", "none", "manual", "inductor", "cuda_graph"}, default="auto"
-        How each training step runs; every choice computes the same updates. cuda_graph: the
-        whole step recorded once as a CUDA graph and replayed (CUDA only); inductor:
-        torch.compile fuses the network's element-wise work (costs seconds up front, pays on
-        long runs); manual: plain dense networks (relu, tanh, sigmoid, leaky_relu or linear
-        layers; bce or mse; float32) on the CPU take a step with the backward pass written out,
-        without autograd's bookkeeping, and other networks run plain PyTorch; none: plain
-        PyTorch. auto: cuda_graph on CUDA, manual on the CPU.
-    precision : {"float32", "bfloat16"}, default="float32"
-        Training arithmetic: bfloat16 runs the network under autocast (faster on GPUs with
-        bfloat16 units); weights, optimizer state and inference stay float32.
-    verbose : int, default=0
-        0: silent; 1: a progress bar per epoch; 2: one line per epoch.
-"""
+TRAINING_PARAMS = (
+    Param("output_activation", "str", "auto",
+          "Activation of the reconstruction. auto: sigmoid with the bce loss, else linear."),
+    Param("loss", '{"auto", "mse", "bce"}', "auto",
+          'Reconstruction loss. auto: bce for images (architecture="conv") already in [0, '
+          "1] and not rescaled, else mse."),
+    Param("optimizer", '{"adam", "adamw", "rmsprop", "sgd"}', "adam",
+          "Optimizer, with Keras' defaults (eps=1e-7)."),
+    Param("learning_rate", "float or None", None,
+          "Step size. None: the optimizer's default (1e-3; 1e-2 for sgd)."),
+    Param("weight_decay", "float", 0.0,
+          "L2 penalty (decoupled for adamw)."),
+    Param("epochs", 'int or "auto"', "auto",
+          "Passes over the training data. auto: enough for at least 3000 steps (20 to 1000 "
+          "epochs), with early stopping on a held-out fifth of the rows (at most 10000)."),
+    Param("batch_size", 'int or "auto"', "auto",
+          "Rows per gradient step. auto: about one batch per 64 rows, a power of two in "
+          "[16, 256]."),
+    Param("shuffle", "bool", True,
+          "Reshuffle the training rows every epoch."),
+    Param("validation_split", "float", 0.0,
+          "Fraction of the rows, drawn at random, held out to report val_loss."),
+    Param("validation_data", "array-like or None", None,
+          "Rows to report val_loss on instead of a split (a Keras-style (x, y) tuple also "
+          "works)."),
+    Param("batch_norm", "bool", False,
+          "Batch normalisation after each hidden layer."),
+    Param("dropout", "float", 0.0,
+          "Dropout rate after each hidden layer."),
+    Param("patience", "int or None", None,
+          "Early stopping: stop after this many epochs without improvement of val_loss (or "
+          'loss without validation). None: train all epochs, or with epochs="auto" a tenth '
+          "of them (at least 10)."),
+    Param("restore_best_weights", "bool", True,
+          "With early stopping, end with the weights of the best epoch."),
+    Param("clip_grad_norm", "float or None", None,
+          "Clip the gradients' global norm to this value before each step. None: no "
+          "clipping."),
+    Param("checkpoint_dir", "str or None", None,
+          "Folder where the whole training state is saved after every epoch, so a killed "
+          "run can be resumed. None: no checkpoints."),
+    Param("resume", "bool", False,
+          "Continue the run checkpointed in checkpoint_dir (same data and parameters; "
+          "epochs may grow) instead of refusing to overwrite it."),
+    Param("callbacks", "list of aekit.train.Callback or None", None,
+          "Extra callbacks (checkpoints, learning-rate schedules, ...)."),
+    Param("scaling", '{"auto", "standard", "minmax", "none"}', "auto",
+          "Input scaling per feature (per channel for images and sequences), inverted on "
+          "output. auto: none when the data lies in [0, 1], else standard."),
+    Param("random_state", "int, RandomState or None", None,
+          "Seed for initialisation, shuffling, dropout and noise; an int makes fits "
+          "reproducible on CPU."),
+    Param("device", "str", "auto",
+          "Where to train: auto (CUDA when available), cpu, cuda or cuda:N."),
+    Param("compile", '{"auto", "none", "manual", "inductor", "cuda_graph"}', "auto",
+          "How each training step runs; every choice computes the same updates. cuda_graph:"
+          " the whole step recorded once as a CUDA graph and replayed (CUDA only); "
+          "inductor: torch.compile fuses the network's element-wise work (costs seconds up "
+          "front, pays on long runs); manual: plain dense networks (relu, tanh, sigmoid, "
+          "leaky_relu or linear layers; bce or mse; float32) on the CPU take a step with "
+          "the backward pass written out, without autograd's bookkeeping, and other "
+          "networks run plain PyTorch; none: plain PyTorch. auto: cuda_graph on CUDA, "
+          "manual on the CPU."),
+    Param("precision", '{"float32", "bfloat16"}', "float32",
+          "Training arithmetic: bfloat16 runs the network under autocast (faster on GPUs "
+          "with bfloat16 units); weights, optimizer state and inference stay float32."),
+    Param("verbose", "int", 0,
+          "0: silent; 1: a progress bar per epoch; 2: one line per epoch."),
+)
 
 ATTRIBUTES_DOC = """
     Attributes

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aekit.estimators._params import LATENT_ACTIVATION_DOC, docstring, store_params
+from aekit.estimators._params import document, latent_activation, store_params
 from aekit.estimators._validation import check_choice
 from aekit.estimators.base import BaseAutoencoder
 from aekit.nn import ACTIVATIONS, DenseCode
@@ -33,7 +33,8 @@ class Autoencoder(BaseAutoencoder):
         return DenseCode(d_in, self.latent_dim_, self.latent_activation or self.activation)
 
 
-Autoencoder.__doc__ = docstring(
+document(
+    Autoencoder,
     """Autoencoder with a scikit-learn interface: a non-linear PCA.
 
     The encoder maps the input through ``hidden_dims`` to a ``latent_dim`` code; the decoder
@@ -42,8 +43,10 @@ Autoencoder.__doc__ = docstring(
     stopping on held-out rows) as the table needs. The classic Keras recipe is
     ``Autoencoder(latent_dim=32, hidden_dims=(), latent_activation="relu", epochs=50,
     batch_size=256)``.""",
-    LATENT_ACTIVATION_DOC,
-    """
+    own=(
+        latent_activation("linear"),
+    ),
+    examples="""
     Examples
     --------
     >>> from sklearn.datasets import load_digits
@@ -52,4 +55,5 @@ Autoencoder.__doc__ = docstring(
     >>> ae = Autoencoder(latent_dim=8, hidden_dims=(32,), epochs=5, random_state=0).fit(X)
     >>> ae.transform(X).shape
     (1797, 8)
-""")
+""",
+)

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from aekit.estimators._params import docstring, store_params
+from aekit.estimators._params import Param, document, store_params
 from aekit.estimators._validation import check_float
 from aekit.estimators.base import BaseAutoencoder
 from aekit.estimators.persistence import restore_estimator
@@ -77,7 +77,8 @@ class CompressionAutoencoder(BaseAutoencoder):
         return estimator
 
 
-CompressionAutoencoder.__doc__ = docstring(
+document(
+    CompressionAutoencoder,
     """Autoencoder trained as a learned compressor: its code is rounded to integers and priced
     by a learned entropy model, so ``aekit.compress`` turns rows into few bytes.
 
@@ -90,11 +91,12 @@ CompressionAutoencoder.__doc__ = docstring(
     ``architecture="conv"`` for images and ``"dense"`` for tables. After ``fit`` the prior is
     frozen into integer tables (``coding_tables()``), saved with the model, so streams decode
     identically on every machine.""",
-    """\
-    lmbda : float, default=0.01
-        Price of one bit per input value, in units of the distortion: larger is smaller.
-""",
-    """
+    own=(
+        Param("lmbda", "float", 0.01,
+              "Price of one bit per input value, in units of the distortion: larger is "
+              "smaller."),
+    ),
+    examples="""
     Examples
     --------
     >>> from sklearn.datasets import load_digits
@@ -104,4 +106,6 @@ CompressionAutoencoder.__doc__ = docstring(
     ...                                random_state=0).fit(X)
     >>> decompress(compress(codec, X), codec).shape
     (1797, 64)
-""")
+""",
+    defaults={"hidden_dims": (), "loss": "mse", "epochs": 50, "batch_size": 256},
+)

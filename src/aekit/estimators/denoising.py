@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from aekit.estimators._params import LATENT_ACTIVATION_DOC, docstring, store_params
+from aekit.estimators._params import Param, document, latent_activation, store_params
 from aekit.estimators._torch import draw_seed
 from aekit.estimators._validation import check_choice, check_float
 from aekit.estimators.autoencoder import Autoencoder
@@ -55,7 +55,8 @@ class DenoisingAutoencoder(Autoencoder):
         return self._to_user_shape(self._unscale(noisy))
 
 
-DenoisingAutoencoder.__doc__ = docstring(
+document(
+    DenoisingAutoencoder,
     """Autoencoder trained to reconstruct clean rows from corrupted ones.
 
     Each training batch is corrupted afresh: ``noise="gaussian"`` adds ``noise_level`` times
@@ -63,9 +64,12 @@ DenoisingAutoencoder.__doc__ = docstring(
     ``"masking"`` zeroes a ``noise_level`` fraction of the values, ``"salt_pepper"`` sets a
     ``noise_level`` fraction to the minimum or maximum. ``reconstruct`` on noisy data returns the
     clean estimate; ``add_noise`` corrupts data the same way.""",
-    """\
-    noise : {"gaussian", "masking", "salt_pepper"}, default="gaussian"
-        How training inputs are corrupted.
-    noise_level : float, default=0.1
-        Standard deviation (gaussian) or fraction of values corrupted (masking, salt_pepper).
-""" + LATENT_ACTIVATION_DOC)
+    own=(
+        Param("noise", '{"gaussian", "masking", "salt_pepper"}', "gaussian",
+              "How training inputs are corrupted."),
+        Param("noise_level", "float", 0.1,
+              "Standard deviation (gaussian) or fraction of values corrupted (masking, "
+              "salt_pepper)."),
+        latent_activation("linear"),
+    ),
+)

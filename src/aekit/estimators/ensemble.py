@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aekit.estimators._params import docstring, store_params
+from aekit.estimators._params import Param, document, store_params
 from aekit.estimators._validation import check_float, check_int
 from aekit.estimators.base import BaseAutoencoder
 from aekit.estimators.persistence import register_model
@@ -64,7 +64,8 @@ class EnsembleAutoencoder(BaseAutoencoder):
         return self.n_members * self.latent_dim_
 
 
-EnsembleAutoencoder.__doc__ = docstring(
+document(
+    EnsembleAutoencoder,
     """Ensemble of diverse small dense autoencoders trained at once (RandNet, ROBOD).
 
     The members' weights are stacked, so each layer of all members is one batched matrix product
@@ -74,15 +75,18 @@ EnsembleAutoencoder.__doc__ = docstring(
     the members' mean reconstruction loss (negated); ``reconstruct`` their mean output;
     ``transform`` their codes side by side ``(n, n_members * latent_dim_)``;
     ``member_reconstructions`` each member's output.""",
-    """\
-    n_members : int, default=10
-        Number of autoencoders trained together.
-    connection_density : float, default=0.8
-        Fraction of each member's connections kept (fixed random masks, as in RandNet).
-    smallest_member : float, default=0.5
-        Width (and code size) of the smallest member, as a fraction of the full one; the others
-        spread evenly up to the full width.
-    trim_fraction : float, default=0.0
-        Each member ignores this fraction of worst-reconstructed rows of each batch (a trimmed
-        loss, robust to anomalies in the training data).
-""")
+    own=(
+        Param("n_members", "int", 10,
+              "Number of autoencoders trained together."),
+        Param("connection_density", "float", 0.8,
+              "Fraction of each member's connections kept (fixed random masks, as in "
+              "RandNet)."),
+        Param("smallest_member", "float", 0.5,
+              "Width (and code size) of the smallest member, as a fraction of the full one; "
+              "the others spread evenly up to the full width."),
+        Param("trim_fraction", "float", 0.0,
+              "Each member ignores this fraction of worst-reconstructed rows of each batch (a"
+              " trimmed loss, robust to anomalies in the training data)."),
+    ),
+    defaults={"hidden_dims": (), "epochs": 50, "batch_size": 256},
+)

@@ -7,7 +7,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aekit.estimators import _scaling
-from aekit.estimators._params import docstring, latent_activation_doc, store_params
+from aekit.estimators._params import Param, document, latent_activation, store_params
 from aekit.estimators._validation import all_finite, check_bool, check_choice, check_float
 from aekit.estimators.base import BaseAutoencoder
 from aekit.estimators.persistence import register_model
@@ -112,7 +112,8 @@ class MaskedAutoencoder(BaseAutoencoder):
         return tags
 
 
-MaskedAutoencoder.__doc__ = docstring(
+document(
+    MaskedAutoencoder,
     """Autoencoder for tables with missing values (NaN): ``impute`` fills them.
 
     The network reads the standardised values (missing cells at 0, the column mean) beside the
@@ -122,13 +123,16 @@ MaskedAutoencoder.__doc__ = docstring(
     every cell, ``impute`` the data with only its NaN replaced. Rows with no observed cell get
     the prediction from nothing, close to the column means. Tables (dense) only, standard
     scaling, mse loss.""",
-    """\
-    hide_rate : float, default=0.25
-        Mean share of a row's observed cells hidden in each training pass (each row draws a
-        share uniformly in [0, 2 * hide_rate]).
-    visible_weight : float, default=0.1
-        Weight in the loss of the cells left visible, relative to the hidden ones.
-    skip : bool, default=True
-        Add a linear map from the input to the output beside the network, so that linear
-        relations between columns are learnt directly.
-""" + latent_activation_doc(None))
+    own=(
+        Param("hide_rate", "float", 0.25,
+              "Mean share of a row's observed cells hidden in each training pass (each row "
+              "draws a share uniformly in [0, 2 * hide_rate])."),
+        Param("visible_weight", "float", 0.1,
+              "Weight in the loss of the cells left visible, relative to the hidden ones."),
+        Param("skip", "bool", True,
+              "Add a linear map from the input to the output beside the network, so that "
+              "linear relations between columns are learnt directly."),
+        latent_activation(None),
+    ),
+    defaults={"scaling": "standard"},
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.validation import validate_data
 
-from aekit.estimators._params import LATENT_ACTIVATION_DOC, docstring, store_params
+from aekit.estimators._params import Param, document, latent_activation, store_params
 from aekit.estimators._validation import check_bool, check_int
 from aekit.estimators.autoencoder import Autoencoder
 from aekit.text import PAD
@@ -75,7 +75,8 @@ class SequenceAutoencoder(Autoencoder):
         return X.astype(np.int64) if self.tokens else super()._unscale(X)
 
 
-SequenceAutoencoder.__doc__ = docstring(
+document(
+    SequenceAutoencoder,
     """Recurrent (LSTM or GRU) encoder-decoder for sequences.
 
     Input is ``(n, timesteps, features)``, or ``(n, timesteps)`` for univariate series.
@@ -87,12 +88,15 @@ SequenceAutoencoder.__doc__ = docstring(
     embedded, and the reconstruction is scored by cross-entropy; ``reconstruct`` returns ids.
     Otherwise the same as ``Autoencoder(architecture="lstm")`` apart from the defaults (a
     linear code layer).""",
-    """\
-    tokens : bool, default=False
-        X holds integer token ids (text) instead of values.
-    embedding_dim : int, default=32
-        Size of the token embedding (tokens=True).
-""" + LATENT_ACTIVATION_DOC)
+    own=(
+        Param("tokens", "bool", False,
+              "X holds integer token ids (text) instead of values."),
+        Param("embedding_dim", "int", 32,
+              "Size of the token embedding (tokens=True)."),
+        latent_activation("linear"),
+    ),
+    defaults={"architecture": "lstm"},
+)
 
 
 def sliding_windows(series, window: int, step: int = 1) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from aekit.estimators._params import docstring, latent_activation_doc, store_params
+from aekit.estimators._params import Param, document, latent_activation, store_params
 from aekit.estimators._validation import check_choice, check_float, check_int
 from aekit.estimators.autoencoder import Autoencoder
 from aekit.nn import SPARSITIES, SparseCode
@@ -73,7 +73,8 @@ class SparseAutoencoder(Autoencoder):
         }
 
 
-SparseAutoencoder.__doc__ = docstring(
+document(
+    SparseAutoencoder,
     """Autoencoder whose code is kept sparse.
 
     ``sparsity="l1"`` penalises ``sparsity_weight * sum|z|`` per row (Keras'
@@ -81,13 +82,15 @@ SparseAutoencoder.__doc__ = docstring(
     ``target_activation`` with weight ``sparsity_weight`` (sigmoid code units); ``"topk"`` keeps
     exactly ``k`` active units per row and revives units that stopped firing with an auxiliary
     loss. ``sparsity_report(X)`` measures the result.""",
-    """\
-    sparsity : {"l1", "kl", "topk"}, default="topk"
-        How the code is kept sparse.
-    sparsity_weight : float, default=1e-4
-        Weight of the L1 or KL penalty (unused by topk).
-    target_activation : float, default=0.05
-        The KL penalty's target mean activation rho.
-    k : int or None, default=None
-        Active units per row for topk. None: a quarter of latent_dim.
-""" + latent_activation_doc("relu"))
+    own=(
+        Param("sparsity", '{"l1", "kl", "topk"}', "topk",
+              "How the code is kept sparse."),
+        Param("sparsity_weight", "float", 1e-4,
+              "Weight of the L1 or KL penalty (unused by topk)."),
+        Param("target_activation", "float", 0.05,
+              "The KL penalty's target mean activation rho."),
+        Param("k", "int or None", None,
+              "Active units per row for topk. None: a quarter of latent_dim."),
+        latent_activation("relu"),
+    ),
+)

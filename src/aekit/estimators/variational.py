@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from aekit.estimators._params import docstring, store_params
+from aekit.estimators._params import Param, document, store_params
 from aekit.estimators._torch import draw_seed, map_batches, seeded_rng
 from aekit.estimators._validation import check_bool, check_float, check_int
 from aekit.estimators.base import BaseAutoencoder
@@ -124,7 +124,8 @@ class VariationalAutoencoder(BaseAutoencoder):
 
 VAE = VariationalAutoencoder
 
-VariationalAutoencoder.__doc__ = docstring(
+document(
+    VariationalAutoencoder,
     """Variational autoencoder (Kingma & Welling 2014): a diagonal Gaussian code trained on the
     negative ELBO, reconstruction summed over values plus ``beta`` times the KL divergence.
 
@@ -133,11 +134,13 @@ VariationalAutoencoder.__doc__ = docstring(
     ``log_likelihood(X, k)`` estimates ``log p(x)`` by importance sampling;
     ``interpolate(a, b, steps)`` decodes the line between two rows' latent means and
     ``sample_like(X, n)`` generates rows near given ones. Also importable as ``VAE``.""",
-    """\
-    beta : float, default=1.0
-        Weight of the KL term (beta-VAE).
-    kl_warmup_epochs : int, default=0
-        Raise the KL weight linearly to beta over this many epochs. 0: no warm-up.
-    binarize : bool, default=False
-        Dynamic binarisation: train on fresh Bernoulli samples of [0, 1] data every batch.
-""")
+    own=(
+        Param("beta", "float", 1.0,
+              "Weight of the KL term (beta-VAE)."),
+        Param("kl_warmup_epochs", "int", 0,
+              "Raise the KL weight linearly to beta over this many epochs. 0: no warm-up."),
+        Param("binarize", "bool", False,
+              "Dynamic binarisation: train on fresh Bernoulli samples of [0, 1] data every "
+              "batch."),
+    ),
+)
