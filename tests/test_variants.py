@@ -271,3 +271,14 @@ def test_char_tokenizer():
         tokenizer.fit("abc")
     with pytest.raises(ValueError, match="not fitted"):
         CharTokenizer().transform(["a"])
+
+
+def test_ce_is_a_loss_for_token_ids_only():
+    ids = np.random.RandomState(0).randint(1, 6, size=(20, 5))
+    model = SequenceAutoencoder(tokens=True, loss="ce", hidden_dims=(8,), latent_dim=2,
+                                **quick(epochs=1)).fit(ids)
+    assert model.loss_ == "ce"
+    with pytest.raises(ValueError, match="tokens=True scores token ids by cross-entropy"):
+        SequenceAutoencoder(tokens=True, loss="mse", **quick(epochs=1)).fit(ids)
+    with pytest.raises(ValueError, match="loss='ce' scores token ids"):
+        Autoencoder(loss="ce", **quick(epochs=1)).fit(np.random.rand(20, 4))

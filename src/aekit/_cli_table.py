@@ -68,9 +68,10 @@ OPTIONS = [{'name': 'latent_dim',
  {'name': 'loss',
   'annotation': 'str',
   'default': 'auto',
-  'choices': ['auto', 'mse', 'bce'],
+  'choices': ['auto', 'mse', 'bce', 'ce'],
   'help': 'Reconstruction loss. auto: bce for images (architecture="conv") already in [0, 1] and '
-          'not rescaled, else mse.',
+          'not rescaled, ce for token ids (SequenceAutoencoder(tokens=True)), else mse. ce '
+          '(cross-entropy) scores token ids only.',
   'models': ['autoencoder', 'compression', 'denoising', 'ensemble', 'sequence', 'sparse', 'vae'],
   'model_defaults': {'compression': 'mse'}},
  {'name': 'optimizer',

@@ -118,7 +118,7 @@ CHECKS: dict[str, Callable] = {
     "input_shape_": _ints(1, 3),
     "squeeze_axis_": _int(1, 2, none=True),
     "latent_dim_": _int(1),
-    "loss_": _choice((*LOSSES, "ce")),
+    "loss_": _choice(LOSSES),
     "output_activation_": _choice(tuple(ACTIVATIONS)),
     "scaling_": _choice(("standard", "minmax", "none")),
     "history_": _history,

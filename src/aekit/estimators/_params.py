@@ -155,9 +155,10 @@ CODE_PARAMS = (
 TRAINING_PARAMS = (
     Param("output_activation", "str", "auto",
           "Activation of the reconstruction. auto: sigmoid with the bce loss, else linear."),
-    Param("loss", '{"auto", "mse", "bce"}', "auto",
+    Param("loss", '{"auto", "mse", "bce", "ce"}', "auto",
           'Reconstruction loss. auto: bce for images (architecture="conv") already in [0, '
-          "1] and not rescaled, else mse."),
+          "1] and not rescaled, ce for token ids (SequenceAutoencoder(tokens=True)), else "
+          "mse. ce (cross-entropy) scores token ids only."),
     Param("optimizer", '{"adam", "adamw", "rmsprop", "sgd"}', "adam",
           "Optimizer, with Keras' defaults (eps=1e-7)."),
     Param("learning_rate", "float or None", None,

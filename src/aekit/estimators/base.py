@@ -270,6 +270,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         lo, hi = (_scaling.apply_scaling(v.astype(np.float32), shift, scale)
                   for v in (stats.lo, stats.hi))
         in_unit = stats.n > 0 and lo.min() >= 0 and hi.max() <= 1
+        if self.loss == "ce":
+            raise ValueError("loss='ce' scores token ids (text): use "
+                             "SequenceAutoencoder(tokens=True), or loss='mse' for values")
         if self.loss == "auto":
             bce = in_unit and self.scaling_ == "none" and self._bce_for_unit_data
             self.loss_ = "bce" if bce else "mse"

@@ -36,6 +36,9 @@ class SequenceAutoencoder(Autoencoder):
                              f"{self.architecture!r}")
         check_bool("tokens", self.tokens)
         check_int("embedding_dim", self.embedding_dim)
+        if self.tokens and self.loss not in ("auto", "ce"):
+            raise ValueError(f"tokens=True scores token ids by cross-entropy: use loss='ce' (or "
+                             f"'auto'), not {self.loss!r}")
 
     # Token ids (text) take their own path: no scaling, an embedding in, cross-entropy out.
     def _check_X(self, X, *, reset: bool, lengths=None):
@@ -63,7 +66,7 @@ class SequenceAutoencoder(Autoencoder):
         if not self.tokens:
             return super()._resolve_settings(X, lengths)
         self.vocab_size_ = int(X.max()) + 1
-        self.scaling_, self.loss_, self.output_activation_ = "none", "ce", "linear"
+        self.scaling_, self.loss_, self.output_activation_ = "none", "ce", "linear"  # ids
         self.shift_, self.scale_ = np.zeros(1, np.float32), np.ones(1, np.float32)
         self.latent_dim_ = self.latent_dim or min(32, max(1, X.shape[1] // 2))
         return X

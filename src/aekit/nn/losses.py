@@ -8,7 +8,8 @@ from torch import nn
 
 from aekit.nn.blocks import activation
 
-LOSSES = ("mse", "bce")
+# mse and bce score values; ce scores token ids (text), whose logits the decoder gives per step
+LOSSES = ("mse", "bce", "ce")
 
 
 class Reconstruction(nn.Module):
