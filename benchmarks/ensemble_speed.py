@@ -20,13 +20,13 @@ import torch
 from aekit import EnsembleAutoencoder
 
 
-def fit_seconds(X: np.ndarray, members: int, epochs: int) -> float:
+def fit_seconds(X: np.ndarray, members: int, epochs: int, device: str = "cpu") -> float:
     d = X.shape[1]
     model = EnsembleAutoencoder(
         n_members=members, connection_density=0.8 if members > 1 else 1.0,
         smallest_member=0.5 if members > 1 else 1.0, latent_dim=max(1, d // 4),
         hidden_dims=(min(64, 2 * d),), activation="relu", output_activation="linear", loss="mse",
-        epochs=epochs, batch_size=128, scaling="none", compile="none", device="cpu",
+        epochs=epochs, batch_size=128, scaling="none", compile="none", device=device,
         random_state=0)
     start = time.perf_counter()
     model.fit(X)

@@ -214,6 +214,22 @@ def scoring_throughput(X, device):
           f"reference model: {len(rows) / best:,.0f} rows/s ({best:.3f} s, best of 3)")
 
 
+def ensemble_row(device, epochs=5, repeats=3):
+    """Ten members trained together as one batched network against one member alone
+    (``benchmarks/ensemble_speed.py``'s shapes; goal: at most 2x)."""
+    from ensemble_speed import fit_seconds
+
+    X = np.random.RandomState(0).normal(size=(10000, 32)).astype(np.float32)
+    fit_seconds(X[:500], 10, 1, device)  # warm-up
+    best = {1: float("inf"), 10: float("inf")}
+    for _ in range(repeats):
+        for members in best:  # interleaved, so load changes hit both alike
+            best[members] = min(best[members], fit_seconds(X, members, epochs, device))
+    print(f"\n### Ensemble: 10 members trained together {best[10]:.2f} s, one alone "
+          f"{best[1]:.2f} s: **{best[10] / best[1]:.2f}x** (goal <= 2x; 10000 x 32, {epochs} "
+          f"epochs of 128, best of {repeats})")
+
+
 def _keras_version() -> str:
     import keras
 
@@ -244,6 +260,7 @@ def main() -> None:
     if not args.skip_scaling:
         scaling_table(args.device)
     scoring_throughput(X, args.device)
+    ensemble_row(args.device)
 
 
 if __name__ == "__main__":
