@@ -80,8 +80,10 @@ class Reconstruction(nn.Module):
 
 
 def _fusable(pre: torch.Tensor) -> bool:
-    """Whether the hand-fused bce serves ``pre``: eager CPU code (see ``batch_loss``)."""
-    return pre.device.type == "cpu" and not torch.compiler.is_compiling()
+    """Whether the hand-fused bce serves ``pre``: eager CPU code (see ``batch_loss``), not a
+    graph being traced for export (ONNX has no ``unfold`` of dynamic size)."""
+    return (pre.device.type == "cpu" and not torch.compiler.is_compiling()
+            and not torch.jit.is_tracing())
 
 
 class BCEWithLogitsSum(torch.autograd.Function):
