@@ -31,6 +31,8 @@ OPSET = 17
 MANIFEST = "manifest.json"
 # the check after export: outputs of onnxruntime and PyTorch on the same rows
 CHECK_RTOL, CHECK_ATOL = 1e-4, 1e-4
+SEQUENCE_NOTE = ("Sequences must be whole: the graphs read every time step, so a padded "
+                 "(NaN) step gives NaN; aekit itself takes padded sequences and lengths.")
 TRACE_ROWS, CHECK_ROWS = 2, 5  # traced and checked batch sizes differ: the axis is dynamic
 
 
@@ -118,16 +120,12 @@ def estimator_graphs(estimator) -> dict[str, Graph]:
     check_is_fitted(estimator)
     check_exportable(estimator)
     net = estimator.module_
-    device = next(net.parameters()).device
-    scaling = Scaling(torch.from_numpy(estimator.shift_), torch.from_numpy(estimator.scale_))
-    scaling = scaling.to(device)
-    axis = estimator.squeeze_axis_
-    inputs_cls = ObservedInputs if estimator.__sklearn_tags__().input_tags.allow_nan else RowInputs
-    inputs = inputs_cls(scaling, axis)
+    inputs = network_inputs(estimator)
+    scaling, axis = inputs.scaling, estimator.squeeze_axis_
     row_shape = user_row_shape(estimator)
     rows = example_rows(estimator, row_shape)
     codes = estimator.transform(rows)  # codes the decoder really meets
-    nan_note = " (NaN marks a missing cell)" if inputs_cls is ObservedInputs else ""
+    nan_note = " (NaN marks a missing cell)" if isinstance(inputs, ObservedInputs) else ""
     return {
         "encoder": Graph(EncoderGraph(inputs, net), "rows", row_shape, "codes",
                          f"raw rows{nan_note} -> codes, as transform", rows),
@@ -138,6 +136,16 @@ def estimator_graphs(estimator) -> dict[str, Graph]:
                         f"raw rows{nan_note} -> per-row score (higher is more normal), as "
                         "score_samples", rows),
     }
+
+
+def network_inputs(estimator) -> RowInputs:
+    """The module taking raw rows to the arguments of ``estimator.module_`` (on its device)."""
+    device = next(estimator.module_.parameters()).device
+    scaling = Scaling(torch.from_numpy(estimator.shift_), torch.from_numpy(estimator.scale_))
+    # NaN marks a missing cell for the models that take them (MaskedAutoencoder)
+    missing = estimator.__sklearn_tags__().input_tags.allow_nan
+    return (ObservedInputs if missing else RowInputs)(scaling.to(device),
+                                                      estimator.squeeze_axis_)
 
 
 def user_row_shape(estimator) -> tuple[int, ...]:
@@ -158,9 +166,11 @@ def example_rows(estimator, row_shape: tuple[int, ...]) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- writing
-def export_graphs(graphs: dict[str, Graph], directory, model) -> dict[str, Path]:
-    """Write each graph to ``directory/NAME.onnx`` and a ``manifest.json`` describing them;
-    returns the paths written. Each graph is checked in onnxruntime before it is written."""
+def export_graphs(graphs: dict[str, Graph], directory, model, notes: tuple[str, ...] = (),
+                  extra: dict | None = None) -> dict[str, Path]:
+    """Write each graph to ``directory/NAME.onnx`` and a ``manifest.json`` describing them
+    (with more ``notes`` and ``extra`` entries); returns the paths written. Each graph is checked in onnxruntime
+    before anything is written."""
     ort = require_onnx()
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -172,7 +182,7 @@ def export_graphs(graphs: dict[str, Graph], directory, model) -> dict[str, Path]
         paths[name] = directory / f"{name}.onnx"
         atomic_write_bytes(paths[name], blob)
     paths["manifest"] = directory / MANIFEST
-    atomic_write_bytes(paths["manifest"], json.dumps(manifest(graphs, model), indent=2).encode())
+    atomic_write_bytes(paths["manifest"], json.dumps({**manifest(graphs, model, notes), **(extra or {})}, indent=2).encode())
     return paths
 
 
@@ -226,7 +236,7 @@ def check_graph(ort, name: str, graph: Graph, blob: bytes) -> None:
                          "exported to ONNX")
 
 
-def manifest(graphs: dict[str, Graph], model) -> dict:
+def manifest(graphs: dict[str, Graph], model, notes: tuple[str, ...] = ()) -> dict:
     """What a program without aekit needs to call the graphs."""
     from aekit import __version__
 
@@ -246,7 +256,7 @@ def manifest(graphs: dict[str, Graph], model) -> dict:
             } for name, graph in graphs.items()},
         "notes": ["Inputs are float32 with any number of rows (the batch axis is dynamic).",
                   "The graphs do not validate their input: NaN, inf or values far outside the "
-                  "training data come out as NaN or inf where aekit would raise an error."],
+                  "training data come out as NaN or inf where aekit would raise an error.", *notes],
     }
 
 
@@ -269,4 +279,5 @@ def run_eval(module: nn.Module, x: torch.Tensor) -> np.ndarray:
 
 def export_estimator(estimator, directory: str | os.PathLike) -> dict[str, Path]:
     """``BaseAutoencoder.export_onnx``: see its docstring."""
-    return export_graphs(estimator_graphs(estimator), directory, estimator)
+    notes = (SEQUENCE_NOTE,) if estimator.architecture in ("lstm", "gru") else ()
+    return export_graphs(estimator_graphs(estimator), directory, estimator, notes)
