@@ -46,8 +46,6 @@ CASES = {
              SERIES),
     "gru-n-t": (lambda: aekit.SequenceAutoencoder(architecture="gru", hidden_dims=(8,),
                                                   latent_dim=3, **SMALL), SERIES[..., 0]),
-    "lstm-vae": (lambda: aekit.VAE(architecture="lstm", hidden_dims=(8,), latent_dim=3,
-                                   **SMALL), SERIES),
 }
 
 

@@ -189,7 +189,7 @@ def export_graphs(graphs: dict[str, Graph], directory, model, notes: tuple[str, 
 def require_onnx():
     """``onnxruntime``, or a one-line error saying how to install the extra."""
     try:
-        import onnx  # noqa: F401 - the extra installs both; the check below loads graphs
+        import onnx  # noqa: F401 - torch's exporter needs it; the check runs onnxruntime
         import onnxruntime
     except ImportError:
         raise ImportError("ONNX export needs onnx and onnxruntime: pip install aekit[onnx]") \
