@@ -6,6 +6,7 @@ import sys
 import warnings
 
 import numpy as np
+import torch
 import pytest
 
 ort = pytest.importorskip("onnxruntime")
@@ -149,3 +150,17 @@ def test_a_graph_that_answers_differently_is_refused():
     other = _onnx.estimator_graphs(fitted(make, X * 2))["encoder"]
     with pytest.raises(ValueError, match="does not reproduce"):
         _onnx.check_graph(ort, "encoder", graph, _onnx.trace(other))
+
+
+@pytest.mark.parametrize("case", ["vae-bce", "conv-n-h-w"])
+def test_bce_scores_stay_finite_at_extreme_logits(case, tmp_path):
+    make, X = CASES[case]
+    model = fitted(make, X)
+    assert model.loss_ == "bce"
+    last = [m for m in model.module_.decoder.modules() if hasattr(m, "bias")][-1]
+    with torch.no_grad():  # logits far past where sigmoid rounds to 0 or 1 in float32
+        last.bias[::2] = -300.0
+        last.bias[1::2] = 300.0
+    paths = model.export_onnx(tmp_path)
+    expected = model.score_samples(X[:4])
+    np.testing.assert_allclose(run(paths["scorer"], "rows", X[:4]), expected, **TOL)

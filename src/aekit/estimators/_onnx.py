@@ -229,11 +229,15 @@ def check_graph(ort, name: str, graph: Graph, blob: bytes) -> None:
     device = next(module.parameters()).device
     with torch.no_grad():
         expected = run_eval(module, torch.from_numpy(graph.example).to(device))
-    if got.shape != expected.shape or not np.allclose(got, expected, rtol=CHECK_RTOL,
-                                                      atol=CHECK_ATOL):
+    if got.shape != expected.shape:
         raise ValueError(f"the exported {name} graph does not reproduce PyTorch's output "
-                         f"(shapes {got.shape} and {expected.shape}); this model cannot be "
+                         f"(shape {got.shape}, not {expected.shape}): this model cannot be "
                          "exported to ONNX")
+    if not np.allclose(got, expected, rtol=CHECK_RTOL, atol=CHECK_ATOL):
+        gap = np.nanmax(np.where(np.isnan(got), np.inf, np.abs(got - expected)))
+        raise ValueError(f"the exported {name} graph does not reproduce PyTorch's output "
+                         f"(largest difference {gap:.3g}): this model cannot be exported to "
+                         "ONNX")
 
 
 def manifest(graphs: dict[str, Graph], model, notes: tuple[str, ...] = ()) -> dict:

@@ -41,6 +41,8 @@ class Reconstruction(nn.Module):
         if self.loss == "ce":
             return F.cross_entropy(pre.transpose(1, -1), target, reduction="none")
         if self.loss == "bce":
+            if torch.jit.is_tracing():  # ONNX's form of this kernel takes log(sigmoid(x)): -inf
+                return bce_elementwise(pre, target)
             return F.binary_cross_entropy_with_logits(pre, target, reduction="none")
         return (self.output(pre) - target).square()
 
@@ -77,6 +79,13 @@ class Reconstruction(nn.Module):
         """Per time step ``(n, T)``: the mean over the remaining axes (sequences only)."""
         losses = self.elementwise(pre, target)
         return losses.flatten(2).mean(dim=2) if losses.dim() > 2 else losses
+
+
+def bce_elementwise(pre: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``binary_cross_entropy_with_logits(pre, target, reduction="none")`` as
+    ``max(pre, 0) - pre * target + log(1 + exp(-|pre|))``: finite for every finite logit, in
+    operations every exporter writes as they are."""
+    return pre.clamp_min(0) - pre * target + torch.log1p(torch.exp(-pre.abs()))
 
 
 def _fusable(pre: torch.Tensor) -> bool:
