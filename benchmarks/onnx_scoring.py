@@ -16,8 +16,8 @@ import time
 import numpy as np
 import onnxruntime as ort
 import torch
-
 from _data import load_mnist
+
 from aekit import VAE, Autoencoder
 
 MODELS = {

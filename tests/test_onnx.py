@@ -6,17 +6,18 @@ import sys
 import warnings
 
 import numpy as np
-import torch
+import pandas as pd
 import pytest
+import torch
 
 ort = pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
 
-import aekit  # noqa: E402
-from aekit.cli import main  # noqa: E402
-from aekit.estimators import _onnx  # noqa: E402
-from aekit.estimators.ensemble import EnsembleAutoencoder  # noqa: E402
-from aekit.estimators.masked import MaskedAutoencoder  # noqa: E402
+import aekit
+from aekit.cli import main
+from aekit.estimators import _onnx
+from aekit.estimators.ensemble import EnsembleAutoencoder
+from aekit.estimators.masked import MaskedAutoencoder
 
 TOL = {"rtol": 1e-5, "atol": 1e-5}
 RNG = np.random.RandomState(0)
@@ -85,7 +86,7 @@ def test_manifest_tells_how_to_call_the_graphs(tmp_path):
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["model_class"] == "Autoencoder"
     assert manifest["aekit_version"] == aekit.__version__
-    for name, graph in manifest["graphs"].items():
+    for graph in manifest["graphs"].values():
         session = ort.InferenceSession(str(tmp_path / graph["file"]))
         (given,), (out,) = session.get_inputs(), session.get_outputs()
         assert [given.name, out.name] == [graph["input"]["name"], graph["output"]["name"]]
@@ -97,16 +98,17 @@ def test_manifest_tells_how_to_call_the_graphs(tmp_path):
 
 @pytest.mark.parametrize("model", [None, "vae"])
 def test_detector_scorer_matches(model, tmp_path):
-    X = RNG.normal(size=(150, 5)) * [1, 2, 3, 4, 5] + 10
+    X = pd.DataFrame(RNG.normal(size=(150, 5)) * [1, 2, 3, 4, 5] + 10, columns=list("abcde"))
     inner = None if model is None else aekit.VAE(latent_dim=2, **SMALL)
     detector = aekit.AnomalyDetector(model=inner, random_state=0).fit(X)
     paths = detector.export_onnx(tmp_path)
     assert set(paths) == {"scorer", "manifest"}
     for n in (1, 9):
-        np.testing.assert_allclose(run(paths["scorer"], "rows", X[:n]),
+        np.testing.assert_allclose(run(paths["scorer"], "rows", X[:n].to_numpy()),
                                    detector.score_samples(X[:n]), **TOL)
     manifest = json.loads(paths["manifest"].read_text())
     assert manifest["outlier_below_score"] == detector.offset_
+    assert manifest["feature_names"] == list("abcde")  # the order of a row's values
 
 
 def test_cli_writes_the_graphs(tmp_path, capsys):

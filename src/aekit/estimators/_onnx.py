@@ -31,6 +31,9 @@ OPSET = 17
 MANIFEST = "manifest.json"
 # the check after export: outputs of onnxruntime and PyTorch on the same rows
 CHECK_RTOL, CHECK_ATOL = 1e-4, 1e-4
+NOTES = ("Inputs are float32 with any number of rows (the batch axis is dynamic).",
+         ("The graphs do not validate their input: NaN, inf or values far outside the training "
+          "data come out as NaN or inf where aekit would raise an error."))
 SEQUENCE_NOTE = ("Sequences must be whole: the graphs read every time step, so a padded "
                  "(NaN) step gives NaN; aekit itself takes padded sequences and lengths.")
 TRACE_ROWS, CHECK_ROWS = 2, 5  # traced and checked batch sizes differ: the axis is dynamic
@@ -244,7 +247,7 @@ def manifest(graphs: dict[str, Graph], model, notes: tuple[str, ...] = ()) -> di
     """What a program without aekit needs to call the graphs."""
     from aekit import __version__
 
-    return {
+    described = {
         "aekit_version": __version__,
         "model_class": type(model).__name__,
         "model_name": getattr(model, "model_name", None),
@@ -258,10 +261,12 @@ def manifest(graphs: dict[str, Graph], model, notes: tuple[str, ...] = ()) -> di
                 "output": {"name": graph.output_name, "dtype": "float32",
                            "shape": ["batch", *output_shape(graph)]},
             } for name, graph in graphs.items()},
-        "notes": ["Inputs are float32 with any number of rows (the batch axis is dynamic).",
-                  "The graphs do not validate their input: NaN, inf or values far outside the "
-                  "training data come out as NaN or inf where aekit would raise an error.", *notes],
+        "notes": [*NOTES, *notes],
     }
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:  # the column order the rows' values follow
+        described["feature_names"] = [str(name) for name in names]
+    return described
 
 
 def output_shape(graph: Graph) -> tuple[int, ...]:
