@@ -4,13 +4,14 @@ Each graph holds the model's scaling (``aekit.nn.preprocess.Scaling``), so a pro
 aekit or PyTorch feeds it rows in the data's own units and gets what ``transform``,
 ``inverse_transform`` and ``score_samples`` return. The batch axis is dynamic. Graphs are traced
 with PyTorch's TorchScript-based exporter (``dynamo=False``): the torch.export-based one needs
-the ``onnxscript`` package, which nothing else here does. After writing, each graph is run in
-``onnxruntime`` on a batch of a size other than the traced one and compared with PyTorch, so an
-export that would answer wrongly fails here instead of in the user's program.
+the ``onnxscript`` package, which nothing else here does. Before anything is written, each graph
+is run in ``onnxruntime`` on a batch of a size other than the traced one and compared with
+PyTorch, so an export that would answer wrongly fails here instead of in the user's program.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import io
 import json
@@ -172,20 +173,21 @@ def example_rows(estimator, row_shape: tuple[int, ...]) -> np.ndarray:
 def export_graphs(graphs: dict[str, Graph], directory, model, notes: tuple[str, ...] = (),
                   extra: dict | None = None) -> dict[str, Path]:
     """Write each graph to ``directory/NAME.onnx`` and a ``manifest.json`` describing them
-    (with more ``notes`` and ``extra`` entries); returns the paths written. Each graph is checked in onnxruntime
-    before anything is written."""
+    (with more ``notes`` and ``extra`` entries); returns the paths written. Each graph is
+    checked in onnxruntime before anything is written."""
     ort = require_onnx()
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     blobs = {name: trace(graph) for name, graph in graphs.items()}
     for name, graph in graphs.items():
         check_graph(ort, name, graph, blobs[name])
+    described = {**manifest(graphs, model, notes), **(extra or {})}
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
     paths = {}
     for name, blob in blobs.items():
         paths[name] = directory / f"{name}.onnx"
         atomic_write_bytes(paths[name], blob)
     paths["manifest"] = directory / MANIFEST
-    atomic_write_bytes(paths["manifest"], json.dumps({**manifest(graphs, model, notes), **(extra or {})}, indent=2).encode())
+    atomic_write_bytes(paths["manifest"], json.dumps(described, indent=2).encode())
     return paths
 
 
@@ -208,20 +210,27 @@ def trace(graph: Graph) -> bytes:
     kwargs = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters \
         else {}
     buffer = io.BytesIO()
-    modes = {part: part.training for part in module.modules()}  # the model's own, restored
+    with evaluation(module), torch.no_grad(), warnings.catch_warnings():
+        # the TorchScript exporter announces its deprecation; check_graph guards its output
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module, (example,), buffer, input_names=[graph.input_name],
+                          output_names=[graph.output_name], opset_version=OPSET,
+                          dynamic_axes={graph.input_name: {0: "batch"},
+                                        graph.output_name: {0: "batch"}}, **kwargs)
+    return buffer.getvalue()
+
+
+@contextlib.contextmanager
+def evaluation(module: nn.Module):
+    """``module`` in evaluation mode, then every part back in the mode it had (a wrapper built
+    for export is in training mode, its model is not)."""
+    modes = {part: part.training for part in module.modules()}
     module.eval()
     try:
-        with torch.no_grad(), warnings.catch_warnings():
-            # the TorchScript exporter announces its deprecation; the check below guards it
-            warnings.simplefilter("ignore")
-            torch.onnx.export(module, (example,), buffer, input_names=[graph.input_name],
-                              output_names=[graph.output_name], opset_version=OPSET,
-                              dynamic_axes={graph.input_name: {0: "batch"},
-                                            graph.output_name: {0: "batch"}}, **kwargs)
+        yield module
     finally:
         for part, training in modes.items():
             part.training = training
-    return buffer.getvalue()
 
 
 def check_graph(ort, name: str, graph: Graph, blob: bytes) -> None:
@@ -230,8 +239,7 @@ def check_graph(ort, name: str, graph: Graph, blob: bytes) -> None:
     (got,) = session.run(None, {graph.input_name: graph.example})
     module = graph.module
     device = next(module.parameters()).device
-    with torch.no_grad():
-        expected = run_eval(module, torch.from_numpy(graph.example).to(device))
+    expected = run_eval(module, torch.from_numpy(graph.example).to(device))
     if got.shape != expected.shape:
         raise ValueError(f"the exported {name} graph does not reproduce PyTorch's output "
                          f"(shape {got.shape}, not {expected.shape}): this model cannot be "
@@ -276,14 +284,9 @@ def output_shape(graph: Graph) -> tuple[int, ...]:
 
 @torch.no_grad()
 def run_eval(module: nn.Module, x: torch.Tensor) -> np.ndarray:
-    """``module(x)`` in evaluation mode (as traced), leaving the model's modes as they were."""
-    modes = {part: part.training for part in module.modules()}
-    module.eval()
-    try:
+    """``module(x)`` in evaluation mode, as traced."""
+    with evaluation(module):
         return module(x).float().cpu().numpy()
-    finally:
-        for part, training in modes.items():
-            part.training = training
 
 
 def export_estimator(estimator, directory: str | os.PathLike) -> dict[str, Path]:
