@@ -96,10 +96,11 @@ def test_manifest_tells_how_to_call_the_graphs(tmp_path):
     assert manifest["graphs"]["scorer"]["output"]["shape"] == ["batch"]
 
 
-@pytest.mark.parametrize("model", [None, "vae"])
+@pytest.mark.parametrize("model", ["ensemble", "vae"])  # each member's errors, or one model's
 def test_detector_scorer_matches(model, tmp_path):
     X = pd.DataFrame(RNG.normal(size=(150, 5)) * [1, 2, 3, 4, 5] + 10, columns=list("abcde"))
-    inner = None if model is None else aekit.VAE(latent_dim=2, **SMALL)
+    inner = (EnsembleAutoencoder(n_members=3, latent_dim=2, **SMALL) if model == "ensemble"
+             else aekit.VAE(latent_dim=2, **SMALL))
     detector = aekit.AnomalyDetector(model=inner, random_state=0).fit(X)
     paths = detector.export_onnx(tmp_path)
     assert set(paths) == {"scorer", "manifest"}
@@ -135,6 +136,16 @@ def test_text_models_get_a_clear_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("aekit: error: text models") and err.count("\n") == 1
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_cli_refuses_models_without_graphs(tmp_path, capsys):
+    imputer = aekit.AutoencoderImputer(hidden_dims=(4,), latent_dim=2, epochs=1, random_state=0,
+                                       device="cpu").fit(HOLES)
+    imputer.save(tmp_path / "imputer.aekit")
+    assert main(["export", str(tmp_path / "imputer.aekit"), "-o", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("aekit: error: AutoencoderImputer models cannot be exported to ONNX")
+    assert err.count("\n") == 1
 
 
 def test_missing_onnx_says_how_to_install(tmp_path, monkeypatch, capsys):

@@ -30,7 +30,8 @@ def _export(args) -> None:
     model = load(args.model, device="cpu")
     export = getattr(model, "export_onnx", None)
     if export is None:
-        raise CLIError(f"{type(model).__name__} models cannot be exported to ONNX")
+        raise CLIError(f"{type(model).__name__} models cannot be exported to ONNX: export an "
+                       "autoencoder written by 'aekit fit', or an anomaly detector")
     try:
         paths = export(args.output)
     except ImportError as error:  # the optional extra is missing
