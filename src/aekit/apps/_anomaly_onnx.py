@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from aekit.estimators._onnx import CHECK_ROWS, Graph, RowInputs, network_inputs
+from aekit.estimators._onnx import CHECK_ROWS, Graph, RowInputs, inference_copy, network_inputs
 from aekit.nn.preprocess import Scaling
 
 
@@ -40,11 +40,11 @@ class DetectorScorer(nn.Module):
 def detector_graphs(detector) -> dict[str, Graph]:
     """The scorer graph of a fitted ``AnomalyDetector``."""
     model = detector.model_
-    device = next(model.module_.parameters()).device
     robust = Scaling(torch.from_numpy(detector.center_).float(),
-                     torch.from_numpy(detector.scale_).float()).to(device)
-    scorer = DetectorScorer(robust, detector.clip, network_inputs(model), model.module_,
-                            torch.from_numpy(detector.error_scale_).to(device))
+                     torch.from_numpy(detector.scale_).float())
+    scorer = DetectorScorer(robust, detector.clip, network_inputs(model),
+                            inference_copy(model.module_),
+                            torch.from_numpy(detector.error_scale_))
     rows = np.random.RandomState(0).normal(size=(CHECK_ROWS, detector.n_features_in_))
     rows = (rows * detector.scale_ + detector.center_).astype(np.float32)
     return {"scorer": Graph(scorer, "rows", (detector.n_features_in_,), "score",

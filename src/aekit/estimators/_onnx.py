@@ -11,7 +11,7 @@ PyTorch, so an export that would answer wrongly fails here instead of in the use
 
 from __future__ import annotations
 
-import contextlib
+import copy
 import inspect
 import io
 import json
@@ -123,7 +123,7 @@ def estimator_graphs(estimator) -> dict[str, Graph]:
     """The encoder, decoder and scorer graphs of a fitted aekit estimator."""
     check_is_fitted(estimator)
     check_exportable(estimator)
-    net = estimator.module_
+    net = inference_copy(estimator.module_)
     inputs = network_inputs(estimator)
     scaling, axis = inputs.scaling, estimator.squeeze_axis_
     row_shape = user_row_shape(estimator)
@@ -142,14 +142,18 @@ def estimator_graphs(estimator) -> dict[str, Graph]:
     }
 
 
+def inference_copy(module: nn.Module) -> nn.Module:
+    """A CPU copy of ``module`` in evaluation mode: tracing it leaves the model as it is, and
+    the graph is the same whatever device trained it."""
+    return copy.deepcopy(module).cpu().eval()
+
+
 def network_inputs(estimator) -> RowInputs:
-    """The module taking raw rows to the arguments of ``estimator.module_`` (on its device)."""
-    device = next(estimator.module_.parameters()).device
+    """The module taking raw rows to the arguments of ``estimator.module_``."""
     scaling = Scaling(torch.from_numpy(estimator.shift_), torch.from_numpy(estimator.scale_))
     # NaN marks a missing cell for the models that take them (MaskedAutoencoder)
     missing = estimator.__sklearn_tags__().input_tags.allow_nan
-    return (ObservedInputs if missing else RowInputs)(scaling.to(device),
-                                                      estimator.squeeze_axis_)
+    return (ObservedInputs if missing else RowInputs)(scaling, estimator.squeeze_axis_)
 
 
 def user_row_shape(estimator) -> tuple[int, ...]:
@@ -204,13 +208,12 @@ def require_onnx():
 
 def trace(graph: Graph) -> bytes:
     """The graph as ONNX bytes, its batch axis dynamic."""
-    module = graph.module
-    device = next(module.parameters()).device
-    example = torch.from_numpy(graph.example[:TRACE_ROWS]).to(device)
+    module = graph.module.eval()
+    example = torch.from_numpy(graph.example[:TRACE_ROWS])
     kwargs = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters \
         else {}
     buffer = io.BytesIO()
-    with evaluation(module), torch.no_grad(), warnings.catch_warnings():
+    with torch.no_grad(), warnings.catch_warnings():
         # the TorchScript exporter announces its deprecation; check_graph guards its output
         warnings.simplefilter("ignore")
         torch.onnx.export(module, (example,), buffer, input_names=[graph.input_name],
@@ -220,26 +223,12 @@ def trace(graph: Graph) -> bytes:
     return buffer.getvalue()
 
 
-@contextlib.contextmanager
-def evaluation(module: nn.Module):
-    """``module`` in evaluation mode, then every part back in the mode it had (a wrapper built
-    for export is in training mode, its model is not)."""
-    modes = {part: part.training for part in module.modules()}
-    module.eval()
-    try:
-        yield module
-    finally:
-        for part, training in modes.items():
-            part.training = training
-
 
 def check_graph(ort, name: str, graph: Graph, blob: bytes) -> None:
     """Raise if onnxruntime's output differs from PyTorch's on ``CHECK_ROWS`` rows."""
     session = ort.InferenceSession(blob, providers=["CPUExecutionProvider"])
     (got,) = session.run(None, {graph.input_name: graph.example})
-    module = graph.module
-    device = next(module.parameters()).device
-    expected = run_eval(module, torch.from_numpy(graph.example).to(device))
+    expected = run_eval(graph.module, torch.from_numpy(graph.example))
     if got.shape != expected.shape:
         raise ValueError(f"the exported {name} graph does not reproduce PyTorch's output "
                          f"(shape {got.shape}, not {expected.shape}): this model cannot be "
@@ -278,15 +267,13 @@ def manifest(graphs: dict[str, Graph], model, notes: tuple[str, ...] = ()) -> di
 
 
 def output_shape(graph: Graph) -> tuple[int, ...]:
-    device = next(graph.module.parameters()).device
-    return run_eval(graph.module, torch.from_numpy(graph.example[:1]).to(device)).shape[1:]
+    return run_eval(graph.module, torch.from_numpy(graph.example[:1])).shape[1:]
 
 
 @torch.no_grad()
 def run_eval(module: nn.Module, x: torch.Tensor) -> np.ndarray:
     """``module(x)`` in evaluation mode, as traced."""
-    with evaluation(module):
-        return module(x).float().cpu().numpy()
+    return module.eval()(x).float().numpy()
 
 
 def export_estimator(estimator, directory: str | os.PathLike) -> dict[str, Path]:
