@@ -30,6 +30,7 @@ from aekit._cli_common import (
 from aekit._cli_options import add_estimator_options, estimator_params, model_help, model_names
 from aekit.cli_compress import add_compress_commands
 from aekit.cli_detect import add_detect
+from aekit.cli_export import add_export
 from aekit.cli_impute import add_impute
 from aekit.cli_jobs import add_denoise, add_generate, add_map, add_report
 
@@ -53,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_map(commands)
     add_denoise(commands)
     add_report(commands)
+    add_export(commands)
     add_info(commands)
     add_demo(commands)
     return parser

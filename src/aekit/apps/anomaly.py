@@ -185,6 +185,18 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         return np.divide(parts, totals, out=np.full_like(parts, 1 / parts.shape[1]),
                          where=totals > 0)
 
+    def export_onnx(self, directory) -> dict:
+        """Write ``scorer.onnx`` (raw float32 rows -> ``score_samples``, any number of rows)
+        and ``manifest.json`` to ``directory``; returns the paths written. The manifest's
+        ``outlier_below_score`` is ``offset_``: rows scoring below it are outliers. Needs
+        ``pip install aekit[onnx]``."""
+        from aekit.apps._anomaly_onnx import detector_graphs
+        from aekit.estimators._onnx import export_graphs
+
+        check_is_fitted(self)
+        return export_graphs(detector_graphs(self), directory, self,
+                             extra={"outlier_below_score": float(self.offset_)})
+
     # ----------------------------------------------------------------- persistence
     def save(self, path) -> None:
         """Write the fitted detector, its model included, to one file."""

@@ -145,8 +145,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         Z = np.asarray(Z)
         if Z.dtype.kind not in "biuf":
             raise TypeError(f"codes must be numeric, got dtype {Z.dtype}")
-        if Z.ndim != 2 or Z.shape[1] != self.latent_dim_:
-            raise ValueError(f"codes must have shape (n, {self.latent_dim_}), got {Z.shape}")
+        if Z.ndim != 2 or Z.shape[1] != self._n_features_out:  # an ensemble's: all members'
+            raise ValueError(f"codes must have shape (n, {self._n_features_out}), got {Z.shape}")
         check_finite(Z, "codes")
         return to_float32(Z, "codes")
 
@@ -476,6 +476,15 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         """Write the fitted model to ``path``: safetensors weights, JSON config, a checksum."""
         check_is_fitted(self)
         save_model(self, path)
+
+    def export_onnx(self, directory) -> dict:
+        """Write ``encoder.onnx``, ``decoder.onnx``, ``scorer.onnx`` and ``manifest.json`` to
+        ``directory``: graphs taking raw float32 rows (scaling inside) with a dynamic batch
+        axis, equal to ``transform``, ``inverse_transform`` and ``score_samples``. Returns the
+        paths written. Needs ``pip install aekit[onnx]``."""
+        from aekit.estimators._onnx import export_estimator
+
+        return export_estimator(self, directory)
 
     def _model_state(self) -> tuple[dict, dict]:
         return estimator_state(self)

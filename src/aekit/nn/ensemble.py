@@ -116,7 +116,7 @@ class EnsembleNet(nn.Module):
 
     def decode(self, z: torch.Tensor, lengths=None) -> torch.Tensor:
         """The members' mean output from codes ``(n, M * latent_dim)``."""
-        z = z.reshape(len(z), self.members, self.latent_dim).transpose(0, 1)
+        z = z.reshape(z.shape[0], self.members, self.latent_dim).transpose(0, 1)
         return self.head.output(self._pre(z)).mean(0)
 
     def member_outputs(self, x: torch.Tensor) -> torch.Tensor:

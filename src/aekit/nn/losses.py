@@ -42,6 +42,8 @@ class Reconstruction(nn.Module):
         if self.loss == "ce":
             return F.cross_entropy(pre.transpose(1, -1), target, reduction="none")
         if self.loss == "bce":
+            if torch.jit.is_tracing():  # ONNX's form of this kernel takes log(sigmoid(x)): -inf
+                return bce_elementwise(pre, target)
             return F.binary_cross_entropy_with_logits(pre, target, reduction="none")
         return (self.output(pre) - target).square()
 
@@ -80,9 +82,18 @@ class Reconstruction(nn.Module):
         return losses.flatten(2).mean(dim=2) if losses.dim() > 2 else losses
 
 
+def bce_elementwise(pre: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``binary_cross_entropy_with_logits(pre, target, reduction="none")`` as
+    ``max(pre, 0) - pre * target + log(1 + exp(-|pre|))``: finite for every finite logit, in
+    operations every exporter writes as they are."""
+    return pre.clamp_min(0) - pre * target + torch.log1p(torch.exp(-pre.abs()))
+
+
 def _fusable(pre: torch.Tensor) -> bool:
-    """Whether the hand-fused bce serves ``pre``: eager CPU code (see ``batch_loss``)."""
-    return pre.device.type == "cpu" and not torch.compiler.is_compiling()
+    """Whether the hand-fused bce serves ``pre``: eager CPU code (see ``batch_loss``), not a
+    graph being traced for export (ONNX has no ``unfold`` of dynamic size)."""
+    return (pre.device.type == "cpu" and not torch.compiler.is_compiling()
+            and not torch.jit.is_tracing())
 
 
 class BCEWithLogitsSum(torch.autograd.Function):
