@@ -39,6 +39,7 @@ from aekit.estimators.persistence import (
 )
 from aekit.io.sources import ArraySource
 from aekit.nn import AutoencoderNet, DenseCode, Reconstruction, pca_init_
+from aekit.nn.preprocess import Scaling
 from aekit.train import (
     BackupAndRestore,
     Callback,
@@ -152,10 +153,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     def _check_bce_range(self, X: np.ndarray, name: str) -> None:
         if self.loss_ == "bce" and X.size and (X.min() < 0 or X.max() > 1):
-            raise ValueError(
-                f"loss='bce' needs {name} in [0, 1] after scaling (found {X.min():.3g} to "
-                f"{X.max():.3g}): use scaling='minmax' or loss='mse'"
-            )
+            raise ValueError(_bce_range_message(X.min(), X.max(), name))
 
     # ----------------------------------------------------------------- fitting
     def fit(self, X, y=None, lengths=None):
@@ -389,9 +387,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         with np.errstate(over="ignore", invalid="ignore"):
             scaled = _scaling.apply_scaling(X, self.shift_, self.scale_)
         if scaled.size and not (-MAX_SCALED <= scaled.min() and scaled.max() <= MAX_SCALED):
-            raise ValueError(f"X holds values more than {MAX_SCALED:.0e} training "
-                             f"{_UNITS[self.scaling_]} from the training data, where no result "
-                             "means anything (a unit or parsing error?): fix or drop those rows")
+            raise ValueError(self._extreme_message())
         if lengths is not None:  # padding stays exactly zero
             scaled = np.where(_mask(lengths, X.shape[1])[..., None], scaled, 0.0)
         return scaled.astype(np.float32, copy=False)
@@ -409,20 +405,59 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return out if self.squeeze_axis_ is None else np.squeeze(out, self.squeeze_axis_)
 
     def _prepare(self, X, lengths=None):
-        check_is_fitted(self)
-        X, lengths = self._check_X(X, reset=False, lengths=lengths)
+        """``X`` checked and scaled in NumPy (for variants that work on scaled arrays)."""
+        X, lengths = self._checked(X, lengths)
         return self._scale(X, lengths), lengths
+
+    def _checked(self, X, lengths=None):
+        check_is_fitted(self)
+        return self._check_X(X, reset=False, lengths=lengths)
 
     def _apply(self, method, X, lengths) -> np.ndarray:
         arrays = (X,) if lengths is None else (X, lengths)
         return map_batches(getattr(self.module_, method), arrays, self._device)
 
+    @property
+    def _scales_in_torch(self) -> bool:
+        """Whether inference scales each batch in torch (False: inputs that are not values)."""
+        return True
+
+    def _infer(self, method, X, lengths=None, *, unit_range: bool = False) -> np.ndarray:
+        """The network's ``method`` on checked rows ``X`` in the data's units: each batch is
+        scaled in torch on its way in (no scaled copy of ``X``; threaded; in cache), with the
+        same refusals as ``_scale`` (and, with ``unit_range``, as ``_check_bce_range``)."""
+        if not self._scales_in_torch:
+            return self._apply(method, self._scale(X, lengths), lengths)
+        scaling = Scaling(torch.from_numpy(self.shift_), torch.from_numpy(self.scale_))
+        scaling = scaling.to(self._device)
+        network = getattr(self.module_, method)
+
+        def scaled(x, *rest):
+            z = scaling(x)
+            low, high = torch.aminmax(z) if z.numel() else (z.new_zeros(()), z.new_zeros(()))
+            if not (-MAX_SCALED <= low and high <= MAX_SCALED):
+                raise ValueError(self._extreme_message())
+            if unit_range and (low < 0 or high > 1):
+                raise ValueError(_bce_range_message(float(low), float(high), "X"))
+            if rest:  # padded steps stay exactly zero
+                steps = torch.arange(z.shape[1], device=z.device)
+                z = z * (steps[None, :] < rest[0][:, None])[..., None]
+            return network(z, *rest)
+
+        arrays = (X,) if lengths is None else (X, lengths)
+        return map_batches(scaled, arrays, self._device)
+
+    def _extreme_message(self) -> str:
+        return (f"X holds values more than {MAX_SCALED:.0e} training {_UNITS[self.scaling_]} "
+                "from the training data, where no result means anything (a unit or parsing "
+                "error?): fix or drop those rows")
+
     def transform(self, X, lengths=None) -> np.ndarray:
         """Encode ``X`` (an array or an ``ArraySource``) to codes ``(n_samples, latent_dim_)``."""
         if isinstance(X, ArraySource):
             return _streaming.map_source(self.transform, X)
-        X, lengths = self._prepare(X, lengths)
-        return self._apply("encode", X, lengths)
+        X, lengths = self._checked(X, lengths)
+        return self._infer("encode", X, lengths)
 
     def inverse_transform(self, Z) -> np.ndarray:
         """Decode codes ``Z`` back to the input space (scaling inverted)."""
@@ -435,25 +470,24 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         if isinstance(X, ArraySource):
             raise TypeError("reconstruct returns as many values as the source holds: call it on "
                             "source.read_block(i) for each block i instead")
-        X, lengths = self._prepare(X, lengths)
-        return self._to_user_shape(self._unscale(self._apply("reconstruct", X, lengths)))
+        X, lengths = self._checked(X, lengths)
+        return self._to_user_shape(self._unscale(self._infer("reconstruct", X, lengths)))
 
     def score_samples(self, X, lengths=None) -> np.ndarray:
         """Per-row negative training loss (reconstruction; the ELBO for variational models):
         higher is more normal. ``X`` may be an ``ArraySource``, scored block by block."""
         if isinstance(X, ArraySource):
             return _streaming.map_source(self.score_samples, X)
-        X, lengths = self._prepare(X, lengths)
-        self._check_bce_range(X, "X")
-        return -self._apply("row_loss", X, lengths)
+        X, lengths = self._checked(X, lengths)
+        return -self._infer("row_loss", X, lengths, unit_range=self.loss_ == "bce")
 
     def score_steps(self, X, lengths=None) -> np.ndarray:
         """Per time step score ``(n, timesteps)``: the negative reconstruction loss of each step
         (higher is more normal), NaN at padded steps. Sequence architectures only."""
         if self._arch.name not in ("lstm", "gru"):
             raise ValueError("score_steps needs architecture='lstm' or 'gru'")
-        X, lengths = self._prepare(X, lengths)
-        steps = self._apply("step_loss", X, lengths)
+        X, lengths = self._checked(X, lengths)
+        steps = self._infer("step_loss", X, lengths)
         if lengths is not None:
             steps = np.where(_mask(lengths, steps.shape[1]), steps, np.nan)
         return -steps
@@ -507,6 +541,11 @@ def _digest(*arrays) -> str:
         if array is not None:
             data.update(np.ascontiguousarray(array).tobytes())
     return data.hexdigest()
+
+
+def _bce_range_message(low: float, high: float, name: str) -> str:
+    return (f"loss='bce' needs {name} in [0, 1] after scaling (found {low:.3g} to {high:.3g}): "
+            "use scaling='minmax' or loss='mse'")
 
 
 def _mask(lengths: np.ndarray, steps: int) -> np.ndarray:

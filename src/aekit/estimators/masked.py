@@ -88,6 +88,9 @@ class MaskedAutoencoder(BaseAutoencoder):
                                     visible_weight=self.visible_weight)
 
     # ----------------------------------------------------------------- inference
+    # the second array is the mask of observed cells, not sequence lengths: scaled in NumPy
+    _scales_in_torch = False
+
     def _scale(self, X: np.ndarray, observed=None) -> np.ndarray:
         """Standard units, missing cells at 0 (the column mean)."""
         with np.errstate(over="ignore", invalid="ignore"):

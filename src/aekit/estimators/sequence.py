@@ -71,6 +71,10 @@ class SequenceAutoencoder(Autoencoder):
         self.latent_dim_ = self.latent_dim or min(32, max(1, X.shape[1] // 2))
         return X
 
+    @property
+    def _scales_in_torch(self) -> bool:
+        return not self.tokens  # token ids are not scaled
+
     def _scale(self, X, lengths=None):
         return X if self.tokens else super()._scale(X, lengths)
 
