@@ -24,6 +24,7 @@ RNG = np.random.RandomState(0)
 TABLE = (RNG.normal(size=(40, 6)) * [1, 2, 3, 4, 5, 6] + 100).astype(np.float32)
 IMAGES = RNG.uniform(size=(40, 8, 8)).astype(np.float32)
 SERIES = RNG.normal(size=(40, 10, 2)).astype(np.float32)
+SERIES[::3, 6:] = np.nan  # padding: the rows' lengths are 6 or 10
 HOLES = np.where(RNG.uniform(size=TABLE.shape) < 0.1, np.nan, TABLE)
 SMALL = {"epochs": 1, "random_state": 0, "device": "cpu"}
 
@@ -44,9 +45,9 @@ CASES = {
                                              latent_dim=3, **SMALL), IMAGES),
     "conv-vae-n-c-h-w": (lambda: aekit.VAE(architecture="conv", hidden_dims=(4,), latent_dim=3,
                                            **SMALL), IMAGES[:, None]),
-    "lstm": (lambda: aekit.SequenceAutoencoder(hidden_dims=(8,), latent_dim=3, **SMALL),
-             SERIES),
-    "gru-n-t": (lambda: aekit.SequenceAutoencoder(architecture="gru", hidden_dims=(8,),
+    "lstm-padded": (lambda: aekit.SequenceAutoencoder(hidden_dims=(8, 4), latent_dim=3, **SMALL),
+                    SERIES),
+    "gru-n-t-padded": (lambda: aekit.SequenceAutoencoder(architecture="gru", hidden_dims=(8,),
                                                   latent_dim=3, **SMALL), SERIES[..., 0]),
 }
 
@@ -162,7 +163,7 @@ def test_a_graph_that_answers_differently_is_refused():
     graph = _onnx.estimator_graphs(fitted(make, X))["encoder"]
     other = _onnx.estimator_graphs(fitted(make, X * 2))["encoder"]
     with pytest.raises(ValueError, match="does not reproduce"):
-        _onnx.check_graph(ort, "encoder", graph, _onnx.trace(other))
+        _onnx.check_graph(ort, "encoder", graph, _onnx.trace("encoder", other))
 
 
 @pytest.mark.parametrize("case", ["vae-bce", "conv-n-h-w"])

@@ -35,8 +35,8 @@ CHECK_RTOL, CHECK_ATOL = 1e-4, 1e-4
 NOTES = ("Inputs are float32 with any number of rows (the batch axis is dynamic).",
          ("The graphs do not validate their input: NaN, inf or values far outside the training "
           "data come out as NaN or inf where aekit would raise an error."))
-SEQUENCE_NOTE = ("Sequences must be whole: the graphs read every time step, so a padded "
-                 "(NaN) step gives NaN; aekit itself takes padded sequences and lengths.")
+SEQUENCE_NOTE = ("Sequences may be padded at the end with time steps that are all NaN, as "
+                 "aekit reads them; the graphs take no lengths input.")
 TRACE_ROWS, CHECK_ROWS = 2, 5  # traced and checked batch sizes differ: the axis is dynamic
 
 
@@ -74,6 +74,19 @@ class ObservedInputs(RowInputs):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
         observed = ~torch.isnan(x)
         return torch.where(observed, self.scaling(x), 0.0), observed.float()
+
+
+class SequenceInputs(RowInputs):
+    """Sequences whose trailing all-NaN steps are padding -> ``(scaled steps with the padding
+    at 0, lengths)``, as ``BaseAutoencoder`` reads them."""
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        (scaled,) = super().forward(x)
+        steps = scaled.shape[1]
+        valid = ~torch.isnan(scaled).all(dim=2)
+        lengths = steps - torch.argmax(valid.flip(1).long(), dim=1)
+        inside = torch.arange(steps)[None, :] < lengths[:, None]
+        return torch.where(inside[..., None], scaled, 0.0), lengths
 
 
 class EncoderGraph(nn.Module):
@@ -115,8 +128,8 @@ def check_exportable(estimator) -> None:
     """Raise ValueError for the models whose graphs would not mean what their methods do."""
     if getattr(estimator, "tokens", False):
         raise ValueError("text models (SequenceAutoencoder(tokens=True)) cannot be exported to "
-                         "ONNX: their scoring reads each row's length from the padding, which "
-                         "the exported graphs have no input for")
+                         "ONNX: the exported graphs take and return float32 values, not token "
+                         "ids")
 
 
 def estimator_graphs(estimator) -> dict[str, Graph]:
@@ -151,9 +164,13 @@ def inference_copy(module: nn.Module) -> nn.Module:
 def network_inputs(estimator) -> RowInputs:
     """The module taking raw rows to the arguments of ``estimator.module_``."""
     scaling = Scaling(torch.from_numpy(estimator.shift_), torch.from_numpy(estimator.scale_))
-    # NaN marks a missing cell for the models that take them (MaskedAutoencoder)
-    missing = estimator.__sklearn_tags__().input_tags.allow_nan
-    return (ObservedInputs if missing else RowInputs)(scaling, estimator.squeeze_axis_)
+    if estimator.architecture in ("lstm", "gru"):
+        kind = SequenceInputs
+    elif estimator.__sklearn_tags__().input_tags.allow_nan:  # NaN marks missing cells
+        kind = ObservedInputs
+    else:
+        kind = RowInputs
+    return kind(scaling, estimator.squeeze_axis_)
 
 
 def user_row_shape(estimator) -> tuple[int, ...]:
@@ -165,11 +182,15 @@ def user_row_shape(estimator) -> tuple[int, ...]:
 
 
 def example_rows(estimator, row_shape: tuple[int, ...]) -> np.ndarray:
-    """``CHECK_ROWS`` rows whose scaled values lie in [0, 1) (valid for every loss)."""
+    """``CHECK_ROWS`` rows whose scaled values lie in [0, 1) (valid for every loss); every
+    other sequence padded to the full length from half of it."""
     unit = np.random.RandomState(0).uniform(0, 1, (CHECK_ROWS, *estimator.input_shape_))
     rows = (unit * estimator.scale_ + estimator.shift_).astype(np.float32)
     if estimator.squeeze_axis_ is not None:
         rows = rows.squeeze(estimator.squeeze_axis_)
+    if estimator.architecture in ("lstm", "gru"):
+        steps = rows.shape[1]
+        rows[::2, steps - steps // 2:] = np.nan
     return rows.reshape(CHECK_ROWS, *row_shape)
 
 
@@ -180,7 +201,7 @@ def export_graphs(graphs: dict[str, Graph], directory, model, notes: tuple[str, 
     (with more ``notes`` and ``extra`` entries); returns the paths written. Each graph is
     checked in onnxruntime before anything is written."""
     ort = require_onnx()
-    blobs = {name: trace(graph) for name, graph in graphs.items()}
+    blobs = {name: trace(name, graph) for name, graph in graphs.items()}
     for name, graph in graphs.items():
         check_graph(ort, name, graph, blobs[name])
     described = {**manifest(graphs, model, notes), **(extra or {})}
@@ -206,8 +227,8 @@ def require_onnx():
     return onnxruntime
 
 
-def trace(graph: Graph) -> bytes:
-    """The graph as ONNX bytes, its batch axis dynamic."""
+def trace(name: str, graph: Graph) -> bytes:
+    """The graph as ONNX bytes, its batch axis dynamic; ValueError where the exporter fails."""
     module = graph.module.eval()
     example = torch.from_numpy(graph.example[:TRACE_ROWS])
     kwargs = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters \
@@ -216,10 +237,15 @@ def trace(graph: Graph) -> bytes:
     with torch.no_grad(), warnings.catch_warnings():
         # the TorchScript exporter announces its deprecation; check_graph guards its output
         warnings.simplefilter("ignore")
-        torch.onnx.export(module, (example,), buffer, input_names=[graph.input_name],
-                          output_names=[graph.output_name], opset_version=OPSET,
-                          dynamic_axes={graph.input_name: {0: "batch"},
-                                        graph.output_name: {0: "batch"}}, **kwargs)
+        try:
+            torch.onnx.export(module, (example,), buffer, input_names=[graph.input_name],
+                              output_names=[graph.output_name], opset_version=OPSET,
+                              dynamic_axes={graph.input_name: {0: "batch"},
+                                            graph.output_name: {0: "batch"}}, **kwargs)
+        except RuntimeError as error:  # the exporter's own errors derive from it
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            raise ValueError(f"PyTorch cannot export the {name} graph of this model to ONNX: "
+                             f"{reason or type(error).__name__}") from error
     return buffer.getvalue()
 
 

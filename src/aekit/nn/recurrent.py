@@ -32,12 +32,25 @@ class RecurrentEncoder(nn.Module):
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         seq = self.embedding(x) if self.embedding is not None else x
+        if lengths is not None and torch.jit.is_tracing():
+            return self._traced(seq, lengths)
         for i, layer in enumerate(self.layers):
             out, state = self._run(layer, seq, lengths)
             if i < len(self.layers) - 1:
                 seq = self.dropout(out)
         hidden = state[0] if isinstance(state, tuple) else state
         return hidden[-1]
+
+    def _traced(self, seq: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """What packing gives, in operations an exporter writes (ONNX has no packed sequences):
+        every layer also runs over the padding, which no earlier step's output depends on, and
+        the code is the last layer's output at each row's last valid step."""
+        for i, layer in enumerate(self.layers):
+            seq, _ = layer(seq)
+            if i < len(self.layers) - 1:
+                seq = self.dropout(seq)
+        last = (lengths - 1).reshape(-1, 1, 1).expand(-1, 1, seq.shape[2])
+        return seq.gather(1, last).squeeze(1)
 
     @staticmethod
     def _run(layer: nn.Module, seq: torch.Tensor, lengths: torch.Tensor | None):
