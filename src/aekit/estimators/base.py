@@ -383,7 +383,12 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _scale(self, X: np.ndarray, lengths=None) -> np.ndarray:
         """``X`` in the network's units. The one rule for extreme input lives here: every
         method takes values up to ``MAX_SCALED`` training units from the training data, for
-        which every result is finite, and raises for anything further out."""
+        which every result is finite, and raises for anything further out. Unscaled data
+        (``scaling_="none"``) comes back as it is, without a copy."""
+        if self.scaling_ == "none" and lengths is None:
+            if X.size and not (-MAX_SCALED <= X.min() and X.max() <= MAX_SCALED):
+                raise ValueError(self._extreme_message())
+            return X
         with np.errstate(over="ignore", invalid="ignore"):
             scaled = _scaling.apply_scaling(X, self.shift_, self.scale_)
         if scaled.size and not (-MAX_SCALED <= scaled.min() and scaled.max() <= MAX_SCALED):
