@@ -1,0 +1,120 @@
+"""Test helper: fits on two processes started as ``torchrun`` starts them (not a test module).
+
+``python tests/ddp_ranks.py PHASE DIR`` reads ``DIR/config.json`` and ``DIR/X.npy``, forks
+``world`` ranks after importing torch (each with ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``,
+``MASTER_ADDR`` and ``MASTER_PORT`` set, so ``fit`` joins the group by itself, through gloo),
+waits for them and prints ``{"codes": [...], "seconds": ...}``. Forking saves each rank the
+seconds of importing torch again. Phases:
+
+- ``modes``: fit once per step mode in ``config["modes"]``, then once on a streamed source;
+- ``kill``: a checkpointed fit in which rank 1 kills itself after epoch ``config["kill_at"]``;
+- ``resume``: the same fit resumed from the checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sys
+import time
+import traceback
+from pathlib import Path
+
+os.environ["OMP_NUM_THREADS"] = "1"
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from aekit import Autoencoder  # noqa: E402
+from aekit.io import open_source  # noqa: E402
+from aekit.train import Callback  # noqa: E402
+
+
+class KillRankOne(Callback):
+    """Rank 1 dies (SIGKILL, as an out-of-memory kill would) at the end of epoch ``epoch``."""
+
+    def __init__(self, epoch: int):
+        self.epoch = epoch
+
+    def on_epoch_end(self, state, logs):
+        if state.ranks.rank == 1 and state.epoch == self.epoch:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+def dump(est, path: Path) -> None:
+    """Weights, scaling and history of a fitted estimator, for the test to compare."""
+    arrays = {f"w.{k}": v.numpy() for k, v in est.module_.state_dict().items()}
+    arrays.update(shift=est.shift_, scale=est.scale_,
+                  loss=np.array(est.history_["loss"]),
+                  val_loss=np.array(est.history_.get("val_loss", [])))
+    np.savez(path, **arrays)
+
+
+def run_phase(phase: str, out: Path, config: dict, rank: int) -> None:
+    X = np.load(out / "X.npy")
+    params = config["params"]
+    if phase == "modes":
+        for mode in config["modes"]:
+            est = Autoencoder(**params, compile=mode).fit(X)
+            dump(est, out / f"{mode}_rank{rank}.npz")
+            est.save(out / f"{mode}_saved_by_rank{rank}.safetensors")
+        source = open_source(out / "X.npy", block_rows=config["block_rows"])
+        est = Autoencoder(**{**params, "validation_split": 0.25}).fit(source)
+        dump(est, out / f"stream_rank{rank}.npz")
+    elif phase in ("kill", "resume"):
+        killer = [KillRankOne(config["kill_at"])] if phase == "kill" else None
+        est = Autoencoder(**params, checkpoint_dir=str(out / "checkpoints"),
+                          resume=phase == "resume", callbacks=killer).fit(X)
+        dump(est, out / f"{phase}_rank{rank}.npz")
+    else:
+        raise ValueError(f"unknown phase {phase!r}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def launch(phase: str, out: Path, config: dict) -> dict:
+    world, port = config["world"], free_port()
+    started = time.monotonic()
+    pids = []
+    for rank in range(world):
+        pid = os.fork()
+        if pid == 0:  # the rank
+            os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world),
+                              MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+            code = 0
+            try:
+                run_phase(phase, out, config, rank)
+            except BaseException:  # noqa: BLE001 - reported, then the rank exits non-zero
+                traceback.print_exc()
+                code = 1
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+        pids.append(pid)
+    codes = [_wait(pid, started + config["deadline"]) for pid in pids]
+    return {"codes": codes, "seconds": time.monotonic() - started}
+
+
+def _wait(pid: int, deadline: float) -> int | str:
+    """The exit code (negative: killed by that signal), or "hung" past ``deadline``."""
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.02)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return "hung"
+
+
+if __name__ == "__main__":
+    torch.set_num_threads(1)
+    phase_name, folder = sys.argv[1], Path(sys.argv[2])
+    settings = json.loads((folder / "config.json").read_text())
+    print(json.dumps(launch(phase_name, folder, settings)))
