@@ -1,13 +1,16 @@
 """Test helper: fits on two processes started as ``torchrun`` starts them (not a test module).
 
-``python tests/ddp_ranks.py PHASE DIR`` reads ``DIR/config.json`` and ``DIR/X.npy``, forks
-``world`` ranks after importing torch (each with ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``,
+``python tests/ddp_ranks.py DIR PHASE...`` reads ``DIR/config.json`` and ``DIR/X.npy``; for
+each phase it forks ``world`` ranks (each with ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``,
 ``MASTER_ADDR`` and ``MASTER_PORT`` set, so ``fit`` joins the group by itself, through gloo),
-waits for them and prints ``{"codes": [...], "seconds": ...}``. Forking saves each rank the
-seconds of importing torch again. Phases:
+waits for them, and at the end prints ``{phase: {"codes": [...], "seconds": ...}}``. Forking
+after importing torch saves each rank the seconds of importing it again. Phases:
 
-- ``modes``: fit once per step mode in ``config["modes"]``, then once on a streamed source;
-- ``kill``: a checkpointed fit in which rank 1 kills itself after epoch ``config["kill_at"]``;
+- ``modes``: fit once per step mode in ``config["modes"]``, once with ``config["stochastic"]``
+  added (the uninterrupted run for ``resume``), once on a streamed source, and once through
+  the command line (``aekit fit``, as ``torchrun -m aekit fit`` runs it);
+- ``kill``: that stochastic fit, checkpointed, in which rank 1 kills itself after epoch
+  ``config["kill_at"]``;
 - ``resume``: the same fit resumed from the checkpoint.
 """
 
@@ -28,6 +31,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from aekit import Autoencoder  # noqa: E402
+from aekit.cli import main as aekit_main  # noqa: E402
 from aekit.io import open_source  # noqa: E402
 from aekit.train import Callback  # noqa: E402
 
@@ -43,31 +47,48 @@ class KillRankOne(Callback):
             os.kill(os.getpid(), signal.SIGKILL)
 
 
-def dump(est, path: Path) -> None:
+class FirstEpoch(Callback):
+    """Records the epoch a run starts from (a resumed run: the checkpoint's)."""
+
+    first = None
+
+    def on_epoch_begin(self, state):
+        if self.first is None:
+            self.first = state.epoch
+
+
+def dump(est, path: Path, **extra) -> None:
     """Weights, scaling and history of a fitted estimator, for the test to compare."""
     arrays = {f"w.{k}": v.numpy() for k, v in est.module_.state_dict().items()}
     arrays.update(shift=est.shift_, scale=est.scale_,
                   loss=np.array(est.history_["loss"]),
-                  val_loss=np.array(est.history_.get("val_loss", [])))
+                  val_loss=np.array(est.history_.get("val_loss", [])), **extra)
     np.savez(path, **arrays)
 
 
 def run_phase(phase: str, out: Path, config: dict, rank: int) -> None:
     X = np.load(out / "X.npy")
     params = config["params"]
+    stochastic = {**params, **config["stochastic"]}
     if phase == "modes":
         for mode in config["modes"]:
             est = Autoencoder(**params, compile=mode).fit(X)
             dump(est, out / f"{mode}_rank{rank}.npz")
             est.save(out / f"{mode}_saved_by_rank{rank}.safetensors")
+        dump(Autoencoder(**stochastic).fit(X), out / f"uninterrupted_rank{rank}.npz")
         source = open_source(out / "X.npy", block_rows=config["block_rows"])
         est = Autoencoder(**{**params, "validation_split": 0.25}).fit(source)
         dump(est, out / f"stream_rank{rank}.npz")
+        if aekit_main(config["cli"]) != 0:
+            raise RuntimeError("aekit fit failed")
     elif phase in ("kill", "resume"):
-        killer = [KillRankOne(config["kill_at"])] if phase == "kill" else None
-        est = Autoencoder(**params, checkpoint_dir=str(out / "checkpoints"),
-                          resume=phase == "resume", callbacks=killer).fit(X)
-        dump(est, out / f"{phase}_rank{rank}.npz")
+        first = FirstEpoch()
+        extra = [KillRankOne(config["kill_at"])] if phase == "kill" else []
+        est = Autoencoder(**stochastic, checkpoint_dir=str(out / "checkpoints"),
+                          resume=phase == "resume", callbacks=[first, *extra]).fit(X)
+        dump(est, out / f"{phase}_rank{rank}.npz", first_epoch=first.first)
+    elif phase == "inductor":
+        dump(Autoencoder(**params, compile="inductor").fit(X), out / f"inductor_rank{rank}.npz")
     else:
         raise ValueError(f"unknown phase {phase!r}")
 
@@ -115,6 +136,6 @@ def _wait(pid: int, deadline: float) -> int | str:
 
 if __name__ == "__main__":
     torch.set_num_threads(1)
-    phase_name, folder = sys.argv[1], Path(sys.argv[2])
+    folder = Path(sys.argv[1])
     settings = json.loads((folder / "config.json").read_text())
-    print(json.dumps(launch(phase_name, folder, settings)))
+    print(json.dumps({phase: launch(phase, folder, settings) for phase in sys.argv[2:]}))

@@ -208,8 +208,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                                 min_batch=self._min_batch, shard=_distributed.shard())
         val_batches = None
         if val is not None:
-            val = tuple(_distributed.my_rows(array) for array in val)
-            val_batches = TensorBatches(*self._tensors(val, device),
+            my_val = tuple(_distributed.my_rows(array) for array in val)  # all on one process
+            val_batches = TensorBatches(*self._tensors(my_val, device),
                                         batch_size=inference_batch(device, val[0].shape[1:]))
         return batches, val_batches, lambda: _digest(*train, *(val or ())), train[0]
 
