@@ -1,10 +1,12 @@
 """Test helper: fits on two processes started as ``torchrun`` starts them (not a test module).
 
-``python tests/ddp_ranks.py DIR PHASE...`` reads ``DIR/config.json`` and ``DIR/X.npy``; for
-each phase it forks ``world`` ranks (each with ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``,
-``MASTER_ADDR`` and ``MASTER_PORT`` set, so ``fit`` joins the group by itself, through gloo),
-waits for them, and at the end prints ``{phase: {"codes": [...], "seconds": ...}}``. Forking
-after importing torch saves each rank the seconds of importing it again. Phases:
+``launch(phase, folder, config)`` reads ``folder/X.npy`` and forks ``config["world"]`` ranks
+(each with ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR`` and ``MASTER_PORT`` set, so
+``fit`` joins the group by itself, through gloo), waits for them and returns
+``{"codes": [...], "seconds": ...}``. Forking a process that has imported torch saves each rank
+the seconds of importing it again; the caller must run torch on one thread (a forked child
+cannot use its parent's OpenMP threads). ``python tests/ddp_ranks.py DIR PHASE...`` does the
+same from the command line with ``DIR/config.json``. Phases:
 
 - ``modes``: fit once per step mode in ``config["modes"]``, once with ``config["stochastic"]``
   added (the uninterrupted run for ``resume``), once on a streamed source, and once through
@@ -25,15 +27,14 @@ import time
 import traceback
 from pathlib import Path
 
-os.environ["OMP_NUM_THREADS"] = "1"
+import numpy as np
+import torch
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from aekit import Autoencoder  # noqa: E402
-from aekit.cli import main as aekit_main  # noqa: E402
-from aekit.io import open_source  # noqa: E402
-from aekit.train import Callback  # noqa: E402
+from aekit import Autoencoder
+from aekit.cli import main as aekit_main
+from aekit.io import open_source
+from aekit.train import Callback
+from aekit.train.distributed import TIMEOUT_ENV
 
 
 class KillRankOne(Callback):
@@ -100,6 +101,8 @@ def free_port() -> int:
 
 
 def launch(phase: str, out: Path, config: dict) -> dict:
+    if torch.get_num_threads() != 1:
+        raise RuntimeError("call torch.set_num_threads(1) before forking ranks")
     world, port = config["world"], free_port()
     started = time.monotonic()
     pids = []
@@ -107,12 +110,14 @@ def launch(phase: str, out: Path, config: dict) -> dict:
         pid = os.fork()
         if pid == 0:  # the rank
             os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE=str(world),
-                              MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+                              MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port),
+                              **{TIMEOUT_ENV: str(config.get("timeout", 30))})
             code = 0
             try:
                 run_phase(phase, out, config, rank)
             except BaseException:  # noqa: BLE001 - reported, then the rank exits non-zero
                 traceback.print_exc()
+                (out / f"{phase}_rank{rank}.err").write_text(traceback.format_exc())
                 code = 1
             sys.stdout.flush()
             sys.stderr.flush()
@@ -136,6 +141,9 @@ def _wait(pid: int, deadline: float) -> int | str:
 
 if __name__ == "__main__":
     torch.set_num_threads(1)
+    # What every fit imports on first use (torch._dynamo, through the optimizer: seconds),
+    # once here rather than once per rank.
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
     folder = Path(sys.argv[1])
     settings = json.loads((folder / "config.json").read_text())
     print(json.dumps({phase: launch(phase, folder, settings) for phase in sys.argv[2:]}))
