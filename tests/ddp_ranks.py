@@ -9,7 +9,8 @@ cannot use its parent's OpenMP threads). ``python tests/ddp_ranks.py DIR PHASE..
 same from the command line with ``DIR/config.json``. Phases:
 
 - ``modes``: fit once per step mode in ``config["modes"]``, once with ``config["stochastic"]``
-  added (the uninterrupted run for ``resume``), once on a streamed source, and once through
+  added (the uninterrupted run for ``resume``), once with batch norm, once on a streamed
+  source, and once through
   the command line (``aekit fit``, as ``torchrun -m aekit fit`` runs it);
 - ``kill``: that stochastic fit, checkpointed, in which rank 1 kills itself after epoch
   ``config["kill_at"]``;
@@ -77,6 +78,7 @@ def run_phase(phase: str, out: Path, config: dict, rank: int) -> None:
             dump(est, out / f"{mode}_rank{rank}.npz")
             est.save(out / f"{mode}_saved_by_rank{rank}.safetensors")
         dump(Autoencoder(**stochastic).fit(X), out / f"uninterrupted_rank{rank}.npz")
+        dump(Autoencoder(**params, batch_norm=True).fit(X), out / f"batchnorm_rank{rank}.npz")
         source = open_source(out / "X.npy", block_rows=config["block_rows"])
         est = Autoencoder(**{**params, "validation_split": 0.25}).fit(source)
         dump(est, out / f"stream_rank{rank}.npz")

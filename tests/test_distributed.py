@@ -124,6 +124,13 @@ def test_two_ranks_match_one_process_inductor(tmp_path):
     _assert_matches(two, Autoencoder(**PARAMS, compile="inductor").fit(_table()))
 
 
+def test_ranks_end_with_the_same_batch_norm_statistics(ranks):
+    """Each rank normalises its part of the batch (as DDP does); the running statistics, which
+    follow those parts, are rank 0's on every rank at the end."""
+    folder, _ = ranks
+    assert any("running_mean" in key for key in _assert_ranks_agree(folder, "batchnorm"))
+
+
 def test_rank_zero_alone_writes_the_model(ranks):
     folder, _ = ranks
     assert (folder / "manual_saved_by_rank0.safetensors").is_file()

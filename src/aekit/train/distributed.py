@@ -133,6 +133,12 @@ class Ranks:
         dist.broadcast_object_list(objects, src=0)
         return objects[0]
 
+    def share_buffers(self, module: nn.Module) -> None:
+        """Rank 0's buffers (batch norm's running statistics) on every rank, so that all
+        hold the same model."""
+        for buffer in module.buffers():
+            dist.broadcast(buffer, src=0)
+
     # ------------------------------------------------------------- the training step
     def make_step(self, mode: str, module: nn.Module, optimizer: torch.optim.Optimizer, *,
                   clip_grad_norm: float | None = None, precision: torch.dtype | None = None):

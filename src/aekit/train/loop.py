@@ -90,6 +90,8 @@ def run(
         state.record(logs)
         hooks.on_epoch_end(state, logs)
     hooks.on_train_end(state)
+    if state.ranks is not None:  # running statistics (batch norm) follow each rank's rows
+        state.ranks.share_buffers(state.module)
     state.module.eval()
     return state
 
