@@ -17,12 +17,12 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+import ddp_ranks
 import numpy as np
 import pytest
 import torch
 
 import aekit
-import ddp_ranks
 from aekit import Autoencoder
 from aekit.io import open_source
 from aekit.train import TensorBatches
