@@ -9,8 +9,8 @@ cannot use its parent's OpenMP threads). ``python tests/ddp_ranks.py DIR PHASE..
 same from the command line with ``DIR/config.json``. Phases:
 
 - ``modes``: fit once per step mode in ``config["modes"]``, once with ``config["stochastic"]``
-  added (the uninterrupted run for ``resume``), once with batch norm, once on a streamed
-  source, and once through
+  added (the uninterrupted run for ``resume``), once with batch norm, once per variant in
+  ``config["variants"]`` (one epoch), once on a streamed source, and once through
   the command line (``aekit fit``, as ``torchrun -m aekit fit`` runs it);
 - ``kill``: that stochastic fit, checkpointed, in which rank 1 kills itself after epoch
   ``config["kill_at"]``;
@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from aekit import Autoencoder
+from aekit import ESTIMATORS, Autoencoder
 from aekit.cli import main as aekit_main
 from aekit.io import open_source
 from aekit.train import Callback
@@ -79,6 +79,9 @@ def run_phase(phase: str, out: Path, config: dict, rank: int) -> None:
             est.save(out / f"{mode}_saved_by_rank{rank}.safetensors")
         dump(Autoencoder(**stochastic).fit(X), out / f"uninterrupted_rank{rank}.npz")
         dump(Autoencoder(**params, batch_norm=True).fit(X), out / f"batchnorm_rank{rank}.npz")
+        for name in config.get("variants", []):
+            est = ESTIMATORS[name](**{**params, "epochs": 1}).fit(X)
+            dump(est, out / f"{name}_rank{rank}.npz")
         source = open_source(out / "X.npy", block_rows=config["block_rows"])
         est = Autoencoder(**{**params, "validation_split": 0.25}).fit(source)
         dump(est, out / f"stream_rank{rank}.npz")

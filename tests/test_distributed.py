@@ -34,6 +34,7 @@ PARAMS = {"epochs": 4, "batch_size": 33, "random_state": 0, "device": "cpu",
 STOCHASTIC = {"dropout": 0.2}  # per-rank random streams: resume must restore each rank's
 CLI_PARAMS = {"epochs": 3, "batch_size": 32, "random_state": 0, "device": "cpu",
               "hidden_dims": (16,), "latent_dim": 3}
+VARIANTS = ["vae", "sparse", "denoising"]  # their own losses, codes and noise under DDP
 KILL_AT = 3
 DEADLINE_S = 90  # a rank still running then has hung: killed and reported as "hung"
 TOLERANCE = 1e-6
@@ -72,7 +73,7 @@ def ranks(tmp_path_factory, one_thread):
            "--hidden-dims", "16", "--latent-dim", "3"]
     config = {"world": 2, "deadline": DEADLINE_S, "kill_at": KILL_AT, "block_rows": 30,
               "modes": ["none", "manual"], "params": PARAMS, "stochastic": STOCHASTIC,
-              "cli": cli}
+              "cli": cli, "variants": VARIANTS}
     torch.optim.Adam([torch.zeros(1, requires_grad=True)])  # imports torch._dynamo once
     return folder, _run_ranks(folder, config, "modes", "kill", "resume")
 
@@ -129,6 +130,14 @@ def test_ranks_end_with_the_same_batch_norm_statistics(ranks):
     follow those parts, are rank 0's on every rank at the end."""
     folder, _ = ranks
     assert any("running_mean" in key for key in _assert_ranks_agree(folder, "batchnorm"))
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_variant_trains_alike_on_every_rank(ranks, variant):
+    folder, results = ranks
+    assert results["modes"]["codes"] == [0, 0]
+    trained = _assert_ranks_agree(folder, variant)
+    assert np.isfinite(trained["loss"]).all()
 
 
 def test_rank_zero_alone_writes_the_model(ranks):
