@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import warnings
 
@@ -99,8 +100,9 @@ def _fit(args, owners) -> None:
               f"'aekit detect DATA --model {args.output}'")
         return
     shown = {k: f"{v[-1]:.5g}" for k, v in model.history_.items() if k != "lr"}
-    print(f"trained {args.model} for {model.n_epochs_} epochs "
-          f"({', '.join(f'{k} {v}' for k, v in shown.items())}); saved {args.output}")
+    if os.environ.get("RANK", "0") == "0":  # under torchrun: rank 0 alone saves and reports
+        print(f"trained {args.model} for {model.n_epochs_} epochs "
+              f"({', '.join(f'{k} {v}' for k, v in shown.items())}); saved {args.output}")
 
 
 # ----------------------------------------------------------------- encode, reconstruct, score

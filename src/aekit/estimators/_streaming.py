@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from aekit.estimators import _scaling
+from aekit.estimators import _distributed, _scaling
 from aekit.estimators._torch import inference_batch
 from aekit.estimators._validation import check_finite
 from aekit.io.sources import ArraySource
@@ -29,21 +29,29 @@ def prepare_fit(est, source: ArraySource, seed: int, device: torch.device):
         del est.feature_names_in_
     est.squeeze_axis_, est.input_shape_ = None, tuple(source.row_shape)
     train_blocks, val_blocks = _split_blocks(est, source, seed)
-    stats = scan(source, train_blocks)
+    held_out = bool(val_blocks)
+    # on several processes (torchrun) each reads its own blocks; the statistics are merged
+    train_blocks = _distributed.my_blocks(train_blocks, source.path, required=True)
+    val_blocks = _distributed.my_blocks(val_blocks, source.path, required=False)
+    stats = _distributed.merged(scan(source, train_blocks))
     est._settle(stats, source.row_shape[0])
-    est._settle_schedule(sum(source.block_bounds(i)[1] - source.block_bounds(i)[0]
-                             for i in train_blocks))
+    est._settle_schedule(_distributed.total(sum(source.block_bounds(i)[1]
+                                                - source.block_bounds(i)[0]
+                                                for i in train_blocks)))
     _check_unit_range(est, stats, "X")
     if val_blocks:
         _check_unit_range(est, scan(source, val_blocks), "the validation blocks")
     generator = torch.Generator().manual_seed(seed)
-    batches = StreamBatches(source, batch_size=est.batch_size_, shuffle=est.shuffle,
-                            generator=generator, transform=est._scale, device=device,
-                            blocks=train_blocks, min_batch=est._min_batch)
+    batches = StreamBatches(source, batch_size=_distributed.local_batch_size(est.batch_size_),
+                            shuffle=est.shuffle, generator=generator, transform=est._scale,
+                            device=device, blocks=train_blocks, min_batch=est._min_batch)
+    batches = _distributed.equal_steps(batches)
     val_batches = None
     if val_blocks:
         val_batches = StreamBatches(source, batch_size=inference_batch(device, source.row_shape),
                                     transform=est._scale, device=device, blocks=val_blocks)
+    elif held_out:
+        val_batches = ()  # this rank holds no validation block; it adds nothing to val_loss
     elif est.validation_data is not None:
         val_batches = _validation_batches(est, device)
     return batches, val_batches, lambda: digest(source)

@@ -9,6 +9,7 @@ import torch
 from sklearn.utils import check_random_state
 
 from aekit.estimators._validation import all_finite
+from aekit.train.distributed import local_rank
 
 GPU_INFERENCE_BATCH = 8192
 # A CPU evaluates fastest when a batch's arrays stay in cache: 10000 MNIST rows (784 values
@@ -26,9 +27,11 @@ def inference_batch(device: torch.device, row_shape: Sequence[int]) -> int:
 
 
 def resolve_device(name: str) -> torch.device:
-    """``"auto"`` picks CUDA when available; other names are passed to ``torch.device``."""
+    """``"auto"`` picks CUDA when available; other names are passed to ``torch.device``.
+    Under ``torchrun``, ``"auto"`` and ``"cuda"`` take ``cuda:LOCAL_RANK`` (one GPU per
+    process)."""
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        name = "cuda" if torch.cuda.is_available() else "cpu"
     try:
         device = torch.device(name)
     except (RuntimeError, TypeError):
@@ -36,6 +39,8 @@ def resolve_device(name: str) -> torch.device:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("device='cuda' was asked for but no CUDA GPU is available: "
                          "use device='cpu' or 'auto'")
+    if device.type == "cuda" and device.index is None and local_rank() is not None:
+        device = torch.device("cuda", local_rank())
     return device
 
 

@@ -19,7 +19,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from aekit.estimators import _auto, _scaling, _streaming
+from aekit.estimators import _auto, _distributed, _scaling, _streaming
 from aekit.estimators._architectures import ARCHITECTURES
 from aekit.estimators._params import RUN_ONLY_PARAMS, check_shared_params
 from aekit.estimators._torch import (
@@ -162,11 +162,16 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         ``X`` may also be an ``aekit.io.ArraySource`` (a ``.npy`` file or a Parquet dataset
         opened with ``aekit.io.open_source``): the rows then stream from disk with bounded
         memory instead of being loaded.
+
+        Started by ``torchrun`` on several processes, each given the same data, the fit trains
+        with ``DistributedDataParallel`` (see ``aekit.train.distributed``); every rank ends with
+        the same model, and rank 0 alone writes checkpoints and saves.
         """
         self._hidden_dims = check_shared_params(self)
         self._check_variant_params()
         seed = draw_seed(self.random_state)
         device = resolve_device(self.device)
+        seed = _distributed.join(device, seed)  # under torchrun: rank 0's seed for all
         sample = None  # scaled training rows the network may start from (PCA)
         self._started_from_pca = False
         if isinstance(X, ArraySource):
@@ -181,6 +186,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             self.module_ = self._build_module().to(device)
             if sample is not None:
                 self._start_from_pca(sample)
+            _distributed.seed_rank(seed)
             self._train(batches, val_batches, device, data_digest)
         return self
 
@@ -190,16 +196,18 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         if len(X) < 2:
             raise ValueError(f"{type(self).__name__} needs at least 2 rows to train, got "
                              f"{len(X)} sample(s): one row teaches nothing about the others")
+        _distributed.check_same_rows(len(X))
         X = self._resolve_settings(X, lengths)
         self._check_bce_range(X, "X")
         train, val = self._split_validation(X, lengths, seed)
         self._settle_schedule(len(train[0]))
         batches = TensorBatches(*self._tensors(train, device), batch_size=self.batch_size_,
                                 shuffle=self.shuffle, generator=torch.Generator().manual_seed(seed),
-                                min_batch=self._min_batch)
+                                min_batch=self._min_batch, shard=_distributed.shard())
         val_batches = None
         if val is not None:
-            val_batches = TensorBatches(*self._tensors(val, device),
+            my_val = tuple(_distributed.my_rows(array) for array in val)  # all on one process
+            val_batches = TensorBatches(*self._tensors(my_val, device),
                                         batch_size=inference_batch(device, val[0].shape[1:]))
         return batches, val_batches, lambda: _digest(*train, *(val or ())), train[0]
 
@@ -253,7 +261,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _resolve_settings(self, X: np.ndarray, lengths) -> np.ndarray:
         """Fix every ``"auto"`` setting from the training data; returns ``X`` scaled."""
         mask = _mask(lengths, X.shape[1]) if lengths is not None else None
-        stats = _scaling.FeatureStats.of(self._arch.channel_values(X, mask))
+        rows = _distributed.my_rows  # all of them on one process
+        stats = _distributed.feature_stats(self._arch.channel_values(rows(X), rows(mask)))
         self._settle(stats, int(np.prod(X.shape[1:])))
         return self._scale(X, lengths)
 
@@ -338,7 +347,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                data_digest: Callable[[], str]) -> None:
         if len(batches) == 0:
             raise ValueError("batch_norm=True needs at least 2 training rows")
-        step_mode = resolve_step_mode(self.compile, device)
+        ranks = _distributed.current()
+        step_mode = resolve_step_mode(self.compile, device, distributed=ranks is not None)
         optimizer = make_optimizer(self.optimizer, self.module_.parameters(),
                                    learning_rate=self.learning_rate,
                                    weight_decay=self.weight_decay, device_type=device.type,
@@ -346,7 +356,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         state = TrainState(self.module_, optimizer, epochs=self.epochs_,
                            generator=batches.generator, clip_grad_norm=self.clip_grad_norm,
                            save_model=self.save, step_mode=step_mode,
-                           precision=PRECISIONS[self.precision])
+                           precision=PRECISIONS[self.precision], ranks=ranks)
         self.history_ = state.history  # live, so checkpoints written mid-run carry it
         run(state, batches, val_batches, self._callbacks(data_digest))
         self.n_epochs_ = state.epoch
@@ -358,7 +368,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _fingerprint(self, data_digest: Callable[[], str]) -> dict:
         """What identifies a run for resuming: the data and every parameter that shapes it."""
         params = {k: v for k, v in saved_params(self).items() if k not in RUN_ONLY_PARAMS}
-        return {"data": data_digest(), **json.loads(json.dumps(params))}
+        return {"data": data_digest(), **json.loads(json.dumps(params)),
+                **_distributed.fingerprint()}
 
     def _callbacks(self, data_digest: Callable[[], str]) -> list[Callback]:
         callbacks = [*self._variant_callbacks(), *(self.callbacks or [])]
@@ -366,9 +377,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             callbacks.append(EarlyStopping(patience=self.patience_,
                                            restore_best_weights=self.restore_best_weights,
                                            include_start=self._started_from_pca))
-        if self.verbose == 1:
+        verbose = self.verbose if _distributed.is_main() else 0  # one report, from rank 0
+        if verbose == 1:
             callbacks.append(ProgressBar())
-        elif self.verbose and self.verbose >= 2:
+        elif verbose and verbose >= 2:
             callbacks.append(EpochLogger())
         if self.checkpoint_dir is not None:  # last: it saves what the others have updated
             callbacks.append(BackupAndRestore(self.checkpoint_dir, resume=self.resume,
@@ -512,9 +524,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
 
     # ----------------------------------------------------------------- persistence
     def save(self, path) -> None:
-        """Write the fitted model to ``path``: safetensors weights, JSON config, a checksum."""
+        """Write the fitted model to ``path``: safetensors weights, JSON config, a checksum.
+
+        On several processes (``torchrun``) rank 0 alone writes; the others hold the same
+        model."""
         check_is_fitted(self)
-        save_model(self, path)
+        if _distributed.is_main():
+            save_model(self, path)
 
     def export_onnx(self, directory) -> dict:
         """Write ``encoder.onnx``, ``decoder.onnx``, ``scorer.onnx`` and ``manifest.json`` to

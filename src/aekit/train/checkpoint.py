@@ -34,6 +34,9 @@ class BackupAndRestore(Callback):
     weights, the optimizer's moments, the random number generators (shuffling and dropout), the
     epoch, the history and the other callbacks' counters. ``fingerprint`` (any JSON-able dict,
     e.g. hashes of the data and the parameters) must match for a resume to be accepted.
+
+    On several processes rank 0 alone writes, with every rank's random states; every rank
+    reads the same file to resume (on several machines ``directory`` must be shared).
     """
 
     def __init__(self, directory: str | os.PathLike, *, resume: bool = False,
@@ -75,5 +78,6 @@ class BackupAndRestore(Callback):
     def save(self, state: TrainState) -> None:
         tensors: dict = {}
         config = {"kind": "checkpoint", "fingerprint": self.fingerprint, "epoch": state.epoch,
-                  "state": flatten(state.state_dict(), tensors)}
-        write_model_file(self.path, tensors, config)
+                  "state": flatten(state.state_dict(), tensors)}  # every rank: a collective
+        if state.ranks is None or state.ranks.is_main:
+            write_model_file(self.path, tensors, config)

@@ -23,6 +23,11 @@ class TensorBatches:
         is therefore the whole shuffling state of a run.
     min_batch : int
         Skip a trailing batch smaller than this (batch normalisation cannot train on one row).
+    shard : (int, int), optional
+        ``(rank, world_size)`` when several processes share every batch: the batches are the
+        same on every process (the same ``generator`` state draws them) and this one takes
+        contiguous part ``rank`` of ``world_size`` near-equal parts of each. A trailing batch is
+        kept only if every part of it has ``min_batch`` rows.
     """
 
     def __init__(
@@ -32,6 +37,7 @@ class TensorBatches:
         shuffle: bool = False,
         generator: torch.Generator | None = None,
         min_batch: int = 1,
+        shard: tuple[int, int] = (0, 1),
     ):
         if not tensors:
             raise ValueError("TensorBatches needs at least one tensor")
@@ -44,10 +50,16 @@ class TensorBatches:
         self.generator = generator
         self.min_batch = min_batch
         self.n_rows = n_rows
+        self.rank, self.world_size = shard
+        if self.world_size > 1 and batch_size < min_batch * self.world_size:
+            raise ValueError(f"batch_size={batch_size} gives some of the {self.world_size} "
+                             f"processes fewer than {min_batch} row(s) per batch: use a "
+                             f"batch_size of at least {min_batch * self.world_size}")
 
     def __len__(self) -> int:
         full, rest = divmod(self.n_rows, self.batch_size)
-        return full + (1 if rest >= self.min_batch else 0)  # min_batch >= 1
+        # min_batch >= 1; the smallest part of a batch of n rows has n // world_size
+        return full + (1 if rest // self.world_size >= self.min_batch else 0)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
         device = self.tensors[0].device
@@ -56,10 +68,13 @@ class TensorBatches:
             order = torch.randperm(self.n_rows, generator=self.generator).to(device)
         for start in range(0, self.n_rows, self.batch_size):
             stop = min(start + self.batch_size, self.n_rows)
-            if stop - start < self.min_batch:
+            if (stop - start) // self.world_size < self.min_batch:
                 break
+            n = stop - start  # this process's contiguous part of the batch
+            first = start + n * self.rank // self.world_size
+            last = start + n * (self.rank + 1) // self.world_size
             if order is None:
-                yield tuple(t[start:stop] for t in self.tensors)
+                yield tuple(t[first:last] for t in self.tensors)
             else:
-                index = order[start:stop]
+                index = order[first:last]
                 yield tuple(t.index_select(0, index) for t in self.tensors)

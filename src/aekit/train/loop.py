@@ -5,6 +5,7 @@ progress) is a callback."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
@@ -12,6 +13,9 @@ from torch import nn
 from aekit.train.callbacks import CallbackList, DivergenceGuard
 from aekit.train.state import TrainState
 from aekit.train.step import EagerStep, autocast, make_step
+
+if TYPE_CHECKING:
+    from aekit.train.distributed import Ranks
 
 Batch = tuple[torch.Tensor, ...]
 
@@ -24,8 +28,9 @@ def train_step(module: nn.Module, optimizer: torch.optim.Optimizer, batch: Batch
 
 @torch.no_grad()
 def evaluate(module: nn.Module, batches: Iterable[Batch],
-             precision: torch.dtype | None = None) -> float:
-    """Mean loss per row over ``batches``, in evaluation mode (and ``precision``)."""
+             precision: torch.dtype | None = None, ranks: Ranks | None = None) -> float:
+    """Mean loss per row over ``batches``, in evaluation mode (and ``precision``); with
+    ``ranks``, over every rank's batches."""
     was_training = module.training
     module.eval()
     device = next(module.parameters()).device
@@ -37,7 +42,15 @@ def evaluate(module: nn.Module, batches: Iterable[Batch],
         total = loss if total is None else total + loss  # one host sync, at the end
         rows += n
     module.train(was_training)
-    return float(total) / rows if rows else float("nan")
+    return _mean(total, rows, ranks)
+
+
+def _mean(total: torch.Tensor | None, rows: int, ranks: Ranks | None) -> float:
+    """``total / rows``, both summed over the ranks first when there are several."""
+    total = 0.0 if total is None else float(total)
+    if ranks is not None:
+        total, rows = ranks.sum(total, rows)
+    return total / rows if rows else float("nan")
 
 
 def run(
@@ -50,7 +63,8 @@ def run(
 
     Steps run as ``state.step_mode`` says (eager, compiled or a CUDA graph; see
     ``aekit.train.step``), in ``state.precision``. A ``DivergenceGuard`` always runs first: a
-    non-finite loss stops the run with the last finite weights.
+    non-finite loss stops the run with the last finite weights. With ``state.ranks`` (several
+    processes), gradients and the logged losses are averaged over every rank's rows.
     """
     callbacks = list(callbacks)
     if not any(isinstance(c, DivergenceGuard) for c in callbacks):
@@ -61,18 +75,23 @@ def run(
     hooks.on_train_begin(state)  # may load a checkpoint: the step is built after it
     if (state.epoch == 0 and val_batches is not None
             and any(getattr(c, "include_start", False) for c in hooks.callbacks)):
-        state.start_logs = {"val_loss": evaluate(state.module, val_batches, state.precision)}
-    step = make_step(state.step_mode, state.module, state.optimizer,
-                     clip_grad_norm=state.clip_grad_norm, precision=state.precision)
+        state.start_logs = {"val_loss": evaluate(state.module, val_batches, state.precision,
+                                                 state.ranks)}
+    build = make_step if state.ranks is None else state.ranks.make_step
+    step = build(state.step_mode, state.module, state.optimizer,
+                 clip_grad_norm=state.clip_grad_norm, precision=state.precision)
     while state.epoch < state.epochs and not state.stop_training:
         hooks.on_epoch_begin(state)
         logs = {"loss": _train_epoch(state, step, train_batches, hooks)}
         if val_batches is not None:
-            logs["val_loss"] = evaluate(state.module, val_batches, state.precision)
+            logs["val_loss"] = evaluate(state.module, val_batches, state.precision,
+                                        state.ranks)
         logs["lr"] = state.learning_rate
         state.record(logs)
         hooks.on_epoch_end(state, logs)
     hooks.on_train_end(state)
+    if state.ranks is not None:  # running statistics (batch norm) follow each rank's rows
+        state.ranks.share_buffers(state.module)
     state.module.eval()
     return state
 
@@ -88,4 +107,4 @@ def _train_epoch(state: TrainState, step, batches: Iterable[Batch], hooks) -> fl
         total = loss * n if total is None else total + loss * n
         rows += n
         hooks.on_batch_end(state, index, loss)
-    return float(total) / rows if rows else float("nan")
+    return _mean(total, rows, state.ranks)

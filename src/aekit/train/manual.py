@@ -46,13 +46,17 @@ class ManualStep:
     The written-out backward serves a batch of ``x`` alone. A batch carrying more (lengths, a
     mask of observed cells) goes to ``fallback`` (the eager step of the same module and
     optimizer), so that no entry can be silently dropped; without a fallback it is refused.
+    ``reduce_gradients`` (called with the parameters once their gradients are written, before
+    clipping and the update) averages them over several processes
+    (``aekit.train.distributed``), since no autograd hook sees these gradients.
     """
 
     def __init__(self, layers: list[nn.Module], loss: str, optimizer: torch.optim.Optimizer,
-                 clip_grad_norm: float | None = None, fallback=None):
+                 clip_grad_norm: float | None = None, fallback=None, reduce_gradients=None):
         self.layers, self.loss, self.optimizer = layers, loss, optimizer
         self.clip_grad_norm = clip_grad_norm
         self.fallback = fallback
+        self.reduce_gradients = reduce_gradients
         linears = [i for i, layer in enumerate(layers) if isinstance(layer, nn.Linear)]
         self.first_linear = linears[0]  # no gradient is needed below it (the input)
         self.params = [p for i in linears for p in (layers[i].weight, layers[i].bias)]
@@ -70,6 +74,8 @@ class ManualStep:
         outputs = self._forward(x)
         loss, grad = self._head(outputs[-1], x)
         self._backward(outputs, grad)
+        if self.reduce_gradients is not None:
+            self.reduce_gradients(self.params)
         if self.clip_grad_norm is not None:
             torch.nn.utils.clip_grad_norm_(self.params, self.clip_grad_norm, foreach=True)
         self.optimizer.step()

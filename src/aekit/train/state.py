@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
+
+if TYPE_CHECKING:
+    from aekit.train.distributed import Ranks
 
 
 @dataclass
@@ -34,6 +38,7 @@ class TrainState:
     callbacks: list = field(default_factory=list)  # set by the loop
     save_model: Callable[[str], None] | None = None  # set by the owner, used by checkpoints
     start_logs: dict[str, float] = field(default_factory=dict)  # before the first epoch
+    ranks: Ranks | None = None  # the processes training together (aekit.train.distributed)
 
     @property
     def learning_rate(self) -> float:
@@ -54,6 +59,8 @@ class TrainState:
         device = next(self.module.parameters()).device
         if device.type == "cuda":
             rng["cuda"] = torch.cuda.get_rng_state(device)
+        if self.ranks is not None:  # a collective: every rank calls state_dict
+            rng = {"ranks": self.ranks.gather(rng)}
         return {
             "epoch": self.epoch,
             "history": self.history,
@@ -71,14 +78,24 @@ class TrainState:
                              f"{present}: use the same callbacks to resume")
         self.module.load_state_dict(state["module"])
         self.optimizer.load_state_dict(state["optimizer"])
-        torch.set_rng_state(state["rng"]["torch"])
-        if self.generator is not None and "generator" in state["rng"]:
-            self.generator.set_state(state["rng"]["generator"])
+        rng = self._own_rng(state["rng"])
+        torch.set_rng_state(rng["torch"])
+        if self.generator is not None and "generator" in rng:
+            self.generator.set_state(rng["generator"])
         device = next(self.module.parameters()).device
-        if device.type == "cuda" and "cuda" in state["rng"]:
-            torch.cuda.set_rng_state(state["rng"]["cuda"], device)
+        if device.type == "cuda" and "cuda" in rng:
+            torch.cuda.set_rng_state(rng["cuda"], device)
         for callback, (_, callback_state) in zip(self._stateful_callbacks(), state["callbacks"]):
             callback.load_state_dict(callback_state)
         self.epoch = int(state["epoch"])
         self.history.clear()  # in place: owners hold a reference to this dict
         self.history.update(state["history"])
+
+    def _own_rng(self, rng: dict) -> dict:
+        """This process's random states: a run on several processes saved one per rank."""
+        saved = len(rng["ranks"]) if "ranks" in rng else 1
+        running = 1 if self.ranks is None else self.ranks.world_size
+        if saved != running:
+            raise ValueError(f"the checkpoint was written by {saved} process(es), this run has "
+                             f"{running}: resume with the same number of processes")
+        return rng["ranks"][self.ranks.rank] if "ranks" in rng else rng

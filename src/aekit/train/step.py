@@ -36,10 +36,11 @@ STEP_MODES = ("auto", "none", "manual", "inductor", "cuda_graph")
 PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16}
 
 
-def resolve_step_mode(mode: str, device: torch.device) -> str:
-    """The concrete mode for ``device``; ``cuda_graph`` needs a CUDA device."""
+def resolve_step_mode(mode: str, device: torch.device, distributed: bool = False) -> str:
+    """The concrete mode for ``device``; ``cuda_graph`` needs a CUDA device (and one process:
+    ``distributed`` training on CUDA takes the eager step)."""
     if mode == "auto":
-        return "cuda_graph" if device.type == "cuda" else "manual"
+        return ("none" if distributed else "cuda_graph") if device.type == "cuda" else "manual"
     if mode == "cuda_graph" and device.type != "cuda":
         raise ValueError("compile='cuda_graph' needs a CUDA device: use compile='auto', "
                          "'manual', 'inductor' or 'none' on the CPU")

@@ -1,0 +1,125 @@
+"""The estimator's side of training on several processes (``aekit.train.distributed``).
+
+Under ``torchrun`` every rank calls ``fit`` with the same data (an array, or a source opened
+on the same files). Every rank then settles the same settings, from statistics each computed on
+its own share of the rows (or blocks) and merged in rank order; each trains on its part of
+every global batch. On one process every function here leaves things as they were.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from aekit.estimators._scaling import FeatureStats
+from aekit.train import distributed
+from aekit.train.distributed import current  # noqa: F401  (the estimators' entry point)
+
+
+def join(device: torch.device, seed: int) -> int:
+    """Join the other ranks when ``torchrun`` started this process; rank 0's ``seed`` (drawn
+    from ``random_state``, which may differ between processes) is everyone's."""
+    ranks = distributed.setup(device)
+    return seed if ranks is None else int(ranks.broadcast(seed))
+
+
+def seed_rank(seed: int) -> None:
+    """A torch random stream of this rank's own (dropout, corruption, sampling): the ranks
+    draw for different rows."""
+    ranks = distributed.current()
+    if ranks is not None:
+        torch.manual_seed(seed + 1 + ranks.rank)
+
+
+def my_rows(array: np.ndarray | None) -> np.ndarray | None:
+    """This rank's rows of ``array`` (every ``world_size``-th), or ``array`` on one process."""
+    ranks = distributed.current()
+    return array if ranks is None or array is None else ranks.rows(array)
+
+
+def check_same_rows(n_rows: int) -> None:
+    """Every rank must hold the same rows: each trains on its part of the same batches."""
+    ranks = distributed.current()
+    if ranks is None:
+        return
+    counts = ranks.gather(n_rows)
+    if len(set(counts)) > 1:
+        raise ValueError(f"the {ranks.world_size} processes passed {counts} rows to fit: pass "
+                         "every process the same data (each trains on its part of every "
+                         "batch), or stream it with aekit.io.open_source")
+
+
+def feature_stats(values: np.ndarray) -> FeatureStats:
+    """The statistics of ``values``; on several ranks, of every rank's values, merged in rank
+    order (so every rank gets the same shift and scale)."""
+    part = FeatureStats.of(values) if len(values) else None
+    return merged(part)
+
+
+def merged(part: FeatureStats | None) -> FeatureStats | None:
+    """``part`` merged with the other ranks' parts (None: a rank without rows)."""
+    ranks = distributed.current()
+    if ranks is None:
+        return part
+    parts = [p for p in ranks.gather(part) if p is not None]
+    return functools.reduce(FeatureStats.merge, parts) if parts else None
+
+
+def shard() -> tuple[int, int]:
+    """``(rank, world_size)`` for ``TensorBatches``."""
+    ranks = distributed.current()
+    return (0, 1) if ranks is None else (ranks.rank, ranks.world_size)
+
+
+def fingerprint() -> dict:
+    """What a resumed run must share besides data and parameters: the number of processes
+    (each rank's random state is in the checkpoint)."""
+    ranks = distributed.current()
+    return {} if ranks is None else {"processes": ranks.world_size}
+
+
+def is_main() -> bool:
+    """Whether this process writes files (rank 0, or the only process)."""
+    ranks = distributed.current()
+    return ranks is None or ranks.is_main
+
+
+# ----------------------------------------------------------------- streamed sources
+def my_blocks(blocks: Sequence[int], path, *, required: bool) -> list[int]:
+    """This rank's blocks: the ``i``-th of ``blocks`` goes to rank ``i % world_size``."""
+    ranks = distributed.current()
+    if ranks is None:
+        return list(blocks)
+    if required and len(blocks) < ranks.world_size:
+        raise ValueError(f"{path} has {len(blocks)} training block(s) for {ranks.world_size} "
+                         "processes: each needs at least one; use smaller blocks (block_rows=)")
+    return list(ranks.rows(list(blocks)))
+
+
+def total(n: int) -> int:
+    """``n`` summed over the ranks."""
+    ranks = distributed.current()
+    return n if ranks is None else int(ranks.sum(n)[0])
+
+
+def local_batch_size(batch_size: int) -> int:
+    """This rank's rows of a global batch of ``batch_size`` rows (near-equal parts)."""
+    ranks = distributed.current()
+    if ranks is None:
+        return batch_size
+    if batch_size < ranks.world_size:
+        raise ValueError(f"batch_size={batch_size} is smaller than the {ranks.world_size} "
+                         "processes sharing each batch: use a larger batch_size")
+    r, w = ranks.rank, ranks.world_size
+    return batch_size * (r + 1) // w - batch_size * r // w
+
+
+def equal_steps(batches):
+    """``batches`` cut to the fewest batches any rank has, so that all take the same steps."""
+    ranks = distributed.current()
+    if ranks is None:
+        return batches
+    return distributed.EqualSteps(batches, ranks.min(len(batches)))

@@ -1,0 +1,230 @@
+"""Training on two processes (gloo, CPU) as ``torchrun`` starts them.
+
+The ranks are forked from this process with torchrun's environment (``tests/ddp_ranks.py``),
+which spares each the seconds of importing torch; this file compares what they wrote with one
+process fitted here. (``torchrun --standalone --nproc_per_node=2 -m aekit fit`` itself was run
+by hand: it takes about 25 s here, mostly three imports of torch.) The batch size (33) is odd and the last batch of each epoch (27 rows)
+splits unevenly, so a gradient averaged without weighting by rows would show.
+
+Stated tolerance: two ranks match one process within 1e-6 (absolute) in every weight and
+1e-6 (relative) in every logged loss; measured differences are about 3e-8, float32 rounding
+of the different summation order. The ranks agree with each other exactly.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import ddp_ranks
+import numpy as np
+import pytest
+import torch
+
+import aekit
+from aekit import Autoencoder
+from aekit.io import open_source
+from aekit.train import TensorBatches
+from aekit.train import distributed as dist_train
+from aekit.train.step import resolve_step_mode
+
+PARAMS = {"epochs": 4, "batch_size": 33, "random_state": 0, "device": "cpu",
+          "hidden_dims": [16], "latent_dim": 3, "validation_split": 0.2}
+STOCHASTIC = {"dropout": 0.2}  # per-rank random streams: resume must restore each rank's
+CLI_PARAMS = {"epochs": 3, "batch_size": 32, "random_state": 0, "device": "cpu",
+              "hidden_dims": (16,), "latent_dim": 3}
+VARIANTS = ["vae", "sparse", "denoising"]  # their own losses, codes and noise under DDP
+KILL_AT = 3
+DEADLINE_S = 90  # a rank still running then has hung: killed and reported as "hung"
+TOLERANCE = 1e-6
+
+
+def _table() -> np.ndarray:
+    rng = np.random.RandomState(0)
+    latent = rng.normal(size=(240, 3))
+    return (latent @ rng.normal(size=(3, 8)) * 5 + 3
+            + rng.normal(scale=0.1, size=(240, 8))).astype(np.float32)
+
+
+def _run_ranks(folder: Path, config: dict, *phases: str) -> dict:
+    return {phase: ddp_ranks.launch(phase, folder, config) for phase in phases}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny fits on a shared 2-core machine: two threads only contend (5-30x slower)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def ranks(tmp_path_factory, one_thread):
+    """Every scenario on two ranks, run once: ``(folder, results)``."""
+    folder = tmp_path_factory.mktemp("ddp")
+    X = _table()
+    np.save(folder / "X.npy", X)
+    header = ",".join(f"c{i}" for i in range(X.shape[1]))
+    np.savetxt(folder / "X.csv", X, delimiter=",", header=header, comments="", fmt="%.9e")
+    cli = ["fit", str(folder / "X.csv"), "-o", str(folder / "cli.safetensors"),
+           "--epochs", "3", "--batch-size", "32", "--random-state", "0", "--device", "cpu",
+           "--hidden-dims", "16", "--latent-dim", "3"]
+    config = {"world": 2, "deadline": DEADLINE_S, "kill_at": KILL_AT, "block_rows": 30,
+              "modes": ["none", "manual"], "params": PARAMS, "stochastic": STOCHASTIC,
+              "cli": cli, "variants": VARIANTS}
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])  # imports torch._dynamo once
+    return folder, _run_ranks(folder, config, "modes", "kill", "resume")
+
+
+def _load(folder: Path, name: str) -> dict:
+    with np.load(folder / f"{name}.npz") as data:
+        return dict(data)
+
+
+def _weights(dump: dict) -> dict:
+    return {k: v for k, v in dump.items() if k.startswith("w.")}
+
+
+def _assert_ranks_agree(folder: Path, name: str) -> dict:
+    rank0, rank1 = _load(folder, f"{name}_rank0"), _load(folder, f"{name}_rank1")
+    for key in rank0:
+        np.testing.assert_array_equal(rank0[key], rank1[key], err_msg=f"{name}: {key}")
+    return rank0
+
+
+def _assert_matches(two: dict, one: Autoencoder) -> None:
+    for key, value in one.module_.state_dict().items():
+        np.testing.assert_allclose(two[f"w.{key}"], value.numpy(), rtol=0, atol=TOLERANCE,
+                                   err_msg=key)
+    np.testing.assert_allclose(two["loss"], one.history_["loss"], rtol=TOLERANCE)
+    np.testing.assert_allclose(two["val_loss"], one.history_["val_loss"], rtol=TOLERANCE)
+    np.testing.assert_allclose(two["shift"], one.shift_, rtol=TOLERANCE)
+    np.testing.assert_allclose(two["scale"], one.scale_, rtol=TOLERANCE)
+
+
+@pytest.mark.parametrize("mode", ["none", "manual"])
+def test_two_ranks_match_one_process(ranks, mode):
+    """Eager DDP, and the manual step, which all-reduces its hand-written gradients itself."""
+    folder, results = ranks
+    assert results["modes"]["codes"] == [0, 0]
+    two = _assert_ranks_agree(folder, mode)
+    _assert_matches(two, Autoencoder(**PARAMS, compile=mode).fit(_table()))
+
+
+@pytest.mark.skipif(os.environ.get("AEKIT_SLOW_TESTS") != "1",
+                    reason="compiling under two ranks takes about 50 s on a 2-core machine "
+                           "(run with AEKIT_SLOW_TESTS=1)")
+def test_two_ranks_match_one_process_inductor(tmp_path):
+    np.save(tmp_path / "X.npy", _table())
+    config = {"world": 2, "deadline": 300, "params": PARAMS, "stochastic": {}}
+    results = _run_ranks(tmp_path, config, "inductor")
+    assert results["inductor"]["codes"] == [0, 0]
+    two = _assert_ranks_agree(tmp_path, "inductor")
+    _assert_matches(two, Autoencoder(**PARAMS, compile="inductor").fit(_table()))
+
+
+def test_ranks_end_with_the_same_batch_norm_statistics(ranks):
+    """Each rank normalises its part of the batch (as DDP does); the running statistics, which
+    follow those parts, are rank 0's on every rank at the end."""
+    folder, _ = ranks
+    assert any("running_mean" in key for key in _assert_ranks_agree(folder, "batchnorm"))
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_variant_trains_alike_on_every_rank(ranks, variant):
+    folder, results = ranks
+    assert results["modes"]["codes"] == [0, 0]
+    trained = _assert_ranks_agree(folder, variant)
+    assert np.isfinite(trained["loss"]).all()
+
+
+def test_rank_zero_alone_writes_the_model(ranks):
+    folder, _ = ranks
+    assert (folder / "manual_saved_by_rank0.safetensors").is_file()
+    assert not (folder / "manual_saved_by_rank1.safetensors").exists()
+    saved = aekit.load(folder / "manual_saved_by_rank0.safetensors")
+    for key, value in _weights(_load(folder, "manual_rank1")).items():
+        np.testing.assert_array_equal(saved.module_.state_dict()[key[2:]].numpy(), value)
+
+
+def test_command_line_under_torchrun_matches_one_process(ranks):
+    """``torchrun -m aekit fit`` as each rank runs it: found the group with no flag."""
+    folder, _ = ranks
+    two = aekit.load(folder / "cli.safetensors")
+    one = Autoencoder(**CLI_PARAMS).fit(_table())
+    for key, value in one.module_.state_dict().items():
+        np.testing.assert_allclose(two.module_.state_dict()[key].numpy(), value.numpy(),
+                                   rtol=0, atol=TOLERANCE, err_msg=key)
+
+
+def test_streamed_ranks_read_their_blocks_and_scale_alike(ranks):
+    """Each rank streams its own blocks; statistics merged over ranks equal one process's."""
+    folder, _ = ranks
+    two = _assert_ranks_agree(folder, "stream")
+    params = {**PARAMS, "validation_split": 0.25, "epochs": 1}
+    one = Autoencoder(**params).fit(open_source(folder / "X.npy", block_rows=30))
+    np.testing.assert_allclose(two["shift"], one.shift_, rtol=TOLERANCE)
+    np.testing.assert_allclose(two["scale"], one.scale_, rtol=TOLERANCE)
+    assert np.isfinite(two["val_loss"]).all() and two["loss"][-1] < two["loss"][0]
+
+
+def test_a_killed_rank_fails_the_job_loudly(ranks):
+    folder, results = ranks
+    survivor, killed = results["kill"]["codes"]
+    assert killed == -9  # SIGKILL
+    assert survivor == 1, f"the surviving rank ended with {survivor!r}"  # not "hung"
+    assert results["kill"]["seconds"] < DEADLINE_S
+    assert "remote worker" in (folder / "kill_rank0.err").read_text()  # gloo's own words
+
+
+def test_resume_after_a_kill_reproduces_the_uninterrupted_run(ranks):
+    folder, results = ranks
+    assert results["resume"]["codes"] == [0, 0]
+    resumed = _load(folder, "resume_rank0")
+    assert resumed["first_epoch"] == KILL_AT - 1  # it started from the last checkpoint
+    uninterrupted = _assert_ranks_agree(folder, "uninterrupted")
+    for key, value in _weights(uninterrupted).items():
+        np.testing.assert_array_equal(resumed[key], value, err_msg=key)
+    np.testing.assert_array_equal(resumed["loss"], uninterrupted["loss"])
+    # rank 1 holds the same model; each rank's dropout stream came back from the checkpoint
+    np.testing.assert_array_equal(_load(folder, "resume_rank1")["w.latent.linear.weight"],
+                                  resumed["w.latent.linear.weight"])
+
+
+def test_batches_split_into_near_equal_parts_of_the_same_batches():
+    x = torch.arange(51.0)[:, None]  # 6 batches of 8 and one of 3: one row for each rank
+    one = list(TensorBatches(x, batch_size=8, shuffle=True,
+                             generator=torch.Generator().manual_seed(1)))
+    parts = [list(TensorBatches(x, batch_size=8, shuffle=True, shard=(rank, 3),
+                                generator=torch.Generator().manual_seed(1)))
+             for rank in range(3)]
+    assert all(len(p) == len(one) == 7 for p in parts)
+    for whole, *pieces in zip(one, *parts):
+        sizes = [len(piece[0]) for piece in pieces]
+        assert max(sizes) - min(sizes) <= 1
+        torch.testing.assert_close(torch.cat([piece[0] for piece in pieces]), whole[0])
+
+
+def test_a_trailing_batch_too_small_to_share_is_dropped():
+    x = torch.arange(18.0)[:, None]
+    assert len(TensorBatches(x, batch_size=8)) == 3
+    assert len(TensorBatches(x, batch_size=8, shard=(0, 3))) == 2  # 2 rows for 3 ranks
+    with pytest.raises(ValueError, match="batch_size of at least 3"):
+        TensorBatches(x, batch_size=2, shard=(0, 3))
+
+
+def test_cuda_under_several_processes_takes_the_eager_step():
+    cuda = torch.device("cuda")
+    assert resolve_step_mode("auto", cuda, distributed=True) == "none"
+    assert resolve_step_mode("auto", cuda) == "cuda_graph"
+
+
+def test_timeout_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv(dist_train.TIMEOUT_ENV, "12.5")
+    assert dist_train.timeout() == timedelta(seconds=12.5)
+    monkeypatch.setenv(dist_train.TIMEOUT_ENV, "never")
+    with pytest.raises(ValueError, match="positive number of seconds"):
+        dist_train.timeout()
+
