@@ -138,18 +138,18 @@ def test_ensemble_members_differ_and_train_together():
 
 
 def test_trimmed_loss_leaves_out_the_worst_rows():
-    from aekit.nn import Reconstruction
+    from aekit.nn import Batch, Reconstruction
     from aekit.nn.ensemble import EnsembleNet
 
     torch.manual_seed(0)
     x = torch.randn(20, 4)
     x[0] += 100  # one row the trimmed loss must not see
     net = EnsembleNet(4, (8,), 2, 3, "relu", Reconstruction("mse", "linear"), trim=0.1).train()
-    trimmed = net(x)["loss"]
+    trimmed = net(Batch(x))["loss"]
     clean = EnsembleNet(4, (8,), 2, 3, "relu", Reconstruction("mse", "linear"))
     clean.load_state_dict(net.state_dict())
-    assert trimmed < clean.train()(x[1:])["loss"] * 1.5  # row 0 (error ~1e4) was left out
-    assert clean(x)["loss"] > 100 * trimmed
+    assert trimmed < clean.train()(Batch(x[1:]))["loss"] * 1.5  # row 0 (error ~1e4) was left out
+    assert clean(Batch(x))["loss"] > 100 * trimmed
 
 
 # ----------------------------------------------------------------------------- series

@@ -98,15 +98,16 @@ def test_tensor_batches_cover_every_row_once():
 
 
 def test_loop_with_a_plain_module():
-    """The loop needs only a module whose forward returns {"loss": ...}."""
+    """The loop needs only a module whose forward takes a ``Batch`` and returns
+    {"loss": ...}."""
 
     class Mean(torch.nn.Module):
         def __init__(self):
             super().__init__()
             self.mu = torch.nn.Parameter(torch.zeros(1))
 
-        def forward(self, x):
-            return {"loss": ((x - self.mu) ** 2).mean()}
+        def forward(self, batch):
+            return {"loss": ((batch.x - self.mu) ** 2).mean()}
 
     module = Mean()
     state = TrainState(module, torch.optim.SGD(module.parameters(), lr=0.1), epochs=50)

@@ -91,7 +91,7 @@ def test_choice_options_list_and_enforce_their_values(capsys):
         main(["fit", "--help"])
     out = capsys.readouterr().out
     for values in ("{dense,conv,lstm,gru}", "{adam,adamw,rmsprop,sgd}", "{l1,kl,topk}",
-                   "{gaussian,masking,salt_pepper}", "{auto,mse,bce}"):
+                   "{gaussian,masking,salt_pepper}", "{auto,mse,bce,ce}"):
         assert values in out
     assert "relu,leaky_relu" in out
     args = build_parser().parse_args(["fit", "d.csv", "-o", "m.safetensors",

@@ -10,6 +10,7 @@ import torch
 from conftest import quick
 
 from aekit import VAE, Autoencoder, DenoisingAutoencoder, SequenceAutoencoder, SparseAutoencoder
+from aekit.nn import Batch
 from aekit.train import LearningRateScheduler, manual
 from aekit.train.step import has_cpp_compiler, resolve_step_mode
 
@@ -71,9 +72,11 @@ def test_manual_step_refuses_a_batch_with_more_than_x(digits_split):
     layers, loss = manual.chain(net.module_, None)
     step = manual.ManualStep(layers, loss, torch.optim.Adam(net.module_.parameters()))
     x = torch.as_tensor(digits_split[0][:8])
-    step((x,))
+    step(Batch(x))
     with pytest.raises(ValueError, match="batches of x alone"):
-        step((x, torch.ones_like(x)))
+        step(Batch(x, mask=torch.ones_like(x)))
+    with pytest.raises(ValueError, match="batches of x alone"):
+        step(Batch(x, lengths=torch.full((8,), 3)))
 
 
 @pytest.mark.skipif(not has_cpp_compiler(), reason="torch.compile needs a C++ compiler")

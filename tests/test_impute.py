@@ -10,7 +10,7 @@ import aekit
 from aekit import AutoencoderImputer
 from aekit.apps.impute_series import impute_series
 from aekit.cli import main
-from aekit.nn import AutoencoderNet, DenseCode, DenseDecoder, DenseEncoder, Reconstruction
+from aekit.nn import AutoencoderNet, Batch, DenseCode, DenseDecoder, DenseEncoder, Reconstruction
 from aekit.train.manual import ManualStep
 from aekit.train.step import make_step
 
@@ -71,7 +71,7 @@ def test_a_missing_cells_value_cannot_change_the_loss(fitted):
 
     def loss(values):
         torch.manual_seed(0)  # the same cells hidden each time
-        return module(values, mask)["loss"].item()
+        return module(Batch(values, mask=mask))["loss"].item()
 
     changed_missing, changed_observed = x.clone(), x.clone()
     changed_missing[3, 2] += 100.0
@@ -91,14 +91,15 @@ def test_the_manual_step_hands_a_batch_with_more_than_x_to_the_eager_step():
     step = make_step("manual", module, optimizer)
     assert isinstance(step, ManualStep)
     calls = []
-    module.register_forward_hook(lambda mod, args, out: calls.append(len(args)))
+    module.register_forward_hook(lambda mod, args, out: calls.append(args[0].mask))
     x = torch.rand(10, 6)
-    step((x,))
+    step(Batch(x))
     assert calls == []  # x alone: the written-out backward, no forward call
-    step((x, torch.full((10,), 6)))
-    assert calls == [2]  # the extra entry reached the module
+    mask = torch.ones(10, 6)
+    step(Batch(x, mask=mask))
+    assert len(calls) == 1 and calls[0] is mask  # the mask reached the module
     with pytest.raises(ValueError, match="x alone"):
-        ManualStep(step.layers, "mse", optimizer)((x, x))
+        ManualStep(step.layers, "mse", optimizer)(Batch(x, mask=mask))
 
 
 def test_masked_training_through_compile_manual_uses_the_mask():

@@ -63,3 +63,20 @@ def test_scoring_rows_match_torch_bce(reduce):
     with torch.no_grad():
         rows = head.row_loss(pre, target, reduce=reduce)
     torch.testing.assert_close(rows, exact.float(), rtol=1e-5, atol=1e-5)
+
+
+def test_the_mask_of_a_batch_leaves_missing_cells_out_of_the_loss():
+    from aekit.nn import AutoencoderNet, Batch, DenseCode, DenseDecoder, DenseEncoder
+
+    torch.manual_seed(0)
+    net = AutoencoderNet(DenseEncoder(5, (8,), "relu"), DenseCode(8, 2, "linear"),
+                         DenseDecoder(2, (8,), 5, "relu"), Reconstruction("mse", "linear"))
+    x, mask = torch.randn(6, 5), torch.ones(6, 5)
+    mask[2, 3] = 0.0
+    changed = x.clone()
+    changed[2, 3] += 50.0  # a missing cell's value: the loss must not see it as a target
+    with torch.no_grad():
+        net.decoder.net[-1].weight.zero_()  # outputs independent of the input, to isolate it
+        net.decoder.net[-1].bias.zero_()
+        assert net(Batch(changed, mask=mask))["loss"] == net(Batch(x, mask=mask))["loss"]
+        assert net(Batch(changed))["loss"] > net(Batch(x))["loss"]

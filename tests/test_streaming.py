@@ -25,7 +25,7 @@ def _ids_npy(tmp_path, n_rows: int, block_rows: int, width: int = 2) -> NpySourc
 
 
 def _ids(batches) -> list[np.ndarray]:
-    return [x[:, 0].numpy().astype(np.int64) for (x,) in batches]
+    return [x[:, 0].numpy().astype(np.int64) for x, *_ in batches]
 
 
 def _all_blocks(source) -> np.ndarray:
@@ -141,7 +141,7 @@ def test_len_matches_the_batches_yielded(tmp_path, n_rows, block_rows, batch_siz
     source = _ids_npy(tmp_path, n_rows, block_rows)
     batches = StreamBatches(source, batch_size=batch_size, shuffle=shuffle, min_batch=min_batch,
                             generator=torch.Generator().manual_seed(0), shuffle_blocks=2)
-    sizes = [len(x) for (x,) in batches]
+    sizes = [len(x) for x, *_ in batches]
     assert len(sizes) == len(batches)
     assert all(size == batch_size for size in sizes[:-1])
     assert not sizes or min_batch <= sizes[-1] <= batch_size
@@ -150,7 +150,7 @@ def test_len_matches_the_batches_yielded(tmp_path, n_rows, block_rows, batch_siz
 def test_unshuffled_stream_is_the_file_in_order(tmp_path):
     source = _ids_npy(tmp_path, 103, block_rows=10)
     batches = StreamBatches(source, batch_size=7)
-    x = torch.cat([x for (x,) in batches])
+    x = torch.cat([x for x, *_ in batches])
     assert x.dtype == torch.float32 and x.shape == (103, 2)
     np.testing.assert_array_equal(x.numpy(), np.load(source.path))
 
@@ -203,7 +203,7 @@ def test_blocks_subset_yields_exactly_those_rows(tmp_path, shuffle):
 def test_transform_runs_on_blocks(tmp_path):
     source = _ids_npy(tmp_path, 30, block_rows=8)
     batches = StreamBatches(source, batch_size=5, transform=lambda block: block * 2.0)
-    x = torch.cat([x for (x,) in batches])
+    x = torch.cat([x for x, *_ in batches])
     assert x.dtype == torch.float32
     np.testing.assert_array_equal(x[:, 0].numpy(), np.arange(30) * 2)
 
@@ -220,7 +220,7 @@ def test_transform_error_reraises_in_the_consumer(tmp_path):
     batches = StreamBatches(source, batch_size=4, transform=check)
     seen = []
     with pytest.raises(ValueError, match="^input contains NaN in block starting at row 16$"):
-        for (x,) in batches:
+        for x, *_ in batches:
             seen.append(len(x))
     assert sum(seen) == 16  # the two good blocks arrived before the error
     assert _wait_for_threads(before) == before
@@ -254,7 +254,7 @@ def test_memory_stays_bounded_by_a_few_blocks(tmp_path):
                             generator=torch.Generator().manual_seed(0))
     tracemalloc.start()
     try:
-        rows = sum(len(x) for (x,) in batches)
+        rows = sum(len(x) for x, *_ in batches)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

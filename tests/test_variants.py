@@ -17,6 +17,7 @@ from aekit import (
     VariationalAutoencoder,
     sliding_windows,
 )
+from aekit.nn import Batch
 
 
 def _digits():
@@ -147,7 +148,7 @@ def test_topk_auxiliary_loss_revives_dead_units():
     model = SparseAutoencoder(sparsity="topk", k=2, latent_dim=24, **quick(epochs=1)).fit(X)
     latent = model.module_.latent
     latent.steps_silent.fill_(10_000)  # every unit counts as dead
-    out = model.module_.train()(torch.from_numpy(X[:64]))
+    out = model.module_.train()(Batch(torch.from_numpy(X[:64])))
     assert out["aux"] > 0  # the dead units are asked to explain the residual
 
 

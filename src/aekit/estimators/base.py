@@ -201,13 +201,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         self._check_bce_range(X, "X")
         train, val = self._split_validation(X, lengths, seed)
         self._settle_schedule(len(train[0]))
-        batches = TensorBatches(*self._tensors(train, device), batch_size=self.batch_size_,
+        batches = TensorBatches(**self._tensors(train, device), batch_size=self.batch_size_,
                                 shuffle=self.shuffle, generator=torch.Generator().manual_seed(seed),
                                 min_batch=self._min_batch, shard=_distributed.shard())
         val_batches = None
         if val is not None:
             my_val = tuple(_distributed.my_rows(array) for array in val)  # all on one process
-            val_batches = TensorBatches(*self._tensors(my_val, device),
+            val_batches = TensorBatches(**self._tensors(my_val, device),
                                         batch_size=inference_batch(device, val[0].shape[1:]))
         return batches, val_batches, lambda: _digest(*train, *(val or ())), train[0]
 
@@ -340,8 +340,17 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
                               Reconstruction(self.loss_, self.output_activation_),
                               **self._net_options())
 
-    def _tensors(self, data, device) -> tuple[torch.Tensor, ...]:
-        return tuple(as_batch(array, device) for array in data if array is not None)
+    # what the second array beside X holds: each sequence's length, or (masked models) the
+    # mask of observed cells; it becomes that field of every ``Batch``
+    _second_array = "lengths"
+
+    def _tensors(self, data, device) -> dict[str, torch.Tensor]:
+        """``TensorBatches``' keyword arguments for ``(X, second array or None)``."""
+        X, second = data
+        tensors = {"x": as_batch(X, device)}
+        if second is not None:
+            tensors[self._second_array] = as_batch(second, device)
+        return tensors
 
     def _train(self, batches, val_batches, device: torch.device,
                data_digest: Callable[[], str]) -> None:

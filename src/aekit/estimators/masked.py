@@ -90,6 +90,7 @@ class MaskedAutoencoder(BaseAutoencoder):
     # ----------------------------------------------------------------- inference
     # the second array is the mask of observed cells, not sequence lengths: scaled in NumPy
     _scales_in_torch = False
+    _second_array = "mask"
 
     def _scale(self, X: np.ndarray, observed=None) -> np.ndarray:
         """Standard units, missing cells at 0 (the column mean)."""

@@ -1,6 +1,7 @@
 """Torch modules only: building blocks, variants and their losses. No NumPy, no IO."""
 
 from aekit.nn.autoencoder import AutoencoderNet
+from aekit.nn.batch import Batch
 from aekit.nn.blocks import ACTIVATIONS
 from aekit.nn.dense import DenseDecoder, DenseEncoder, pca_init_
 from aekit.nn.latent import SPARSITIES, DenseCode, GaussianCode, SparseCode
@@ -13,6 +14,7 @@ __all__ = [
     "NOISES",
     "SPARSITIES",
     "AutoencoderNet",
+    "Batch",
     "Corruption",
     "DenseCode",
     "DenseDecoder",

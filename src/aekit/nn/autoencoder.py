@@ -11,6 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from aekit.nn.batch import Batch
 from aekit.nn.blocks import glorot_init_
 from aekit.nn.latent import GaussianCode
 from aekit.nn.losses import Reconstruction
@@ -46,16 +47,32 @@ class AutoencoderNet(nn.Module):
     # ------------------------------------------------------------------ parts
     def encode(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """Codes (the posterior mean for a Gaussian code)."""
-        return self.latent.code(self.encoder(x, lengths))
+        return self.latent.code(self._encode_parts(x, lengths))
 
     def decode(self, z: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        return self.head.output(self.decoder(z, lengths))
+        return self.head.output(self._decode_parts(z, lengths))
 
     def reconstruct(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         return self.decode(self.encode(x, lengths), lengths)
 
+    def _encode_parts(self, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+        """The encoder's output; only sequence encoders take ``lengths``."""
+        return self.encoder(x) if lengths is None else self.encoder(x, lengths)
+
+    def _decode_parts(self, z: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+        return self.decoder(z) if lengths is None else self.decoder(z, lengths)
+
     def _mask(self, x: torch.Tensor, lengths: torch.Tensor | None):
         return length_mask(lengths, x.shape[1])
+
+    def _loss_mask(self, batch: Batch) -> torch.Tensor | None:
+        """The cells the loss counts: observed (``batch.mask``) and within each sequence."""
+        steps = self._mask(batch.x, batch.lengths)
+        if batch.mask is None:
+            return steps
+        if steps is None:
+            return batch.mask
+        return batch.mask * steps.reshape(*steps.shape, *([1] * (batch.mask.dim() - 2)))
 
     def _recon_rows(self, pre, target, mask) -> torch.Tensor:
         # the ELBO needs log p(x|z) summed over elements, not averaged
@@ -78,14 +95,17 @@ class AutoencoderNet(nn.Module):
         return [layer for layers in parts for layer in layers] + tail, self.head.loss
 
     # ------------------------------------------------------------------ training
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None):
+    def forward(self, batch: Batch):
+        """The loss terms of ``batch``; its ``mask`` (observed cells) and ``lengths`` (valid
+        steps) both leave cells out of the reconstruction loss."""
+        x, lengths = batch.x, batch.lengths
         if self.binarize and self.training:
             x = torch.bernoulli(x)
         source = self.corruption(x) if self.corruption is not None and self.training else x
-        h = self.encoder(source, lengths)
+        h = self._encode_parts(source, lengths)
         z, terms = self.latent(h)
-        pre = self.decoder(z, lengths)
-        recon = self.head.batch_loss(pre, x, self._mask(x, lengths),
+        pre = self._decode_parts(z, lengths)
+        recon = self.head.batch_loss(pre, x, self._loss_mask(batch),
                                      reduce="sum" if self.variational else "mean")
         loss = recon
         for term in terms.values():  # no extra op in the plain case: this is the hot path
@@ -99,7 +119,8 @@ class AutoencoderNet(nn.Module):
         """TopK's auxiliary loss: what the dead units would add must explain the residual."""
         z_dead = self.latent.dead_code(h, self.aux_k)
         base = pre.detach()
-        extra = self.decoder(z_dead, lengths) - self.decoder(torch.zeros_like(z_dead), lengths)
+        extra = (self._decode_parts(z_dead, lengths)
+                 - self._decode_parts(torch.zeros_like(z_dead), lengths))
         residual = (x - self.head.output(base)).detach()
         return (self.head.output(base + extra) - self.head.output(base) - residual).square().mean()
 
@@ -107,8 +128,8 @@ class AutoencoderNet(nn.Module):
     def row_loss(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """Per-row loss ``(n,)``, deterministic (a Gaussian code uses its mean): the
         reconstruction loss, plus the KL term for a Gaussian code (the negative ELBO)."""
-        h = self.encoder(x, lengths)
-        pre = self.decoder(self.latent.code(h), lengths)
+        h = self._encode_parts(x, lengths)
+        pre = self._decode_parts(self.latent.code(h), lengths)
         rows = self._recon_rows(pre, x, self._mask(x, lengths))
         if self.variational:
             rows = rows + GaussianCode.kl(*self.latent.posterior(h))
@@ -116,7 +137,7 @@ class AutoencoderNet(nn.Module):
 
     def step_loss(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """Reconstruction loss per time step ``(n, T)`` for sequences (padding included)."""
-        return self.head.step_loss(self.decoder(self.encode(x, lengths), lengths), x)
+        return self.head.step_loss(self._decode_parts(self.encode(x, lengths), lengths), x)
 
     @torch.no_grad()
     def log_likelihood(self, x: torch.Tensor, k: int) -> torch.Tensor:

@@ -41,7 +41,7 @@ class ConvEncoder(nn.Module):
         self.out_shape = (c, h, w)
         self.out_dim = c * h * w
 
-    def forward(self, x: torch.Tensor, lengths=None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).flatten(1)
 
 
@@ -63,7 +63,7 @@ class ConvDecoder(nn.Module):
             nn.Sequential(*([nn.BatchNorm2d(b)] if batch_norm else []), activation(activation_name))
             for b in widths[1:-1])
 
-    def forward(self, z: torch.Tensor, lengths=None) -> torch.Tensor:
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
         x = self.project(z).reshape(-1, *self.map_shape)
         for i, up in enumerate(self.ups):
             x = up(x, output_size=self.sizes[i])

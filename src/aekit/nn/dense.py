@@ -34,7 +34,7 @@ class DenseEncoder(nn.Module):
         self.net = dense_stack(dims, activation_name, batch_norm=batch_norm, dropout=dropout,
                                last_is_hidden=True) if hidden_dims else nn.Identity()
 
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.cat([x, self.net(x)], dim=1) if self.skip else self.net(x)
 
     def manual_layers(self) -> list[nn.Module] | None:
@@ -60,7 +60,7 @@ class DenseDecoder(nn.Module):
             self.net = dense_stack([latent_dim, *reversed(hidden_dims), n_features],
                                    activation_name, batch_norm=batch_norm, dropout=dropout)
 
-    def forward(self, z: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
         if self.skip:
             return self.out(torch.cat([z, self.hidden(z)], dim=1))
         return self.net(z)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from aekit.nn.batch import Batch
 from aekit.nn.blocks import activation as make_activation
 from aekit.nn.losses import Reconstruction
 
@@ -131,7 +132,11 @@ class EnsembleNet(nn.Module):
         pre = self._pre(self._codes(x))
         return self.head.elementwise(pre, x.unsqueeze(0).expand_as(pre)).mean(2)
 
-    def forward(self, x: torch.Tensor, lengths=None) -> dict[str, torch.Tensor]:
+    def forward(self, batch: Batch) -> dict[str, torch.Tensor]:
+        if not batch.only_x:  # never silently drop a mask or lengths
+            raise ValueError("EnsembleNet trains on whole rows: a batch with a mask or lengths "
+                             "needs another network")
+        x = batch.x
         rows = self._member_rows(x)
         n_keep = len(x) - int(self.trim * len(x)) if self.training else len(x)
         if n_keep < len(x):

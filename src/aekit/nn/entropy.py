@@ -131,5 +131,5 @@ class ScaledDecoder(nn.Module):
         super().__init__()
         self.inner = decoder
 
-    def forward(self, z: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        return self.inner(z / CODE_GAIN, lengths)
+    def forward(self, z: torch.Tensor, *lengths: torch.Tensor) -> torch.Tensor:
+        return self.inner(z / CODE_GAIN, *lengths)  # lengths: sequence decoders only

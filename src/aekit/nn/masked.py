@@ -14,6 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from aekit.nn.batch import Batch
 from aekit.nn.blocks import glorot_init_
 from aekit.nn.losses import Reconstruction
 
@@ -77,9 +78,11 @@ class MaskedAutoencoderNet(nn.Module):
         return (draws < rate * (2 * self.hide_rate)).to(mask.dtype) * mask
 
     # ------------------------------------------------------------------ training
-    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> dict[str, torch.Tensor]:
-        """The training loss: hide cells at random, predict them from the rest. Validation
-        (evaluation mode) draws its own hidden cells the same way."""
+    def forward(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """The training loss: hide cells at random among the observed ones (``batch.mask``),
+        predict them from the rest. Validation (evaluation mode) draws its own hidden cells the
+        same way."""
+        x, mask = batch.x, batch.mask
         hidden = self.hide(mask)
         visible = mask - hidden
         weights = hidden + self.visible_weight * visible  # missing cells weigh 0

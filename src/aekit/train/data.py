@@ -6,6 +6,8 @@ from collections.abc import Iterator
 
 import torch
 
+from aekit.nn.batch import Batch
+
 
 class TensorBatches:
     """Mini-batches cut from tensors that already sit on the training device.
@@ -15,8 +17,9 @@ class TensorBatches:
 
     Parameters
     ----------
-    *tensors : torch.Tensor
-        Tensors sharing their first dimension ``n``; each batch is a tuple of their slices.
+    x, lengths, mask : torch.Tensor
+        The rows, and optionally each sequence's length and the mask of observed cells, sharing
+        their first dimension ``n``; each batch is a ``Batch`` of their slices.
     batch_size : int
     shuffle : bool
         Draw a new order every epoch from ``generator`` (a CPU ``torch.Generator``), whose state
@@ -32,19 +35,20 @@ class TensorBatches:
 
     def __init__(
         self,
-        *tensors: torch.Tensor,
+        x: torch.Tensor,
+        lengths: torch.Tensor | None = None,
+        mask: torch.Tensor | None = None,
+        *,
         batch_size: int,
         shuffle: bool = False,
         generator: torch.Generator | None = None,
         min_batch: int = 1,
         shard: tuple[int, int] = (0, 1),
     ):
-        if not tensors:
-            raise ValueError("TensorBatches needs at least one tensor")
-        n_rows = tensors[0].shape[0]
-        if any(t.shape[0] != n_rows for t in tensors):
+        self.data = Batch(x, lengths, mask)
+        n_rows = x.shape[0]
+        if any(t is not None and t.shape[0] != n_rows for t in self.data):
             raise ValueError("all tensors must have the same number of rows")
-        self.tensors = tensors
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.generator = generator
@@ -61,8 +65,8 @@ class TensorBatches:
         # min_batch >= 1; the smallest part of a batch of n rows has n // world_size
         return full + (1 if rest // self.world_size >= self.min_batch else 0)
 
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
-        device = self.tensors[0].device
+    def __iter__(self) -> Iterator[Batch]:
+        device = self.data.x.device
         order = None
         if self.shuffle:
             order = torch.randperm(self.n_rows, generator=self.generator).to(device)
@@ -74,7 +78,7 @@ class TensorBatches:
             first = start + n * self.rank // self.world_size
             last = start + n * (self.rank + 1) // self.world_size
             if order is None:
-                yield tuple(t[first:last] for t in self.tensors)
+                yield self.data.map(lambda t: t[first:last])  # noqa: B023 (used at once)
             else:
                 index = order[first:last]
-                yield tuple(t.index_select(0, index) for t in self.tensors)
+                yield self.data.map(lambda t: t.index_select(0, index))  # noqa: B023

@@ -178,7 +178,7 @@ class _CountingStep:
         self.step, self.rows = step, rows
 
     def __call__(self, batch):
-        self.rows.n = batch[0].shape[0]
+        self.rows.n = batch.rows
         return self.step(batch)
 
 

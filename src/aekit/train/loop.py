@@ -10,15 +10,13 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
+from aekit.nn.batch import Batch
 from aekit.train.callbacks import CallbackList, DivergenceGuard
 from aekit.train.state import TrainState
 from aekit.train.step import EagerStep, autocast, make_step
 
 if TYPE_CHECKING:
     from aekit.train.distributed import Ranks
-
-Batch = tuple[torch.Tensor, ...]
-
 
 def train_step(module: nn.Module, optimizer: torch.optim.Optimizer, batch: Batch,
                clip_grad_norm: float | None = None) -> torch.Tensor:
@@ -36,9 +34,9 @@ def evaluate(module: nn.Module, batches: Iterable[Batch],
     device = next(module.parameters()).device
     total, rows = None, 0
     for batch in batches:
-        n = batch[0].shape[0]
+        n = batch.rows
         with autocast(device, precision):
-            loss = module(*batch)["loss"].float() * n
+            loss = module(batch)["loss"].float() * n
         total = loss if total is None else total + loss  # one host sync, at the end
         rows += n
     module.train(was_training)
@@ -102,7 +100,7 @@ def _train_epoch(state: TrainState, step, batches: Iterable[Batch], hooks) -> fl
     rows = 0
     for index, batch in enumerate(batches):
         loss = step(batch)
-        n = batch[0].shape[0]
+        n = batch.rows
         # Accumulate on the device: one host sync per epoch, not per batch.
         total = loss * n if total is None else total + loss * n
         rows += n

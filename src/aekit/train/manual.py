@@ -14,6 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from aekit.nn.batch import Batch
 from aekit.nn.losses import bce_sum
 
 # point-wise activations whose derivative is read from their output (or input)
@@ -61,13 +62,13 @@ class ManualStep:
         self.first_linear = linears[0]  # no gradient is needed below it (the input)
         self.params = [p for i in linears for p in (layers[i].weight, layers[i].bias)]
 
-    def __call__(self, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
-        if len(batch) != 1:
+    def __call__(self, batch: Batch) -> torch.Tensor:
+        if not batch.only_x:  # lengths or a mask: this step's loss would ignore them
             if self.fallback is None:
-                raise ValueError(f"the manual step serves batches of x alone, got "
-                                 f"{len(batch)} entries: use compile='none'")
+                raise ValueError("the manual step serves batches of x alone, not ones with "
+                                 "lengths or a mask: use compile='none'")
             return self.fallback(batch)
-        return self._step(batch[0])
+        return self._step(batch.x)
 
     @torch.no_grad()
     def _step(self, x: torch.Tensor) -> torch.Tensor:

@@ -28,9 +28,8 @@ import warnings
 import torch
 from torch import nn
 
+from aekit.nn.batch import Batch
 from aekit.train import manual
-
-Batch = tuple[torch.Tensor, ...]
 
 STEP_MODES = ("auto", "none", "manual", "inductor", "cuda_graph")
 PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16}
@@ -80,7 +79,7 @@ class EagerStep:
     def update(self, forward, batch: Batch) -> torch.Tensor:
         self.optimizer.zero_grad(set_to_none=True)
         with autocast(self.device, self.precision):
-            loss = forward(*batch)["loss"]
+            loss = forward(batch)["loss"]
         loss.backward()
         if self.clip_grad_norm is not None:
             torch.nn.utils.clip_grad_norm_(self.module.parameters(), self.clip_grad_norm,
@@ -97,7 +96,7 @@ class _FixedShapeStep(EagerStep):
         self.shapes = None
 
     def _is_fixed(self, batch: Batch) -> bool:
-        shapes = [(t.shape, t.dtype) for t in batch]
+        shapes = [None if t is None else (t.shape, t.dtype) for t in batch]
         if self.shapes is None:
             self.shapes = shapes
         return shapes == self.shapes
@@ -146,7 +145,8 @@ class CudaGraphStep(_FixedShapeStep):
         if stale and not self._capture(batch):
             return self.update(self.module, batch)
         for buffer, tensor in zip(self.inputs, batch):
-            buffer.copy_(tensor)
+            if buffer is not None:
+                buffer.copy_(tensor)
         self.graph.replay()
         return self.loss  # overwritten by the next replay: callers read it at once
 
@@ -164,7 +164,7 @@ class CudaGraphStep(_FixedShapeStep):
                 for key, value in group.items() if key != "params"]
 
     def _capture(self, batch: Batch) -> bool:
-        self.inputs = [tensor.clone() for tensor in batch]
+        self.inputs = batch.map(torch.clone)
         graph = torch.cuda.CUDAGraph()
         try:
             with warnings.catch_warnings():  # torch's own note on the aborted capture: ours below

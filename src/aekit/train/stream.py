@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from aekit.nn.batch import Batch
+
 if TYPE_CHECKING:  # any object with the ArraySource interface will do; train/ needs no io/
     from aekit.io.sources import ArraySource
 
@@ -27,7 +29,7 @@ class StreamBatches:
     """Mini-batches read block by block from an ``ArraySource``, with a background reader.
 
     Same interface as ``TensorBatches``: ``len()`` is the number of batches per epoch and
-    iterating yields 1-tuples ``(x,)``, ``x`` of shape ``(batch, *row_shape)``, float32 on
+    iterating yields ``Batch(x)``, ``x`` of shape ``(batch, *row_shape)``, float32 on
     ``device``. Batches are cut from the stream of rows across block boundaries, so all are
     ``batch_size`` rows except the last (dropped if under ``min_batch``).
 
@@ -97,7 +99,7 @@ class StreamBatches:
         full, rest = divmod(self.n_rows, self.batch_size)
         return full + (1 if rest >= self.min_batch else 0)  # min_batch >= 1
 
-    def __iter__(self) -> Iterator[tuple[torch.Tensor]]:
+    def __iter__(self) -> Iterator[Batch]:
         order = list(self.blocks)
         if self.shuffle:
             picks = torch.randperm(len(order), generator=self.generator).tolist()
@@ -109,7 +111,7 @@ class StreamBatches:
         reader.start()
         try:
             for rows in self._batches(order, _received(ready, reader)):
-                yield (self._to_device(rows),)
+                yield Batch(self._to_device(rows))
         finally:  # also on break or an error in the caller: the generator is closed
             stop.set()
             _drain(ready)
