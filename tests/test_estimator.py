@@ -178,3 +178,14 @@ def test_scores_do_not_depend_on_the_inference_batch(digits_split):
     in_sevens = map_batches(ae.module_.row_loss, (X_scaled,), torch.device("cpu"), batch_size=7)
     np.testing.assert_allclose(in_sevens, default, rtol=1e-5)
     np.testing.assert_allclose(-ae.score_samples(X_test), default, rtol=1e-6)
+
+
+def test_batches_scaled_in_torch_train_as_data_scaled_beforehand(tabular):
+    """Training scales each batch in torch instead of a scaled copy of X: the same run."""
+    X = np.asarray(tabular, dtype=np.float32)
+    params = dict(latent_dim=2, hidden_dims=(8,), validation_split=0.2, **quick(epochs=3))
+    scaled = Autoencoder(scaling="standard", **params).fit(X)
+    by_hand = (X - scaled.shift_) / scaled.scale_
+    plain = Autoencoder(scaling="none", **params).fit(by_hand)
+    assert scaled.history_ == plain.history_
+    np.testing.assert_array_equal(scaled.transform(X), plain.transform(by_hand))

@@ -38,7 +38,8 @@ from aekit.estimators.persistence import (
     saved_params,
 )
 from aekit.io.sources import ArraySource
-from aekit.nn import AutoencoderNet, DenseCode, Reconstruction, pca_init_
+from aekit.nn import AutoencoderNet, Batch, DenseCode, Reconstruction, pca_init_
+from aekit.nn.autoencoder import length_mask
 from aekit.nn.preprocess import Scaling
 from aekit.train import (
     BackupAndRestore,
@@ -197,19 +198,41 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             raise ValueError(f"{type(self).__name__} needs at least 2 rows to train, got "
                              f"{len(X)} sample(s): one row teaches nothing about the others")
         _distributed.check_same_rows(len(X))
-        X = self._resolve_settings(X, lengths)
-        self._check_bce_range(X, "X")
+        X = self._resolve_settings(X, lengths)  # scaled here, or per batch in torch
+        if not self._scales_in_torch:
+            self._check_bce_range(X, "X")
         train, val = self._split_validation(X, lengths, seed)
         self._settle_schedule(len(train[0]))
+        scale = self._batch_scaling(device)
         batches = TensorBatches(**self._tensors(train, device), batch_size=self.batch_size_,
                                 shuffle=self.shuffle, generator=torch.Generator().manual_seed(seed),
-                                min_batch=self._min_batch, shard=_distributed.shard())
+                                min_batch=self._min_batch, transform=scale,
+                                shard=_distributed.shard())
         val_batches = None
         if val is not None:
             my_val = tuple(_distributed.my_rows(array) for array in val)  # all on one process
-            val_batches = TensorBatches(**self._tensors(my_val, device),
+            val_batches = TensorBatches(**self._tensors(my_val, device), transform=scale,
                                         batch_size=inference_batch(device, val[0].shape[1:]))
-        return batches, val_batches, lambda: _digest(*train, *(val or ())), train[0]
+        sample = train[0][:PCA_ROWS]
+        if self._scales_in_torch:
+            sample = self._scale(sample, None if train[1] is None else train[1][:PCA_ROWS])
+        return batches, val_batches, lambda: _digest(*train, *(val or ())), sample
+
+    def _batch_scaling(self, device: torch.device):
+        """The input scaling of each training batch, in torch (``Scaling``); None where the
+        batches are scaled already or the scaling is the identity."""
+        if not self._scales_in_torch or self.scaling_ == "none":
+            return None
+        scaling = Scaling(torch.from_numpy(self.shift_), torch.from_numpy(self.scale_))
+        scaling = scaling.to(device)
+
+        def scale(batch: Batch) -> Batch:
+            x = scaling(batch.x)
+            if batch.lengths is not None:  # padded steps stay exactly zero
+                x = x * length_mask(batch.lengths, x.shape[1])[..., None]
+            return batch._replace(x=x)
+
+        return scale
 
     def _settle_schedule(self, n_train: int) -> None:
         """``batch_size_``, ``epochs_`` and ``patience_`` for ``n_train`` training rows."""
@@ -244,7 +267,8 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             and self.output_activation_ == "linear")
         if not self._started_from_pca:
             return
-        rows = torch.as_tensor(X[:20000], dtype=torch.float64).reshape(min(len(X), 20000), -1)
+        rows = torch.as_tensor(X[:PCA_ROWS], dtype=torch.float64).reshape(
+            min(len(X), PCA_ROWS), -1)
         mean = rows.mean(0)
         _, _, vh = torch.linalg.svd(rows - mean, full_matrices=False)
         components = torch.zeros(self.latent_dim_, rows.shape[1], dtype=torch.float64)
@@ -259,12 +283,13 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return 2 if self.batch_norm else 1  # batch normalisation cannot train on one row
 
     def _resolve_settings(self, X: np.ndarray, lengths) -> np.ndarray:
-        """Fix every ``"auto"`` setting from the training data; returns ``X`` scaled."""
+        """Fix every ``"auto"`` setting from the training data; returns ``X`` scaled, or as it
+        is where the batches are scaled in torch (``_scales_in_torch``)."""
         mask = _mask(lengths, X.shape[1]) if lengths is not None else None
         rows = _distributed.my_rows  # all of them on one process
         stats = _distributed.feature_stats(self._arch.channel_values(rows(X), rows(mask)))
         self._settle(stats, int(np.prod(X.shape[1:])))
-        return self._scale(X, lengths)
+        return X if self._scales_in_torch else self._scale(X, lengths)
 
     def _settle(self, stats: _scaling.FeatureStats, values_per_row: int) -> None:
         """Fix every ``"auto"`` setting (stored with a trailing ``_``) from the per-feature (or
@@ -291,6 +316,10 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             self.output_activation_ = self.output_activation
         if self.loss_ == "bce" and self.output_activation_ != "sigmoid":
             raise ValueError("loss='bce' needs output_activation='sigmoid' (or 'auto')")
+        if stats.n and not (-MAX_SCALED <= lo.min() and hi.max() <= MAX_SCALED):
+            raise ValueError(self._extreme_message())
+        if self.loss_ == "bce" and stats.n and (lo.min() < 0 or hi.max() > 1):
+            raise ValueError(_bce_range_message(lo.min(), hi.max(), "X"))
         self.latent_dim_ = self.latent_dim or min(32, max(1, values_per_row // 2))
         if self.latent_dim_ >= values_per_row and not self._constrained_code:
             warnings.warn(f"latent_dim={self.latent_dim_} is not smaller than the "
@@ -303,7 +332,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def _split_validation(self, X: np.ndarray, lengths, seed: int):
         """``((X_train, lengths_train), (X_val, lengths_val) or None)``."""
         if self.validation_data is not None:
-            return (X, lengths), self._checked_validation_data()
+            return (X, lengths), self._checked_validation_data(scaled=not self._scales_in_torch)
         if not self.validation_split and self.epochs != "auto":
             return (X, lengths), None
         n_val = (int(len(X) * self.validation_split) if self.validation_split
@@ -319,8 +348,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             return (X[train], None), (X[val], None)
         return (X[train], lengths[train]), (X[val], lengths[val])
 
-    def _checked_validation_data(self) -> tuple[np.ndarray, np.ndarray | None]:
-        """``validation_data`` checked against the training data and scaled."""
+    def _checked_validation_data(self, scaled: bool = True):
+        """``(X_val, lengths)``: ``validation_data`` checked against the training data, and
+        scaled unless ``scaled=False`` (its batches are then scaled in torch)."""
         data = self.validation_data
         data = data[0] if isinstance(data, tuple) else data  # Keras' (x, y); y is x
         if isinstance(data, ArraySource):
@@ -330,9 +360,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             X_val, val_lengths = self._check_X(data, reset=False)
         except ValueError as error:
             raise ValueError(f"validation_data: {error}") from None
-        X_val = self._scale(X_val, val_lengths)
-        self._check_bce_range(X_val, "validation_data")
-        return X_val, val_lengths
+        scaled_val = self._scale(X_val, val_lengths)
+        self._check_bce_range(scaled_val, "validation_data")
+        return (scaled_val if scaled else X_val), val_lengths
 
     def _build_module(self) -> AutoencoderNet:
         encoder, decoder = self._arch.build(self, self.input_shape_, self.latent_dim_)
@@ -558,6 +588,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         return restore_estimator(cls, tensors, config, device, path)
 
 
+PCA_ROWS = 20000  # scaled training rows PCA's start is fitted on
 # The rule for extreme input: scaled values beyond this bound are refused by every method.
 # Within it, codes, reconstructions and squared errors all stay far inside float32's range.
 MAX_SCALED = 1e12

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 
@@ -26,6 +26,8 @@ class TensorBatches:
         is therefore the whole shuffling state of a run.
     min_batch : int
         Skip a trailing batch smaller than this (batch normalisation cannot train on one row).
+    transform : callable, optional
+        Applied to each ``Batch`` as it is cut (e.g. the input scaling, in torch).
     shard : (int, int), optional
         ``(rank, world_size)`` when several processes share every batch: the batches are the
         same on every process (the same ``generator`` state draws them) and this one takes
@@ -43,6 +45,7 @@ class TensorBatches:
         shuffle: bool = False,
         generator: torch.Generator | None = None,
         min_batch: int = 1,
+        transform: Callable[[Batch], Batch] | None = None,
         shard: tuple[int, int] = (0, 1),
     ):
         self.data = Batch(x, lengths, mask)
@@ -53,6 +56,7 @@ class TensorBatches:
         self.shuffle = shuffle
         self.generator = generator
         self.min_batch = min_batch
+        self.transform = transform or (lambda batch: batch)
         self.n_rows = n_rows
         self.rank, self.world_size = shard
         if self.world_size > 1 and batch_size < min_batch * self.world_size:
@@ -78,7 +82,8 @@ class TensorBatches:
             first = start + n * self.rank // self.world_size
             last = start + n * (self.rank + 1) // self.world_size
             if order is None:
-                yield self.data.map(lambda t: t[first:last])  # noqa: B023 (used at once)
+                batch = self.data.map(lambda t: t[first:last])  # noqa: B023 (used at once)
             else:
                 index = order[first:last]
-                yield self.data.map(lambda t: t.index_select(0, index))  # noqa: B023
+                batch = self.data.map(lambda t: t.index_select(0, index))  # noqa: B023
+            yield self.transform(batch)
