@@ -222,7 +222,24 @@ def test_feature_stats_block_by_block_match_one_pass(monkeypatch):
     monkeypatch.setattr(_scaling, "BLOCK_VALUES", 7 * 100)  # 11 blocks, the last one short
     stats = _scaling.FeatureStats.of(X)
     X64 = X.astype(np.float64)
-    assert stats.n == 1001
+    assert (stats.n == 1001).all()
     for got, want in zip((stats.lo, stats.hi, stats.mean, stats.var),
                          (X64.min(0), X64.max(0), X64.mean(0), X64.var(0))):
         assert got.dtype == np.float64 and np.allclose(got, want, rtol=1e-12)
+
+
+def test_feature_stats_leave_missing_cells_out(monkeypatch):
+    """NaN cells are not counted, in any block, also where a block has none of a feature."""
+    from aekit.estimators import _scaling
+
+    X = np.random.RandomState(1).normal(size=(300, 3)).astype(np.float32) * 5 + 2
+    X[:120, 1] = np.nan  # the first blocks hold no value of feature 1
+    X[::7, 2] = np.nan
+    monkeypatch.setattr(_scaling, "BLOCK_VALUES", 3 * 50)
+    stats = _scaling.FeatureStats.of(X)
+    X64 = X.astype(np.float64)
+    np.testing.assert_array_equal(stats.n, (~np.isnan(X)).sum(0))
+    for got, want in zip((stats.lo, stats.hi, stats.mean, stats.var),
+                         (np.nanmin(X64, 0), np.nanmax(X64, 0), np.nanmean(X64, 0),
+                          np.nanvar(X64, 0))):
+        np.testing.assert_allclose(got, want, rtol=1e-12)

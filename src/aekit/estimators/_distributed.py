@@ -56,7 +56,8 @@ def feature_stats(values: np.ndarray) -> FeatureStats:
     """The statistics of ``values``; on several ranks, of every rank's values, merged in rank
     order (so every rank gets the same shift and scale)."""
     part = FeatureStats.of(values) if len(values) else None
-    return merged(part)
+    whole = merged(part)
+    return FeatureStats.of(values) if whole is None else whole  # no values anywhere: empty
 
 
 def merged(part: FeatureStats | None) -> FeatureStats | None:

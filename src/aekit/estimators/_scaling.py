@@ -16,11 +16,14 @@ BLOCK_VALUES = 1 << 18
 class FeatureStats:
     """Per-feature count, minimum, maximum, mean and (population) variance, in float64.
 
-    ``of`` computes them from an array; ``merge`` combines two parts exactly (Chan et al.'s
-    parallel update), so data streamed in blocks gets the same statistics as data in memory.
+    ``of`` computes them from an array, NaN-aware: a missing cell is simply not counted (a
+    feature with no value has count 0, mean and variance 0, minimum inf, maximum -inf).
+    ``merge`` combines two parts exactly (Chan et al.'s parallel update), so data streamed in
+    blocks, or spread over the ranks of a distributed job, gets the same statistics as data in
+    memory.
     """
 
-    n: int
+    n: np.ndarray  # values counted per feature
     lo: np.ndarray
     hi: np.ndarray
     mean: np.ndarray
@@ -36,21 +39,43 @@ class FeatureStats:
             stats = stats.merge(cls._of_block(X[start:start + rows]))
         return stats
 
+    @property
+    def observed(self) -> bool:
+        """Whether any value was counted."""
+        return bool(self.n.size and self.n.max() > 0)
+
     @classmethod
     def _of_block(cls, X: np.ndarray) -> FeatureStats:
         X64 = X.astype(np.float64)
-        mean = X64.mean(axis=0)
+        missing = np.isnan(X64)
+        if missing.any():
+            return cls._of_block_with_gaps(X64, missing)
+        mean = X64.mean(axis=0) if len(X64) else np.zeros(X64.shape[1])
+        lo = X.min(axis=0).astype(np.float64) if len(X) else np.full(X.shape[1], np.inf)
+        hi = X.max(axis=0).astype(np.float64) if len(X) else np.full(X.shape[1], -np.inf)
         X64 -= mean
-        return cls(len(X64), X.min(axis=0).astype(np.float64), X.max(axis=0).astype(np.float64),
-                   mean, np.einsum("ij,ij->j", X64, X64) / max(1, len(X64)))
+        return cls(np.full(X.shape[1], float(len(X))), lo, hi, mean,
+                   np.einsum("ij,ij->j", X64, X64) / max(1, len(X64)))
+
+    @classmethod
+    def _of_block_with_gaps(cls, X64: np.ndarray, missing: np.ndarray) -> FeatureStats:
+        n = (~missing).sum(axis=0).astype(np.float64)
+        filled = np.where(missing, 0.0, X64)
+        mean = np.divide(filled.sum(axis=0), n, out=np.zeros_like(n), where=n > 0)
+        centred = np.where(missing, 0.0, X64 - mean)
+        var = np.divide(np.einsum("ij,ij->j", centred, centred), n, out=np.zeros_like(n),
+                        where=n > 0)
+        return cls(n, np.where(missing, np.inf, X64).min(axis=0),
+                   np.where(missing, -np.inf, X64).max(axis=0), mean, var)
 
     def merge(self, other: FeatureStats) -> FeatureStats:
         n = self.n + other.n
         delta = other.mean - self.mean
-        mean = self.mean + delta * (other.n / n)
-        m2 = self.var * self.n + other.var * other.n + delta**2 * (self.n * other.n / n)
+        weight = np.divide(other.n, n, out=np.zeros_like(n), where=n > 0)
+        mean = self.mean + delta * weight
+        m2 = self.var * self.n + other.var * other.n + delta**2 * self.n * weight
         return FeatureStats(n, np.minimum(self.lo, other.lo), np.maximum(self.hi, other.hi),
-                            mean, m2 / n)
+                            mean, np.divide(m2, n, out=np.zeros_like(n), where=n > 0))
 
 
 def resolve_scaling(method: str | None, stats: FeatureStats) -> str:
@@ -59,7 +84,8 @@ def resolve_scaling(method: str | None, stats: FeatureStats) -> str:
         return "none"
     if method != "auto":
         return method
-    return "none" if stats.n and stats.lo.min() >= 0 and stats.hi.max() <= 1 else "standard"
+    in_unit = stats.observed and stats.lo.min() >= 0 and stats.hi.max() <= 1
+    return "none" if in_unit else "standard"
 
 
 def fit_scaling(method: str, stats: FeatureStats) -> tuple[np.ndarray, np.ndarray]:

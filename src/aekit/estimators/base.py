@@ -301,7 +301,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         # Scaling is monotone per feature, so the scaled extremes are the scaled min and max.
         lo, hi = (_scaling.apply_scaling(v.astype(np.float32), shift, scale)
                   for v in (stats.lo, stats.hi))
-        in_unit = stats.n > 0 and lo.min() >= 0 and hi.max() <= 1
+        in_unit = stats.observed and lo.min() >= 0 and hi.max() <= 1
         if self.loss == "ce":
             raise ValueError("loss='ce' scores token ids (text): use "
                              "SequenceAutoencoder(tokens=True), or loss='mse' for values")
@@ -316,9 +316,9 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             self.output_activation_ = self.output_activation
         if self.loss_ == "bce" and self.output_activation_ != "sigmoid":
             raise ValueError("loss='bce' needs output_activation='sigmoid' (or 'auto')")
-        if stats.n and not (-MAX_SCALED <= lo.min() and hi.max() <= MAX_SCALED):
+        if stats.observed and not (-MAX_SCALED <= lo.min() and hi.max() <= MAX_SCALED):
             raise ValueError(self._extreme_message())
-        if self.loss_ == "bce" and stats.n and (lo.min() < 0 or hi.max() > 1):
+        if self.loss_ == "bce" and stats.observed and (lo.min() < 0 or hi.max() > 1):
             raise ValueError(_bce_range_message(lo.min(), hi.max(), "X"))
         self.latent_dim_ = self.latent_dim or min(32, max(1, values_per_row // 2))
         if self.latent_dim_ >= values_per_row and not self._constrained_code:

@@ -67,9 +67,7 @@ class MaskedAutoencoder(BaseAutoencoder):
     # ----------------------------------------------------------------- fitting
     def _resolve_settings(self, X: np.ndarray, observed: np.ndarray) -> np.ndarray:
         """Settings from the observed cells' statistics; returns ``X`` scaled, missing at 0."""
-        X64 = X.astype(np.float64, copy=False)
-        stats = _scaling.FeatureStats(len(X64), np.nanmin(X64, 0), np.nanmax(X64, 0),
-                                      np.nanmean(X64, 0), np.nanvar(X64, 0))
+        stats = _scaling.FeatureStats.of(X)  # missing cells are not counted
         self._settle(stats, X.shape[1])
         return self._scale(X, observed)
 
