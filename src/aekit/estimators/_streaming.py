@@ -8,7 +8,7 @@ through the same loop as in-memory data. Validation holds out whole blocks.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import torch
@@ -18,6 +18,7 @@ from aekit.estimators._torch import inference_batch
 from aekit.estimators._validation import check_finite
 from aekit.io.sources import ArraySource
 from aekit.train import StreamBatches, TensorBatches
+from aekit.train.stream import read_blocks
 
 
 def prepare_fit(est, source: ArraySource, seed: int, device: torch.device):
@@ -75,8 +76,7 @@ def _split_blocks(est, source: ArraySource, seed: int) -> tuple[list[int], list[
 def scan(source: ArraySource, blocks: list[int]) -> _scaling.FeatureStats:
     """Per-feature statistics of ``blocks``, checking every value on the way."""
     stats = None
-    for i in blocks:
-        block = source.read_block(i)
+    for i, block in zip(blocks, read_blocks(source, blocks), strict=True):
         start, _ = source.block_bounds(i)
         check_finite(block, f"{source.path} (block from row {start})")
         part = _scaling.FeatureStats.of(block)
@@ -118,13 +118,18 @@ def digest(source: ArraySource) -> str:
     return data.hexdigest()
 
 
-def map_source(method: Callable[[np.ndarray], np.ndarray], source: ArraySource) -> np.ndarray:
-    """``method`` applied block by block; errors name the block they come from."""
-    outputs = []
-    for i in range(source.n_blocks):
-        start, stop = source.block_bounds(i)
+def map_blocks(method: Callable[[np.ndarray], np.ndarray],
+               source: ArraySource) -> Iterator[np.ndarray]:
+    """``method`` applied block by block, the next blocks read ahead in the background; yields
+    each block's output as it is computed. Errors name the rows they come from."""
+    for i, block in enumerate(read_blocks(source)):
         try:
-            outputs.append(method(source.read_block(i)))
+            yield method(block)
         except ValueError as error:
+            start, stop = source.block_bounds(i)
             raise ValueError(f"{source.path}, rows {start} to {stop - 1}: {error}") from None
-    return np.concatenate(outputs)
+
+
+def map_source(method: Callable[[np.ndarray], np.ndarray], source: ArraySource) -> np.ndarray:
+    """``method`` applied block by block, the outputs joined into one array."""
+    return np.concatenate(list(map_blocks(method, source)))

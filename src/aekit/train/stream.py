@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -120,16 +121,9 @@ class StreamBatches:
             order = [i for pick in picks for i in self._runs[pick]]
         stop = threading.Event()
         ready: queue.Queue = queue.Queue(maxsize=self.prefetch)
-        reader = threading.Thread(target=self._read_ahead, args=(order, ready, stop),
-                                  name="aekit-stream-reader", daemon=True)
-        reader.start()
-        try:
-            for rows in self._batches(order, _received(ready, reader)):
+        with _reading(self._load, order, self.prefetch) as received:
+            for rows in self._batches(order, received):
                 yield (self._to_device(rows),)
-        finally:  # also on break or an error in the caller: the generator is closed
-            stop.set()
-            _drain(ready)
-            reader.join(timeout=1.0)
 
     def _batches(self, order: list[int], received: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
         """Arrays of ``(batch, *row_shape)`` rows, cut across blocks and windows."""
@@ -168,18 +162,6 @@ class StreamBatches:
         # A copy, so the leftover does not keep the whole block or window alive.
         return take(start, n).copy() if start < n else None
 
-    def _read_ahead(self, order: list[int], ready: queue.Queue, stop: threading.Event) -> None:
-        """Reader thread: put each block (transformed) on ``ready``, then ``_END``."""
-        try:
-            for i in order:
-                if stop.is_set():
-                    return
-                if not _put(ready, self._load(i), stop):
-                    return
-            _put(ready, _END, stop)
-        except BaseException as error:  # noqa: BLE001 - every failure belongs to the consumer
-            _put(ready, _Failure(error), stop)
-
     def _load(self, i: int) -> np.ndarray:
         block = self.source.read_block(i)
         if self.transform is None:
@@ -202,6 +184,49 @@ class StreamBatches:
     def __repr__(self) -> str:
         return (f"StreamBatches({self.source!r}, batch_size={self.batch_size}, "
                 f"shuffle={self.shuffle}, blocks={len(self.blocks)}, batches={len(self)})")
+
+
+def read_blocks(source: ArraySource, blocks: Sequence[int] | None = None, *,
+                prefetch: int = 2) -> Iterator[np.ndarray]:
+    """The blocks of ``source`` (``read_block(i)`` for ``i`` in ``blocks``, default all), in
+    order, read ahead by a background thread that holds at most ``prefetch`` blocks ready:
+    reading the next blocks overlaps with the caller's work on this one."""
+    if prefetch < 1:
+        raise ValueError(f"prefetch must be at least 1, got {prefetch}")
+    order = _check_blocks(source, blocks)
+    with _reading(source.read_block, order, prefetch) as received:
+        yield from received
+
+
+@contextlib.contextmanager
+def _reading(load: Callable[[int], np.ndarray], order: list[int], prefetch: int):
+    """A reader thread putting ``load(i)`` for ``i`` in ``order`` on a queue of ``prefetch``;
+    yields the iterator of what it read, and stops the thread on leaving (also on an error or
+    a ``break`` in the caller)."""
+    stop = threading.Event()
+    ready: queue.Queue = queue.Queue(maxsize=prefetch)
+    reader = threading.Thread(target=_read_ahead, args=(load, order, ready, stop),
+                              name="aekit-stream-reader", daemon=True)
+    reader.start()
+    try:
+        yield _received(ready, reader)
+    finally:
+        stop.set()
+        _drain(ready)  # drop queued blocks so their memory goes now
+        reader.join(timeout=1.0)
+
+
+def _read_ahead(load, order: list[int], ready: queue.Queue, stop: threading.Event) -> None:
+    """Reader thread: put each ``load(i)`` on ``ready``, then ``_END``."""
+    try:
+        for i in order:
+            if stop.is_set():
+                return
+            if not _put(ready, load(i), stop):
+                return
+        _put(ready, _END, stop)
+    except BaseException as error:  # noqa: BLE001 - every failure belongs to the consumer
+        _put(ready, _Failure(error), stop)
 
 
 def _check_blocks(source: ArraySource, blocks: Sequence[int] | None) -> list[int]:

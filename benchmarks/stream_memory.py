@@ -1,0 +1,97 @@
+"""Peak memory of a streamed fit (and score) against the size of the data: it must not grow.
+
+    OMP_NUM_THREADS=1 python benchmarks/stream_memory.py [--sizes-mb 512 2048] [--files 8]
+        [--features 32] [--folder /tmp/aekit-stream-memory] [--memory-mb 256] [--keep]
+
+For each size, writes a Parquet dataset of ``--files`` files with one row group each (float64
+columns of uniform noise), then runs in fresh subprocesses, one after the other:
+
+- the import baseline: Python with aekit, torch and pyarrow imported;
+- ``aekit fit DATA --stream --epochs 1 --batch-size 1024``;
+- ``aekit score MODEL DATA --stream -o scores.parquet``.
+
+Each child's peak resident memory comes from ``os.wait4`` (the kernel's ``ru_maxrss`` of that
+child alone: Python's, Arrow's and torch's allocations alike). The table shows the peak minus
+the import baseline. The datasets are deleted afterwards unless ``--keep``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+BASELINE = "import torch, pyarrow.parquet, aekit, aekit.cli; from aekit import Autoencoder"
+
+
+def write_dataset(folder: Path, size_mb: int, files: int, features: int) -> int:
+    """``size_mb`` MB of float64 noise in ``files`` files of one row group each; returns rows."""
+    rows_per_file = size_mb * 2**20 // (files * features * 8)
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    names = [f"x{j}" for j in range(features)]
+    for f in range(files):
+        with pq.ParquetWriter(folder / f"part-{f:03d}.parquet",
+                              pa.schema([(n, pa.float64()) for n in names])) as writer:
+            columns = {n: rng.random(rows_per_file) for n in names}
+            writer.write_table(pa.table(columns), row_group_size=rows_per_file)
+            del columns
+    return rows_per_file * files
+
+
+def peak_mb(command: list[str], env: dict) -> tuple[float, float]:
+    """``(peak RSS in MB, seconds)`` of one child process."""
+    started = time.perf_counter()
+    child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(command)} failed with {status}")
+    return usage.ru_maxrss / 1024, seconds  # Linux gives kilobytes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes-mb", type=int, nargs="+", default=[512, 2048])
+    parser.add_argument("--files", type=int, default=8)
+    parser.add_argument("--features", type=int, default=32)
+    parser.add_argument("--memory-mb", type=int, default=256)
+    parser.add_argument("--folder", type=Path, default=Path("/tmp/aekit-stream-memory"))
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args()
+    env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
+    src = Path(__file__).resolve().parents[1] / "src"
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src), env.get("PYTHONPATH")]))
+    aekit = [sys.executable, "-m", "aekit"]
+    memory = ["--memory", str(args.memory_mb)]
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; load {os.getloadavg()}")
+    base, _ = peak_mb([sys.executable, "-c", BASELINE], env)
+    print(f"import baseline: {base:.0f} MB\n")
+    print("| data | rows | fit peak - baseline | fit s | score peak - baseline | score s |")
+    print("|---|---|---|---|---|---|")
+    for size in args.sizes_mb:
+        data = args.folder / f"data-{size}mb"
+        shutil.rmtree(args.folder, ignore_errors=True)
+        rows = write_dataset(data, size, args.files, args.features)
+        model = args.folder / "model.safetensors"
+        fit, fit_s = peak_mb([*aekit, "fit", str(data), "--stream", *memory, "--epochs", "1",
+                              "--batch-size", "1024", "-o", str(model), "--verbose", "0"], env)
+        score, score_s = peak_mb([*aekit, "score", str(model), str(data), "--stream", *memory,
+                                  "-o", str(args.folder / "scores.parquet")], env)
+        print(f"| {size} MB, {args.files} files | {rows:,} | {fit - base:.0f} MB | {fit_s:.0f} "
+              f"| {score - base:.0f} MB | {score_s:.0f} |", flush=True)
+    if not args.keep:
+        shutil.rmtree(args.folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
