@@ -2,7 +2,7 @@
 
 A source never holds the whole file: ``.npy`` files are read block by block with plain file
 reads (a memory map's touched pages would count in the process's memory and grow with the
-file), and Parquet row groups are read in slices. A block holds at most ``memory / 32`` bytes
+file), and Parquet row groups are read in slices. A block holds at most ``memory / 64`` bytes
 as float32, so that whoever streams the source (``aekit.train.StreamBatches``) can keep a
 shuffle window and a prefetch queue of blocks within the ``memory`` budget.
 """
@@ -20,9 +20,10 @@ from aekit.io.tables import _first_line
 PARQUET_SUFFIXES = (".parquet", ".pq")
 STREAM_FORMATS = (".npy", *PARQUET_SUFFIXES)
 DEFAULT_MEMORY = 256 * 2**20  # bytes a stream of a source may hold: blocks read ahead, shuffled
-BLOCKS_PER_BUDGET = 32  # a block is at most memory / 32 bytes, leaving room for a shuffle window
+BLOCKS_PER_BUDGET = 64  # a block is at most memory / 64 bytes, leaving room for a shuffle window
 _MIN_MEMORY = 2**20
 _PARQUET_BUFFER = 2**18  # bytes read from a Parquet file at a time, per column
+_PARQUET_PAGE = 2**20  # Arrow's and Spark's default data page size
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
@@ -43,13 +44,17 @@ class ArraySource:
         Column names where the format has them (Parquet), else ``None``.
     memory : int
         Bytes a stream of this source may hold (``StreamBatches`` reads it); blocks hold at
-        most ``memory / 32`` bytes as float32 unless ``block_rows`` was given.
+        most ``memory / 64`` bytes as float32 unless ``block_rows`` was given.
+    reader_bytes : int
+        Of ``memory``, what the format's reader holds beside the blocks (Parquet: each
+        column's dictionary and a page, from the footer; 0 for ``.npy``).
     """
 
     path: Path
     row_shape: tuple[int, ...]
     columns: list[str] | None = None
     memory: int = DEFAULT_MEMORY
+    reader_bytes: int = 0
     _starts: list[int]
 
     @property
@@ -103,7 +108,7 @@ class NpySource(ArraySource):
         A ``.npy`` array of shape ``(n_rows, *row_shape)``, ``ndim >= 2``, real numeric or bool.
     block_rows : int, optional
         Rows per block; the last block holds the rest. Default: as many rows as fit in
-        ``memory / 32`` bytes of float32.
+        ``memory / 64`` bytes of float32.
     memory : int, optional
         Bytes a stream of this source may hold; default 256 MiB.
     """
@@ -223,7 +228,7 @@ class ParquetSource(ArraySource):
     columns : list of str, optional
         Numeric columns to read, in this order; default all. ``row_shape`` is ``(len(columns),)``.
     block_rows : int, optional
-        Rows per block at most. Default: as many as fit in ``memory / 32`` bytes of float32.
+        Rows per block at most. Default: as many as fit in ``memory / 64`` bytes of float32.
     memory : int, optional
         Bytes a stream of this source may hold; default 256 MiB.
     """
@@ -233,8 +238,9 @@ class ParquetSource(ArraySource):
         self.path = Path(path)
         self.memory = _check_memory(memory)
         self.files = _parquet_files(self.path)
-        schema, groups = _scan_row_groups(self.files)
+        schema, groups, reader = _scan_row_groups(self.files)
         self.columns = _select_columns(schema, columns, self.path)
+        self.reader_bytes = sum(reader.get(name, 0) for name in self.columns)
         self.row_shape = (len(self.columns),)
         self.block_rows = _block_rows(block_rows, self.memory, self.row_shape)
         self._slices, self._starts = _slice_groups(groups, self.block_rows)
@@ -280,7 +286,7 @@ class ParquetSource(ArraySource):
             handle = pq.ParquetFile(self.files[file_index], pre_buffer=False,
                                     buffer_size=_PARQUET_BUFFER)
             batches = handle.iter_batches(batch_size=self.block_rows, row_groups=[group],
-                                          columns=self.columns)
+                                          columns=self.columns, use_threads=False)
             cursor = [(file_index, group), 0, batches]
         self._local.cursor = None  # until this read succeeds
         while True:
@@ -318,11 +324,12 @@ def _parquet_files(path: Path) -> list[Path]:
 
 
 def _scan_row_groups(files: list[Path]):
-    """Read every footer: ``(schema, [(file_index, row_group, rows)])``."""
+    """Read every footer: ``(schema, [(file_index, row_group, rows)], {column: reader bytes})``
+    where a column's reader bytes are the most its reader holds for any row group."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema, groups = None, []
+    schema, groups, reader = None, [], {}
     for file_index, path in enumerate(files):
         try:
             with pq.ParquetFile(path) as handle:
@@ -337,10 +344,24 @@ def _scan_row_groups(files: list[Path]):
                 f"({_describe(schema)}): all files of a dataset must share one schema"
             )
         for group in range(metadata.num_row_groups):
-            rows = metadata.row_group(group).num_rows
-            if rows:  # an empty row group would be an empty block
-                groups.append((file_index, group, rows))
-    return schema, groups
+            row_group = metadata.row_group(group)
+            if row_group.num_rows:  # an empty row group would be an empty block
+                groups.append((file_index, group, row_group.num_rows))
+            for j in range(row_group.num_columns):
+                chunk = row_group.column(j)
+                name = chunk.path_in_schema
+                reader[name] = max(reader.get(name, 0), _reader_bytes(chunk))
+    return schema, groups, reader
+
+
+def _reader_bytes(chunk) -> int:
+    """What Arrow's reader of a column chunk holds while it is read: its dictionary page (read
+    and decoded) and a data page (read and decompressed), from the footer's offsets and sizes."""
+    dictionary = 0
+    if chunk.has_dictionary_page and chunk.dictionary_page_offset is not None:
+        dictionary = max(0, chunk.data_page_offset - chunk.dictionary_page_offset)
+    page = min(chunk.total_uncompressed_size, _PARQUET_PAGE)
+    return 2 * (dictionary + page) + _PARQUET_BUFFER
 
 
 def _select_columns(schema, columns: list[str] | None, path: Path) -> list[str]:
@@ -377,7 +398,7 @@ def open_source(path: str | os.PathLike, block_rows: int | None = None, *,
     """Open ``path`` for streaming: a ``.npy`` file, or a Parquet file or directory.
 
     ``memory`` (bytes, default 256 MiB) bounds what a stream of the source holds; blocks are
-    ``block_rows`` rows (default: as many as fit in ``memory / 32`` bytes of float32; Parquet
+    ``block_rows`` rows (default: as many as fit in ``memory / 64`` bytes of float32; Parquet
     row groups are read in slices of that many rows). ``columns`` chooses Parquet columns."""
     path = Path(path)
     suffix = path.suffix.lower()

@@ -38,7 +38,8 @@ class StreamBatches:
     A daemon thread reads and transforms the next blocks into a queue of ``prefetch`` blocks
     while the caller trains. What the stream holds is bounded in bytes by ``memory``: the
     shuffle window, the queue and about four blocks in flight (being read, converted,
-    transformed, cut into batches), plus an 8-byte index per row of the shuffle window.
+    transformed, cut into batches), plus an 8-byte index per row of the shuffle window, and
+    what the source's file reader holds (``source.reader_bytes``).
 
     Parameters
     ----------
@@ -66,8 +67,8 @@ class StreamBatches:
         Blocks the reader may have ready ahead of the consumer; default as many as the budget
         leaves, at most 4.
     shuffle_blocks : int, optional
-        Blocks per shuffle window: more mixes rows better and costs memory. Default: half of
-        the blocks the budget holds.
+        Blocks per shuffle window: more mixes rows better and costs memory. Default: a quarter
+        of the blocks the budget holds.
     min_batch : int
         Skip a trailing batch smaller than this (batch normalisation cannot train on one row).
     memory : int, optional
@@ -106,8 +107,8 @@ class StreamBatches:
         self.n_rows = sum(_rows(source, i) for i in self.blocks)
         self.memory = memory or getattr(source, "memory", DEFAULT_MEMORY)
         self.prefetch, self.shuffle_blocks = _plan(
-            self.memory, _block_bytes(source, self.blocks, shuffle), prefetch, shuffle_blocks,
-            shuffle)
+            self.memory - getattr(source, "reader_bytes", 0),
+            _block_bytes(source, self.blocks, shuffle), prefetch, shuffle_blocks, shuffle)
         self._runs = _runs(source, self.blocks)
 
     def __len__(self) -> int:
@@ -251,10 +252,11 @@ def _block_bytes(source: ArraySource, blocks: list[int], shuffle: bool) -> int:
 
 def _plan(memory: int, block_bytes: int, prefetch: int | None, shuffle_blocks: int | None,
           shuffle: bool) -> tuple[int, int]:
-    """``(prefetch, shuffle_blocks)`` within ``memory``: those given, else derived from it."""
-    fits = memory // block_bytes
+    """``(prefetch, shuffle_blocks)`` within ``memory`` (what the reader leaves of the budget):
+    those given, else derived from it."""
+    fits = max(memory, 0) // block_bytes
     if shuffle_blocks is None:
-        shuffle_blocks = max(1, fits // 2 - 2) if shuffle else 1
+        shuffle_blocks = max(1, fits // 4) if shuffle else 1
     window = shuffle_blocks if shuffle else 0
     if prefetch is None:
         prefetch = max(1, min(_MAX_PREFETCH, fits - _IN_FLIGHT - window))
@@ -262,9 +264,9 @@ def _plan(memory: int, block_bytes: int, prefetch: int | None, shuffle_blocks: i
     if needed > memory:
         raise ValueError(
             f"a stream of blocks of {block_bytes / 2**20:.3g} MiB needs {needed / 2**20:.4g} MiB "
-            f"({window} shuffled, {prefetch} read ahead, {_IN_FLIGHT} in flight) but its memory "
-            f"budget is {memory / 2**20:.4g} MiB: use smaller blocks (block_rows=), fewer "
-            "shuffle_blocks, or a larger memory"
+            f"({window} shuffled, {prefetch} read ahead, {_IN_FLIGHT} in flight) but the memory "
+            f"budget leaves {memory / 2**20:.4g} MiB beside the file reader: use smaller blocks "
+            "(block_rows=), fewer shuffle_blocks, or a larger memory"
         )
     return prefetch, shuffle_blocks
 
