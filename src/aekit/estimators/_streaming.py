@@ -8,6 +8,7 @@ through the same loop as in-memory data. Validation holds out whole blocks.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -121,13 +122,33 @@ def digest(source: ArraySource) -> str:
 def map_blocks(method: Callable[[np.ndarray], np.ndarray],
                source: ArraySource) -> Iterator[np.ndarray]:
     """``method`` applied block by block, the next blocks read ahead in the background; yields
-    each block's output as it is computed. Errors name the rows they come from."""
+    each block's output as it is computed. Errors name the rows they come from. A model
+    trained with column names checks them against the source's once, not on every block."""
+    matched = _columns_match(getattr(method, "__self__", None), source)
     for i, block in enumerate(read_blocks(source)):
         try:
-            yield method(block)
+            with warnings.catch_warnings():
+                if matched:  # the blocks are bare arrays of the columns just checked by name
+                    warnings.filterwarnings("ignore", "X does not have valid feature names")
+                out = method(block)
         except ValueError as error:
             start, stop = source.block_bounds(i)
             raise ValueError(f"{source.path}, rows {start} to {stop - 1}: {error}") from None
+        yield out
+
+
+def _columns_match(est, source: ArraySource) -> bool:
+    """Whether the source's column names are the ones ``est`` was trained on, in order;
+    ``ValueError`` if they differ, ``False`` where either has none."""
+    names = getattr(est, "feature_names_in_", None)
+    if names is None or source.columns is None:
+        return False
+    expected = [str(name) for name in names]
+    if list(source.columns) != expected:
+        raise ValueError(f"{source.path} has columns {source.columns} but the model was "
+                         f"trained on {expected}: open it with "
+                         "open_source(path, columns=list(model.feature_names_in_))")
+    return True
 
 
 def map_source(method: Callable[[np.ndarray], np.ndarray], source: ArraySource) -> np.ndarray:

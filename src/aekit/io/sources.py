@@ -244,6 +244,7 @@ class ParquetSource(ArraySource):
         self.row_shape = (len(self.columns),)
         self.block_rows = _block_rows(block_rows, self.memory, self.row_shape)
         self._slices, self._starts = _slice_groups(groups, self.block_rows)
+        self._parts = {(f, g): -(-rows // self.block_rows) for f, g, rows in groups}
         if self.n_rows == 0:
             raise ValueError(f"{self.path} has no rows: streaming needs at least one")
         self._local = threading.local()  # each thread's open row group: (key, next slice, batches)
@@ -294,7 +295,9 @@ class ParquetSource(ArraySource):
             cursor[1] += 1
             if cursor[1] > part:
                 break
-        self._local.cursor = cursor
+        last = part + 1 == self._parts[(file_index, group)]
+        # The row group's reader holds every column's dictionary and page: drop it at the end.
+        self._local.cursor = None if last else cursor
         return batch
 
 

@@ -68,14 +68,16 @@ def _as_table(block: np.ndarray, columns: list[str] | None):
 
 
 def _write_arrow(tmp: Path, kind: str, blocks: Iterable[np.ndarray], columns) -> int:
-    writer, written = None, 0
+    writer, schema, written = None, None, 0
     try:
         for block in blocks:
             table = _as_table(block, columns)
             if writer is None:
-                writer = _open_writer(tmp, kind, table.schema)
-            elif not table.schema.equals(writer.schema):
-                raise ValueError(f"a block's columns ({table.schema}) differ from the first's")
+                schema = table.schema
+                writer = _open_writer(tmp, kind, schema)
+            elif not table.schema.equals(schema):
+                raise ValueError(f"a block's columns ({_describe(table.schema)}) differ from "
+                                 f"the first block's ({_describe(schema)})")
             writer.write_table(table)
             written += table.num_rows
     finally:
@@ -119,3 +121,7 @@ def _write_npy(tmp: Path, blocks: Iterable[np.ndarray], n_rows: int) -> int:
         if first is None:  # no blocks: an empty array
             np.lib.format.write_array(handle, np.empty((0,), np.float32), allow_pickle=False)
     return written
+
+
+def _describe(schema) -> str:
+    return ", ".join(f"{field.name}: {field.type}" for field in schema)
