@@ -10,8 +10,8 @@ columns of uniform noise), then runs in fresh subprocesses, one after the other:
 - ``aekit fit DATA --stream --epochs 1 --batch-size 1024``;
 - ``aekit score MODEL DATA --stream -o scores.parquet``.
 
-Each child's peak resident memory comes from ``os.wait4`` (the kernel's ``ru_maxrss`` of that
-child alone: Python's, Arrow's and torch's allocations alike). The table shows the peak minus
+Each child reads its own peak resident memory (``VmHWM``, see ``_peak.py``): Python's, Arrow's
+and torch's allocations alike. The table shows the peak minus
 the import baseline. The datasets are deleted afterwards unless ``--keep``.
 """
 
@@ -21,14 +21,12 @@ import argparse
 import os
 import platform
 import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+from _peak import measure
 
 BASELINE = "import torch, pyarrow.parquet, aekit, aekit.cli; from aekit import Autoencoder"
 
@@ -48,17 +46,6 @@ def write_dataset(folder: Path, size_mb: int, files: int, features: int) -> int:
     return rows_per_file * files
 
 
-def peak_mb(command: list[str], env: dict) -> tuple[float, float]:
-    """``(peak RSS in MB, seconds)`` of one child process."""
-    started = time.perf_counter()
-    child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(command)} failed with {status}")
-    return usage.ru_maxrss / 1024, seconds  # Linux gives kilobytes
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes-mb", type=int, nargs="+", default=[512, 2048])
@@ -71,10 +58,10 @@ def main() -> None:
     env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
     src = Path(__file__).resolve().parents[1] / "src"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src), env.get("PYTHONPATH")]))
-    aekit = [sys.executable, "-m", "aekit"]
+    aekit = ["-m", "aekit"]
     memory = ["--memory", str(args.memory_mb)]
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores; load {os.getloadavg()}")
-    base, _ = peak_mb([sys.executable, "-c", BASELINE], env)
+    _, base = measure(["-c", BASELINE], env)
     print(f"import baseline: {base:.0f} MB\n")
     print("| data | rows | fit peak - baseline | fit s | score peak - baseline | score s |")
     print("|---|---|---|---|---|---|")
@@ -83,9 +70,9 @@ def main() -> None:
         shutil.rmtree(args.folder, ignore_errors=True)
         rows = write_dataset(data, size, args.files, args.features)
         model = args.folder / "model.safetensors"
-        fit, fit_s = peak_mb([*aekit, "fit", str(data), "--stream", *memory, "--epochs", "1",
+        fit_s, fit = measure([*aekit, "fit", str(data), "--stream", *memory, "--epochs", "1",
                               "--batch-size", "1024", "-o", str(model), "--verbose", "0"], env)
-        score, score_s = peak_mb([*aekit, "score", str(model), str(data), "--stream", *memory,
+        score_s, score = measure([*aekit, "score", str(model), str(data), "--stream", *memory,
                                   "-o", str(args.folder / "scores.parquet")], env)
         print(f"| {size} MB, {args.files} files | {rows:,} | {fit - base:.0f} MB | {fit_s:.0f} "
               f"| {score - base:.0f} MB | {score_s:.0f} |", flush=True)

@@ -120,8 +120,6 @@ class StreamBatches:
         if self.shuffle:
             picks = torch.randperm(len(self._runs), generator=self.generator).tolist()
             order = [i for pick in picks for i in self._runs[pick]]
-        stop = threading.Event()
-        ready: queue.Queue = queue.Queue(maxsize=self.prefetch)
         with _reading(self._load, order, self.prefetch) as received:
             for rows in self._batches(order, received):
                 yield (self._to_device(rows),)
