@@ -191,25 +191,26 @@ def test_cli_scores_and_encodes_a_stream_into_parquet(digits_split, tmp_path, ca
 CHILD = """
 import sys
 import pyarrow.compute, pyarrow.parquet, torch
-from aekit.estimators._streaming import scan
 from aekit.io import open_source
-from aekit.train import StreamBatches
+from aekit.train.stream import StreamBatches, read_blocks
 
 def peak():
     for line in open("/proc/self/status"):
         if line.startswith("VmHWM"):
             return int(line.split()[1]) * 1024
 
-memory, warm, *paths = sys.argv[1:]
-source = open_source(warm, memory=int(memory))  # first use of Arrow's reader, on a tiny file
-scan(source, list(range(source.n_blocks)))
-peaks = [peak()]
-for path in paths:
+def stream(path):
     source = open_source(path, memory=int(memory))
-    scan(source, list(range(source.n_blocks)))  # the statistics pass of a fit
-    batches = StreamBatches(source, batch_size=256, shuffle=True,
+    total = sum(float(block.sum()) for block in read_blocks(source))  # a statistics pass
+    batches = StreamBatches(source, batch_size=4096, shuffle=True,
                             generator=torch.Generator().manual_seed(0))
     assert sum(len(x) for (x,) in batches) == source.n_rows
+
+memory, warm, *paths = sys.argv[1:]
+stream(warm)  # Arrow's reader and torch's first use, on a tiny file
+peaks = [peak()]
+for path in paths:
+    stream(path)
     peaks.append(peak())
 print(*peaks)
 """
@@ -217,11 +218,11 @@ print(*peaks)
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads VmHWM from /proc")
 def test_peak_memory_does_not_grow_with_the_data(tmp_path):
-    # 8 MB of float32 rows and 32 MB (4x), streamed with an 8 MB budget: the process's peak
+    # 16 MB of float32 rows and 64 MB (4x), streamed with an 8 MB budget: the process's peak
     # resident memory (Arrow's, NumPy's and torch's allocations alike) must not follow the data.
     rng = np.random.default_rng(0)
     paths = []
-    for name, rows in (("warm", 1000), ("x1", 2**20), ("x4", 2**22)):
+    for name, rows in (("warm", 1000), ("x1", 2**21), ("x4", 2**23)):
         table = pa.table({f"c{j}": rng.random(rows, dtype=np.float32) for j in range(2)})
         pq.write_table(table, tmp_path / f"{name}.parquet", row_group_size=2**21,
                        compression="none", use_dictionary=False)
@@ -235,5 +236,5 @@ def test_peak_memory_does_not_grow_with_the_data(tmp_path):
     assert out.returncode == 0, out.stderr
     base, x1, x4 = map(int, out.stdout.split())
     print(f"peak growth: {(x1 - base) / 2**20:.1f} MB (1x), {(x4 - base) / 2**20:.1f} MB (4x)")
-    assert x4 - base < 2 * budget < data / 2, f"grew {(x4 - base) / 2**20:.1f} MB"
+    assert x4 - base < 3 * budget < data / 2, f"grew {(x4 - base) / 2**20:.1f} MB"
     assert x4 - x1 < budget / 2, f"4x the data took {(x4 - x1) / 2**20:.1f} MB more"
