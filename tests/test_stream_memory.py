@@ -4,6 +4,7 @@ budget, outputs written block by block; and the peak memory of a process that st
 from __future__ import annotations
 
 import os
+import pickle
 import subprocess
 import sys
 import threading
@@ -62,6 +63,8 @@ def test_parquet_row_groups_are_read_in_slices_in_any_order(tmp_path):
         for i in order:
             start, stop = source.block_bounds(i)
             np.testing.assert_array_equal(source.read_block(i)[:, 2], np.arange(start, stop))
+    copy = pickle.loads(pickle.dumps(source))  # e.g. for a worker process
+    np.testing.assert_array_equal(copy.read_block(7), source.read_block(7))
     # by default a block holds memory / 64 bytes of float32
     assert ParquetSource(path, memory=2**20).block_rows == 2**20 // 64 // (3 * 4)
     assert ParquetSource(path).n_blocks == 3

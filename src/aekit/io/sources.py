@@ -83,6 +83,15 @@ class ArraySource:
     def _read(self, i: int) -> np.ndarray:
         raise NotImplementedError
 
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_local", None)  # per-thread readers and buffers stay with their threads
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._local = threading.local()
+
     def runs(self) -> list[list[int]]:
         """Blocks grouped into runs that are cheapest read in order, one after another (the
         slices of one Parquet row group); every block is its own run where reads are random
