@@ -63,6 +63,10 @@ def test_parquet_row_groups_are_read_in_slices_in_any_order(tmp_path):
         for i in order:
             start, stop = source.block_bounds(i)
             np.testing.assert_array_equal(source.read_block(i)[:, 2], np.arange(start, stop))
+    pq.write_table(pa.table({"x": [1.0, 1e300], "y": [1.0, np.inf]}), tmp_path / "big.parquet")
+    with pytest.raises(ValueError, match="column 'x' of .* beyond float32's range"):
+        ParquetSource(tmp_path / "big.parquet").read_block(0)
+    assert np.isinf(ParquetSource(tmp_path / "big.parquet", columns=["y"]).read_block(0)[1, 0])
     copy = pickle.loads(pickle.dumps(source))  # e.g. for a worker process
     np.testing.assert_array_equal(copy.read_block(7), source.read_block(7))
     # by default a block holds memory / 64 bytes of float32

@@ -108,8 +108,8 @@ class NpySource(ArraySource):
 
     Blocks are read with file reads into a reused buffer, then converted to new float32 arrays,
     so memory does not grow with the file (pages of a memory map would). A Fortran-ordered file
-    has no contiguous rows: it is memory-mapped instead, which the operating system may keep
-    resident; save it in C order (``np.save(path, np.ascontiguousarray(X))``) to bound memory.
+    has no contiguous rows: each block is copied out of a memory map opened for that block
+    alone, whose pages go with it (C order reads faster).
 
     Parameters
     ----------
@@ -282,8 +282,8 @@ class ParquetSource(ArraySource):
                              f"its footer promises {stop - start} (corrupted file?)")
         out = np.empty((batch.num_rows, len(self.columns)), dtype=np.float32)
         for j, name in enumerate(self.columns):
-            values = _column_float64(batch.column(name))
-            out[:, j] = _to_float32(values, f"column {name!r} of {path}")
+            _fill_float32(out[:, j], _column_values(batch.column(name)),
+                          f"column {name!r} of {path}")
         return out
 
     def _batch(self, file_index: int, group: int, part: int):
@@ -396,6 +396,16 @@ def _select_columns(schema, columns: list[str] | None, path: Path) -> list[str]:
     return chosen
 
 
+def _column_values(column) -> np.ndarray:
+    """An Arrow column as a NumPy float array, nulls as NaN: a float column without nulls as
+    it is (no copy), any other through float64."""
+    import pyarrow as pa
+
+    if pa.types.is_floating(column.type) and column.null_count == 0:
+        return column.to_numpy(zero_copy_only=False)
+    return _column_float64(column)
+
+
 def _column_float64(column) -> np.ndarray:
     """An Arrow column as float64, nulls as NaN (also for bool and decimal columns)."""
     import pyarrow as pa
@@ -431,6 +441,18 @@ def open_source(path: str | os.PathLike, block_rows: int | None = None, *,
 def _is_real_numeric(dtype: np.dtype) -> bool:
     return dtype == np.bool_ or (np.issubdtype(dtype, np.number)
                                  and not np.issubdtype(dtype, np.complexfloating))
+
+
+def _fill_float32(out: np.ndarray, values: np.ndarray, what: str) -> None:
+    """Write ``values`` into the float32 array ``out``; raises as ``_to_float32`` does."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out[...] = values
+    wide = np.issubdtype(values.dtype, np.floating) and values.dtype.itemsize > 4
+    if wide and not np.isfinite(out).all() and (np.isinf(out) & np.isfinite(values)).any():
+        raise ValueError(
+            f"{what} holds values beyond float32's range (+-{_FLOAT32_MAX:.3g}): "
+            "rescale the data before streaming it"
+        )
 
 
 def _to_float32(values: np.ndarray, what: str) -> np.ndarray:
