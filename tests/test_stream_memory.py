@@ -171,7 +171,8 @@ def test_write_blocks_leaves_the_old_file_on_an_error(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.parquet"]  # no temporary left
 
 
-def test_cli_scores_and_encodes_a_stream_into_parquet(digits_split, tmp_path, capsys):
+def test_cli_scores_and_encodes_a_stream_into_parquet(digits_split, tmp_path, capsys,
+                                                       monkeypatch):
     X_train, X_test = digits_split
     names = [f"p{i}" for i in range(64)]
     data = tmp_path / "test.parquet"
@@ -179,14 +180,18 @@ def test_cli_scores_and_encodes_a_stream_into_parquet(digits_split, tmp_path, ca
     pq.write_table(pa.table(dict(zip(names[::-1], shuffled.T))), data, row_group_size=100)
     model = tmp_path / "m.safetensors"
     Autoencoder(**quick(epochs=1)).fit(pa.table(dict(zip(names, X_train.T)))).save(model)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a terminal: a bar of rows
     assert main(["score", str(model), str(data), "--stream", "--memory", "4",
                  "-o", str(tmp_path / "s.parquet")]) == 0
-    assert "wrote 450 scores" in capsys.readouterr().out
+    out = capsys.readouterr()
+    assert "wrote 450 scores" in out.out and "450/450" in out.err
+    monkeypatch.undo()
     assert pq.ParquetFile(tmp_path / "s.parquet").metadata.num_row_groups == 5
     assert main(["score", str(model), str(data), "-o", str(tmp_path / "s_mem.parquet")]) == 0
     np.testing.assert_allclose(read_table(tmp_path / "s.parquet").X,
                                read_table(tmp_path / "s_mem.parquet").X, rtol=1e-6)
     assert main(["encode", str(model), str(data), "--stream", "-o", str(tmp_path / "z.csv")]) == 0
+    assert "450/450" not in capsys.readouterr().err  # no bar in a pipe or a log
     codes = read_table(tmp_path / "z.csv")
     assert codes.columns[0] == "z0" and codes.X.shape[0] == 450
     assert main(["score", str(model), str(data), "--memory", "4", "-o", str(tmp_path / "x.csv")]) == 1
