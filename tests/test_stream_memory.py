@@ -213,7 +213,8 @@ def peak():
 
 def stream(path):
     source = open_source(path, memory=int(memory))
-    total = sum(float(block.sum()) for block in read_blocks(source))  # a statistics pass
+    for block in read_blocks(source):  # as the statistics pass does
+        block.sum()
     batches = StreamBatches(source, batch_size=4096, shuffle=True,
                             generator=torch.Generator().manual_seed(0))
     assert sum(len(x) for (x,) in batches) == source.n_rows
@@ -230,8 +231,9 @@ print(*peaks)
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads VmHWM from /proc")
 def test_peak_memory_does_not_grow_with_the_data(tmp_path):
-    # 16 MB of float32 rows and 64 MB (4x), streamed with an 8 MB budget: the process's peak
-    # resident memory (Arrow's, NumPy's and torch's allocations alike) must not follow the data.
+    # 16 MB of float32 rows and 64 MB (4x, Parquet and .npy), streamed with an 8 MB budget: the
+    # process's peak resident memory (Arrow's, NumPy's and torch's allocations alike) must not
+    # follow the data.
     rng = np.random.default_rng(0)
     paths = []
     for name, rows in (("warm", 1000), ("x1", 2**21), ("x4", 2**23)):
@@ -240,13 +242,17 @@ def test_peak_memory_does_not_grow_with_the_data(tmp_path):
                        compression="none", use_dictionary=False)
         paths.append(str(tmp_path / f"{name}.parquet"))
     data = (tmp_path / "x4.parquet").stat().st_size
+    np.save(tmp_path / "x4.npy", rng.random((2**23, 2), dtype=np.float32))  # read, not mapped
+    paths.append(str(tmp_path / "x4.npy"))
     budget = 8 * 2**20
     path = os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])
     env = dict(os.environ, PYTHONPATH=path, OMP_NUM_THREADS="1")
     out = subprocess.run([sys.executable, "-c", CHILD, str(budget), *paths], env=env,
                          capture_output=True, text=True, timeout=120, check=False)
     assert out.returncode == 0, out.stderr
-    base, x1, x4 = map(int, out.stdout.split())
-    print(f"peak growth: {(x1 - base) / 2**20:.1f} MB (1x), {(x4 - base) / 2**20:.1f} MB (4x)")
+    base, x1, x4, npy = map(int, out.stdout.split())
+    print(f"peak growth: {(x1 - base) / 2**20:.1f} MB (1x), {(x4 - base) / 2**20:.1f} MB (4x), "
+          f"{(npy - base) / 2**20:.1f} MB (4x .npy)")
     assert x4 - base < 3 * budget < data / 2, f"grew {(x4 - base) / 2**20:.1f} MB"
     assert x4 - x1 < budget / 2, f"4x the data took {(x4 - x1) / 2**20:.1f} MB more"
+    assert npy - base < 3 * budget, f".npy grew {(npy - base) / 2**20:.1f} MB"
