@@ -1,10 +1,11 @@
 """Peak memory of a streamed fit (and score) against the size of the data: it must not grow.
 
     OMP_NUM_THREADS=1 python benchmarks/stream_memory.py [--sizes-mb 512 2048] [--files 8]
-        [--features 32] [--folder /tmp/aekit-stream-memory] [--memory-mb 256] [--keep]
+        [--features 32] [--folder /tmp/aekit-stream-memory] [--memory-mb 256]
+        [--format parquet|npy] [--keep]
 
 For each size, writes a Parquet dataset of ``--files`` files with one row group each (float64
-columns of uniform noise), then runs in fresh subprocesses, one after the other:
+columns of uniform noise; or one float64 ``.npy`` file with ``--format npy``), then runs in fresh subprocesses, one after the other:
 
 - the import baseline: Python with aekit, torch and pyarrow imported;
 - ``aekit fit DATA --stream --epochs 1 --batch-size 1024``;
@@ -31,6 +32,20 @@ from _peak import measure
 BASELINE = "import torch, pyarrow.parquet, aekit, aekit.cli; from aekit import Autoencoder"
 
 
+def write_npy(folder: Path, size_mb: int, features: int) -> tuple[Path, int]:
+    """One ``.npy`` of ``size_mb`` MB of float64 noise, written in slices; returns its path."""
+    rows = size_mb * 2**20 // (features * 8)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "data.npy"
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float64, shape=(rows, features))
+    rng = np.random.default_rng(0)
+    for start in range(0, rows, 2**18):
+        out[start:start + 2**18] = rng.random((min(2**18, rows - start), features))
+    out.flush()
+    del out
+    return path, rows
+
+
 def write_dataset(folder: Path, size_mb: int, files: int, features: int) -> int:
     """``size_mb`` MB of float64 noise in ``files`` files of one row group each; returns rows."""
     rows_per_file = size_mb * 2**20 // (files * features * 8)
@@ -53,6 +68,7 @@ def main() -> None:
     parser.add_argument("--features", type=int, default=32)
     parser.add_argument("--memory-mb", type=int, default=256)
     parser.add_argument("--folder", type=Path, default=Path("/tmp/aekit-stream-memory"))
+    parser.add_argument("--format", choices=["parquet", "npy"], default="parquet")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
     env = dict(os.environ, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
@@ -68,13 +84,17 @@ def main() -> None:
     for size in args.sizes_mb:
         data = args.folder / f"data-{size}mb"
         shutil.rmtree(args.folder, ignore_errors=True)
-        rows = write_dataset(data, size, args.files, args.features)
+        if args.format == "npy":
+            data, rows = write_npy(data, size, args.features)
+        else:
+            rows = write_dataset(data, size, args.files, args.features)
         model = args.folder / "model.safetensors"
         fit_s, fit = measure([*aekit, "fit", str(data), "--stream", *memory, "--epochs", "1",
                               "--batch-size", "1024", "-o", str(model), "--verbose", "0"], env)
         score_s, score = measure([*aekit, "score", str(model), str(data), "--stream", *memory,
                                   "-o", str(args.folder / "scores.parquet")], env)
-        print(f"| {size} MB, {args.files} files | {rows:,} | {fit - base:.0f} MB | {fit_s:.0f} "
+        what = "1 .npy file" if args.format == "npy" else f"{args.files} Parquet files"
+        print(f"| {size} MB, {what} | {rows:,} | {fit - base:.0f} MB | {fit_s:.0f} "
               f"| {score - base:.0f} MB | {score_s:.0f} |", flush=True)
     if not args.keep:
         shutil.rmtree(args.folder, ignore_errors=True)
