@@ -1,7 +1,7 @@
 """Peak memory of a streamed fit (and score) against the size of the data: it must not grow.
 
     OMP_NUM_THREADS=1 python benchmarks/stream_memory.py [--sizes-mb 512 2048] [--files 8]
-        [--features 32] [--folder /tmp/aekit-stream-memory] [--memory-mb 256]
+        [--features 32] [--folder /tmp/aekit-stream-memory] [--memory-mb 192]
         [--format parquet|npy] [--keep]
 
 For each size, writes a Parquet dataset of ``--files`` files with one row group each (float64
@@ -66,7 +66,7 @@ def main() -> None:
     parser.add_argument("--sizes-mb", type=int, nargs="+", default=[512, 2048])
     parser.add_argument("--files", type=int, default=8)
     parser.add_argument("--features", type=int, default=32)
-    parser.add_argument("--memory-mb", type=int, default=256)
+    parser.add_argument("--memory-mb", type=int, default=192)
     parser.add_argument("--folder", type=Path, default=Path("/tmp/aekit-stream-memory"))
     parser.add_argument("--format", choices=["parquet", "npy"], default="parquet")
     parser.add_argument("--keep", action="store_true")

@@ -116,9 +116,12 @@ def test_stream_fits_its_budget_and_reads_runs_in_order(tmp_path):
     runs = [source.reads[k:k + 4] for k in range(0, 24, 4)]
     assert sorted(runs) == [[g * 4 + s for s in range(4)] for g in range(6)]
     assert [run[0] for run in runs] != [0, 4, 8, 12, 16, 20]  # but the groups were permuted
-    with pytest.raises(ValueError, match=r"needs .* MiB .* but the memory budget leaves"):
-        StreamBatches(source.source, batch_size=8, shuffle=True, memory=source.reader_bytes
-                      + 5 * block_bytes)
+    with pytest.warns(UserWarning, match="the file reader holds about .* fewest blocks"):
+        few = StreamBatches(source.source, batch_size=8, shuffle=True,
+                            memory=source.reader_bytes + 5 * block_bytes)
+    assert (few.prefetch, few.shuffle_blocks) == (1, 1)  # a wide file still streams
+    with pytest.raises(ValueError, match=r"needs .* MiB .* but the memory budget is"):
+        StreamBatches(source.source, batch_size=8, shuffle=True, memory=5 * block_bytes)
 
 
 def test_read_blocks_reads_ahead_in_order_and_stops_when_left(tmp_path):

@@ -15,7 +15,7 @@ STREAM_HELP = ("read DATA block by block instead of loading it, for data larger 
                "(a .npy file, or a Parquet file or folder)")
 DEVICE_HELP = "run on this device (default: as saved)"
 MEMORY_HELP = ("with --stream, the memory in MB that the blocks read ahead and shuffled may hold "
-               "(default: 256)")
+               "(default: 192)")
 
 
 class CLIError(Exception):

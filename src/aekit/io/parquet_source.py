@@ -40,7 +40,7 @@ class ParquetSource(ArraySource):
     block_rows : int, optional
         Rows per block at most. Default: as many as fit in ``memory / 64`` bytes of float32.
     memory : int, optional
-        Bytes a stream of this source may hold; default 256 MiB.
+        Bytes a stream of this source may hold; default 192 MiB.
     """
 
     def __init__(self, path: str | os.PathLike, columns: list[str] | None = None, *,

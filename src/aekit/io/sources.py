@@ -18,7 +18,7 @@ import numpy as np
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 STREAM_FORMATS = (".npy", *PARQUET_SUFFIXES)
-DEFAULT_MEMORY = 256 * 2**20  # bytes a stream of a source may hold: blocks read ahead, shuffled
+DEFAULT_MEMORY = 192 * 2**20  # bytes a stream of a source may hold: blocks read ahead, shuffled
 BLOCKS_PER_BUDGET = 64  # a block is at most memory / 64 bytes, leaving room for a shuffle window
 _MIN_MEMORY = 2**20
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -116,7 +116,7 @@ class NpySource(ArraySource):
         Rows per block; the last block holds the rest. Default: as many rows as fit in
         ``memory / 64`` bytes of float32.
     memory : int, optional
-        Bytes a stream of this source may hold; default 256 MiB.
+        Bytes a stream of this source may hold; default 192 MiB.
     """
 
     def __init__(self, path: str | os.PathLike, block_rows: int | None = None,
@@ -221,7 +221,7 @@ def open_source(path: str | os.PathLike, block_rows: int | None = None, *,
                 memory: int | None = None, columns: list[str] | None = None) -> ArraySource:
     """Open ``path`` for streaming: a ``.npy`` file, or a Parquet file or directory.
 
-    ``memory`` (bytes, default 256 MiB) bounds what a stream of the source holds; blocks are
+    ``memory`` (bytes, default 192 MiB) bounds what a stream of the source holds; blocks are
     ``block_rows`` rows (default: as many as fit in ``memory / 64`` bytes of float32; Parquet
     row groups are read in slices of that many rows). ``columns`` chooses Parquet columns."""
     path = Path(path)

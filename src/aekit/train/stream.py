@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,7 @@ if TYPE_CHECKING:  # any object with the ArraySource interface will do; train/ n
     from aekit.io.sources import ArraySource
 
 _END = object()  # the reader's last item: every block was delivered
-DEFAULT_MEMORY = 256 * 2**20  # for a source that names no budget (aekit's sources all do)
+DEFAULT_MEMORY = 192 * 2**20  # for a source that names no budget (aekit's sources all do)
 _IN_FLIGHT = 4  # blocks beside window and queue: being read, converted, transformed, cut
 _MAX_PREFETCH = 4  # reading further ahead than this only holds memory
 
@@ -72,7 +73,7 @@ class StreamBatches:
     min_batch : int
         Skip a trailing batch smaller than this (batch normalisation cannot train on one row).
     memory : int, optional
-        Bytes the stream may hold; default ``source.memory`` (256 MiB for aekit's sources).
+        Bytes the stream may hold; default ``source.memory`` (192 MiB for aekit's sources).
         ``ValueError`` if the blocks are too large for it.
     """
 
@@ -107,7 +108,7 @@ class StreamBatches:
         self.n_rows = sum(_rows(source, i) for i in self.blocks)
         self.memory = memory or getattr(source, "memory", DEFAULT_MEMORY)
         self.prefetch, self.shuffle_blocks = _plan(
-            self.memory - getattr(source, "reader_bytes", 0),
+            self.memory, getattr(source, "reader_bytes", 0),
             _block_bytes(source, self.blocks, shuffle), prefetch, shuffle_blocks, shuffle)
         self._runs = _runs(source, self.blocks)
 
@@ -248,22 +249,30 @@ def _block_bytes(source: ArraySource, blocks: list[int], shuffle: bool) -> int:
     return max(_rows(source, i) for i in blocks) * row_bytes
 
 
-def _plan(memory: int, block_bytes: int, prefetch: int | None, shuffle_blocks: int | None,
-          shuffle: bool) -> tuple[int, int]:
-    """``(prefetch, shuffle_blocks)`` within ``memory`` (what the reader leaves of the budget):
-    those given, else derived from it."""
-    fits = max(memory, 0) // block_bytes
+def _plan(memory: int, reader: int, block_bytes: int, prefetch: int | None,
+          shuffle_blocks: int | None, shuffle: bool) -> tuple[int, int]:
+    """``(prefetch, shuffle_blocks)`` within what the file reader leaves of ``memory``: those
+    given, else derived from it. Where the reader leaves too little (a wide Parquet file), the
+    fewest blocks, with a warning; blocks too large for the whole budget are an error."""
+    left = memory - reader
+    fits = max(left, 0) // block_bytes
     if shuffle_blocks is None:
         shuffle_blocks = max(1, fits // 4) if shuffle else 1
     window = shuffle_blocks if shuffle else 0
     if prefetch is None:
         prefetch = max(1, min(_MAX_PREFETCH, fits - _IN_FLIGHT - window))
     needed = (prefetch + window + _IN_FLIGHT) * block_bytes
-    if needed > memory:
+    if left < needed <= memory:
+        warnings.warn(
+            f"the file reader holds about {reader / 2**20:.0f} MiB (each column's dictionary "
+            f"and page) of the {memory / 2**20:.0f} MiB memory budget: streaming with the fewest "
+            f"blocks, {(needed - left) / 2**20:.3g} MiB over it; raise memory to stay within it",
+            stacklevel=4)
+    elif needed > memory:
         raise ValueError(
             f"a stream of blocks of {block_bytes / 2**20:.3g} MiB needs {needed / 2**20:.4g} MiB "
             f"({window} shuffled, {prefetch} read ahead, {_IN_FLIGHT} in flight) but the memory "
-            f"budget leaves {memory / 2**20:.4g} MiB beside the file reader: use smaller blocks "
+            f"budget is {memory / 2**20:.4g} MiB: use smaller blocks "
             "(block_rows=), fewer shuffle_blocks, or a larger memory"
         )
     return prefetch, shuffle_blocks
