@@ -87,14 +87,14 @@ def test_stream_fit_memory_stays_bounded(tmp_path):
         big[start:start + 10000] = rng.rand(10000, 96)
     big.flush()
     del big
-    source = NpySource(path, block_rows=1024)
+    block_bytes = 1024 * 96 * 4
+    source = NpySource(path, block_rows=1024, memory=16 * block_bytes)  # a budget of 16 blocks
     tracemalloc.start()
     Autoencoder(**quick(epochs=1, batch_size=512)).fit(source)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    block_bytes = 1024 * 96 * 4
-    assert 16 * block_bytes < path.stat().st_size / 3
-    assert peak < 16 * block_bytes, f"peak {peak / block_bytes:.1f} blocks"
+    assert source.memory < path.stat().st_size / 3
+    assert peak < source.memory, f"peak {peak / block_bytes:.1f} blocks"
 
 
 def test_stream_errors(digits_split, tmp_path):

@@ -4,6 +4,7 @@ loading models. Nothing heavy is imported here: handlers import what they need w
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from aekit.io.formats import FORMATS
 
@@ -13,6 +14,8 @@ OUTPUT_HELP = f"output file ({', '.join(FORMATS)})"
 STREAM_HELP = ("read DATA block by block instead of loading it, for data larger than memory "
                "(a .npy file, or a Parquet file or folder)")
 DEVICE_HELP = "run on this device (default: as saved)"
+MEMORY_HELP = ("with --stream, the memory in MB that the blocks read ahead and shuffled may hold "
+               "(default: 192)")
 
 
 class CLIError(Exception):
@@ -90,16 +93,38 @@ def model_input(table, model=None, source: str = "DATA"):
     return pa.table({name: X[:, i] for i, name in enumerate(names)})
 
 
+def add_stream_options(parser) -> None:
+    """``--stream`` and its ``--memory`` budget."""
+    parser.add_argument("--stream", action="store_true", help=STREAM_HELP)
+    parser.add_argument("--memory", type=int, default=None, metavar="MB", help=MEMORY_HELP)
+
+
+def open_stream(args, model=None):
+    """DATA as a source read block by block, within ``--memory``; a Parquet source reads the
+    columns ``--columns`` names, else those the model was trained on (by name)."""
+    from aekit.io import open_source
+    from aekit.io.sources import PARQUET_SUFFIXES
+
+    if args.drop or args.time:
+        raise CLIError("--drop and --time do not apply with --stream yet: name the columns to "
+                       "use with --columns, or write them to a file first")
+    columns = args.columns
+    names = getattr(model, "feature_names_in_", None)
+    is_parquet = Path(args.data).is_dir() or Path(args.data).suffix.lower() in PARQUET_SUFFIXES
+    if columns is None and names is not None and is_parquet:
+        columns = [str(name) for name in names]
+    memory = getattr(args, "memory", None)
+    return open_source(args.data, memory=None if memory is None else memory * 2**20,
+                       columns=columns)
+
+
 def read_rows(args, model=None) -> tuple:
     """DATA as the estimator takes it (with ``--stream``, a source read block by block), and
     ``write_table``'s index arguments for the ``--time`` column."""
     if getattr(args, "stream", False):
-        if args.columns or args.drop or args.time:
-            raise CLIError("--columns, --drop and --time do not apply with --stream yet: "
-                           "write the chosen columns to a file first")
-        from aekit.io import open_source
-
-        return open_source(args.data), {}
+        return open_stream(args, model), {}
+    if getattr(args, "memory", None) is not None:
+        raise CLIError("--memory applies with --stream only")
     table = read_columns(args, args.data)
     return (model_input(table, model, args.data),
             {"index": table.index, "index_name": table.index_name})

@@ -19,10 +19,10 @@ from aekit._cli_common import (
     DATA_HELP,
     DEVICE_HELP,
     OUTPUT_HELP,
-    STREAM_HELP,
     CLIError,
     add_column_options,
     add_model_argument,
+    add_stream_options,
     load_model,
     model_input,
     read_columns,
@@ -71,7 +71,7 @@ def add_fit(commands) -> None:
     p.add_argument("--model", choices=model_names(), default="autoencoder", help=model_help())
     p.add_argument("--validation-data", metavar="FILE", dest="validation_file",
                    help="rows to report val_loss on (same columns as DATA)")
-    p.add_argument("--stream", action="store_true", help=STREAM_HELP)
+    add_stream_options(p)
     add_column_options(p)
     owners = add_estimator_options(p)
     p.set_defaults(handler=lambda args: _fit(args, owners))
@@ -114,13 +114,17 @@ def add_apply(commands, name: str, help_text: str, handler, stream: bool = False
     p.add_argument("--device", default=None, help=DEVICE_HELP)
     add_column_options(p)
     if stream:
-        p.add_argument("--stream", action="store_true", help=STREAM_HELP)
+        add_stream_options(p)
     p.set_defaults(handler=handler)
 
 
 def _encode(args) -> None:
     from aekit.io import write_table
 
+    if args.stream:
+        from aekit.cli_stream import stream_encode
+
+        return stream_encode(args)
     model = load_model(args)
     rows, index = read_rows(args, model)
     codes = model.transform(rows)
@@ -141,6 +145,10 @@ def _reconstruct(args) -> None:
 def _score(args) -> None:
     from aekit.io import write_table
 
+    if args.stream:
+        from aekit.cli_stream import stream_score
+
+        return stream_score(args)
     model = load_model(args)
     rows, index = read_rows(args, model)
     scores = model.score_samples(rows)

@@ -8,7 +8,8 @@ through the same loop as in-memory data. Validation holds out whole blocks.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import torch
@@ -18,6 +19,7 @@ from aekit.estimators._torch import inference_batch
 from aekit.estimators._validation import check_finite
 from aekit.io.sources import ArraySource
 from aekit.train import StreamBatches, TensorBatches
+from aekit.train.stream import read_blocks
 
 
 def prepare_fit(est, source: ArraySource, seed: int, device: torch.device):
@@ -83,8 +85,7 @@ def _split_blocks(est, source: ArraySource, seed: int) -> tuple[list[int], list[
 def scan(source: ArraySource, blocks: list[int]) -> _scaling.FeatureStats:
     """Per-feature statistics of ``blocks``, checking every value on the way."""
     stats = None
-    for i in blocks:
-        block = source.read_block(i)
+    for i, block in zip(blocks, read_blocks(source, blocks), strict=True):
         start, _ = source.block_bounds(i)
         check_finite(block, f"{source.path} (block from row {start})")
         part = _scaling.FeatureStats.of(block)
@@ -126,13 +127,38 @@ def digest(source: ArraySource) -> str:
     return data.hexdigest()
 
 
-def map_source(method: Callable[[np.ndarray], np.ndarray], source: ArraySource) -> np.ndarray:
-    """``method`` applied block by block; errors name the block they come from."""
-    outputs = []
-    for i in range(source.n_blocks):
-        start, stop = source.block_bounds(i)
+def map_blocks(method: Callable[[np.ndarray], np.ndarray],
+               source: ArraySource) -> Iterator[np.ndarray]:
+    """``method`` applied block by block, the next blocks read ahead in the background; yields
+    each block's output as it is computed. Errors name the rows they come from. A model
+    trained with column names checks them against the source's once, not on every block."""
+    matched = _columns_match(getattr(method, "__self__", None), source)
+    for i, block in enumerate(read_blocks(source)):
         try:
-            outputs.append(method(source.read_block(i)))
+            with warnings.catch_warnings():
+                if matched:  # the blocks are bare arrays of the columns just checked by name
+                    warnings.filterwarnings("ignore", "X does not have valid feature names")
+                out = method(block)
         except ValueError as error:
+            start, stop = source.block_bounds(i)
             raise ValueError(f"{source.path}, rows {start} to {stop - 1}: {error}") from None
-    return np.concatenate(outputs)
+        yield out
+
+
+def _columns_match(est, source: ArraySource) -> bool:
+    """Whether the source's column names are the ones ``est`` was trained on, in order;
+    ``ValueError`` if they differ, ``False`` where either has none."""
+    names = getattr(est, "feature_names_in_", None)
+    if names is None or source.columns is None:
+        return False
+    expected = [str(name) for name in names]
+    if list(source.columns) != expected:
+        raise ValueError(f"{source.path} has columns {source.columns} but the model was "
+                         f"trained on {expected}: open it with "
+                         "open_source(path, columns=list(model.feature_names_in_))")
+    return True
+
+
+def map_source(method: Callable[[np.ndarray], np.ndarray], source: ArraySource) -> np.ndarray:
+    """``method`` applied block by block, the outputs joined into one array."""
+    return np.concatenate(list(map_blocks(method, source)))

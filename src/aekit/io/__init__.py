@@ -10,7 +10,7 @@ _EXPORTS = {
     "STREAM_FORMATS": "aekit.io.sources",
     "ArraySource": "aekit.io.sources",
     "NpySource": "aekit.io.sources",
-    "ParquetSource": "aekit.io.sources",
+    "ParquetSource": "aekit.io.parquet_source",
     "Table": "aekit.io.tables",
     "align_columns": "aekit.io.tables",
     "atomic_path": "aekit.io.atomic",
@@ -20,6 +20,7 @@ _EXPORTS = {
     "read_model_header": "aekit.io.model_file",
     "read_labeled_table": "aekit.io.tables",
     "read_table": "aekit.io.tables",
+    "write_blocks": "aekit.io.stream_writer",
     "write_model_file": "aekit.io.model_file",
     "write_table": "aekit.io.tables",
 }
@@ -29,7 +30,9 @@ if TYPE_CHECKING:
     from aekit.io.atomic import atomic_path, atomic_write_bytes
     from aekit.io.formats import FORMATS
     from aekit.io.model_file import read_model_file, read_model_header, write_model_file
-    from aekit.io.sources import STREAM_FORMATS, ArraySource, NpySource, ParquetSource, open_source
+    from aekit.io.parquet_source import ParquetSource
+    from aekit.io.sources import STREAM_FORMATS, ArraySource, NpySource, open_source
+    from aekit.io.stream_writer import write_blocks
     from aekit.io.tables import (
         Table,
         align_columns,

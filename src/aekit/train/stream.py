@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
@@ -16,6 +18,9 @@ if TYPE_CHECKING:  # any object with the ArraySource interface will do; train/ n
     from aekit.io.sources import ArraySource
 
 _END = object()  # the reader's last item: every block was delivered
+DEFAULT_MEMORY = 192 * 2**20  # for a source that names no budget (aekit's sources all do)
+_IN_FLIGHT = 4  # blocks beside window and queue: being read, converted, transformed, cut
+_MAX_PREFETCH = 4  # reading further ahead than this only holds memory
 
 
 class _Failure:
@@ -34,20 +39,23 @@ class StreamBatches:
     ``batch_size`` rows except the last (dropped if under ``min_batch``).
 
     A daemon thread reads and transforms the next blocks into a queue of ``prefetch`` blocks
-    while the caller trains. Memory is bounded by about ``prefetch + shuffle_blocks + 2``
-    blocks (queue, shuffle window, the block being read, the block being copied in), plus an
-    8-byte index per row of the shuffle window.
+    while the caller trains. What the stream holds is bounded in bytes by ``memory``: the
+    shuffle window, the queue and about four blocks in flight (being read, converted,
+    transformed, cut into batches), plus an 8-byte index per row of the shuffle window, and
+    what the source's file reader holds (``source.reader_bytes``).
 
     Parameters
     ----------
     source : ArraySource
     batch_size : int
     shuffle : bool
-        Each epoch, permute the block order, then shuffle rows within windows of
-        ``shuffle_blocks`` consecutive blocks. All draws come from ``generator`` (a CPU
-        ``torch.Generator``) in the consumer thread, in a fixed order: one ``randperm`` of the
-        blocks when iteration starts, then one ``randperm`` of the window's rows as each window
-        starts. Restoring the generator's state therefore reproduces an epoch.
+        Each epoch, permute the source's runs of blocks (``source.runs()``: each block alone
+        for ``.npy``, the slices of a row group for Parquet, which are cheapest read in order),
+        then shuffle rows within windows of ``shuffle_blocks`` consecutive blocks. All draws
+        come from ``generator`` (a CPU ``torch.Generator``) in the consumer thread, in a fixed
+        order: one ``randperm`` of the runs when iteration starts, then one ``randperm`` of the
+        window's rows as each window starts. Restoring the generator's state therefore
+        reproduces an epoch.
     generator : torch.Generator, optional
     transform : callable, optional
         ``np.ndarray -> np.ndarray`` applied to every block of shape ``(rows, *row_shape)`` in
@@ -56,13 +64,19 @@ class StreamBatches:
     device : str or torch.device
         Where batches go; on CUDA through pinned memory with ``non_blocking=True``.
     blocks : sequence of int, optional
-        Block indices to use (e.g. a held-out validation subset); default all, in order.
-    prefetch : int
-        Blocks the reader may have ready ahead of the consumer.
-    shuffle_blocks : int
-        Blocks per shuffle window: more mixes rows better and costs memory.
+        Block indices to use (e.g. a held-out validation subset, or a rank's shard); default
+        all, in order.
+    prefetch : int, optional
+        Blocks the reader may have ready ahead of the consumer; default as many as the budget
+        leaves, at most 4.
+    shuffle_blocks : int, optional
+        Blocks per shuffle window: more mixes rows better and costs memory. Default: a quarter
+        of the blocks the budget holds.
     min_batch : int
         Skip a trailing batch smaller than this (batch normalisation cannot train on one row).
+    memory : int, optional
+        Bytes the stream may hold; default ``source.memory`` (192 MiB for aekit's sources).
+        ``ValueError`` if the blocks are too large for it.
     """
 
     def __init__(
@@ -75,13 +89,15 @@ class StreamBatches:
         transform: Callable[[np.ndarray], np.ndarray] | None = None,
         device: str | torch.device = "cpu",
         blocks: Sequence[int] | None = None,
-        prefetch: int = 2,
-        shuffle_blocks: int = 4,
+        prefetch: int | None = None,
+        shuffle_blocks: int | None = None,
         min_batch: int = 1,
+        memory: int | None = None,
     ):
         for name, value in (("batch_size", batch_size), ("prefetch", prefetch),
-                            ("shuffle_blocks", shuffle_blocks), ("min_batch", min_batch)):
-            if value < 1:
+                            ("shuffle_blocks", shuffle_blocks), ("min_batch", min_batch),
+                            ("memory", memory)):
+            if value is not None and value < 1:
                 raise ValueError(f"{name} must be at least 1, got {value}")
         self.source = source
         self.blocks = _check_blocks(source, blocks)
@@ -90,10 +106,13 @@ class StreamBatches:
         self.generator = generator
         self.transform = transform
         self.device = torch.device(device)
-        self.prefetch = prefetch
-        self.shuffle_blocks = shuffle_blocks
         self.min_batch = min_batch
         self.n_rows = sum(_rows(source, i) for i in self.blocks)
+        self.memory = memory or getattr(source, "memory", DEFAULT_MEMORY)
+        self.prefetch, self.shuffle_blocks = _plan(
+            self.memory, getattr(source, "reader_bytes", 0),
+            _block_bytes(source, self.blocks, shuffle), prefetch, shuffle_blocks, shuffle)
+        self._runs = _runs(source, self.blocks)
 
     def __len__(self) -> int:
         full, rest = divmod(self.n_rows, self.batch_size)
@@ -102,20 +121,11 @@ class StreamBatches:
     def __iter__(self) -> Iterator[Batch]:
         order = list(self.blocks)
         if self.shuffle:
-            picks = torch.randperm(len(order), generator=self.generator).tolist()
-            order = [order[i] for i in picks]
-        stop = threading.Event()
-        ready: queue.Queue = queue.Queue(maxsize=self.prefetch)
-        reader = threading.Thread(target=self._read_ahead, args=(order, ready, stop),
-                                  name="aekit-stream-reader", daemon=True)
-        reader.start()
-        try:
-            for rows in self._batches(order, _received(ready, reader)):
+            picks = torch.randperm(len(self._runs), generator=self.generator).tolist()
+            order = [i for pick in picks for i in self._runs[pick]]
+        with _reading(self._load, order, self.prefetch) as received:
+            for rows in self._batches(order, received):
                 yield Batch(self._to_device(rows))
-        finally:  # also on break or an error in the caller: the generator is closed
-            stop.set()
-            _drain(ready)
-            reader.join(timeout=1.0)
 
     def _batches(self, order: list[int], received: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
         """Arrays of ``(batch, *row_shape)`` rows, cut across blocks and windows."""
@@ -154,18 +164,6 @@ class StreamBatches:
         # A copy, so the leftover does not keep the whole block or window alive.
         return take(start, n).copy() if start < n else None
 
-    def _read_ahead(self, order: list[int], ready: queue.Queue, stop: threading.Event) -> None:
-        """Reader thread: put each block (transformed) on ``ready``, then ``_END``."""
-        try:
-            for i in order:
-                if stop.is_set():
-                    return
-                if not _put(ready, self._load(i), stop):
-                    return
-            _put(ready, _END, stop)
-        except BaseException as error:  # noqa: BLE001 - every failure belongs to the consumer
-            _put(ready, _Failure(error), stop)
-
     def _load(self, i: int) -> np.ndarray:
         block = self.source.read_block(i)
         if self.transform is None:
@@ -190,6 +188,49 @@ class StreamBatches:
                 f"shuffle={self.shuffle}, blocks={len(self.blocks)}, batches={len(self)})")
 
 
+def read_blocks(source: ArraySource, blocks: Sequence[int] | None = None, *,
+                prefetch: int = 2) -> Iterator[np.ndarray]:
+    """The blocks of ``source`` (``read_block(i)`` for ``i`` in ``blocks``, default all), in
+    order, read ahead by a background thread that holds at most ``prefetch`` blocks ready:
+    reading the next blocks overlaps with the caller's work on this one."""
+    if prefetch < 1:
+        raise ValueError(f"prefetch must be at least 1, got {prefetch}")
+    order = _check_blocks(source, blocks)
+    with _reading(source.read_block, order, prefetch) as received:
+        yield from received
+
+
+@contextlib.contextmanager
+def _reading(load: Callable[[int], np.ndarray], order: list[int], prefetch: int):
+    """A reader thread putting ``load(i)`` for ``i`` in ``order`` on a queue of ``prefetch``;
+    yields the iterator of what it read, and stops the thread on leaving (also on an error or
+    a ``break`` in the caller)."""
+    stop = threading.Event()
+    ready: queue.Queue = queue.Queue(maxsize=prefetch)
+    reader = threading.Thread(target=_read_ahead, args=(load, order, ready, stop),
+                              name="aekit-stream-reader", daemon=True)
+    reader.start()
+    try:
+        yield _received(ready, reader)
+    finally:
+        stop.set()
+        _drain(ready)  # drop queued blocks so their memory goes now
+        reader.join(timeout=1.0)
+
+
+def _read_ahead(load, order: list[int], ready: queue.Queue, stop: threading.Event) -> None:
+    """Reader thread: put each ``load(i)`` on ``ready``, then ``_END``."""
+    try:
+        for i in order:
+            if stop.is_set():
+                return
+            if not _put(ready, load(i), stop):
+                return
+        _put(ready, _END, stop)
+    except BaseException as error:  # noqa: BLE001 - every failure belongs to the consumer
+        _put(ready, _Failure(error), stop)
+
+
 def _check_blocks(source: ArraySource, blocks: Sequence[int] | None) -> list[int]:
     if blocks is None:
         return list(range(source.n_blocks))
@@ -202,6 +243,54 @@ def _check_blocks(source: ArraySource, blocks: Sequence[int] | None) -> list[int
     if len(set(chosen)) != len(chosen):
         raise ValueError("blocks repeats an index: name each block once")
     return chosen
+
+
+def _block_bytes(source: ArraySource, blocks: list[int], shuffle: bool) -> int:
+    """Bytes of the largest block as float32, with its shuffle index when shuffling."""
+    row_bytes = 4 * int(np.prod(source.row_shape, dtype=np.int64)) + (8 if shuffle else 0)
+    return max(_rows(source, i) for i in blocks) * row_bytes
+
+
+def _plan(memory: int, reader: int, block_bytes: int, prefetch: int | None,
+          shuffle_blocks: int | None, shuffle: bool) -> tuple[int, int]:
+    """``(prefetch, shuffle_blocks)`` within what the file reader leaves of ``memory``: those
+    given, else derived from it. Where the reader leaves too little (a wide Parquet file), the
+    fewest blocks, with a warning; blocks too large for the whole budget are an error."""
+    left = memory - reader
+    fits = max(left, 0) // block_bytes
+    if shuffle_blocks is None:
+        shuffle_blocks = max(1, fits // 4) if shuffle else 1
+    window = shuffle_blocks if shuffle else 0
+    if prefetch is None:
+        prefetch = max(1, min(_MAX_PREFETCH, fits - _IN_FLIGHT - window))
+    needed = (prefetch + window + _IN_FLIGHT) * block_bytes
+    if left < needed <= memory:
+        warnings.warn(
+            f"the file reader holds about {reader / 2**20:.0f} MiB (each column's dictionary "
+            f"and page) of the {memory / 2**20:.0f} MiB memory budget: streaming with the fewest "
+            f"blocks, {(needed - left) / 2**20:.3g} MiB over it; raise memory to stay within it",
+            stacklevel=4)
+    elif needed > memory:
+        raise ValueError(
+            f"a stream of blocks of {block_bytes / 2**20:.3g} MiB needs {needed / 2**20:.4g} MiB "
+            f"({window} shuffled, {prefetch} read ahead, {_IN_FLIGHT} in flight) but the memory "
+            f"budget is {memory / 2**20:.4g} MiB: use smaller blocks "
+            "(block_rows=), fewer shuffle_blocks, or a larger memory"
+        )
+    return prefetch, shuffle_blocks
+
+
+def _runs(source: ArraySource, blocks: list[int]) -> list[list[int]]:
+    """``blocks`` grouped by the source's runs (runs in order of first appearance, blocks in
+    a run ascending, as they are cheapest read)."""
+    runs_of = getattr(source, "runs", None)
+    if runs_of is None:
+        return [[i] for i in blocks]
+    run_index = {i: k for k, run in enumerate(runs_of()) for i in run}
+    grouped: dict[int, list[int]] = {}
+    for i in blocks:
+        grouped.setdefault(run_index[i], []).append(i)
+    return [sorted(run) for run in grouped.values()]
 
 
 def _rows(source: ArraySource, i: int) -> int:
