@@ -22,6 +22,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from aekit.estimators import _auto, _distributed, _scaling, _streaming
 from aekit.estimators._architectures import ARCHITECTURES
 from aekit.estimators._params import RUN_ONLY_PARAMS, check_shared_params
+from aekit.estimators._source_fit import SourceFit
 from aekit.estimators._torch import (
     as_batch,
     draw_seed,
@@ -55,7 +56,8 @@ from aekit.train import (
 from aekit.train.step import PRECISIONS, resolve_step_mode
 
 
-class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class BaseAutoencoder(SourceFit, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+                      BaseEstimator):
     """Shared machinery of every aekit estimator; see ``Autoencoder`` for the parameters."""
 
     model_name = "base"
@@ -178,7 +180,7 @@ class BaseAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
         if isinstance(X, ArraySource):
             if lengths is not None:
                 raise ValueError("lengths do not apply to a streamed source")
-            batches, val_batches, data_digest = _streaming.prepare_fit(self, X, seed, device)
+            batches, val_batches, data_digest = self._prepare_source(X, seed, device)
         else:
             batches, val_batches, data_digest, sample = self._prepare_arrays(X, lengths, seed,
                                                                              device)
