@@ -41,7 +41,7 @@ def run_demo(output_dir: str | Path = "aekit-demo", *, latent_dim: int = 8, epoc
     from sklearn.decomposition import PCA
     from sklearn.model_selection import train_test_split
 
-    from aekit import Autoencoder
+    from aekit.estimators import Autoencoder
 
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
