@@ -42,24 +42,22 @@ def int_tuple(text: str) -> tuple[int, ...]:
             f"expected comma-separated integers such as 512,256, got {text!r}") from None
 
 
-def int_or_auto(text: str) -> int | str:
-    """``"auto"`` or an integer."""
-    if text.strip().lower() == "auto":
-        return "auto"
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer or auto, got {text!r}") from None
+def _or_auto(parse, what: str):
+    """A parser of ``"auto"`` or a value that ``parse`` reads (``what`` names it in errors)."""
+    def parser(text: str):
+        if text.strip().lower() == "auto":
+            return "auto"
+        try:
+            return parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what} or auto, got {text!r}") from None
+
+    parser.__name__ = f"{parse.__name__}_or_auto"
+    return parser
 
 
-def float_or_auto(text: str) -> float | str:
-    """``"auto"`` or a number."""
-    if text.strip().lower() == "auto":
-        return "auto"
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number or auto, got {text!r}") from None
+int_or_auto = _or_auto(int, "an integer")
+float_or_auto = _or_auto(float, "a number")
 
 
 def _auto_tuple(text: str) -> tuple[int, ...] | None:
