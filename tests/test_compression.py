@@ -177,5 +177,5 @@ def test_readme_snippet_runs():
     section = readme[readme.index("## Compression"):]
     snippet = section.split("```python\n", 1)[1].split("```", 1)[0]
     namespace: dict = {}
-    exec(compile(snippet, "README.md (Compression)", "exec"), namespace)
+    exec(compile(snippet, "README.md (Compression)", "exec"), namespace)  # noqa: S102
     assert namespace["X_hat"].shape == (1797, 64)

@@ -46,6 +46,6 @@ def test_readme_snippets_run(tmp_path, monkeypatch):
     for number, block in enumerate(blocks, 1):
         block = block.replace("k=1000", "k=10")  # the IWAE bound's sample count
         try:
-            exec(compile(block, f"README python block {number}", "exec"), namespace)
+            exec(compile(block, f"README python block {number}", "exec"), namespace)  # noqa: S102
         except Exception as error:  # noqa: BLE001 - report which block failed
             pytest.fail(f"README python block {number} failed: {error!r}\n{block}")

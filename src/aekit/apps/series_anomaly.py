@@ -89,7 +89,8 @@ class SeriesAnomalyDetector(BaseEstimator):
             if not (isinstance(value, str) and value == "auto"):
                 check_int(name, value, low=2 if name == "window" else 1)
         if not isinstance(self.normalize, (bool, np.bool_)):
-            raise ValueError(f"normalize must be True or False, got {self.normalize!r}")
+            raise ValueError(  # noqa: TRY004 - scikit-learn reports parameters as ValueError
+                f"normalize must be True or False, got {self.normalize!r}")
         if self.detector is not None and not isinstance(self.detector, AnomalyDetector):
             raise TypeError("detector must be an aekit.AnomalyDetector or None")
         if not (isinstance(self.contamination, str) and self.contamination == "auto"):

@@ -133,7 +133,8 @@ def restore_estimator(cls: type, tensors: dict, config: dict, device, path):
     _check_params(estimator, path)
     fitted = config.get("fitted")
     if not isinstance(fitted, dict):
-        raise ValueError(f"{path} is not a valid model file: it holds no fitted state")
+        raise ValueError(  # noqa: TRY004 - a damaged file is a ValueError everywhere here
+            f"{path} is not a valid model file: it holds no fitted state")
     arrays = {k.removeprefix("fitted."): v for k, v in tensors.items() if k.startswith("fitted.")}
     for name, value in [*fitted.items(), *arrays.items()]:
         setattr(estimator, name, _fitted.checked(name, value, path))

@@ -41,4 +41,22 @@ if TYPE_CHECKING:
         write_table,
     )
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "FORMATS",
+    "STREAM_FORMATS",
+    "ArraySource",
+    "NpySource",
+    "ParquetSource",
+    "Table",
+    "align_columns",
+    "atomic_path",
+    "atomic_write_bytes",
+    "open_source",
+    "read_labeled_table",
+    "read_model_file",
+    "read_model_header",
+    "read_table",
+    "write_blocks",
+    "write_model_file",
+    "write_table",
+]

@@ -10,6 +10,7 @@ the factorized prior, one learned monotone CDF per code dimension.
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 import torch
 import torch.nn.functional as F
@@ -44,7 +45,7 @@ class FactorizedPrior(nn.Module):
         self.matrices = nn.ParameterList()
         self.biases = nn.ParameterList()
         self.factors = nn.ParameterList()
-        for k, (a, b) in enumerate(zip(widths[:-1], widths[1:])):
+        for k, (a, b) in enumerate(pairwise(widths)):
             init = math.log(math.expm1(1 / scale / b))
             self.matrices.append(nn.Parameter(torch.full((channels, b, a), init / PRIOR_GAIN)))
             self.biases.append(nn.Parameter((torch.rand(channels, b, 1) - 0.5) / PRIOR_GAIN))
