@@ -39,7 +39,7 @@ from aekit.estimators.persistence import (
     saved_params,
 )
 from aekit.io.sources import ArraySource
-from aekit.nn import AutoencoderNet, Batch, DenseCode, Reconstruction, pca_init_
+from aekit.nn import AutoencoderNet, DenseCode, Reconstruction, pca_init_
 from aekit.nn.autoencoder import length_mask
 from aekit.nn.preprocess import Scaling
 from aekit.train import (
@@ -225,16 +225,11 @@ class BaseAutoencoder(SourceFit, ClassNamePrefixFeaturesOutMixin, TransformerMix
         batches are scaled already or the scaling is the identity."""
         if not self._scales_in_torch or self.scaling_ == "none":
             return None
-        scaling = Scaling(torch.from_numpy(self.shift_), torch.from_numpy(self.scale_))
-        scaling = scaling.to(device)
+        scaling = self._scaling_module(device)
+        return lambda batch: batch._replace(x=_scaled(scaling, batch.x, batch.lengths))
 
-        def scale(batch: Batch) -> Batch:
-            x = scaling(batch.x)
-            if batch.lengths is not None:  # padded steps stay exactly zero
-                x = x * length_mask(batch.lengths, x.shape[1])[..., None]
-            return batch._replace(x=x)
-
-        return scale
+    def _scaling_module(self, device: torch.device) -> Scaling:
+        return Scaling(torch.from_numpy(self.shift_), torch.from_numpy(self.scale_)).to(device)
 
     def _settle_schedule(self, n_train: int) -> None:
         """``batch_size_``, ``epochs_`` and ``patience_`` for ``n_train`` training rows."""
@@ -441,7 +436,7 @@ class BaseAutoencoder(SourceFit, ClassNamePrefixFeaturesOutMixin, TransformerMix
         if self.scaling_ == "none" and lengths is None:
             if X.size and not (-MAX_SCALED <= X.min() and X.max() <= MAX_SCALED):
                 raise ValueError(self._extreme_message())
-            return X
+            return np.asarray(X, dtype=np.float32)  # no copy of float32 input
         with np.errstate(over="ignore", invalid="ignore"):
             scaled = _scaling.apply_scaling(X, self.shift_, self.scale_)
         if scaled.size and not (-MAX_SCALED <= scaled.min() and scaled.max() <= MAX_SCALED):
@@ -486,8 +481,7 @@ class BaseAutoencoder(SourceFit, ClassNamePrefixFeaturesOutMixin, TransformerMix
         same refusals as ``_scale`` (and, with ``unit_range``, as ``_check_bce_range``)."""
         if not self._scales_in_torch:
             return self._apply(method, self._scale(X, lengths), lengths)
-        scaling = Scaling(torch.from_numpy(self.shift_), torch.from_numpy(self.scale_))
-        scaling = scaling.to(self._device)
+        scaling = self._scaling_module(self._device)
         network = getattr(self.module_, method)
 
         def scaled(x, *rest):
@@ -497,10 +491,7 @@ class BaseAutoencoder(SourceFit, ClassNamePrefixFeaturesOutMixin, TransformerMix
                 raise ValueError(self._extreme_message())
             if unit_range and (low < 0 or high > 1):
                 raise ValueError(_bce_range_message(float(low), float(high), "X"))
-            if rest:  # padded steps stay exactly zero
-                steps = torch.arange(z.shape[1], device=z.device)
-                z = z * (steps[None, :] < rest[0][:, None])[..., None]
-            return network(z, *rest)
+            return network(_masked_padding(z, *rest), *rest)
 
         arrays = (X,) if lengths is None else (X, lengths)
         return map_batches(scaled, arrays, self._device)
@@ -604,6 +595,15 @@ def _digest(*arrays) -> str:
         if array is not None:
             data.update(np.ascontiguousarray(array).tobytes())
     return data.hexdigest()
+
+
+def _scaled(scaling: Scaling, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+    """A batch in the network's units, padded steps exactly zero."""
+    return _masked_padding(scaling(x), lengths)
+
+
+def _masked_padding(z: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+    return z if lengths is None else z * length_mask(lengths, z.shape[1])[..., None]
 
 
 def _bce_range_message(low: float, high: float, name: str) -> str:
