@@ -1,5 +1,10 @@
 import os
 
+# Each of the two test workers (pytest-xdist) gets one core: torch's threads would otherwise
+# wait on each other's (set before anything imports torch).
+if "PYTEST_XDIST_WORKER" in os.environ:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import numpy as np
 import pytest
 from hypothesis import settings
