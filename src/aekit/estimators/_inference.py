@@ -1,0 +1,168 @@
+"""Inference for every estimator: checked rows in, each batch scaled in torch on its way into
+the network, outputs back in the data's units and shape; and the one rule for extreme input."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_is_fitted
+
+from aekit.estimators import _scaling, _streaming
+from aekit.estimators._torch import map_batches
+from aekit.estimators._validation import all_finite
+from aekit.io.sources import ArraySource
+from aekit.nn.autoencoder import length_mask
+from aekit.nn.preprocess import Scaling
+
+# The rule for extreme input: scaled values beyond this bound are refused by every method.
+# Within it, codes, reconstructions and squared errors all stay far inside float32's range.
+MAX_SCALED = 1e12
+_UNITS = {"standard": "standard deviations", "minmax": "ranges (max - min)",
+          "none": "units"}
+
+
+class Inference:
+    """Mixin of ``BaseAutoencoder``: ``transform``, ``inverse_transform``, ``reconstruct``,
+    ``score_samples``, ``score_steps``, ``score`` and the scaling they share with training."""
+
+    @property
+    def _device(self) -> torch.device:
+        return next(self.module_.parameters()).device
+
+    def _scale(self, X: np.ndarray, lengths=None) -> np.ndarray:
+        """``X`` in the network's units. The one rule for extreme input lives here: every
+        method takes values up to ``MAX_SCALED`` training units from the training data, for
+        which every result is finite, and raises for anything further out. Unscaled data
+        (``scaling_="none"``) comes back as it is, without a copy."""
+        if self.scaling_ == "none" and lengths is None:
+            if X.size and not (-MAX_SCALED <= X.min() and X.max() <= MAX_SCALED):
+                raise ValueError(self._extreme_message())
+            return np.asarray(X, dtype=np.float32)  # no copy of float32 input
+        with np.errstate(over="ignore", invalid="ignore"):
+            scaled = _scaling.apply_scaling(X, self.shift_, self.scale_)
+        if scaled.size and not (-MAX_SCALED <= scaled.min() and scaled.max() <= MAX_SCALED):
+            raise ValueError(self._extreme_message())
+        if lengths is not None:  # padding stays exactly zero
+            scaled = np.where(steps_mask(lengths, X.shape[1])[..., None], scaled, 0.0)
+        return scaled.astype(np.float32, copy=False)
+
+    def _unscale(self, X: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            out = _scaling.invert_scaling(X, self.shift_, self.scale_)
+        if not all_finite(out):
+            raise ValueError("the reconstruction overflows float32 in the data's units: "
+                             "rescale the data (values near 3.4e38 leave no headroom)")
+        return out
+
+    def _to_user_shape(self, out: np.ndarray) -> np.ndarray:
+        """Undo ``canonical``: images given as (n, H, W) and series as (n, T) come back so."""
+        return out if self.squeeze_axis_ is None else np.squeeze(out, self.squeeze_axis_)
+
+    def _prepare(self, X, lengths=None):
+        """``X`` checked and scaled in NumPy (for variants that work on scaled arrays)."""
+        X, lengths = self._checked(X, lengths)
+        return self._scale(X, lengths), lengths
+
+    def _checked(self, X, lengths=None):
+        check_is_fitted(self)
+        return self._check_X(X, reset=False, lengths=lengths)
+
+    def _apply(self, method, X, lengths) -> np.ndarray:
+        arrays = (X,) if lengths is None else (X, lengths)
+        return map_batches(getattr(self.module_, method), arrays, self._device)
+
+    @property
+    def _scales_in_torch(self) -> bool:
+        """Whether inference scales each batch in torch (False: inputs that are not values)."""
+        return True
+
+    def _infer(self, method, X, lengths=None, *, unit_range: bool = False) -> np.ndarray:
+        """The network's ``method`` on checked rows ``X`` in the data's units: each batch is
+        scaled in torch on its way in (no scaled copy of ``X``; threaded; in cache), with the
+        same refusals as ``_scale`` (and, with ``unit_range``, as ``_check_bce_range``)."""
+        if not self._scales_in_torch:
+            return self._apply(method, self._scale(X, lengths), lengths)
+        scaling = self._scaling_module(self._device)
+        network = getattr(self.module_, method)
+
+        def scaled(x, *rest):
+            z = scaling(x)
+            low, high = torch.aminmax(z) if z.numel() else (z.new_zeros(()), z.new_zeros(()))
+            if not (-MAX_SCALED <= low and high <= MAX_SCALED):
+                raise ValueError(self._extreme_message())
+            if unit_range and (low < 0 or high > 1):
+                raise ValueError(bce_range_message(float(low), float(high), "X"))
+            return network(masked_padding(z, *rest), *rest)
+
+        arrays = (X,) if lengths is None else (X, lengths)
+        return map_batches(scaled, arrays, self._device)
+
+    def _extreme_message(self) -> str:
+        return (f"X holds values more than {MAX_SCALED:.0e} training {_UNITS[self.scaling_]} "
+                "from the training data, where no result means anything (a unit or parsing "
+                "error?): fix or drop those rows")
+
+    def transform(self, X, lengths=None) -> np.ndarray:
+        """Encode ``X`` (an array or an ``ArraySource``) to codes ``(n_samples, latent_dim_)``."""
+        if isinstance(X, ArraySource):
+            return _streaming.map_source(self.transform, X)
+        X, lengths = self._checked(X, lengths)
+        return self._infer("encode", X, lengths)
+
+    def inverse_transform(self, Z) -> np.ndarray:
+        """Decode codes ``Z`` back to the input space (scaling inverted)."""
+        Z = self._check_codes(Z)
+        return self._to_user_shape(self._unscale(map_batches(self.module_.decode, (Z,),
+                                                             self._device)))
+
+    def reconstruct(self, X, lengths=None) -> np.ndarray:
+        """Encode then decode ``X``; same shape and units as ``X``."""
+        if isinstance(X, ArraySource):
+            raise TypeError("reconstruct returns as many values as the source holds: call it on "
+                            "source.read_block(i) for each block i instead")
+        X, lengths = self._checked(X, lengths)
+        return self._to_user_shape(self._unscale(self._infer("reconstruct", X, lengths)))
+
+    def score_samples(self, X, lengths=None) -> np.ndarray:
+        """Per-row negative training loss (reconstruction; the ELBO for variational models):
+        higher is more normal. ``X`` may be an ``ArraySource``, scored block by block."""
+        if isinstance(X, ArraySource):
+            return _streaming.map_source(self.score_samples, X)
+        X, lengths = self._checked(X, lengths)
+        return -self._infer("row_loss", X, lengths, unit_range=self.loss_ == "bce")
+
+    def score_steps(self, X, lengths=None) -> np.ndarray:
+        """Per time step score ``(n, timesteps)``: the negative reconstruction loss of each step
+        (higher is more normal), NaN at padded steps. Sequence architectures only."""
+        if self._arch.name not in ("lstm", "gru"):
+            raise ValueError("score_steps needs architecture='lstm' or 'gru'")
+        X, lengths = self._checked(X, lengths)
+        steps = self._infer("step_loss", X, lengths)
+        if lengths is not None:
+            steps = np.where(steps_mask(lengths, steps.shape[1]), steps, np.nan)
+        return -steps
+
+    def score(self, X, y=None) -> float:
+        """Mean of ``score_samples``: higher is better (used by ``GridSearchCV``)."""
+        return float(np.mean(self.score_samples(X)))
+
+    def _scaling_module(self, device: torch.device) -> Scaling:
+        return Scaling(torch.from_numpy(self.shift_), torch.from_numpy(self.scale_)).to(device)
+
+
+def scaled_batch(scaling: Scaling, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+    """A batch in the network's units, padded steps exactly zero."""
+    return masked_padding(scaling(x), lengths)
+
+
+def masked_padding(z: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+    return z if lengths is None else z * length_mask(lengths, z.shape[1])[..., None]
+
+
+def bce_range_message(low: float, high: float, name: str) -> str:
+    return (f"loss='bce' needs {name} in [0, 1] after scaling (found {low:.3g} to {high:.3g}): "
+            "use scaling='minmax' or loss='mse'")
+
+
+def steps_mask(lengths: np.ndarray, steps: int) -> np.ndarray:
+    return np.arange(steps)[None, :] < lengths[:, None]
