@@ -15,7 +15,7 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 -c "import sys, torch, sklearn; print(sys.version.split()[0], torch.__version__, sklearn.__version__)"
 
 echo "## CUDA tests"
-timeout 150 python3 -m pytest -q -p no:cacheprovider -W ignore::DeprecationWarning \
+timeout 150 python3 -m pytest -o addopts="" -q -p no:cacheprovider -W ignore::DeprecationWarning \
     tests/test_fast_paths.py tests/test_streaming_fit.py tests/test_losses.py 2>&1 | tail -25
 
 echo "## Reference recipe, 50 epochs on the GPU"
