@@ -57,7 +57,7 @@ class Architecture:
             decoder = ConvDecoder(latent_dim, encoder, input_shape[0], est.activation,
                                   est.batch_norm)
         else:
-            vocab = est.vocab_size_ if getattr(est, "tokens", False) else None
+            vocab = est.vocab_size_ if est._input_kind is not None else None  # token ids
             steps, n_features = (input_shape[0], 1) if vocab else input_shape
             encoder = RecurrentEncoder(n_features, hidden, self.name, vocab_size=vocab,
                                        embedding_dim=getattr(est, "embedding_dim", 32),

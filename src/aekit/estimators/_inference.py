@@ -33,7 +33,10 @@ class Inference:
         """``X`` in the network's units. The one rule for extreme input lives here: every
         method takes values up to ``MAX_SCALED`` training units from the training data, for
         which every result is finite, and raises for anything further out. Unscaled data
-        (``scaling_="none"``) comes back as it is, without a copy."""
+        (``scaling_="none"``) comes back as it is, without a copy; other input kinds (token
+        ids) are never scaled."""
+        if self._input_kind is not None:
+            return X
         if self.scaling_ == "none" and lengths is None:
             if X.size and not (-MAX_SCALED <= X.min() and X.max() <= MAX_SCALED):
                 raise ValueError(self._extreme_message())
@@ -47,6 +50,8 @@ class Inference:
         return scaled.astype(np.float32, copy=False)
 
     def _unscale(self, X: np.ndarray) -> np.ndarray:
+        if self._input_kind is not None:
+            return self._input_kind.unscale(X)
         with np.errstate(over="ignore"):
             out = _scaling.invert_scaling(X, self.shift_, self.scale_)
         if not all_finite(out):
@@ -73,8 +78,8 @@ class Inference:
 
     @property
     def _scales_in_torch(self) -> bool:
-        """Whether inference scales each batch in torch (False: inputs that are not values)."""
-        return True
+        """Whether each batch is scaled in torch (False: inputs that are not values)."""
+        return self._input_kind is None
 
     def _infer(self, method, X, lengths=None, *, unit_range: bool = False) -> np.ndarray:
         """The network's ``method`` on checked rows ``X`` in the data's units: each batch is

@@ -87,6 +87,11 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
     def _arch(self):
         return ARCHITECTURES[self.architecture]
 
+    @property
+    def _input_kind(self):
+        """What the rows hold when they are not values (``_inputs.TOKEN_IDS``), else None."""
+        return None
+
     def _check_X(self, X, *, reset: bool, lengths=None):
         """Float32 input in the network's shape, and the per-row lengths of sequences.
 
@@ -96,6 +101,8 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
             raise TypeError(f"X is a path ({os.fspath(X)!r}), not data: read the file with "
                             "aekit.io.read_table(path) (or aekit.io.open_source(path) to "
                             "stream it) and pass what it returns")
+        if self._input_kind is not None:
+            return self._input_kind.check(self, X, reset=reset, lengths=lengths)
         arch = self._arch
         ndim = len(X.shape) if hasattr(X, "shape") else 0  # lists: sklearn's check below
         if ndim >= 2 and ndim not in arch.ndims:
@@ -283,6 +290,9 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
     def _resolve_settings(self, X: np.ndarray, lengths) -> np.ndarray:
         """Fix every ``"auto"`` setting from the training data; returns ``X`` scaled, or as it
         is where the batches are scaled in torch (``_scales_in_torch``)."""
+        if self._input_kind is not None:
+            self._input_kind.settle(self, X)
+            return X
         mask = steps_mask(lengths, X.shape[1]) if lengths is not None else None
         rows = _distributed.my_rows  # all of them on one process
         stats = _distributed.feature_stats(self._arch.channel_values(rows(X), rows(mask)))

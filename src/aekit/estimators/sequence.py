@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.utils.validation import validate_data
 
+from aekit.estimators._inputs import TOKEN_IDS
 from aekit.estimators._params import Param, document, latent_activation, store_params
 from aekit.estimators._validation import check_bool, check_int
 from aekit.estimators.autoencoder import Autoencoder
-from aekit.text import PAD
 
 
 class SequenceAutoencoder(Autoencoder):
@@ -40,46 +39,9 @@ class SequenceAutoencoder(Autoencoder):
             raise ValueError(f"tokens=True scores token ids by cross-entropy: use loss='ce' (or "
                              f"'auto'), not {self.loss!r}")
 
-    # Token ids (text) take their own path: no scaling, an embedding in, cross-entropy out.
-    def _check_X(self, X, *, reset: bool, lengths=None):
-        if not self.tokens:
-            return super()._check_X(X, reset=reset, lengths=lengths)
-        ids = validate_data(self, X, reset=reset, dtype=None, ensure_all_finite=True)
-        if ids.dtype.kind not in "iu" or ids.min() < 0:
-            raise TypeError("tokens=True needs non-negative integer token ids (n, timesteps), "
-                            "e.g. from aekit.CharTokenizer")
-        if not reset and ids.max() >= self.vocab_size_:
-            raise ValueError(f"X holds token id {ids.max()}, but the model knows ids below "
-                             f"{self.vocab_size_}")
-        if reset:
-            self.squeeze_axis_, self.input_shape_ = None, (ids.shape[1],)
-        elif ids.shape[1] != self.input_shape_[0]:
-            raise ValueError(f"X has {ids.shape[1]} time steps, the model was trained on "
-                             f"{self.input_shape_[0]}: pad or cut the token ids to that length")
-        if lengths is None:  # trailing padding ids mark the end
-            filled = ids != PAD
-            lengths = np.maximum(1, ids.shape[1] - np.argmax(filled[:, ::-1], axis=1))
-            lengths = np.where(filled.any(1), lengths, 1)
-        return ids.astype(np.int64), self._sequence_lengths(ids[..., None], lengths)
-
-    def _resolve_settings(self, X, lengths) -> np.ndarray:
-        if not self.tokens:
-            return super()._resolve_settings(X, lengths)
-        self.vocab_size_ = int(X.max()) + 1
-        self.scaling_, self.loss_, self.output_activation_ = "none", "ce", "linear"  # ids
-        self.shift_, self.scale_ = np.zeros(1, np.float32), np.ones(1, np.float32)
-        self.latent_dim_ = self.latent_dim or min(32, max(1, X.shape[1] // 2))
-        return X
-
     @property
-    def _scales_in_torch(self) -> bool:
-        return not self.tokens  # token ids are not scaled
-
-    def _scale(self, X, lengths=None):
-        return X if self.tokens else super()._scale(X, lengths)
-
-    def _unscale(self, X):
-        return X.astype(np.int64) if self.tokens else super()._unscale(X)
+    def _input_kind(self):
+        return TOKEN_IDS if self.tokens else None  # text: ids in, ids out, cross-entropy
 
 
 document(
