@@ -80,3 +80,15 @@ def test_the_mask_of_a_batch_leaves_missing_cells_out_of_the_loss():
         net.decoder.net[-1].bias.zero_()
         assert net(Batch(changed, mask=mask))["loss"] == net(Batch(x, mask=mask))["loss"]
         assert net(Batch(changed))["loss"] > net(Batch(x))["loss"]
+
+
+def test_preprocessor_adds_the_axis_scales_zeroes_padding_and_inverts():
+    from aekit.nn.preprocess import Preprocessor
+
+    pre = Preprocessor(torch.tensor([1.0]), torch.tensor([2.0]), added_axis=2)
+    x = torch.tensor([[3.0, 5.0, 7.0], [1.0, 9.0, 11.0]])  # series (n, T) -> (n, T, 1)
+    z = pre(x, lengths=torch.tensor([3, 1]))
+    assert z.shape == (2, 3, 1)
+    torch.testing.assert_close(z[0, :, 0], torch.tensor([1.0, 2.0, 3.0]))
+    torch.testing.assert_close(z[1, :, 0], torch.tensor([0.0, 0.0, 0.0]))  # (1-1)/2, padding
+    torch.testing.assert_close(pre.inverse(pre(x)), x)

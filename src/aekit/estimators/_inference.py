@@ -11,8 +11,7 @@ from aekit.estimators import _scaling, _streaming
 from aekit.estimators._torch import map_batches
 from aekit.estimators._validation import all_finite
 from aekit.io.sources import ArraySource
-from aekit.nn.autoencoder import length_mask
-from aekit.nn.preprocess import Scaling
+from aekit.nn.preprocess import Preprocessor
 
 # The rule for extreme input: scaled values beyond this bound are refused by every method.
 # Within it, codes, reconstructions and squared errors all stay far inside float32's range.
@@ -87,17 +86,17 @@ class Inference:
         same refusals as ``_scale`` (and, with ``unit_range``, as ``_check_bce_range``)."""
         if not self._scales_in_torch:
             return self._apply(method, self._scale(X, lengths), lengths)
-        scaling = self._scaling_module(self._device)
+        preprocess = self._preprocessor(self._device)
         network = getattr(self.module_, method)
 
         def scaled(x, *rest):
-            z = scaling(x)
+            z = preprocess(x, *rest)
             low, high = torch.aminmax(z) if z.numel() else (z.new_zeros(()), z.new_zeros(()))
             if not (-MAX_SCALED <= low and high <= MAX_SCALED):
                 raise ValueError(self._extreme_message())
             if unit_range and (low < 0 or high > 1):
                 raise ValueError(bce_range_message(float(low), float(high), "X"))
-            return network(masked_padding(z, *rest), *rest)
+            return network(z, *rest)
 
         arrays = (X,) if lengths is None else (X, lengths)
         return map_batches(scaled, arrays, self._device)
@@ -151,17 +150,11 @@ class Inference:
         """Mean of ``score_samples``: higher is better (used by ``GridSearchCV``)."""
         return float(np.mean(self.score_samples(X)))
 
-    def _scaling_module(self, device: torch.device) -> Scaling:
-        return Scaling(torch.from_numpy(self.shift_), torch.from_numpy(self.scale_)).to(device)
-
-
-def scaled_batch(scaling: Scaling, x: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
-    """A batch in the network's units, padded steps exactly zero."""
-    return masked_padding(scaling(x), lengths)
-
-
-def masked_padding(z: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-    return z if lengths is None else z * length_mask(lengths, z.shape[1])[..., None]
+    def _preprocessor(self, device: torch.device, added_axis: int | None = None) -> Preprocessor:
+        """The fitted ``Preprocessor``: rows in the network's shape by default, or as the user
+        gives them with ``added_axis=self.squeeze_axis_`` (exported graphs)."""
+        return Preprocessor(torch.from_numpy(self.shift_), torch.from_numpy(self.scale_),
+                            added_axis).to(device)
 
 
 def bce_range_message(low: float, high: float, name: str) -> str:

@@ -1,7 +1,7 @@
 """ONNX export: a fitted model's encoder, decoder and scorer as graphs that take raw rows.
 
-Each graph holds the model's scaling (``aekit.nn.preprocess.Scaling``), so a program without
-aekit or PyTorch feeds it rows in the data's own units and gets what ``transform``,
+Each graph holds the model's ``aekit.nn.preprocess.Preprocessor`` (reshaping and scaling), so a
+program without aekit or PyTorch feeds it rows in the data's own units and gets what ``transform``,
 ``inverse_transform`` and ``score_samples`` return. The batch axis is dynamic. Graphs are traced
 with PyTorch's TorchScript-based exporter (``dynamo=False``): the torch.export-based one needs
 the ``onnxscript`` package, which nothing else here does. Before anything is written, each graph
@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from aekit.io.atomic import atomic_write_bytes
-from aekit.nn.preprocess import Scaling
+from aekit.nn.preprocess import Preprocessor, Scaling
 
 OPSET = 17
 MANIFEST = "manifest.json"
@@ -54,17 +54,20 @@ class Graph:
 
 # ---------------------------------------------------------------------------- graph modules
 class RowInputs(nn.Module):
-    """Raw rows -> the network's arguments: the channel axis ``canonical`` adds (images given as
-    ``(n, H, W)``, series as ``(n, T)``), then the scaling."""
+    """Raw rows -> the network's arguments, through the estimator's ``Preprocessor`` (the
+    channel axis images given as ``(n, H, W)`` and series as ``(n, T)`` lack, then the
+    scaling)."""
 
-    def __init__(self, scaling: Scaling, added_axis: int | None):
+    def __init__(self, preprocess: Preprocessor):
         super().__init__()
-        self.scaling, self.added_axis = scaling, added_axis
+        self.preprocess = preprocess
+
+    @property
+    def scaling(self) -> Scaling:
+        return self.preprocess.scaling
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        if self.added_axis is not None:
-            x = x.unsqueeze(self.added_axis)
-        return (self.scaling(x),)
+        return (self.preprocess(x),)
 
 
 class ObservedInputs(RowInputs):
@@ -103,13 +106,12 @@ class EncoderGraph(nn.Module):
 class DecoderGraph(nn.Module):
     """Codes ``(n, latent_dim)`` -> rows in the data's units and shape."""
 
-    def __init__(self, net: nn.Module, scaling: Scaling, added_axis: int | None):
+    def __init__(self, net: nn.Module, preprocess: Preprocessor):
         super().__init__()
-        self.net, self.scaling, self.added_axis = net, scaling, added_axis
+        self.net, self.preprocess = net, preprocess
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        out = self.scaling.inverse(self.net.decode(z))
-        return out if self.added_axis is None else out.squeeze(self.added_axis)
+        return self.preprocess.inverse(self.net.decode(z))
 
 
 class ScorerGraph(nn.Module):
@@ -138,7 +140,6 @@ def estimator_graphs(estimator) -> dict[str, Graph]:
     check_exportable(estimator)
     net = inference_copy(estimator.module_)
     inputs = network_inputs(estimator)
-    scaling, axis = inputs.scaling, estimator.squeeze_axis_
     row_shape = user_row_shape(estimator)
     rows = example_rows(estimator, row_shape)
     codes = estimator.transform(rows)  # codes the decoder really meets
@@ -146,7 +147,7 @@ def estimator_graphs(estimator) -> dict[str, Graph]:
     return {
         "encoder": Graph(EncoderGraph(inputs, net), "rows", row_shape, "codes",
                          f"raw rows{nan_note} -> codes, as transform", rows),
-        "decoder": Graph(DecoderGraph(net, scaling, axis), "codes", (codes.shape[1],), "rows",
+        "decoder": Graph(DecoderGraph(net, inputs.preprocess), "codes", (codes.shape[1],), "rows",
                          "codes -> rows in the data's units, as inverse_transform",
                          codes.astype(np.float32)),
         "scorer": Graph(ScorerGraph(inputs, net), "rows", row_shape, "score",
@@ -163,14 +164,14 @@ def inference_copy(module: nn.Module) -> nn.Module:
 
 def network_inputs(estimator) -> RowInputs:
     """The module taking raw rows to the arguments of ``estimator.module_``."""
-    scaling = Scaling(torch.from_numpy(estimator.shift_), torch.from_numpy(estimator.scale_))
+    preprocess = estimator._preprocessor(torch.device("cpu"), estimator.squeeze_axis_)
     if estimator.architecture in ("lstm", "gru"):
         kind = SequenceInputs
     elif estimator.__sklearn_tags__().input_tags.allow_nan:  # NaN marks missing cells
         kind = ObservedInputs
     else:
         kind = RowInputs
-    return kind(scaling, estimator.squeeze_axis_)
+    return kind(preprocess)
 
 
 def user_row_shape(estimator) -> tuple[int, ...]:

@@ -25,7 +25,6 @@ from aekit.estimators._inference import (
     MAX_SCALED,
     Inference,
     bce_range_message,
-    scaled_batch,
     steps_mask,
 )
 from aekit.estimators._params import RUN_ONLY_PARAMS, check_shared_params
@@ -236,8 +235,8 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         batches are scaled already or the scaling is the identity."""
         if not self._scales_in_torch or self.scaling_ == "none":
             return None
-        scaling = self._scaling_module(device)
-        return lambda batch: batch._replace(x=scaled_batch(scaling, batch.x, batch.lengths))
+        preprocess = self._preprocessor(device)
+        return lambda batch: batch._replace(x=preprocess(batch.x, batch.lengths))
 
     def _settle_schedule(self, n_train: int) -> None:
         """``batch_size_``, ``epochs_`` and ``patience_`` for ``n_train`` training rows."""

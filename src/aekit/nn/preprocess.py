@@ -1,9 +1,12 @@
-"""Input scaling as a module, so that a graph (an ONNX export) can take raw rows."""
+"""Input scaling and reshaping as modules, so that training batches, inference batches and
+exported graphs (ONNX) all take rows in the data's own units."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
+
+from aekit.nn.autoencoder import length_mask
 
 
 class Scaling(nn.Module):
@@ -27,3 +30,29 @@ class Scaling(nn.Module):
 
     def inverse(self, x: torch.Tensor) -> torch.Tensor:
         return x * self.scale + self.shift
+
+
+class Preprocessor(nn.Module):
+    """Rows as the user gives them -> the network's input, and outputs back.
+
+    ``forward`` adds the axis the estimator's ``canonical`` adds (``added_axis``: images
+    ``(n, H, W)`` -> ``(n, 1, H, W)``, series ``(n, T)`` -> ``(n, T, 1)``; None for rows already
+    in the network's shape), applies the fitted ``Scaling`` and sets padded time steps (beyond
+    each sequence's ``lengths``) to exactly zero. ``inverse`` unscales and removes the axis.
+    Training batches, inference batches and exported graphs all go through it.
+    """
+
+    def __init__(self, shift: torch.Tensor, scale: torch.Tensor, added_axis: int | None = None):
+        super().__init__()
+        self.scaling = Scaling(shift, scale)
+        self.added_axis = added_axis
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        if self.added_axis is not None:
+            x = x.unsqueeze(self.added_axis)
+        z = self.scaling(x)
+        return z if lengths is None else z * length_mask(lengths, z.shape[1])[..., None]
+
+    def inverse(self, z: torch.Tensor) -> torch.Tensor:
+        out = self.scaling.inverse(z)
+        return out if self.added_axis is None else out.squeeze(self.added_axis)
