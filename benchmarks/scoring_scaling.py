@@ -40,9 +40,11 @@ def main() -> None:
                         scaling="standard", epochs=1, batch_size=256, random_state=0,
                         device="cpu").fit(X[:10000])
 
-    def numpy_scaling():
+    def numpy_scaling():  # the earlier path: a scaled float32 copy of X made in NumPy
         checked, _ = model._checked(X)
-        return -model._apply("row_loss", model._scale(checked), None)
+        scaled = np.subtract(checked, model.shift_, dtype=np.float32)
+        np.divide(scaled, model.scale_, out=scaled)
+        return -model._apply("row_loss", scaled, None)
 
     torch_scaling = lambda: model.score_samples(X)  # noqa: E731
     assert np.array_equal(numpy_scaling(), torch_scaling())

@@ -7,8 +7,8 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from aekit.estimators import _scaling, _streaming
-from aekit.estimators._torch import map_batches
+from aekit.estimators import _streaming
+from aekit.estimators._torch import map_batches, to_tensor
 from aekit.estimators._validation import all_finite
 from aekit.io.sources import ArraySource
 from aekit.nn.preprocess import Preprocessor
@@ -40,19 +40,20 @@ class Inference:
             if X.size and not (-MAX_SCALED <= X.min() and X.max() <= MAX_SCALED):
                 raise ValueError(self._extreme_message())
             return np.asarray(X, dtype=np.float32)  # no copy of float32 input
-        with np.errstate(over="ignore", invalid="ignore"):
-            scaled = _scaling.apply_scaling(X, self.shift_, self.scale_)
+        preprocess = self._preprocessor(torch.device("cpu"))
+        steps = None if lengths is None else torch.from_numpy(np.asarray(lengths, np.int64))
+        with torch.no_grad():  # padded steps come out exactly zero
+            scaled = preprocess(to_tensor(X, torch.device("cpu")), steps).numpy()
         if scaled.size and not (-MAX_SCALED <= scaled.min() and scaled.max() <= MAX_SCALED):
             raise ValueError(self._extreme_message())
-        if lengths is not None:  # padding stays exactly zero
-            scaled = np.where(steps_mask(lengths, X.shape[1])[..., None], scaled, 0.0)
-        return scaled.astype(np.float32, copy=False)
+        return scaled
 
     def _unscale(self, X: np.ndarray) -> np.ndarray:
         if self._input_kind is not None:
             return self._input_kind.unscale(X)
-        with np.errstate(over="ignore"):
-            out = _scaling.invert_scaling(X, self.shift_, self.scale_)
+        with torch.no_grad():
+            out = self._preprocessor(torch.device("cpu")).scaling.inverse(
+                to_tensor(X, torch.device("cpu"))).numpy()
         if not all_finite(out):
             raise ValueError("the reconstruction overflows float32 in the data's units: "
                              "rescale the data (values near 3.4e38 leave no headroom)")

@@ -1,4 +1,5 @@
-"""Per-feature input scaling, fitted in float64 and inverted on output."""
+"""Per-feature statistics and the scaling fitted from them (applied by
+``aekit.nn.preprocess.Preprocessor``, in torch)."""
 
 from __future__ import annotations
 
@@ -100,12 +101,3 @@ def fit_scaling(method: str, stats: FeatureStats) -> tuple[np.ndarray, np.ndarra
     # constant (or sub-float32-precision) features are only shifted
     scale = np.where(np.isfinite(scale) & (scale >= np.finfo(np.float32).tiny), scale, 1.0)
     return shift.astype(np.float32), scale.astype(np.float32)
-
-
-def apply_scaling(X: np.ndarray, shift: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    out = np.subtract(X, shift, dtype=np.float32)
-    return np.divide(out, scale, out=out)  # in place: one array the size of X, not three
-
-
-def invert_scaling(X: np.ndarray, shift: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    return (X * scale + shift).astype(np.float32, copy=False)

@@ -45,6 +45,7 @@ from aekit.estimators.persistence import (
 )
 from aekit.io.sources import ArraySource
 from aekit.nn import AutoencoderNet, DenseCode, Reconstruction, pca_init_
+from aekit.nn.preprocess import Scaling
 from aekit.train import (
     BackupAndRestore,
     Callback,
@@ -306,8 +307,10 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         stat_shape = self._arch.stat_shape(len(shift))
         self.shift_, self.scale_ = shift.reshape(stat_shape), scale.reshape(stat_shape)
         # Scaling is monotone per feature, so the scaled extremes are the scaled min and max.
-        lo, hi = (_scaling.apply_scaling(v.astype(np.float32), shift, scale)
-                  for v in (stats.lo, stats.hi))
+        scaling = Scaling(torch.from_numpy(shift), torch.from_numpy(scale))
+        with torch.no_grad():
+            lo, hi = (scaling(torch.from_numpy(v.astype(np.float32))).numpy()
+                      for v in (stats.lo, stats.hi))
         in_unit = stats.observed and lo.min() >= 0 and hi.max() <= 1
         if self.loss == "ce":
             raise ValueError("loss='ce' scores token ids (text): use "

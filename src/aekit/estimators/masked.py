@@ -8,6 +8,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aekit.estimators import _scaling
 from aekit.estimators._params import Param, document, latent_activation, store_params
+from aekit.estimators._torch import to_tensor
 from aekit.estimators._validation import all_finite, check_bool, check_choice, check_float
 from aekit.estimators.base import BaseAutoencoder
 from aekit.estimators.persistence import register_model
@@ -92,8 +93,9 @@ class MaskedAutoencoder(BaseAutoencoder):
 
     def _scale(self, X: np.ndarray, observed=None) -> np.ndarray:
         """Standard units, missing cells at 0 (the column mean)."""
-        with np.errstate(over="ignore", invalid="ignore"):
-            scaled = _scaling.apply_scaling(X, self.shift_, self.scale_)
+        cpu = torch.device("cpu")
+        with torch.no_grad():
+            scaled = self._preprocessor(cpu)(to_tensor(X, cpu)).numpy()
         if observed is not None:
             scaled = np.where(observed, scaled, 0.0).astype(np.float32)
         if not all_finite(scaled):
