@@ -55,8 +55,8 @@ class EnsembleAutoencoder(BaseAutoencoder):
 
     def member_reconstructions(self, X) -> np.ndarray:
         """Each member's reconstruction of ``X``: ``(n_members, n, n_features)``, data units."""
-        X, _ = self._prepare(X)
-        out = self._apply("member_outputs", X, None)  # (n, n_members, n_features)
+        X, _ = self._checked(X)
+        out = self._infer("member_outputs", X)  # (n, n_members, n_features)
         return self._unscale(np.ascontiguousarray(np.moveaxis(out, 1, 0)))
 
     @property
