@@ -107,7 +107,11 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=None, help="epochs between curve points")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--cosine", action="store_true",
-                        help="anneal the learning rate from 1e-3 to 0 over --epochs (cosine)")
+                        help="anneal the learning rate to 0 over --epochs (cosine)")
+    parser.add_argument("--activation", default="relu", help="hidden layers' activation")
+    parser.add_argument("--batch-norm", action="store_true", help="batch normalisation")
+    parser.add_argument("--learning-rate", type=float, default=1e-3,
+                        help="Adam's learning rate (the cosine schedule starts there)")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads; on the shared 2-core machine two threads ran an "
                         "epoch 7 to 30 times slower than one (they wait on each other)")
@@ -132,10 +136,11 @@ def main() -> None:
     callbacks = [curve]
     if args.cosine:
         callbacks.insert(0, LearningRateScheduler(
-            lambda epoch, lr: 0.5e-3 * (1 + math.cos(math.pi * epoch / epochs))))
-    ae = Autoencoder(latent_dim=code, hidden_dims=hidden, activation="relu",
+            lambda epoch, lr: 0.5 * args.learning_rate * (1 + math.cos(math.pi * epoch / epochs))))
+    ae = Autoencoder(latent_dim=code, hidden_dims=hidden, activation=args.activation,
                      latent_activation="linear", loss="bce", optimizer="adam",
-                     learning_rate=1e-3, epochs=epochs,
+                     learning_rate=args.learning_rate, epochs=epochs,
+                     batch_norm=args.batch_norm,
                      batch_size=args.batch_size or (256 if mnist else 64),
                      callbacks=callbacks, random_state=args.seed, device="cpu")
     started = time.perf_counter()

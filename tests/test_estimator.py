@@ -13,6 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from aekit import Autoencoder
+from aekit.nn import Batch
 from aekit.estimators._torch import (
     CPU_INFERENCE_VALUES,
     GPU_INFERENCE_BATCH,
@@ -189,3 +190,38 @@ def test_batches_scaled_in_torch_train_as_data_scaled_beforehand(tabular):
     plain = Autoencoder(scaling="none", **params).fit(by_hand)
     assert scaled.history_ == plain.history_
     np.testing.assert_array_equal(scaled.transform(X), plain.transform(by_hand))
+
+
+@pytest.mark.parametrize("architecture, shape", [("conv", (6, 8, 8)), ("lstm", (6, 5))])
+def test_rows_are_checked_as_given_and_shaped_and_scaled_in_torch(architecture, shape):
+    """The checked rows are the user's own array (no NumPy reshape, padding or scaled copy);
+    the Preprocessor adds the channel axis, scales and zeroes the padding per batch."""
+    X = np.random.RandomState(0).normal(3, 2, shape).astype(np.float32)
+    if architecture == "lstm":
+        X[0, 3:] = np.nan  # the first sequence is padded after 3 steps
+    ae = Autoencoder(architecture=architecture, hidden_dims=(4,), latent_dim=2, epochs=1,
+                     random_state=0).fit(X)
+    checked, lengths = ae._checked(X)
+    assert checked.shape == X.shape and np.shares_memory(checked, X)
+    transform = ae._batch_scaling(torch.device("cpu"), lengths is not None)
+    batch = transform(Batch(torch.from_numpy(X), *(() if lengths is None else
+                                                   (torch.from_numpy(lengths),))))
+    assert batch.x.shape == (len(X), *ae.input_shape_)
+    assert torch.isfinite(batch.x).all()
+    if architecture == "lstm":
+        assert (batch.x[0, 3:] == 0).all() and abs(float(batch.x[1:].mean())) < 0.5
+
+
+def test_masked_model_scales_each_batch_in_torch_with_missing_cells_at_zero():
+    from aekit.estimators import MaskedAutoencoder
+
+    X = np.random.RandomState(0).normal(5, 3, (40, 4))
+    X[::3, 1] = np.nan
+    model = MaskedAutoencoder(epochs=1, hidden_dims=(4,), latent_dim=2, random_state=0).fit(X)
+    checked, observed = model._checked(X)
+    assert checked is X  # float64 kept as given, so impute returns observed cells exactly
+    batch = model._batch_scaling(torch.device("cpu"), True)(
+        Batch(torch.from_numpy(X).float(), mask=torch.from_numpy(observed).float()))
+    assert torch.isfinite(batch.x).all() and (batch.x[::3, 1] == 0).all()
+    np.testing.assert_allclose(batch.x[1:3, 0].numpy(), (X[1:3, 0] - model.shift_[0])
+                               / model.scale_[0], rtol=1e-5)

@@ -92,3 +92,17 @@ def test_preprocessor_adds_the_axis_scales_zeroes_padding_and_inverts():
     torch.testing.assert_close(z[0, :, 0], torch.tensor([1.0, 2.0, 3.0]))
     torch.testing.assert_close(z[1, :, 0], torch.tensor([0.0, 0.0, 0.0]))  # (1-1)/2, padding
     torch.testing.assert_close(pre.inverse(pre(x)), x)
+
+
+def test_preprocessor_zeroes_nan_padding_and_missing_cells_and_passes_identity_through():
+    from aekit.nn.preprocess import Preprocessor
+
+    pre = Preprocessor(torch.tensor([1.0, 0.0]), torch.tensor([2.0, 1.0]))
+    x = torch.tensor([[3.0, float("nan")], [float("nan"), 4.0]])
+    mask = (~torch.isnan(x)).float()
+    torch.testing.assert_close(pre(x, mask=mask), torch.tensor([[1.0, 0.0], [0.0, 4.0]]))
+    steps = torch.tensor([[[3.0, 1.0], [float("nan"), float("nan")]]])  # padded after step 1
+    z = pre(steps, lengths=torch.tensor([1]))
+    torch.testing.assert_close(z, torch.tensor([[[1.0, 1.0], [0.0, 0.0]]]))
+    identity = Preprocessor(torch.zeros(2), torch.ones(2))
+    assert identity(x) is x and identity.inverse(x) is x  # unscaled rows are not copied

@@ -8,7 +8,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from aekit.estimators import _streaming
-from aekit.estimators._torch import map_batches, to_tensor
+from aekit.estimators._torch import as_batch, map_batches, to_tensor
 from aekit.estimators._validation import all_finite
 from aekit.io.sources import ArraySource
 from aekit.nn.preprocess import Preprocessor
@@ -28,40 +28,43 @@ class Inference:
     def _device(self) -> torch.device:
         return next(self.module_.parameters()).device
 
-    def _scale(self, X: np.ndarray, lengths=None) -> np.ndarray:
-        """``X`` in the network's units. The one rule for extreme input lives here: every
-        method takes values up to ``MAX_SCALED`` training units from the training data, for
-        which every result is finite, and raises for anything further out. Unscaled data
-        (``scaling_="none"``) comes back as it is, without a copy; other input kinds (token
-        ids) are never scaled."""
+    def _scale(self, X: np.ndarray, second=None) -> np.ndarray:
+        """``X`` in the network's units and shape, through the fitted ``Preprocessor``;
+        ``second`` is the array beside ``X`` (``_second_array``: lengths or the mask of observed
+        cells). The one rule for extreme input lives here: every method takes values up to
+        ``MAX_SCALED`` training units from the training data, for which every result is
+        finite, and raises for anything further out. Unscaled float32 data (``scaling_="none"``,
+        nothing padded) comes back as a view, without a copy; other input kinds (token ids) are
+        never scaled."""
         if self._input_kind is not None:
             return X
-        if self.scaling_ == "none" and lengths is None:
-            if X.size and not (-MAX_SCALED <= X.min() and X.max() <= MAX_SCALED):
-                raise ValueError(self._extreme_message())
-            return np.asarray(X, dtype=np.float32)  # no copy of float32 input
-        preprocess = self._preprocessor(torch.device("cpu"))
-        steps = None if lengths is None else torch.from_numpy(np.asarray(lengths, np.int64))
-        with torch.no_grad():  # padded steps come out exactly zero
-            scaled = preprocess(to_tensor(X, torch.device("cpu")), steps).numpy()
+        cpu = torch.device("cpu")
+        with torch.no_grad():  # padded steps and missing cells come out exactly zero
+            scaled = self._preprocessor(cpu)(to_tensor(X, cpu),
+                                             **self._second_arg(second, cpu)).numpy()
         if scaled.size and not (-MAX_SCALED <= scaled.min() and scaled.max() <= MAX_SCALED):
             raise ValueError(self._extreme_message())
         return scaled
 
+    def _second_arg(self, second, device: torch.device) -> dict:
+        """The ``Preprocessor``'s keyword for the array beside ``X`` (none if it is None)."""
+        if second is None:
+            return {}
+        if not isinstance(second, torch.Tensor):
+            second = as_batch(np.asarray(second), device)
+        return {self._second_array: second}
+
     def _unscale(self, X: np.ndarray) -> np.ndarray:
+        """The network's outputs back in the data's units and shape."""
         if self._input_kind is not None:
             return self._input_kind.unscale(X)
         with torch.no_grad():
-            out = self._preprocessor(torch.device("cpu")).scaling.inverse(
+            out = self._preprocessor(torch.device("cpu")).inverse(
                 to_tensor(X, torch.device("cpu"))).numpy()
         if not all_finite(out):
             raise ValueError("the reconstruction overflows float32 in the data's units: "
                              "rescale the data (values near 3.4e38 leave no headroom)")
         return out
-
-    def _to_user_shape(self, out: np.ndarray) -> np.ndarray:
-        """Undo ``canonical``: images given as (n, H, W) and series as (n, T) come back so."""
-        return out if self.squeeze_axis_ is None else np.squeeze(out, self.squeeze_axis_)
 
     def _prepare(self, X, lengths=None):
         """``X`` checked and scaled in NumPy (for variants that work on scaled arrays)."""
@@ -91,7 +94,7 @@ class Inference:
         network = getattr(self.module_, method)
 
         def scaled(x, *rest):
-            z = preprocess(x, *rest)
+            z = preprocess(x, **self._second_arg(rest[0] if rest else None, x.device))
             low, high = torch.aminmax(z) if z.numel() else (z.new_zeros(()), z.new_zeros(()))
             if not (-MAX_SCALED <= low and high <= MAX_SCALED):
                 raise ValueError(self._extreme_message())
@@ -117,8 +120,7 @@ class Inference:
     def inverse_transform(self, Z) -> np.ndarray:
         """Decode codes ``Z`` back to the input space (scaling inverted)."""
         Z = self._check_codes(Z)
-        return self._to_user_shape(self._unscale(map_batches(self.module_.decode, (Z,),
-                                                             self._device)))
+        return self._unscale(map_batches(self.module_.decode, (Z,), self._device))
 
     def reconstruct(self, X, lengths=None) -> np.ndarray:
         """Encode then decode ``X``; same shape and units as ``X``."""
@@ -126,7 +128,7 @@ class Inference:
             raise TypeError("reconstruct returns as many values as the source holds: call it on "
                             "source.read_block(i) for each block i instead")
         X, lengths = self._checked(X, lengths)
-        return self._to_user_shape(self._unscale(self._infer("reconstruct", X, lengths)))
+        return self._unscale(self._infer("reconstruct", X, lengths))
 
     def score_samples(self, X, lengths=None) -> np.ndarray:
         """Per-row negative training loss (reconstruction; the ELBO for variational models):
@@ -151,11 +153,10 @@ class Inference:
         """Mean of ``score_samples``: higher is better (used by ``GridSearchCV``)."""
         return float(np.mean(self.score_samples(X)))
 
-    def _preprocessor(self, device: torch.device, added_axis: int | None = None) -> Preprocessor:
-        """The fitted ``Preprocessor``: rows in the network's shape by default, or as the user
-        gives them with ``added_axis=self.squeeze_axis_`` (exported graphs)."""
+    def _preprocessor(self, device: torch.device) -> Preprocessor:
+        """The fitted ``Preprocessor``: rows as the user gives them -> the network's input."""
         return Preprocessor(torch.from_numpy(self.shift_), torch.from_numpy(self.scale_),
-                            added_axis).to(device)
+                            self.squeeze_axis_).to(device)
 
 
 def bce_range_message(low: float, high: float, name: str) -> str:

@@ -75,8 +75,8 @@ class ObservedInputs(RowInputs):
     arguments of ``MaskedAutoencoderNet``."""
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        observed = ~torch.isnan(x)
-        return torch.where(observed, self.scaling(x), 0.0), observed.float()
+        observed = (~torch.isnan(x)).float()
+        return self.preprocess(x, mask=observed), observed
 
 
 class SequenceInputs(RowInputs):
@@ -164,7 +164,7 @@ def inference_copy(module: nn.Module) -> nn.Module:
 
 def network_inputs(estimator) -> RowInputs:
     """The module taking raw rows to the arguments of ``estimator.module_``."""
-    preprocess = estimator._preprocessor(torch.device("cpu"), estimator.squeeze_axis_)
+    preprocess = estimator._preprocessor(torch.device("cpu"))
     if estimator.architecture in ("lstm", "gru"):
         kind = SequenceInputs
     elif estimator.__sklearn_tags__().input_tags.allow_nan:  # NaN marks missing cells

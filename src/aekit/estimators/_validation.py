@@ -35,6 +35,20 @@ def check_finite(X: np.ndarray, name: str = "X") -> None:
                      f"{fix}")
 
 
+def check_finite_steps(X: np.ndarray, lengths: np.ndarray, name: str = "X") -> None:
+    """``check_finite`` for sequences ``(n, T, F)`` whose steps from ``lengths`` on are padding
+    (they may hold anything, NaN by convention). Values cast to float32 that overflowed it are
+    inf here."""
+    valid = np.arange(X.shape[1])[None, :] < lengths[:, None]
+    bad = ~np.isfinite(X).all(axis=2) & valid
+    if not bad.any():
+        return
+    row, step = np.argwhere(bad)[0]
+    raise ValueError(f"{name} contains NaN or inf inside {int(bad.sum())} time steps (first at "
+                     f"row {row}, step {step}), before the padding: remove, impute or rescale "
+                     "them first")
+
+
 def to_float32(X: np.ndarray, name: str = "X") -> np.ndarray:
     """Cast to float32, refusing values that overflow it."""
     with np.errstate(over="ignore"):

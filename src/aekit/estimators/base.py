@@ -36,7 +36,7 @@ from aekit.estimators._torch import (
     resolve_device,
     seeded_rng,
 )
-from aekit.estimators._validation import check_finite, to_float32
+from aekit.estimators._validation import check_finite, check_finite_steps, to_float32
 from aekit.estimators.persistence import (
     estimator_state,
     restore_estimator,
@@ -93,9 +93,11 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         return None
 
     def _check_X(self, X, *, reset: bool, lengths=None):
-        """Float32 input in the network's shape, and the per-row lengths of sequences.
+        """Float32 input as the user gives it, and the per-row lengths of sequences.
 
         For sequences, trailing all-NaN time steps are padding; ``lengths`` may say the same.
+        The rows are checked here, not reshaped, padded or scaled: the ``Preprocessor`` does
+        that per batch, in torch.
         """
         if isinstance(X, (str, os.PathLike)):
             raise TypeError(f"X is a path ({os.fspath(X)!r}), not data: read the file with "
@@ -115,21 +117,23 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
                           ensure_all_finite=False, allow_nd=arch.name != "dense")
         if reset:
             self.squeeze_axis_ = arch.added_axis(X.ndim)
-        X = arch.canonical(X)
-        lengths = self._sequence_lengths(X, lengths)
-        if lengths is not None:
-            X = np.where(steps_mask(lengths, X.shape[1])[..., None], X, 0.0)
-        check_finite(X, "X")
-        X = to_float32(X, "X")
-        if reset:
-            self.input_shape_ = tuple(X.shape[1:])
+            self.input_shape_ = tuple(arch.canonical(X[:0]).shape[1:])
         else:
-            self._check_row_shape(tuple(X.shape[1:]), canonical=True)
+            self._check_row_shape(tuple(X.shape[1:]))
+        steps = arch.canonical(X)  # a view, for the per-step checks of sequences
+        lengths = self._sequence_lengths(steps, lengths)
+        if lengths is None:
+            check_finite(X, "X")
+            return to_float32(X, "X"), None
+        with np.errstate(over="ignore"):  # overflow becomes inf, refused below
+            X = X.astype(np.float32, copy=False)
+        check_finite_steps(arch.canonical(X), lengths)  # padding may hold anything (NaN)
         return X, lengths
 
-    def _check_row_shape(self, shape: tuple[int, ...], canonical: bool = False) -> None:
+    def _check_row_shape(self, shape: tuple[int, ...]) -> None:
+        """``shape``, one row as the user passes it, against the training rows'."""
         expected = list(self.input_shape_)
-        if not canonical and self.squeeze_axis_ is not None:
+        if self.squeeze_axis_ is not None:
             del expected[self.squeeze_axis_ - 1]
         if shape != tuple(expected):
             raise ValueError(f"X has rows of shape {shape}, but {type(self).__name__} was "
@@ -216,7 +220,8 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
             self._check_bce_range(X, "X")
         train, val = self._split_validation(X, lengths, seed)
         self._settle_schedule(len(train[0]))
-        scale = self._batch_scaling(device)
+        scale = self._batch_scaling(device, any(part[1] is not None for part in (train, val)
+                                                if part is not None))
         batches = TensorBatches(**self._tensors(train, device), batch_size=self.batch_size_,
                                 shuffle=self.shuffle, generator=torch.Generator().manual_seed(seed),
                                 min_batch=self._min_batch, transform=scale,
@@ -231,13 +236,16 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
             sample = self._scale(sample, None if train[1] is None else train[1][:PCA_ROWS])
         return batches, val_batches, lambda: _digest(*train, *(val or ())), sample
 
-    def _batch_scaling(self, device: torch.device):
-        """The input scaling of each training batch, in torch (``Scaling``); None where the
-        batches are scaled already or the scaling is the identity."""
-        if not self._scales_in_torch or self.scaling_ == "none":
+    def _batch_scaling(self, device: torch.device, has_second: bool):
+        """Each training batch through the fitted ``Preprocessor``, in torch; None where the
+        batches are scaled already (token ids) or it would change nothing (unscaled rows
+        already in the network's shape, with no padding or missing cells to zero)."""
+        if not self._scales_in_torch:
             return None
         preprocess = self._preprocessor(device)
-        return lambda batch: batch._replace(x=preprocess(batch.x, batch.lengths))
+        if preprocess.scaling.identity and preprocess.added_axis is None and not has_second:
+            return None
+        return lambda batch: batch._replace(x=preprocess(batch.x, batch.lengths, batch.mask))
 
     def _settle_schedule(self, n_train: int) -> None:
         """``batch_size_``, ``epochs_`` and ``patience_`` for ``n_train`` training rows."""
@@ -295,7 +303,8 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
             return X
         mask = steps_mask(lengths, X.shape[1]) if lengths is not None else None
         rows = _distributed.my_rows  # all of them on one process
-        stats = _distributed.feature_stats(self._arch.channel_values(rows(X), rows(mask)))
+        values = self._arch.channel_values(rows(self._arch.canonical(X)), rows(mask))
+        stats = _distributed.feature_stats(values)
         self._settle(stats, int(np.prod(X.shape[1:])))
         return X if self._scales_in_torch else self._scale(X, lengths)
 

@@ -52,7 +52,7 @@ class DenoisingAutoencoder(Autoencoder):
         X_scaled, _ = self._prepare(X)
         generator = torch.Generator().manual_seed(draw_seed(random_state))
         noisy = self._corruption()(torch.from_numpy(X_scaled), generator).numpy()
-        return self._to_user_shape(self._unscale(noisy))
+        return self._unscale(noisy)
 
 
 document(

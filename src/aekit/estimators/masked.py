@@ -8,8 +8,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aekit.estimators import _scaling
 from aekit.estimators._params import Param, document, latent_activation, store_params
-from aekit.estimators._torch import to_tensor
-from aekit.estimators._validation import all_finite, check_bool, check_choice, check_float
+from aekit.estimators._validation import check_bool, check_choice, check_float
 from aekit.estimators.base import BaseAutoencoder
 from aekit.estimators.persistence import register_model
 from aekit.nn import ACTIVATIONS, DenseCode, DenseDecoder, DenseEncoder, Reconstruction
@@ -63,14 +62,18 @@ class MaskedAutoencoder(BaseAutoencoder):
                                  f"({len(empty)} such columns): drop it, nothing can be learnt")
             self.squeeze_axis_ = None
             self.input_shape_ = (X.shape[1],)
-        return X, observed
+        if X.dtype != np.float32 and (np.abs(X[observed]) > np.finfo(np.float32).max).any():
+            raise ValueError("X holds values too large for float32 (|x| > 3.4e38): rescale "
+                             "the data first")
+        return X, observed  # in its own dtype: impute returns the observed cells as given
 
     # ----------------------------------------------------------------- fitting
     def _resolve_settings(self, X: np.ndarray, observed: np.ndarray) -> np.ndarray:
-        """Settings from the observed cells' statistics; returns ``X`` scaled, missing at 0."""
+        """Settings from the observed cells' statistics; returns ``X`` as it is (NaN where
+        missing): the ``Preprocessor`` scales each batch and sets its missing cells to 0."""
         stats = _scaling.FeatureStats.of(X)  # missing cells are not counted
         self._settle(stats, X.shape[1])
-        return self._scale(X, observed)
+        return X
 
     def _build_module(self) -> MaskedAutoencoderNet:
         d = self.input_shape_[0]
@@ -87,27 +90,15 @@ class MaskedAutoencoder(BaseAutoencoder):
                                     visible_weight=self.visible_weight)
 
     # ----------------------------------------------------------------- inference
-    # the second array is the mask of observed cells, not sequence lengths: scaled in NumPy
-    _scales_in_torch = False
+    # the array beside X is the mask of observed cells, not sequence lengths: each batch's
+    # ``Batch.mask``, and the ``Preprocessor`` sets the cells it marks missing to 0
     _second_array = "mask"
-
-    def _scale(self, X: np.ndarray, observed=None) -> np.ndarray:
-        """Standard units, missing cells at 0 (the column mean)."""
-        cpu = torch.device("cpu")
-        with torch.no_grad():
-            scaled = self._preprocessor(cpu)(to_tensor(X, cpu)).numpy()
-        if observed is not None:
-            scaled = np.where(observed, scaled, 0.0).astype(np.float32)
-        if not all_finite(scaled):
-            raise ValueError("X holds values so far from the training data that scaling "
-                             "overflows float32: rescale the data first")
-        return scaled
 
     def impute(self, X) -> np.ndarray:
         """``X`` with every NaN filled; observed cells are returned exactly as given."""
         check_is_fitted(self)
         X, observed = self._check_X(X, reset=False)
-        filled = self._unscale(self._apply("impute", self._scale(X, observed), observed))
+        filled = self._unscale(self._infer("impute", X, observed))
         return np.where(observed, X, filled.astype(X.dtype))
 
     def __sklearn_tags__(self):

@@ -80,7 +80,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         check_int("n_samples", n_samples)
         generator = torch.Generator().manual_seed(draw_seed(random_state))
         out = self.module_.sample(n_samples, self.latent_dim_, generator)
-        return self._to_user_shape(self._unscale(out.float().cpu().numpy()))
+        return self._unscale(out.float().cpu().numpy())
 
     def interpolate(self, a, b, steps: int = 8) -> np.ndarray:
         """``steps`` rows decoded from codes evenly spaced on the line from ``a``'s latent mean

@@ -17,6 +17,9 @@ class Scaling(nn.Module):
     broadcast over the row's trailing axes: ``(F,)`` for tables and sequences, ``(C, 1, 1)``
     for images.
 
+    The identity (``scaling_="none"``: shift 0, scale 1) passes ``x`` through as it is, so
+    unscaled data is never copied; that is decided once, from the statistics it is built with.
+
     Shapes: ``x`` ``(n, ...)`` -> ``(n, ...)``.
     """
 
@@ -24,12 +27,13 @@ class Scaling(nn.Module):
         super().__init__()
         self.register_buffer("shift", torch.as_tensor(shift, dtype=torch.float32))
         self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
+        self.identity = bool((self.shift == 0).all() and (self.scale == 1).all())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return (x - self.shift) / self.scale
+        return x if self.identity else (x - self.shift) / self.scale
 
     def inverse(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self.scale + self.shift
+        return x if self.identity else x * self.scale + self.shift
 
 
 class Preprocessor(nn.Module):
@@ -37,9 +41,12 @@ class Preprocessor(nn.Module):
 
     ``forward`` adds the axis the estimator's ``canonical`` adds (``added_axis``: images
     ``(n, H, W)`` -> ``(n, 1, H, W)``, series ``(n, T)`` -> ``(n, T, 1)``; None for rows already
-    in the network's shape), applies the fitted ``Scaling`` and sets padded time steps (beyond
-    each sequence's ``lengths``) to exactly zero. ``inverse`` unscales and removes the axis.
-    Training batches, inference batches and exported graphs all go through it.
+    in the network's shape), applies the fitted ``Scaling`` and sets what carries no value to
+    exactly zero: padded time steps (beyond each sequence's ``lengths``) and cells that are not
+    observed (``mask`` 0, the column mean in standard units). Padding and missing cells may
+    hold NaN. ``inverse`` unscales and removes the axis. Training batches, inference batches,
+    streamed blocks and exported graphs all go through it; the arrays the user passes are
+    checked, never reshaped, padded or scaled in NumPy.
     """
 
     def __init__(self, shift: torch.Tensor, scale: torch.Tensor, added_axis: int | None = None):
@@ -47,11 +54,16 @@ class Preprocessor(nn.Module):
         self.scaling = Scaling(shift, scale)
         self.added_axis = added_axis
 
-    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None,
+                mask: torch.Tensor | None = None) -> torch.Tensor:
         if self.added_axis is not None:
             x = x.unsqueeze(self.added_axis)
         z = self.scaling(x)
-        return z if lengths is None else z * length_mask(lengths, z.shape[1])[..., None]
+        if lengths is not None:
+            z = torch.where(length_mask(lengths, z.shape[1])[..., None] > 0, z, 0.0)
+        if mask is not None:
+            z = torch.where(mask > 0, z, 0.0)
+        return z
 
     def inverse(self, z: torch.Tensor) -> torch.Tensor:
         out = self.scaling.inverse(z)
