@@ -13,13 +13,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from aekit import Autoencoder
-from aekit.nn import Batch
 from aekit.estimators._torch import (
     CPU_INFERENCE_VALUES,
     GPU_INFERENCE_BATCH,
     inference_batch,
     map_batches,
 )
+from aekit.nn import Batch
 
 
 def test_shapes_and_dtypes(digits_split):
