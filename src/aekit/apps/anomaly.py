@@ -27,6 +27,7 @@ from aekit.estimators.persistence import (
 ERROR_FLOOR = 0.1
 IQR_TO_SIGMA = 1.349  # the IQR of a normal distribution, in standard deviations
 STEPS = 400  # gradient steps of the default model, whatever the number of rows
+TRIM = 0.1  # share of each batch the default model's loss leaves out (the worst rows)
 MEDIAN_ROWS = 10000  # rows sampled to estimate each feature's typical error
 SCORE_ROWS = 4096  # rows scored per block
 
@@ -34,16 +35,17 @@ SCORE_ROWS = 4096  # rows scored per block
 def default_model(n_rows: int, n_features: int, random_state) -> EnsembleAutoencoder:
     """Ten small, diverse autoencoders trained together for about ``STEPS`` gradient steps.
 
-    Small codes (a quarter of the features, at most half the hidden width) and few steps keep
-    rare rows from being learnt; every parameter is explicit, so changes to the estimators'
-    defaults do not move it.
+    Small codes (a quarter of the features, at most half the hidden width), few steps and a
+    trimmed loss keep rare rows from being learnt: each member leaves out the worst-reconstructed
+    ``TRIM`` of every batch, the share of outliers PyOD's detectors assume by default. Every
+    parameter is explicit, so changes to the estimators' defaults do not move it.
     """
     batch_size = 256
     steps_per_epoch = max(1, -(-n_rows // batch_size))
     epochs = int(np.clip(round(STEPS / steps_per_epoch), 5, 200))
     hidden = int(np.clip(2 * n_features, 8, 64))
     return EnsembleAutoencoder(
-        n_members=10, connection_density=0.8, smallest_member=0.5, trim_fraction=0.0,
+        n_members=10, connection_density=0.8, smallest_member=0.5, trim_fraction=TRIM,
         latent_dim=max(1, min(round(n_features / 4), hidden // 2)), hidden_dims=(hidden,),
         activation="relu", output_activation="linear", loss="mse", optimizer="adam",
         learning_rate=3e-3, weight_decay=0.0, epochs=epochs, batch_size=batch_size,
@@ -56,8 +58,9 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     """Outlier detector for tables built on an autoencoder's reconstruction error.
 
     The columns are scaled robustly (median and interquartile range, clipped at ``clip``
-    robust standard deviations for training), an autoencoder learns to reconstruct them, and a
-    row's anomaly score is its reconstruction error, each feature's error divided by that
+    robust standard deviations for training), an autoencoder learns to reconstruct them (by
+    default ten small ones trained together, each leaving the worst tenth of every batch out of
+    its loss, so the anomalies among the training rows are not learnt), and a row's anomaly score is its reconstruction error, each feature's error divided by that
     feature's typical error on the training data. The API follows scikit-learn's
     ``IsolationForest``: ``score_samples`` (higher is more normal), ``decision_function``
     (negative for outliers), ``predict`` and ``fit_predict`` (1 inlier, -1 outlier); and
