@@ -212,6 +212,9 @@ def test_univariate_series_and_windows():
     with pytest.raises(ValueError, match=r"rows of shape \(10, 1\), .* trained on rows of "
                                          r"shape \(20,\): pad, crop or window"):
         model.transform(sliding_windows(series, 10)[..., None])
+    with pytest.raises(ValueError, match=r"rows of shape \(20, 1\), .* trained on rows of "
+                                         r"shape \(20,\): give the rows the same axes"):
+        model.transform(W[..., None])  # the axis the model adds itself, given by the user
 
 
 @pytest.mark.parametrize("make, X, message", [

@@ -135,10 +135,14 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         expected = list(self.input_shape_)
         if self.squeeze_axis_ is not None:
             del expected[self.squeeze_axis_ - 1]
-        if shape != tuple(expected):
-            raise ValueError(f"X has rows of shape {shape}, but {type(self).__name__} was "
-                             f"trained on rows of shape {tuple(expected)}: pad, crop or window "
-                             "the data to that shape")
+        if shape == tuple(expected):
+            return
+        if [n for n in shape if n != 1] == [n for n in expected if n != 1]:  # an axis of 1
+            fix = "give the rows the same axes (X[:, None], X[..., None] or np.squeeze)"
+        else:
+            fix = "pad, crop or window the data to that shape"
+        raise ValueError(f"X has rows of shape {shape}, but {type(self).__name__} was "
+                         f"trained on rows of shape {tuple(expected)}: {fix}")
 
     def _sequence_lengths(self, X: np.ndarray, lengths) -> np.ndarray | None:
         if self._arch.name not in ("lstm", "gru"):
