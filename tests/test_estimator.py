@@ -225,3 +225,40 @@ def test_masked_model_scales_each_batch_in_torch_with_missing_cells_at_zero():
     assert torch.isfinite(batch.x).all() and (batch.x[::3, 1] == 0).all()
     np.testing.assert_allclose(batch.x[1:3, 0].numpy(), (X[1:3, 0] - model.shift_[0])
                                / model.scale_[0], rtol=1e-5)
+
+
+def test_a_refused_fit_leaves_the_fitted_model_as_it_was():
+    rng = np.random.RandomState(0)
+    X = rng.randn(20, 6, 2).astype(np.float32)
+    model = Autoencoder(architecture="lstm", hidden_dims=(4,), latent_dim=2, epochs=1,
+                        random_state=0).fit(X)
+    bad = rng.randn(20, 9, 2).astype(np.float32)
+    bad[0, 2, 0] = np.inf
+    with pytest.raises(ValueError, match="inf"):
+        model.fit(bad)
+    assert model.input_shape_ == (6, 2) and model.transform(X).shape == (20, 2)
+    with pytest.raises(ValueError, match=r"trained on rows of shape \(6, 2\)"):
+        model.transform(bad[:, :, :])
+
+
+def test_padded_float64_sequences_too_large_for_float32_say_so():
+    X = np.random.RandomState(0).randn(20, 6)
+    X[1, 4:] = np.nan  # padding
+    model = Autoencoder(architecture="lstm", hidden_dims=(4,), latent_dim=2, epochs=1,
+                        random_state=0).fit(X)
+    Y = X.copy()
+    Y[0, 2] = 1e39
+    with pytest.raises(ValueError, match="too large for float32"):
+        model.transform(Y)
+    Y[0, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN or inf inside 1 time steps"):
+        model.transform(Y)
+
+
+def test_masked_model_refuses_a_streamed_source_clearly(tmp_path):
+    from aekit.estimators import MaskedAutoencoder
+    from aekit.io import open_source
+
+    np.save(tmp_path / "t.npy", np.random.RandomState(0).randn(50, 3).astype(np.float32))
+    with pytest.raises(ValueError, match="in memory, not on a streamed source"):
+        MaskedAutoencoder(epochs=1).fit(open_source(tmp_path / "t.npy"))

@@ -35,18 +35,22 @@ def check_finite(X: np.ndarray, name: str = "X") -> None:
                      f"{fix}")
 
 
-def check_finite_steps(X: np.ndarray, lengths: np.ndarray, name: str = "X") -> None:
+def check_finite_steps(X: np.ndarray, lengths: np.ndarray, name: str = "X",
+                       overflowed: bool = False) -> None:
     """``check_finite`` for sequences ``(n, T, F)`` whose steps from ``lengths`` on are padding
-    (they may hold anything, NaN by convention). Values cast to float32 that overflowed it are
-    inf here."""
+    (they may hold anything, NaN by convention). ``overflowed``: ``X`` was just cast to
+    float32 from finite values, so an inf there is a value too large for float32."""
     valid = np.arange(X.shape[1])[None, :] < lengths[:, None]
     bad = ~np.isfinite(X).all(axis=2) & valid
     if not bad.any():
         return
     row, step = np.argwhere(bad)[0]
-    raise ValueError(f"{name} contains NaN or inf inside {int(bad.sum())} time steps (first at "
-                     f"row {row}, step {step}), before the padding: remove, impute or rescale "
-                     "them first")
+    where = f"{int(bad.sum())} time steps, first at row {row}, step {step}"
+    if overflowed:
+        raise ValueError(f"{name} holds values too large for float32 (|x| > 3.4e38; {where}): "
+                         "rescale the data first")
+    raise ValueError(f"{name} contains NaN or inf inside {where}, before the padding: remove, "
+                     "impute or rescale them first")
 
 
 def to_float32(X: np.ndarray, name: str = "X") -> np.ndarray:

@@ -115,19 +115,23 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
             self._check_row_shape(tuple(X.shape[1:]))
         X = validate_data(self, X, reset=reset, dtype=(np.float64, np.float32),
                           ensure_all_finite=False, allow_nd=arch.name != "dense")
-        if reset:
-            self.squeeze_axis_ = arch.added_axis(X.ndim)
-            self.input_shape_ = tuple(arch.canonical(X[:0]).shape[1:])
-        else:
+        if not reset:
             self._check_row_shape(tuple(X.shape[1:]))
         steps = arch.canonical(X)  # a view, for the per-step checks of sequences
         lengths = self._sequence_lengths(steps, lengths)
         if lengths is None:
             check_finite(X, "X")
-            return to_float32(X, "X"), None
-        with np.errstate(over="ignore"):  # overflow becomes inf, refused below
-            X = X.astype(np.float32, copy=False)
-        check_finite_steps(arch.canonical(X), lengths)  # padding may hold anything (NaN)
+            X = to_float32(X, "X")
+        else:  # padded steps may hold anything (NaN by convention)
+            check_finite_steps(steps, lengths)
+            with np.errstate(over="ignore"):
+                X32 = X.astype(np.float32, copy=False)
+            if X32 is not X:
+                check_finite_steps(arch.canonical(X32), lengths, overflowed=True)
+            X = X32
+        if reset:  # only once the rows passed every check: a refused fit keeps the model
+            self.squeeze_axis_ = arch.added_axis(X.ndim)
+            self.input_shape_ = tuple(steps.shape[1:])
         return X, lengths
 
     def _check_row_shape(self, shape: tuple[int, ...]) -> None:
@@ -189,20 +193,13 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         with ``DistributedDataParallel`` (see ``aekit.train.distributed``); every rank ends with
         the same model, and rank 0 alone writes checkpoints and saves.
         """
-        self._hidden_dims = check_shared_params(self)
-        self._check_variant_params()
-        seed = draw_seed(self.random_state)
-        device = resolve_device(self.device)
-        seed = _distributed.join(device, seed)  # under torchrun: rank 0's seed for all
-        sample = None  # scaled training rows the network may start from (PCA)
-        self._started_from_pca = False
-        if isinstance(X, ArraySource):
-            if lengths is not None:
-                raise ValueError("lengths do not apply to a streamed source")
-            batches, val_batches, data_digest = self._prepare_source(X, seed, device)
-        else:
-            batches, val_batches, data_digest, sample = self._prepare_arrays(X, lengths, seed,
-                                                                             device)
+        fitted_before = dict(vars(self))
+        try:
+            seed, device, batches, val_batches, data_digest, sample = self._prepare_fit(X, lengths)
+        except BaseException:  # refused data or settings: the fitted model stays as it was
+            vars(self).clear()
+            vars(self).update(fitted_before)
+            raise
         with seeded_rng(device):
             torch.manual_seed(seed)
             self.module_ = self._build_module().to(device)
@@ -211,6 +208,20 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
             _distributed.seed_rank(seed)
             self._train(batches, val_batches, device, data_digest)
         return self
+
+    def _prepare_fit(self, X, lengths):
+        """Everything ``fit`` settles before training: checks, settings and batches."""
+        self._hidden_dims = check_shared_params(self)
+        self._check_variant_params()
+        seed = draw_seed(self.random_state)
+        device = resolve_device(self.device)
+        seed = _distributed.join(device, seed)  # under torchrun: rank 0's seed for all
+        self._started_from_pca = False
+        if isinstance(X, ArraySource):
+            if lengths is not None:
+                raise ValueError("lengths do not apply to a streamed source")
+            return seed, device, *self._prepare_source(X, seed, device), None
+        return seed, device, *self._prepare_arrays(X, lengths, seed, device)
 
     def _prepare_arrays(self, X, lengths, seed: int, device: torch.device):
         """Batches resident on ``device``, for data that fits in memory."""

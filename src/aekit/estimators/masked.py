@@ -68,6 +68,11 @@ class MaskedAutoencoder(BaseAutoencoder):
         return X, observed  # in its own dtype: impute returns the observed cells as given
 
     # ----------------------------------------------------------------- fitting
+    def _prepare_source(self, source, seed: int, device: torch.device):
+        raise ValueError(f"MaskedAutoencoder trains on tables in memory, not on a streamed "
+                         f"source ({source.path}): read it with aekit.io.read_table and pass "
+                         "the array (NaN where values are missing)")
+
     def _resolve_settings(self, X: np.ndarray, observed: np.ndarray) -> np.ndarray:
         """Settings from the observed cells' statistics; returns ``X`` as it is (NaN where
         missing): the ``Preprocessor`` scales each batch and sets its missing cells to 0."""
