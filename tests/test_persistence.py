@@ -1,6 +1,7 @@
 """Save and load: identical outputs, no pickle, damaged files refused."""
 
 import json
+import os
 import struct
 
 import numpy as np
@@ -196,3 +197,22 @@ def test_a_fitted_attribute_without_a_file_form_fails_the_save(fitted, tmp_path)
     ae.odd_ = object()
     with pytest.raises(TypeError, match="odd_"):
         ae.save(tmp_path / "model.safetensors")
+
+
+def test_a_fresh_process_loads_a_detector_and_an_imputer_with_aekit_load(tmp_path):
+    """The apps' models register when aekit.apps is imported: ``aekit.load`` must not depend
+    on the caller having imported them first."""
+    import subprocess
+    import sys
+
+    from aekit import AnomalyDetector, AutoencoderImputer
+
+    X = np.random.RandomState(0).normal(size=(60, 3))
+    AnomalyDetector(random_state=0).fit(X).save(tmp_path / "det.safetensors")
+    X[::4, 1] = np.nan
+    AutoencoderImputer(epochs=1, random_state=0).fit(X).save(tmp_path / "imp.safetensors")
+    code = ("import sys, aekit; print(*(type(aekit.load(p)).__name__ for p in sys.argv[1:]))")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "det.safetensors"),
+                          str(tmp_path / "imp.safetensors")], capture_output=True, text=True,
+                         env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert out.stdout.split() == ["AnomalyDetector", "AutoencoderImputer"], out.stderr[-500:]

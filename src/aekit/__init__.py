@@ -15,7 +15,7 @@ _EXPORTS = {
     "SequenceAutoencoder": "aekit.estimators",
     "SparseAutoencoder": "aekit.estimators",
     "VariationalAutoencoder": "aekit.estimators",
-    "load": "aekit.estimators",
+    "load": "aekit.apps",
     "sliding_windows": "aekit.estimators",
     "CharTokenizer": "aekit.text",
     "CompressionAutoencoder": "aekit.estimators",
@@ -30,6 +30,7 @@ _EXPORTS = {
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:  # what static tools see; at run time the names load lazily
+    from aekit.apps import load
     from aekit.apps.anomaly import AnomalyDetector
     from aekit.apps.compression import compress, decompress, rate_distortion_curve
     from aekit.apps.impute import AutoencoderImputer
@@ -43,7 +44,6 @@ if TYPE_CHECKING:  # what static tools see; at run time the names load lazily
         SequenceAutoencoder,
         SparseAutoencoder,
         VariationalAutoencoder,
-        load,
         sliding_windows,
     )
     from aekit.estimators.ensemble import EnsembleAutoencoder
