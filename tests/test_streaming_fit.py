@@ -142,3 +142,24 @@ def test_stream_fit_refuses_bce_outside_the_unit_range(tmp_path):
     np.save(tmp_path / "wide.npy", np.linspace(-3, 3, 600, dtype=np.float32).reshape(100, 6))
     with pytest.raises(ValueError, match=r"loss='bce' needs X in \[0, 1\]"):
         Autoencoder(loss="bce", scaling="none", **quick()).fit(NpySource(tmp_path / "wide.npy"))
+
+
+def test_a_parquet_stream_fit_keeps_the_column_names(tmp_path, capsys):
+    """A model fitted on a Parquet source matches later files by column name, as one fitted on
+    a table in memory does (it used to forget the names and take columns by position)."""
+    rng = np.random.RandomState(0)
+    names = ["a", "b", "c"]
+    X = rng.normal(size=(300, 3)) * [1.0, 10.0, 100.0]
+    pq.write_table(pa.table({n: X[:, i] for i, n in enumerate(names)}), tmp_path / "t.parquet")
+    pq.write_table(pa.table({n: X[:, i] for i, n in reversed(list(enumerate(names)))}),
+                   tmp_path / "rev.parquet")
+    model = Autoencoder(**quick(epochs=2)).fit(ParquetSource(tmp_path / "t.parquet"))
+    assert list(model.feature_names_in_) == names
+    model.save(tmp_path / "m.safetensors")
+    scores = []
+    for data in ("t.parquet", "rev.parquet"):
+        out = tmp_path / f"{data}.csv"
+        assert main(["score", str(tmp_path / "m.safetensors"), str(tmp_path / data),
+                     "-o", str(out)]) in (0, None)
+        scores.append(np.loadtxt(out, delimiter=",", skiprows=1))
+    np.testing.assert_array_equal(scores[0], scores[1])

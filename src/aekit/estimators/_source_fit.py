@@ -24,7 +24,9 @@ class SourceFit:
         resolved settings from one pass of statistics."""
         _streaming.check_source(self.architecture, source)
         self.n_features_in_ = source.row_shape[0]
-        if hasattr(self, "feature_names_in_"):
+        if source.columns is not None:  # a Parquet source: later data is matched by name
+            self.feature_names_in_ = np.asarray([str(c) for c in source.columns], dtype=object)
+        elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
         self.squeeze_axis_, self.input_shape_ = None, tuple(source.row_shape)
         split = 0 if self.validation_data is not None else self.validation_split
