@@ -247,3 +247,29 @@ def test_readme_example():
     filled = imputer.transform(X)                                           # NaN filled, rest kept
     draws = imputer.sample(X, n_imputations=5)                              # 5 plausible fills
     assert not np.isnan(filled).any() and len(draws) == 5
+
+
+def test_cli_impute_with_a_saved_imputer_matches_columns_by_name(tmp_path, capsys):
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(rng.normal(size=(120, 3)) * [1.0, 100.0, 1e4], columns=["a", "b", "c"])
+    holes = frame.mask(rng.random_sample(frame.shape) < 0.15)
+    holes.to_csv(tmp_path / "t.csv", index=False)
+    holes[["c", "a", "b"]].to_csv(tmp_path / "moved.csv", index=False)
+    model = tmp_path / "imp.safetensors"
+    assert main(["impute", str(tmp_path / "t.csv"), "-o", str(tmp_path / "f.csv"), "--epochs",
+                 "2", "--random-state", "0", "--save-model", str(model)]) in (0, None)
+    assert main(["impute", str(tmp_path / "moved.csv"), "-o", str(tmp_path / "g.csv"),
+                 "--model", str(model)]) in (0, None)
+    assert "reordered by name" in capsys.readouterr().err
+    filled, moved = pd.read_csv(tmp_path / "f.csv"), pd.read_csv(tmp_path / "g.csv")
+    assert list(moved.columns) == ["c", "a", "b"]  # written in the file's own order
+    pd.testing.assert_frame_equal(moved[["a", "b", "c"]], filled)
+
+
+def test_an_imputer_fitted_on_an_array_fills_a_dataframe_as_an_array():
+    X = np.random.RandomState(0).normal(size=(60, 3))
+    X[::4, 1] = np.nan
+    imputer = AutoencoderImputer(epochs=1, **FAST).fit(X)
+    with pytest.warns(UserWarning, match="feature names"):
+        out = imputer.transform(pd.DataFrame(X, columns=["a", "b", "c"]))
+    np.testing.assert_array_equal(out, imputer.transform(X))

@@ -43,11 +43,42 @@ def run_impute(args) -> None:
             raise ValueError(f"{args.model} holds a {imputer.model_name} model, not an imputer")
     else:
         imputer = AutoencoderImputer(epochs=args.epochs, random_state=args.random_state,
-                                     device=args.device).fit(X)
-    filled = imputer.transform(X)
+                                     device=args.device).fit(_named(X, columns))
+    filled = _fill_by_name(imputer, X, columns, args.data)
     write_table(args.output, filled.reshape(shape), columns)
     if args.save_model:
         imputer.save(args.save_model)
     n_missing = int(np.isnan(X).sum())
     print(f"filled {n_missing} missing cells of {X.shape[0]} rows x {X.shape[1]} columns; "
           f"wrote {args.output}" + (f" and {args.save_model}" if args.save_model else ""))
+
+
+def _named(X, columns):
+    """``X`` as a DataFrame with the file's column names (so the imputer keeps them), or as it
+    is for a file without names."""
+    if columns is None:
+        return X
+    import pandas as pd
+
+    return pd.DataFrame(X, columns=[str(name) for name in columns])
+
+
+def _fill_by_name(imputer, X, columns, path: str):
+    """``X`` filled, its columns matched to the imputer's by name (in the file's order out);
+    by position where the file or the imputer has no names."""
+    import numpy as np
+
+    from aekit._cli_common import note
+    from aekit.io import align_columns
+
+    expected = getattr(imputer, "feature_names_in_", None)
+    if columns is None or expected is None:
+        if columns is not None:
+            note(f"{path}: the imputer was saved without column names; columns are taken by "
+                 "position")
+        return np.asarray(imputer.transform(X))
+    order, moved = align_columns(columns, expected, path)
+    if moved:
+        note(moved)
+    filled = np.asarray(imputer.transform(_named(X[:, order], expected)), dtype=np.float64)
+    return filled[:, np.argsort(order)]  # back in the file's column order

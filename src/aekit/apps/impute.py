@@ -95,7 +95,7 @@ class AutoencoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     # ----------------------------------------------------------------- table <-> matrix
     def _encoded(self, X, reset: bool) -> np.ndarray:
         """The all-numeric matrix of ``X`` (NaN where missing), checked."""
-        if codec.is_dataframe(X):
+        if self._as_frame(X, reset):
             validate_data(self, X, reset=reset, skip_check_array=True)
             if reset:
                 self.columns_ = codec.column_specs(X)
@@ -113,9 +113,15 @@ class AutoencoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         _check_no_inf(Z)
         return Z
 
+    def _as_frame(self, X, reset: bool) -> bool:
+        """Whether ``X`` is read as a DataFrame (by column): when fitting on one, and later
+        for an imputer fitted on one; an imputer fitted on an array reads any input as an
+        array, as scikit-learn's estimators do."""
+        return codec.is_dataframe(X) and (reset or self.columns_ is not None)
+
     def _decoded(self, X, Z: np.ndarray, filled: np.ndarray):
         """The output like the input: an array (``Z``, checked) or a copy of the DataFrame."""
-        if not codec.is_dataframe(X):
+        if not self._as_frame(X, reset=False):
             return np.where(np.isnan(Z), filled, Z).astype(Z.dtype, copy=False)
         return codec.decode(X, self.columns_, filled)
 
