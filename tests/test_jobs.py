@@ -243,3 +243,30 @@ def test_feature_stats_leave_missing_cells_out(monkeypatch):
                          (np.nanmin(X64, 0), np.nanmax(X64, 0), np.nanmean(X64, 0),
                           np.nanvar(X64, 0))):
         np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_job_commands_match_a_file_to_the_model_by_column_name(tmp_path, capsys):
+    """map, report, denoise and generate --like read a table by the model's column names: a
+    file with its columns in another order gives the same result (they took them by position)."""
+    rng = np.random.RandomState(0)
+    names = ["a", "b", "c", "d"]
+    X = rng.normal(size=(120, 4)) * [1.0, 10.0, 100.0, 1000.0]
+    for path, order in (("t.csv", names), ("moved.csv", names[::-1])):
+        pacsv.write_csv(pa.table({n: X[:, names.index(n)] for n in order}), tmp_path / path)
+    vae = str(tmp_path / "vae.safetensors")
+    assert main(["fit", str(tmp_path / "t.csv"), "--model", "vae", "-o", vae, "--epochs", "2",
+                 "--random-state", "0"]) in (0, None)
+    outputs = {}
+    for path in ("t.csv", "moved.csv"):
+        for job in ("denoise", "generate"):
+            out = tmp_path / f"{job}_{path}"
+            args = ([job, vae, str(tmp_path / path)] if job == "denoise" else
+                    [job, vae, "--like", str(tmp_path / path), "--interpolate", "-n", "3"])
+            assert main([*args, "-o", str(out)]) in (0, None)
+            table = pacsv.read_csv(out)
+            outputs[job, path] = np.column_stack([table[n].to_numpy() for n in names])
+    assert "reordered by name" in capsys.readouterr().err
+    for job in ("denoise", "generate"):
+        np.testing.assert_array_equal(outputs[job, "t.csv"], outputs[job, "moved.csv"])
+    assert main(["map", vae, str(tmp_path / "moved.csv"), "-o", str(tmp_path / "m.png")]) in (0,
+                                                                                          None)

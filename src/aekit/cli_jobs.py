@@ -4,6 +4,8 @@ parser; handlers import the estimators and apps only when they run."""
 from __future__ import annotations
 
 import argparse
+import warnings
+from contextlib import contextmanager
 
 from aekit._cli_common import (
     DATA_HELP,
@@ -40,15 +42,43 @@ def _common(p, data: bool = True, labels: bool = False, image_shape: bool = Fals
     p.add_argument("--device", default=None, help=DEVICE_HELP)
 
 
-def _read_labeled(args):
-    """``(X, labels or None, feature names or None)`` from ``args.data``."""
+def _read_labeled(args, model, path: str | None = None):
+    """``(X, labels or None, feature names or None)`` from ``path`` (default ``args.data``),
+    the columns put in ``model``'s order by name (see ``_by_name``)."""
     from aekit.io import read_labeled_table, read_table
 
+    path = path or args.data
+    labels = None
     if getattr(args, "labels", None):
-        X, columns, labels = read_labeled_table(args.data, args.labels)
-        return X, labels, columns
-    X, columns = read_table(args.data)
-    return X, None, columns
+        X, columns, labels = read_labeled_table(path, args.labels)
+    else:
+        X, columns = read_table(path)
+    X, columns = _by_name(X, columns, model, path)
+    return X, labels, columns
+
+
+def _by_name(X, columns, model, path: str):
+    """``X``'s columns in the order ``model`` was trained on, matched by name (a note when they
+    move; ``ValueError`` when the names differ); as they are where either side has no names."""
+    from aekit._cli_common import note
+    from aekit.io import align_columns
+
+    expected = getattr(model, "feature_names_in_", None)
+    if columns is None or expected is None or X.ndim != 2:
+        return X, columns
+    order, moved = align_columns(columns, expected, path)
+    if moved:
+        note(moved)
+    return X[:, order], [str(name) for name in expected]
+
+
+@contextmanager
+def _columns_matched():
+    """The rows handed to the model are bare arrays whose columns ``_by_name`` has already
+    matched: scikit-learn's warning about missing feature names says nothing here."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "X does not have valid feature names")
+        yield
 
 
 # ----------------------------------------------------------------- generate
@@ -73,8 +103,6 @@ def add_generate(commands) -> None:
 
 
 def _generate(args) -> None:
-    from aekit._cli_common import read_data
-
     if args.interpolate and not args.like:
         raise CLIError("--interpolate needs --like DATA (its first two rows are the ends)")
     png = args.output.lower().endswith(".png")
@@ -84,14 +112,15 @@ def _generate(args) -> None:
                        "trained with --model vae")
     shape = _image_shape(model, args) if png else None
     columns = args.n_samples
+    like = _read_labeled(args, model, args.like)[0] if args.like else None
     if args.interpolate:
-        X = read_data(args.like)
-        if len(X) < 2:
+        if len(like) < 2:
             raise CLIError(f"--interpolate needs at least two rows in {args.like}")
-        rows = model.interpolate(X[0], X[1], args.n_samples)
+        with _columns_matched():
+            rows = model.interpolate(like[0], like[1], args.n_samples)
     elif args.like:
-        rows = model.sample_like(read_data(args.like), args.n_samples,
-                                 random_state=args.random_state)
+        with _columns_matched():
+            rows = model.sample_like(like, args.n_samples, random_state=args.random_state)
     else:
         rows = model.sample(args.n_samples, random_state=args.random_state)
         columns = 10
@@ -146,9 +175,14 @@ def _map(args) -> None:
     from aekit.apps import latent_map
 
     _require_suffix(args.output, ".png")
-    X, labels, _ = _read_labeled(args)
     model = load_model(args)
-    points = latent_map(model, X, args.output, labels=labels, method=args.method)
+    if not hasattr(model, "transform"):
+        raise CLIError(f"{args.model} holds a model of type {model.model_name!r}, which gives "
+                       "no codes to map: map the autoencoder it was built on, or use "
+                       "'aekit report'")
+    X, labels, _ = _read_labeled(args, model)
+    with _columns_matched():
+        points = latent_map(model, X, args.output, labels=labels, method=args.method)
     if args.codes:
         from aekit.io import write_table
 
@@ -179,8 +213,9 @@ def _denoise(args) -> None:
     from aekit.io import read_table
 
     model = load_model(args)
-    X, columns = read_table(args.data)
-    clean = denoise(model, X)
+    X, columns = _by_name(*read_table(args.data), model, args.data)
+    with _columns_matched():
+        clean = denoise(model, X)
     if args.output.lower().endswith(".png"):
         import numpy as np
 
@@ -212,8 +247,9 @@ def add_report(commands) -> None:
 def _report(args) -> None:
     from aekit.apps import write_report
 
-    X, labels, columns = _read_labeled(args)
     model = load_model(args)
-    report = write_report(model, X, args.output, labels=labels, feature_names=columns,
-                          image_shape=args.image_shape)
+    X, labels, columns = _read_labeled(args, model)
+    with _columns_matched():
+        report = write_report(model, X, args.output, labels=labels, feature_names=columns,
+                              image_shape=args.image_shape)
     print(f"wrote {len(report.figures)} figures and {report.index}")
