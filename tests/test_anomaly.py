@@ -268,3 +268,17 @@ def test_readme_example(capsys, quick_default):
     exec(compile(code, "README.md", "exec"), {})  # noqa: S102 - the README's own snippet
     flagged = capsys.readouterr().out.split()[0]
     assert flagged == "10"
+
+
+def test_cli_detect_drops_a_label_column(tmp_path, blob, capsys, quick_default):
+    """--drop keeps a label column out of the detector (it was trained on as a feature)."""
+    data = tmp_path / "rows.csv"
+    labels = (np.arange(len(blob)) < 8).astype(float) * 1000.0  # would dominate every score
+    write_table(data, np.column_stack([blob, labels]), [*(f"col{i}" for i in range(5)), "y"])
+    out = tmp_path / "out.csv"
+    assert main(["detect", str(data), "--drop", "y", "-o", str(out)]) == 0
+    results = pa_csv.read_csv(out)
+    named = {results[f"feature_{k}"][i].as_py() for k in (1, 2, 3) for i in range(len(blob))}
+    assert "y" not in named and named <= {f"col{i}" for i in range(5)}
+    assert main(["detect", str(data), "--series", "col0", "--drop", "y", "-o", str(out)]) == 1
+    assert "--series" in capsys.readouterr().err

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from aekit._cli_common import model_input
+from aekit._cli_common import model_input, note
 from aekit.io import atomic_path, read_table
 
 OUTPUTS = (".csv", ".parquet")
@@ -29,6 +29,9 @@ def run_detect(args) -> None:
                          "one (--model) keeps its own threshold and window")
     detector = _load_detector(args.model) if args.model else None
     if args.series or type(detector).__name__ == "SeriesAnomalyDetector":
+        if args.columns or args.drop:
+            raise ValueError("--columns and --drop choose a table's columns; name a series' "
+                             "value columns with --series")
         _detect_series(args, detector)
     else:
         _detect_rows(args, detector)
@@ -48,7 +51,9 @@ def _load_detector(path: str):
 def _detect_rows(args, detector) -> None:
     from aekit import AnomalyDetector
 
-    table = read_table(args.data)
+    table = read_table(args.data, columns=args.columns, drop=args.drop)
+    for text in table.notes:
+        note(text)
     X = table.X
     if X.ndim != 2:
         raise ValueError(f"{args.data} must be a table (rows, features), got shape {X.shape}")
