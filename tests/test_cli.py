@@ -173,3 +173,18 @@ def test_every_model_from_the_cli(tmp_path, capsys):
     assert main(["fit", str(tmp_path / "flat.npy"), "--beta", "2", "-o",
                  str(tmp_path / "m.safetensors")]) == 1
     assert "--beta does not apply to --model autoencoder" in capsys.readouterr().err
+
+
+def test_fit_matches_validation_data_columns_by_name(tmp_path, capsys):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 3)) * [1.0, 10.0, 100.0]
+    write_table(tmp_path / "train.csv", X[:150], ["a", "b", "c"])
+    write_table(tmp_path / "val.csv", X[150:, ::-1], ["c", "b", "a"])
+    write_table(tmp_path / "val_same.csv", X[150:], ["a", "b", "c"])
+    losses = []
+    for val in ("val.csv", "val_same.csv"):
+        assert main(["fit", str(tmp_path / "train.csv"), "--validation-data", str(tmp_path / val),
+                     "-o", str(tmp_path / "m.safetensors"), "--epochs", "2",
+                     "--random-state", "0"]) in (0, None)
+        losses.append(capsys.readouterr().out.split("val_loss")[1].split(")")[0])
+    assert losses[0] == losses[1]

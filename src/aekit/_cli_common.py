@@ -74,9 +74,10 @@ def read_columns(args, path: str):
     return table
 
 
-def model_input(table, model=None, source: str = "DATA"):
+def model_input(table, model=None, source: str = "DATA", expected=None):
     """What the estimator takes: a named table (so that it keeps or checks the column names),
-    with the columns put in the model's order; a bare array where the file has no names."""
+    with the columns put in the model's order (or in ``expected``'s, the training file's
+    names while a model is being fitted); a bare array where the file has no names."""
     import pyarrow as pa
 
     from aekit.io import align_columns
@@ -84,7 +85,8 @@ def model_input(table, model=None, source: str = "DATA"):
     if table.columns is None:
         return table.X
     X, names = table.X, table.columns
-    expected = getattr(model, "feature_names_in_", None)
+    if expected is None:
+        expected = getattr(model, "feature_names_in_", None)
     if expected is not None:
         order, moved = align_columns(names, expected, source)
         if moved:

@@ -87,10 +87,11 @@ def _fit(args, owners) -> None:
     if args.model == "detector" and (args.validation_file or args.stream):
         raise ValueError("--validation-data and --stream do not apply to --model detector: it "
                          "fits in memory and sets its threshold from the training rows")
-    if args.validation_file:
-        model.set_params(validation_data=model_input(read_columns(args, args.validation_file),
-                                                     source=args.validation_file))
     rows = read_rows(args)[0]
+    if args.validation_file:  # its columns matched to the training file's by name
+        model.set_params(validation_data=model_input(
+            read_columns(args, args.validation_file), source=args.validation_file,
+            expected=getattr(rows, "column_names", None)))
     model.fit(rows)
     model.save(args.output)
     if args.model == "detector":
