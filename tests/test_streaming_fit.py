@@ -89,6 +89,7 @@ def test_stream_fit_memory_stays_bounded(tmp_path):
     del big
     block_bytes = 1024 * 96 * 4
     source = NpySource(path, block_rows=1024, memory=16 * block_bytes)  # a budget of 16 blocks
+    Autoencoder(**quick(epochs=1)).fit(np.random.RandomState(0).rand(64, 96))  # imports done
     tracemalloc.start()
     Autoencoder(**quick(epochs=1, batch_size=512)).fit(source)
     _, peak = tracemalloc.get_traced_memory()
@@ -163,3 +164,15 @@ def test_a_parquet_stream_fit_keeps_the_column_names(tmp_path, capsys):
                      "-o", str(out)]) in (0, None)
         scores.append(np.loadtxt(out, delimiter=",", skiprows=1))
     np.testing.assert_array_equal(scores[0], scores[1])
+
+
+def test_a_stream_fit_starts_from_pca_like_an_array_fit(tmp_path):
+    """The default dense model starts at PCA's solution from the first training blocks, as it
+    does from the rows of an array (streamed fits used to start from random weights)."""
+    rng = np.random.RandomState(0)
+    X = (rng.normal(size=(2000, 3)) @ rng.normal(size=(3, 12))).astype(np.float32)
+    np.save(tmp_path / "t.npy", X)
+    streamed = Autoencoder(**quick(epochs=1)).fit(NpySource(tmp_path / "t.npy", block_rows=256))
+    in_memory = Autoencoder(**quick(epochs=1)).fit(X)
+    assert streamed._started_from_pca and in_memory._started_from_pca
+    assert streamed.history_["loss"][0] < 2 * in_memory.history_["loss"][0]

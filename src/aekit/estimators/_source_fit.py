@@ -15,6 +15,8 @@ from aekit.estimators._torch import inference_batch
 from aekit.io.sources import ArraySource
 from aekit.train import StreamBatches, TensorBatches
 
+PCA_ROWS = 20000  # scaled training rows the PCA start is fitted on (as for arrays)
+
 
 class SourceFit:
     """Mixin of ``BaseAutoencoder``: ``_prepare_source`` is its ``fit`` on a source."""
@@ -33,6 +35,7 @@ class SourceFit:
         train_blocks, val_blocks = _streaming.split_blocks(source, split, seed)
         held_out = bool(val_blocks)
         # on several processes (torchrun) each reads its own blocks; the statistics are merged
+        start_blocks = train_blocks  # every rank's PCA start reads the same first blocks
         train_blocks = _distributed.my_blocks(train_blocks, source.path, required=True)
         val_blocks = _distributed.my_blocks(val_blocks, source.path, required=False)
         stats = _distributed.merged(_streaming.scan(source, train_blocks))
@@ -54,7 +57,22 @@ class SourceFit:
             val_batches = ()  # this rank holds no validation block; it adds nothing to val_loss
         elif self.validation_data is not None:
             val_batches = self._source_validation_batches(device)
-        return batches, val_batches, lambda: _streaming.digest(source)
+        sample = self._start_sample(source, start_blocks)
+        return batches, val_batches, lambda: _streaming.digest(source), sample
+
+    def _start_sample(self, source: ArraySource, blocks: list[int]) -> np.ndarray:
+        """Scaled rows of the first training blocks for the PCA start (as arrays get): up to
+        ``PCA_ROWS`` rows, taking (with the decomposition's float64 copies) no more than a
+        quarter of the source's memory budget."""
+        budget = max(1, source.memory // (16 * 4 * int(np.prod(source.row_shape))))
+        wanted, parts = min(PCA_ROWS, budget), []
+        for i in blocks:
+            if wanted <= 0:
+                break
+            part = np.array(source.read_block(i)[:wanted], dtype=np.float32)  # buffers reused
+            parts.append(part)
+            wanted -= len(part)
+        return self._scale(np.concatenate(parts))
 
     def _check_source_range(self, stats, name: str) -> None:
         """The bce loss needs targets in [0, 1] after scaling; scaling is monotone per

@@ -28,7 +28,7 @@ from aekit.estimators._inference import (
     steps_mask,
 )
 from aekit.estimators._params import RUN_ONLY_PARAMS, check_shared_params
-from aekit.estimators._source_fit import SourceFit
+from aekit.estimators._source_fit import PCA_ROWS, SourceFit
 from aekit.estimators._torch import (
     as_batch,
     draw_seed,
@@ -220,7 +220,7 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         if isinstance(X, ArraySource):
             if lengths is not None:
                 raise ValueError("lengths do not apply to a streamed source")
-            return seed, device, *self._prepare_source(X, seed, device), None
+            return seed, device, *self._prepare_source(X, seed, device)
         return seed, device, *self._prepare_arrays(X, lengths, seed, device)
 
     def _prepare_arrays(self, X, lengths, seed: int, device: torch.device):
@@ -496,7 +496,6 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         return restore_estimator(cls, tensors, config, device, path)
 
 
-PCA_ROWS = 20000  # scaled training rows PCA's start is fitted on
 
 
 def _digest(*arrays) -> str:
