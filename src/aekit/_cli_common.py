@@ -49,15 +49,16 @@ def note(text: str) -> None:
     print(f"aekit: note: {text}", file=sys.stderr)
 
 
-def _names(text: str) -> list[str]:
+def column_names(text: str) -> list[str]:
+    """``"a, b,c"`` -> ``["a", "b", "c"]``: the argument type of ``--columns`` and ``--drop``."""
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def add_column_options(parser) -> None:
     """``--columns``, ``--drop`` and ``--time``: which columns of a CSV or Parquet file to use."""
-    parser.add_argument("--columns", type=_names, default=None, metavar="A,B,...",
+    parser.add_argument("--columns", type=column_names, default=None, metavar="A,B,...",
                         help="use only these columns of a CSV or Parquet file")
-    parser.add_argument("--drop", type=_names, default=[], metavar="A,B,...",
+    parser.add_argument("--drop", type=column_names, default=[], metavar="A,B,...",
                         help="leave out these columns (an id, a label)")
     parser.add_argument("--time", default=None, metavar="COLUMN",
                         help="a time (or id) column: not a feature; written beside row outputs")

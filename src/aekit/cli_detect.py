@@ -5,6 +5,8 @@ Only the parser lives here, so that ``aekit --help`` imports nothing heavy; the 
 
 from __future__ import annotations
 
+from aekit._cli_common import column_names
+
 
 def add_detect(commands) -> None:
     """Register the ``detect`` subcommand on ``commands`` (argparse subparsers)."""
@@ -24,18 +26,14 @@ def add_detect(commands) -> None:
     p.add_argument("--series", metavar="COLUMNS",
                    help="treat DATA as a time series of these (comma-separated) columns")
     p.add_argument("--time", metavar="COLUMN", help="the series' timestamp column (copied out)")
-    p.add_argument("--columns", type=_names, default=None, metavar="A,B,...",
+    p.add_argument("--columns", type=column_names, default=None, metavar="A,B,...",
                    help="a table: use only these columns of a CSV or Parquet file")
-    p.add_argument("--drop", type=_names, default=[], metavar="A,B,...",
+    p.add_argument("--drop", type=column_names, default=[], metavar="A,B,...",
                    help="a table: leave out these columns (an id, a label)")
     p.add_argument("--window", default="auto", type=_window, metavar="STEPS",
                    help="series window length, or auto (the dominant period; default)")
     p.add_argument("--random-state", type=int, default=0, help="seed (default: 0)")
     p.set_defaults(handler=_run)
-
-
-def _names(text: str) -> list[str]:
-    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def _contamination(text: str):
