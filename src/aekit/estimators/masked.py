@@ -62,7 +62,9 @@ class MaskedAutoencoder(BaseAutoencoder):
                                  f"({len(empty)} such columns): drop it, nothing can be learnt")
             self.squeeze_axis_ = None
             self.input_shape_ = (X.shape[1],)
-        if X.dtype != np.float32 and (np.abs(X[observed]) > np.finfo(np.float32).max).any():
+        limit = np.finfo(np.float32).max
+        if X.dtype != np.float32 and observed.any() and (  # reductions: no copy of X
+                np.nanmax(X) > limit or np.nanmin(X) < -limit):
             raise ValueError("X holds values too large for float32 (|x| > 3.4e38): rescale "
                              "the data first")
         return X, observed  # in its own dtype: impute returns the observed cells as given
