@@ -81,19 +81,25 @@ def model_input(table, model=None, source: str = "DATA", expected=None):
     names while a model is being fitted); a bare array where the file has no names."""
     import pyarrow as pa
 
-    from aekit.io import align_columns
-
     if table.columns is None:
         return table.X
     X, names = table.X, table.columns
     if expected is None:
         expected = getattr(model, "feature_names_in_", None)
     if expected is not None:
-        order, moved = align_columns(names, expected, source)
-        if moved:
-            note(moved)
-        X, names = X[:, order], [str(name) for name in expected]
+        X, names = in_order(X, names, expected, source)
     return pa.table({name: X[:, i] for i, name in enumerate(names)})
+
+
+def in_order(X, names, expected, source: str):
+    """``(X, names)`` with the columns in ``expected``'s order, matched by name: a note when
+    they move, ``ValueError`` when the names differ."""
+    from aekit.io import align_columns
+
+    order, moved = align_columns(names, expected, source)
+    if moved:
+        note(moved)
+    return X[:, order], [str(name) for name in expected]
 
 
 def add_stream_options(parser) -> None:

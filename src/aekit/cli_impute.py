@@ -68,8 +68,7 @@ def _fill_by_name(imputer, X, columns, path: str):
     by position where the file or the imputer has no names."""
     import numpy as np
 
-    from aekit._cli_common import note
-    from aekit.io import align_columns
+    from aekit._cli_common import in_order, note
 
     expected = getattr(imputer, "feature_names_in_", None)
     if columns is None or expected is None:
@@ -77,8 +76,7 @@ def _fill_by_name(imputer, X, columns, path: str):
             note(f"{path}: the imputer was saved without column names; columns are taken by "
                  "position")
         return np.asarray(imputer.transform(X))
-    order, moved = align_columns(columns, expected, path)
-    if moved:
-        note(moved)
-    filled = np.asarray(imputer.transform(_named(X[:, order], expected)), dtype=np.float64)
-    return filled[:, np.argsort(order)]  # back in the file's column order
+    ordered, names = in_order(X, columns, expected, path)
+    filled = np.asarray(imputer.transform(_named(ordered, names)), dtype=np.float64)
+    back = [names.index(str(name)) for name in columns]  # the file's column order
+    return filled[:, back]

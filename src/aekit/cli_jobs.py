@@ -60,16 +60,12 @@ def _read_labeled(args, model, path: str | None = None):
 def _by_name(X, columns, model, path: str):
     """``X``'s columns in the order ``model`` was trained on, matched by name (a note when they
     move; ``ValueError`` when the names differ); as they are where either side has no names."""
-    from aekit._cli_common import note
-    from aekit.io import align_columns
+    from aekit._cli_common import in_order
 
     expected = getattr(model, "feature_names_in_", None)
     if columns is None or expected is None or X.ndim != 2:
         return X, columns
-    order, moved = align_columns(columns, expected, path)
-    if moved:
-        note(moved)
-    return X[:, order], [str(name) for name in expected]
+    return in_order(X, columns, expected, path)
 
 
 @contextmanager
