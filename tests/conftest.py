@@ -17,6 +17,18 @@ settings.register_profile("nightly", max_examples=500)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch thread for a module of tiny fits: on a busy 2-core machine two threads only
+    wait on each other (5 to 30 times slower). Modules opt in with ``pytestmark``."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope="session")
 def digits_split():
     """scikit-learn's digits scaled to [0, 1], split 75/25 (float32)."""

@@ -51,17 +51,11 @@ def _run_ranks(folder: Path, config: dict, *phases: str) -> dict:
     return {phase: ddp_ranks.launch(phase, folder, config) for phase in phases}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny fits on a shared 2-core machine: two threads only contend (5-30x slower)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
-def ranks(tmp_path_factory, one_thread):
+def ranks(tmp_path_factory, one_torch_thread):
     """Every scenario on two ranks, run once: ``(folder, results)``."""
     folder = tmp_path_factory.mktemp("ddp")
     X = _table()

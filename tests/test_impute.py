@@ -18,13 +18,7 @@ FAST = {"hidden_dims": (32,), "latent_dim": 16, "batch_size": 32, "random_state"
         "device": "cpu"}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small networks train fastest on one thread (and far faster on a busy machine)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def correlated(n=300, d=8, seed=0):

@@ -2,7 +2,6 @@
 them on the other estimators."""
 
 import pytest
-import torch
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from aekit import AutoencoderImputer
@@ -11,12 +10,7 @@ from aekit import AutoencoderImputer
 EXPECTED_FAILURES: dict[str, str] = {}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @parametrize_with_checks(
