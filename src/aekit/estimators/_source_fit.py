@@ -57,7 +57,7 @@ class SourceFit:
             val_batches = ()  # this rank holds no validation block; it adds nothing to val_loss
         elif self.validation_data is not None:
             val_batches = self._source_validation_batches(device)
-        sample = self._start_sample(source, start_blocks)
+        sample = self._start_sample(source, start_blocks) if self._pca_start_possible else None
         return batches, val_batches, lambda: _streaming.digest(source), sample
 
     def _start_sample(self, source: ArraySource, blocks: list[int]) -> np.ndarray:

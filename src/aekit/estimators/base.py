@@ -246,9 +246,11 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
             my_val = tuple(_distributed.my_rows(array) for array in val)  # all on one process
             val_batches = TensorBatches(**self._tensors(my_val, device), transform=scale,
                                         batch_size=inference_batch(device, val[0].shape[1:]))
-        sample = train[0][:PCA_ROWS]
-        if self._scales_in_torch:
-            sample = self._scale(sample, None if train[1] is None else train[1][:PCA_ROWS])
+        sample = None
+        if self._pca_start_possible:
+            sample = train[0][:PCA_ROWS]
+            if self._scales_in_torch:
+                sample = self._scale(sample, None if train[1] is None else train[1][:PCA_ROWS])
         return batches, val_batches, lambda: _digest(*train, *(val or ())), sample
 
     def _batch_scaling(self, device: torch.device, has_second: bool):
@@ -284,15 +286,21 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         """The default dense network has a linear path around its hidden layer."""
         return self.hidden_dims is None and self.architecture == "dense"
 
+    @property
+    def _pca_start_possible(self) -> bool:
+        """Whether the settings allow the PCA start (a linear path, a linear code and output,
+        MSE), so that its sample of scaled rows is worth preparing. Variants whose code is not
+        a plain linear layer (a VAE's has no ``latent_activation``) do not start so."""
+        return (self._linear_skip and getattr(self, "latent_activation", None) == "linear"
+                and self.loss_ == "mse" and self.output_activation_ == "linear")
+
     def _start_from_pca(self, X: np.ndarray) -> None:
         """Start a network with a linear path at PCA's solution (fitted on up to 20000 of the
         scaled training rows), when its code and output are linear and it is scored by MSE, so
         that training begins from PCA's error and can only improve on it where it helps."""
         module = self.module_
-        self._started_from_pca = (
-            self._linear_skip and type(getattr(module, "latent", None)) is DenseCode
-            and self.latent_activation == "linear" and self.loss_ == "mse"
-            and self.output_activation_ == "linear")
+        self._started_from_pca = (self._pca_start_possible
+                                  and type(getattr(module, "latent", None)) is DenseCode)
         if not self._started_from_pca:
             return
         rows = torch.as_tensor(X[:PCA_ROWS], dtype=torch.float64).reshape(
