@@ -267,3 +267,67 @@ def test_an_imputer_fitted_on_an_array_fills_a_dataframe_as_an_array():
     with pytest.warns(UserWarning, match="feature names"):
         out = imputer.transform(pd.DataFrame(X, columns=["a", "b", "c"]))
     np.testing.assert_array_equal(out, imputer.transform(X))
+
+
+def test_the_normal_model_fills_the_conditional_mean():
+    from aekit.nn.gaussian import GaussianFill
+
+    fill = GaussianFill(3)
+    fill.mean.copy_(torch.tensor([1.0, 2.0, 3.0]))
+    fill.cov.copy_(torch.tensor([[1.0, 0.8, 0.0], [0.8, 1.0, 0.0], [0.0, 0.0, 2.0]]))
+    x = torch.tensor([[3.0, 99.0, 99.0], [99.0, 99.0, 99.0], [0.5, -1.0, 7.0]])
+    visible = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 0.0], [1.0, 1.0, 1.0]])
+    expected = torch.tensor([[3.0, 2.0 + 0.8 * 2.0, 3.0],  # E[x2 | x1 = 3]; x3 independent
+                             [1.0, 2.0, 3.0],  # nothing visible: the mean
+                             [0.5, -1.0, 7.0]])  # all visible: as given
+    assert torch.allclose(fill(x, visible), expected, atol=1e-6)
+
+
+def test_em_recovers_mean_and_covariance_from_rows_with_holes():
+    from aekit.nn.gaussian import fit_gaussian
+
+    rng = np.random.RandomState(0)
+    true = np.array([[1.0, 0.9, 0.3], [0.9, 1.0, 0.2], [0.3, 0.2, 1.0]])
+    z = rng.multivariate_normal([0.5, -0.5, 0.0], true, size=4000)
+    observed = rng.random_sample(z.shape) > 0.3
+    mean, cov = fit_gaussian(torch.from_numpy(np.where(observed, z, 0.0)),
+                             torch.from_numpy(observed), ridge=0.0, max_iter=200)
+    assert np.abs(mean.numpy() - [0.5, -0.5, 0.0]).max() < 0.05
+    assert np.abs(cov.numpy() - true).max() < 0.06
+
+
+def test_the_normal_model_fills_beyond_the_observed_range():
+    """The largest values of a column are the missing ones: a linear relation to another
+    column carries the fill past the largest value seen, which the network alone does not."""
+    rng = np.random.RandomState(0)
+    a = rng.normal(size=400)
+    X = np.column_stack([a, 2 * a + 0.05 * rng.normal(size=400), rng.normal(size=400)])
+    top = X[:, 1] > np.quantile(X[:, 1], 0.7)
+    X_missing = X.copy()
+    X_missing[top, 1] = np.nan
+    fills, errors = {}, {}
+    for gaussian in (True, False):
+        filled = AutoencoderImputer(gaussian=gaussian, epochs=20, **FAST).fit_transform(X_missing)
+        fills[gaussian] = filled[top, 1]
+        errors[gaussian] = np.sqrt(np.mean((filled[top, 1] - X[top, 1]) ** 2))
+    assert fills[True].mean() > np.nanmax(X_missing[:, 1])
+    assert errors[True] < 0.5 * errors[False], errors
+
+
+def test_a_wrong_gaussian_setting_is_refused_in_one_line():
+    with pytest.raises((TypeError, ValueError), match="gaussian") as info:
+        AutoencoderImputer(gaussian="yes", epochs=1, **FAST).fit(correlated(n=20, d=3))
+    assert "\n" not in str(info.value)
+
+
+def test_the_normal_model_travels_with_a_saved_imputer(tmp_path):
+    X_missing, _ = with_holes(correlated(n=120, d=5))
+    imputer = AutoencoderImputer(epochs=2, **FAST).fit(X_missing)
+    assert imputer.model_.module_.base is not None  # "auto": 5 columns
+    imputer.save(tmp_path / "imputer.safetensors")
+    loaded = aekit.load(tmp_path / "imputer.safetensors")
+    assert torch.equal(loaded.model_.module_.base.cov, imputer.model_.module_.base.cov)
+    assert np.array_equal(loaded.transform(X_missing), imputer.transform(X_missing))
+    wide = np.random.RandomState(0).normal(size=(40, 65))
+    wide[0, 0] = np.nan
+    assert AutoencoderImputer(epochs=1, **FAST).fit(wide).model_.module_.base is None

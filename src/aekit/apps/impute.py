@@ -31,7 +31,12 @@ class AutoencoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     The network (``aekit.MaskedAutoencoder``) reads each row's observed cells beside the mask
     of which are observed, and learns to predict cells it hides from itself at random; missing
-    cells never enter its loss. ``transform`` replaces NaN only: every observed value is
+    cells never enter its loss. On tables of at most 64 columns it starts from a multivariate
+    normal model fitted by EM (``gaussian``): missing cells enter as their conditional means
+    given the observed ones, the network learns the correction, and the fill is the mean of
+    the two predictions. The normal model follows linear relations beyond the range seen in
+    training (as when the largest values are the missing ones); the network adds what is not
+    linear. ``transform`` replaces NaN only: every observed value is
     returned unchanged. A pandas DataFrame may mix numeric and categorical (``category``
     dtype) columns: categories are one-hot inside and a category out, integer columns stay
     integers, and the result is a DataFrame with the same columns, order, index and dtypes.
@@ -51,6 +56,9 @@ class AutoencoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         uniformly in [0, 2 * hide_rate]).
     dropout : float, default=0.1
         Dropout after each hidden layer.
+    gaussian : bool or "auto", default="auto"
+        Start from the normal model (see above); auto: for tables of at most 64 columns
+        (after one-hot encoding; its cost grows as the columns cubed).
     epochs : int or None, default=None
         Passes over the data. None: enough for about 2000 gradient steps (at most 1000).
     batch_size : int, default=64
@@ -87,7 +95,8 @@ class AutoencoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     model_name = "imputer"
 
     def __init__(self, hidden_dims: tuple[int, ...] = (128,), latent_dim: int = 64,
-                 hide_rate: float = 0.25, dropout: float = 0.1, epochs: int | None = None,
+                 hide_rate: float = 0.25, dropout: float = 0.1, gaussian: bool | str = "auto",
+                 epochs: int | None = None,
                  batch_size: int = 64, learning_rate: float = 1e-3, random_state=None,
                  device: str = "auto", verbose: int = 0):
         store_params(self, locals())
@@ -138,7 +147,7 @@ class AutoencoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         self.model_ = MaskedAutoencoder(
             hide_rate=self.hide_rate, latent_dim=self.latent_dim,
-            hidden_dims=tuple(self.hidden_dims), dropout=self.dropout,
+            hidden_dims=tuple(self.hidden_dims), dropout=self.dropout, gaussian=self.gaussian,
             epochs=self._epochs(len(Z)), batch_size=self.batch_size,
             learning_rate=self.learning_rate, random_state=draw_seed(rng),
             device=self.device, verbose=self.verbose).fit(Z)

@@ -12,7 +12,15 @@ from aekit.estimators._validation import check_bool, check_choice, check_float
 from aekit.estimators.base import BaseAutoencoder
 from aekit.estimators.persistence import register_model
 from aekit.nn import ACTIVATIONS, DenseCode, DenseDecoder, DenseEncoder, Reconstruction
+from aekit.nn.gaussian import GaussianFill, fit_gaussian
 from aekit.nn.masked import MaskedAutoencoderNet
+
+# The normal model's EM inverts one d x d matrix per row with missing cells and iteration.
+GAUSSIAN_MAX_FEATURES = 64  # "auto" uses it up to this many columns
+EM_ROWS = 1024  # rows it is fitted on (a random sample of larger tables)
+EM_MAX_ITER = 300  # EM converges slowly when much is missing (as when the largest values are)
+EM_WORK = 2e10  # rows x d^3 x iterations at most: a few seconds on one core
+EM_RIDGE = 1e-4  # added to the standardised covariance: exact linear relations stay solvable
 
 
 @register_model
@@ -21,6 +29,7 @@ class MaskedAutoencoder(BaseAutoencoder):
     _constrained_code = True  # hidden cells keep it from copying its input
 
     def __init__(self, hide_rate: float = 0.25, visible_weight: float = 0.1, skip: bool = True,
+                 gaussian: bool | str = "auto",
                  latent_dim: int | None = None, architecture: str = "dense",
                  hidden_dims: tuple[int, ...] | None = None, activation: str = "relu",
                  latent_activation: str | None = None, output_activation: str = "auto",
@@ -43,6 +52,8 @@ class MaskedAutoencoder(BaseAutoencoder):
                     high_open=False)
         check_float("visible_weight", self.visible_weight, low=0, high=np.inf)
         check_bool("skip", self.skip)
+        if self.gaussian != "auto":
+            check_bool("gaussian", self.gaussian)
         for name, allowed in (("architecture", ("dense",)), ("loss", ("auto", "mse")),
                               ("output_activation", ("auto", "linear")),
                               ("scaling", ("standard",))):
@@ -80,7 +91,28 @@ class MaskedAutoencoder(BaseAutoencoder):
         missing): the ``Preprocessor`` scales each batch and sets its missing cells to 0."""
         stats = _scaling.FeatureStats.of(X)  # missing cells are not counted
         self._settle(stats, X.shape[1])
+        if self._uses_gaussian:
+            self._gaussian_fit = self._fit_gaussian(X, observed)
         return X
+
+    @property
+    def _uses_gaussian(self) -> bool:
+        if self.gaussian == "auto":
+            return self.input_shape_[0] <= GAUSSIAN_MAX_FEATURES
+        return bool(self.gaussian)
+
+    def _fit_gaussian(self, X: np.ndarray, observed: np.ndarray):
+        """Mean and covariance of the standardised rows (EM over at most ``EM_ROWS`` of them,
+        drawn with the fit's seed), for the ``GaussianFill`` the network starts from."""
+        rows = np.arange(len(X))
+        if len(X) > EM_ROWS:
+            rows = np.sort(np.random.default_rng(self.random_state).choice(
+                len(X), EM_ROWS, replace=False))
+        standard = (X[rows].astype(np.float64) - self.shift_) / self.scale_
+        z = torch.from_numpy(np.where(observed[rows], standard, 0.0))
+        iterations = int(min(EM_MAX_ITER, max(1, EM_WORK // (len(rows) * X.shape[1] ** 3))))
+        return fit_gaussian(z, torch.from_numpy(observed[rows]), ridge=EM_RIDGE,
+                            max_iter=iterations)
 
     def _build_module(self) -> MaskedAutoencoderNet:
         d = self.input_shape_[0]
@@ -92,9 +124,18 @@ class MaskedAutoencoder(BaseAutoencoder):
                                self.dropout)
         skip = torch.nn.Linear(2 * d, d) if self.skip else None
         return MaskedAutoencoderNet(encoder, latent, decoder, Reconstruction("mse", "linear"),
-                                    skip=skip,
-                                    hide_rate=self.hide_rate,
+                                    skip=skip, base=self._base(d), hide_rate=self.hide_rate,
                                     visible_weight=self.visible_weight)
+
+    def _base(self, d: int) -> GaussianFill | None:
+        """The fitted normal model (when fitting) or its shapes (when loading a saved model)."""
+        if not self._uses_gaussian:
+            return None
+        base = GaussianFill(d)
+        fitted = vars(self).pop("_gaussian_fit", None)
+        if fitted is not None:
+            base.mean.copy_(fitted[0]), base.cov.copy_(fitted[1])
+        return base
 
     # ----------------------------------------------------------------- inference
     # the array beside X is the mask of observed cells, not sequence lengths: each batch's
@@ -134,6 +175,12 @@ document(
         Param("skip", "bool", True,
               "Add a linear map from the input to the output beside the network, so that "
               "linear relations between columns are learnt directly."),
+        Param("gaussian", 'bool or "auto"', "auto",
+              "Start from a multivariate normal model of the rows (fitted by EM on the "
+              "observed cells): missing cells enter the network as their conditional means "
+              "given the observed ones, which follow the data beyond the range seen in "
+              "training, and the network learns the correction. auto: for tables of at "
+              f"most {GAUSSIAN_MAX_FEATURES} columns (its cost grows as columns cubed)."),
         latent_activation(None),
     ),
     defaults={"scaling": "standard"},

@@ -1,0 +1,83 @@
+"""A multivariate normal model of a table's rows, fitted with missing cells, that fills each
+row's hidden cells with their conditional mean given its visible ones.
+
+The conditional mean is linear in the visible cells and follows them beyond the range seen in
+training, which a network trained on observed cells does not; the masked autoencoder learns
+what is left over (``MaskedAutoencoderNet``'s ``base``).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class GaussianFill(nn.Module):
+    """Fill hidden cells with ``E[x_hidden | x_visible]`` under ``N(mean, cov)``.
+
+    Shapes: ``x`` ``(n, d)`` (hidden cells: any finite value), ``visible`` ``(n, d)`` (1.0
+    where visible) -> ``(n, d)``: the visible cells as given, the hidden ones filled. A row
+    with nothing visible gets ``mean``. ``cov`` must be positive definite (``fit_gaussian``
+    adds a ridge).
+    """
+
+    def __init__(self, d: int):
+        super().__init__()
+        self.register_buffer("mean", torch.zeros(d))
+        self.register_buffer("cov", torch.eye(d))
+
+    def forward(self, x: torch.Tensor, visible: torch.Tensor) -> torch.Tensor:
+        fill, _ = conditional(self.mean, self.cov, x, visible)
+        return torch.where(visible > 0, x, fill)
+
+
+def conditional(mean: torch.Tensor, cov: torch.Tensor, x: torch.Tensor, visible: torch.Tensor,
+                need_precision: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Conditional means of every row ``(n, d)`` and, if asked, ``sum_r O_r M_r^-1 O_r``
+    ``(d, d)`` (what the conditional covariances need).
+
+    Each row's visible block is solved in one batched call: ``M_r = cov * o o^T + diag(1 - o)``
+    is ``cov``'s visible block with the identity on the hidden cells, so ``M_r w = o * (x -
+    mean)`` gives ``w`` zero on hidden cells and ``cov_oo^-1 (x_o - mean_o)`` on visible ones;
+    ``mean + cov w`` is then ``x`` on visible cells and the conditional mean on hidden ones.
+    """
+    o = visible.to(cov.dtype)
+    matrices = cov * (o.unsqueeze(2) * o.unsqueeze(1)) + torch.diag_embed(1 - o)
+    residual = (o * (x.to(cov.dtype) - mean)).unsqueeze(2)
+    if not need_precision:
+        w = torch.linalg.solve(matrices, residual).squeeze(2)
+        return mean + w @ cov, None
+    inverse = torch.linalg.inv(matrices) * (o.unsqueeze(2) * o.unsqueeze(1))
+    w = (inverse @ residual).squeeze(2)
+    return mean + w @ cov, inverse.sum(0)
+
+
+@torch.no_grad()
+def fit_gaussian(z: torch.Tensor, observed: torch.Tensor, ridge: float, max_iter: int,
+                 tol: float = 1e-5, chunk: int = 512) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and covariance (plus ``ridge`` on the diagonal) of rows with missing cells, by
+    expectation-maximisation (Little and Rubin, "Statistical Analysis with Missing Data",
+    chapter 11). ``z`` ``(n, d)`` standardised, any finite value where ``observed`` is False.
+    Stops when no entry of the covariance moves by more than ``tol`` in an iteration."""
+    n, d = z.shape
+    eye = torch.eye(d, dtype=z.dtype, device=z.device)
+    mean, cov = torch.zeros(d, dtype=z.dtype, device=z.device), eye.clone()
+    incomplete = ~observed.all(1)
+    for _ in range(max_iter):
+        regular = cov + ridge * eye
+        fill, precision = z.clone(), torch.zeros_like(cov)
+        rows = incomplete.nonzero().squeeze(1)
+        for part in rows.split(chunk):  # bounded memory: chunk x d x d
+            fill[part], part_precision = conditional(mean, regular, z[part], observed[part],
+                                                     need_precision=True)
+            precision += part_precision
+        # rows with missing cells add their conditional covariance (zero on the visible block)
+        missing_cov = len(rows) * regular - regular @ precision @ regular
+        new_mean = fill.mean(0)
+        centred = fill - new_mean
+        new_cov = (centred.T @ centred + missing_cov) / n
+        change = (new_cov - cov).abs().max()
+        mean, cov = new_mean, new_cov
+        if change < tol:
+            break
+    return mean, cov + ridge * eye
