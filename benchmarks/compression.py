@@ -10,6 +10,7 @@ writes a rate-distortion PNG and a JSON of all points. A second set, scikit-imag
 ``lfw_subset`` faces (150 train / 50 test, 25x25; 30 times the epochs, batch 16), shows how it does beyond digits.
 
     python benchmarks/compression.py [--epochs 3] [--train-size 60000] [--quick]
+    python benchmarks/compression.py --sets mnist --load l03.aekit,l06.aekit   # long-trained
 """
 
 from __future__ import annotations
@@ -110,7 +111,11 @@ def ours(X_train, images: np.ndarray, lmbdas, params: dict, per_image: int,
     points = []
     for lmbda in lmbdas:
         start = time.perf_counter()
-        model = aekit.CompressionAutoencoder(lmbda=lmbda, **params).fit(X_train)
+        if isinstance(lmbda, str):  # a model saved by compression_train.py
+            model = aekit.load(lmbda)
+            lmbda = model.lmbda
+        else:
+            model = aekit.CompressionAutoencoder(lmbda=lmbda, **params).fit(X_train)
         fit_s = time.perf_counter() - start
         start = time.perf_counter()
         data = aekit.compress(model, X_test)
@@ -288,12 +293,17 @@ def main() -> None:
     parser.add_argument("--sets", default="mnist,faces",
                         help="which sets: mnist, faces (lfw_subset) or both")
     parser.add_argument("--out", default="benchmarks/results", help="folder for PNG and JSON")
+    parser.add_argument("--load", default="",
+                        help="comma-separated models saved by compression_train.py, compared "
+                        "instead of training at --lmbdas (MNIST, dense)")
     args = parser.parse_args()
     if args.quick:
         args.train_size, args.epochs, args.quality_step, args.per_image = 5000, 1, 10, 100
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     lmbdas = [float(v) for v in args.lmbdas.split(",") if v]  # none: the codecs alone
+    if args.load:
+        lmbdas = args.load.split(",")
     qualities = {fmt: [q for q in grid if q <= args.max_quality][::args.quality_step]
                  for fmt, grid in PILLOW.items()}
     qualities["AVIF"] = qualities["AVIF"][::max(1, args.avif_step // args.quality_step)]

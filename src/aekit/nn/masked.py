@@ -3,7 +3,8 @@ rest by filling cells it hides from itself.
 
 The network reads ``[x * visible, visible]`` (the values, missing cells at 0, next to the mask)
 and predicts every cell; with a fitted normal model (``base``) the missing cells enter as their
-conditional means instead, and the network adds its correction to them. Training hides a random share of the observed cells as well (a
+conditional means instead, and the network adds its correction to them. Training hides a
+random share of the observed cells as well (a
 denoising autoencoder whose noise is masking, as in MIDA, Gondara & Wang 2018,
 https://arxiv.org/abs/1705.02737, and ReMasker, Du et al. 2024,
 https://arxiv.org/abs/2309.13793) and scores only observed cells, the hidden ones foremost:
