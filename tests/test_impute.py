@@ -283,6 +283,19 @@ def test_the_normal_model_fills_the_conditional_mean():
     assert torch.allclose(fill(x, visible), expected, atol=1e-6)
 
 
+def test_the_normal_models_fill_stays_within_the_widened_observed_range():
+    from aekit.nn.gaussian import GaussianFill
+
+    fill = GaussianFill(2)
+    fill.cov.copy_(torch.tensor([[1.0, 0.99], [0.99, 1.0]]))
+    fill.low.copy_(torch.tensor([-1.0, -1.0]))
+    fill.high.copy_(torch.tensor([1.0, 1.0]))  # span 2: fills within [-3, 3]
+    x = torch.tensor([[50.0, 0.0], [2.0, 0.0]])  # a rare extreme value, then a modest one
+    out = fill(x, torch.tensor([[1.0, 0.0], [1.0, 0.0]]))
+    assert out[0, 1] == 3.0  # 49.5 unclamped
+    assert torch.isclose(out[1, 1], torch.tensor(1.98))  # beyond the range seen: kept
+
+
 def test_em_recovers_mean_and_covariance_from_rows_with_holes():
     from aekit.nn.gaussian import fit_gaussian
 

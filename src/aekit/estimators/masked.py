@@ -103,7 +103,8 @@ class MaskedAutoencoder(BaseAutoencoder):
 
     def _fit_gaussian(self, X: np.ndarray, observed: np.ndarray):
         """Mean and covariance of the standardised rows (EM over at most ``EM_ROWS`` of them,
-        drawn with the fit's seed), for the ``GaussianFill`` the network starts from."""
+        drawn with the fit's seed) and each column's observed range, for the ``GaussianFill``
+        the network starts from."""
         rows = np.arange(len(X))
         if len(X) > EM_ROWS:
             rows = np.sort(np.random.default_rng(self.random_state).choice(
@@ -111,8 +112,11 @@ class MaskedAutoencoder(BaseAutoencoder):
         standard = (X[rows].astype(np.float64) - self.shift_) / self.scale_
         z = torch.from_numpy(np.where(observed[rows], standard, 0.0))
         iterations = int(min(EM_MAX_ITER, max(1, EM_WORK // (len(rows) * X.shape[1] ** 3))))
-        return fit_gaussian(z, torch.from_numpy(observed[rows]), ridge=EM_RIDGE,
-                            max_iter=iterations)
+        mean, cov = fit_gaussian(z, torch.from_numpy(observed[rows]), ridge=EM_RIDGE,
+                                 max_iter=iterations)
+        low, high = ((np.asarray(v, np.float64) - self.shift_) / self.scale_
+                     for v in (np.nanmin(X, axis=0), np.nanmax(X, axis=0)))
+        return mean, cov, torch.from_numpy(low), torch.from_numpy(high)
 
     def _build_module(self) -> MaskedAutoencoderNet:
         d = self.input_shape_[0]
@@ -134,7 +138,8 @@ class MaskedAutoencoder(BaseAutoencoder):
         base = GaussianFill(d)
         fitted = vars(self).pop("_gaussian_fit", None)
         if fitted is not None:
-            base.mean.copy_(fitted[0]), base.cov.copy_(fitted[1])
+            for buffer, value in zip((base.mean, base.cov, base.low, base.high), fitted):
+                buffer.copy_(value)
         return base
 
     # ----------------------------------------------------------------- inference

@@ -15,6 +15,11 @@ from torch import nn
 class GaussianFill(nn.Module):
     """Fill hidden cells with ``E[x_hidden | x_visible]`` under ``N(mean, cov)``.
 
+    A fill is kept within ``[low - span, high + span]`` (``span = high - low``, the range seen
+    in training widened by its width on each side): beyond the range, as far as a linear
+    relation carries, but not as far as a rare extreme value in a near-constant column would
+    throw it.
+
     Shapes: ``x`` ``(n, d)`` (hidden cells: any finite value), ``visible`` ``(n, d)`` (1.0
     where visible) -> ``(n, d)``: the visible cells as given, the hidden ones filled. A row
     with nothing visible gets ``mean``. ``cov`` must be positive definite (``fit_gaussian``
@@ -25,10 +30,14 @@ class GaussianFill(nn.Module):
         super().__init__()
         self.register_buffer("mean", torch.zeros(d))
         self.register_buffer("cov", torch.eye(d))
+        self.register_buffer("low", torch.full((d,), -torch.inf))
+        self.register_buffer("high", torch.full((d,), torch.inf))
 
     def forward(self, x: torch.Tensor, visible: torch.Tensor) -> torch.Tensor:
         fill, _ = conditional(self.mean, self.cov, x, visible)
-        return torch.where(visible > 0, x, fill)
+        span = self.high - self.low
+        fill = torch.minimum(torch.maximum(fill, self.low - span), self.high + span)
+        return torch.where(visible > 0, x, fill.to(x.dtype))
 
 
 def conditional(mean: torch.Tensor, cov: torch.Tensor, x: torch.Tensor, visible: torch.Tensor,
