@@ -40,7 +40,7 @@ CASES = {
     "denoising": (lambda: aekit.DenoisingAutoencoder(latent_dim=2, **SMALL), TABLE),
     "compression": (lambda: aekit.CompressionAutoencoder(latent_dim=2, **SMALL), TABLE),
     "ensemble": (lambda: EnsembleAutoencoder(n_members=3, latent_dim=2, **SMALL), TABLE),
-    "masked-with-nan": (lambda: MaskedAutoencoder(latent_dim=2, **SMALL), HOLES),
+    "masked-with-nan": (lambda: MaskedAutoencoder(latent_dim=2, gaussian=False, **SMALL), HOLES),
     "conv-n-h-w": (lambda: aekit.Autoencoder(architecture="conv", hidden_dims=(4, 8),
                                              latent_dim=3, **SMALL), IMAGES),
     "conv-vae-n-c-h-w": (lambda: aekit.VAE(architecture="conv", hidden_dims=(4,), latent_dim=3,
@@ -137,6 +137,13 @@ def test_text_models_get_a_clear_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("aekit: error: text models") and err.count("\n") == 1
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_a_masked_model_on_a_normal_model_gets_a_clear_error(tmp_path):
+    model = fitted(lambda: MaskedAutoencoder(latent_dim=2, **SMALL), HOLES)  # gaussian="auto"
+    with pytest.raises(ValueError, match="gaussian=False") as info:
+        model.export_onnx(tmp_path / "masked")
+    assert "\n" not in str(info.value)
 
 
 def test_cli_refuses_models_without_graphs(tmp_path, capsys):

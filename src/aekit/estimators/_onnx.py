@@ -132,6 +132,10 @@ def check_exportable(estimator) -> None:
         raise ValueError("text models (SequenceAutoencoder(tokens=True)) cannot be exported to "
                          "ONNX: the exported graphs take and return float32 values, not token "
                          "ids")
+    if getattr(getattr(estimator, "module_", None), "base", None) is not None:
+        raise ValueError("this MaskedAutoencoder starts from a normal model whose fill solves a "
+                         "linear system per row, which ONNX has no operator for: fit it with "
+                         "gaussian=False to export it")
 
 
 def estimator_graphs(estimator) -> dict[str, Graph]:
