@@ -53,10 +53,12 @@ def conditional(mean: torch.Tensor, cov: torch.Tensor, x: torch.Tensor, visible:
     o = visible.to(cov.dtype)
     matrices = cov * (o.unsqueeze(2) * o.unsqueeze(1)) + torch.diag_embed(1 - o)
     residual = (o * (x.to(cov.dtype) - mean)).unsqueeze(2)
+    # the _ex forms skip the check that would wait for the device (CUDA graphs cannot capture
+    # it); the matrices are positive definite by construction
     if not need_precision:
-        w = torch.linalg.solve(matrices, residual).squeeze(2)
+        w = torch.linalg.solve_ex(matrices, residual).result.squeeze(2)
         return mean + w @ cov, None
-    inverse = torch.linalg.inv(matrices) * (o.unsqueeze(2) * o.unsqueeze(1))
+    inverse = torch.linalg.inv_ex(matrices).inverse * (o.unsqueeze(2) * o.unsqueeze(1))
     w = (inverse @ residual).squeeze(2)
     return mean + w @ cov, inverse.sum(0)
 
