@@ -344,3 +344,16 @@ def test_the_normal_model_travels_with_a_saved_imputer(tmp_path):
     wide = np.random.RandomState(0).normal(size=(40, 65))
     wide[0, 0] = np.nan
     assert AutoencoderImputer(epochs=1, **FAST).fit(wide).model_.module_.base is None
+
+
+def test_works_in_a_pipeline_before_an_estimator():
+    from sklearn.linear_model import LinearRegression
+    from sklearn.pipeline import make_pipeline
+
+    X = correlated(n=120, d=5)
+    y = X[:, 0] * 2.0
+    X_missing, _ = with_holes(X)
+    pipe = make_pipeline(AutoencoderImputer(epochs=5, **FAST), LinearRegression())
+    predicted = pipe.fit(X_missing, y).predict(X_missing)
+    assert predicted.shape == (120,) and np.isfinite(predicted).all()
+    assert np.corrcoef(predicted, y)[0, 1] > 0.9
