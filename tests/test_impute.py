@@ -357,3 +357,44 @@ def test_works_in_a_pipeline_before_an_estimator():
     predicted = pipe.fit(X_missing, y).predict(X_missing)
     assert predicted.shape == (120,) and np.isfinite(predicted).all()
     assert np.corrcoef(predicted, y)[0, 1] > 0.9
+
+
+def test_an_imputer_saved_before_the_normal_model_loads_without_it(tmp_path):
+    from aekit.io import write_model_file
+
+    X_missing, _ = with_holes(correlated(n=120, d=5))
+    imputer = AutoencoderImputer(gaussian=False, epochs=2, **FAST).fit(X_missing)
+    tensors, config = imputer._model_state()
+    del config["params"]["gaussian"], config["inner"]["params"]["gaussian"]  # an older file
+    write_model_file(tmp_path / "old.safetensors", tensors, config)
+    loaded = aekit.load(tmp_path / "old.safetensors")
+    assert loaded.gaussian is False and loaded.model_.module_.base is None
+    assert np.array_equal(loaded.transform(X_missing), imputer.transform(X_missing))
+
+
+@pytest.mark.parametrize("edit", [
+    lambda t: t["model.module.base.cov"].fill_(float("nan")),
+    lambda t: t["model.module.base.cov"].mul_(-1.0),
+    lambda t: t["model.module.base.low"].fill_(1e9),
+])
+def test_a_tampered_normal_model_is_refused_naming_the_file(tmp_path, edit):
+    from aekit.io import write_model_file
+
+    X_missing, _ = with_holes(correlated(n=120, d=5))
+    tensors, config = AutoencoderImputer(epochs=1, **FAST).fit(X_missing)._model_state()
+    edit(tensors)
+    write_model_file(tmp_path / "bad.safetensors", tensors, config)
+    with pytest.raises(ValueError, match="bad.safetensors"):
+        aekit.load(tmp_path / "bad.safetensors")
+
+
+def test_codes_alone_do_not_decode_on_a_normal_model():
+    from aekit.estimators.masked import MaskedAutoencoder
+
+    X_missing, _ = with_holes(correlated(n=120, d=5))
+    model = MaskedAutoencoder(epochs=1, latent_dim=2, random_state=0, device="cpu").fit(X_missing)
+    with pytest.raises(ValueError, match="reconstruct"):
+        model.inverse_transform(model.transform(X_missing))
+    plain = MaskedAutoencoder(gaussian=False, epochs=1, latent_dim=2, random_state=0,
+                              device="cpu").fit(X_missing)
+    assert plain.inverse_transform(plain.transform(X_missing)).shape == X_missing.shape

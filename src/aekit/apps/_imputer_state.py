@@ -20,6 +20,7 @@ def restore_imputer(cls, tensors: dict, config: dict, device, path):
     params = dict(config.get("params", {}))
     if isinstance(params.get("hidden_dims"), list):
         params["hidden_dims"] = tuple(params["hidden_dims"])
+    params.setdefault("gaussian", False)  # a file saved before the normal model existed
     imputer = construct(cls, {**config, "params": params}, device, path)
     inner = config.get("inner")
     if not isinstance(inner, dict) or inner.get("model") != MaskedAutoencoder.model_name:

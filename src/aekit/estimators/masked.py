@@ -10,7 +10,7 @@ from aekit.estimators import _scaling
 from aekit.estimators._params import Param, document, latent_activation, store_params
 from aekit.estimators._validation import check_bool, check_choice, check_float
 from aekit.estimators.base import BaseAutoencoder
-from aekit.estimators.persistence import register_model
+from aekit.estimators.persistence import register_model, restore_estimator
 from aekit.nn import ACTIVATIONS, DenseCode, DenseDecoder, DenseEncoder, Reconstruction
 from aekit.nn.gaussian import GaussianFill, fit_gaussian
 from aekit.nn.masked import MaskedAutoencoderNet
@@ -19,7 +19,7 @@ from aekit.nn.masked import MaskedAutoencoderNet
 GAUSSIAN_MAX_FEATURES = 64  # "auto" uses it up to this many columns
 EM_ROWS = 1024  # rows it is fitted on (a random sample of larger tables)
 EM_MAX_ITER = 300  # EM converges slowly when much is missing (as when the largest values are)
-EM_WORK = 2e10  # rows x d^3 x iterations at most: a few seconds on one core
+EM_WORK = 2e10  # rows x d^3 x iterations at most: about 10 s on one core
 EM_RIDGE = 1e-4  # added to the standardised covariance: exact linear relations stay solvable
 
 
@@ -147,6 +147,28 @@ class MaskedAutoencoder(BaseAutoencoder):
     # ``Batch.mask``, and the ``Preprocessor`` sets the cells it marks missing to 0
     _second_array = "mask"
 
+    def inverse_transform(self, Z) -> np.ndarray:
+        """Decode codes ``Z`` (only without a normal model: with one, the network's output is
+        a correction to each row's conditional means, which a code alone does not give)."""
+        check_is_fitted(self)
+        if self.module_.base is not None:
+            raise ValueError("this MaskedAutoencoder starts from a normal model, so a code alone "
+                             "does not give a row: use reconstruct(X) or impute(X), or fit with "
+                             "gaussian=False")
+        return super().inverse_transform(Z)
+
+    @classmethod
+    def _from_model_state(cls, tensors: dict, config: dict, device, path):
+        params = config.get("params")
+        if isinstance(params, dict) and "gaussian" not in params:  # saved before it existed
+            config = {**config, "params": {**params, "gaussian": False}}
+        estimator = restore_estimator(cls, tensors, config, device, path)
+        base = estimator.module_.base
+        if base is not None and not _valid_normal_model(base):
+            raise ValueError(f"{path} holds no valid normal model for its MaskedAutoencoder "
+                             "(non-finite, not positive definite, or an empty range)")
+        return estimator
+
     def impute(self, X) -> np.ndarray:
         """``X`` with every NaN filled; observed cells are returned exactly as given."""
         check_is_fitted(self)
@@ -190,3 +212,9 @@ document(
     ),
     defaults={"scaling": "standard"},
 )
+
+
+def _valid_normal_model(base: GaussianFill) -> bool:
+    finite = all(torch.isfinite(b).all() for b in (base.mean, base.cov, base.low, base.high))
+    return bool(finite and (base.low <= base.high).all()
+                and torch.linalg.eigvalsh(base.cov.double()).min() > 0)

@@ -86,7 +86,11 @@ class MaskedAutoencoderNet(nn.Module):
         mean of two predictors, the base's conditional mean and the network trained on top
         of it: the network's correction varies with its seed and the data's noise, and
         averaging halves that variance (in the benchmark, the mean beat each alone)."""
-        return self.head.output(self._pre(x, mask, 1.0 if self.base is None else 0.5))
+        return self.head.output(self._pre(x, mask, self._inference_correction))
+
+    @property
+    def _inference_correction(self) -> float:
+        return 1.0 if self.base is None else 0.5
 
     def impute(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """``x`` with its missing cells filled; observed cells are returned as they are."""
@@ -113,5 +117,6 @@ class MaskedAutoencoderNet(nn.Module):
 
     # ------------------------------------------------------------------ scoring
     def row_loss(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        """Per-row reconstruction loss of the observed cells ``(n,)`` (nothing hidden)."""
-        return self.head.row_loss(self._pre(x, mask), x, mask)
+        """Per-row reconstruction loss of the observed cells ``(n,)`` (nothing hidden), of the
+        same prediction as ``reconstruct``."""
+        return self.head.row_loss(self._pre(x, mask, self._inference_correction), x, mask)
