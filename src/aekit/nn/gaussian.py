@@ -73,11 +73,10 @@ def fit_gaussian(z: torch.Tensor, observed: torch.Tensor, ridge: float, max_iter
     n, d = z.shape
     eye = torch.eye(d, dtype=z.dtype, device=z.device)
     mean, cov = torch.zeros(d, dtype=z.dtype, device=z.device), eye.clone()
-    incomplete = ~observed.all(1)
+    rows = (~observed.all(1)).nonzero().squeeze(1)  # the rows with missing cells
     for _ in range(max_iter):
         regular = cov + ridge * eye
         fill, precision = z.clone(), torch.zeros_like(cov)
-        rows = incomplete.nonzero().squeeze(1)
         for part in rows.split(chunk):  # bounded memory: chunk x d x d
             fill[part], part_precision = conditional(mean, regular, z[part], observed[part],
                                                      need_precision=True)
