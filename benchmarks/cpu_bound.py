@@ -29,6 +29,7 @@ from speed import epoch_flop, matmul_rate, time_aekit
 
 from aekit import Autoencoder
 from aekit.estimators._torch import inference_batch
+from aekit.nn import Batch
 from aekit.nn.losses import bce_row_sums, softplus_row_sums
 from aekit.train.optim import make_optimizer
 from aekit.train.step import make_step
@@ -144,7 +145,7 @@ def step_comparison(step: HandWrittenStep, chunks: int = 30, steps: int = 50) ->
 
     runs = {"hand-written step": hand_written}
     for mode, name in [("manual", "aekit manual step (CPU default)"), ("none", "aekit eager step")]:
-        runs[name] = lambda index, run=aekit_steps[mode]: run((step.X.index_select(0, index),))
+        runs[name] = lambda index, run=aekit_steps[mode]: run(Batch(step.X.index_select(0, index)))
     times = {name: [] for name in runs}
     for _ in range(chunks):
         for name, run in runs.items():
