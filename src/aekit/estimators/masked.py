@@ -92,7 +92,7 @@ class MaskedAutoencoder(BaseAutoencoder):
         stats = _scaling.FeatureStats.of(X)  # missing cells are not counted
         self._settle(stats, X.shape[1])
         if self._uses_gaussian:
-            self._gaussian_fit = self._fit_gaussian(X, observed)
+            self._gaussian_fit = self._fit_gaussian(X, observed, stats)
         return X
 
     @property
@@ -101,7 +101,7 @@ class MaskedAutoencoder(BaseAutoencoder):
             return self.input_shape_[0] <= GAUSSIAN_MAX_FEATURES
         return bool(self.gaussian)
 
-    def _fit_gaussian(self, X: np.ndarray, observed: np.ndarray):
+    def _fit_gaussian(self, X: np.ndarray, observed: np.ndarray, stats: _scaling.FeatureStats):
         """Mean and covariance of the standardised rows (EM over at most ``EM_ROWS`` of them,
         drawn with the fit's seed) and each column's observed range, for the ``GaussianFill``
         the network starts from."""
@@ -114,8 +114,7 @@ class MaskedAutoencoder(BaseAutoencoder):
         iterations = int(min(EM_MAX_ITER, max(1, EM_WORK // (len(rows) * X.shape[1] ** 3))))
         mean, cov = fit_gaussian(z, torch.from_numpy(observed[rows]), ridge=EM_RIDGE,
                                  max_iter=iterations)
-        low, high = ((np.asarray(v, np.float64) - self.shift_) / self.scale_
-                     for v in (np.nanmin(X, axis=0), np.nanmax(X, axis=0)))
+        low, high = ((v - self.shift_) / self.scale_ for v in (stats.lo, stats.hi))
         return mean, cov, torch.from_numpy(low), torch.from_numpy(high)
 
     def _build_module(self) -> MaskedAutoencoderNet:
