@@ -100,14 +100,16 @@ def lossless(images: np.ndarray) -> list[dict]:
                                ("lzma -9", lambda b: lzma.compress(b, preset=9)))]
 
 
+def as_input(images: np.ndarray, architecture: str) -> np.ndarray:
+    """Images ``(n, h, w)`` as the model takes them: flattened for a dense one."""
+    return images.reshape(len(images), -1) if architecture == "dense" else images
+
+
 def ours(X_train, images: np.ndarray, lmbdas, params: dict, per_image: int,
          steps=(2.0,)) -> list[dict]:
     """One codec per ``lmbda``; each also at a coarser quantisation ``steps`` of its integer
     code (the stream then carries its own Laplace tables), a cheap extra operating point."""
     n, h, w = images.shape
-    X_test = images.astype(np.float32) / 255
-    if params["architecture"] == "dense":
-        X_train, X_test = X_train.reshape(len(X_train), -1), X_test.reshape(n, -1)
     points = []
     for lmbda in lmbdas:
         start = time.perf_counter()
@@ -115,7 +117,9 @@ def ours(X_train, images: np.ndarray, lmbdas, params: dict, per_image: int,
             model = aekit.load(lmbda)
             lmbda = model.lmbda
         else:
-            model = aekit.CompressionAutoencoder(lmbda=lmbda, **params).fit(X_train)
+            model = aekit.CompressionAutoencoder(lmbda=lmbda, **params).fit(
+                as_input(X_train, params["architecture"]))
+        X_test = as_input(images.astype(np.float32) / 255, model.architecture)
         fit_s = time.perf_counter() - start
         start = time.perf_counter()
         data = aekit.compress(model, X_test)

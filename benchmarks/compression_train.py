@@ -34,7 +34,7 @@ class TestRate(Callback):
     """Every ``every`` epochs: the test set's bytes per image under the prior and its PSNR."""
 
     def __init__(self, images: np.ndarray, every: int, seconds: float):
-        self.x = torch.from_numpy(images.reshape(len(images), -1).astype(np.float32) / 255)
+        self.x = torch.from_numpy(images.astype(np.float32) / 255)
         self.every, self.seconds, self.started = every, seconds, time.perf_counter()
 
     @torch.no_grad()
@@ -59,7 +59,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lmbda", type=float, required=True)
     parser.add_argument("-o", "--output", required=True, help="where to save the model")
-    parser.add_argument("--hidden", default="512,256")
+    parser.add_argument("--architecture", choices=("dense", "conv"), default="dense")
+    parser.add_argument("--hidden", default="512,256",
+                        help="widths of the dense layers, or the channels of the conv layers")
     parser.add_argument("--latent-dim", type=int, default=32)
     parser.add_argument("--epochs", type=int, default=250)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
@@ -69,11 +71,12 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     X_train, _, X_test, _ = load_mnist()
-    images = to_uint8(X_test)
+    shape = (-1, 1, 28, 28) if args.architecture == "conv" else (-1, 784)
+    X_train, images = X_train.reshape(shape), to_uint8(X_test).reshape(shape)
     schedule = LearningRateScheduler(lambda epoch, lr: 0.5 * args.learning_rate * (
         1 + math.cos(math.pi * epoch / args.epochs)))
     model = aekit.CompressionAutoencoder(
-        lmbda=args.lmbda, hidden_dims=tuple(int(w) for w in args.hidden.split(",")),
+        lmbda=args.lmbda, architecture=args.architecture, hidden_dims=tuple(int(w) for w in args.hidden.split(",")),
         latent_dim=args.latent_dim, activation="gelu", batch_norm=True,
         output_activation="sigmoid", learning_rate=args.learning_rate, epochs=args.epochs,
         batch_size=args.batch_size, callbacks=[schedule, TestRate(images, args.every,
@@ -81,9 +84,9 @@ def main() -> None:
         random_state=0, device="cpu")
     print(f"# {vars(args)}", flush=True)
     model.fit(X_train)
-    stream = aekit.compress(model, images.reshape(len(images), -1).astype(np.float32) / 255)
+    stream = aekit.compress(model, images.astype(np.float32) / 255)
     decoded = to_uint8(aekit.decompress(stream, model))
-    mse = np.mean((decoded.astype(np.float64) - images.reshape(len(images), -1)) ** 2)
+    mse = np.mean((decoded.astype(np.float64) - images) ** 2)
     print(f"one stream: {len(stream) / len(images):.2f} bytes/image, {psnr_of_mse(mse):.2f} dB",
           flush=True)
     model.save(args.output)

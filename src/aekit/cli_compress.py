@@ -18,6 +18,9 @@ def add_compress_commands(commands) -> None:
     p.add_argument("--step", type=float, default=None,
                    help="quantisation step of the codes (default: the model's own, or a "
                    "twentieth of the codes' standard deviation)")
+    p.add_argument("--refine", type=int, default=0, metavar="STEPS",
+                   help="fit each row's code with STEPS steps of gradient descent (a "
+                   "compression model only): smaller or better streams, slower encoding")
     p.add_argument("--device", default=None, help="run on this device (default: as saved)")
     p.set_defaults(handler=_compress)
     p = commands.add_parser("decompress", help="rebuild rows from a compressed stream",
@@ -40,7 +43,8 @@ def _compress(args) -> None:
     model = load(args.model, device=args.device)
     table = read_table(args.data)
     X = table.X
-    data = compress(model, model_input(table, model, args.data), step=args.step)
+    data = compress(model, model_input(table, model, args.data), step=args.step,
+                    refine=args.refine)
     atomic_write_bytes(args.output, data)
     raw = X.size * 4
     print(f"compressed {len(X)} rows into {len(data)} bytes ({len(data) / max(len(X), 1):.4g} "

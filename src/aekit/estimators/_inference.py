@@ -85,13 +85,13 @@ class Inference:
         return self._input_kind is None
 
     def _infer(self, method, X, lengths=None, *, unit_range: bool = False) -> np.ndarray:
-        """The network's ``method`` on checked rows ``X`` in the data's units: each batch is
+        """The network's ``method`` (its name, or a function of the batch) on checked rows ``X`` in the data's units: each batch is
         scaled in torch on its way in (no scaled copy of ``X``; threaded; in cache), with the
         same refusals as ``_scale`` (and, with ``unit_range``, as ``_check_bce_range``)."""
         if not self._scales_in_torch:
             return self._apply(method, self._scale(X, lengths), lengths)
         preprocess = self._preprocessor(self._device)
-        network = getattr(self.module_, method)
+        network = method if callable(method) else getattr(self.module_, method)
 
         def scaled(x, *rest):
             z = preprocess(x, **self._second_arg(rest[0] if rest else None, x.device))

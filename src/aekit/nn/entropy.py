@@ -112,15 +112,19 @@ class QuantizedCode(nn.Module):
         self.prior = FactorizedPrior(latent_dim)
         self.rate_weight = rate_weight
 
+    def unrounded(self, h: torch.Tensor) -> torch.Tensor:
+        """The code before rounding, in quantisation steps."""
+        return CODE_GAIN * self.linear(h)
+
     def code(self, h: torch.Tensor) -> torch.Tensor:
-        return torch.round(CODE_GAIN * self.linear(h))
+        return torch.round(self.unrounded(h))
 
     def bits(self, z: torch.Tensor) -> torch.Tensor:
         """Bits of each row of (noisy or rounded) codes under the prior, ``(n,)``."""
         return -torch.log2(self.prior.likelihood(z)).sum(1)
 
     def forward(self, h: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        y = CODE_GAIN * self.linear(h)
+        y = self.unrounded(h)
         z = y + torch.rand_like(y) - 0.5 if self.training else torch.round(y)
         return z, {"rate": self.rate_weight * self.bits(z).mean()}
 
