@@ -12,6 +12,7 @@ from conftest import quick
 from aekit import VAE, Autoencoder, DenoisingAutoencoder, SequenceAutoencoder, SparseAutoencoder
 from aekit.nn import Batch
 from aekit.train import LearningRateScheduler, manual
+from aekit.train.optim import LeanStep, make_optimizer
 from aekit.train.step import has_cpp_compiler, resolve_step_mode
 
 requires_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
@@ -174,3 +175,67 @@ def test_cuda_graph_falls_back_when_capture_fails():
     with pytest.warns(RuntimeWarning, match="CUDA graph capture failed"):
         est.fit(X, lengths=lengths)
     assert np.isfinite(est.history_["loss"]).all()
+
+
+# ------------------------------------------------------------------ lean optimizer step
+def _pair(name: str, weight_decay: float = 0.0):
+    """Two identical parameter sets, each with its own optimizer."""
+    sets = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        params = [torch.nn.Parameter(torch.randn(shape)) for shape in ((8, 5), (8,), (5, 8))]
+        sets.append((params, make_optimizer(name, params, weight_decay=weight_decay)))
+    return sets
+
+
+def _same(a, b) -> bool:
+    return all(torch.equal(p, q) for p, q in zip(a, b))
+
+
+@pytest.mark.parametrize("name,weight_decay", [("adam", 0.0), ("adam", 0.01), ("adamw", 0.01)])
+def test_lean_step_updates_exactly_as_optimizer_step(name, weight_decay):
+    (a, plain), (b, optimizer) = _pair(name, weight_decay)
+    lean = LeanStep(optimizer)
+    for i in range(12):
+        grads = [torch.randn_like(p) for p in a]
+        for p, q, g in zip(a, b, grads):
+            p.grad, q.grad = g.clone(), g.clone()
+        plain.step()
+        lean()
+        if i == 5:  # a schedule changes the learning rate between steps
+            for group in (plain.param_groups[0], optimizer.param_groups[0]):
+                group["lr"] = 3e-4
+    assert lean._state is optimizer.state  # it served the calls after the first
+    assert _same(a, b)
+    ours, theirs = optimizer.state_dict()["state"], plain.state_dict()["state"]
+    assert all(torch.equal(ours[k][n], theirs[k][n]) for k in theirs for n in theirs[k])
+
+
+def test_lean_step_follows_a_loaded_state_and_defers_to_hooks():
+    (a, plain), (b, optimizer) = _pair("adam")
+    lean = LeanStep(optimizer)
+    for p, q in zip(a, b):
+        p.grad, q.grad = torch.ones_like(p), torch.ones_like(q)
+    plain.step()
+    lean()
+    optimizer.load_state_dict(plain.state_dict())  # a resumed run: new state tensors
+    plain.step()
+    lean()
+    assert _same(a, b) and lean._state is optimizer.state
+    calls = []
+    handle = optimizer.register_step_post_hook(lambda *_: calls.append(1))
+    lean()  # a hook expects optimizer.step(): it gets it
+    handle.remove()
+    assert calls == [1]
+
+
+def test_lean_step_leaves_other_optimizers_to_their_own_step():
+    for name in ("sgd", "rmsprop"):
+        (a, plain), (b, optimizer) = _pair(name)
+        lean = LeanStep(optimizer)
+        for _ in range(3):
+            for p, q in zip(a, b):
+                p.grad, q.grad = torch.ones_like(p), torch.ones_like(q)
+            plain.step()
+            lean()
+        assert _same(a, b) and lean._state is None

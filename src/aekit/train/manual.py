@@ -16,6 +16,7 @@ from torch import nn
 
 from aekit.nn.batch import Batch
 from aekit.nn.losses import bce_sum
+from aekit.train.optim import LeanStep
 
 # point-wise activations whose derivative is read from their output (or input)
 _ACTIVATIONS = (nn.ReLU, nn.Identity, nn.Sigmoid, nn.Tanh, nn.LeakyReLU)
@@ -55,6 +56,7 @@ class ManualStep:
     def __init__(self, layers: list[nn.Module], loss: str, optimizer: torch.optim.Optimizer,
                  clip_grad_norm: float | None = None, fallback=None, reduce_gradients=None):
         self.layers, self.loss, self.optimizer = layers, loss, optimizer
+        self.update_parameters = LeanStep(optimizer)
         self.clip_grad_norm = clip_grad_norm
         self.fallback = fallback
         self.reduce_gradients = reduce_gradients
@@ -79,7 +81,7 @@ class ManualStep:
             self.reduce_gradients(self.params)
         if self.clip_grad_norm is not None:
             torch.nn.utils.clip_grad_norm_(self.params, self.clip_grad_norm, foreach=True)
-        self.optimizer.step()
+        self.update_parameters()
         return loss
 
     def _forward(self, x: torch.Tensor) -> list[torch.Tensor]:

@@ -30,6 +30,7 @@ from torch import nn
 
 from aekit.nn.batch import Batch
 from aekit.train import manual
+from aekit.train.optim import LeanStep
 
 STEP_MODES = ("auto", "none", "manual", "inductor", "cuda_graph")
 PRECISIONS = {"float32": None, "bfloat16": torch.bfloat16}
@@ -70,6 +71,7 @@ class EagerStep:
     def __init__(self, module: nn.Module, optimizer: torch.optim.Optimizer,
                  clip_grad_norm: float | None = None, precision: torch.dtype | None = None):
         self.module, self.optimizer = module, optimizer
+        self.update_parameters = LeanStep(optimizer)
         self.clip_grad_norm, self.precision = clip_grad_norm, precision
         self.device = next(module.parameters()).device
 
@@ -84,7 +86,7 @@ class EagerStep:
         if self.clip_grad_norm is not None:
             torch.nn.utils.clip_grad_norm_(self.module.parameters(), self.clip_grad_norm,
                                            foreach=True)
-        self.optimizer.step()
+        self.update_parameters()
         return loss.detach()
 
 
