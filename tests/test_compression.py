@@ -192,6 +192,9 @@ def test_refined_codes_lower_every_rows_objective(curve, data):
         assert (p.grad is None) if grad is None else torch.equal(p.grad, grad)
     stream = compress(model, X, refine=30)
     np.testing.assert_array_equal(decompress(stream, model), model.inverse_transform(refined))
+    point = aekit.rate_distortion_curve(data[0][:200], X, lmbdas=(1e-4,), refine=30,
+                                        **_codec_params())[0]
+    assert point.n_bytes == len(stream)  # the same training, the same refined stream
 
 
 def test_refine_is_refused_where_it_cannot_work(plain, curve, data):

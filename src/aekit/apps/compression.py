@@ -178,10 +178,12 @@ class RatePoint:
     model: BaseAutoencoder
 
 
-def rate_distortion_curve(X_train, X_test, lmbdas=(0.01, 0.1, 1.0), **params) -> list[RatePoint]:
+def rate_distortion_curve(X_train, X_test, lmbdas=(0.01, 0.1, 1.0), *, refine: int = 0,
+                          **params) -> list[RatePoint]:
     """Fit one ``CompressionAutoencoder`` per ``lmbda`` on ``X_train`` (other parameters from
-    ``params``) and measure each on ``X_test``: real compressed bytes against mean squared
-    error and PSNR. Points come back in the order of ``lmbdas``."""
+    ``params``) and measure each on ``X_test``, compressed with ``refine`` (see ``compress``):
+    real compressed bytes against mean squared error and PSNR. Points come back in the order
+    of ``lmbdas``."""
     from aekit.estimators.compression import CompressionAutoencoder
 
     X_test = np.asarray(X_test)
@@ -189,7 +191,7 @@ def rate_distortion_curve(X_train, X_test, lmbdas=(0.01, 0.1, 1.0), **params) ->
     points = []
     for lmbda in lmbdas:
         model = CompressionAutoencoder(lmbda=lmbda, **params).fit(X_train)
-        data = compress(model, X_test)
+        data = compress(model, X_test, refine=refine)
         mse = float(np.mean(np.square(decompress(data, model) - X_test)))
         points.append(RatePoint(float(lmbda), len(data), len(data) / max(len(X_test), 1),
                                 8 * len(data) / max(X_test.size, 1), mse,
