@@ -104,7 +104,9 @@ document(
     a larger ``lmbda`` gives smaller streams and coarser reconstructions. Use
     ``architecture="conv"`` for images and ``"dense"`` for tables. After ``fit`` the prior is
     frozen into integer tables (``coding_tables()``), saved with the model, so streams decode
-    identically on every machine.""",
+    identically on every machine. ``refined_transform`` (``compress(..., refine=N)``) fits
+    each row's code to that row at compression time, for better streams at the cost of
+    encoding time.""",
     own=(
         Param("lmbda", "float", 0.01,
               "Price of one bit per input value, in units of the distortion: larger is "
