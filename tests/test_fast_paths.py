@@ -2,6 +2,7 @@
 
 The CUDA tests run only where a GPU is present (the device check script runs them there)."""
 
+import copy
 import warnings
 
 import numpy as np
@@ -192,50 +193,118 @@ def _same(a, b) -> bool:
     return all(torch.equal(p, q) for p, q in zip(a, b))
 
 
+def _set_grads(*param_lists, seed=0):
+    torch.manual_seed(seed)
+    grads = [torch.randn_like(p) for p in param_lists[0]]
+    for params in param_lists:
+        for p, g in zip(params, grads):
+            p.grad = g.clone()
+
+
+@pytest.fixture
+def step_calls(monkeypatch):
+    """How often each optimizer class's own ``step`` ran (LeanStep's fallback)."""
+    calls = {}
+    for cls in (torch.optim.Adam, torch.optim.AdamW, torch.optim.SGD, torch.optim.RMSprop):
+        if "step" not in vars(cls):  # AdamW may inherit Adam's
+            continue
+        original = cls.step
+
+        def counted(self, *args, _original=original, **kwargs):
+            calls[id(self)] = calls.get(id(self), 0) + 1
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, "step", counted)
+    return lambda optimizer: calls.get(id(optimizer), 0)
+
+
 @pytest.mark.parametrize("name,weight_decay", [("adam", 0.0), ("adam", 0.01), ("adamw", 0.01)])
-def test_lean_step_updates_exactly_as_optimizer_step(name, weight_decay):
+def test_lean_step_updates_exactly_as_optimizer_step(name, weight_decay, step_calls):
     (a, plain), (b, optimizer) = _pair(name, weight_decay)
     lean = LeanStep(optimizer)
     for i in range(12):
-        grads = [torch.randn_like(p) for p in a]
-        for p, q, g in zip(a, b, grads):
-            p.grad, q.grad = g.clone(), g.clone()
+        _set_grads(a, b, seed=i)
         plain.step()
         lean()
         if i == 5:  # a schedule changes the learning rate between steps
             for group in (plain.param_groups[0], optimizer.param_groups[0]):
                 group["lr"] = 3e-4
-    assert lean._state is optimizer.state  # it served the calls after the first
+    assert step_calls(optimizer) == 1  # the first call creates the state; then lean calls
     assert _same(a, b)
     ours, theirs = optimizer.state_dict()["state"], plain.state_dict()["state"]
     assert all(torch.equal(ours[k][n], theirs[k][n]) for k in theirs for n in theirs[k])
 
 
-def test_lean_step_follows_a_loaded_state_and_defers_to_hooks():
+def test_lean_step_follows_changes_to_the_optimizer(step_calls):
     (a, plain), (b, optimizer) = _pair("adam")
     lean = LeanStep(optimizer)
-    for p, q in zip(a, b):
-        p.grad, q.grad = torch.ones_like(p), torch.ones_like(q)
+    _set_grads(a, b)
     plain.step()
     lean()
-    optimizer.load_state_dict(plain.state_dict())  # a resumed run: new state tensors
+    # a resumed run: new state tensors (copied: loading keeps the very tensors it is given)
+    optimizer.load_state_dict(copy.deepcopy(plain.state_dict()))
+    _set_grads(a, b, seed=1)
     plain.step()
     lean()
-    assert _same(a, b) and lean._state is optimizer.state
+    assert _same(a, b) and step_calls(optimizer) == 1
+    extra = [torch.nn.Parameter(torch.zeros(3)) for _ in range(2)]
+    plain.add_param_group({"params": [extra[0]]})
+    optimizer.add_param_group({"params": [extra[1]]})
+    for k in range(2, 4):  # a new group is updated too
+        _set_grads(a, b, seed=k)
+        extra[0].grad = extra[1].grad = torch.ones(3)
+        plain.step()
+        lean()
+    assert _same(a, b) and torch.equal(*extra) and extra[1].abs().sum() > 0
+    plain.state.clear()
+    optimizer.state.clear()  # state dropped in place: created anew, as optimizer.step() does
+    _set_grads(a, b, seed=5)
+    plain.step()
+    lean()
+    assert _same(a, b) and optimizer.state_dict()["state"].keys() == plain.state_dict()[
+        "state"].keys()
+
+
+def test_lean_step_defers_to_hooks_and_schedulers(step_calls):
+    _, (b, optimizer) = _pair("adam")
+    lean = LeanStep(optimizer)
+    _set_grads(b)
+    lean()
     calls = []
     handle = optimizer.register_step_post_hook(lambda *_: calls.append(1))
     lean()  # a hook expects optimizer.step(): it gets it
     handle.remove()
     assert calls == [1]
+    torch.optim.lr_scheduler.StepLR(optimizer, 1)  # wraps optimizer.step to count its calls
+    before = step_calls(optimizer)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "lr_scheduler.step() before optimizer.step()"
+        lean()
+    assert step_calls(optimizer) == before + 1
 
 
-def test_lean_step_leaves_other_optimizers_to_their_own_step():
+def test_lean_step_leaves_other_optimizers_to_their_own_step(step_calls):
     for name in ("sgd", "rmsprop"):
         (a, plain), (b, optimizer) = _pair(name)
         lean = LeanStep(optimizer)
-        for _ in range(3):
-            for p, q in zip(a, b):
-                p.grad, q.grad = torch.ones_like(p), torch.ones_like(q)
+        for k in range(3):
+            _set_grads(a, b, seed=k)
             plain.step()
             lean()
-        assert _same(a, b) and lean._state is None
+        assert _same(a, b) and step_calls(optimizer) == 3
+
+
+def test_a_cpu_fit_takes_the_lean_step(digits_split, step_calls, monkeypatch):
+    optimizers = []
+    original = LeanStep.__init__
+
+    def record(self, optimizer):
+        optimizers.append(optimizer)
+        original(self, optimizer)
+
+    monkeypatch.setattr(LeanStep, "__init__", record)
+    X_train, _ = digits_split
+    model = Autoencoder(**quick(epochs=2)).fit(X_train)
+    steps = model.n_epochs_ * -(-len(X_train) // model.batch_size)
+    assert optimizers and steps > 4
+    assert {step_calls(o) for o in optimizers} <= {0, 1}  # not once per step: lean calls

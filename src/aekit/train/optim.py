@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 import torch
 import torch.optim.optimizer as optimizer_module
@@ -48,58 +49,92 @@ class LeanStep:
     bookkeeping (hooks, grouping by device and dtype, state checks): the same two kernels
     (step counters, then the fused update) on the same tensors, so the result is identical.
     Measured on the reference network's four tensors: about 0.2 ms per call through
-    ``optimizer.step()``, 0.09 ms this way, a tenth of a whole training step.
+    ``optimizer.step()`` and 0.08 ms this way, on a step of about 2 ms.
 
-    Anything else (another optimizer, options the fused kernel is not called with here, a
-    parameter without a gradient, state not yet created or replaced by ``load_state_dict``)
-    goes through ``optimizer.step()``, which also creates the state on the first call."""
+    The tensors are read from the optimizer's state once and kept while the state and the
+    parameter groups stay the same objects (a loaded state is read again). Anything else goes
+    through ``optimizer.step()``, which also creates the state on the first call: another
+    optimizer, options the kernel is not called with here, a parameter without a gradient,
+    step hooks, or a ``step`` wrapped by a learning-rate scheduler that counts its calls."""
 
     def __init__(self, optimizer: torch.optim.Optimizer):
         self.optimizer = optimizer
-        self._state = None  # the optimizer's state dict the cached lists were read from
-        self._lists: list[tuple] = []
+        self._groups: list[_GroupTensors] | None = None
 
     def __call__(self) -> None:
-        if not self._serve():
+        groups = self._lean_groups()
+        if groups is None:
             self.optimizer.step()
             return
-        for group, (params, exp_avgs, exp_avg_sqs, steps) in zip(self.optimizer.param_groups,
-                                                                 self._lists):
-            grads = [p.grad for p in params]
-            torch._foreach_add_(steps, 1)
-            kernel = torch._fused_adamw_ if group["decoupled_weight_decay"] else \
-                torch._fused_adam_
+        for tensors in groups:
+            group = tensors.group
+            torch._foreach_add_(tensors.steps, 1)
+            kernel = torch._fused_adamw_ if tensors.decoupled else torch._fused_adam_
             beta1, beta2 = group["betas"]
-            kernel(params, grads, exp_avgs, exp_avg_sqs, [], steps, amsgrad=False,
-                   lr=group["lr"], beta1=beta1, beta2=beta2, weight_decay=group["weight_decay"],
+            kernel(tensors.params, [p.grad for p in tensors.params], tensors.exp_avgs,
+                   tensors.exp_avg_sqs, [], tensors.steps, amsgrad=False, lr=group["lr"],
+                   beta1=beta1, beta2=beta2, weight_decay=group["weight_decay"],
                    eps=group["eps"], maximize=group["maximize"], grad_scale=None,
                    found_inf=None)
 
-    def _serve(self) -> bool:
-        """Whether the lean call applies now (reading the state's tensors once per state)."""
+    def _lean_groups(self) -> list[_GroupTensors] | None:
+        """Each group's tensors if the lean call applies now, else None."""
         optimizer = self.optimizer
-        if not isinstance(optimizer, torch.optim.Adam) or _has_step_hooks(optimizer):
-            return False
-        if optimizer.state is not self._state and not self._read_state():
-            return False
-        return all(p.grad is not None and not p.grad.is_sparse
-                   for params, *_ in self._lists for p in params)
+        if not isinstance(optimizer, (torch.optim.Adam, torch.optim.AdamW)) \
+                or _has_step_hooks(optimizer) or "step" in vars(optimizer):
+            return None
+        if not self._cached_groups_hold():
+            self._groups = _read_groups(optimizer)
+        if self._groups is None or not all(p.grad is not None and not p.grad.is_sparse
+                                           for g in self._groups for p in g.params):
+            return None
+        return self._groups
 
-    def _read_state(self) -> bool:
-        optimizer, lists = self.optimizer, []
-        for group in optimizer.param_groups:
-            if not group["fused"] or group["amsgrad"] or group["capturable"] \
-                    or group["differentiable"] or torch.is_tensor(group["lr"]):
-                return False
-            params = group["params"]
-            states = [optimizer.state.get(p) for p in params]
-            if any(not s or "exp_avg" not in s or p.device.type != "cpu"
-                   or p.dtype != torch.float32 for p, s in zip(params, states)):
-                return False
-            lists.append((params, [s["exp_avg"] for s in states],
-                          [s["exp_avg_sq"] for s in states], [s["step"] for s in states]))
-        self._state, self._lists = optimizer.state, lists
-        return True
+    def _cached_groups_hold(self) -> bool:
+        """Whether the kept tensors are still the optimizer's: the same groups, parameters
+        and per-parameter state (about a microsecond per parameter)."""
+        groups, optimizer = self._groups, self.optimizer
+        if groups is None or len(groups) != len(optimizer.param_groups):
+            return False
+        state = optimizer.state
+        return all(cached.group is group and cached.params == group["params"]
+                   and all(state.get(p) is s for p, s in zip(cached.params, cached.states))
+                   for cached, group in zip(groups, optimizer.param_groups))
+
+
+@dataclass
+class _GroupTensors:
+    group: dict
+    params: list[torch.Tensor]
+    states: list[dict]
+    decoupled: bool  # AdamW's weight decay
+    exp_avgs: list[torch.Tensor] = field(init=False)
+    exp_avg_sqs: list[torch.Tensor] = field(init=False)
+    steps: list[torch.Tensor] = field(init=False)
+
+    def __post_init__(self):
+        self.exp_avgs = [s["exp_avg"] for s in self.states]
+        self.exp_avg_sqs = [s["exp_avg_sq"] for s in self.states]
+        self.steps = [s["step"] for s in self.states]
+
+
+def _read_groups(optimizer: torch.optim.Optimizer) -> list[_GroupTensors] | None:
+    """The tensors of every group, or None where the lean call does not apply (yet)."""
+    groups = []
+    for group in optimizer.param_groups:
+        if not group.get("fused") or group.get("amsgrad") or group.get("capturable") \
+                or group.get("differentiable") or torch.is_tensor(group["lr"]):
+            return None
+        params = list(group["params"])
+        states = [optimizer.state.get(p) for p in params]
+        if any(not s or "exp_avg" not in s or p.device.type != "cpu"
+               or p.dtype != torch.float32 for p, s in zip(params, states)):
+            return None
+        # torch < 2.7 has no such key: AdamW was its own class then
+        decoupled = group.get("decoupled_weight_decay",
+                              isinstance(optimizer, torch.optim.AdamW))
+        groups.append(_GroupTensors(group, params, states, decoupled))
+    return groups
 
 
 def _has_step_hooks(optimizer: torch.optim.Optimizer) -> bool:
