@@ -101,7 +101,7 @@ def lossless(images: np.ndarray) -> list[dict]:
 
 
 def as_input(images: np.ndarray, architecture: str) -> np.ndarray:
-    """Images ``(n, h, w)`` as the model takes them: flattened for a dense one."""
+    """Images ``(n, h, w)`` for a model to be trained: flattened for a dense one."""
     return images.reshape(len(images), -1) if architecture == "dense" else images
 
 
@@ -120,7 +120,7 @@ def ours(X_train, images: np.ndarray, lmbdas, params: dict, per_image: int,
         else:
             model = aekit.CompressionAutoencoder(lmbda=lmbda, **params).fit(
                 as_input(X_train, params["architecture"]))
-        X_test = as_input(images.astype(np.float32) / 255, model.architecture)
+        X_test = (images.astype(np.float32) / 255).reshape(len(images), *model.input_shape_)
         fit_s = time.perf_counter() - start
         start = time.perf_counter()
         data = aekit.compress(model, X_test)

@@ -197,6 +197,26 @@ def test_refined_codes_lower_every_rows_objective(curve, data):
     assert point.n_bytes == len(stream)  # the same training, the same refined stream
 
 
+def test_refined_codes_depend_on_their_row_alone(curve, data):
+    model, X = curve[0].model, data[1]
+    refined = model.refined_transform(X, steps=20)
+    np.testing.assert_array_equal(model.refined_transform(X[::-1], steps=20), refined[::-1])
+    np.testing.assert_array_equal(model.refined_transform(X[:3], steps=20), refined[:3])
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    with torch.inference_mode():  # as callers' scoring code may run it
+        stream = compress(model, X, refine=20)
+    assert torch.equal(torch.rand(3), expected)  # the global generator is untouched
+    np.testing.assert_array_equal(decompress(stream, model), model.inverse_transform(refined))
+    model.module_.train()  # a caller's mode is kept, and batch norm's statistics untouched
+    try:
+        np.testing.assert_array_equal(model.refined_transform(X, steps=20), refined)
+        assert model.module_.training
+    finally:
+        model.module_.eval()
+
+
 def test_refine_is_refused_where_it_cannot_work(plain, curve, data):
     X = data[1]
     with pytest.raises(TypeError, match="refine needs a CompressionAutoencoder"):
@@ -206,6 +226,8 @@ def test_refine_is_refused_where_it_cannot_work(plain, curve, data):
             compress(curve[0].model, X, refine=bad)
     with pytest.raises(ValueError, match="step=0.5"):
         compress(curve[0].model, X, refine=10, step=0.5)
+    with pytest.raises(ValueError, match="refine must be"):  # before any training
+        aekit.rate_distortion_curve(data[0], X, lmbdas=(0.1,), refine=-1, epochs=10**6)
 
 
 def test_cli_compress_refines(curve, data, tmp_path):

@@ -69,15 +69,19 @@ def _resolve_step(model, codes: np.ndarray, step) -> float:
     return float(np.float32(step))  # what the header stores, so both sides use the same
 
 
-def _codes(model, X, step, refine: int) -> np.ndarray:
-    """The codes to quantise: the encoder's, or (``refine`` > 0) fitted row by row."""
+def _check_refine(refine) -> None:
     if isinstance(refine, bool) or not isinstance(refine, (int, np.integer)) or refine < 0:
         raise ValueError(f"refine must be a whole number of steps >= 0, got {refine!r}")
+
+
+def _codes(model, X, step, refine: int) -> np.ndarray:
+    """The codes to quantise: the encoder's, or (``refine`` > 0) fitted row by row."""
+    _check_refine(refine)
     if not refine:
         return model.transform(X).astype(np.float64)
     if not callable(getattr(model, "refined_transform", None)):
         raise TypeError("refine needs a CompressionAutoencoder (its learned prior prices the "
-                        f"codes), not a {type(model).__name__}: use refine=0")
+                        f"codes); a {type(model).__name__} has none: leave refine at 0")
     if step is not None and step != 1:
         raise ValueError(f"refine fits the codes at the model's own step (1), not step={step}: "
                          "leave step unset")
@@ -186,6 +190,7 @@ def rate_distortion_curve(X_train, X_test, lmbdas=(0.01, 0.1, 1.0), *, refine: i
     of ``lmbdas``."""
     from aekit.estimators.compression import CompressionAutoencoder
 
+    _check_refine(refine)
     X_test = np.asarray(X_test)
     peak = float(np.ptp(X_test)) or 1.0
     points = []

@@ -75,9 +75,13 @@ class Inference:
         check_is_fitted(self)
         return self._check_X(X, reset=False, lengths=lengths)
 
+    def _network(self, method):
+        """The network's ``method``: its name, or a function of the batch."""
+        return method if callable(method) else getattr(self.module_, method)
+
     def _apply(self, method, X, lengths) -> np.ndarray:
         arrays = (X,) if lengths is None else (X, lengths)
-        return map_batches(getattr(self.module_, method), arrays, self._device)
+        return map_batches(self._network(method), arrays, self._device)
 
     @property
     def _scales_in_torch(self) -> bool:
@@ -85,13 +89,14 @@ class Inference:
         return self._input_kind is None
 
     def _infer(self, method, X, lengths=None, *, unit_range: bool = False) -> np.ndarray:
-        """The network's ``method`` (its name, or a function of the batch) on checked rows ``X`` in the data's units: each batch is
-        scaled in torch on its way in (no scaled copy of ``X``; threaded; in cache), with the
-        same refusals as ``_scale`` (and, with ``unit_range``, as ``_check_bce_range``)."""
+        """The network's ``method`` (its name, or a function of the batch) on checked rows
+        ``X`` in the data's units: each batch is scaled in torch on its way in (no scaled copy
+        of ``X``; threaded; in cache), with the same refusals as ``_scale`` (and, with
+        ``unit_range``, as ``_check_bce_range``)."""
         if not self._scales_in_torch:
             return self._apply(method, self._scale(X, lengths), lengths)
         preprocess = self._preprocessor(self._device)
-        network = method if callable(method) else getattr(self.module_, method)
+        network = self._network(method)
 
         def scaled(x, *rest):
             z = preprocess(x, **self._second_arg(rest[0] if rest else None, x.device))

@@ -68,10 +68,16 @@ class CompressionAutoencoder(BaseAutoencoder):
         row's own ``distortion + lmbda * rate``, the decoder and the prior fixed
         (``aekit.nn.refine``). Slower than ``transform`` by about ``steps`` decoder passes
         forward and back; decoding them costs the same. A row keeps the encoder's code where
-        the refined one scores worse."""
+        the refined one scores worse or leaves the coding tables' range."""
         check_int("steps", steps, low=0)
         X, _ = self._checked(X)
-        return self._infer(partial(refine_codes, self.module_, steps=steps), X)
+        refined = self._infer(partial(refine_codes, self.module_, steps=steps), X)
+        lo = self.coding_lo_.astype(np.float32)
+        hi = lo + (self.coding_freq_ > 0).sum(1) - 1
+        outside = ((refined < lo) | (refined > hi)).any(axis=1)
+        if outside.any():  # such a row would make the whole stream carry its own tables
+            refined[outside] = self.transform(X[outside])
+        return refined
 
     @torch.no_grad()
     def bits_per_row(self, X) -> np.ndarray:

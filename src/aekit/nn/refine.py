@@ -12,13 +12,15 @@ training, and the rounded result is kept only for the rows where it beats the en
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import torch
+from torch import nn
 
 # Adam's step on the code, in quantisation steps, annealed to 0 by a cosine over the run.
 REFINE_LEARNING_RATE = 0.1
-REFINE_SEED = 0  # the same rows give the same stream
+REFINE_SEED = 0
 
 
 def row_objective(net, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -29,22 +31,52 @@ def row_objective(net, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 def refine_codes(net, x: torch.Tensor, steps: int) -> torch.Tensor:
-    """Integer codes ``(n, latent_dim)`` for rows ``x`` of a network with a ``QuantizedCode``
-    (in evaluation mode): the encoder's, improved by ``steps`` steps of Adam on each row's
-    objective. No parameter of ``net`` gets a gradient."""
-    with torch.no_grad():
-        start = net.latent.unrounded(net.encoder(x))
-    y = start.clone().requires_grad_(True)
-    optimizer = torch.optim.Adam([y], lr=REFINE_LEARNING_RATE)
-    noise = torch.Generator(device=x.device).manual_seed(REFINE_SEED)
-    for i in range(steps):
-        optimizer.param_groups[0]["lr"] = REFINE_LEARNING_RATE * 0.5 * (
-            1 + math.cos(math.pi * i / steps))
-        with torch.enable_grad():
-            jitter = torch.rand(y.shape, generator=noise, device=y.device, dtype=y.dtype) - 0.5
-            (y.grad,) = torch.autograd.grad(row_objective(net, y + jitter, x).sum(), [y])
-        optimizer.step()
-    with torch.no_grad():
-        encoded, refined = torch.round(start), torch.round(y)
-        better = row_objective(net, refined, x) < row_objective(net, encoded, x)
-        return torch.where(better[:, None], refined, encoded)
+    """Integer codes ``(n, latent_dim)`` for rows ``x`` of a network with a ``QuantizedCode``:
+    the encoder's, improved by ``steps`` steps of Adam on each row's objective. The network
+    runs in evaluation mode and is left as it was (no parameter gets a gradient). The noise
+    is one fixed draw per step shared by all rows, so a row's code depends on that row alone,
+    not on the batch around it."""
+    with _evaluating(net), torch.inference_mode(False), _without_cudnn_rnn(net):
+        x = x.clone()  # a tensor made in inference mode cannot enter autograd
+        with torch.no_grad():
+            start = net.latent.unrounded(net.encoder(x))
+        y = start.clone().requires_grad_(True)
+        optimizer = torch.optim.Adam([y], lr=REFINE_LEARNING_RATE)
+        for i, jitter in enumerate(_noise(steps, y)):
+            optimizer.param_groups[0]["lr"] = REFINE_LEARNING_RATE * 0.5 * (
+                1 + math.cos(math.pi * i / steps))
+            with torch.enable_grad():
+                (y.grad,) = torch.autograd.grad(row_objective(net, y + jitter, x).sum(), [y])
+            optimizer.step()
+        with torch.no_grad():
+            encoded, refined = torch.round(start), torch.round(y)
+            better = row_objective(net, refined, x) < row_objective(net, encoded, x)
+            return torch.where(better[:, None], refined, encoded)
+
+
+def _noise(steps: int, like: torch.Tensor) -> torch.Tensor:
+    """``(steps, latent_dim)`` uniform noise in [-1/2, 1/2], the same on every device."""
+    generator = torch.Generator().manual_seed(REFINE_SEED)
+    table = torch.rand(steps, like.shape[1], generator=generator) - 0.5
+    return table.to(device=like.device, dtype=like.dtype)
+
+
+@contextlib.contextmanager
+def _evaluating(net: nn.Module):
+    """``net`` in evaluation mode (batch norm's running statistics untouched), then as it
+    was."""
+    modes = [(m, m.training) for m in net.modules()]
+    net.eval()
+    try:
+        yield
+    finally:
+        for module, training in modes:
+            module.train(training)
+
+
+def _without_cudnn_rnn(net: nn.Module):
+    """cuDNN's recurrent layers have no backward pass in evaluation mode: PyTorch's own
+    kernels instead, for the recurrent decoders on CUDA."""
+    if any(isinstance(m, nn.RNNBase) for m in net.modules()):
+        return torch.backends.cudnn.flags(enabled=False)
+    return contextlib.nullcontext()
