@@ -75,8 +75,8 @@ class ManualStep:
     @torch.no_grad()
     def _step(self, x: torch.Tensor) -> torch.Tensor:
         outputs = self._forward(x)
-        loss, grad = self._head(outputs[-1], x)
-        self._backward(outputs, grad)
+        loss, grad, factor = self._head(outputs[-1], x)
+        self._backward(outputs, grad, factor)
         if self.reduce_gradients is not None:
             self.reduce_gradients(self.params)
         if self.clip_grad_norm is not None:
@@ -94,26 +94,33 @@ class ManualStep:
                 outputs.append(layer(outputs[-1]))
         return outputs
 
-    def _head(self, last: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """The mean loss per value and its gradient for the last output: the decoder's logits
-        for BCE (as ``BCEWithLogitsSum``), the activated reconstruction for MSE."""
+    def _head(self, last: torch.Tensor, x: torch.Tensor
+              ) -> tuple[torch.Tensor, torch.Tensor, float]:
+        """The mean loss per value and its gradient for the last output (the decoder's logits
+        for BCE, as ``BCEWithLogitsSum``; the activated reconstruction for MSE) as
+        ``(loss, g, factor)``, the gradient being ``factor * g``: the factor is applied to the
+        small weight and bias gradients instead of in a pass over the whole output."""
         scale = 1.0 / x.numel()
         if self.loss == "bce":
             s = torch.sigmoid(last)
-            return bce_sum(last, s, x) * scale, s.sub_(x).mul_(scale)
+            return bce_sum(last, s, x) * scale, s.sub_(x), scale
         diff = last - x
-        return torch.dot(diff.view(-1), diff.view(-1)) * scale, diff.mul_(2 * scale)
+        return torch.dot(diff.view(-1), diff.view(-1)) * scale, diff, 2 * scale
 
-    def _backward(self, outputs: list[torch.Tensor], grad: torch.Tensor) -> None:
-        """Gradients written into each linear layer's ``.grad`` (kept from step to step)."""
+    def _backward(self, outputs: list[torch.Tensor], grad: torch.Tensor, factor: float) -> None:
+        """Gradients written into each linear layer's ``.grad`` (kept from step to step), from
+        the last output's gradient ``factor * grad``: the factor is a constant, so it passes
+        through every layer and scales only what is written."""
         for p in self.params:
             if p.grad is None:
                 p.grad = torch.empty_like(p)
         for i in range(len(self.layers) - 1, self.first_linear - 1, -1):
             layer, inputs, out = self.layers[i], outputs[i], outputs[i + 1]
             if isinstance(layer, nn.Linear):
-                torch.mm(grad.t(), inputs, out=layer.weight.grad)
-                torch.sum(grad, 0, out=layer.bias.grad)
+                # beta=0: the buffer's old contents are ignored, not multiplied
+                torch.addmm(layer.weight.grad, grad.t(), inputs, beta=0, alpha=factor,
+                            out=layer.weight.grad)
+                torch.sum(grad, 0, out=layer.bias.grad).mul_(factor)
                 if i > self.first_linear:
                     grad = torch.mm(grad, layer.weight)
             else:
