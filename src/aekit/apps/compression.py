@@ -108,8 +108,8 @@ def compress(model: BaseAutoencoder, X, *, step: float | None = None, refine: in
     refine : int, default=0
         ``CompressionAutoencoder`` only: fit each row's code with this many steps of gradient
         descent on its own ``distortion + lmbda * rate`` (``refined_transform``). Encoding is
-        slower by about that many decoder passes; the stream decodes as any other. On MNIST,
-        100 steps gave 0.9 to 1.9 dB more for 3 to 4% more bytes (BENCHMARKS.md).
+        slower by about that many decoder passes; the stream decodes as any other. On MNIST's
+        test images, 100 steps gave 0.9 to 1.9 dB more for 1 to 3% more bytes (BENCHMARKS.md).
 
     Returns
     -------
