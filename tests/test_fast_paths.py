@@ -208,6 +208,7 @@ def step_calls(monkeypatch):
     for cls in (torch.optim.Adam, torch.optim.AdamW, torch.optim.SGD, torch.optim.RMSprop):
         if "step" not in vars(cls):  # AdamW may inherit Adam's
             continue
+        cls([torch.nn.Parameter(torch.zeros(1))], lr=0.1)  # torch wraps step with its hooks
         original = cls.step
 
         def counted(self, *args, _original=original, **kwargs):

@@ -97,8 +97,9 @@ class LeanStep:
         if groups is None or len(groups) != len(optimizer.param_groups):
             return False
         state = optimizer.state
-        return all(cached.group is group and cached.params == group["params"]
-                   and all(state.get(p) is s for p, s in zip(cached.params, cached.states))
+        return all(cached.group is group and len(cached.params) == len(group["params"])
+                   and all(p is q and state.get(p) is s for p, q, s
+                           in zip(cached.params, group["params"], cached.states))
                    for cached, group in zip(groups, optimizer.param_groups))
 
 
