@@ -175,6 +175,34 @@ def training_tables(X, X_val, device, epochs, rate, with_keras, with_bf16, model
             vs_keras = f"{keras_time / seconds:.1f}" if keras_time else "-"
             print(f"| {name} | {seconds:.4f} | {seconds / floor:.2f} | {one_off:.2f} | "
                   f"{vs_keras} |", flush=True)
+        if not hidden:
+            targets_table(X, X_val, device, results)
+
+
+def targets_table(X, X_val, device, results) -> None:
+    """Issue 17's targets for the reference recipe as ratios of this run's medians (the kernel
+    bound on the CPU is ``cpu_bound.py``'s, timed here after the epochs)."""
+    default = "aekit, compile='manual' (CPU default)" if device == "cpu" else \
+        "aekit, compile='cuda_graph'"
+    seconds = results[default][0]
+    rows = []
+    if device == "cpu":
+        from cpu_bound import BATCH, HandWrittenStep, kernel_table
+
+        print("\nThe kernel bound, timed now:\n")
+        bound = kernel_table(HandWrittenStep(torch.from_numpy(X)), torch.from_numpy(X_val),
+                             len(X) // BATCH)
+        rows.append(("aekit default / kernel bound", f"{seconds / bound:.2f}x", "<= 1.5x"))
+        rows.append(("DataLoader loop / aekit default",
+                     f"{results['PyTorch DataLoader loop'][0] / seconds:.2f}x", ">= 3x"))
+    else:
+        rows.append(("aekit default, s / epoch", f"{seconds:.4f}", "<= 0.02 on an H100"))
+    keras = next((s for n, (s, _) in results.items() if n.startswith("Keras")), None)
+    rows.append(("Keras / aekit default", f"{keras / seconds:.2f}x" if keras else "not run",
+                 ">= 5x"))
+    print("\n| issue 17 target, reference recipe | measured | target |\n|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
 
 
 def scaling_table(device, epochs=2):
