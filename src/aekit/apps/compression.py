@@ -109,7 +109,8 @@ def compress(model: BaseAutoencoder, X, *, step: float | None = None, refine: in
         ``CompressionAutoencoder`` only: fit each row's code with this many steps of gradient
         descent on its own ``distortion + lmbda * rate`` (``refined_transform``). Encoding is
         slower by about that many decoder passes; the stream decodes as any other. On MNIST's
-        test images, 100 steps gave 0.9 to 1.9 dB more for 1 to 3% more bytes (BENCHMARKS.md).
+        test images, 100 steps gave 0.9 to 1.9 dB more for 1.3 to 3.4% more bytes
+        (BENCHMARKS.md).
 
     Returns
     -------

@@ -21,6 +21,10 @@ from aekit.nn.blocks import glorot_init_
 from aekit.nn.gaussian import GaussianFill
 from aekit.nn.losses import Reconstruction
 
+# The share of the network's correction added to the base model's fill at inference (see
+# ``reconstruct``); without a base model the network's output is the prediction itself.
+INFERENCE_CORRECTION = 0.5
+
 
 class MaskedAutoencoderNet(nn.Module):
     """Shapes: ``x`` ``(n, d)`` with missing cells set to 0 (the column mean, in standard
@@ -87,11 +91,7 @@ class MaskedAutoencoderNet(nn.Module):
         of it: the network's correction varies with its seed and the data's noise, and half
         of it has a quarter of that variance (in the design runs the mean was never the worse
         of the two, and the best of the three fills in 5 of 12 cases)."""
-        return self.head.output(self._pre(x, mask, self._inference_correction))
-
-    @property
-    def _inference_correction(self) -> float:
-        return 1.0 if self.base is None else 0.5
+        return self.head.output(self._pre(x, mask, INFERENCE_CORRECTION))
 
     def impute(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """``x`` with its missing cells filled; observed cells are returned as they are."""
@@ -120,4 +120,4 @@ class MaskedAutoencoderNet(nn.Module):
     def row_loss(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Per-row reconstruction loss of the observed cells ``(n,)`` (nothing hidden), of the
         same prediction as ``reconstruct``."""
-        return self.head.row_loss(self._pre(x, mask, self._inference_correction), x, mask)
+        return self.head.row_loss(self._pre(x, mask, INFERENCE_CORRECTION), x, mask)
