@@ -176,10 +176,10 @@ def training_tables(X, X_val, device, epochs, rate, with_keras, with_bf16, model
             print(f"| {name} | {seconds:.4f} | {seconds / floor:.2f} | {one_off:.2f} | "
                   f"{vs_keras} |", flush=True)
         if not hidden:
-            targets_table(X, X_val, device, results)
+            targets_table(X, X_val, device, results, rounds)
 
 
-def targets_table(X, X_val, device, results) -> None:
+def targets_table(X, X_val, device, results, rounds) -> None:
     """Issue 17's targets for the reference recipe as ratios of this run's medians (the kernel
     bound on the CPU is ``cpu_bound.py``'s, timed here after the epochs)."""
     default = "aekit, compile='manual' (CPU default)" if device == "cpu" else \
@@ -197,9 +197,11 @@ def targets_table(X, X_val, device, results) -> None:
                      f"{results['PyTorch DataLoader loop'][0] / seconds:.2f}x", ">= 3x"))
     else:
         rows.append(("aekit default, s / epoch", f"{seconds:.4f}", "<= 0.02 on an H100"))
-    keras = next((s for n, (s, _) in results.items() if n.startswith("Keras")), None)
-    rows.append(("Keras / aekit default", f"{keras / seconds:.2f}x" if keras else "not run",
-                 ">= 5x"))
+    keras = next((n for n in results if n.startswith("Keras")), None)
+    # The target holds in each round, so each round's ratio is shown, not only the median's.
+    per_round = ", ".join(f"{r[keras][0] / r[default][0]:.2f}x" for r in rounds) if keras else ""
+    rows.append(("Keras / aekit default", f"{results[keras][0] / seconds:.2f}x (rounds: "
+                 f"{per_round})" if keras else "not run", ">= 5x in each round"))
     print("\n| issue 17 target, reference recipe | measured | target |\n|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")

@@ -72,20 +72,38 @@ class TensorBatches:
         return full + (1 if rest // self.world_size >= self.min_batch else 0)
 
     def __iter__(self) -> Iterator[Batch]:
-        device = self.data.x.device
-        order = None
-        if self.shuffle:
-            order = torch.randperm(self.n_rows, generator=self.generator).to(device)
-        for start in range(0, self.n_rows, self.batch_size):
-            stop = min(start + self.batch_size, self.n_rows)
-            if (stop - start) // self.world_size < self.min_batch:
-                break
-            n = stop - start  # this process's contiguous part of the batch
-            first = start + n * self.rank // self.world_size
-            last = start + n * (self.rank + 1) // self.world_size
-            if order is None:
-                batch = self.data.map(operator.itemgetter(slice(first, last)))
-            else:
-                batch = self.data.map(functools.partial(torch.index_select, dim=0,
-                                                        index=order[first:last]))
-            yield self.transform(batch)
+        order = self.draw_order()
+        for start in self.starts():
+            yield self.cut(order, start)
+
+    def starts(self) -> range:
+        """The row of the order at which each of an epoch's batches starts."""
+        return range(0, len(self) * self.batch_size, self.batch_size)
+
+    def draw_order(self) -> torch.Tensor | None:
+        """This epoch's order of the rows, on their device (None: as stored), drawn from the
+        generator as iterating does (an epoch is ``cut`` from it)."""
+        if not self.shuffle:
+            return None
+        return torch.randperm(self.n_rows, generator=self.generator).to(self.data.x.device)
+
+    @property
+    def full_batches(self) -> int:
+        """How many of an epoch's batches hold ``batch_size`` rows (all but a short last)."""
+        return self.n_rows // self.batch_size
+
+    def cut(self, order: torch.Tensor | None, start: int) -> Batch:
+        """This process's part of the batch that starts at row ``start`` of ``order``."""
+        stop = min(start + self.batch_size, self.n_rows)
+        n = stop - start
+        first = start + n * self.rank // self.world_size
+        last = start + n * (self.rank + 1) // self.world_size
+        if order is None:
+            return self.transform(self.data.map(operator.itemgetter(slice(first, last))))
+        return self.gather(order[first:last])
+
+    def gather(self, rows: torch.Tensor) -> Batch:
+        """The batch of ``rows`` (indices on the data's device), transformed: the same work
+        whether ``rows`` was cut on the host or read on the device inside a CUDA graph."""
+        return self.transform(self.data.map(functools.partial(torch.index_select, dim=0,
+                                                              index=rows)))

@@ -13,7 +13,7 @@ from torch import nn
 from aekit.nn.batch import Batch
 from aekit.train.callbacks import CallbackList, DivergenceGuard
 from aekit.train.state import TrainState
-from aekit.train.step import EagerStep, autocast, make_step
+from aekit.train.step import EagerStep, autocast, epoch_losses, make_step
 
 if TYPE_CHECKING:
     from aekit.train.distributed import Ranks
@@ -97,12 +97,13 @@ def run(
 def _train_epoch(state: TrainState, step, batches: Iterable[Batch], hooks) -> float:
     state.module.train()
     total = None
-    rows = 0
-    for index, batch in enumerate(batches):
-        loss = step(batch)
-        n = batch.rows
+    rows = index = 0
+    for losses, n in epoch_losses(step, batches):
         # Accumulate on the device: one host sync per epoch, not per batch.
-        total = loss * n if total is None else total + loss * n
-        rows += n
-        hooks.on_batch_end(state, index, loss)
+        weighted = (losses.sum() if losses.dim() else losses) * n
+        total = weighted if total is None else total + weighted
+        for loss in losses.unbind() if losses.dim() else (losses,):
+            rows += n
+            hooks.on_batch_end(state, index, loss)
+            index += 1
     return _mean(total, rows, state.ranks)

@@ -9,8 +9,9 @@ optimizer), so the loop stays one loop and the result does not depend on the pat
   the element-wise work (activations, loss) into a few generated kernels. Compiling costs
   seconds up front, so it pays on long runs.
 - ``"cuda_graph"``: the whole step (forward, backward, gradient clipping, optimizer update)
-  captured once as a CUDA graph and replayed for every batch: one launch instead of dozens of
-  kernel launches and their Python overhead, which dominate small models on a GPU.
+  captured once as a CUDA graph and replayed: one launch instead of dozens of kernel launches
+  and their Python overhead, which dominate small models on a GPU. Over in-memory data one
+  graph holds a run of up to 128 steps that gather their batches on the device.
 - ``"auto"``: ``cuda_graph`` on CUDA, ``manual`` on the CPU.
 
 The compiled and graph forms need fixed shapes: a batch shaped unlike the first (the short last
@@ -24,12 +25,14 @@ import contextlib
 import os
 import shutil
 import warnings
+from collections.abc import Iterator
 
 import torch
 from torch import nn
 
 from aekit.nn.batch import Batch
-from aekit.train import manual
+from aekit.train import cuda_graph, manual
+from aekit.train.data import TensorBatches
 from aekit.train.optim import LeanStep
 
 STEP_MODES = ("auto", "none", "manual", "inductor", "cuda_graph")
@@ -119,23 +122,29 @@ class InductorStep(_FixedShapeStep):
 
 
 class CudaGraphStep(_FixedShapeStep):
-    """The whole step captured as a CUDA graph after a few eager warm-up steps.
+    """The whole step recorded as a CUDA graph after a few eager warm-up steps; over an epoch
+    of in-memory batches (``run_epoch``), runs of many steps recorded as one graph each
+    (``aekit.train.cuda_graph``).
 
-    The warm-up steps are real steps (they also create the optimizer's state); capture records
-    without running, and every replay reads the batch from fixed input buffers. A change of the
-    optimizer's hyperparameters (a learning-rate schedule) re-captures, since the graph holds
-    them as constants. If capture fails (an operation that syncs with the host, such as packing
-    variable-length sequences), the run goes on eagerly with a warning.
+    The warm-up steps are real steps (they also create the optimizer's state); recording does
+    not run, and every replay reads the batch from fixed input buffers (one step) or gathers
+    it on the device (a run of steps). A change of the optimizer's hyperparameters (a
+    learning-rate schedule) records again, since a graph holds them as constants. If recording
+    fails (an operation that syncs with the host, such as packing variable-length sequences),
+    the run goes on eagerly with a warning.
     """
 
     WARMUP_STEPS = 3
+    MOST_STEPS_PER_GRAPH = 128
+    record = staticmethod(cuda_graph.record)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.warmed_up = 0
-        self.graph = None
+        self.replay = None
         self.failed = False
         self.captured_hyperparameters = None
+        self.run, self.run_key = None, None
 
     def __call__(self, batch: Batch) -> torch.Tensor:
         if self.failed or not self._is_fixed(batch):
@@ -143,14 +152,51 @@ class CudaGraphStep(_FixedShapeStep):
         if self.warmed_up < self.WARMUP_STEPS:
             self.warmed_up += 1
             return self._on_side_stream(batch)
-        stale = self.graph is None or self._hyperparameters() != self.captured_hyperparameters
+        stale = self.replay is None or self._hyperparameters() != self.captured_hyperparameters
         if stale and not self._capture(batch):
             return self.update(self.module, batch)
         for buffer, tensor in zip(self.inputs, batch):
             if buffer is not None:
                 buffer.copy_(tensor)
-        self.graph.replay()
+        self.replay()
         return self.loss  # overwritten by the next replay: callers read it at once
+
+    def run_epoch(self, batches) -> Iterator[tuple[torch.Tensor, int]]:
+        """One epoch over ``batches``: ``(losses, rows)`` per batch of ``rows`` rows, or per run
+        of recorded steps (``losses`` then holds one per batch). In-memory batches on one
+        process go by runs once warmed up; others, left-over steps and a short last batch
+        go one by one."""
+        if not isinstance(batches, TensorBatches) or batches.world_size > 1:
+            yield from ((self(batch), batch.rows) for batch in batches)
+            return
+        order = batches.draw_order()
+        starts, full = batches.starts(), batches.full_batches
+        size = cuda_graph.steps_per_run(full, self.MOST_STEPS_PER_GRAPH)
+        done = 0
+        while done < len(starts):
+            if size > 1 and done + size <= full and self._run_ready(batches, size):
+                yield self.run(order, done), batches.batch_size
+                done += size
+            else:
+                batch = batches.cut(order, starts[done])
+                yield self(batch), batch.rows
+                done += 1
+
+    def _run_ready(self, batches, size: int) -> bool:
+        """Whether a recorded run of ``size`` steps can train now (recording one if the last
+        is stale)."""
+        if self.failed or self.warmed_up < self.WARMUP_STEPS:
+            return False
+        key = (batches, size, self._hyperparameters())
+        if self.run_key != key:
+            try:
+                self.run = cuda_graph.StepRun(lambda batch: self.update(self.module, batch),
+                                              batches, size, record=self.record)
+            except RuntimeError as error:
+                self._give_up(error)
+                return False
+            self.run_key = key
+        return True
 
     def _on_side_stream(self, batch: Batch) -> torch.Tensor:
         """Warm-up as CUDA graphs require: on a side stream, synchronised both ways."""
@@ -167,20 +213,32 @@ class CudaGraphStep(_FixedShapeStep):
 
     def _capture(self, batch: Batch) -> bool:
         self.inputs = batch.map(torch.clone)
-        graph = torch.cuda.CUDAGraph()
+
+        def body():
+            self.loss = self.update(self.module, self.inputs)
+
         try:
-            with warnings.catch_warnings():  # torch's own note on the aborted capture: ours below
-                warnings.filterwarnings("ignore", message="The CUDA Graph is empty")
-                with torch.cuda.graph(graph, capture_error_mode="thread_local"):
-                    self.loss = self.update(self.module, self.inputs)
+            self.replay = self.record(body)
         except RuntimeError as error:
-            self.failed = True
-            warnings.warn(f"CUDA graph capture failed, training goes on without it: "
-                          f"{str(error).splitlines()[0]}", RuntimeWarning, stacklevel=3)
+            self._give_up(error)
             return False
-        self.graph = graph
         self.captured_hyperparameters = self._hyperparameters()
         return True
+
+    def _give_up(self, error: RuntimeError) -> None:
+        self.failed = True
+        warnings.warn(f"CUDA graph capture failed, training goes on without it: "
+                      f"{str(error).splitlines()[0]}", RuntimeWarning, stacklevel=4)
+
+
+def epoch_losses(step, batches) -> Iterator[tuple[torch.Tensor, int]]:
+    """One epoch of ``step`` over ``batches``: ``(losses, rows)`` pairs, ``losses`` the
+    detached loss of one batch of ``rows`` rows, or a vector of the losses of several (a
+    step's own ``run_epoch`` may run many steps at once)."""
+    run_epoch = getattr(step, "run_epoch", None)
+    if run_epoch is not None:
+        return run_epoch(batches)
+    return ((step(batch), batch.rows) for batch in batches)
 
 
 STEPS = {"none": EagerStep, "inductor": InductorStep, "cuda_graph": CudaGraphStep}

@@ -1,0 +1,134 @@
+"""Runs of several steps per CUDA graph (``aekit.train.cuda_graph``), followed on the CPU.
+
+No GPU is needed: a stand-in for recording returns the recorded function itself, so that a
+"replay" runs it again. Everything else is the code that runs on a GPU: the warm-up, the
+epoch's order on the device, each step's batch gathered at ``position + j`` of it, the runs
+and the steps left over, the short last batch, recording again after a change of learning
+rate, and the losses the loop reads. On a GPU, ``tests/test_fast_paths.py``'s CUDA tests run
+the real graphs (``benchmarks/device_check.sh``)."""
+
+import numpy as np
+import pytest
+import torch
+from conftest import quick
+
+from aekit import Autoencoder
+from aekit.train import LearningRateScheduler, step
+from aekit.train.cuda_graph import StepRun, steps_per_run
+from aekit.train.data import TensorBatches
+
+
+class RecordedOnCpu(step.CudaGraphStep):
+    """The graph step with recording replaced by running again; counts what ran how."""
+
+    MOST_STEPS_PER_GRAPH = 5
+    counts = {"recorded": 0, "run steps": 0, "single steps": 0}
+    sizes = []
+
+    @staticmethod
+    def record(body):
+        RecordedOnCpu.counts["recorded"] += 1
+        return body
+
+    def _on_side_stream(self, batch):  # no CUDA streams on the CPU
+        return self.update(self.module, batch)
+
+    def run_epoch(self, batches):
+        for losses, rows in super().run_epoch(batches):
+            kind = "run steps" if losses.dim() else "single steps"
+            self.counts[kind] += len(losses) if losses.dim() else 1
+            if losses.dim():
+                self.sizes.append(len(losses))
+            yield losses, rows
+
+
+@pytest.fixture
+def recorded_on_cpu():
+    RecordedOnCpu.counts.update(dict.fromkeys(RecordedOnCpu.counts, 0))
+    RecordedOnCpu.sizes.clear()
+    return RecordedOnCpu
+
+
+def assert_same_fit(a, b):
+    for key in ("loss", "val_loss"):
+        np.testing.assert_allclose(b.history_[key], a.history_[key], rtol=1e-6)
+    for (name, p), q in zip(a.module_.state_dict().items(), b.module_.state_dict().values()):
+        torch.testing.assert_close(q, p, rtol=1e-6, atol=1e-7, msg=name)
+
+
+@pytest.mark.parametrize("params", [
+    {"shuffle": True},
+    {"shuffle": False},
+    {"shuffle": True, "callbacks": [LearningRateScheduler(lambda epoch, lr: 1e-3 / (1 + epoch))]},
+])
+def test_runs_of_steps_follow_the_step_by_step_trajectory(digits_split, recorded_on_cpu,
+                                                          monkeypatch, params):
+    # 1347 rows, 10% for validation: 1212 in batches of 64, 18 full ones and a short last.
+    fit = dict(hidden_dims=(16,), validation_split=0.1, **quick(epochs=3, batch_size=64),
+               **params)
+    callbacks = fit.pop("callbacks", [])
+    plain = Autoencoder(compile="none", callbacks=callbacks, **fit).fit(digits_split[0])
+    monkeypatch.setitem(step.STEPS, "none", recorded_on_cpu)  # now the graph step, on the CPU
+    runs = Autoencoder(compile="none", callbacks=callbacks, **fit).fit(digits_split[0])
+    assert_same_fit(plain, runs)
+    counts = recorded_on_cpu.counts
+    # steps_per_run(18, 5) = 4: after 3 warm-up steps, runs at 3, 7, 11 (first epoch), then at
+    # 0, 4, 8, 12 in each later epoch; the rest one by one, the short last batch included.
+    assert set(recorded_on_cpu.sizes) == {4}
+    assert counts["run steps"] == 4 * (3 + 4 + 4)
+    assert counts["single steps"] == 3 * 19 - counts["run steps"]
+    schedules = 3 if callbacks else 1  # a new learning rate records the run again
+    assert counts["recorded"] == 2 * schedules  # one run and one single step per rate
+
+
+def test_a_run_gathers_the_batches_of_the_epochs_order():
+    x = torch.arange(40, dtype=torch.float32).reshape(20, 2)
+    batches = TensorBatches(x, batch_size=4, shuffle=True,
+                            generator=torch.Generator().manual_seed(3))
+    seen = []
+
+    def update(batch):
+        seen.append(batch.x.clone())
+        return batch.x.sum()
+
+    run = StepRun(update, batches, size=2, record=lambda body: body)
+    order = batches.draw_order()
+    expected = [batches.cut(order, start).x for start in batches.starts()]
+    losses = run(order, 1)
+    torch.testing.assert_close(seen, expected[1:3])
+    torch.testing.assert_close(losses, torch.stack([b.sum() for b in expected[1:3]]))
+    seen.clear()
+    run(None, 3)  # the rows as stored
+    torch.testing.assert_close(seen, [x[12:16], x[16:20]])
+
+
+def test_streamed_batches_go_step_by_step(recorded_on_cpu):
+    """Batches without an order on the device (a stream, a list) take the one-step path."""
+    module = torch.nn.Linear(3, 3)
+    graph_step = recorded_on_cpu(_LossOf(module), torch.optim.Adam(module.parameters()))
+    from aekit.nn import Batch
+
+    batches = [Batch(torch.randn(8, 3)) for _ in range(6)]
+    pairs = list(graph_step.run_epoch(batches))
+    assert [rows for _, rows in pairs] == [8] * 6
+    assert all(loss.dim() == 0 for loss, _ in pairs)
+
+
+class _LossOf(torch.nn.Module):
+    def __init__(self, inner):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, batch):
+        return {"loss": ((self.inner(batch.x) - batch.x) ** 2).mean()}
+
+
+@pytest.mark.parametrize(("full", "most", "size"), [
+    (0, 128, 1), (1, 128, 1), (2, 128, 2), (128, 128, 128), (129, 128, 64), (234, 128, 117),
+    (3906, 128, 126), (18, 5, 4),
+])
+def test_steps_per_run_are_balanced(full, most, size):
+    assert steps_per_run(full, most) == size
+    if size > 1:
+        runs = full // size
+        assert size <= most and full - runs * size < runs  # fewer left over than runs
