@@ -16,7 +16,8 @@ python3 -c "import sys, torch, sklearn; print(sys.version.split()[0], torch.__ve
 
 echo "## CUDA tests"
 timeout 150 python3 -m pytest -o addopts="" -q -p no:cacheprovider -W ignore::DeprecationWarning \
-    tests/test_fast_paths.py tests/test_streaming_fit.py tests/test_losses.py 2>&1 | tail -25
+    tests/test_fast_paths.py tests/test_step_runs.py tests/test_streaming_fit.py \
+    tests/test_losses.py 2>&1 | tail -25
 
 echo "## Reference recipe, 50 epochs on the GPU"
 for mode in cuda_graph; do
