@@ -14,9 +14,9 @@ import pytest
 import torch
 from conftest import quick
 
-from aekit import Autoencoder
+from aekit import Autoencoder, DenoisingAutoencoder
 from aekit.nn import Batch
-from aekit.train import LearningRateScheduler, step
+from aekit.train import Callback, LearningRateScheduler, cuda_graph, step
 from aekit.train.cuda_graph import StepRun, steps_per_run
 from aekit.train.data import TensorBatches
 
@@ -84,6 +84,66 @@ def test_runs_of_steps_follow_the_step_by_step_trajectory(digits_split, recorded
     assert counts["recorded"] == 2 * schedules  # one run and one single step per rate
 
 
+class BatchLosses(Callback):
+    """Reads every batch's loss (as a progress display would)."""
+
+    reads_batches_only = True
+
+    def __init__(self):
+        self.seen = []
+
+    def on_batch_end(self, state, batch, loss):
+        self.seen.append((state.epoch, batch, loss))  # kept: read only after the fit
+
+
+class PerBatchRate(Callback):
+    """Steers training between steps: a new learning rate after every batch."""
+
+    def on_batch_end(self, state, batch, loss):
+        for group in state.optimizer.param_groups:
+            group["lr"] = 1e-3 / (1 + 0.01 * batch)
+
+
+def test_callbacks_see_every_batch_loss_as_step_by_step(digits_split, recorded_on_cpu,
+                                                        monkeypatch):
+    fit = dict(hidden_dims=(16,), validation_split=0.1, **quick(epochs=2, batch_size=64))
+    plain_seen, runs_seen = BatchLosses(), BatchLosses()
+    Autoencoder(compile="none", callbacks=[plain_seen], **fit).fit(digits_split[0])
+    monkeypatch.setitem(step.STEPS, "none", recorded_on_cpu)
+    Autoencoder(compile="none", callbacks=[runs_seen], **fit).fit(digits_split[0])
+    assert recorded_on_cpu.counts["run steps"] > 0
+    assert [key[:2] for key in runs_seen.seen] == [key[:2] for key in plain_seen.seen]
+    np.testing.assert_allclose([float(k[2]) for k in runs_seen.seen],
+                               [float(k[2]) for k in plain_seen.seen], rtol=1e-6)
+
+
+def test_a_callback_that_steers_between_steps_gets_one_step_at_a_time(
+        digits_split, recorded_on_cpu, monkeypatch):
+    fit = dict(hidden_dims=(16,), validation_split=0.1, **quick(epochs=2, batch_size=64))
+    plain = Autoencoder(compile="none", callbacks=[PerBatchRate()], **fit).fit(digits_split[0])
+    monkeypatch.setitem(step.STEPS, "none", recorded_on_cpu)
+    steered = Autoencoder(compile="none", callbacks=[PerBatchRate()], **fit).fit(
+        digits_split[0])
+    assert recorded_on_cpu.counts["run steps"] == 0
+    assert_same_fit(plain, steered)
+
+
+def test_a_run_that_cannot_be_recorded_leaves_one_graph_per_step(
+        digits_split, recorded_on_cpu, monkeypatch):
+    def fail(*args, **kwargs):
+        raise RuntimeError("operation not permitted when stream is capturing")
+
+    fit = dict(hidden_dims=(16,), validation_split=0.1, **quick(epochs=2, batch_size=64))
+    plain = Autoencoder(compile="none", **fit).fit(digits_split[0])
+    monkeypatch.setitem(step.STEPS, "none", recorded_on_cpu)
+    monkeypatch.setattr(cuda_graph, "StepRun", fail)
+    with pytest.warns(RuntimeWarning, match="they go one graph per step"):
+        fallen_back = Autoencoder(compile="none", **fit).fit(digits_split[0])
+    assert recorded_on_cpu.counts["run steps"] == 0
+    assert recorded_on_cpu.counts["recorded"] == 1  # the one-step graph, still in use
+    assert_same_fit(plain, fallen_back)
+
+
 def test_a_run_gathers_the_batches_of_the_epochs_order():
     x = torch.arange(40, dtype=torch.float32).reshape(20, 2)
     batches = TensorBatches(x, batch_size=4, shuffle=True,
@@ -136,10 +196,16 @@ def test_steps_per_run_are_balanced(full, most, size):
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-def test_runs_of_real_cuda_graphs_follow_the_eager_trajectory(digits_split, monkeypatch):
+@pytest.mark.parametrize(("make", "extra"), [
+    (Autoencoder, {}),
+    (Autoencoder, {"shuffle": False}),
+    (DenoisingAutoencoder, {}),  # random noise in every step: the graphs' generator offsets
+])
+def test_runs_of_real_cuda_graphs_follow_the_eager_trajectory(digits_split, monkeypatch, make,
+                                                              extra):
     fit = dict(hidden_dims=(16,), validation_split=0.1,
-               **quick(device="cuda", epochs=3, batch_size=64))
-    plain = Autoencoder(compile="none", **fit).fit(digits_split[0])
+               **quick(device="cuda", epochs=3, batch_size=64), **extra)
+    plain = make(compile="none", **fit).fit(digits_split[0])
     monkeypatch.setattr(step.CudaGraphStep, "MOST_STEPS_PER_GRAPH", 5)
     replays, replay = [], StepRun.__call__
 
@@ -148,6 +214,6 @@ def test_runs_of_real_cuda_graphs_follow_the_eager_trajectory(digits_split, monk
         return replay(run, order, position)
 
     monkeypatch.setattr(StepRun, "__call__", counted)
-    runs = Autoencoder(compile="cuda_graph", **fit).fit(digits_split[0])
+    runs = make(compile="cuda_graph", **fit).fit(digits_split[0])
     assert_same_fit(plain, runs, rtol=1e-4)
     assert replays == [3, 7, 11] + [0, 4, 8, 12] * 2  # as on the CPU above

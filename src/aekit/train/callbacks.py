@@ -13,7 +13,15 @@ from aekit.train.state import TrainState
 
 
 class Callback:
-    """Base class. Override any of the hooks; each receives the live ``TrainState``."""
+    """Base class. Override any of the hooks; each receives the live ``TrainState``.
+
+    ``reads_batches_only``: set it on a callback whose ``on_batch_end`` only reads (a progress
+    display), so that its hooks may run after several steps at once (a CUDA graph that trains
+    many batches in one launch). Otherwise a callback with its own ``on_batch_end`` has every
+    step run alone, followed by its hook, since the hook may steer training.
+    """
+
+    reads_batches_only = False
 
     def on_train_begin(self, state: TrainState) -> None: ...
 
@@ -48,6 +56,13 @@ class CallbackList(Callback):
 
     def on_batch_end(self, state, batch, loss):
         self._each("on_batch_end", state, batch, loss)
+
+    @property
+    def steer_batches(self) -> bool:
+        """Whether some callback may act between steps (its own ``on_batch_end``, not marked
+        ``reads_batches_only``)."""
+        return any(type(c).on_batch_end is not Callback.on_batch_end and not c.reads_batches_only
+                   for c in self.callbacks)
 
     def on_epoch_end(self, state, logs):
         self._each("on_epoch_end", state, logs)
@@ -257,6 +272,8 @@ def _format_logs(logs: dict[str, float]) -> str:
 
 class ProgressBar(Callback):
     """A Keras-like bar per epoch with the running loss, then the epoch's losses."""
+
+    reads_batches_only = True
 
     def __init__(self, refresh_seconds: float = 0.2, file=None):
         self.refresh_seconds = refresh_seconds

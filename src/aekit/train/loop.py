@@ -98,7 +98,7 @@ def _train_epoch(state: TrainState, step, batches: Iterable[Batch], hooks) -> fl
     state.module.train()
     total = None
     rows = index = 0
-    for losses, n in epoch_losses(step, batches):
+    for losses, n in epoch_losses(step, batches, one_by_one=hooks.steer_batches):
         # Accumulate on the device: one host sync per epoch, not per batch.
         weighted = (losses.sum() if losses.dim() else losses) * n
         total = weighted if total is None else total + weighted

@@ -142,7 +142,8 @@ class CudaGraphStep(_FixedShapeStep):
         super().__init__(*args, **kwargs)
         self.warmed_up = 0
         self.replay = None
-        self.failed = False
+        self.failed = False  # no graph at all: every step eager
+        self.runs_failed = False  # no runs: one graph per step
         self.captured_hyperparameters = None
         self.run, self.run_key = None, None
 
@@ -159,7 +160,7 @@ class CudaGraphStep(_FixedShapeStep):
             if buffer is not None:
                 buffer.copy_(tensor)
         self.replay()
-        return self.loss  # overwritten by the next replay: callers read it at once
+        return self.loss.clone()  # the graph's own buffer is overwritten by the next replay
 
     def run_epoch(self, batches) -> Iterator[tuple[torch.Tensor, int]]:
         """One epoch over ``batches``: ``(losses, rows)`` per batch of ``rows`` rows, or per run
@@ -175,7 +176,7 @@ class CudaGraphStep(_FixedShapeStep):
         done = 0
         while done < len(starts):
             if size > 1 and done + size <= full and self._run_ready(batches, size):
-                yield self.run(order, done), batches.batch_size
+                yield self.run(order, done).clone(), batches.batch_size
                 done += size
             else:
                 batch = batches.cut(order, starts[done])
@@ -185,15 +186,19 @@ class CudaGraphStep(_FixedShapeStep):
     def _run_ready(self, batches, size: int) -> bool:
         """Whether a recorded run of ``size`` steps can train now (recording one if the last
         is stale)."""
-        if self.failed or self.warmed_up < self.WARMUP_STEPS:
+        if self.failed or self.runs_failed or self.warmed_up < self.WARMUP_STEPS:
             return False
         key = (batches, size, self._hyperparameters())
         if self.run_key != key:
+            self.run = self.run_key = None  # the old graph's memory is free while recording
             try:
                 self.run = cuda_graph.StepRun(lambda batch: self.update(self.module, batch),
                                               batches, size, record=self.record)
             except RuntimeError as error:
-                self._give_up(error)
+                self.runs_failed = True
+                warnings.warn(f"recording {size} training steps as one CUDA graph failed, "
+                              f"they go one graph per step: {str(error).splitlines()[0]}",
+                              RuntimeWarning, stacklevel=5)
                 return False
             self.run_key = key
         return True
@@ -208,10 +213,14 @@ class CudaGraphStep(_FixedShapeStep):
         return loss
 
     def _hyperparameters(self) -> list:
-        return [(key, value) for group in self.optimizer.param_groups
+        """The values a recording holds as constants; a tensor's by value (a tensor changed
+        in place must compare unequal)."""
+        return [(key, value.tolist() if torch.is_tensor(value) else value)
+                for group in self.optimizer.param_groups
                 for key, value in group.items() if key != "params"]
 
     def _capture(self, batch: Batch) -> bool:
+        self.replay = None  # the old graph's memory is free while recording
         self.inputs = batch.map(torch.clone)
 
         def body():
@@ -231,12 +240,13 @@ class CudaGraphStep(_FixedShapeStep):
                       f"{str(error).splitlines()[0]}", RuntimeWarning, stacklevel=4)
 
 
-def epoch_losses(step, batches) -> Iterator[tuple[torch.Tensor, int]]:
+def epoch_losses(step, batches, one_by_one: bool = False
+                 ) -> Iterator[tuple[torch.Tensor, int]]:
     """One epoch of ``step`` over ``batches``: ``(losses, rows)`` pairs, ``losses`` the
     detached loss of one batch of ``rows`` rows, or a vector of the losses of several (a
-    step's own ``run_epoch`` may run many steps at once)."""
+    step's own ``run_epoch`` may run many steps at once, unless ``one_by_one``)."""
     run_epoch = getattr(step, "run_epoch", None)
-    if run_epoch is not None:
+    if run_epoch is not None and not one_by_one:
         return run_epoch(batches)
     return ((step(batch), batch.rows) for batch in batches)
 
