@@ -229,15 +229,12 @@ class CudaGraphStep(_FixedShapeStep):
         try:
             self.replay = self.record(body)
         except RuntimeError as error:
-            self._give_up(error)
+            self.failed = True
+            warnings.warn(f"CUDA graph capture failed, training goes on without it: "
+                          f"{str(error).splitlines()[0]}", RuntimeWarning, stacklevel=4)
             return False
         self.captured_hyperparameters = self._hyperparameters()
         return True
-
-    def _give_up(self, error: RuntimeError) -> None:
-        self.failed = True
-        warnings.warn(f"CUDA graph capture failed, training goes on without it: "
-                      f"{str(error).splitlines()[0]}", RuntimeWarning, stacklevel=4)
 
 
 def epoch_losses(step, batches, one_by_one: bool = False
