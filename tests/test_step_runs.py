@@ -78,10 +78,28 @@ def test_runs_of_steps_follow_the_step_by_step_trajectory(digits_split, recorded
     # steps_per_run(18, 5) = 4: after 3 warm-up steps, runs at 3, 7, 11 (first epoch), then at
     # 0, 4, 8, 12 in each later epoch; the rest one by one, the short last batch included.
     assert set(recorded_on_cpu.sizes) == {4}
-    assert counts["run steps"] == 4 * (3 + 4 + 4)
+    if callbacks:  # a new rate every epoch: runs only until the rate is seen to change
+        assert counts["run steps"] == 4 * 3
+        assert counts["recorded"] == 1 + 3  # that run, and one single step per rate
+    else:
+        assert counts["run steps"] == 4 * (3 + 4 + 4)
+        assert counts["recorded"] == 2  # one run and one single step
     assert counts["single steps"] == 3 * 19 - counts["run steps"]
-    schedules = 3 if callbacks else 1  # a new learning rate records the run again
-    assert counts["recorded"] == 2 * schedules  # one run and one single step per rate
+
+
+def test_runs_come_back_once_the_learning_rate_holds_still(digits_split, recorded_on_cpu,
+                                                            monkeypatch):
+    def halve_once():
+        return [LearningRateScheduler(lambda epoch, lr: 1e-3 if epoch < 1 else 5e-4)]
+
+    fit = dict(hidden_dims=(16,), validation_split=0.1, **quick(epochs=4, batch_size=64))
+    plain = Autoencoder(compile="none", callbacks=halve_once(), **fit).fit(digits_split[0])
+    monkeypatch.setitem(step.STEPS, "none", recorded_on_cpu)
+    runs = Autoencoder(compile="none", callbacks=halve_once(), **fit).fit(digits_split[0])
+    assert_same_fit(plain, runs)
+    # epoch 1: runs; epoch 2 (the new rate): one graph per step; epochs 3 and 4: runs again
+    assert recorded_on_cpu.counts["run steps"] == 4 * (3 + 0 + 4 + 4)
+    assert recorded_on_cpu.counts["recorded"] == 4  # two runs and two single steps
 
 
 class BatchLosses(Callback):

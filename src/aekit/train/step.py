@@ -129,9 +129,11 @@ class CudaGraphStep(_FixedShapeStep):
     The warm-up steps are real steps (they also create the optimizer's state); recording does
     not run, and every replay reads the batch from fixed input buffers (one step) or gathers
     it on the device (a run of steps). A change of the optimizer's hyperparameters (a
-    learning-rate schedule) records again, since a graph holds them as constants. If recording
-    fails (an operation that syncs with the host, such as packing variable-length sequences),
-    the run goes on eagerly with a warning.
+    learning-rate schedule) records again, since a graph holds them as constants; runs wait for
+    an epoch that begins with the settings the last one began with, so that a schedule changing
+    them every epoch keeps the cheaper one-step graph. If recording fails (an operation that
+    syncs with the host, such as packing variable-length sequences), the run goes on eagerly
+    with a warning.
     """
 
     WARMUP_STEPS = 3
@@ -146,6 +148,7 @@ class CudaGraphStep(_FixedShapeStep):
         self.runs_failed = False  # no runs: one graph per step
         self.captured_hyperparameters = None
         self.run, self.run_key = None, None
+        self.epoch_settings = None  # the optimizer's settings when the last epoch began
 
     def __call__(self, batch: Batch) -> torch.Tensor:
         if self.failed or not self._is_fixed(batch):
@@ -173,6 +176,8 @@ class CudaGraphStep(_FixedShapeStep):
         order = batches.draw_order()
         starts, full = batches.starts(), batches.full_batches
         size = cuda_graph.steps_per_run(full, self.MOST_STEPS_PER_GRAPH)
+        if not self._settled():
+            size = 1  # one graph per step: recorded again at a fraction of a run's cost
         done = 0
         while done < len(starts):
             if size > 1 and done + size <= full and self._run_ready(batches, size):
@@ -182,6 +187,15 @@ class CudaGraphStep(_FixedShapeStep):
                 batch = batches.cut(order, starts[done])
                 yield self(batch), batch.rows
                 done += 1
+
+    def _settled(self) -> bool:
+        """Whether the optimizer's settings are those of the last epoch's start. A schedule
+        that changes them every epoch would have a run recorded again every epoch (a hundred
+        steps' worth of Python and a large graph), costing more than the run saves."""
+        settings = self._hyperparameters()
+        settled = self.epoch_settings in (None, settings)
+        self.epoch_settings = settings
+        return settled
 
     def _run_ready(self, batches, size: int) -> bool:
         """Whether a recorded run of ``size`` steps can train now (recording one if the last
