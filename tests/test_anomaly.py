@@ -191,6 +191,26 @@ def test_series_clean_training_and_channels():
         detector.score_steps(test)
 
 
+def test_series_channels_are_matched_by_name(tmp_path):
+    import pandas as pd
+
+    test = periodic_series()
+    frame = pd.DataFrame({"temp": test, "pressure": 0.3 * np.cos(np.arange(len(test)) / 7)})
+    detector = series_detector(window=40, stride=5).fit(frame)
+    assert list(detector.feature_names_in_) == ["temp", "pressure"]
+    with pytest.raises(ValueError, match="feature names should match"):
+        detector.score_steps(frame[["pressure", "temp"]])
+    detector.save(tmp_path / "s.safetensors")
+    loaded = aekit.load(tmp_path / "s.safetensors")
+    assert list(loaded.feature_names_in_) == ["temp", "pressure"]
+    np.testing.assert_array_equal(loaded.score_steps(frame), detector.score_steps(frame))
+    with pytest.raises(ValueError, match="feature names should match"):
+        loaded.score_steps(frame[["pressure", "temp"]])
+    bare = series_detector(window=40, stride=5).fit(frame).fit(test)  # a refit forgets names
+    assert not hasattr(bare, "feature_names_in_")
+    assert bare.score_steps(test).shape == test.shape
+
+
 def test_series_bad_input():
     with pytest.raises(ValueError, match="two windows"):
         series_detector(window=50).fit(np.sin(np.arange(80)))
@@ -259,6 +279,27 @@ def test_cli_detect_series(tmp_path, capsys, quick_default):
     assert "anomalous windows" in printed and "2024-01-02" in printed
     assert main(["detect", str(data), "--series", "nope", "-o", str(out)]) == 1
     assert "no column 'nope'" in capsys.readouterr().err
+
+
+def test_cli_detect_series_puts_channels_in_the_detectors_order(tmp_path, capsys,
+                                                                  quick_default):
+    series = periodic_series()
+    other = 0.3 * np.cos(np.arange(len(series)) / 7)
+    data, reordered = tmp_path / "series.csv", tmp_path / "reordered.csv"
+    pa_csv.write_csv(pa.table({"value": series, "other": other}), data)
+    pa_csv.write_csv(pa.table({"other": other, "value": series}), reordered)
+    saved, first, second = (tmp_path / name for name in ("d.safetensors", "a.csv", "b.csv"))
+    assert main(["detect", str(data), "--series", "value,other", "--save", str(saved),
+                 "-o", str(first)]) == 0
+    assert main(["detect", "--model", str(saved), str(reordered), "--series", "other,value",
+                 "-o", str(second)]) == 0
+    assert "put in the detector's order (value,other)" in capsys.readouterr().err
+    np.testing.assert_array_equal(pa_csv.read_csv(second)["score"].to_numpy(),
+                                  pa_csv.read_csv(first)["score"].to_numpy())
+    assert main(["detect", "--model", str(saved), str(reordered), "-o", str(second)]) == 0
+    assert main(["detect", "--model", str(saved), str(reordered), "--series", "other",
+                 "-o", str(second)]) == 1
+    assert "trained on the channels value,other" in capsys.readouterr().err
 
 
 def test_readme_example(capsys, quick_default):

@@ -101,8 +101,8 @@ def test_report_on_images_and_a_detector_threshold(image_vae, digits, tmp_path):
     class Detector:  # what a detector wrapping an autoencoder offers
         model_name = "detector"
 
-        def __init__(self, model):
-            self.model_, self.threshold_ = model, float(np.quantile(model.score_samples(X), .1))
+        def __init__(self, model):  # scores below offset_ are outliers, as in scikit-learn
+            self.model_, self.offset_ = model, float(np.quantile(model.score_samples(X), .1))
 
         def score_samples(self, X):
             return self.model_.score_samples(X)
@@ -112,6 +112,36 @@ def test_report_on_images_and_a_detector_threshold(image_vae, digits, tmp_path):
                                                 "reconstructions.png", "scores.png"]
     assert report.numbers["rows below the threshold"] == "10.00%"
     assert "reconstruction squared error per row" in report.numbers
+
+
+def test_report_on_an_anomaly_detector(blobs, tmp_path):
+    """The detector's threshold on its scores' scale, its autoencoder shown the rows it was
+    trained on (scaled robustly and clipped), the features by the table's names."""
+    import pandas as pd
+
+    from aekit import AnomalyDetector, Autoencoder
+
+    frame = pd.DataFrame(blobs[0] * 100 + 1000, columns=[f"g{i}" for i in range(8)])
+    detector = AnomalyDetector(model=Autoencoder(latent_dim=2, epochs=5, **FAST),
+                               contamination=0.1).fit(frame)
+    report = write_report(detector, frame, tmp_path / "rep")
+    flagged = np.mean(detector.predict(frame) == -1)
+    assert report.numbers["rows below the threshold"] == f"{flagged:.2%}"
+    mse = float(report.numbers["reconstruction MSE (AnomalyDetector's scaled units)"])
+    assert mse < 1  # robust units: in data units (values near 1000) it would be far larger
+    assert report.numbers["worst features"].startswith("g")
+
+
+def test_report_refuses_reordered_columns(blobs, tmp_path):
+    import pandas as pd
+
+    from aekit import Autoencoder
+
+    frame = pd.DataFrame(blobs[0], columns=[f"g{i}" for i in range(8)])
+    model = Autoencoder(latent_dim=2, epochs=2, **FAST).fit(frame)
+    write_report(model, frame, tmp_path / "ok")
+    with pytest.raises(ValueError, match="feature names should match"):
+        write_report(model, frame[frame.columns[::-1]], tmp_path / "reordered")
 
 
 # ----------------------------------------------------------------- maps

@@ -78,30 +78,45 @@ def _detect_series(args, detector) -> None:
     from aekit import SeriesAnomalyDetector
 
     frame = _read_frame(args.data)
-    names = args.series.split(",") if args.series else None
-    if names is None:  # a saved series detector: every numeric column but the time one
-        names = [field.name for field in frame.schema if field.name != args.time
-                 and (pa.types.is_integer(field.type) or pa.types.is_floating(field.type))]
+    names = _series_names(args, frame, detector)
     missing = [n for n in names + ([args.time] if args.time else [])
                if n not in frame.column_names]
     if missing:
         raise ValueError(f"{args.data} has no column {missing[0]!r}; it has "
                          f"{', '.join(frame.column_names)}")
-    values = np.column_stack([_numeric(frame, name, args.data) for name in names])
+    # named channels: the detector keeps their names and checks them when it scores
+    series = pa.table({name: _numeric(frame, name, args.data) for name in names})
     if detector is None:
         detector = SeriesAnomalyDetector(window=args.window, contamination=args.contamination,
-                                         random_state=args.random_state).fit(values)
+                                         random_state=args.random_state).fit(series)
     results = {args.time: frame[args.time]} if args.time else {}
-    results["score"] = detector.score_steps(values)
-    results["label"] = detector.predict_steps(values)
+    results["score"] = detector.score_steps(series)
+    results["label"] = detector.predict_steps(series)
     _finish(args, detector, pa.table(results))
     stamps = frame[args.time].cast(pa.string()).to_pylist() if args.time else None
-    windows = detector.anomaly_windows(values)
-    print(f"{len(windows)} anomalous windows in {len(values)} steps "
+    windows = detector.anomaly_windows(series)
+    print(f"{len(windows)} anomalous windows in {len(series)} steps "
           f"(window length {detector.window_}):")
     for start, end in windows:
         where = f"{stamps[start]} .. {stamps[end - 1]}" if stamps is not None else ""
         print(f"  steps {start}-{end - 1} {where}".rstrip())
+
+
+def _series_names(args, frame: pa.Table, detector) -> list[str]:
+    """The series' value columns: ``--series``, put in a saved detector's order (by name, with
+    a note); a saved detector's own; else every numeric column but the time one."""
+    given = args.series.split(",") if args.series else None
+    known = getattr(detector, "feature_names_in_", None)
+    if known is None:
+        return given or [field.name for field in frame.schema if field.name != args.time
+                         and (pa.types.is_integer(field.type) or pa.types.is_floating(field.type))]
+    known = [str(name) for name in known]
+    if given is not None and sorted(given) != sorted(known):
+        raise ValueError(f"--series {args.series}: the detector was trained on the channels "
+                         f"{','.join(known)}: name those (in any order)")
+    if given is not None and given != known:
+        note(f"--series: channels put in the detector's order ({','.join(known)})")
+    return known
 
 
 def _read_frame(path: str) -> pa.Table:

@@ -146,6 +146,12 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     def _clip(self, scaled: np.ndarray) -> np.ndarray:
         return scaled if self.clip is None else np.clip(scaled, -self.clip, self.clip)
 
+    def model_input(self, X) -> np.ndarray:
+        """The rows of ``X`` as ``model_`` takes them: checked (column names, finite values),
+        scaled robustly and clipped, float32."""
+        check_is_fitted(self)
+        return self._clip(self._scale(self._check_X(X, reset=False))).astype(np.float32)
+
     def _member_errors(self, scaled: np.ndarray) -> np.ndarray:
         """Squared errors ``(members, n, features)``: clipped input in, unclipped target."""
         inputs = self._clip(scaled).astype(np.float32)

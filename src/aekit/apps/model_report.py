@@ -7,10 +7,12 @@ from __future__ import annotations
 import base64
 import html
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from sklearn.utils.validation import validate_data
 
 from aekit.apps.images import as_images, image_shape_of
 from aekit.apps.reduction import latent_map
@@ -53,41 +55,68 @@ def write_report(model, X, output_dir: str | os.PathLike, *, labels=None,
 
     Figures: the loss curves; originals against reconstructions (image models) or each
     feature's reconstruction error (tables); the 2-D map of the codes, coloured by ``labels``;
-    the histogram of ``score_samples``, with the threshold when the model has a ``threshold_``
-    (a detector's cut on the same higher-is-normal scale).
+    the histogram of ``score_samples``, with the threshold when the model has an ``offset_``
+    (a detector's cut on the same higher-is-normal scale, as in scikit-learn). A detector's
+    rows are shown as its autoencoder sees them (scaled robustly and clipped).
     """
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     ae = autoencoder_of(model)
-    X = np.asarray(X)
+    rows = _model_rows(model, ae, X)
     report = Report(out / "index.html")
     if ae.history_.get("loss"):
         plot_history(ae.history_, out / "loss.png", title="Training")
         report.figures["Loss per epoch"] = out / "loss.png"
-    _reconstructions(ae, X, out, report, feature_names, image_shape, n_shown)
-    latent_map(ae, X, out / "latent_map.png", labels=labels)
+    if feature_names is None:
+        feature_names = getattr(model, "feature_names_in_", None)
+    units = "data units" if rows.scaled_by is None else f"{rows.scaled_by}'s scaled units"
+    with warnings.catch_warnings():  # the names were checked above; the rows are bare now
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        _reconstructions(ae, rows.values, out, report, feature_names, image_shape, n_shown,
+                         units)
+        latent_map(ae, rows.values, out / "latent_map.png", labels=labels)
     report.figures["Codes in 2-D"] = out / "latent_map.png"
     if hasattr(model, "score_samples"):
         scores = model.score_samples(X)
-        threshold = getattr(model, "threshold_", None)
-        plot_score_histogram(scores, out / "scores.png", threshold,
-                             title="Scores of the rows" + (" and the threshold" if threshold
+        cut = getattr(model, "offset_", None)  # scores below it are outliers (scikit-learn's)
+        plot_score_histogram(scores, out / "scores.png", cut,
+                             title="Scores of the rows" + (" and the threshold" if cut
                                                            is not None else ""))
         report.figures["Scores"] = out / "scores.png"
         report.numbers["mean score (higher = more normal)"] = f"{np.mean(scores):.5g}"
-        if threshold is not None:
-            report.numbers["rows below the threshold"] = f"{np.mean(scores < threshold):.2%}"
-    page = _page(title or f"aekit report: {type(model).__name__}", model, ae, len(X), report)
+        if cut is not None:
+            report.numbers["rows below the threshold"] = f"{np.mean(scores < cut):.2%}"
+    page = _page(title or f"aekit report: {type(model).__name__}", model, ae, len(rows.values),
+                 report)
     atomic_write_bytes(report.index, page.encode())
     return report
 
 
+@dataclass
+class _Rows:
+    values: np.ndarray  # as the autoencoder takes them
+    scaled_by: str | None = None  # the wrapper that scaled them, if one did
+
+
+def _model_rows(model, ae, X) -> _Rows:
+    """``X`` as the autoencoder inside ``model`` takes it: through the wrapper's own
+    ``model_input`` (a detector's robust scaling and clipping) where it has one. A table's
+    column names are checked against the model's first, so that reordered columns are refused
+    rather than read by position."""
+    model_input = getattr(model, "model_input", None)
+    if model_input is not None:
+        return _Rows(np.asarray(model_input(X)), type(model).__name__)
+    if hasattr(X, "columns") or hasattr(X, "column_names"):  # a DataFrame or Arrow table
+        validate_data(ae, X, reset=False, skip_check_array=True)
+    return _Rows(np.asarray(X))
+
+
 def _reconstructions(ae, X, out: Path, report: Report, feature_names, image_shape,
-                     n_shown: int) -> None:
+                     n_shown: int, units: str = "data units") -> None:
     R = ae.reconstruct(X)
     errors = np.square(X.reshape(len(X), -1) - R.reshape(len(R), -1))
     report.numbers["rows"] = str(len(X))
-    report.numbers["reconstruction MSE (data units)"] = f"{errors.mean():.5g}"
+    report.numbers[f"reconstruction MSE ({units})"] = f"{errors.mean():.5g}"
     shape = image_shape_of(ae, image_shape)
     if shape is not None:
         report.numbers["reconstruction squared error per row"] = f"{errors.sum(1).mean():.5g}"

@@ -7,7 +7,7 @@ import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aekit.apps.anomaly import AnomalyDetector, fit_threshold
 from aekit.estimators._params import store_params
@@ -62,6 +62,9 @@ class SeriesAnomalyDetector(BaseEstimator):
         The fitted window detector.
     threshold_ : float
     n_channels_ : int
+    feature_names_in_ : ndarray of str
+        The channels' names, when the series was a table with named columns (a DataFrame):
+        a series scored later must name the same channels in the same order.
 
     Examples
     --------
@@ -102,7 +105,7 @@ class SeriesAnomalyDetector(BaseEstimator):
         """Learn what normal windows of ``series`` ``(T,)`` or ``(T, channels)`` look like;
         ``series`` may hold anomalies (or be a clean training series)."""
         self._check_params()
-        values = check_series(series)
+        values = self._values(series, reset=True)
         self.n_channels_ = values.shape[1]
         if np.ptp(values, axis=0).max() == 0:
             raise ValueError("the series is constant: there is nothing to learn what is normal "
@@ -155,9 +158,20 @@ class SeriesAnomalyDetector(BaseEstimator):
         np.add.at(count, starts + self.window_, -1)
         return np.cumsum(total)[:-1] / np.maximum(np.cumsum(count)[:-1], 1)
 
+    def _values(self, series, reset: bool) -> np.ndarray:
+        """``check_series``'s values; the channels' names of a table (a DataFrame) kept
+        (``reset``) or matched against those kept, as scikit-learn estimators do for columns:
+        channels in another order are refused, not compared by position."""
+        if hasattr(series, "columns") or hasattr(series, "column_names") or np.ndim(series) == 2:
+            validate_data(self, series, reset=reset, skip_check_array=True)
+        elif reset:  # a bare (T,) series: no names from an earlier fit may linger
+            for stale in ("feature_names_in_", "n_features_in_"):
+                self.__dict__.pop(stale, None)
+        return check_series(series)
+
     def _checked(self, series) -> np.ndarray:
         check_is_fitted(self)
-        values = check_series(series)
+        values = self._values(series, reset=False)
         if values.shape[1] != self.n_channels_:
             raise ValueError(f"the series has {values.shape[1]} channels, the detector was "
                              f"fitted on {self.n_channels_}")
@@ -192,6 +206,8 @@ class SeriesAnomalyDetector(BaseEstimator):
                   if isinstance(self.random_state, numbers.Integral) else None}
         fitted = {"window_": self.window_, "stride_": self.stride_, "threshold_": self.threshold_,
                   "n_channels_": self.n_channels_}
+        if hasattr(self, "feature_names_in_"):
+            fitted["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
         return tensors, {"model": self.model_name, "params": params, "fitted": fitted,
                          "inner": inner}
 
@@ -204,6 +220,11 @@ class SeriesAnomalyDetector(BaseEstimator):
             model.window_, model.stride_ = int(fitted["window_"]), int(fitted["stride_"])
             model.n_channels_ = int(fitted["n_channels_"])
             model.threshold_ = float(fitted["threshold_"])
+            if "feature_names_in_" in fitted:
+                model.feature_names_in_ = np.asarray(fitted["feature_names_in_"], dtype=object)
+                model.n_features_in_ = len(model.feature_names_in_)
+            if getattr(model, "n_features_in_", model.n_channels_) != model.n_channels_:
+                raise ValueError("feature_names_in_ does not name every channel")
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"{path} is not a valid series anomaly detector file: "
                              f"{error}") from None
