@@ -188,3 +188,37 @@ def test_fit_matches_validation_data_columns_by_name(tmp_path, capsys):
                      "--random-state", "0"]) in (0, None)
         losses.append(capsys.readouterr().out.split("val_loss")[1].split(")")[0])
     assert losses[0] == losses[1]
+
+
+@pytest.fixture(scope="module")
+def wrappers(tmp_path_factory):
+    """A saved imputer and a saved detector, and a CSV of their columns."""
+    import pandas as pd
+
+    from aekit import AnomalyDetector, Autoencoder, AutoencoderImputer
+
+    folder = tmp_path_factory.mktemp("wrappers")
+    frame = pd.DataFrame(np.random.RandomState(0).normal(size=(64, 4)), columns=list("abcd"))
+    frame.to_csv(folder / "rows.csv", index=False)
+    AutoencoderImputer(epochs=1, random_state=0, device="cpu").fit(frame).save(
+        folder / "imputer.safetensors")
+    AnomalyDetector(model=Autoencoder(epochs=1, random_state=0, device="cpu")).fit(frame).save(
+        folder / "detector.safetensors")
+    return folder
+
+
+@pytest.mark.parametrize(("command", "model", "output"), [
+    ("encode", "imputer", "out.csv"),  # its transform fills gaps: not codes
+    ("encode", "detector", "out.csv"),
+    ("reconstruct", "detector", "out.csv"),
+    ("score", "imputer", "out.csv"),
+    ("map", "imputer", "out.png"),
+    ("denoise", "detector", "out.csv"),
+])
+def test_commands_refuse_a_model_that_cannot_do_their_job(wrappers, command, model, output,
+                                                          capsys):
+    saved, rows = wrappers / f"{model}.safetensors", wrappers / "rows.csv"
+    assert main([command, str(saved), str(rows), "-o", str(wrappers / output)]) == 1
+    error = capsys.readouterr().err
+    assert f"'aekit {command}' takes an autoencoder" in error and "Traceback" not in error
+    assert not (wrappers / output).exists()

@@ -45,6 +45,22 @@ def load_model(args):
     return load(args.model, device=getattr(args, "device", None))
 
 
+def load_model_for(args, command: str, *, detectors: bool = False):
+    """``load_model``, refusing in one line a model that ``aekit COMMAND`` cannot use: it
+    takes an autoencoder written by 'aekit fit' (and, with ``detectors``, an anomaly
+    detector). An imputer's ``transform`` fills gaps, so it must not pass for codes."""
+    from aekit.estimators.base import BaseAutoencoder
+
+    model = load_model(args)
+    is_detector = hasattr(model, "offset_")
+    if not (isinstance(model, BaseAutoencoder) or (detectors and is_detector)):
+        takes = "an autoencoder or a detector" if detectors else "an autoencoder"
+        hint = "; 'aekit report' shows a detector's codes" if is_detector else ""
+        raise CLIError(f"{args.model} is a saved {type(model).__name__}: 'aekit {command}' takes "
+                       f"{takes} written by 'aekit fit'{hint}")
+    return model
+
+
 def note(text: str) -> None:
     print(f"aekit: note: {text}", file=sys.stderr)
 

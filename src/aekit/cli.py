@@ -23,7 +23,7 @@ from aekit._cli_common import (
     add_column_options,
     add_model_argument,
     add_stream_options,
-    load_model,
+    load_model_for,
     model_input,
     read_columns,
     read_rows,
@@ -126,7 +126,7 @@ def _encode(args) -> None:
         from aekit.cli_stream import stream_encode
 
         return stream_encode(args)
-    model = load_model(args)
+    model = load_model_for(args, "encode")
     rows, index = read_rows(args, model)
     codes = model.transform(rows)
     write_table(args.output, codes, [f"z{i}" for i in range(codes.shape[1])], **index)
@@ -136,7 +136,7 @@ def _encode(args) -> None:
 def _reconstruct(args) -> None:
     from aekit.io import write_table
 
-    model = load_model(args)
+    model = load_model_for(args, "reconstruct")
     rows, index = read_rows(args, model)
     X_hat = model.reconstruct(rows)
     write_table(args.output, X_hat, getattr(rows, "column_names", None), **index)
@@ -150,7 +150,7 @@ def _score(args) -> None:
         from aekit.cli_stream import stream_score
 
         return stream_score(args)
-    model = load_model(args)
+    model = load_model_for(args, "score", detectors=True)
     rows, index = read_rows(args, model)
     scores = model.score_samples(rows)
     write_table(args.output, scores, ["score"], **index)

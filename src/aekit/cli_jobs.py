@@ -14,6 +14,7 @@ from aekit._cli_common import (
     CLIError,
     add_model_argument,
     load_model,
+    load_model_for,
 )
 
 LABELS_HELP = ("colour the map by this column of DATA (CSV or Parquet); it is not fed to the "
@@ -171,11 +172,7 @@ def _map(args) -> None:
     from aekit.apps import latent_map
 
     _require_suffix(args.output, ".png")
-    model = load_model(args)
-    if not hasattr(model, "transform"):
-        raise CLIError(f"{args.model} holds a model of type {model.model_name!r}, which gives "
-                       "no codes to map: map the autoencoder it was built on, or use "
-                       "'aekit report'")
+    model = load_model_for(args, "map")  # an imputer's transform fills gaps: no codes
     X, labels, _ = _read_labeled(args, model)
     with _columns_matched():
         points = latent_map(model, X, args.output, labels=labels, method=args.method)
@@ -208,7 +205,7 @@ def _denoise(args) -> None:
     from aekit.apps import denoise
     from aekit.io import read_table
 
-    model = load_model(args)
+    model = load_model_for(args, "denoise")
     X, columns = _by_name(*read_table(args.data), model, args.data)
     with _columns_matched():
         clean = denoise(model, X)

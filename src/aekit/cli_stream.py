@@ -12,11 +12,11 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from aekit._cli_common import load_model, open_stream
+from aekit._cli_common import load_model_for, open_stream
 
 
 def stream_encode(args) -> None:
-    model = load_model(args)
+    model = load_model_for(args, "encode")
     source = open_stream(args, model)
     columns = [f"z{i}" for i in range(model.latent_dim_)]
     n = _write(args.output, _with_progress(model.transform, source), columns, source.n_rows)
@@ -24,7 +24,7 @@ def stream_encode(args) -> None:
 
 
 def stream_score(args) -> None:
-    model = load_model(args)
+    model = load_model_for(args, "score", detectors=True)
     source = open_stream(args, model)
     total = _Sum()
     blocks = (total.add(scores) for scores in _with_progress(model.score_samples, source))
