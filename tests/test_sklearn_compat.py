@@ -24,3 +24,22 @@ EXPECTED_FAILURES: dict[str, dict[str, str]] = {
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
+
+
+def test_set_output_wraps_transform_as_it_does_fit_transform():
+    import numpy as np
+    import pandas as pd
+    from sklearn.datasets import load_wine
+
+    from aekit import Autoencoder
+
+    frame = load_wine(as_frame=True).data.iloc[:60]
+    params = dict(latent_dim=2, epochs=1, random_state=0, device="cpu")
+    ae = Autoencoder(**params).set_output(transform="pandas").fit(frame)
+    codes = ae.transform(frame)
+    assert isinstance(codes, pd.DataFrame) and list(codes.index) == list(frame.index)
+    assert list(codes.columns) == list(ae.get_feature_names_out())
+    np.testing.assert_allclose(codes.to_numpy(), Autoencoder(**params).fit(frame).transform(
+        frame))
+    assert isinstance(ae.fit_transform(frame), pd.DataFrame)
+    assert isinstance(ae.set_output(transform="default").transform(frame), np.ndarray)

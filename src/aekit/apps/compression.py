@@ -78,7 +78,7 @@ def _codes(model, X, step, refine: int) -> np.ndarray:
     """The codes to quantise: the encoder's, or (``refine`` > 0) fitted row by row."""
     _check_refine(refine)
     if not refine:
-        return model.transform(X).astype(np.float64)
+        return np.asarray(model.transform(X), dtype=np.float64)  # a DataFrame under set_output
     if not callable(getattr(model, "refined_transform", None)):
         raise TypeError("refine needs a CompressionAutoencoder (its learned prior prices the "
                         f"codes); a {type(model).__name__} has none: leave refine at 0")

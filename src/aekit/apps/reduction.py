@@ -52,7 +52,7 @@ def latent_map(model, X, path, labels=None, method: str = "auto",
     by ``labels`` (one per row, optional), and return the 2-D points."""
     from aekit.apps.report import plot_latent_map
 
-    Z = model.transform(X)
+    Z = np.asarray(model.transform(X))  # a DataFrame under set_output
     if labels is not None and len(labels) != len(Z):
         raise ValueError(f"labels has {len(labels)} entries for {len(Z)} rows")
     points, axes = project_2d(Z, method, random_state)

@@ -115,10 +115,10 @@ class Inference:
                 "from the training data, where no result means anything (a unit or parsing "
                 "error?): fix or drop those rows")
 
-    def transform(self, X, lengths=None) -> np.ndarray:
-        """Encode ``X`` (an array or an ``ArraySource``) to codes ``(n_samples, latent_dim_)``."""
+    def _encode(self, X, lengths=None) -> np.ndarray:
+        """``transform``'s codes, always an array (``set_output`` wraps ``transform`` only)."""
         if isinstance(X, ArraySource):
-            return _streaming.map_source(self.transform, X)
+            return _streaming.map_source(self._encode, X)
         X, lengths = self._checked(X, lengths)
         return self._infer("encode", X, lengths)
 

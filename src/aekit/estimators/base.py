@@ -468,6 +468,12 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
                                               fingerprint=self._fingerprint(data_digest)))
         return callbacks
 
+    def transform(self, X, lengths=None) -> np.ndarray:
+        """Encode ``X`` (an array or an ``ArraySource``) to codes ``(n_samples, latent_dim_)``
+        (a DataFrame under ``set_output(transform="pandas")``). Defined here, on the
+        ``TransformerMixin`` subclass, so that scikit-learn's ``set_output`` wraps it."""
+        return self._encode(X, lengths)
+
     @property
     def _n_features_out(self) -> int:
         return self.latent_dim_

@@ -76,14 +76,14 @@ class CompressionAutoencoder(BaseAutoencoder):
         hi = lo + (self.coding_freq_ > 0).sum(1) - 1
         outside = ((refined < lo) | (refined > hi)).any(axis=1)
         if outside.any():  # such a row would make the whole stream carry its own tables
-            refined[outside] = self.transform(X[outside])
+            refined[outside] = self._encode(X[outside])
         return refined
 
     @torch.no_grad()
     def bits_per_row(self, X) -> np.ndarray:
         """Bits each row's code costs under the learned prior, ``(n_samples,)``: the rate the
         training minimised (the real stream adds a header and a fraction of a byte)."""
-        Z = self.transform(X)
+        Z = self._encode(X)
         return self.module_.latent.bits(torch.from_numpy(Z).to(self._device)).cpu().numpy()
 
     @classmethod

@@ -60,7 +60,7 @@ class SparseAutoencoder(Autoencoder):
         row, |code| > 1e-3), ``dead_fraction`` (units active on no row) and
         ``variance_explained`` (1 - residual / total sum of squares, in the scaled space).
         """
-        Z = self.transform(X, lengths)
+        Z = self._encode(X, lengths)
         X_scaled, lengths = self._prepare(X, lengths)
         R = self._apply("reconstruct", X_scaled, lengths)
         active = np.abs(Z) > ACTIVE

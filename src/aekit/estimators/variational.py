@@ -88,7 +88,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         check_is_fitted(self)
         check_int("steps", steps, low=2)
         ends = np.stack([np.asarray(a), np.asarray(b)])
-        mu_a, mu_b = self.transform(ends)
+        mu_a, mu_b = self._encode(ends)
         t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
         return self.inverse_transform((1 - t) * mu_a + t * mu_b)
 
