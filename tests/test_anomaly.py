@@ -237,6 +237,9 @@ def test_cli_detect_rows_save_and_reuse(tmp_path, blob, capsys, quick_default):
     assert results.column_names[:4] == ["score", "label", "feature_1", "share_1"]
     assert (results["label"].to_numpy()[:8] == -1).all()
     assert results["feature_1"][0].as_py().startswith("col")
+    # the printed cut is on the written scores' scale: rows scoring below it are flagged
+    cut = float(capsys.readouterr().out.split("score below ")[1].split(")")[0])
+    assert cut == pytest.approx(aekit.load(saved).offset_, rel=1e-3)
     again = tmp_path / "again.csv"
     assert main(["detect", "--model", str(saved), str(data), "-o", str(again)]) == 0
     np.testing.assert_allclose(pa_csv.read_csv(again)["score"].to_numpy(),

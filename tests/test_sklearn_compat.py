@@ -34,7 +34,7 @@ def test_set_output_wraps_transform_as_it_does_fit_transform():
     from aekit import Autoencoder
 
     frame = load_wine(as_frame=True).data.iloc[:60]
-    params = dict(latent_dim=2, epochs=1, random_state=0, device="cpu")
+    params = {"latent_dim": 2, "epochs": 1, "random_state": 0, "device": "cpu"}
     ae = Autoencoder(**params).set_output(transform="pandas").fit(frame)
     codes = ae.transform(frame)
     assert isinstance(codes, pd.DataFrame) and list(codes.index) == list(frame.index)

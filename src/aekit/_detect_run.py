@@ -71,7 +71,7 @@ def _detect_rows(args, detector) -> None:
         results[f"share_{k + 1}"] = np.take_along_axis(shares, top[:, k:k + 1], 1)[:, 0]
     _finish(args, detector, pa.table(results))
     print(f"{int((labels == -1).sum())} of {len(X)} rows flagged as anomalies "
-          f"(threshold {detector.threshold_:.4g})")
+          f"(score below {detector.offset_:.4g})")
 
 
 def _detect_series(args, detector) -> None:

@@ -96,8 +96,9 @@ def _fit(args, owners) -> None:
     model.save(args.output)
     if args.model == "detector":
         flagged = model.predict(rows) == -1
-        print(f"fitted an anomaly detector (threshold {model.threshold_:.5g}; {flagged.sum()} "
-              f"of {len(flagged)} training rows flagged); saved {args.output}: apply it with "
+        print(f"fitted an anomaly detector (rows scoring below {model.offset_:.5g} are "
+              f"anomalies; {flagged.sum()} of {len(flagged)} training rows); saved "
+              f"{args.output}: apply it with "
               f"'aekit detect DATA --model {args.output}'")
         return
     shown = {k: f"{v[-1]:.5g}" for k, v in model.history_.items() if k != "lr"}
