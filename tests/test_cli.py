@@ -222,3 +222,26 @@ def test_commands_refuse_a_model_that_cannot_do_their_job(wrappers, command, mod
     error = capsys.readouterr().err
     assert f"'aekit {command}' takes an autoencoder" in error and "Traceback" not in error
     assert not (wrappers / output).exists()
+
+
+def test_commands_without_a_model_of_their_own_choose_columns_too(wrappers, tmp_path, capsys):
+    """map, denoise, report and compress take --columns/--drop/--time as encode does."""
+    import pandas as pd
+
+    from aekit import Autoencoder
+
+    frame = pd.read_csv(wrappers / "rows.csv")
+    Autoencoder(latent_dim=2, epochs=1, random_state=0, device="cpu").fit(frame).save(
+        tmp_path / "ae.safetensors")
+    frame.insert(0, "when", range(len(frame)))
+    frame["label"] = "x"
+    frame.to_csv(tmp_path / "labelled.csv", index=False)
+    model, data = str(tmp_path / "ae.safetensors"), str(tmp_path / "labelled.csv")
+    chosen = ["--time", "when", "--drop", "label"]
+    assert main(["map", model, data, "-o", str(tmp_path / "m.png"), *chosen]) == 0
+    assert main(["denoise", model, data, "-o", str(tmp_path / "d.csv"), *chosen]) == 0
+    assert list(pd.read_csv(tmp_path / "d.csv").columns) == ["when", "a", "b", "c", "d"]
+    assert main(["report", model, data, "-o", str(tmp_path / "r"), "--columns", "a,b,c,d"]) == 0
+    assert main(["compress", model, data, "-o", str(tmp_path / "c.bin"), *chosen]) == 0
+    assert main(["map", model, data, "-o", str(tmp_path / "m.png")]) == 1
+    assert "not numeric" in capsys.readouterr().err

@@ -191,6 +191,23 @@ def test_cli_impute_end_to_end(tmp_path, capsys):
     assert "no observed value" in capsys.readouterr().err
 
 
+def test_cli_impute_leaves_out_an_id_and_a_label(tmp_path, capsys):
+    """--drop keeps a label out of the imputer; --time copies an id out beside the rows."""
+    X_missing, missing = with_holes(correlated(n=80, d=3))
+    frame = pd.DataFrame(X_missing, columns=["a", "b", "c"])
+    frame.insert(0, "id", [f"row{i}" for i in range(80)])
+    frame["label"] = np.arange(80) % 2 * 1000.0  # a feature it would be fitted on
+    source, out, model = tmp_path / "data.csv", tmp_path / "f.csv", tmp_path / "i.safetensors"
+    frame.to_csv(source, index=False)
+    assert main(["impute", str(source), "-o", str(out), "--time", "id", "--drop", "label",
+                 "--epochs", "1", "--random-state", "0", "--device", "cpu",
+                 "--save-model", str(model)]) == 0
+    filled = pd.read_csv(out)
+    assert list(filled.columns) == ["id", "a", "b", "c"] and filled["id"][3] == "row3"
+    assert np.allclose(filled[["a", "b", "c"]].to_numpy()[~missing], X_missing[~missing])
+    assert list(aekit.load(model).feature_names_in_) == ["a", "b", "c"]
+
+
 def test_series_gaps_are_filled_and_points_kept():
     t = np.arange(400)
     series = np.sin(t * 2 * np.pi / 24) + 0.01 * t

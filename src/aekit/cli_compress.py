@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from aekit._cli_common import add_column_options
 from aekit.io.formats import FORMATS
 
 
@@ -14,6 +15,7 @@ def add_compress_commands(commands) -> None:
                             "quantised and entropy-coded.")
     p.add_argument("model", metavar="MODEL", help="a model written by 'aekit fit'")
     p.add_argument("data", metavar="DATA", help=f"data file ({', '.join(FORMATS)})")
+    add_column_options(p)
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="the compressed stream")
     p.add_argument("--step", type=float, default=None,
                    help="quantisation step of the codes (default: the model's own, or a "
@@ -36,12 +38,12 @@ def add_compress_commands(commands) -> None:
 
 def _compress(args) -> None:
     from aekit import load
-    from aekit._cli_common import model_input
+    from aekit._cli_common import model_input, read_columns
     from aekit.apps.compression import compress
-    from aekit.io import atomic_write_bytes, read_table
+    from aekit.io import atomic_write_bytes
 
     model = load(args.model, device=args.device)
-    table = read_table(args.data)
+    table = read_columns(args, args.data)
     X = table.X
     data = compress(model, model_input(table, model, args.data), step=args.step,
                     refine=args.refine)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aekit._cli_common import add_column_options
 from aekit.io.formats import FORMATS
 
 
@@ -11,12 +12,15 @@ def add_impute(commands) -> None:
         "impute", help="fill the missing cells of DATA with an autoencoder",
         description="Train an AutoencoderImputer on DATA (empty or NaN cells are missing) and "
                     "write DATA with every missing cell filled; observed cells are copied "
-                    "unchanged, and the columns come out in the same order.")
+                    "unchanged, and the columns come out in the same order. --columns and "
+                    "--drop choose the columns to fill (the others are left out of OUT); a "
+                    "--time (or id) column is copied out beside them.")
     p.add_argument("data", metavar="DATA",
                    help=f"data file ({', '.join(FORMATS)}); CSV needs a header row and numeric "
                         "columns")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
                    help=f"output file ({', '.join(FORMATS)})")
+    add_column_options(p)
     p.add_argument("--model", metavar="MODEL",
                    help="fill with this saved imputer instead of training one")
     p.add_argument("--save-model", metavar="MODEL", help="also save the trained imputer here")
@@ -31,9 +35,11 @@ def run_impute(args) -> None:
     import numpy as np
 
     from aekit import AutoencoderImputer, load
-    from aekit.io import read_table, write_table
+    from aekit._cli_common import read_columns
+    from aekit.io import write_table
 
-    X, columns = read_table(args.data)
+    table = read_columns(args, args.data)  # --columns, --drop; --time copied out beside
+    X, columns = table.X, table.columns
     shape = X.shape
     if X.ndim != 2:
         X = X.reshape(len(X), -1) if X.ndim > 2 else X.reshape(-1, 1)
@@ -45,7 +51,8 @@ def run_impute(args) -> None:
         imputer = AutoencoderImputer(epochs=args.epochs, random_state=args.random_state,
                                      device=args.device).fit(_named(X, columns))
     filled = _fill_by_name(imputer, X, columns, args.data)
-    write_table(args.output, filled.reshape(shape), columns)
+    write_table(args.output, filled.reshape(shape), columns, index=table.index,
+                index_name=table.index_name)
     if args.save_model:
         imputer.save(args.save_model)
     n_missing = int(np.isnan(X).sum())

@@ -12,6 +12,7 @@ from aekit._cli_common import (
     DEVICE_HELP,
     OUTPUT_HELP,
     CLIError,
+    add_column_options,
     add_model_argument,
     load_model,
     load_model_for,
@@ -36,6 +37,7 @@ def _shape(text: str) -> tuple[int, ...]:
 def _common(p, data: bool = True, labels: bool = False, image_shape: bool = False) -> None:
     if data:
         p.add_argument("data", metavar="DATA", help=DATA_HELP)
+        add_column_options(p)
     if labels:
         p.add_argument("--labels", metavar="COLUMN", help=LABELS_HELP)
     if image_shape:
@@ -46,16 +48,25 @@ def _common(p, data: bool = True, labels: bool = False, image_shape: bool = Fals
 def _read_labeled(args, model, path: str | None = None):
     """``(X, labels or None, feature names or None)`` from ``path`` (default ``args.data``),
     the columns put in ``model``'s order by name (see ``_by_name``)."""
-    from aekit.io import read_labeled_table, read_table
-
     path = path or args.data
-    labels = None
-    if getattr(args, "labels", None):
-        X, columns, labels = read_labeled_table(path, args.labels)
-    else:
-        X, columns = read_table(path)
-    X, columns = _by_name(X, columns, model, path)
-    return X, labels, columns
+    table = _read_chosen(args, path, labels=getattr(args, "labels", None))
+    X, columns = _by_name(table.X, table.columns, model, path)
+    return X, table.index if getattr(args, "labels", None) else None, columns
+
+
+def _read_chosen(args, path: str, labels: str | None = None):
+    """``path``'s columns as ``--columns`` and ``--drop`` choose; the ``--labels`` column (or
+    else ``--time``) taken out as the rows' index, a ``--time`` beside labels dropped."""
+    from aekit._cli_common import note
+    from aekit.io import read_table
+
+    time = getattr(args, "time", None)  # generate's --like file has no column options
+    drop = [*getattr(args, "drop", []), *([time] if labels and time else [])]
+    table = read_table(path, columns=getattr(args, "columns", None), drop=drop,
+                       index=labels or time)
+    for text in table.notes:
+        note(text)
+    return table
 
 
 def _by_name(X, columns, model, path: str):
@@ -203,10 +214,10 @@ def add_denoise(commands) -> None:
 
 def _denoise(args) -> None:
     from aekit.apps import denoise
-    from aekit.io import read_table
 
     model = load_model_for(args, "denoise")
-    X, columns = _by_name(*read_table(args.data), model, args.data)
+    table = _read_chosen(args, args.data)
+    X, columns = _by_name(table.X, table.columns, model, args.data)
     with _columns_matched():
         clean = denoise(model, X)
     if args.output.lower().endswith(".png"):
@@ -219,7 +230,8 @@ def _denoise(args) -> None:
     else:
         from aekit.io import write_table
 
-        write_table(args.output, clean, columns)
+        write_table(args.output, clean, columns, index=table.index,
+                    index_name=table.index_name)
     print(f"wrote {len(X)} denoised rows to {args.output}")
 
 
