@@ -30,6 +30,25 @@ def test_fit_rejects_bad_data(bad, message):
         Autoencoder(**quick(epochs=1)).fit(bad)
 
 
+@pytest.mark.parametrize(("column", "message"), [
+    (["p", "q"] * 10, "column 'kind' of .* holds .* not numbers: drop it, or convert it"),
+    (["1", "2"] * 10, "pd.to_numeric"),  # digits as text are not turned into numbers silently
+    (np.arange(20).astype("datetime64[D]"), "holds times .*set_index\\('kind'\\)"),
+])
+def test_a_dataframe_column_that_is_not_numbers_is_named(column, message):
+    import pandas as pd
+
+    from aekit import AnomalyDetector, SeriesAnomalyDetector
+
+    frame = pd.DataFrame({"value": np.linspace(0, 1, 20), "kind": column})
+    for estimator in (Autoencoder(**quick(epochs=1)), AnomalyDetector(),
+                      SeriesAnomalyDetector()):
+        with pytest.raises(ValueError, match=message):
+            estimator.fit(frame)
+    with pytest.raises(ValueError, match=message):
+        Autoencoder(**quick(epochs=1)).fit(frame[["value"]]).transform(frame)
+
+
 def test_wrong_feature_count_at_transform(fitted):
     with pytest.raises(ValueError, match="X has 3 features, but Autoencoder is expecting 4"):
         fitted.transform(np.ones((2, 3)))

@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aekit.estimators import BaseAutoencoder
 from aekit.estimators._params import Param, document_params, store_params
-from aekit.estimators._validation import check_finite, check_float
+from aekit.estimators._validation import check_finite, check_float, check_numeric_columns
 from aekit.estimators.ensemble import EnsembleAutoencoder
 from aekit.estimators.persistence import (
     construct,
@@ -113,6 +113,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
                             f"got {type(self.model).__name__}")
 
     def _check_X(self, X, reset: bool) -> np.ndarray:
+        check_numeric_columns(X)
         X = validate_data(self, X, reset=reset, dtype=np.float64, ensure_all_finite=False)
         check_finite(X, "X")
         return X

@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aekit.apps.anomaly import AnomalyDetector, fit_threshold
 from aekit.estimators._params import store_params
-from aekit.estimators._validation import check_float, check_int
+from aekit.estimators._validation import check_float, check_int, check_numeric_columns
 from aekit.estimators.persistence import (
     construct,
     nest_state,
@@ -162,6 +162,7 @@ class SeriesAnomalyDetector(BaseEstimator):
         """``check_series``'s values; the channels' names of a table (a DataFrame) kept
         (``reset``) or matched against those kept, as scikit-learn estimators do for columns:
         channels in another order are refused, not compared by position."""
+        check_numeric_columns(series, "the series")
         if hasattr(series, "columns") or hasattr(series, "column_names") or np.ndim(series) == 2:
             validate_data(self, series, reset=reset, skip_check_array=True)
         elif reset:  # a bare (T,) series: no names from an earlier fit may linger

@@ -53,6 +53,23 @@ def check_finite_steps(X: np.ndarray, lengths: np.ndarray, name: str = "X",
                      "impute or rescale them first")
 
 
+def check_numeric_columns(X, name: str = "X") -> None:
+    """Refuse a DataFrame column that does not hold numbers (strings, dates, categories), by
+    name, before NumPy would fail on one of its values or turn digits in text into numbers."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(dtypes, "items"):  # not a pandas DataFrame
+        return
+    for column, dtype in dtypes.items():
+        if dtype.kind in "Mm":
+            raise ValueError(f"column {column!r} of {name} holds times ({dtype}), not numbers: "
+                             f"make it the index (.set_index({column!r})) or drop it")
+        if dtype.kind not in "biuf":
+            raise ValueError(
+                f"column {column!r} of {name} holds {dtype} values, not numbers: drop it, "
+                "or convert it first (pd.to_numeric for numbers stored as text; "
+                "aekit.AutoencoderImputer takes categorical columns)")
+
+
 def to_float32(X: np.ndarray, name: str = "X") -> np.ndarray:
     """Cast to float32, refusing values that overflow it."""
     with np.errstate(over="ignore"):

@@ -36,7 +36,12 @@ from aekit.estimators._torch import (
     resolve_device,
     seeded_rng,
 )
-from aekit.estimators._validation import check_finite, check_finite_steps, to_float32
+from aekit.estimators._validation import (
+    check_finite,
+    check_finite_steps,
+    check_numeric_columns,
+    to_float32,
+)
 from aekit.estimators.persistence import (
     estimator_state,
     restore_estimator,
@@ -105,6 +110,7 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
                             "stream it) and pass what it returns")
         if self._input_kind is not None:
             return self._input_kind.check(self, X, reset=reset, lengths=lengths)
+        check_numeric_columns(X)
         arch = self._arch
         ndim = len(X.shape) if hasattr(X, "shape") else 0  # lists: sklearn's check below
         if ndim >= 2 and ndim not in arch.ndims:
