@@ -245,3 +245,21 @@ def test_commands_without_a_model_of_their_own_choose_columns_too(wrappers, tmp_
     assert main(["compress", model, data, "-o", str(tmp_path / "c.bin"), *chosen]) == 0
     assert main(["map", model, data, "-o", str(tmp_path / "m.png")]) == 1
     assert "not numeric" in capsys.readouterr().err
+
+
+def test_a_model_is_not_written_under_a_data_file_name(data_csv, tmp_path, capsys):
+    for args in (["fit", str(data_csv), "-o", str(tmp_path / "m.csv")],
+                 ["detect", str(data_csv), "-o", str(tmp_path / "r.csv"),
+                  "--save", str(tmp_path / "d.parquet")],
+                 ["impute", str(data_csv), "-o", str(tmp_path / "f.csv"),
+                  "--save-model", str(tmp_path / "i.npy")]):
+        assert main(args) == 1
+        assert "writes a model, not a data file" in capsys.readouterr().err
+        assert not list(tmp_path.glob("[mdi].*")) and not (tmp_path / "r.csv").exists()
+
+
+def test_detect_names_what_its_options_take(data_csv, capsys):
+    with pytest.raises(SystemExit) as exit_code:
+        main(["detect", str(data_csv), "-o", "r.csv", "--contamination", "abc"])
+    assert exit_code.value.code == 2
+    assert "expected auto or a share such as 0.02, got 'abc'" in capsys.readouterr().err

@@ -61,6 +61,13 @@ def load_model_for(args, command: str, *, detectors: bool = False):
     return model
 
 
+def check_model_path(path: str | None, option: str = "-o") -> None:
+    """Refuse a model file named like a data file (``-o scores.csv`` meant for results)."""
+    if path is not None and Path(path).suffix.lower() in FORMATS:
+        raise CLIError(f"{option} {path}: this writes a model, not a data file: name it "
+                       "model.safetensors, say")
+
+
 def note(text: str) -> None:
     print(f"aekit: note: {text}", file=sys.stderr)
 
@@ -102,6 +109,10 @@ def model_input(table, model=None, source: str = "DATA", expected=None):
     X, names = table.X, table.columns
     if expected is None:
         expected = getattr(model, "feature_names_in_", None)
+    if expected is None and model is not None:  # fitted on a file without names
+        note(f"{source}: the model was trained without column names; its columns are taken "
+             "by position")
+        return X
     if expected is not None:
         X, names = in_order(X, names, expected, source)
     return pa.table({name: X[:, i] for i, name in enumerate(names)})

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from aekit._cli_common import model_input, note
+from aekit._cli_common import check_model_path, model_input, note
 from aekit.io import atomic_path, read_table
 
 OUTPUTS = (".csv", ".parquet")
@@ -22,6 +22,7 @@ def run_detect(args) -> None:
         raise ValueError("give -o OUT for the results, --save FILE for the detector, or both")
     if args.output is not None and Path(args.output).suffix.lower() not in OUTPUTS:
         raise ValueError(f"-o {args.output}: write results to a .csv or .parquet file")
+    check_model_path(args.save, "--save")
     if args.time and not args.series:
         raise ValueError("--time needs --series (the value columns of the series)")
     if args.model and (args.contamination != "auto" or args.window != "auto"):

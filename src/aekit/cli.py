@@ -23,6 +23,7 @@ from aekit._cli_common import (
     add_column_options,
     add_model_argument,
     add_stream_options,
+    check_model_path,
     load_model_for,
     model_input,
     read_columns,
@@ -80,6 +81,7 @@ def add_fit(commands) -> None:
 def _fit(args, owners) -> None:
     from aekit._cli_options import fit_models
 
+    check_model_path(args.output)  # before the fit, not after it
     params = estimator_params(args, owners, args.model)
     if "verbose" in owners and args.model in owners["verbose"]:
         params.setdefault("verbose", 1 if sys.stderr.isatty() else 0)  # no bars in pipes

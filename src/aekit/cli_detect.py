@@ -5,6 +5,8 @@ Only the parser lives here, so that ``aekit --help`` imports nothing heavy; the 
 
 from __future__ import annotations
 
+import argparse
+
 from aekit._cli_common import column_names
 
 
@@ -37,11 +39,19 @@ def add_detect(commands) -> None:
 
 
 def _contamination(text: str):
-    return text if text == "auto" else float(text)
+    try:
+        return text if text == "auto" else float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected auto or a share such as 0.02, got {text!r}"
+                                         ) from None
 
 
 def _window(text: str):
-    return text if text == "auto" else int(text)
+    try:
+        return text if text == "auto" else int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected auto or a number of steps, got {text!r}"
+                                         ) from None
 
 
 def _run(args) -> None:
