@@ -206,6 +206,11 @@ def test_series_channels_are_matched_by_name(tmp_path):
     np.testing.assert_array_equal(loaded.score_steps(frame), detector.score_steps(frame))
     with pytest.raises(ValueError, match="feature names should match"):
         loaded.score_steps(frame[["pressure", "temp"]])
+    table = pa.table({"temp": frame["temp"], "pressure": frame["pressure"]})
+    from_arrow = series_detector(window=40, stride=5).fit(table)  # an Arrow table names them too
+    assert list(from_arrow.feature_names_in_) == ["temp", "pressure"]
+    with pytest.raises(ValueError, match="feature names should match"):
+        from_arrow.score_steps(frame[["pressure", "temp"]])
     bare = series_detector(window=40, stride=5).fit(frame).fit(test)  # a refit forgets names
     assert not hasattr(bare, "feature_names_in_")
     assert bare.score_steps(test).shape == test.shape
@@ -289,8 +294,9 @@ def test_cli_detect_series_puts_channels_in_the_detectors_order(tmp_path, capsys
     series = periodic_series()
     other = 0.3 * np.cos(np.arange(len(series)) / 7)
     data, reordered = tmp_path / "series.csv", tmp_path / "reordered.csv"
+    steps = np.arange(len(series))
     pa_csv.write_csv(pa.table({"value": series, "other": other}), data)
-    pa_csv.write_csv(pa.table({"other": other, "value": series}), reordered)
+    pa_csv.write_csv(pa.table({"step": steps, "other": other, "value": series}), reordered)
     saved, first, second = (tmp_path / name for name in ("d.safetensors", "a.csv", "b.csv"))
     assert main(["detect", str(data), "--series", "value,other", "--save", str(saved),
                  "-o", str(first)]) == 0
@@ -299,7 +305,9 @@ def test_cli_detect_series_puts_channels_in_the_detectors_order(tmp_path, capsys
     assert "put in the detector's order (value,other)" in capsys.readouterr().err
     np.testing.assert_array_equal(pa_csv.read_csv(second)["score"].to_numpy(),
                                   pa_csv.read_csv(first)["score"].to_numpy())
-    assert main(["detect", "--model", str(saved), str(reordered), "-o", str(second)]) == 0
+    assert main(["detect", "--model", str(saved), str(reordered), "--time", "step",
+                 "-o", str(second)]) == 0  # the saved detector names its channels itself
+    assert pa_csv.read_csv(second).column_names == ["step", "score", "label"]
     assert main(["detect", "--model", str(saved), str(reordered), "--series", "other",
                  "-o", str(second)]) == 1
     assert "trained on the channels value,other" in capsys.readouterr().err

@@ -49,6 +49,13 @@ def test_a_dataframe_column_that_is_not_numbers_is_named(column, message):
         Autoencoder(**quick(epochs=1)).fit(frame[["value"]]).transform(frame)
 
 
+def test_numbers_kept_as_python_objects_are_numbers():
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": np.linspace(0, 1, 20), "b": np.arange(20)}).astype(object)
+    Autoencoder(**quick(epochs=1)).fit(frame)
+
+
 def test_wrong_feature_count_at_transform(fitted):
     with pytest.raises(ValueError, match="X has 3 features, but Autoencoder is expecting 4"):
         fitted.transform(np.ones((2, 3)))

@@ -135,13 +135,19 @@ def test_report_on_an_anomaly_detector(blobs, tmp_path):
 def test_report_refuses_reordered_columns(blobs, tmp_path):
     import pandas as pd
 
-    from aekit import Autoencoder
+    from aekit import Autoencoder, AutoencoderImputer
 
     frame = pd.DataFrame(blobs[0], columns=[f"g{i}" for i in range(8)])
+    reordered = frame[frame.columns[::-1]]
     model = Autoencoder(latent_dim=2, epochs=2, **FAST).fit(frame)
     write_report(model, frame, tmp_path / "ok")
     with pytest.raises(ValueError, match="feature names should match"):
-        write_report(model, frame[frame.columns[::-1]], tmp_path / "reordered")
+        write_report(model, reordered, tmp_path / "reordered")
+    imputer = AutoencoderImputer(epochs=1, random_state=0, device="cpu").fit(frame)
+    with pytest.raises(ValueError, match="feature names should match"):  # its names, not its
+        write_report(imputer, reordered, tmp_path / "imputer")  # inner model's (none)
+    with pytest.raises(ValueError, match="column 'g0' of X holds"):
+        write_report(model, frame.assign(g0=frame["g0"].astype(str)), tmp_path / "text")
 
 
 # ----------------------------------------------------------------- maps

@@ -97,6 +97,20 @@ def test_manifest_tells_how_to_call_the_graphs(tmp_path):
     assert manifest["graphs"]["scorer"]["output"]["shape"] == ["batch"]
 
 
+def test_a_model_with_pandas_output_exports_the_same_graphs(tmp_path):
+    import pandas as pd
+
+    from aekit import Autoencoder
+
+    frame = pd.DataFrame(np.random.RandomState(0).rand(60, 4), columns=list("abcd"))
+    model = Autoencoder(latent_dim=2, epochs=1, random_state=0, device="cpu").fit(frame)
+    model.set_output(transform="pandas").export_onnx(tmp_path)
+    session = ort.InferenceSession(str(tmp_path / "encoder.onnx"))
+    rows = frame.to_numpy(np.float32)
+    (codes,) = session.run(None, {session.get_inputs()[0].name: rows})
+    np.testing.assert_allclose(codes, model.transform(frame).to_numpy(), rtol=1e-4, atol=1e-5)
+
+
 @pytest.mark.parametrize("model", ["ensemble", "vae"])  # each member's errors, or one model's
 def test_detector_scorer_matches(model, tmp_path):
     X = pd.DataFrame(RNG.normal(size=(150, 5)) * [1, 2, 3, 4, 5] + 10, columns=list("abcde"))

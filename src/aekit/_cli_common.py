@@ -54,8 +54,10 @@ def load_model_for(args, command: str, *, detectors: bool = False):
     model = load_model(args)
     is_detector = hasattr(model, "offset_")
     if not (isinstance(model, BaseAutoencoder) or (detectors and is_detector)):
-        takes = "an autoencoder or a detector" if detectors else "an autoencoder"
+        takes = "an autoencoder or a detector of rows" if detectors else "an autoencoder"
         hint = "; 'aekit report' shows a detector's codes" if is_detector else ""
+        if hasattr(model, "score_steps"):  # a series detector scores steps, not rows
+            hint = "; score a series with 'aekit detect DATA --model MODEL'"
         raise CLIError(f"{args.model} is a saved {type(model).__name__}: 'aekit {command}' takes "
                        f"{takes} written by 'aekit fit'{hint}")
     return model

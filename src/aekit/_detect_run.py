@@ -23,13 +23,14 @@ def run_detect(args) -> None:
     if args.output is not None and Path(args.output).suffix.lower() not in OUTPUTS:
         raise ValueError(f"-o {args.output}: write results to a .csv or .parquet file")
     check_model_path(args.save, "--save")
-    if args.time and not args.series:
-        raise ValueError("--time needs --series (the value columns of the series)")
     if args.model and (args.contamination != "auto" or args.window != "auto"):
         raise ValueError("--contamination and --window apply when fitting a detector; a saved "
                          "one (--model) keeps its own threshold and window")
     detector = _load_detector(args.model) if args.model else None
-    if args.series or type(detector).__name__ == "SeriesAnomalyDetector":
+    series = args.series or type(detector).__name__ == "SeriesAnomalyDetector"
+    if args.time and not series:
+        raise ValueError("--time needs --series (the value columns of the series)")
+    if series:
         if args.columns or args.drop:
             raise ValueError("--columns and --drop choose a table's columns; name a series' "
                              "value columns with --series")

@@ -22,6 +22,7 @@ from aekit.apps.report import (
     plot_image_rows,
     plot_score_histogram,
 )
+from aekit.estimators._validation import check_numeric_columns
 from aekit.io import atomic_write_bytes
 
 
@@ -106,8 +107,11 @@ def _model_rows(model, ae, X) -> _Rows:
     model_input = getattr(model, "model_input", None)
     if model_input is not None:
         return _Rows(np.asarray(model_input(X)), type(model).__name__)
+    check_numeric_columns(X)
     if hasattr(X, "columns") or hasattr(X, "column_names"):  # a DataFrame or Arrow table
-        validate_data(ae, X, reset=False, skip_check_array=True)
+        # the names live on the wrapper (an imputer) where it has them, else on the model
+        keeper = model if hasattr(model, "feature_names_in_") else ae
+        validate_data(keeper, X, reset=False, skip_check_array=True)
     return _Rows(np.asarray(X))
 
 

@@ -60,6 +60,8 @@ def check_numeric_columns(X, name: str = "X") -> None:
     if dtypes is None or not hasattr(dtypes, "items"):  # not a pandas DataFrame
         return
     for column, dtype in dtypes.items():
+        if dtype.kind == "O" and _holds_numbers(X[column]):
+            continue  # numbers kept as Python objects (an astype(object) table)
         if dtype.kind in "Mm":
             raise ValueError(f"column {column!r} of {name} holds times ({dtype}), not numbers: "
                              f"make it the index (.set_index({column!r})) or drop it")
@@ -68,6 +70,14 @@ def check_numeric_columns(X, name: str = "X") -> None:
                 f"column {column!r} of {name} holds {dtype} values, not numbers: drop it, "
                 "or convert it first (pd.to_numeric for numbers stored as text; "
                 "aekit.AutoencoderImputer takes categorical columns)")
+
+
+def _holds_numbers(column) -> bool:
+    """Whether an object column holds numbers (not text, not digits written as text)."""
+    from pandas.api.types import infer_dtype
+
+    return infer_dtype(column, skipna=True) in ("floating", "integer", "mixed-integer-float",
+                                                "decimal", "boolean", "empty")
 
 
 def to_float32(X: np.ndarray, name: str = "X") -> np.ndarray:
