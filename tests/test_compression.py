@@ -157,6 +157,26 @@ def test_codec_streams_use_the_learned_tables(curve, data):
     assert len(one) < 40 and decompress(one, model).shape == (1, X.shape[1])
 
 
+def test_an_ensembles_stream_decodes_with_the_model_that_wrote_it(data):
+    """Its codes are all members' side by side, wider than one member's latent_dim_."""
+    ensemble = aekit.EnsembleAutoencoder(n_members=3, latent_dim=4, epochs=1, random_state=0,
+                                         device="cpu").fit(data[0])
+    X = data[1]
+    X_hat = decompress(compress(ensemble, X, step=1e-3), ensemble)
+    np.testing.assert_allclose(X_hat, ensemble.inverse_transform(ensemble.transform(X)),
+                               atol=2e-2)
+
+
+def test_padded_sequences_are_refused_not_returned_as_values():
+    sequences = np.random.RandomState(0).rand(32, 12, 1).astype(np.float32)
+    model = aekit.SequenceAutoencoder(architecture="gru", epochs=1, random_state=0,
+                                      device="cpu").fit(sequences)
+    assert decompress(compress(model, sequences), model).shape == sequences.shape
+    sequences[0, 8:] = np.nan  # a shorter sequence, padded
+    with pytest.raises(ValueError, match="keeps no lengths"):
+        compress(model, sequences)
+
+
 def test_codec_save_load_round_trip(curve, data, tmp_path):
     model, X = curve[0].model, data[1]
     model.save(tmp_path / "codec.safetensors")

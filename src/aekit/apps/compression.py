@@ -19,7 +19,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from aekit.apps import _stream, _tables
-from aekit.estimators import BaseAutoencoder
+from aekit.estimators import BaseAutoencoder, SequenceAutoencoder
 from aekit.estimators._params import RUN_ONLY_PARAMS
 
 # A default step for models without their own: a twentieth of the codes' typical spread, so the
@@ -118,6 +118,7 @@ def compress(model: BaseAutoencoder, X, *, step: float | None = None, refine: in
         Header (magic, version, model fingerprint, shape, step), payload, CRC-32.
     """
     _check_model(model)
+    _check_no_padding(model, X)
     codes = _codes(model, X, step, refine)
     step = _resolve_step(model, codes, step)
     symbols = np.rint(codes / step).astype(np.int64)
@@ -142,6 +143,17 @@ def _fits(symbols: np.ndarray, tables: list[_tables.Table]) -> bool:
                for j, t in enumerate(tables))
 
 
+def _check_no_padding(model, X) -> None:
+    """Refuse padded sequences: a stream keeps no lengths, so the padding would come back as
+    values of steps that never were."""
+    if isinstance(model, SequenceAutoencoder) and not hasattr(X, "n_rows"):  # not a source
+        values = np.asarray(X)
+        if values.dtype.kind == "f" and np.isnan(values).any():
+            raise ValueError("the sequences are padded with NaN (of several lengths): a stream "
+                             "keeps no lengths, so decompress would return the padding as "
+                             "values; compress sequences of one length (group them by length)")
+
+
 def decompress(data: bytes, model: BaseAutoencoder) -> np.ndarray:
     """Rebuild the rows compressed by ``compress(model, X)``, in ``X``'s shape and units.
 
@@ -155,9 +167,10 @@ def decompress(data: bytes, model: BaseAutoencoder) -> np.ndarray:
         raise ValueError(f"the stream was written with another model (fingerprint "
                          f"{header.fingerprint.hex()}, this model's is {expected.hex()}): "
                          "decompress with the model that compressed it")
-    if header.latent_dim != model.latent_dim_:
+    width = len(model.get_feature_names_out())  # transform's: an ensemble's, all members'
+    if header.latent_dim != width:
         raise ValueError(f"the stream holds codes of size {header.latent_dim}, the model's are "
-                         f"{model.latent_dim_}")
+                         f"{width}")
     if header.flags & _stream.FLAG_MODEL_TABLES:
         tables = _model_tables(model)
         if tables is None:
