@@ -115,3 +115,16 @@ def test_loop_with_a_plain_module():
     run(state, data, callbacks=[EarlyStopping(monitor="loss", patience=3, min_delta=1e-6)])
     assert module.mu.item() == pytest.approx(3.0, abs=1e-3)
     assert math.isclose(state.history["loss"][-1], 0.0, abs_tol=1e-5)
+
+
+def test_a_start_no_epoch_beats_is_kept_with_a_warning():
+    """The weights training started from (PCA) count as epoch 0 of early stopping; when they
+    stay the best, the epochs run are discarded, which the history alone would not show."""
+    from sklearn.datasets import load_wine
+
+    params = dict(latent_dim=4, epochs=200, patience=3, validation_split=0.3,  # noqa: C408
+                  learning_rate=0.05, random_state=0, device="cpu")
+    with pytest.warns(RuntimeWarning, match="no epoch improved on the val_loss of the weights "
+                                            "training started from"):
+        model = Autoencoder(**params).fit(load_wine().data)
+    assert len(model.history_["val_loss"]) == 3

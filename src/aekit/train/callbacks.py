@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterable
 
 import torch
@@ -152,6 +153,8 @@ class EarlyStopping(Callback):
         if self.include_start and state.epoch == 0:
             self.start_weights = _copy_weights(state.module)
 
+    monitor_key = "monitored loss"  # the logged name, once an epoch has ended
+
     def _consider_start(self, state, key: str) -> None:
         if self.start_weights is not None and key in state.start_logs:
             self.best = state.start_logs[key]
@@ -161,6 +164,7 @@ class EarlyStopping(Callback):
 
     def on_epoch_end(self, state, logs):
         key, value = _monitored(self.monitor, logs)
+        self.monitor_key = key
         if state.epoch == 1:
             self._consider_start(state, key)
         if value < self.best - self.min_delta:
@@ -176,6 +180,12 @@ class EarlyStopping(Callback):
     def on_train_end(self, state):
         if self.restore_best_weights and self.best_weights is not None:
             state.module.load_state_dict(self.best_weights)
+            if self.best_epoch == 0 and state.epoch > 0:  # the history shows no such epoch
+                warnings.warn(
+                    f"no epoch improved on the {self.monitor_key} of the weights training "
+                    f"started from ({self.best:.4g}), so those are kept and the "
+                    f"{state.epoch} epoch(s) run are discarded: give a larger patience or a "
+                    "smaller learning rate", RuntimeWarning, stacklevel=2)
 
     def state_dict(self):
         return {"best": self.best, "wait": self.wait, "best_epoch": self.best_epoch,
