@@ -102,6 +102,15 @@ def test_resume_refuses_another_run(data, tmp_path):
         Autoencoder(**dict(RUN, latent_dim=3), checkpoint_dir=folder, resume=True).fit(data)
 
 
+def test_resume_refuses_fewer_epochs_and_a_missing_folder(data, tmp_path):
+    folder = str(tmp_path / "ckpt")
+    Autoencoder(**dict(RUN, epochs=3), checkpoint_dir=folder).fit(data[:200])
+    with pytest.raises(ValueError, match="has 3 epochs done, more than epochs=2"):
+        Autoencoder(**dict(RUN, epochs=2), checkpoint_dir=folder, resume=True).fit(data[:200])
+    with pytest.raises(ValueError, match="resume=True needs checkpoint_dir"):
+        Autoencoder(**RUN, resume=True).fit(data[:200])
+
+
 def test_damaged_checkpoint_is_refused(data, tmp_path):
     folder = tmp_path / "ckpt"
     Autoencoder(**dict(RUN, epochs=2), checkpoint_dir=str(folder)).fit(data)

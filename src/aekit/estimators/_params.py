@@ -76,6 +76,9 @@ def check_training_params(est) -> None:
                 allow_none=True)
     if not (est.checkpoint_dir is None or isinstance(est.checkpoint_dir, (str, os.PathLike))):
         raise ValueError(f"checkpoint_dir must be a folder path or None, got {est.checkpoint_dir!r}")
+    if est.resume and est.checkpoint_dir is None:
+        raise ValueError("resume=True needs checkpoint_dir, the folder of the run to resume "
+                         "(CLI: --resume with --checkpoint DIR)")
     check_bool("resume", est.resume)
     if not all(isinstance(c, Callback) for c in est.callbacks or []):
         raise TypeError("callbacks must be a list of aekit.train.Callback instances")

@@ -60,9 +60,11 @@ document(
     """Autoencoder trained to reconstruct clean rows from corrupted ones.
 
     Each training batch is corrupted afresh: ``noise="gaussian"`` adds ``noise_level`` times
-    standard normal noise (in the scaled units; data in [0, 1] stays clipped to [0, 1]),
-    ``"masking"`` zeroes a ``noise_level`` fraction of the values, ``"salt_pepper"`` sets a
-    ``noise_level`` fraction to the minimum or maximum. ``reconstruct`` on noisy data returns the
+    standard normal noise (in the scaled units; unscaled [0, 1] data trained with BCE, such as
+    images, stays clipped to [0, 1]), ``"masking"`` zeroes a ``noise_level`` fraction of the
+    values, ``"salt_pepper"`` sets a ``noise_level`` fraction to 0 or 1 for such data, and
+    otherwise to the smallest or largest value of the whole batch (in the scaled units, not
+    each feature's own). ``reconstruct`` on noisy data returns the
     clean estimate; ``add_noise`` corrupts data the same way.""",
     own=(
         Param("noise", '{"gaussian", "masking", "salt_pepper"}', "gaussian",

@@ -59,6 +59,10 @@ class BackupAndRestore(Callback):
                              "resume it (resume=True, CLI --resume) or use another folder")
         tensors, config = read_model_file(self.path)
         self._check_fingerprint(config.get("fingerprint", {}))
+        done = int(config.get("epoch", 0))
+        if done > state.epochs:  # the loop would run none and hand back the longer run
+            raise ValueError(f"the checkpoint in {self.directory} has {done} epochs done, more "
+                             f"than epochs={state.epochs}: resume with epochs >= {done}")
         state.load_state_dict(unflatten(config["state"], tensors))
 
     def _check_fingerprint(self, saved: dict) -> None:
