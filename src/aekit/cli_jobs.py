@@ -50,7 +50,8 @@ def _read_labeled(args, model, path: str | None = None):
     the columns put in ``model``'s order by name (see ``_by_name``)."""
     path = path or args.data
     table = _read_chosen(args, path, labels=getattr(args, "labels", None))
-    X, columns = _by_name(table.X, table.columns, model, path)
+    X, columns = _by_name(table.X, table.columns, model, path,
+                          choosable=hasattr(args, "columns"))  # generate's --like has none
     return X, table.index if getattr(args, "labels", None) else None, columns
 
 
@@ -69,15 +70,19 @@ def _read_chosen(args, path: str, labels: str | None = None):
     return table
 
 
-def _by_name(X, columns, model, path: str):
+def _by_name(X, columns, model, path: str, choosable: bool = True):
     """``X``'s columns in the order ``model`` was trained on, matched by name (a note when they
     move; ``ValueError`` when the names differ); as they are where either side has no names."""
-    from aekit._cli_common import in_order
+    from aekit._cli_common import in_order, note
 
     expected = getattr(model, "feature_names_in_", None)
-    if columns is None or expected is None or X.ndim != 2:
+    if columns is None or X.ndim != 2:
         return X, columns
-    return in_order(X, columns, expected, path)
+    if expected is None:
+        note(f"{path}: the model was trained without column names; its columns are taken "
+             "by position")
+        return X, columns
+    return in_order(X, columns, expected, path, choosable)
 
 
 @contextmanager

@@ -146,7 +146,9 @@ def estimator_graphs(estimator) -> dict[str, Graph]:
     inputs = network_inputs(estimator)
     row_shape = user_row_shape(estimator)
     rows = example_rows(estimator, row_shape)
-    codes = estimator._encode(rows)  # codes the decoder really meets (bare, as set_output is)
+    with warnings.catch_warnings():  # example rows carry no names; the user passed none
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        codes = estimator._encode(rows)  # codes the decoder really meets (bare, as set_output is)
     nan_note = " (NaN marks a missing cell)" if isinstance(inputs, ObservedInputs) else ""
     return {
         "encoder": Graph(EncoderGraph(inputs, net), "rows", row_shape, "codes",

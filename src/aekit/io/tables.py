@@ -183,8 +183,9 @@ def _numeric_array(path: Path, table) -> np.ndarray:
     return np.column_stack(columns) if table.num_rows else np.empty((0, len(columns)))
 
 
-def align_columns(columns: Sequence[str], expected: Sequence[str], source: str = "the data"
-                  ) -> tuple[list[int], str | None]:
+def align_columns(columns: Sequence[str], expected: Sequence[str], source: str = "the data",
+                  remedy: str = "give the same columns, choose them with --columns/--drop, or "
+                                "rename them") -> tuple[list[int], str | None]:
     """Positions that put ``columns`` in the ``expected`` order, and a note when that moved any.
 
     Raises ``ValueError`` listing the missing and unexpected names when the two sets differ.
@@ -198,8 +199,7 @@ def align_columns(columns: Sequence[str], expected: Sequence[str], source: str =
                  f"unexpected {', '.join(map(repr, extra))}" if extra else "",
                  "repeated names" if repeated else ""]
         raise ValueError(f"{source} does not have the columns the model was trained on ("
-                         f"{'; '.join(p for p in parts if p)}): give the same columns, "
-                         "choose them with --columns/--drop, or rename them")
+                         f"{'; '.join(p for p in parts if p)}): {remedy}")
     order = [columns.index(name) for name in expected]
     moved = order != list(range(len(order)))
     return order, (f"{source}: columns reordered by name to match the model" if moved else None)
