@@ -135,6 +135,8 @@ class EarlyStopping(Callback):
     good solution (PCA) ends no worse on the held-out rows than it began.
     """
 
+    monitor_key = "monitored loss"  # the logged name it resolves to, once an epoch has ended
+
     def __init__(self, monitor: str = "auto", patience: int = 10, min_delta: float = 0.0,
                  restore_best_weights: bool = True, include_start: bool = False):
         self.monitor = monitor
@@ -152,8 +154,6 @@ class EarlyStopping(Callback):
         self.start_weights = None
         if self.include_start and state.epoch == 0:
             self.start_weights = _copy_weights(state.module)
-
-    monitor_key = "monitored loss"  # the logged name, once an epoch has ended
 
     def _consider_start(self, state, key: str) -> None:
         if self.start_weights is not None and key in state.start_logs:
