@@ -263,3 +263,11 @@ def test_detect_names_what_its_options_take(data_csv, capsys):
         main(["detect", str(data_csv), "-o", "r.csv", "--contamination", "abc"])
     assert exit_code.value.code == 2
     assert "expected auto or a share such as 0.02, got 'abc'" in capsys.readouterr().err
+
+
+def test_refusals_before_any_work(data_csv, tmp_path, capsys):
+    """A demo code wider than the digits, and --stream on a CSV, are refused up front."""
+    assert main(["demo", "--latent-dim", "100", "--epochs", "1", "-o", str(tmp_path / "d")]) == 1
+    assert "latent_dim must be between 1 and 64" in capsys.readouterr().err
+    assert main(["fit", str(data_csv), "--stream", "-o", str(tmp_path / "m.safetensors")]) == 1
+    assert "leave out --stream to load it whole" in capsys.readouterr().err

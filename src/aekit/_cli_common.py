@@ -149,9 +149,13 @@ def open_stream(args, model=None):
     if args.drop or args.time:
         raise CLIError("--drop and --time do not apply with --stream yet: name the columns to "
                        "use with --columns, or write them to a file first")
+    suffix = Path(args.data).suffix.lower()
+    if suffix in (".csv", ".npz"):
+        raise CLIError(f"--stream reads .npy or Parquet files, not {suffix}: convert "
+                       f"{args.data}, or leave out --stream to load it whole")
     columns = args.columns
     names = getattr(model, "feature_names_in_", None)
-    is_parquet = Path(args.data).is_dir() or Path(args.data).suffix.lower() in PARQUET_SUFFIXES
+    is_parquet = Path(args.data).is_dir() or suffix in PARQUET_SUFFIXES
     if columns is None and names is not None and is_parquet:
         columns = [str(name) for name in names]
     memory = getattr(args, "memory", None)

@@ -227,7 +227,8 @@ def _demo(args) -> None:
     from aekit.apps import run_demo
 
     result = run_demo(args.output, latent_dim=args.latent_dim, epochs=args.epochs,
-                      random_state=args.random_state, verbose=0 if args.quiet else 1)
+                      random_state=args.random_state,
+                      verbose=0 if args.quiet or not sys.stderr.isatty() else 1)  # no bars in pipes
     verdict = "better" if result.mse_ratio < 1 else "worse"
     print(f"\nDigits (8x8, scaled to [0, 1]): {result.n_train} train / {result.n_test} test rows, "
           f"code size {result.latent_dim}, {result.epochs_run} epochs in {result.seconds:.1f} s")

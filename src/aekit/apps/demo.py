@@ -43,6 +43,10 @@ def run_demo(output_dir: str | Path = "aekit-demo", *, latent_dim: int = 8, epoc
 
     from aekit.estimators import Autoencoder
 
+    pixels = 64  # the digits are 8 x 8: neither PCA nor a code can be wider
+    if not 1 <= latent_dim <= pixels:
+        raise ValueError(f"latent_dim must be between 1 and {pixels} (the digits' pixels), "
+                         f"got {latent_dim}")
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     digits = load_digits()
