@@ -70,6 +70,12 @@ def check_model_path(path: str | None, option: str = "-o") -> None:
                        "model.safetensors, say")
 
 
+def note_by_position(source: str, model: str = "model") -> None:
+    """The note for a file with column names read by a model saved without them."""
+    note(f"{source}: the {model} was saved without column names; its columns are taken by "
+         "position")
+
+
 def note(text: str) -> None:
     print(f"aekit: note: {text}", file=sys.stderr)
 
@@ -112,8 +118,7 @@ def model_input(table, model=None, source: str = "DATA", expected=None):
     if expected is None:
         expected = getattr(model, "feature_names_in_", None)
     if expected is None and model is not None:  # fitted on a file without names
-        note(f"{source}: the model was trained without column names; its columns are taken "
-             "by position")
+        note_by_position(source)
         return X
     if expected is not None:
         X, names = in_order(X, names, expected, source)

@@ -76,13 +76,12 @@ def _fill_by_name(imputer, X, columns, path: str):
     by position where the file or the imputer has no names."""
     import numpy as np
 
-    from aekit._cli_common import in_order, note
+    from aekit._cli_common import in_order, note_by_position
 
     expected = getattr(imputer, "feature_names_in_", None)
     if columns is None or expected is None:
         if columns is not None:
-            note(f"{path}: the imputer was saved without column names; columns are taken by "
-                 "position")
+            note_by_position(path, "imputer")
         return np.asarray(imputer.transform(X))
     ordered, names = in_order(X, columns, expected, path)
     filled = np.asarray(imputer.transform(_named(ordered, names)), dtype=np.float64)

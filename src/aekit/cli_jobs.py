@@ -73,14 +73,13 @@ def _read_chosen(args, path: str, labels: str | None = None):
 def _by_name(X, columns, model, path: str, choosable: bool = True):
     """``X``'s columns in the order ``model`` was trained on, matched by name (a note when they
     move; ``ValueError`` when the names differ); as they are where either side has no names."""
-    from aekit._cli_common import in_order, note
+    from aekit._cli_common import in_order, note_by_position
 
     expected = getattr(model, "feature_names_in_", None)
     if columns is None or X.ndim != 2:
         return X, columns
     if expected is None:
-        note(f"{path}: the model was trained without column names; its columns are taken "
-             "by position")
+        note_by_position(path)
         return X, columns
     return in_order(X, columns, expected, path, choosable)
 
