@@ -180,6 +180,30 @@ def test_noise_kinds(noise, check):
     assert check(X, model.add_noise(X, random_state=0))
 
 
+def test_gaussian_noise_on_pixels_stays_in_range_whatever_the_loss():
+    X = _digits()
+    for loss in ("mse", "bce"):
+        model = DenoisingAutoencoder(noise_level=0.5, loss=loss, **quick(epochs=1)).fit(X)
+        noisy = model.add_noise(X, random_state=0)
+        assert noisy.min() == 0 and noisy.max() == 1, loss
+    # told not to scale, the model cannot know the data's range: nothing is clipped
+    model = DenoisingAutoencoder(noise_level=0.5, scaling="none", **quick(epochs=1)).fit(X)
+    assert model.add_noise(X, random_state=0).min() < 0
+
+
+def test_salt_and_pepper_on_a_table_uses_each_columns_extremes():
+    from sklearn.datasets import load_wine
+    X = load_wine().data[:120]  # columns whose ranges differ by three orders of magnitude
+    model = DenoisingAutoencoder(noise="salt_pepper", noise_level=0.3, **quick(epochs=1)).fit(X)
+    noisy = model.add_noise(X, random_state=0)
+    changed = ~np.isclose(noisy, X)
+    assert changed.mean() > 0.1
+    for column in range(X.shape[1]):
+        extremes = [X[:, column].min(), X[:, column].max()]
+        values = noisy[changed[:, column], column]
+        assert np.isclose(values[:, None], extremes, rtol=1e-5).any(axis=1).all(), column
+
+
 def test_variable_length_sequences_lengths_or_nan_padding():
     W = _windows()[:80]
     lengths = np.random.RandomState(0).randint(10, 25, size=len(W))

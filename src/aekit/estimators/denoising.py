@@ -38,8 +38,9 @@ class DenoisingAutoencoder(Autoencoder):
         check_float("noise_level", self.noise_level, low=0, high=high, high_open=False)
 
     def _corruption(self) -> Corruption:
-        # data in [0, 1] (images) stays in [0, 1] when noisy, as in the classic Keras example
-        bounded = self.scaling_ == "none" and self.loss_ == "bce"
+        # data in [0, 1] (images) stays in [0, 1] when noisy, as in the classic Keras example:
+        # BCE needs such data, and scaling="auto" leaves only such data unscaled
+        bounded = self.scaling_ == "none" and (self.loss_ == "bce" or self.scaling == "auto")
         low, high = (0.0, 1.0) if bounded else (None, None)
         return Corruption(self.noise, self.noise_level, low, high)
 
@@ -60,12 +61,13 @@ document(
     """Autoencoder trained to reconstruct clean rows from corrupted ones.
 
     Each training batch is corrupted afresh: ``noise="gaussian"`` adds ``noise_level`` times
-    standard normal noise (in the scaled units; unscaled [0, 1] data trained with BCE, such as
-    images, stays clipped to [0, 1]), ``"masking"`` zeroes a ``noise_level`` fraction of the
-    values, ``"salt_pepper"`` sets a ``noise_level`` fraction to 0 or 1 for such data, and
-    otherwise to the smallest or largest value of the whole batch (in the scaled units, not
-    each feature's own). ``reconstruct`` on noisy data returns the
-    clean estimate; ``add_noise`` corrupts data the same way.""",
+    standard normal noise (in the scaled units), ``"masking"`` zeroes a ``noise_level``
+    fraction of the values, ``"salt_pepper"`` sets a ``noise_level`` fraction to each
+    feature's smallest or largest value in the batch (in the scaled units). Data in [0, 1]
+    left unscaled (``scaling="auto"`` on such data, or any data trained with BCE), such as
+    images, is treated as pixels: noisy values stay clipped to [0, 1], and salt and pepper are
+    1 and 0. ``reconstruct`` on noisy data returns the clean estimate; ``add_noise`` corrupts
+    data the same way.""",
     own=(
         Param("noise", '{"gaussian", "masking", "salt_pepper"}', "gaussian",
               "How training inputs are corrupted."),

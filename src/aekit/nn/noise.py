@@ -14,6 +14,8 @@ class Corruption(nn.Module):
     fraction of entries; ``salt_pepper`` sets a ``level`` fraction to ``low`` or ``high``.
 
     ``low``/``high`` bound the result (the data's range), so noisy pixels stay valid pixels.
+    Without them, salt and pepper are each feature's extremes in the batch (a table's columns
+    have ranges of their own); a batch of images (more than two dimensions) shares one range.
     """
 
     def __init__(self, kind: str, level: float, low: float | None = None,
@@ -29,10 +31,15 @@ class Corruption(nn.Module):
             noisy = x * keep
         else:
             draw = torch.rand(x.shape, generator=generator, device=x.device)
-            low = x.min() if self.low is None else self.low
-            high = x.max() if self.high is None else self.high
+            low = _extremes(x, torch.amin) if self.low is None else self.low
+            high = _extremes(x, torch.amax) if self.high is None else self.high
             noisy = torch.where(draw < self.level / 2, low, x)
             noisy = torch.where(draw > 1 - self.level / 2, high, noisy)
         if self.low is not None or self.high is not None:
             noisy = noisy.clamp(self.low, self.high)
         return noisy
+
+
+def _extremes(x: torch.Tensor, extreme) -> torch.Tensor:
+    """Each column's extreme over the rows of a 2-D batch; the whole batch's otherwise."""
+    return extreme(x, dim=0) if x.dim() == 2 else extreme(x)
