@@ -72,6 +72,16 @@ def test_info(model_file, capsys):
     assert '"latent_dim": 2' in capsys.readouterr().out
 
 
+def test_info_on_a_checkpoint_says_what_it_is(data_csv, tmp_path, capsys):
+    folder = tmp_path / "run"
+    assert main(["fit", str(data_csv), "-o", str(tmp_path / "m.safetensors"), "--epochs", "2",
+                 "--verbose", "0", "--checkpoint-dir", str(folder)]) == 0
+    capsys.readouterr()
+    assert main(["info", str(folder / "checkpoint.safetensors")]) == 0
+    out = capsys.readouterr().out
+    assert "not a model" in out and "epochs done: 2" in out and "--resume" in out
+
+
 def test_validation_file(data_csv, tmp_path, capsys):
     out = tmp_path / "m.safetensors"
     assert main(["fit", str(data_csv), "-o", str(out), "--epochs", "2", "--verbose", "0",

@@ -412,6 +412,10 @@ def test_codes_alone_do_not_decode_on_a_normal_model():
     model = MaskedAutoencoder(epochs=1, latent_dim=2, random_state=0, device="cpu").fit(X_missing)
     with pytest.raises(ValueError, match="reconstruct"):
         model.inverse_transform(model.transform(X_missing))
-    plain = MaskedAutoencoder(gaussian=False, epochs=1, latent_dim=2, random_state=0,
-                              device="cpu").fit(X_missing)
+    with pytest.raises(ValueError, match="skip=True"):  # its skip path: more than the code
+        skipping = MaskedAutoencoder(gaussian=False, epochs=1, latent_dim=2, random_state=0,
+                                     device="cpu").fit(X_missing)
+        skipping.inverse_transform(skipping.transform(X_missing))
+    plain = MaskedAutoencoder(gaussian=False, skip=False, epochs=1, latent_dim=2,
+                              random_state=0, device="cpu").fit(X_missing)
     assert plain.inverse_transform(plain.transform(X_missing)).shape == X_missing.shape

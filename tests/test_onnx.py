@@ -76,8 +76,29 @@ def test_graphs_match_pytorch_at_any_batch_size(case, tmp_path):
         np.testing.assert_allclose(run(paths["encoder"], "rows", rows), codes, **TOL)
         np.testing.assert_allclose(run(paths["scorer"], "rows", rows),
                                    model.score_samples(rows), **TOL)
-        np.testing.assert_allclose(run(paths["decoder"], "codes", codes),
-                                   model.inverse_transform(codes), **TOL)
+        if "decoder" in paths:
+            np.testing.assert_allclose(run(paths["decoder"], "codes", codes),
+                                       model.inverse_transform(codes), **TOL)
+
+
+def test_a_masked_model_exports_an_imputer_and_no_decoder_codes_cannot_drive(tmp_path):
+    make, X = CASES["masked-with-nan"]  # skip=True: its rows need more than their codes
+    model = fitted(make, X)
+    paths = model.export_onnx(tmp_path)
+    assert "decoder" not in paths and not (tmp_path / "decoder.onnx").exists()
+    with pytest.raises(ValueError, match="skip=True"):
+        model.inverse_transform(model.transform(X[:3]))
+    rows = X[:9].astype(np.float32)
+    assert np.isnan(rows).any()
+    filled = run(paths["imputer"], "rows", rows)
+    np.testing.assert_allclose(filled, model.impute(rows), **TOL)
+    observed = ~np.isnan(rows)
+    np.testing.assert_array_equal(filled[observed], rows[observed])
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert "impute" in manifest["graphs"]["imputer"]["description"]
+    # without the skip path (and the normal model) a code gives a row: the decoder is kept
+    plain = fitted(lambda: MaskedAutoencoder(latent_dim=2, gaussian=False, skip=False, **SMALL), X)
+    assert {"decoder", "imputer"} <= set(plain.export_onnx(tmp_path / "plain"))
 
 
 def test_manifest_tells_how_to_call_the_graphs(tmp_path):

@@ -176,6 +176,9 @@ def _info(args) -> None:
     from aekit.io.model_file import read_model_header
 
     config, shapes = read_model_header(args.model)
+    if config.get("kind") == "checkpoint":
+        _checkpoint_info(config, args)
+        return
     n_weights = sum(prod(shape) for name, shape in shapes.items()
                     if name.startswith("module.") or ".module." in name)
     if args.json:
@@ -185,6 +188,22 @@ def _info(args) -> None:
     print(f"weights:     {n_weights:,}")
     _describe(config)
     print("versions:    " + ", ".join(f"{k} {v}" for k, v in config["versions"].items()))
+
+
+def _checkpoint_info(config: dict, args) -> None:
+    """A training checkpoint holds a run in progress, not a model: say what it is and how to
+    go on from it."""
+    settings = config.get("fingerprint", {})
+    if args.json:
+        print(json.dumps({"kind": "checkpoint", "epochs_done": config.get("epoch"),
+                          "settings": settings}, indent=2))
+        return
+    print(f"checkpoint:  {args.model} (a training run in progress, not a model)")
+    print(f"epochs done: {config.get('epoch')}")
+    shown = ", ".join(f"{k}={v!r}" for k, v in sorted(settings.items()) if k != "data")
+    print(f"settings:    {shown}")
+    print("resume it:   fit again with the same data, settings and --checkpoint-dir, adding "
+          "--resume")
 
 
 def _describe(config: dict, indent: str = "") -> None:

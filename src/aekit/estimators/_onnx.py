@@ -114,6 +114,20 @@ class DecoderGraph(nn.Module):
         return self.preprocess.inverse(self.net.decode(z))
 
 
+class ImputerGraph(nn.Module):
+    """Rows with NaN for missing cells -> the same rows with those cells filled, as
+    ``impute`` (observed cells pass through unchanged)."""
+
+    def __init__(self, inputs: ObservedInputs, net: nn.Module):
+        super().__init__()
+        self.inputs, self.net = inputs, net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        scaled, observed = self.inputs(x)
+        filled = self.inputs.preprocess.inverse(self.net.reconstruct(scaled, observed))
+        return torch.where(observed > 0, x, filled)
+
+
 class ScorerGraph(nn.Module):
     """Raw rows -> per-row score ``(n,)``: the negative training loss, higher is more normal."""
 
@@ -149,17 +163,23 @@ def estimator_graphs(estimator) -> dict[str, Graph]:
     with warnings.catch_warnings():  # example rows carry no names; the user passed none
         warnings.filterwarnings("ignore", message="X does not have valid feature names")
         codes = estimator._encode(rows)  # codes the decoder really meets (bare, as set_output is)
-    nan_note = " (NaN marks a missing cell)" if isinstance(inputs, ObservedInputs) else ""
-    return {
-        "encoder": Graph(EncoderGraph(inputs, net), "rows", row_shape, "codes",
-                         f"raw rows{nan_note} -> codes, as transform", rows),
-        "decoder": Graph(DecoderGraph(net, inputs.preprocess), "codes", (codes.shape[1],), "rows",
-                         "codes -> rows in the data's units, as inverse_transform",
-                         codes.astype(np.float32)),
-        "scorer": Graph(ScorerGraph(inputs, net), "rows", row_shape, "score",
-                        f"raw rows{nan_note} -> per-row score (higher is more normal), as "
-                        "score_samples", rows),
-    }
+    masked = isinstance(inputs, ObservedInputs)
+    nan_note = " (NaN marks a missing cell)" if masked else ""
+    graphs = {"encoder": Graph(EncoderGraph(inputs, net), "rows", row_shape, "codes",
+                               f"raw rows{nan_note} -> codes, as transform", rows)}
+    if getattr(net, "decodes_alone", True):  # else codes alone do not give rows
+        graphs["decoder"] = Graph(DecoderGraph(net, inputs.preprocess), "codes",
+                                  (codes.shape[1],), "rows",
+                                  "codes -> rows in the data's units, as inverse_transform",
+                                  codes.astype(np.float32))
+    if masked:
+        graphs["imputer"] = Graph(ImputerGraph(inputs, net), "rows", row_shape, "filled",
+                                  "raw rows (NaN marks a missing cell) -> the rows with their "
+                                  "missing cells filled, as impute", rows)
+    graphs["scorer"] = Graph(ScorerGraph(inputs, net), "rows", row_shape, "score",
+                             f"raw rows{nan_note} -> per-row score (higher is more normal), as "
+                             "score_samples", rows)
+    return graphs
 
 
 def inference_copy(module: nn.Module) -> nn.Module:
@@ -190,7 +210,8 @@ def user_row_shape(estimator) -> tuple[int, ...]:
 
 def example_rows(estimator, row_shape: tuple[int, ...]) -> np.ndarray:
     """``CHECK_ROWS`` rows whose scaled values lie in [0, 1) (valid for every loss); every
-    other sequence padded to the full length from half of it."""
+    other sequence padded to the full length from half of it; a cell of every other row
+    missing where NaN marks missing cells."""
     unit = np.random.RandomState(0).uniform(0, 1, (CHECK_ROWS, *estimator.input_shape_))
     rows = (unit * estimator.scale_ + estimator.shift_).astype(np.float32)
     if estimator.squeeze_axis_ is not None:
@@ -198,6 +219,8 @@ def example_rows(estimator, row_shape: tuple[int, ...]) -> np.ndarray:
     if estimator.architecture in ("lstm", "gru"):
         steps = rows.shape[1]
         rows[::2, steps - steps // 2:] = np.nan
+    elif estimator.__sklearn_tags__().input_tags.allow_nan:
+        rows[::2, 0] = np.nan
     return rows.reshape(CHECK_ROWS, *row_shape)
 
 

@@ -502,8 +502,10 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
     def export_onnx(self, directory) -> dict:
         """Write ``encoder.onnx``, ``decoder.onnx``, ``scorer.onnx`` and ``manifest.json`` to
         ``directory``: graphs taking raw float32 rows (scaling inside) with a dynamic batch
-        axis, equal to ``transform``, ``inverse_transform`` and ``score_samples``. Returns the
-        paths written. Needs ``pip install aekit[onnx]``."""
+        axis, equal to ``transform``, ``inverse_transform`` and ``score_samples`` (a
+        ``MaskedAutoencoder`` also writes ``imputer.onnx``, as ``impute``, and no decoder
+        when its rows need more than their codes). Returns the paths written. Needs
+        ``pip install aekit[onnx]``."""
         from aekit.estimators._onnx import export_estimator
 
         return export_estimator(self, directory)

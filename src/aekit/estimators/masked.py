@@ -147,12 +147,18 @@ class MaskedAutoencoder(BaseAutoencoder):
     _second_array = "mask"
 
     def inverse_transform(self, Z) -> np.ndarray:
-        """Decode codes ``Z`` (only without a normal model: with one, the network's output is
-        a correction to each row's conditional means, which a code alone does not give)."""
+        """Decode codes ``Z``: only without a normal model and without the skip path. With a
+        normal model the network's output is a correction to each row's conditional means;
+        the skip path adds a linear function of the row itself: a code alone gives neither."""
         check_is_fitted(self)
         if self.module_.base is not None:
             raise ValueError("this MaskedAutoencoder starts from a normal model, so a code alone "
                              "does not give a row: use reconstruct(X) or impute(X), or fit with "
+                             "gaussian=False")
+        if self.module_.skip is not None:
+            raise ValueError("this MaskedAutoencoder adds a linear path from its input to its "
+                             "output (skip=True), so a code alone does not give a row: use "
+                             "reconstruct(X) or impute(X), or fit with skip=False and "
                              "gaussian=False")
         return super().inverse_transform(Z)
 

@@ -83,7 +83,15 @@ class MaskedAutoencoderNet(nn.Module):
         return self.latent.code(self.encoder(self._inputs(x, mask)[1]))
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """The decoder's output for codes ``z``: a row's reconstruction only when the network
+        has neither a skip path nor a base model (``decodes_alone``)."""
         return self.head.output(self.decoder(z))
+
+    @property
+    def decodes_alone(self) -> bool:
+        """Whether a code alone gives a row's reconstruction: a skip path or a base model
+        adds what the input gives directly."""
+        return self.skip is None and self.base is None
 
     def reconstruct(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """The prediction of every cell from the observed ones. With a base model it is the

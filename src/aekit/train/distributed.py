@@ -66,9 +66,23 @@ def setup(device: torch.device) -> Ranks | None:
             return None
         if device.type == "cuda":
             torch.cuda.set_device(device)  # NCCL and object collectives use the current device
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo", timeout=timeout())
+        _join(device)
         atexit.register(_leave)
     return current()
+
+
+def _join(device: torch.device) -> None:
+    """Join the group; a group that does not form is a connection error (one line in the CLI),
+    with what to check."""
+    try:
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo", timeout=timeout())
+    except dist.DistError as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise ConnectionError(
+            f"the {os.environ.get('WORLD_SIZE')} processes of this distributed run did not all "
+            f"join ({first_line}): start every one with the same command, as torchrun does, "
+            f"with the same MASTER_ADDR and MASTER_PORT, or give slow starters longer with "
+            f"{TIMEOUT_ENV}") from None
 
 
 def _leave() -> None:
