@@ -7,6 +7,7 @@ import pytest
 import torch
 from conftest import quick
 from sklearn.base import clone
+from sklearn.datasets import load_wine
 from sklearn.decomposition import PCA
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -31,8 +32,32 @@ def test_shapes_and_dtypes(digits_split):
     assert ae.reconstruct(X_test).shape == X_test.shape
     scores = ae.score_samples(X_test)
     assert scores.shape == (len(X_test),) and np.all(np.isfinite(scores))
-    assert ae.score(X_test) == pytest.approx(scores.mean())
+    std = np.where(X_train.std(0) > 0, X_train.std(0), 1)
+    error = np.mean(((X_test - ae.reconstruct(X_test)) / std) ** 2)
+    assert ae.score(X_test) == pytest.approx(-error, rel=1e-4)
     np.testing.assert_allclose(ae.inverse_transform(Z), ae.reconstruct(X_test), atol=1e-5)
+
+
+@pytest.mark.parametrize("scaling", ["standard", "minmax", "none"])
+def test_score_is_in_training_standard_deviations_whatever_the_scaling(scaling):
+    """GridSearchCV compares models by score: its unit must not be each model's own."""
+    X = load_wine().data
+    ae = Autoencoder(latent_dim=3, scaling=scaling, **quick(epochs=3)).fit(X[:120])
+    expected = np.mean(((X[120:] - ae.reconstruct(X[120:])) / X[:120].std(0)) ** 2)
+    assert ae.score(X[120:]) == pytest.approx(-expected, rel=1e-4)
+    if scaling == "standard":  # the training loss is in those units already
+        assert ae.score(X[120:]) == pytest.approx(ae.score_samples(X[120:]).mean(), rel=1e-4)
+
+
+def test_score_leaves_missing_cells_out():
+    from aekit.estimators.masked import MaskedAutoencoder
+
+    X = load_wine().data
+    holes = np.where(np.random.RandomState(0).uniform(size=X.shape) < 0.2, np.nan, X)
+    model = MaskedAutoencoder(latent_dim=3, gaussian=False, **quick(epochs=2)).fit(holes)
+    std = np.nanstd(holes, axis=0)
+    errors = ((holes - model.reconstruct(holes)) / std) ** 2
+    assert model.score(holes) == pytest.approx(-np.nanmean(errors), rel=1e-4)
 
 
 def test_beats_pca_at_same_code_size(digits_split):

@@ -130,6 +130,7 @@ CHECKS: dict[str, Callable] = {
     "vocab_size_": _int(1),
     "shift_": _float_array(),
     "scale_": _float_array(positive=True),
+    "score_scale_": _float_array(positive=True),
     "coding_lo_": _int_array,
     "coding_freq_": _int_array,
 }

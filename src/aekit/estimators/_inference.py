@@ -155,8 +155,21 @@ class Inference:
         return -steps
 
     def score(self, X, y=None) -> float:
-        """Mean of ``score_samples``: higher is better (used by ``GridSearchCV``)."""
-        return float(np.mean(self.score_samples(X)))
+        """Negative mean squared reconstruction error, each feature measured in its standard
+        deviations in the training data (``score_scale_``): higher is better. The unit does
+        not depend on the model, so models with different ``scaling``, ``loss`` or variant
+        compare (``GridSearchCV``, ``cross_val_score``); ``score_samples`` stays each model's
+        own training loss. Missing cells and sequence padding (NaN) are left out. Text models
+        (token ids) and models saved before ``score_scale_`` existed score the mean of
+        ``score_samples``."""
+        if self._input_kind is not None or not hasattr(self, "score_scale_"):
+            return float(np.mean(self.score_samples(X)))
+        X, second = self._checked(X)
+        errors = (X - self._unscale(self._infer("reconstruct", X, second))) / self.score_scale_
+        observed = ~np.isnan(errors)
+        if not observed.any():
+            raise ValueError("X holds no observed value to score")
+        return -float(np.mean(np.square(errors[observed], dtype=np.float64)))
 
     def _preprocessor(self, device: torch.device) -> Preprocessor:
         """The fitted ``Preprocessor``: rows as the user gives them -> the network's input."""

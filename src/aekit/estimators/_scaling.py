@@ -101,3 +101,10 @@ def fit_scaling(method: str, stats: FeatureStats) -> tuple[np.ndarray, np.ndarra
     # constant (or sub-float32-precision) features are only shifted
     scale = np.where(np.isfinite(scale) & (scale >= np.finfo(np.float32).tiny), scale, 1.0)
     return shift.astype(np.float32), scale.astype(np.float32)
+
+
+def score_scale(stats: FeatureStats) -> np.ndarray:
+    """Each feature's standard deviation in the training data (1 where it has none), float32:
+    the unit ``score`` measures errors in, whatever scaling the model uses."""
+    std = np.sqrt(stats.var)
+    return np.where(np.isfinite(std) & (std > 0), std, 1.0).astype(np.float32)

@@ -344,6 +344,7 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         shift, scale = _scaling.fit_scaling(self.scaling_, stats)
         stat_shape = self._arch.stat_shape(len(shift))
         self.shift_, self.scale_ = shift.reshape(stat_shape), scale.reshape(stat_shape)
+        self.score_scale_ = _scaling.score_scale(stats).reshape(stat_shape)
         # Scaling is monotone per feature, so the scaled extremes are the scaled min and max.
         scaling = Scaling(torch.from_numpy(shift), torch.from_numpy(scale))
         with torch.no_grad():
