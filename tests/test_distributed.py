@@ -239,3 +239,33 @@ def test_a_group_that_never_forms_is_one_line_from_the_cli(tmp_path):
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "did not all join" in lines[0], done.stderr
+
+
+class _TwoRanks:
+    """Stands in for the process group: rank 1 passed ``other``'s rows and count."""
+
+    world_size = 2
+
+    def __init__(self, other: np.ndarray):
+        self.other = other
+
+    def gather(self, mine):
+        from aekit.estimators import _distributed
+
+        return [mine, (len(self.other), _distributed._sample_digest(self.other))]
+
+
+@pytest.mark.parametrize("other, message", [
+    (lambda X: X[:-1], r"passed \[240, 239\] rows"),
+    (lambda X: X * 10 + 5, "different data"),  # one rank's copy transformed
+    (lambda X: X[::-1].copy(), "different data"),  # its own shard, or another order
+])
+def test_ranks_refuse_data_that_differs_between_them(monkeypatch, other, message):
+    X = _table()
+    monkeypatch.setattr(dist_train, "current", lambda: _TwoRanks(other(X)))
+    with pytest.raises(ValueError, match=message):
+        Autoencoder(**PARAMS).fit(X)
+    monkeypatch.setattr(dist_train, "current", lambda: _TwoRanks(X.astype(np.float64)))
+    from aekit.estimators import _distributed
+
+    _distributed.check_same_data(X)  # the same values in another dtype pass

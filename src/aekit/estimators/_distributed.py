@@ -9,6 +9,7 @@ every global batch. On one process every function here leaves things as they wer
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -40,16 +41,32 @@ def my_rows(array: np.ndarray | None) -> np.ndarray | None:
     return array if ranks is None or array is None else ranks.rows(array)
 
 
-def check_same_rows(n_rows: int) -> None:
-    """Every rank must hold the same rows: each trains on its part of the same batches."""
+def check_same_data(X: np.ndarray) -> None:
+    """Every rank must hold the same rows: each trains on its part of the same batches. The
+    ranks compare their row counts and a digest of up to ``DIGEST_ROWS`` evenly spaced rows
+    (cheap at any size; another table, or the same one transformed, differs there)."""
     ranks = distributed.current()
     if ranks is None:
         return
-    counts = ranks.gather(n_rows)
+    counts, digests = zip(*ranks.gather((len(X), _sample_digest(X))))
     if len(set(counts)) > 1:
-        raise ValueError(f"the {ranks.world_size} processes passed {counts} rows to fit: pass "
-                         "every process the same data (each trains on its part of every "
+        raise ValueError(f"the {ranks.world_size} processes passed {list(counts)} rows to fit: "
+                         "pass every process the same data (each trains on its part of every "
                          "batch), or stream it with aekit.io.open_source")
+    if len(set(digests)) > 1:
+        raise ValueError(f"the {ranks.world_size} processes passed different data to fit (the "
+                         "same number of rows, other values): pass every process the same data "
+                         "(each trains on its part of every batch); to give each process files "
+                         "of its own, stream them with aekit.io.open_source")
+
+
+DIGEST_ROWS = 4096
+
+
+def _sample_digest(X: np.ndarray) -> str:
+    rows = np.unique(np.linspace(0, len(X) - 1, min(len(X), DIGEST_ROWS)).astype(np.int64))
+    sample = np.ascontiguousarray(X[rows], dtype=np.float64)  # float32 or 64 alike
+    return hashlib.blake2b(sample.tobytes() + str(X.shape).encode(), digest_size=16).hexdigest()
 
 
 def feature_stats(values: np.ndarray) -> FeatureStats:

@@ -235,7 +235,7 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         if len(X) < 2:
             raise ValueError(f"{type(self).__name__} needs at least 2 rows to train, got "
                              f"{len(X)} sample(s): one row teaches nothing about the others")
-        _distributed.check_same_rows(len(X))
+        _distributed.check_same_data(X)
         X = self._resolve_settings(X, lengths)  # scaled here, or per batch in torch
         if not self._scales_in_torch:
             self._check_bce_range(X, "X")
