@@ -100,7 +100,9 @@ OPTIONS = [{'name': 'latent_dim',
   'default': 'auto',
   'choices': [],
   'help': 'Passes over the training data. auto: enough for at least 3000 steps (20 to 1000 '
-          'epochs), with early stopping on a held-out fifth of the rows (at most 10000).',
+          'epochs), with early stopping on a held-out fifth of the rows (at most 10000); a '
+          'streamed source holds out blocks only when validation_split is given, and otherwise '
+          'stops on the training loss.',
   'models': ['autoencoder', 'compression', 'denoising', 'ensemble', 'sequence', 'sparse', 'vae'],
   'model_defaults': {'compression': 50, 'ensemble': 50}},
  {'name': 'batch_size',

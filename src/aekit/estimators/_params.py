@@ -177,7 +177,9 @@ TRAINING_PARAMS = (
           "L2 penalty (decoupled for adamw)."),
     Param("epochs", 'int or "auto"', "auto",
           "Passes over the training data. auto: enough for at least 3000 steps (20 to 1000 "
-          "epochs), with early stopping on a held-out fifth of the rows (at most 10000)."),
+          "epochs), with early stopping on a held-out fifth of the rows (at most 10000); "
+          "a streamed source holds out blocks only when validation_split is given, and "
+          "otherwise stops on the training loss."),
     Param("batch_size", 'int or "auto"', "auto",
           "Rows per gradient step. auto: about one batch per 64 rows, a power of two in "
           "[16, 256]."),
