@@ -113,6 +113,10 @@ def test_errors_are_one_line(tmp_path, data_csv, model_file, capsys):
         (["score", str(model_file), str(data_csv), "-o", str(tmp_path / "s.txt")],
          "unsupported file type"),
         (["info", str(tmp_path / "none.safetensors")], "does not exist"),
+        (["info", str(tmp_path)], "is a folder, not a model file"),
+        (["export", str(model_file), "-o", str(data_csv)], "is a file: ONNX export writes"),
+        (["fit", str(data_csv), "-o", str(tmp_path / "m.safetensors"), "--model", "vae",
+          "--sparsity", "l1", "--noise", "masking"], "--sparsity, --noise do not apply"),
     ]
     for args, message in cases:
         capsys.readouterr()

@@ -130,6 +130,27 @@ def test_cli_streams_fit_and_score(digits_npy, tmp_path, capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
+def test_cli_stream_drops_named_columns_of_a_parquet_file(tmp_path, capsys):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 3))
+    table = {"id": np.arange(200.0), "a": X[:, 0], "b": X[:, 1], "c": X[:, 2]}
+    pq.write_table(pa.table(table), tmp_path / "t.parquet")
+    model = tmp_path / "m.safetensors"
+    assert main(["fit", str(tmp_path / "t.parquet"), "-o", str(model), "--stream", "--drop",
+                 "id", "--epochs", "1", "--verbose", "0"]) == 0
+    from aekit import load
+
+    assert list(load(model).feature_names_in_) == ["a", "b", "c"]
+    capsys.readouterr()
+    assert main(["fit", str(tmp_path / "t.parquet"), "-o", str(model), "--stream", "--drop",
+                 "label"]) == 1
+    assert "--drop names 'label'" in capsys.readouterr().err
+    np.save(tmp_path / "t.npy", X)
+    assert main(["fit", str(tmp_path / "t.npy"), "-o", str(model), "--stream", "--drop",
+                 "a"]) == 1
+    assert "no column names" in capsys.readouterr().err
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_stream_fit_on_cuda_matches_arrays(digits_split, digits_npy):
     # Pinned host blocks, copied without blocking, into the CUDA graph's input buffers.

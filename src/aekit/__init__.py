@@ -20,6 +20,7 @@ _EXPORTS = {
     "CharTokenizer": "aekit.text",
     "CompressionAutoencoder": "aekit.estimators",
     "EnsembleAutoencoder": "aekit.estimators.ensemble",
+    "MaskedAutoencoder": "aekit.estimators.masked",
     "AnomalyDetector": "aekit.apps.anomaly",
     "SeriesAnomalyDetector": "aekit.apps.series_anomaly",
     "AutoencoderImputer": "aekit.apps.impute",
@@ -47,6 +48,7 @@ if TYPE_CHECKING:  # what static tools see; at run time the names load lazily
         sliding_windows,
     )
     from aekit.estimators.ensemble import EnsembleAutoencoder
+    from aekit.estimators.masked import MaskedAutoencoder
     from aekit.text import CharTokenizer
 
 __all__ = [
@@ -59,6 +61,7 @@ __all__ = [
     "CompressionAutoencoder",
     "DenoisingAutoencoder",
     "EnsembleAutoencoder",
+    "MaskedAutoencoder",
     "SequenceAutoencoder",
     "SeriesAnomalyDetector",
     "SparseAutoencoder",

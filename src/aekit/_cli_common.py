@@ -151,9 +151,9 @@ def open_stream(args, model=None):
     from aekit.io import open_source
     from aekit.io.sources import PARQUET_SUFFIXES
 
-    if args.drop or args.time:
-        raise CLIError("--drop and --time do not apply with --stream yet: name the columns to "
-                       "use with --columns, or write them to a file first")
+    if args.time:
+        raise CLIError("--time does not apply with --stream yet: leave the column out with "
+                       "--drop, or leave out --stream to load the table whole")
     suffix = Path(args.data).suffix.lower()
     if suffix in (".csv", ".npz"):
         raise CLIError(f"--stream reads .npy or Parquet files, not {suffix}: convert "
@@ -161,11 +161,27 @@ def open_stream(args, model=None):
     columns = args.columns
     names = getattr(model, "feature_names_in_", None)
     is_parquet = Path(args.data).is_dir() or suffix in PARQUET_SUFFIXES
+    memory = getattr(args, "memory", None)
+    memory = None if memory is None else memory * 2**20
+    if args.drop:
+        columns = _kept_columns(args, open_source(args.data, memory=memory).columns)
     if columns is None and names is not None and is_parquet:
         columns = [str(name) for name in names]
-    memory = getattr(args, "memory", None)
-    return open_source(args.data, memory=None if memory is None else memory * 2**20,
-                       columns=columns)
+    return open_source(args.data, memory=memory, columns=columns)
+
+
+def _kept_columns(args, available) -> list[str]:
+    """The streamed file's columns (``--columns`` or all) less those ``--drop`` names."""
+    if available is None:
+        raise CLIError(f"{args.data} has no column names, so --drop cannot name any: pass the "
+                       "columns to keep with --columns on a Parquet file, or drop them first")
+    chosen = args.columns or list(available)
+    unknown = [name for name in args.drop if name not in chosen]
+    if unknown:
+        raise CLIError(f"--drop names {unknown[0]!r}, which {args.data} does not have among "
+                       f"the columns read ({', '.join(map(str, chosen[:8]))}"
+                       f"{', ...' if len(chosen) > 8 else ''})")
+    return [name for name in chosen if name not in args.drop]
 
 
 def read_rows(args, model=None) -> tuple:

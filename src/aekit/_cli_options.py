@@ -134,7 +134,8 @@ def estimator_params(args: argparse.Namespace, owners: dict[str, set[str]],
     foreign = [name for name in params if model not in owners[name]]
     if foreign:
         flags = ", ".join("--" + n.replace("_", "-") for n in foreign)
-        raise ValueError(f"{flags} does not apply to --model {model}")
+        verb = "does" if len(foreign) == 1 else "do"
+        raise ValueError(f"{flags} {verb} not apply to --model {model}")
     return params
 
 

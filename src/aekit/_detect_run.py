@@ -45,7 +45,7 @@ def _load_detector(path: str):
     detector = load(path)
     if not isinstance(detector, (AnomalyDetector, SeriesAnomalyDetector)):
         raise ValueError(  # noqa: TRY004 - a wrong file, not a wrong argument type
-            f"{path} holds a {detector.model_name} model, not a detector: save one with "
+            f"{path} holds an aekit {detector.model_name} model, not a detector: save one with "
             "'aekit detect DATA --save FILE'")
     return detector
 

@@ -120,7 +120,7 @@ def _generate(args) -> None:
     png = args.output.lower().endswith(".png")
     model = load_model(args)
     if not hasattr(model, "sample"):
-        raise CLIError(f"{args.model} holds a {model.model_name} model; generate needs one "
+        raise CLIError(f"{args.model} holds an aekit {model.model_name} model; generate needs one "
                        "trained with --model vae")
     shape = _image_shape(model, args) if png else None
     columns = args.n_samples

@@ -230,12 +230,15 @@ def export_graphs(graphs: dict[str, Graph], directory, model, notes: tuple[str, 
     """Write each graph to ``directory/NAME.onnx`` and a ``manifest.json`` describing them
     (with more ``notes`` and ``extra`` entries); returns the paths written. Each graph is
     checked in onnxruntime before anything is written."""
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise NotADirectoryError(f"{directory} is a file: ONNX export writes a folder of "
+                                 "graphs, so name a folder (it is created if missing)")
     ort = require_onnx()
     blobs = {name: trace(name, graph) for name, graph in graphs.items()}
     for name, graph in graphs.items():
         check_graph(ort, name, graph, blobs[name])
     described = {**manifest(graphs, model, notes), **(extra or {})}
-    directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     paths = {}
     for name, blob in blobs.items():

@@ -82,6 +82,9 @@ def read_model_file(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], d
 
 def _read_verified(path: Path) -> tuple[dict, dict, bytes]:
     """``(config, tensor header entries, file bytes)`` after checking the checksum."""
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder, not a model file: name the "
+                                ".safetensors file inside it")
     if not path.is_file():
         raise FileNotFoundError(f"model file {path} does not exist")
     data = path.read_bytes()

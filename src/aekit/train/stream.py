@@ -275,7 +275,8 @@ def _plan(memory: int, reader: int, block_bytes: int, prefetch: int | None,
             f"a stream of blocks of {block_bytes / 2**20:.3g} MiB needs {needed / 2**20:.4g} MiB "
             f"({window} shuffled, {prefetch} read ahead, {_IN_FLIGHT} in flight) but the memory "
             f"budget is {memory / 2**20:.4g} MiB: use smaller blocks "
-            "(block_rows=), fewer shuffle_blocks, or a larger memory"
+            "(block_rows=), fewer shuffle_blocks, or a larger memory (on the command line, "
+            "a larger --memory)"
         )
     return prefetch, shuffle_blocks
 
