@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pytest
@@ -334,3 +336,21 @@ def test_cli_detect_drops_a_label_column(tmp_path, blob, capsys, quick_default):
     assert "y" not in named and named <= {f"col{i}" for i in range(5)}
     assert main(["detect", str(data), "--series", "col0", "--drop", "y", "-o", str(out)]) == 1
     assert "--series" in capsys.readouterr().err
+
+
+def test_a_detector_says_when_one_column_of_few_values_drives_its_flags(quick_default):
+    rng = np.random.RandomState(0)
+    normal = rng.normal(size=(2000, 5))
+    flag = (rng.uniform(size=2000) < 0.1).astype(float)  # an ordinary 0/1 column
+    with pytest.warns(UserWarning, match=r"most of them for column 'flag', which takes only 2"):
+        AnomalyDetector(random_state=0).fit(
+            pd.DataFrame(np.c_[normal, flag], columns=[*"abcde", "flag"]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        AnomalyDetector(random_state=0).fit(normal)  # continuous columns: no warning
+        AnomalyDetector(contamination=0.1, random_state=0).fit(np.c_[normal, flag])  # chosen
+
+
+def test_a_detector_refuses_a_single_column():
+    with pytest.raises(ValueError, match="at least 2 columns.*SeriesAnomalyDetector"):
+        AnomalyDetector().fit(np.random.RandomState(0).normal(size=(100, 1)))

@@ -359,7 +359,9 @@ OPTIONS = [{'name': 'latent_dim',
           "training scores. auto: Tukey's upper fence (the boxplot's outlier rule: third quartile "
           "plus 1.5 interquartile ranges) of the training rows' anomaly scores; for scores with a "
           "right tail like a chi-square's with 6 degrees of freedom it flags about 2.6% of clean "
-          'rows, for log-normal scores about 8%, and more when outliers stretch the tail.',
+          'rows, for log-normal scores about 8%, and more when outliers stretch the tail (a '
+          'warning says when most flagged rows owe it to one column of few values, such as a 0/1 '
+          'flag).',
   'models': ['detector'],
   'model_defaults': {}},
  {'name': 'threshold',

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 import torch
@@ -122,6 +123,11 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         """Fit the scaling, the model and the threshold on ``X`` (``y`` is ignored)."""
         self._check_params()
         X = self._check_X(X, reset=True)
+        if X.shape[1] < 2:
+            raise ValueError("AnomalyDetector needs at least 2 columns: its autoencoder learns "
+                             "how columns relate, and one column relates to nothing. For one "
+                             "series use SeriesAnomalyDetector (aekit detect --series), which "
+                             "reads windows of it")
         self.center_, self.scale_ = robust_scaling(X)
         scaled = self._scale(X)
         if self.model is None:
@@ -135,9 +141,13 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         typical = np.median(self._member_errors(sample), axis=1)  # (members, features)
         floor = ERROR_FLOOR * typical.mean(axis=1, keepdims=True) + np.finfo(np.float32).tiny
         self.error_scale_ = np.maximum(typical, floor)
-        train_scores = self._feature_scores(scaled).sum(1)
+        train_features = self._feature_scores(scaled)
+        train_scores = train_features.sum(1)
         self.threshold_ = fit_threshold(train_scores, self.contamination, self.threshold)
         self.offset_ = -self.threshold_
+        if self.threshold is None and isinstance(self.contamination, str):
+            warn_of_discrete_flags(X, train_features, train_scores > self.threshold_,
+                                   getattr(self, "feature_names_in_", None))
         return self
 
     # ----------------------------------------------------------------- scoring
@@ -268,7 +278,8 @@ document_params(AnomalyDetector, (
           "quartile plus 1.5 interquartile ranges) of the training rows' anomaly scores; for "
           "scores with a right tail like a chi-square's with 6 degrees of freedom it flags "
           "about 2.6% of clean rows, for log-normal scores about 8%, and more when outliers "
-          "stretch the tail."),
+          "stretch the tail (a warning says when most flagged rows owe it to one column of "
+          "few values, such as a 0/1 flag)."),
     Param("threshold", "float or None", None,
           "Anomaly score (``-score_samples``) above which a row is an outlier; overrides "
           "contamination."),
@@ -290,6 +301,28 @@ def fit_threshold(train_scores: np.ndarray, contamination, threshold: float | No
         q1, q3 = np.percentile(train_scores, [25, 75])
         return float(q3 + 1.5 * (q3 - q1))
     return float(np.quantile(train_scores, 1 - contamination))
+
+
+FEW_VALUES = 10  # a column with at most this many distinct values: flags, counts, codes
+
+
+def warn_of_discrete_flags(X: np.ndarray, features: np.ndarray, flagged: np.ndarray,
+                           names) -> None:
+    """Warn when the automatic threshold flags many training rows mostly for one column of few
+    values: its rarer values (a 0/1 flag set in a tenth of the rows, a small count) are left
+    out of the trimmed loss and score high, though they may well be ordinary."""
+    share = flagged.mean() if len(flagged) else 0.0
+    if share <= 0.05:
+        return
+    top = np.bincount(features[flagged].argmax(1), minlength=X.shape[1])
+    column = int(top.argmax())
+    if top[column] < 0.5 * flagged.sum() or len(np.unique(X[:, column])) > FEW_VALUES:
+        return
+    name = repr(str(names[column])) if names is not None else f"{column} (0-based)"
+    warnings.warn(f"the automatic threshold flags {share:.1%} of the training rows, most of "
+                  f"them for column {name}, which takes only {len(np.unique(X[:, column]))} "
+                  "values: its rarer values may be ordinary. Leave the column out, or set "
+                  "contamination to the share of outliers you expect", UserWarning, stacklevel=3)
 
 
 def robust_scaling(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -4,6 +4,7 @@ scores spread back onto the time steps."""
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
@@ -118,7 +119,9 @@ class SeriesAnomalyDetector(BaseEstimator):
             random_state=self.random_state)
         self.detector_ = clone(detector)
         starts = self._starts(len(values))
-        self.detector_.fit(self._features(values, starts))
+        with warnings.catch_warnings():  # its threshold is not the one labels use here
+            warnings.filterwarnings("ignore", message="the automatic threshold flags")
+            self.detector_.fit(self._features(values, starts))
         train_steps = self._step_anomaly(values)
         self.threshold_ = fit_threshold(train_steps, self.contamination, self.threshold)
         return self
