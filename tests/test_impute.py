@@ -419,3 +419,18 @@ def test_codes_alone_do_not_decode_on_a_normal_model():
     plain = MaskedAutoencoder(gaussian=False, skip=False, epochs=1, latent_dim=2,
                               random_state=0, device="cpu").fit(X_missing)
     assert plain.inverse_transform(plain.transform(X_missing)).shape == X_missing.shape
+
+
+def test_fills_stay_in_each_columns_observed_range(tmp_path):
+    """A column seen constant is filled with that constant, a 0/1 column within [0, 1], as
+    scikit-learn's imputers do; the bounds survive saving."""
+    rng = np.random.RandomState(0)
+    X = np.c_[rng.normal(size=(300, 4)), np.full(300, 5.0), (rng.uniform(size=300) < 0.3),
+              np.full(300, 0.1)]
+    holes = np.where(rng.uniform(size=X.shape) < 0.25, np.nan, X)
+    imputer = AutoencoderImputer(epochs=5, **FAST).fit(holes)
+    imputer.save(tmp_path / "imputer.safetensors")
+    for model in (imputer, aekit.load(tmp_path / "imputer.safetensors")):
+        filled = model.transform(holes)
+        assert set(filled[:, 4]) == {5.0} and set(filled[:, 6]) == {0.1}
+        assert filled[:, 5].min() >= 0 and filled[:, 5].max() <= 1

@@ -26,6 +26,7 @@ IMAGES = RNG.uniform(size=(40, 8, 8)).astype(np.float32)
 SERIES = RNG.normal(size=(40, 10, 2)).astype(np.float32)
 SERIES[::3, 6:] = np.nan  # padding: the rows' lengths are 6 or 10
 HOLES = np.where(RNG.uniform(size=TABLE.shape) < 0.1, np.nan, TABLE)
+FLAGS = np.where(np.arange(40) % 5 == 0, np.nan, np.arange(40) % 2)  # 0/1, some missing
 SMALL = {"epochs": 1, "random_state": 0, "device": "cpu"}
 
 CASES = {
@@ -40,7 +41,8 @@ CASES = {
     "denoising": (lambda: aekit.DenoisingAutoencoder(latent_dim=2, **SMALL), TABLE),
     "compression": (lambda: aekit.CompressionAutoencoder(latent_dim=2, **SMALL), TABLE),
     "ensemble": (lambda: EnsembleAutoencoder(n_members=3, latent_dim=2, **SMALL), TABLE),
-    "masked-with-nan": (lambda: MaskedAutoencoder(latent_dim=2, gaussian=False, **SMALL), HOLES),
+    "masked-with-nan": (lambda: MaskedAutoencoder(latent_dim=2, gaussian=False, **SMALL),
+                        np.c_[HOLES, FLAGS]),
     "conv-n-h-w": (lambda: aekit.Autoencoder(architecture="conv", hidden_dims=(4, 8),
                                              latent_dim=3, **SMALL), IMAGES),
     "conv-vae-n-c-h-w": (lambda: aekit.VAE(architecture="conv", hidden_dims=(4,), latent_dim=3,
@@ -90,6 +92,7 @@ def test_a_masked_model_exports_an_imputer_and_no_decoder_codes_cannot_drive(tmp
         model.inverse_transform(model.transform(X[:3]))
     rows = X[:9].astype(np.float32)
     assert np.isnan(rows).any()
+    assert model.fill_max_[-1] == 1  # the 0/1 column: its fills are clipped
     filled = run(paths["imputer"], "rows", rows)
     np.testing.assert_allclose(filled, model.impute(rows), **TOL)
     observed = ~np.isnan(rows)

@@ -94,10 +94,10 @@ def _history(value):
     return value
 
 
-def _float_array(positive: bool = False) -> Callable:
+def _float_array(positive: bool = False, dtype: torch.dtype = torch.float32) -> Callable:
     def check(value):
-        if not isinstance(value, torch.Tensor) or value.dtype != torch.float32:
-            raise ValueError("is not a float32 tensor")
+        if not isinstance(value, torch.Tensor) or value.dtype != dtype:
+            raise ValueError(f"is not a {str(dtype).removeprefix('torch.')} tensor")
         array = value.numpy()
         if not np.isfinite(array).all() or (positive and not (array > 0).all()):
             raise ValueError("holds " + ("non-positive or " if positive else "")
@@ -131,6 +131,8 @@ CHECKS: dict[str, Callable] = {
     "shift_": _float_array(),
     "scale_": _float_array(positive=True),
     "score_scale_": _float_array(positive=True),
+    "fill_min_": _float_array(dtype=torch.float64),
+    "fill_max_": _float_array(dtype=torch.float64),
     "coding_lo_": _int_array,
     "coding_freq_": _int_array,
 }

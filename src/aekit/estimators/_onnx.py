@@ -118,13 +118,18 @@ class ImputerGraph(nn.Module):
     """Rows with NaN for missing cells -> the same rows with those cells filled, as
     ``impute`` (observed cells pass through unchanged)."""
 
-    def __init__(self, inputs: ObservedInputs, net: nn.Module):
+    def __init__(self, inputs: ObservedInputs, net: nn.Module, low: np.ndarray,
+                 high: np.ndarray):
         super().__init__()
         self.inputs, self.net = inputs, net
+        with np.errstate(over="ignore"):  # float64's extremes (no bound) become inf
+            self.register_buffer("low", torch.from_numpy(low.astype(np.float32)))
+            self.register_buffer("high", torch.from_numpy(high.astype(np.float32)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         scaled, observed = self.inputs(x)
         filled = self.inputs.preprocess.inverse(self.net.reconstruct(scaled, observed))
+        filled = torch.minimum(torch.maximum(filled, self.low), self.high)
         return torch.where(observed > 0, x, filled)
 
 
@@ -173,7 +178,11 @@ def estimator_graphs(estimator) -> dict[str, Graph]:
                                   "codes -> rows in the data's units, as inverse_transform",
                                   codes.astype(np.float32))
     if masked:
-        graphs["imputer"] = Graph(ImputerGraph(inputs, net), "rows", row_shape, "filled",
+        unbounded = np.full(row_shape, np.inf)
+        low = getattr(estimator, "fill_min_", -unbounded)
+        high = getattr(estimator, "fill_max_", unbounded)
+        graphs["imputer"] = Graph(ImputerGraph(inputs, net, low, high), "rows", row_shape,
+                                  "filled",
                                   "raw rows (NaN marks a missing cell) -> the rows with their "
                                   "missing cells filled, as impute", rows)
     graphs["scorer"] = Graph(ScorerGraph(inputs, net), "rows", row_shape, "score",

@@ -23,6 +23,19 @@ EM_WORK = 2e10  # rows x d^3 x iterations at most: about 10 s on one core
 EM_RIDGE = 1e-4  # added to the standardised covariance: exact linear relations stay solvable
 
 
+FEW_VALUES = 10  # a column with at most this many distinct values: a constant, a flag, a count
+
+
+def fill_bounds(X: np.ndarray, stats: _scaling.FeatureStats) -> tuple[np.ndarray, np.ndarray]:
+    """Per column, the range fills are clipped to (float64, exact): the observed range of a
+    column with at most ``FEW_VALUES`` distinct values, none (float64's extremes) for the
+    others, whose relations to other columns may rightly carry a fill past the largest value
+    seen (values missing because they are large)."""
+    few = np.array([len(np.unique(column[~np.isnan(column)])) <= FEW_VALUES for column in X.T])
+    widest = np.finfo(np.float64).max
+    return np.where(few, stats.lo, -widest), np.where(few, stats.hi, widest)
+
+
 @register_model
 class MaskedAutoencoder(BaseAutoencoder):
     model_name = "masked"
@@ -91,6 +104,7 @@ class MaskedAutoencoder(BaseAutoencoder):
         missing): the ``Preprocessor`` scales each batch and sets its missing cells to 0."""
         stats = _scaling.FeatureStats.of(X)  # missing cells are not counted
         self._settle(stats, X.shape[1])
+        self.fill_min_, self.fill_max_ = fill_bounds(X, stats)
         if self._uses_gaussian:
             self._gaussian_fit = self._fit_gaussian(X, observed, stats)
         return X
@@ -175,10 +189,15 @@ class MaskedAutoencoder(BaseAutoencoder):
         return estimator
 
     def impute(self, X) -> np.ndarray:
-        """``X`` with every NaN filled; observed cells are returned exactly as given."""
+        """``X`` with every NaN filled; observed cells are returned exactly as given. Fills
+        of a column with few distinct values in training stay within its observed range
+        (``fill_min_``, ``fill_max_``): a column seen constant is filled with that constant, a
+        0/1 column with values in [0, 1]."""
         check_is_fitted(self)
         X, observed = self._check_X(X, reset=False)
-        filled = self._unscale(self._infer("impute", X, observed))
+        filled = self._unscale(self._infer("impute", X, observed)).astype(np.float64)
+        if hasattr(self, "fill_min_"):  # models saved before it existed: as they were
+            filled = np.clip(filled, self.fill_min_, self.fill_max_)
         return np.where(observed, X, filled.astype(X.dtype))
 
     def __sklearn_tags__(self):
