@@ -86,3 +86,31 @@ def test_atomic_path_leaves_old_file_on_error(tmp_path):
 def test_write_into_missing_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         write_table(tmp_path / "no" / "x.csv", np.ones((1, 1)))
+
+
+@pytest.mark.parametrize("text", ["a;b;c\n1;2;3\n4;5;6\n", "a\tb\tc\n1\t2\t3\n4\t5\t6\n"])
+def test_semicolon_and_tab_separated_csv(tmp_path, text):
+    (tmp_path / "t.csv").write_text(text)
+    X, names = read_table(tmp_path / "t.csv")
+    assert names == ["a", "b", "c"] and X.tolist() == [[1, 2, 3], [4, 5, 6]]
+
+
+def test_a_headerless_first_row_with_a_missing_cell_is_data(tmp_path):
+    (tmp_path / "t.csv").write_text(",2.5,3\n1,2,3\n")
+    table = read_table(tmp_path / "t.csv")
+    assert table.columns is None and len(table.X) == 2 and np.isnan(table.X[0, 0])
+
+
+def test_duplicate_column_names_are_refused(tmp_path):
+    (tmp_path / "t.csv").write_text("a,b,a\n1,2,3\n")
+    with pytest.raises(ValueError, match="2 columns named 'a'"):
+        read_table(tmp_path / "t.csv")
+
+
+def test_an_unnamed_first_column_is_the_rows_index(tmp_path):
+    """``DataFrame.to_csv`` writes the index as an unnamed first column: not a feature."""
+    (tmp_path / "t.csv").write_text(",a,b\n10,1,2\n11,3,4\n")
+    table = read_table(tmp_path / "t.csv")
+    assert table.columns == ["a", "b"] and table.X.tolist() == [[1, 2], [3, 4]]
+    assert table.index.tolist() == [10, 11] and "no name" in table.notes[0]
+    assert read_table(tmp_path / "t.csv", columns=["a"]).columns == ["a"]

@@ -104,17 +104,19 @@ def _read_numpy(path: Path, kind: str) -> np.ndarray:
 def _read_arrow(path: Path, kind: str, columns, drop, index) -> Table:
     import pyarrow as pa
 
-    notes = []
+    notes, options = [], None
     try:
         if kind == ".csv":
             import pyarrow.csv as pacsv
 
-            options = None
-            if _first_row_is_numbers(path):
+            first = _first_row(path)
+            delimiter = _delimiter(first)
+            if _is_numbers(first, delimiter):
                 options = pacsv.ReadOptions(autogenerate_column_names=True)
                 notes.append(f"{path.name}: the first row is numbers, so it is read as data "
                              "(no header); columns are named x0, x1, ...")
-            table = pacsv.read_csv(path, read_options=options)
+            table = pacsv.read_csv(path, read_options=options,
+                                   parse_options=pacsv.ParseOptions(delimiter=delimiter))
             if options is not None:
                 table = table.rename_columns([f"x{i}" for i in range(table.num_columns)])
         else:
@@ -125,6 +127,11 @@ def _read_arrow(path: Path, kind: str, columns, drop, index) -> Table:
         raise ValueError(f"cannot read {path}: {_first_line(error)}") from None
     if table.num_columns == 0:
         raise ValueError(f"{path} has no columns: expected a header row and numeric columns")
+    _check_unique(path, table.column_names)
+    if index is None and columns is None and _unnamed_first(table.column_names):
+        index = table.column_names[0]
+        notes.append(f"{path.name}: the first column has no name (a row index, as pandas "
+                     "writes one), so it is kept as the rows' index, not used as a feature")
     index_values = None
     if index is not None:
         _check_names(path, [index], table.column_names, "column")
@@ -132,21 +139,51 @@ def _read_arrow(path: Path, kind: str, columns, drop, index) -> Table:
     keep = _chosen_columns(path, table.column_names, columns, drop, index)
     X = _numeric_array(path, table.select(keep))
     # a headerless file's made-up names say nothing: its columns match by position
-    return Table(X, None if notes else keep, index_values, index, notes)
+    headerless = kind == ".csv" and options is not None
+    return Table(X, None if headerless else keep, index_values, index, notes)
 
 
-def _first_row_is_numbers(path: Path) -> bool:
-    """True when every cell of the file's first line parses as a number (no header row)."""
-    with open(path, newline="", encoding="utf-8", errors="replace") as handle:
-        first = next(csv.reader(handle), [])
-    cells = [cell.strip() for cell in first]
-    if not cells or not all(cells):
+def _first_row(path: Path) -> str:
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
+        return handle.readline()
+
+
+def _delimiter(first_row: str) -> str:
+    """A comma, unless the header has none and is split by semicolons or tabs instead (as
+    spreadsheets in many locales write CSV)."""
+    if "," not in first_row:
+        for other in (";", "\t"):
+            if other in first_row:
+                return other
+    return ","
+
+
+def _is_numbers(first_row: str, delimiter: str) -> bool:
+    """True when every filled cell of the first row parses as a number (no header row; an
+    empty cell is a missing value, not a name)."""
+    cells = [cell.strip() for cell in next(csv.reader([first_row], delimiter=delimiter), [])]
+    filled = [cell for cell in cells if cell]
+    if not filled:
         return False
     try:
-        [float(cell) for cell in cells]
+        [float(cell) for cell in filled]
     except ValueError:
         return False
     return True
+
+
+def _check_unique(path: Path, names: list[str]) -> None:
+    seen = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"{path} has {names.count(name)} columns named {name!r}: give "
+                             "each column a name of its own")
+        seen.add(name)
+
+
+def _unnamed_first(names: list[str]) -> bool:
+    """Whether the first column is an unnamed row index, as ``DataFrame.to_csv`` writes it."""
+    return len(names) > 1 and names[0].strip() in ("", "Unnamed: 0")
 
 
 def _check_names(path: Path, wanted: Sequence[str], present: Sequence[str], what: str) -> None:
