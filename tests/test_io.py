@@ -114,3 +114,11 @@ def test_an_unnamed_first_column_is_the_rows_index(tmp_path):
     assert table.columns == ["a", "b"] and table.X.tolist() == [[1, 2], [3, 4]]
     assert table.index.tolist() == [10, 11] and "no name" in table.notes[0]
     assert read_table(tmp_path / "t.csv", columns=["a"]).columns == ["a"]
+
+
+def test_integers_float64_would_round_are_refused_by_name(tmp_path):
+    (tmp_path / "t.csv").write_text("cust,a\n100000000000000003,1.5\n100000000000000010,2\n")
+    with pytest.raises(ValueError, match=r"'cust'.*beyond 2\*\*53.*--time cust"):
+        read_table(tmp_path / "t.csv")
+    table = read_table(tmp_path / "t.csv", index="cust")  # carried as the index, exactly
+    assert table.index.tolist() == [100000000000000003, 100000000000000010]

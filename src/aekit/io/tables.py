@@ -216,8 +216,20 @@ def _numeric_array(path: Path, table) -> np.ndarray:
                 f"drop it (--drop {name}), name it as the index (--time {name}) or encode "
                 "it as numbers first"
             )
-        columns.append(column.to_numpy(zero_copy_only=False).astype(np.float64))
+        values = column.to_numpy(zero_copy_only=False)
+        if values.dtype.kind in "iu" and values.size and _beyond_float(values):
+            raise ValueError(
+                f"column {name!r} of {path} holds integers beyond 2**53 (ids?), which float64 "
+                f"cannot hold exactly: name it as the index (--time {name}) to carry it "
+                f"unchanged, or drop it (--drop {name})")
+        columns.append(values.astype(np.float64))
     return np.column_stack(columns) if table.num_rows else np.empty((0, len(columns)))
+
+
+def _beyond_float(values: np.ndarray) -> bool:
+    """Whether an integer column holds a value float64 would round."""
+    exact = 2**53
+    return int(values.max()) > exact or int(values.min()) < -exact
 
 
 def align_columns(columns: Sequence[str], expected: Sequence[str], source: str = "the data",
