@@ -115,6 +115,12 @@ def test_errors_are_one_line(tmp_path, data_csv, model_file, capsys):
         (["info", str(tmp_path / "none.safetensors")], "does not exist"),
         (["info", str(tmp_path)], "is a folder, not a model file"),
         (["export", str(model_file), "-o", str(data_csv)], "is a file: ONNX export writes"),
+        (["fit", str(data_csv), "-o", str(tmp_path / "no" / "m.safetensors")],
+         "folder " + str(tmp_path / "no") + " does not exist"),
+        (["detect", str(data_csv), "-o", str(data_csv)], "is the file this command reads"),
+        (["impute", str(data_csv), "-o", str(tmp_path / "x.json")], "unsupported file type"),
+        (["impute", str(data_csv), "-o", str(tmp_path / "x.csv"), "--save-model",
+          str(tmp_path / "no" / "i.safetensors")], "does not exist"),
         (["fit", str(data_csv), "-o", str(tmp_path / "m.safetensors"), "--model", "vae",
           "--sparsity", "l1", "--noise", "masking"], "--sparsity, --noise do not apply"),
     ]

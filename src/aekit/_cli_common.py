@@ -63,11 +63,37 @@ def load_model_for(args, command: str, *, detectors: bool = False):
     return model
 
 
-def check_model_path(path: str | None, option: str = "-o") -> None:
-    """Refuse a model file named like a data file (``-o scores.csv`` meant for results)."""
+def check_model_path(path: str | None, option: str = "-o", inputs=()) -> None:
+    """Refuse a model file named like a data file (``-o scores.csv`` meant for results), and
+    one that cannot be written (before any training, not after it)."""
     if path is not None and Path(path).suffix.lower() in FORMATS:
         raise CLIError(f"{option} {path}: this writes a model, not a data file: name it "
                        "model.safetensors, say")
+    check_writable(path, option, inputs)
+
+
+def check_data_path(path: str | None, option: str = "-o", inputs=(),
+                    suffixes=FORMATS) -> None:
+    """Refuse, before any work, an output file of a type the command does not write or that
+    cannot be written."""
+    if path is not None and Path(path).suffix.lower() not in suffixes:
+        raise CLIError(f"{option} {path}: unsupported file type "
+                       f"{Path(path).suffix or '(none)'!r}: use {', '.join(suffixes)}")
+    check_writable(path, option, inputs)
+
+
+def check_writable(path: str | None, option: str, inputs=()) -> None:
+    """``path``'s folder exists, and ``path`` is none of the files the command reads."""
+    if path is None:
+        return
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise CLIError(f"{option} {path}: the folder {folder} does not exist: create it first")
+    target = Path(path).resolve()
+    for source in inputs:
+        if source is not None and Path(source).resolve() == target:
+            raise CLIError(f"{option} {path} is the file this command reads: write to "
+                           "another file")
 
 
 def note_by_position(source: str, model: str = "model") -> None:

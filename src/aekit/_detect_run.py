@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from aekit._cli_common import check_model_path, model_input, note
+from aekit._cli_common import check_data_path, check_model_path, model_input, note
 from aekit.io import atomic_path, read_table
 
 OUTPUTS = (".csv", ".parquet")
@@ -20,9 +20,8 @@ TOP_FEATURES = 3
 def run_detect(args) -> None:
     if args.output is None and args.save is None:
         raise ValueError("give -o OUT for the results, --save FILE for the detector, or both")
-    if args.output is not None and Path(args.output).suffix.lower() not in OUTPUTS:
-        raise ValueError(f"-o {args.output}: write results to a .csv or .parquet file")
-    check_model_path(args.save, "--save")
+    check_data_path(args.output, "-o", (args.data, args.model), OUTPUTS)
+    check_model_path(args.save, "--save", (args.data,))
     if args.model and (args.contamination != "auto" or args.window != "auto"):
         raise ValueError("--contamination and --window apply when fitting a detector; a saved "
                          "one (--model) keeps its own threshold and window")

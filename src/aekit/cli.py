@@ -81,7 +81,7 @@ def add_fit(commands) -> None:
 def _fit(args, owners) -> None:
     from aekit._cli_options import fit_models
 
-    check_model_path(args.output)  # before the fit, not after it
+    check_model_path(args.output, inputs=(args.data, args.validation_file))  # before the fit
     params = estimator_params(args, owners, args.model)
     if "verbose" in owners and args.model in owners["verbose"]:
         params.setdefault("verbose", 1 if sys.stderr.isatty() else 0)  # no bars in pipes

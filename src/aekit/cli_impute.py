@@ -35,10 +35,11 @@ def run_impute(args) -> None:
     import numpy as np
 
     from aekit import AutoencoderImputer, load
-    from aekit._cli_common import check_model_path, read_columns
+    from aekit._cli_common import check_data_path, check_model_path, read_columns
     from aekit.io import write_table
 
-    check_model_path(args.save_model, "--save-model")
+    check_data_path(args.output, "-o", (args.data, args.model))
+    check_model_path(args.save_model, "--save-model", (args.data,))
     table = read_columns(args, args.data)  # --columns, --drop; --time copied out beside
     X, columns = table.X, table.columns
     shape = X.shape
