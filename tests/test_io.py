@@ -122,3 +122,12 @@ def test_integers_float64_would_round_are_refused_by_name(tmp_path):
         read_table(tmp_path / "t.csv")
     table = read_table(tmp_path / "t.csv", index="cust")  # carried as the index, exactly
     assert table.index.tolist() == [100000000000000003, 100000000000000010]
+
+
+def test_writing_through_a_symbolic_link_keeps_the_link(tmp_path):
+    target = tmp_path / "real.csv"
+    target.write_text("old\n")
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    write_table(link, np.ones((2, 2)), ["a", "b"])
+    assert link.is_symlink() and read_table(target).X.tolist() == [[1, 1], [1, 1]]

@@ -14,9 +14,12 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it is synced and renamed onto ``path``.
 
     Write to the yielded path with any library. On an exception the temporary file is removed
-    and ``path`` keeps whatever it held before.
+    and ``path`` keeps whatever it held before. A symbolic link stays a link: the file it
+    points to is replaced.
     """
     final = Path(path)
+    if final.is_symlink():  # write where the link points, and keep the link
+        final = Path(os.path.realpath(final))
     directory = final.parent if str(final.parent) else Path(".")
     if not directory.is_dir():
         raise FileNotFoundError(f"cannot write {final}: folder {directory} does not exist")
