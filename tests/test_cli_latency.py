@@ -41,6 +41,19 @@ def test_help_version_and_usage_errors_import_nothing_heavy(args):
         assert "invalid choice: 'l2'" in stderr
 
 
+@pytest.mark.parametrize("args, message", [
+    (["fit", "missing.csv", "-o", "m.safetensors"], "data file missing.csv does not exist"),
+    (["score", "missing.safetensors", "d.csv", "-o", "s.csv"], "model file missing"),
+    (["detect", "missing.csv", "-o", "out.csv"], "data file missing.csv does not exist"),
+])
+def test_missing_input_files_are_answered_before_anything_heavy(args, message, tmp_path):
+    (tmp_path / "d.csv").write_text("a,b\n1,2\n")
+    result = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True,
+                            text=True, timeout=60, check=False, cwd=tmp_path)
+    report = json.loads(result.stderr.strip().splitlines()[-1])
+    assert report == {"code": 1, "heavy": []} and message in result.stderr
+
+
 def test_info_reads_the_header_only(tmp_path):
     from aekit import Autoencoder
 

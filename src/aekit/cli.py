@@ -265,11 +265,24 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
     print(f"aekit: warning: {message}", file=sys.stderr)
 
 
+def _check_inputs_exist(args) -> None:
+    """The data and model files the command names exist (a folder of Parquet files counts)."""
+    named = [("data file", getattr(args, "data", None)),
+             ("validation file", getattr(args, "validation_file", None))]
+    model = getattr(args, "model", None)
+    if isinstance(model, str) and model.endswith(".safetensors"):
+        named.append(("model file", model))
+    for kind, path in named:
+        if isinstance(path, str) and not os.path.exists(path):
+            raise CLIError(f"{kind} {path} does not exist")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     warnings.showwarning = _one_line_warning
     try:
+        _check_inputs_exist(args)  # before any handler imports PyTorch (seconds)
         args.handler(args)
     except KeyboardInterrupt:
         print("aekit: interrupted", file=sys.stderr)
