@@ -255,6 +255,20 @@ def test_cli_detect_rows_save_and_reuse(tmp_path, blob, capsys, quick_default):
     assert "contamination" in capsys.readouterr().err
 
 
+def test_cli_detect_on_a_table_copies_a_time_column_out_and_refuses_a_window(
+        tmp_path, blob, capsys, quick_default):
+    data, out = tmp_path / "rows.csv", tmp_path / "out.csv"
+    write_table(data, blob, [f"col{i}" for i in range(5)], index=np.arange(len(blob)) + 1000,
+                index_name="id")
+    assert main(["detect", str(data), "--time", "id", "-o", str(out)]) == 0
+    results = pa_csv.read_csv(out)
+    assert results.column_names[:3] == ["id", "score", "label"]
+    assert results["id"].to_pylist() == list(range(1000, 1000 + len(blob)))
+    assert not any(name == "id" for name in results["feature_1"].to_pylist())
+    assert main(["detect", str(data), "--drop", "id", "--window", "5", "-o", str(out)]) == 1
+    assert "--window applies to a series" in capsys.readouterr().err
+
+
 def test_cli_fit_a_detector_then_apply_it(tmp_path, blob, capsys, quick_default):
     data, saved = tmp_path / "rows.csv", tmp_path / "detector.safetensors"
     write_table(data, blob, [f"col{i}" for i in range(5)])

@@ -27,8 +27,9 @@ def run_detect(args) -> None:
                          "one (--model) keeps its own threshold and window")
     detector = _load_detector(args.model) if args.model else None
     series = args.series or type(detector).__name__ == "SeriesAnomalyDetector"
-    if args.time and not series:
-        raise ValueError("--time needs --series (the value columns of the series)")
+    if args.window != "auto" and not series:
+        raise ValueError("--window applies to a series (--series NAME,...): a table's rows "
+                         "are scored one by one")
     if series:
         if args.columns or args.drop:
             raise ValueError("--columns and --drop choose a table's columns; name a series' "
@@ -52,7 +53,7 @@ def _load_detector(path: str):
 def _detect_rows(args, detector) -> None:
     from aekit import AnomalyDetector
 
-    table = read_table(args.data, columns=args.columns, drop=args.drop)
+    table = read_table(args.data, columns=args.columns, drop=args.drop, index=args.time)
     for text in table.notes:
         note(text)
     X = table.X
@@ -65,6 +66,8 @@ def _detect_rows(args, detector) -> None:
                                    random_state=args.random_state).fit(rows)
     scores, labels = detector.score_samples(rows), detector.predict(rows)
     results = {"score": scores, "label": labels}
+    if table.index is not None:  # --time (or an unnamed index column) beside each row
+        results = {table.index_name or "index": table.index, **results}
     shares = detector.score_features(rows)
     top = np.argsort(-shares, axis=1)[:, :TOP_FEATURES]
     for k in range(top.shape[1]):

@@ -27,7 +27,8 @@ def add_detect(commands) -> None:
                    help="expected fraction of anomalies in (0, 0.5], or auto (default: auto)")
     p.add_argument("--series", metavar="COLUMNS",
                    help="treat DATA as a time series of these (comma-separated) columns")
-    p.add_argument("--time", metavar="COLUMN", help="the series' timestamp column (copied out)")
+    p.add_argument("--time", metavar="COLUMN", help="a timestamp or id column, kept out of the "
+                   "features and copied out beside each row (with --series, the series' time)")
     p.add_argument("--columns", type=column_names, default=None, metavar="A,B,...",
                    help="a table: use only these columns of a CSV or Parquet file")
     p.add_argument("--drop", type=column_names, default=[], metavar="A,B,...",
