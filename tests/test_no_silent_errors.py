@@ -196,3 +196,18 @@ def test_detect_matches_a_saved_detector_columns_by_name(tmp_path, capsys):
     assert main(["detect", str(tmp_path / "renamed.csv"), "--model", str(detector),
                  "-o", str(tmp_path / "x.csv")]) == 1
     assert "missing 'd'" in capsys.readouterr().err
+
+
+def test_a_missing_value_is_placed_by_column_name_when_there_are_names():
+    import pandas as pd
+
+    from aekit import AnomalyDetector, AutoencoderImputer
+
+    frame = pd.DataFrame(np.random.RandomState(0).uniform(size=(20, 4)), columns=[*"abcd"])
+    frame.iloc[5, 2] = np.nan
+    for estimator in (Autoencoder(), AnomalyDetector()):
+        with pytest.raises(ValueError, match=r"first at row 5, column 'c'.*aekit impute"):
+            estimator.fit(frame)
+    frame["d"] = np.nan
+    with pytest.raises(ValueError, match="column 'd' has no observed value"):
+        AutoencoderImputer(epochs=1).fit(frame)

@@ -16,8 +16,7 @@ def add_impute(commands) -> None:
                     "--drop choose the columns to fill (the others are left out of OUT); a "
                     "--time (or id) column is copied out beside them.")
     p.add_argument("data", metavar="DATA",
-                   help=f"data file ({', '.join(FORMATS)}); CSV needs a header row and numeric "
-                        "columns")
+                   help=f"data file ({', '.join(FORMATS)}); empty or NaN cells are missing")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
                    help=f"output file ({', '.join(FORMATS)})")
     add_column_options(p)

@@ -116,7 +116,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     def _check_X(self, X, reset: bool) -> np.ndarray:
         check_numeric_columns(X)
         X = validate_data(self, X, reset=reset, dtype=np.float64, ensure_all_finite=False)
-        check_finite(X, "X")
+        check_finite(X, "X", getattr(self, "feature_names_in_", None))
         return X
 
     def fit(self, X, y=None):

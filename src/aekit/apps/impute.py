@@ -144,6 +144,7 @@ class AutoencoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Z = self._encoded(X, reset=True)
         if len(Z) < 2:
             raise ValueError(f"n_samples={len(Z)}: the imputer needs at least 2 rows to learn from")
+        self._check_observed_columns(Z)
         rng = check_random_state(self.random_state)
         self.model_ = MaskedAutoencoder(
             hide_rate=self.hide_rate, latent_dim=self.latent_dim,
@@ -153,6 +154,15 @@ class AutoencoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             device=self.device, verbose=self.verbose).fit(Z)
         self.residual_std_ = self._residual_std(Z, rng)
         return self
+
+    def _check_observed_columns(self, Z: np.ndarray) -> None:
+        """Refuse a column with no observed value, by name where the table has names."""
+        empty = np.flatnonzero(np.isnan(Z).all(axis=0))
+        if not len(empty) or self.columns_ is None:
+            return  # arrays: the model names the column by position
+        names = [spec.name for spec in self.columns_ for _ in range(spec.width)]
+        raise ValueError(f"column {names[empty[0]]!r} has no observed value: drop it, nothing "
+                         "can be learnt about it")
 
     def _epochs(self, n_rows: int) -> int:
         if self.epochs is not None:

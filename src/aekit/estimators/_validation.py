@@ -17,18 +17,23 @@ def all_finite(X: np.ndarray) -> bool:
     return bool(np.isfinite(X).all())
 
 
-def check_finite(X: np.ndarray, name: str = "X") -> None:
-    """Raise ``ValueError`` naming the first NaN or infinite value in ``X``."""
+def check_finite(X: np.ndarray, name: str = "X", columns=None) -> None:
+    """Raise ``ValueError`` naming the first NaN or infinite value in ``X`` (its column by
+    name where ``columns`` gives the names)."""
     if all_finite(X):
         return
     finite = np.isfinite(X)
     bad = np.argwhere(~finite)
     row, *col = bad[0]
-    where = f"row {row}" + (f", column {col[0]}" if col else "")
+    where = f"row {row}"
+    if col:
+        where += (f", column {str(columns[col[0]])!r}" if columns is not None and X.ndim == 2
+                  else f", column {col[0]}")
     value = X[tuple(bad[0])]
     kind = "NaN" if np.isnan(value) else "inf"
     if kind == "NaN":
-        fix = "remove or impute them first (e.g. sklearn.impute.SimpleImputer)"
+        fix = ("remove or impute them first (aekit.AutoencoderImputer or aekit impute fills "
+               "them)")
     else:
         fix = "remove them, or clip or rescale the data"
     raise ValueError(f"{name} contains {kind} ({len(bad)} non-finite values, first at {where}): "

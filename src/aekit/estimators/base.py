@@ -126,7 +126,7 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         steps = arch.canonical(X)  # a view, for the per-step checks of sequences
         lengths = self._sequence_lengths(steps, lengths)
         if lengths is None:
-            check_finite(X, "X")
+            check_finite(X, "X", getattr(self, "feature_names_in_", None))
             X = to_float32(X, "X")
         else:  # padded steps may hold anything (NaN by convention)
             check_finite_steps(steps, lengths)

@@ -82,7 +82,9 @@ class MaskedAutoencoder(BaseAutoencoder):
         if reset:
             empty = np.flatnonzero(~observed.any(axis=0)) if len(X) else []
             if len(empty):
-                raise ValueError(f"column {empty[0]} of X has no observed value "
+                names = getattr(self, "feature_names_in_", None)
+                column = repr(str(names[empty[0]])) if names is not None else empty[0]
+                raise ValueError(f"column {column} of X has no observed value "
                                  f"({len(empty)} such columns): drop it, nothing can be learnt")
             self.squeeze_axis_ = None
             self.input_shape_ = (X.shape[1],)
