@@ -82,6 +82,18 @@ def test_info_on_a_checkpoint_says_what_it_is(data_csv, tmp_path, capsys):
     assert "not a model" in out and "epochs done: 2" in out and "--resume" in out
 
 
+def test_a_headerless_file_scored_by_a_named_model_is_taken_by_position(model_file, data_csv,
+                                                                         tmp_path, capsys):
+    headerless = tmp_path / "rows.csv"
+    headerless.write_text("\n".join(data_csv.read_text().splitlines()[1:]) + "\n")
+    for source, out in ((data_csv, "named.csv"), (headerless, "bare.csv")):
+        assert main(["score", str(model_file), str(source), "-o", str(tmp_path / out)]) == 0
+    err = capsys.readouterr().err
+    assert "taken by position as the model's (f0, f1, f2, f3, ...)" in err
+    assert "valid feature names" not in err  # scikit-learn's Python wording stays out
+    assert (tmp_path / "named.csv").read_text() == (tmp_path / "bare.csv").read_text()
+
+
 def test_validation_file(data_csv, tmp_path, capsys):
     out = tmp_path / "m.safetensors"
     assert main(["fit", str(data_csv), "-o", str(out), "--epochs", "2", "--verbose", "0",

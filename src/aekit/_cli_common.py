@@ -138,11 +138,15 @@ def model_input(table, model=None, source: str = "DATA", expected=None):
     names while a model is being fitted); a bare array where the file has no names."""
     import pyarrow as pa
 
-    if table.columns is None:
-        return table.X
-    X, names = table.X, table.columns
     if expected is None:
         expected = getattr(model, "feature_names_in_", None)
+    if table.columns is None:
+        if expected is None or table.X.ndim != 2 or table.X.shape[1] != len(expected):
+            return table.X  # the model's own checks say what does not fit
+        note(f"{source} has no column names; its columns are taken by position as the "
+             f"model's ({', '.join(map(str, expected[:4]))}{', ...' if len(expected) > 4 else ''})")
+        return pa.table({str(name): table.X[:, i] for i, name in enumerate(expected)})
+    X, names = table.X, table.columns
     if expected is None and model is not None:  # fitted on a file without names
         note_by_position(source)
         return X

@@ -267,11 +267,11 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 
 def _check_inputs_exist(args) -> None:
     """The data and model files the command names exist (a folder of Parquet files counts)."""
-    named = [("data file", getattr(args, "data", None)),
-             ("validation file", getattr(args, "validation_file", None))]
     model = getattr(args, "model", None)
-    if isinstance(model, str) and model.endswith(".safetensors"):
-        named.append(("model file", model))
+    named = [("model file", model)] if isinstance(model, str) and model.endswith(
+        ".safetensors") else []
+    named += [("data file", getattr(args, "data", None)),
+              ("validation file", getattr(args, "validation_file", None))]
     for kind, path in named:
         if isinstance(path, str) and not os.path.exists(path):
             raise CLIError(f"{kind} {path} does not exist")
