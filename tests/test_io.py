@@ -131,3 +131,9 @@ def test_writing_through_a_symbolic_link_keeps_the_link(tmp_path):
     link.symlink_to(target)
     write_table(link, np.ones((2, 2)), ["a", "b"])
     assert link.is_symlink() and read_table(target).X.tolist() == [[1, 1], [1, 1]]
+
+
+def test_decimal_commas_are_named(tmp_path):
+    (tmp_path / "t.csv").write_text("a;b\n1,5;2\n3,25;4\n")
+    with pytest.raises(ValueError, match="'a'.*decimal commas"):
+        read_table(tmp_path / "t.csv")

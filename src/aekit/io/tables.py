@@ -211,6 +211,10 @@ def _numeric_array(path: Path, table) -> np.ndarray:
     for name, column in zip(table.column_names, table.columns):
         if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
                 or pa.types.is_boolean(column.type) or pa.types.is_decimal(column.type)):
+            if _decimal_commas(column):
+                raise ValueError(
+                    f"column {name!r} of {path} holds numbers written with decimal commas "
+                    "(1,5): write them with decimal points (1.5)")
             raise ValueError(
                 f"column {name!r} of {path} is not numeric ({column.type}): "
                 f"drop it (--drop {name}), name it as the index (--time {name}) or encode "
@@ -224,6 +228,20 @@ def _numeric_array(path: Path, table) -> np.ndarray:
                 f"unchanged, or drop it (--drop {name})")
         columns.append(values.astype(np.float64))
     return np.column_stack(columns) if table.num_rows else np.empty((0, len(columns)))
+
+
+def _decimal_commas(column) -> bool:
+    """Whether a text column's first values read as numbers once a comma is a point."""
+    import pyarrow as pa
+
+    if not pa.types.is_string(column.type):
+        return False
+    sample = [v for v in column.slice(0, 20).to_pylist() if v]
+    try:
+        return bool(sample) and any("," in v for v in sample) and all(
+            float(v.replace(",", ".")) is not None for v in sample)
+    except ValueError:
+        return False
 
 
 def _beyond_float(values: np.ndarray) -> bool:
