@@ -237,11 +237,13 @@ def _decimal_commas(column) -> bool:
     if not pa.types.is_string(column.type):
         return False
     sample = [v for v in column.slice(0, 20).to_pylist() if v]
+    if not any("," in v for v in sample):
+        return False
     try:
-        return bool(sample) and any("," in v for v in sample) and all(
-            float(v.replace(",", ".")) is not None for v in sample)
+        [float(v.replace(",", ".")) for v in sample]
     except ValueError:
         return False
+    return True
 
 
 def _beyond_float(values: np.ndarray) -> bool:
