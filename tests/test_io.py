@@ -137,3 +137,14 @@ def test_decimal_commas_are_named(tmp_path):
     (tmp_path / "t.csv").write_text("a;b\n1,5;2\n3,25;4\n")
     with pytest.raises(ValueError, match="'a'.*decimal commas"):
         read_table(tmp_path / "t.csv")
+
+
+def test_header_said_outright_overrides_the_guess(tmp_path):
+    (tmp_path / "years.csv").write_text("2019,2020\n1.5,2.5\n3,4\n")
+    guessed = read_table(tmp_path / "years.csv")
+    assert guessed.columns is None and len(guessed.X) == 3 and guessed.notes
+    named = read_table(tmp_path / "years.csv", header=True)
+    assert named.columns == ["2019", "2020"] and len(named.X) == 2 and not named.notes
+    (tmp_path / "t.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(ValueError, match="not numeric"):  # the names read as data
+        read_table(tmp_path / "t.csv", header=False)

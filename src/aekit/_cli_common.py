@@ -3,6 +3,7 @@ loading models. Nothing heavy is imported here: handlers import what they need w
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -119,6 +120,14 @@ def add_column_options(parser) -> None:
                         help="leave out these columns (an id, a label)")
     parser.add_argument("--time", default=None, metavar="COLUMN",
                         help="a time (or id) column: not a feature; written beside row outputs")
+    add_header_option(parser)
+
+
+def add_header_option(parser) -> None:
+    """``--header``/``--no-header``: whether a CSV's first row names its columns."""
+    parser.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
+                        help="the CSV's first row names the columns (--no-header: it is data); "
+                             "default: a first row of numbers is data")
 
 
 def read_columns(args, path: str):
@@ -126,7 +135,8 @@ def read_columns(args, path: str):
     ``--time`` choose; notes (a headerless file) go to stderr."""
     from aekit.io import read_table
 
-    table = read_table(path, columns=args.columns, drop=args.drop, index=args.time)
+    table = read_table(path, columns=args.columns, drop=args.drop, index=args.time,
+                       header=getattr(args, "header", None))
     for text in table.notes:
         note(text)
     return table

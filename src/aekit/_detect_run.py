@@ -53,7 +53,8 @@ def _load_detector(path: str):
 def _detect_rows(args, detector) -> None:
     from aekit import AnomalyDetector
 
-    table = read_table(args.data, columns=args.columns, drop=args.drop, index=args.time)
+    table = read_table(args.data, columns=args.columns, drop=args.drop, index=args.time,
+                       header=args.header)
     for text in table.notes:
         note(text)
     X = table.X

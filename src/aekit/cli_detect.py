@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from aekit._cli_common import column_names
+from aekit._cli_common import add_header_option, column_names
 
 
 def add_detect(commands) -> None:
@@ -33,6 +33,7 @@ def add_detect(commands) -> None:
                    help="a table: use only these columns of a CSV or Parquet file")
     p.add_argument("--drop", type=column_names, default=[], metavar="A,B,...",
                    help="a table: leave out these columns (an id, a label)")
+    add_header_option(p)
     p.add_argument("--window", default="auto", type=_window, metavar="STEPS",
                    help="series window length, or auto (the dominant period; default)")
     p.add_argument("--random-state", type=int, default=0, help="seed (default: 0)")

@@ -64,7 +64,7 @@ def _read_chosen(args, path: str, labels: str | None = None):
     time = getattr(args, "time", None)  # generate's --like file has no column options
     drop = [*getattr(args, "drop", []), *([time] if labels and time else [])]
     table = read_table(path, columns=getattr(args, "columns", None), drop=drop,
-                       index=labels or time)
+                       index=labels or time, header=getattr(args, "header", None))
     for text in table.notes:
         note(text)
     return table

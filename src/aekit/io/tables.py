@@ -50,13 +50,15 @@ that ``read_table`` returned before it had the rest."""
 
 
 def read_table(path: str | os.PathLike, *, columns: Sequence[str] | None = None,
-               drop: Sequence[str] = (), index: str | None = None) -> Table:
+               drop: Sequence[str] = (), index: str | None = None,
+               header: bool | None = None) -> Table:
     """Read ``path``; returns a ``Table`` that unpacks as ``(X, column_names)``.
 
     CSV and Parquet columns can be chosen by name: ``columns`` keeps these (in this order),
     ``drop`` removes these, and ``index`` takes one column out as the rows' index (a timestamp,
     an id), which need not be numeric. A CSV whose first row is all numbers has no header: its
-    columns are named ``x0``, ``x1``, ... Raises ``FileNotFoundError`` for a missing file and
+    columns are named ``x0``, ``x1``, ...; ``header`` True or False says so instead of this
+    guess. Raises ``FileNotFoundError`` for a missing file and
     ``ValueError`` for a file that cannot be parsed, a named column it lacks, or a non-numeric
     column among the features.
     """
@@ -69,7 +71,7 @@ def read_table(path: str | os.PathLike, *, columns: Sequence[str] | None = None,
             raise ValueError(f"{path} has no column names: columns, drop and index need a CSV "
                              "or Parquet file")
         return Table(_read_numpy(path, kind), None)
-    return _read_arrow(path, kind, columns, drop, index)
+    return _read_arrow(path, kind, columns, drop, index, header)
 
 
 def read_labeled_table(path: str | os.PathLike,
@@ -101,7 +103,7 @@ def _read_numpy(path: Path, kind: str) -> np.ndarray:
     raise ValueError(f"{path} holds arrays {keys}: store one array, or one named 'X'")
 
 
-def _read_arrow(path: Path, kind: str, columns, drop, index) -> Table:
+def _read_arrow(path: Path, kind: str, columns, drop, index, header=None) -> Table:
     import pyarrow as pa
 
     notes, options = [], None
@@ -111,10 +113,12 @@ def _read_arrow(path: Path, kind: str, columns, drop, index) -> Table:
 
             first = _first_row(path)
             delimiter = _delimiter(first)
-            if _is_numbers(first, delimiter):
+            if header is False or (header is None and _is_numbers(first, delimiter)):
                 options = pacsv.ReadOptions(autogenerate_column_names=True)
+            if header is None and options is not None:
                 notes.append(f"{path.name}: the first row is numbers, so it is read as data "
-                             "(no header); columns are named x0, x1, ...")
+                             "(no header; --header says it is one); columns are named x0, "
+                             "x1, ...")
             table = pacsv.read_csv(path, read_options=options,
                                    parse_options=pacsv.ParseOptions(delimiter=delimiter))
             if options is not None:
