@@ -211,3 +211,19 @@ def test_a_missing_value_is_placed_by_column_name_when_there_are_names():
     frame["d"] = np.nan
     with pytest.raises(ValueError, match="column 'd' has no observed value"):
         AutoencoderImputer(epochs=1).fit(frame)
+
+
+def test_a_loss_that_stays_tiny_has_not_diverged():
+    from aekit.train.callbacks import DivergenceGuard
+
+    guard = DivergenceGuard()
+    assert not guard._diverged("loss", 4e-16)
+    assert not guard._diverged("loss", 1.7e-7)  # 4e8 times its lowest, still nothing
+    assert guard._diverged("loss", 5e3)
+
+
+def test_topk_sparsity_that_keeps_every_unit_is_refused():
+    from aekit import SparseAutoencoder
+
+    with pytest.raises(ValueError, match="k=8 keeps every unit of the 6-unit code"):
+        SparseAutoencoder(latent_dim=6, k=8, epochs=1).fit(load_wine().data)

@@ -45,6 +45,9 @@ class SparseAutoencoder(Autoencoder):
         return min(self.k or max(1, self.latent_dim_ // 4), self.latent_dim_)
 
     def _make_latent(self, d_in: int) -> SparseCode:
+        if self.sparsity == "topk" and self.k is not None and self.k >= self.latent_dim_:
+            raise ValueError(f"k={self.k} keeps every unit of the {self.latent_dim_}-unit code "
+                             "active, so nothing is sparse: use k smaller than latent_dim")
         return SparseCode(d_in, self.latent_dim_, self.latent_activation or self.activation,
                           self.sparsity, self.sparsity_weight, rho=self.target_activation,
                           k=self.k_)

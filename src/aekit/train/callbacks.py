@@ -82,7 +82,7 @@ def _monitored(monitor: str, logs: dict[str, float]) -> tuple[str, float]:
 
 class DivergenceGuard(Callback):
     """Stop at the first epoch whose loss (or val_loss) is NaN or infinite, or has grown past
-    ``growth`` times the lowest value it had, and put back the weights from the start of that
+    ``growth`` times the lowest value it had (and past ``floor``), and put back the weights from the start of that
     epoch; ``state.stop_reason`` says what happened.
 
     A loss that grows a millionfold has left any useful region long before it overflows (a run
@@ -90,8 +90,10 @@ class DivergenceGuard(Callback):
     that later callbacks never save diverged weights.
     """
 
-    def __init__(self, growth: float = 1e6):
-        self.growth = growth
+    def __init__(self, growth: float = 1e6, floor: float = 1e-3):
+        # below ``floor`` (per value, in the scaled units) a loss has not left anything: a
+        # run that reached 1e-16 on two rows and moved to 1e-7 has not diverged
+        self.growth, self.floor = growth, floor
         self.lowest: dict[str, float] = {}
 
     def on_train_begin(self, state):
@@ -105,7 +107,7 @@ class DivergenceGuard(Callback):
             return True
         lowest = self.lowest.get(key, value)
         self.lowest[key] = min(lowest, value)
-        return lowest > 0 and value > self.growth * lowest
+        return lowest > 0 and value > self.growth * lowest and value > self.floor
 
     def on_epoch_end(self, state, logs):
         bad = {k: v for k, v in logs.items() if k != "lr" and self._diverged(k, v)}
