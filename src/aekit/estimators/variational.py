@@ -111,15 +111,21 @@ class VariationalAutoencoder(BaseAutoencoder):
 
     def log_likelihood(self, X, k: int = 1000, random_state: int | None = None) -> np.ndarray:
         """Importance-sampled estimate of ``log p(x)`` per row, in nats, with ``k`` samples
-        (the IWAE bound; it tightens as ``k`` grows). Scored in the scaled space."""
+        (the IWAE bound; it tightens as ``k`` grows): a density of the rows in the data's own
+        units (the scaling's Jacobian included), comparable with other density models. With
+        ``loss="mse"`` the decoder is read as a Gaussian of variance 1/2 per scaled value (the
+        one whose log-density the summed squared error is, up to a constant that is added
+        here); with ``loss="bce"``, as Bernoulli probabilities."""
         check_int("k", k)
         if self.architecture in ("lstm", "gru"):
             raise ValueError("log_likelihood supports dense and conv architectures")
         X, _ = self._prepare(X)
         with seeded_rng(self._device):  # leaves the caller's RNG state alone
             torch.manual_seed(draw_seed(random_state))
-            return map_batches(lambda x: self.module_.log_likelihood(x, k), (X,), self._device,
-                               batch_size=4096)
+            scaled = map_batches(lambda x: self.module_.log_likelihood(x, k), (X,), self._device,
+                                 batch_size=4096)
+        jacobian = np.log(np.broadcast_to(self.scale_, self.input_shape_)).sum()
+        return scaled - jacobian
 
 
 VAE = VariationalAutoencoder
@@ -129,8 +135,9 @@ document(
     """Variational autoencoder (Kingma & Welling 2014): a diagonal Gaussian code trained on the
     negative ELBO, reconstruction summed over values plus ``beta`` times the KL divergence.
 
-    ``transform`` returns the posterior mean; ``score_samples`` the ELBO per row (at the
-    posterior mean, so it is deterministic); ``sample(n)`` generates rows;
+    ``transform`` returns the posterior mean; ``score_samples`` the negative training loss
+    per row (reconstruction at the posterior mean plus the KL term: deterministic, but not a
+    bound on ``log p(x)``); ``sample(n)`` generates rows;
     ``log_likelihood(X, k)`` estimates ``log p(x)`` by importance sampling;
     ``interpolate(a, b, steps)`` decodes the line between two rows' latent means and
     ``sample_like(X, n)`` generates rows near given ones. Also importable as ``VAE``.""",

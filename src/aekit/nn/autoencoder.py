@@ -8,6 +8,8 @@ choice of parts; none is a copy of another.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -146,9 +148,12 @@ class AutoencoderNet(nn.Module):
         mu, logvar = self.latent.posterior(self.encoder(x))
         std = (0.5 * logvar).exp()
         total = torch.full_like(mu[:, 0], -torch.inf)
+        # the summed squared error is -log N(x; mean, 1/2) less this constant per value; BCE
+        # is the Bernoulli log-likelihood itself
+        constant = -0.5 * math.log(math.pi) * x[0].numel() if self.head.loss == "mse" else 0.0
         for _ in range(k):  # a running log-sum-exp keeps memory flat in k
             z = mu + torch.randn_like(mu) * std
-            log_px = -self._recon_rows(self.decoder(z), x, None)
+            log_px = constant - self._recon_rows(self.decoder(z), x, None)
             log_pz = GaussianCode.log_normal(z, torch.zeros_like(z), torch.zeros_like(z))
             log_qz = GaussianCode.log_normal(z, mu, logvar)
             total = torch.logaddexp(total, log_px + log_pz - log_qz)
