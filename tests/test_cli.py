@@ -130,6 +130,7 @@ def test_errors_are_one_line(tmp_path, data_csv, model_file, capsys):
         (["fit", str(data_csv), "-o", str(tmp_path / "no" / "m.safetensors")],
          "folder " + str(tmp_path / "no") + " does not exist"),
         (["detect", str(data_csv), "-o", str(data_csv)], "is the file this command reads"),
+        (["fit", str(data_csv), "-o", str(tmp_path)], "is a folder: name a file inside it"),
         (["impute", str(data_csv), "-o", str(tmp_path / "x.json")], "unsupported file type"),
         (["impute", str(data_csv), "-o", str(tmp_path / "x.csv"), "--save-model",
           str(tmp_path / "no" / "i.safetensors")], "does not exist"),

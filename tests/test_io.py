@@ -148,3 +148,25 @@ def test_header_said_outright_overrides_the_guess(tmp_path):
     (tmp_path / "t.csv").write_text("a,b\n1,2\n")
     with pytest.raises(ValueError, match="not numeric"):  # the names read as data
         read_table(tmp_path / "t.csv", header=False)
+
+
+def test_a_pandas_frame_written_with_its_index_reads_back_as_written(tmp_path):
+    import pandas as pd
+
+    X = np.arange(12.0).reshape(4, 3)
+    pd.DataFrame(X).to_csv(tmp_path / "t.csv")  # header ",0,1,2": integer names, index first
+    table = read_table(tmp_path / "t.csv")
+    assert table.columns == ["0", "1", "2"] and table.X.tolist() == X.tolist()
+    assert table.index.tolist() == [0, 1, 2, 3]
+
+
+def test_an_unnamed_index_column_stays_out_of_the_features_beside_a_time_column(tmp_path):
+    (tmp_path / "t.csv").write_text(",id,a\n0,5,1.5\n1,6,2\n")
+    table = read_table(tmp_path / "t.csv", index="id")
+    assert table.columns == ["a"] and table.index.tolist() == [5, 6]
+
+
+def test_large_integers_with_a_missing_value_are_refused_too(tmp_path):
+    (tmp_path / "t.csv").write_text("cust,a\n100000000000000003,1\n,2\n")
+    with pytest.raises(ValueError, match="beyond 2"):
+        read_table(tmp_path / "t.csv")

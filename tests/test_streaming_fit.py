@@ -133,14 +133,19 @@ def test_cli_streams_fit_and_score(digits_npy, tmp_path, capsys):
 def test_cli_stream_drops_named_columns_of_a_parquet_file(tmp_path, capsys):
     rng = np.random.RandomState(0)
     X = rng.normal(size=(200, 3))
-    table = {"id": np.arange(200.0), "a": X[:, 0], "b": X[:, 1], "c": X[:, 2]}
-    pq.write_table(pa.table(table), tmp_path / "t.parquet")
+    table = {"id": [f"row{i}" for i in range(200)], "a": X[:, 0], "b": X[:, 1], "c": X[:, 2]}
+    pq.write_table(pa.table(table), tmp_path / "t.parquet")  # a text column to leave out
+    pq.write_table(pa.table(dict(reversed(table.items()))), tmp_path / "rev.parquet")
     model = tmp_path / "m.safetensors"
     assert main(["fit", str(tmp_path / "t.parquet"), "-o", str(model), "--stream", "--drop",
                  "id", "--epochs", "1", "--verbose", "0"]) == 0
     from aekit import load
 
     assert list(load(model).feature_names_in_) == ["a", "b", "c"]
+    for name in ("t", "rev"):  # a saved model reads its own columns, by name
+        assert main(["score", str(model), str(tmp_path / f"{name}.parquet"), "--stream",
+                     "--drop", "id", "-o", str(tmp_path / f"{name}.csv")]) == 0
+    assert (tmp_path / "t.csv").read_text() == (tmp_path / "rev.csv").read_text()
     capsys.readouterr()
     assert main(["fit", str(tmp_path / "t.parquet"), "-o", str(model), "--stream", "--drop",
                  "label"]) == 1

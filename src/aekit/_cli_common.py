@@ -87,6 +87,8 @@ def check_writable(path: str | None, option: str, inputs=()) -> None:
     """``path``'s folder exists, and ``path`` is none of the files the command reads."""
     if path is None:
         return
+    if Path(path).is_dir():
+        raise CLIError(f"{option} {path} is a folder: name a file inside it")
     folder = Path(path).parent
     if not folder.is_dir():
         raise CLIError(f"{option} {path}: the folder {folder} does not exist: create it first")
@@ -203,11 +205,22 @@ def open_stream(args, model=None):
     is_parquet = Path(args.data).is_dir() or suffix in PARQUET_SUFFIXES
     memory = getattr(args, "memory", None)
     memory = None if memory is None else memory * 2**20
-    if args.drop:
-        columns = _kept_columns(args, open_source(args.data, memory=memory).columns)
     if columns is None and names is not None and is_parquet:
-        columns = [str(name) for name in names]
+        columns = [str(name) for name in names]  # the model's, by name, in its order
+    elif args.drop:
+        columns = _kept_columns(args, _parquet_names(args.data) if is_parquet else None)
     return open_source(args.data, memory=memory, columns=columns)
+
+
+def _parquet_names(path: str) -> list[str]:
+    """The column names of a Parquet file or folder, read from its schema alone (a text
+    column that --drop leaves out must not stop the reading)."""
+    import pyarrow.dataset as ds
+
+    try:
+        return list(ds.dataset(path, format="parquet").schema.names)
+    except (OSError, ValueError) as error:  # pyarrow's errors derive from these
+        raise CLIError(f"cannot read {path} as Parquet: {error}") from None
 
 
 def _kept_columns(args, available) -> list[str]:

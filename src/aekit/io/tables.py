@@ -132,10 +132,16 @@ def _read_arrow(path: Path, kind: str, columns, drop, index, header=None) -> Tab
     if table.num_columns == 0:
         raise ValueError(f"{path} has no columns: expected a header row and numeric columns")
     _check_unique(path, table.column_names)
-    if index is None and columns is None and _unnamed_first(table.column_names):
-        index = table.column_names[0]
-        notes.append(f"{path.name}: the first column has no name (a row index, as pandas "
-                     "writes one), so it is kept as the rows' index, not used as a feature")
+    if columns is None and _unnamed_first(table.column_names):
+        unnamed = table.column_names[0]
+        if index is None:
+            index = unnamed
+            notes.append(f"{path.name}: the first column has no name (a row index, as pandas "
+                         "writes one), so it is kept as the rows' index, not used as a feature")
+        else:
+            drop = [*drop, unnamed]
+            notes.append(f"{path.name}: the first column has no name (a row index, as pandas "
+                         "writes one), so it is left out of the features")
     index_values = None
     if index is not None:
         _check_names(path, [index], table.column_names, "column")
@@ -164,16 +170,20 @@ def _delimiter(first_row: str) -> str:
 
 def _is_numbers(first_row: str, delimiter: str) -> bool:
     """True when every filled cell of the first row parses as a number (no header row; an
-    empty cell is a missing value, not a name)."""
+    empty cell is a missing value, not a name), except the header ``DataFrame.to_csv`` writes
+    for integer column names: an empty first cell (the index) before whole numbers."""
     cells = [cell.strip() for cell in next(csv.reader([first_row], delimiter=delimiter), [])]
     filled = [cell for cell in cells if cell]
     if not filled:
         return False
     try:
-        [float(cell) for cell in filled]
+        numbers = [float(cell) for cell in filled]
     except ValueError:
         return False
-    return True
+    pandas_header = len(cells) > 1 and not cells[0] and all(
+        cell and "." not in cell and number.is_integer()
+        for cell, number in zip(cells[1:], numbers))
+    return not pandas_header
 
 
 def _check_unique(path: Path, names: list[str]) -> None:
@@ -224,13 +234,12 @@ def _numeric_array(path: Path, table) -> np.ndarray:
                 f"drop it (--drop {name}), name it as the index (--time {name}) or encode "
                 "it as numbers first"
             )
-        values = column.to_numpy(zero_copy_only=False)
-        if values.dtype.kind in "iu" and values.size and _beyond_float(values):
+        if pa.types.is_integer(column.type) and _beyond_float(column):
             raise ValueError(
                 f"column {name!r} of {path} holds integers beyond 2**53 (ids?), which float64 "
                 f"cannot hold exactly: name it as the index (--time {name}) to carry it "
                 f"unchanged, or drop it (--drop {name})")
-        columns.append(values.astype(np.float64))
+        columns.append(column.to_numpy(zero_copy_only=False).astype(np.float64))
     return np.column_stack(columns) if table.num_rows else np.empty((0, len(columns)))
 
 
@@ -250,10 +259,14 @@ def _decimal_commas(column) -> bool:
     return True
 
 
-def _beyond_float(values: np.ndarray) -> bool:
-    """Whether an integer column holds a value float64 would round."""
-    exact = 2**53
-    return int(values.max()) > exact or int(values.min()) < -exact
+def _beyond_float(column) -> bool:
+    """Whether an integer Arrow column (missing values allowed) holds a value float64 would
+    round, judged on its own type before any conversion."""
+    import pyarrow.compute as pc
+
+    extremes = pc.min_max(column)
+    low, high = extremes["min"].as_py(), extremes["max"].as_py()
+    return low is not None and (high > 2**53 or low < -(2**53))
 
 
 def align_columns(columns: Sequence[str], expected: Sequence[str], source: str = "the data",
