@@ -434,3 +434,21 @@ def test_fills_stay_in_each_columns_observed_range(tmp_path):
         filled = model.transform(holes)
         assert set(filled[:, 4]) == {5.0} and set(filled[:, 6]) == {0.1}
         assert filled[:, 5].min() >= 0 and filled[:, 5].max() <= 1
+
+
+def test_only_columns_of_repeated_few_values_are_bounded():
+    from aekit.estimators._scaling import FeatureStats
+    from aekit.estimators.masked import fill_bounds
+
+    X = np.array([[1.0, 0], [2.5, 1], [3.7, 0], [np.nan, 1], [5.1, np.nan], [6.0, 0]])
+    low, high = fill_bounds(X, FeatureStats.of(X))
+    assert high[1] == 1 and low[1] == 0  # a 0/1 flag
+    assert high[0] > 1e300 and low[0] < -1e300  # five values, each seen once: continuous
+
+
+def test_drawn_completions_of_a_flag_stay_in_its_range():
+    rng = np.random.RandomState(0)
+    X = np.c_[rng.normal(size=(300, 3)), (rng.uniform(size=300) < 0.3)]
+    holes = np.where(rng.uniform(size=X.shape) < 0.2, np.nan, X)
+    draws = AutoencoderImputer(epochs=3, **FAST).fit(holes).sample(holes, 3, random_state=0)
+    assert all(d[:, 3].min() >= 0 and d[:, 3].max() <= 1 for d in draws)

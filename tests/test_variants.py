@@ -220,6 +220,18 @@ def test_salt_and_pepper_on_a_table_uses_each_columns_extremes():
         assert np.isclose(values[:, None], extremes, rtol=1e-5).any(axis=1).all(), column
 
 
+def test_salt_and_pepper_on_sequences_uses_each_features_extremes():
+    from aekit.nn import Corruption
+
+    x = torch.stack([torch.randn(8, 5), torch.rand(8, 5) * 600], dim=-1)  # (n, T, F)
+    noisy = Corruption("salt_pepper", 0.5)(x, torch.Generator().manual_seed(0))
+    for feature in range(2):
+        values, changed = x[..., feature], noisy[..., feature] != x[..., feature]
+        assert changed.any()
+        assert set(noisy[..., feature][changed].tolist()) <= {values.min().item(),
+                                                              values.max().item()}
+
+
 def test_variable_length_sequences_lengths_or_nan_padding():
     W = _windows()[:80]
     lengths = np.random.RandomState(0).randint(10, 25, size=len(W))

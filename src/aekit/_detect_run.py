@@ -68,7 +68,11 @@ def _detect_rows(args, detector) -> None:
     scores, labels = detector.score_samples(rows), detector.predict(rows)
     results = {"score": scores, "label": labels}
     if table.index is not None:  # --time (or an unnamed index column) beside each row
-        results = {table.index_name or "index": table.index, **results}
+        name = table.index_name or "index"
+        if name in results or name.startswith(("feature_", "share_")):
+            raise ValueError(f"--time {name}: the results have a column of that name: rename "
+                             "the time column first")
+        results = {name: table.index, **results}
     shares = detector.score_features(rows)
     top = np.argsort(-shares, axis=1)[:, :TOP_FEATURES]
     for k in range(top.shape[1]):

@@ -11,7 +11,8 @@ def add_export(commands) -> None:
     """Register the ``export`` subcommand on ``commands`` (argparse subparsers)."""
     p = commands.add_parser(
         "export", help="write MODEL's encoder, decoder and scorer as ONNX graphs",
-        description="Write MODEL's encoder, decoder and scorer to DIR as ONNX graphs that take "
+        description="Write MODEL's encoder, decoder and scorer (an imputing model: encoder, "
+        "imputer and scorer; a detector: its scorer) to DIR as ONNX graphs that take "
         "raw float32 rows (the scaling is inside them) with any number of rows, and a "
         "manifest.json naming their inputs and outputs. Needs: pip install aekit[onnx]")
     p.add_argument("model", metavar="MODEL", help="a model written by 'aekit fit' (or a "

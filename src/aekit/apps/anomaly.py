@@ -124,7 +124,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         self._check_params()
         X = self._check_X(X, reset=True)
         if X.shape[1] < 2:
-            raise ValueError("AnomalyDetector needs at least 2 columns: its autoencoder learns "
+            raise ValueError("n_features=1: AnomalyDetector needs at least 2 columns: its "
+                             "autoencoder learns "
                              "how columns relate, and one column relates to nothing. For one "
                              "series use SeriesAnomalyDetector (aekit detect --series), which "
                              "reads windows of it")
@@ -316,11 +317,12 @@ def warn_of_discrete_flags(X: np.ndarray, features: np.ndarray, flagged: np.ndar
         return
     top = np.bincount(features[flagged].argmax(1), minlength=X.shape[1])
     column = int(top.argmax())
-    if top[column] < 0.5 * flagged.sum() or len(np.unique(X[:, column])) > FEW_VALUES:
+    n_values = len(np.unique(X[:, column]))
+    if top[column] < 0.5 * flagged.sum() or n_values > FEW_VALUES:
         return
     name = repr(str(names[column])) if names is not None else f"{column} (0-based)"
     warnings.warn(f"the automatic threshold flags {share:.1%} of the training rows, most of "
-                  f"them for column {name}, which takes only {len(np.unique(X[:, column]))} "
+                  f"them for column {name}, which takes only {n_values} "
                   "values: its rarer values may be ordinary. Leave the column out, or set "
                   "contamination to the share of outliers you expect", UserWarning, stacklevel=3)
 

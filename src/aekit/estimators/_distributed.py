@@ -19,6 +19,8 @@ from aekit.estimators._scaling import FeatureStats
 from aekit.train import distributed
 from aekit.train.distributed import current  # noqa: F401  (the estimators' entry point)
 
+DIGEST_ROWS = 4096  # evenly spaced rows the ranks compare to find different data
+
 
 def join(device: torch.device, seed: int) -> int:
     """Join the other ranks when ``torchrun`` started this process; rank 0's ``seed`` (drawn
@@ -58,9 +60,6 @@ def check_same_data(X: np.ndarray) -> None:
                          "same number of rows, other values): pass every process the same data "
                          "(each trains on its part of every batch); to give each process files "
                          "of its own, stream them with aekit.io.open_source")
-
-
-DIGEST_ROWS = 4096
 
 
 def _sample_digest(X: np.ndarray) -> str:

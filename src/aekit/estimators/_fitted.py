@@ -157,6 +157,12 @@ def check_consistent(estimator, path) -> None:
         problems.append(f"{len(names)} feature names for {estimator.n_features_in_} features")
     if estimator.shift_.shape != estimator.scale_.shape:
         problems.append("shift_ and scale_ differ in shape")
+    if getattr(estimator, "score_scale_", estimator.shift_).shape != estimator.shift_.shape:
+        problems.append("score_scale_ and shift_ differ in shape")
+    for name in ("fill_min_", "fill_max_"):
+        if getattr(estimator, name, np.empty(estimator.n_features_in_)).shape != (
+                estimator.n_features_in_,):
+            problems.append(f"{name} does not have one value per feature")
     if math.prod(estimator.input_shape_) > MAX_SIZE:
         problems.append(f"input_shape_ {estimator.input_shape_} is too large")
     if problems:

@@ -38,6 +38,7 @@ NOTES = ("Inputs are float32 with any number of rows (the batch axis is dynamic)
 SEQUENCE_NOTE = ("Sequences may be padded at the end with time steps that are all NaN, as "
                  "aekit reads them; the graphs take no lengths input.")
 TRACE_ROWS, CHECK_ROWS = 2, 5  # traced and checked batch sizes differ: the axis is dynamic
+GRAPH_NAMES = {"encoder", "decoder", "imputer", "scorer"}  # every graph an export may write
 
 
 @dataclass
@@ -253,6 +254,8 @@ def export_graphs(graphs: dict[str, Graph], directory, model, notes: tuple[str, 
     for name, blob in blobs.items():
         paths[name] = directory / f"{name}.onnx"
         atomic_write_bytes(paths[name], blob)
+    for stale in GRAPH_NAMES - set(blobs):  # a graph an earlier export left, not this one
+        (directory / f"{stale}.onnx").unlink(missing_ok=True)
     paths["manifest"] = directory / MANIFEST
     atomic_write_bytes(paths["manifest"], json.dumps(described, indent=2).encode())
     return paths

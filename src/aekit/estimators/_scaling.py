@@ -107,4 +107,5 @@ def score_scale(stats: FeatureStats) -> np.ndarray:
     """Each feature's standard deviation in the training data (1 where it has none), float32:
     the unit ``score`` measures errors in, whatever scaling the model uses."""
     std = np.sqrt(stats.var)
-    return np.where(np.isfinite(std) & (std > 0), std, 1.0).astype(np.float32)
+    usable = np.isfinite(std) & (std >= np.finfo(np.float32).tiny)  # as fit_scaling's rule
+    return np.where(usable, std, 1.0).astype(np.float32)

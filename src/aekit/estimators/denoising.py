@@ -64,7 +64,7 @@ document(
     standard normal noise (in the scaled units), ``"masking"`` zeroes a ``noise_level``
     fraction of the values, ``"salt_pepper"`` sets a ``noise_level`` fraction to each
     feature's smallest or largest value in the batch (in the scaled units). Data in [0, 1]
-    left unscaled (``scaling="auto"`` on such data, or any data trained with BCE), such as
+    left unscaled (``scaling="auto"`` on such data, or ``scaling="none"`` with BCE), such as
     images, is treated as pixels: noisy values stay clipped to [0, 1], and salt and pepper are
     1 and 0. ``reconstruct`` on noisy data returns the clean estimate; ``add_noise`` corrupts
     data the same way.""",

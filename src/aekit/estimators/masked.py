@@ -28,12 +28,19 @@ FEW_VALUES = 10  # a column with at most this many distinct values: a constant, 
 
 def fill_bounds(X: np.ndarray, stats: _scaling.FeatureStats) -> tuple[np.ndarray, np.ndarray]:
     """Per column, the range fills are clipped to (float64, exact): the observed range of a
-    column with at most ``FEW_VALUES`` distinct values, none (float64's extremes) for the
+    column of few values (``_few_values``), none (float64's extremes) for the
     others, whose relations to other columns may rightly carry a fill past the largest value
     seen (values missing because they are large)."""
-    few = np.array([len(np.unique(column[~np.isnan(column)])) <= FEW_VALUES for column in X.T])
+    few = np.array([_few_values(column[~np.isnan(column)]) for column in X.T])
     widest = np.finfo(np.float64).max
     return np.where(few, stats.lo, -widest), np.where(few, stats.hi, widest)
+
+
+def _few_values(observed: np.ndarray) -> bool:
+    """At most ``FEW_VALUES`` distinct values, each seen twice on average: a handful of
+    continuous values in a tiny table is not a flag or a count."""
+    n_values = len(np.unique(observed))
+    return n_values <= FEW_VALUES and 2 * n_values <= len(observed)
 
 
 @register_model

@@ -15,7 +15,7 @@ class Corruption(nn.Module):
 
     ``low``/``high`` bound the result (the data's range), so noisy pixels stay valid pixels.
     Without them, salt and pepper are each feature's extremes in the batch (a table's columns
-    have ranges of their own); a batch of images (more than two dimensions) shares one range.
+    and a sequence's features have ranges of their own); a batch of images shares one range.
     """
 
     def __init__(self, kind: str, level: float, low: float | None = None,
@@ -41,5 +41,10 @@ class Corruption(nn.Module):
 
 
 def _extremes(x: torch.Tensor, extreme) -> torch.Tensor:
-    """Each column's extreme over the rows of a 2-D batch; the whole batch's otherwise."""
-    return extreme(x, dim=0) if x.dim() == 2 else extreme(x)
+    """Each feature's extreme: over the rows of a table ``(n, F)``, over the rows and steps of
+    sequences ``(n, T, F)``; the whole batch's for images ``(n, C, H, W)``."""
+    if x.dim() == 2:
+        return extreme(x, dim=0)
+    if x.dim() == 3:
+        return extreme(x, dim=(0, 1))
+    return extreme(x)
