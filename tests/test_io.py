@@ -170,3 +170,13 @@ def test_large_integers_with_a_missing_value_are_refused_too(tmp_path):
     (tmp_path / "t.csv").write_text("cust,a\n100000000000000003,1\n,2\n")
     with pytest.raises(ValueError, match="beyond 2"):
         read_table(tmp_path / "t.csv")
+
+
+def test_a_series_file_is_read_by_the_same_csv_rules(tmp_path):
+    from aekit.io.tables import read_named_csv
+
+    (tmp_path / "s.csv").write_text("time;value\n1;0.5\n2;0.7\n")
+    assert read_named_csv(tmp_path / "s.csv").column_names == ["time", "value"]
+    (tmp_path / "d.csv").write_text("v,v\n1,2\n")
+    with pytest.raises(ValueError, match="2 columns named 'v'"):
+        read_named_csv(tmp_path / "d.csv")

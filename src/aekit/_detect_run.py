@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 
 from aekit._cli_common import check_data_path, check_model_path, model_input, note
 from aekit.io import atomic_path, read_table
+from aekit.io.tables import read_named_csv
 
 OUTPUTS = (".csv", ".parquet")
 TOP_FEATURES = 3
@@ -134,7 +135,7 @@ def _read_frame(path: str) -> pa.Table:
         raise FileNotFoundError(f"data file {path} does not exist")
     try:
         if suffix == ".csv":
-            return pa_csv.read_csv(path)
+            return read_named_csv(path)
         if suffix in (".parquet", ".pq"):
             return pq.read_table(path)
     except pa.ArrowException as error:
