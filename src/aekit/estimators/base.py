@@ -369,6 +369,8 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
             raise ValueError(self._extreme_message())
         if self.loss_ == "bce" and stats.observed and (lo.min() < 0 or hi.max() > 1):
             raise ValueError(bce_range_message(lo.min(), hi.max(), "X"))
+        if stats.observed:
+            check_output_range(self.output_activation_, lo.min(), hi.max())
         self.latent_dim_ = self.latent_dim or min(32, max(1, values_per_row // 2))
         if self.latent_dim_ >= values_per_row and not self._constrained_code:
             warnings.warn(f"latent_dim={self.latent_dim_} is not smaller than the "
@@ -519,6 +521,23 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         return restore_estimator(cls, tensors, config, device, path)
 
 
+
+
+# what a bounded output activation can give: data beyond it can never be reconstructed
+OUTPUT_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, np.inf)}
+
+
+def check_output_range(activation: str, low: float, high: float) -> None:
+    """Refuse an output activation whose values cannot reach the scaled data's range (a
+    sigmoid on standardised data reconstructs nothing below each feature's mean)."""
+    if activation not in OUTPUT_RANGES:
+        return
+    reach_low, reach_high = OUTPUT_RANGES[activation]
+    if low < reach_low or high > reach_high:
+        raise ValueError(
+            f"output_activation={activation!r} gives values in [{reach_low:g}, {reach_high:g}], "
+            f"but X after scaling spans {low:.3g} to {high:.3g}, which it can never "
+            "reconstruct: use output_activation='auto', or scaling='minmax' for 'sigmoid'")
 
 
 def _digest(*arrays) -> str:
