@@ -24,7 +24,7 @@ class CompressionAutoencoder(BaseAutoencoder):
                  architecture: str = "dense", hidden_dims: tuple[int, ...] = (),
                  activation: str = "relu", output_activation: str = "auto", loss: str = "mse",
                  optimizer: str = "adam", learning_rate: float | None = None,
-                 weight_decay: float = 0.0, epochs: int = 50, batch_size: int = 256,
+                 weight_decay: float = 0.0, epochs: int = 50, batch_size: int | str = "auto",
                  shuffle: bool = True, validation_split: float = 0.0, validation_data=None,
                  batch_norm: bool = False, dropout: float = 0.0, patience: int | None = None,
                  restore_best_weights: bool = True, clip_grad_norm: float | None = None,
@@ -129,5 +129,5 @@ document(
     >>> decompress(compress(codec, X), codec).shape
     (1797, 64)
 """,
-    defaults={"hidden_dims": (), "loss": "mse", "epochs": 50, "batch_size": 256},
+    defaults={"hidden_dims": (), "loss": "mse", "epochs": 50},
 )
