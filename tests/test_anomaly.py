@@ -267,6 +267,13 @@ def test_cli_detect_on_a_table_copies_a_time_column_out_and_refuses_a_window(
     assert not any(name == "id" for name in results["feature_1"].to_pylist())
     assert main(["detect", str(data), "--drop", "id", "--window", "5", "-o", str(out)]) == 1
     assert "--window applies to a series" in capsys.readouterr().err
+    assert main(["detect", str(data), "--series", "col0", "--no-header", "-o", str(out)]) == 1
+    assert "--header and --no-header apply to tables" in capsys.readouterr().err
+    named = tmp_path / "named.csv"
+    write_table(named, blob, [f"col{i}" for i in range(5)], index=np.arange(len(blob)),
+                index_name="score")
+    assert main(["detect", str(named), "--time", "score", "-o", str(out)]) == 1
+    assert "results have a column of that name" in capsys.readouterr().err
 
 
 def test_cli_fit_a_detector_then_apply_it(tmp_path, blob, capsys, quick_default):

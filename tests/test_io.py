@@ -180,3 +180,9 @@ def test_a_series_file_is_read_by_the_same_csv_rules(tmp_path):
     (tmp_path / "d.csv").write_text("v,v\n1,2\n")
     with pytest.raises(ValueError, match="2 columns named 'v'"):
         read_named_csv(tmp_path / "d.csv")
+
+
+def test_a_headerless_file_of_whole_numbers_with_a_gap_first_stays_data(tmp_path):
+    (tmp_path / "gap.csv").write_text(",5,7,9\n1,2,3,4\n5,6,7,8\n")
+    table = read_table(tmp_path / "gap.csv")
+    assert table.columns is None and table.X.shape == (3, 4) and np.isnan(table.X[0, 0])

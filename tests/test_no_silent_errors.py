@@ -229,7 +229,7 @@ def test_topk_sparsity_that_keeps_every_unit_is_refused():
         SparseAutoencoder(latent_dim=6, k=8, epochs=1).fit(load_wine().data)
 
 
-@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "elu", "silu"])
 def test_an_output_activation_that_cannot_reach_the_data_is_refused(activation):
     X = load_wine().data  # standardised: values on both sides of 0, beyond 1
     with pytest.raises(ValueError, match=f"output_activation='{activation}' gives values in"):

@@ -104,6 +104,15 @@ def test_a_masked_model_exports_an_imputer_and_no_decoder_codes_cannot_drive(tmp
     assert {"decoder", "imputer"} <= set(plain.export_onnx(tmp_path / "plain"))
 
 
+def test_a_second_export_into_the_same_folder_leaves_no_stale_graph(tmp_path):
+    fitted(*CASES["autoencoder"]).export_onnx(tmp_path)
+    assert (tmp_path / "decoder.onnx").exists()
+    make, X = CASES["masked-with-nan"]
+    fitted(make, X).export_onnx(tmp_path)  # no decoder for it: the old one must go
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "encoder.onnx", "imputer.onnx", "manifest.json", "scorer.onnx"]
+
+
 def test_manifest_tells_how_to_call_the_graphs(tmp_path):
     make, X = CASES["conv-n-h-w"]
     model = fitted(make, X)

@@ -16,6 +16,8 @@ from aekit.io.tables import read_named_csv
 
 OUTPUTS = (".csv", ".parquet")
 TOP_FEATURES = 3
+RESULT_NAMES = {"score", "label", *(f"{kind}_{k + 1}" for kind in ("feature", "share")
+                                    for k in range(TOP_FEATURES))}
 
 
 def run_detect(args) -> None:
@@ -28,6 +30,9 @@ def run_detect(args) -> None:
                          "one (--model) keeps its own threshold and window")
     detector = _load_detector(args.model) if args.model else None
     series = args.series or type(detector).__name__ == "SeriesAnomalyDetector"
+    if args.header is not None and series:
+        raise ValueError("--header and --no-header apply to tables; a series file needs a "
+                         "header row naming its columns")
     if args.window != "auto" and not series:
         raise ValueError("--window applies to a series (--series NAME,...): a table's rows "
                          "are scored one by one")
@@ -61,6 +66,9 @@ def _detect_rows(args, detector) -> None:
     X = table.X
     if X.ndim != 2:
         raise ValueError(f"{args.data} must be a table (rows, features), got shape {X.shape}")
+    if table.index is not None and (table.index_name or "index") in RESULT_NAMES:
+        raise ValueError(f"--time {table.index_name}: the results have a column of that name: "
+                         "rename the time column first")
     rows = model_input(table, detector, args.data)  # columns matched by name, as in score
     columns = getattr(rows, "column_names", None) or [f"x{i}" for i in range(X.shape[1])]
     if detector is None:
@@ -69,11 +77,7 @@ def _detect_rows(args, detector) -> None:
     scores, labels = detector.score_samples(rows), detector.predict(rows)
     results = {"score": scores, "label": labels}
     if table.index is not None:  # --time (or an unnamed index column) beside each row
-        name = table.index_name or "index"
-        if name in results or name.startswith(("feature_", "share_")):
-            raise ValueError(f"--time {name}: the results have a column of that name: rename "
-                             "the time column first")
-        results = {name: table.index, **results}
+        results = {table.index_name or "index": table.index, **results}
     shares = detector.score_features(rows)
     top = np.argsort(-shares, axis=1)[:, :TOP_FEATURES]
     for k in range(top.shape[1]):

@@ -201,7 +201,7 @@ class AutoencoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     def _draw(self, fill: np.ndarray, rng) -> np.ndarray:
         draw = fill + rng.standard_normal(fill.shape) * self.residual_std_
-        if hasattr(self.model_, "fill_min_"):  # a flag's draws stay flags' values
+        if hasattr(self.model_, "fill_min_"):  # draws of a column of few values stay in its range
             draw = np.clip(draw, self.model_.fill_min_, self.model_.fill_max_)
         start = 0
         for spec in self.columns_ or []:

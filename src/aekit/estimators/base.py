@@ -524,7 +524,9 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
 
 
 # what a bounded output activation can give: data beyond it can never be reconstructed
-OUTPUT_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, np.inf)}
+OUTPUT_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, np.inf),
+                 "elu": (-1.0, np.inf), "selu": (-1.7581, np.inf), "gelu": (-0.1700, np.inf),
+                 "silu": (-0.2785, np.inf)}
 
 
 def check_output_range(activation: str, low: float, high: float) -> None:

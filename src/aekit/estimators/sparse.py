@@ -46,8 +46,10 @@ class SparseAutoencoder(Autoencoder):
 
     def _make_latent(self, d_in: int) -> SparseCode:
         if self.sparsity == "topk" and self.k is not None and self.k >= self.latent_dim_:
-            raise ValueError(f"k={self.k} keeps every unit of the {self.latent_dim_}-unit code "
-                             "active, so nothing is sparse: use k smaller than latent_dim")
+            chosen = "" if self.latent_dim else " (latent_dim=None: half the features, at most 32)"
+            raise ValueError(f"k={self.k} keeps every unit of the {self.latent_dim_}-unit code"
+                             f"{chosen} active, so nothing is sparse: use a smaller k, or set "
+                             "latent_dim larger than k")
         return SparseCode(d_in, self.latent_dim_, self.latent_activation or self.activation,
                           self.sparsity, self.sparsity_weight, rho=self.target_activation,
                           k=self.k_)

@@ -111,11 +111,12 @@ class VariationalAutoencoder(BaseAutoencoder):
 
     def log_likelihood(self, X, k: int = 1000, random_state: int | None = None) -> np.ndarray:
         """Importance-sampled estimate of ``log p(x)`` per row, in nats, with ``k`` samples
-        (the IWAE bound; it tightens as ``k`` grows): a density of the rows in the data's own
-        units (the scaling's Jacobian included), comparable with other density models. With
-        ``loss="mse"`` the decoder is read as a Gaussian of variance 1/2 per scaled value (the
-        one whose log-density the summed squared error is, up to a constant that is added
-        here); with ``loss="bce"``, as Bernoulli probabilities."""
+        (the IWAE bound; it tightens as ``k`` grows). With ``loss="mse"`` it is a density of
+        the rows in the data's own units, comparable with other density models: the decoder
+        is read as a Gaussian of variance 1/2 per scaled value (whose log-density the summed
+        squared error is, up to a constant added here), and the scaling's Jacobian is
+        included. With ``loss="bce"`` it is the Bernoulli log-probability of [0, 1] values
+        (a density only of binary data)."""
         check_int("k", k)
         if self.architecture in ("lstm", "gru"):
             raise ValueError("log_likelihood supports dense and conv architectures")
@@ -124,6 +125,8 @@ class VariationalAutoencoder(BaseAutoencoder):
             torch.manual_seed(draw_seed(random_state))
             scaled = map_batches(lambda x: self.module_.log_likelihood(x, k), (X,), self._device,
                                  batch_size=4096)
+        if self.loss_ != "mse":
+            return scaled
         jacobian = np.log(np.broadcast_to(self.scale_, self.input_shape_)).sum()
         return scaled - jacobian
 

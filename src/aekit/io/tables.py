@@ -187,18 +187,17 @@ def _delimiter(first_row: str) -> str:
 def _is_numbers(first_row: str, delimiter: str) -> bool:
     """True when every filled cell of the first row parses as a number (no header row; an
     empty cell is a missing value, not a name), except the header ``DataFrame.to_csv`` writes
-    for integer column names: an empty first cell (the index) before whole numbers."""
+    for a frame's default column names: an empty first cell (the index), then 0, 1, 2, ..."""
     cells = [cell.strip() for cell in next(csv.reader([first_row], delimiter=delimiter), [])]
     filled = [cell for cell in cells if cell]
     if not filled:
         return False
     try:
-        numbers = [float(cell) for cell in filled]
+        [float(cell) for cell in filled]
     except ValueError:
         return False
-    pandas_header = len(cells) > 1 and not cells[0] and all(
-        cell and "." not in cell and number.is_integer()
-        for cell, number in zip(cells[1:], numbers))
+    # exactly what pandas writes for a frame's default column names: "", "0", "1", ...
+    pandas_header = len(cells) > 1 and cells == ["", *map(str, range(len(cells) - 1))]
     return not pandas_header
 
 

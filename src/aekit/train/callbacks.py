@@ -82,8 +82,8 @@ def _monitored(monitor: str, logs: dict[str, float]) -> tuple[str, float]:
 
 class DivergenceGuard(Callback):
     """Stop at the first epoch whose loss (or val_loss) is NaN or infinite, or has grown past
-    ``growth`` times the lowest value it had (and past ``floor``), and put back the weights from the start of that
-    epoch; ``state.stop_reason`` says what happened.
+    ``growth`` times the lowest value it had (and past ``floor``), and put back the weights
+    from the start of that epoch; ``state.stop_reason`` says what happened.
 
     A loss that grows a millionfold has left any useful region long before it overflows (a run
     seen going from 7e4 to 3.6e30 stayed finite throughout). The loop always runs one first, so
@@ -91,8 +91,8 @@ class DivergenceGuard(Callback):
     """
 
     def __init__(self, growth: float = 1e6, floor: float = 1e-3):
-        # below ``floor`` (per value, in the scaled units) a loss has not left anything: a
-        # run that reached 1e-16 on two rows and moved to 1e-7 has not diverged
+        # below ``floor`` a loss has not left anything: a run that reached 1e-16 on two
+        # rows and moved to 1e-7 has not diverged
         self.growth, self.floor = growth, floor
         self.lowest: dict[str, float] = {}
 
