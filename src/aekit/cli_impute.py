@@ -47,7 +47,8 @@ def run_impute(args) -> None:
     if args.model:
         imputer = load(args.model)
         if not isinstance(imputer, AutoencoderImputer):
-            raise ValueError(f"{args.model} holds an aekit {imputer.model_name} model, not an imputer")
+            raise ValueError(f"{args.model} holds an aekit {imputer.model_name} model, not an "
+                             "imputer")
     else:
         imputer = AutoencoderImputer(epochs=args.epochs, random_state=args.random_state,
                                      device=args.device).fit(_named(X, columns))

@@ -12,7 +12,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aekit.estimators import BaseAutoencoder
 from aekit.estimators._params import Param, document_params, store_params
-from aekit.estimators._validation import check_finite, check_float, check_numeric_columns
+from aekit.estimators._validation import (
+    FEW_VALUES,
+    check_finite,
+    check_float,
+    check_numeric_columns,
+)
 from aekit.estimators.ensemble import EnsembleAutoencoder
 from aekit.estimators.persistence import (
     construct,
@@ -125,10 +130,9 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         X = self._check_X(X, reset=True)
         if X.shape[1] < 2:
             raise ValueError("n_features=1: AnomalyDetector needs at least 2 columns: its "
-                             "autoencoder learns "
-                             "how columns relate, and one column relates to nothing. For one "
-                             "series use SeriesAnomalyDetector (aekit detect --series), which "
-                             "reads windows of it")
+                             "autoencoder learns how columns relate, and one column relates to "
+                             "nothing. For one series use SeriesAnomalyDetector (aekit detect "
+                             "--series), which reads windows of it")
         self.center_, self.scale_ = robust_scaling(X)
         scaled = self._scale(X)
         if self.model is None:
@@ -302,9 +306,6 @@ def fit_threshold(train_scores: np.ndarray, contamination, threshold: float | No
         q1, q3 = np.percentile(train_scores, [25, 75])
         return float(q3 + 1.5 * (q3 - q1))
     return float(np.quantile(train_scores, 1 - contamination))
-
-
-FEW_VALUES = 10  # a column with at most this many distinct values: flags, counts, codes
 
 
 def warn_of_discrete_flags(X: np.ndarray, features: np.ndarray, flagged: np.ndarray,

@@ -112,8 +112,8 @@ def my_blocks(blocks: Sequence[int], path, *, required: bool) -> list[int]:
         return list(blocks)
     if required and len(blocks) < ranks.world_size:
         raise ValueError(f"{path} has {len(blocks)} training block(s) for {ranks.world_size} "
-                         "processes: each needs at least one; use smaller blocks (block_rows=; on the "
-                         "command line, a smaller --memory)")
+                         "processes: each needs at least one; use smaller blocks (block_rows=; "
+                         "on the command line, a smaller --memory)")
     return list(ranks.rows(list(blocks)))
 
 

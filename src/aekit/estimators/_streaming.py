@@ -35,8 +35,8 @@ def split_blocks(source: ArraySource, validation_split: float, seed: int):
     if n_val < 1 or n_val >= len(blocks):
         raise ValueError(f"validation_split={validation_split} on a stream holds out whole "
                          f"blocks, and {source.path} has {len(blocks)}: use smaller blocks "
-                         "(block_rows=; on the command line, a smaller --memory) or pass validation_data "
-                         "(--validation-data)")
+                         "(block_rows=; on the command line, a smaller --memory) or pass "
+                         "validation_data (--validation-data)")
     order = np.random.RandomState(seed).permutation(len(blocks))
     return sorted(order[n_val:].tolist()), sorted(order[:n_val].tolist())
 

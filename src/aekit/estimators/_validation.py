@@ -58,6 +58,9 @@ def check_finite_steps(X: np.ndarray, lengths: np.ndarray, name: str = "X",
                      "impute or rescale them first")
 
 
+FEW_VALUES = 10  # a column with at most this many distinct values: a constant, a flag, a count
+
+
 def check_numeric_columns(X, name: str = "X") -> None:
     """Refuse a DataFrame column that does not hold numbers (strings, dates, categories), by
     name, before NumPy would fail on one of its values or turn digits in text into numbers."""
@@ -130,3 +133,22 @@ def check_choice(name: str, value, choices) -> None:
 def check_bool(name: str, value) -> None:
     if not isinstance(value, (bool, np.bool_)):
         _fail(name, "True or False", value)
+
+
+# what a bounded output activation can give: data beyond it can never be reconstructed
+OUTPUT_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, np.inf),
+                 "elu": (-1.0, np.inf), "selu": (-1.7581, np.inf), "gelu": (-0.1700, np.inf),
+                 "silu": (-0.2785, np.inf)}
+
+
+def check_output_range(activation: str, low: float, high: float) -> None:
+    """Refuse an output activation whose values cannot reach the scaled data's range (a
+    sigmoid on standardised data reconstructs nothing below each feature's mean)."""
+    if activation not in OUTPUT_RANGES:
+        return
+    reach_low, reach_high = OUTPUT_RANGES[activation]
+    if low < reach_low or high > reach_high:
+        raise ValueError(
+            f"output_activation={activation!r} gives values in [{reach_low:g}, {reach_high:g}], "
+            f"but X after scaling spans {low:.3g} to {high:.3g}, which it can never "
+            "reconstruct: use output_activation='auto', or scaling='minmax' for 'sigmoid'")

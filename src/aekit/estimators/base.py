@@ -40,6 +40,7 @@ from aekit.estimators._validation import (
     check_finite,
     check_finite_steps,
     check_numeric_columns,
+    check_output_range,
     to_float32,
 )
 from aekit.estimators.persistence import (
@@ -521,25 +522,6 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         return restore_estimator(cls, tensors, config, device, path)
 
 
-
-
-# what a bounded output activation can give: data beyond it can never be reconstructed
-OUTPUT_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "relu": (0.0, np.inf),
-                 "elu": (-1.0, np.inf), "selu": (-1.7581, np.inf), "gelu": (-0.1700, np.inf),
-                 "silu": (-0.2785, np.inf)}
-
-
-def check_output_range(activation: str, low: float, high: float) -> None:
-    """Refuse an output activation whose values cannot reach the scaled data's range (a
-    sigmoid on standardised data reconstructs nothing below each feature's mean)."""
-    if activation not in OUTPUT_RANGES:
-        return
-    reach_low, reach_high = OUTPUT_RANGES[activation]
-    if low < reach_low or high > reach_high:
-        raise ValueError(
-            f"output_activation={activation!r} gives values in [{reach_low:g}, {reach_high:g}], "
-            f"but X after scaling spans {low:.3g} to {high:.3g}, which it can never "
-            "reconstruct: use output_activation='auto', or scaling='minmax' for 'sigmoid'")
 
 
 def _digest(*arrays) -> str:

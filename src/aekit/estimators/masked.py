@@ -8,7 +8,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aekit.estimators import _scaling
 from aekit.estimators._params import Param, document, latent_activation, store_params
-from aekit.estimators._validation import check_bool, check_choice, check_float
+from aekit.estimators._validation import FEW_VALUES, check_bool, check_choice, check_float
 from aekit.estimators.base import BaseAutoencoder
 from aekit.estimators.persistence import register_model, restore_estimator
 from aekit.nn import ACTIVATIONS, DenseCode, DenseDecoder, DenseEncoder, Reconstruction
@@ -21,9 +21,6 @@ EM_ROWS = 1024  # rows it is fitted on (a random sample of larger tables)
 EM_MAX_ITER = 300  # EM converges slowly when much is missing (as when the largest values are)
 EM_WORK = 2e10  # rows x d^3 x iterations at most: about 10 s on one core
 EM_RIDGE = 1e-4  # added to the standardised covariance: exact linear relations stay solvable
-
-
-FEW_VALUES = 10  # a column with at most this many distinct values: a constant, a flag, a count
 
 
 def fill_bounds(X: np.ndarray, stats: _scaling.FeatureStats) -> tuple[np.ndarray, np.ndarray]:
