@@ -282,11 +282,13 @@ def test_cli_fit_a_detector_then_apply_it(tmp_path, blob, capsys, quick_default)
     assert main(["fit", str(data), "--model", "detector", "--contamination", "0.02",
                  "--random-state", "0", "-o", str(saved)]) == 0
     assert "fitted an anomaly detector" in capsys.readouterr().out
-    reordered = tmp_path / "reordered.csv"
+    reordered = tmp_path / "reordered.tsv.gz"  # compressed and tab-separated, as named
     write_table(reordered, blob[:, ::-1], [f"col{i}" for i in reversed(range(5))])
-    out = tmp_path / "out.csv"
+    out = tmp_path / "out.csv.bz2"
     assert main(["detect", str(reordered), "--model", str(saved), "-o", str(out)]) == 0
     assert (pa_csv.read_csv(out)["label"].to_numpy()[:8] == -1).all()  # columns by name
+    assert main(["detect", str(reordered), "--model", str(saved), "-o", "out.xlsx"]) == 1
+    assert "'.xlsx': use .csv, .tsv, .parquet (CSV and TSV also as .gz" in capsys.readouterr().err
     assert main(["info", str(saved)]) == 0
     info = capsys.readouterr().out
     assert "anomaly_detector" in info and "inner model: ensemble" in info

@@ -1,19 +1,31 @@
 """Reading and writing tables: formats, errors, atomic writes."""
 
+import gzip
+
 import numpy as np
 import pytest
 
 from aekit.io import atomic_path, read_table, write_table
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".npy", ".npz"])
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".csv.gz", ".TSV.BZ2", ".csv.zst",
+                                    ".parquet", ".npy", ".npz"])
 def test_round_trip(tmp_path, suffix):
     X = np.random.RandomState(0).rand(5, 3)
     path = tmp_path / f"data{suffix}"
     write_table(path, X, ["a", "b", "c"])
     back, columns = read_table(path)
     np.testing.assert_allclose(back, X, rtol=1e-12)
-    assert columns == (["a", "b", "c"] if suffix in (".csv", ".parquet") else None)
+    assert columns == (None if suffix in (".npy", ".npz") else ["a", "b", "c"])
+
+
+def test_compressed_and_tab_separated_files_are_what_their_names_say(tmp_path):
+    write_table(tmp_path / "t.tsv.gz", np.eye(2), ["a", "b"])
+    with gzip.open(tmp_path / "t.tsv.gz", "rt") as text:
+        assert text.readline().strip() == '"a"\t"b"'
+    path = tmp_path / "names.tsv"  # tabs split a .tsv file, whatever its header holds
+    path.write_text("cost, in EUR\tcount\n1.5\t2\n")
+    assert read_table(path).columns == ["cost, in EUR", "count"]
 
 
 def test_csv_with_integers_and_booleans(tmp_path):
@@ -39,7 +51,8 @@ def test_empty_cells_become_nan(tmp_path):
 
 
 @pytest.mark.parametrize("name, content, message", [
-    ("data.txt", "1 2", "unsupported file type '.txt'"),
+    ("data.txt", "1 2", "unsupported file type '.txt'.*also as .gz"),
+    ("data.csv.gz", "a,b\n1,2\n", "cannot read .*data.csv.gz"),  # not compressed as named
     ("ragged.csv", "a,b\n1,2,3\n", "cannot read"),
     ("bad.npy", "not numpy", "cannot read"),
     ("bad.parquet", "not parquet", "cannot read"),

@@ -145,7 +145,7 @@ def test_write_blocks_writes_each_format_block_by_block(tmp_path):
     blocks = [np.arange(i, i + 10, dtype=np.float32).reshape(5, 2) for i in (0, 10, 20)]
     assert write_blocks(tmp_path / "o.parquet", iter(blocks), ["a", "b"]) == 15
     assert pq.ParquetFile(tmp_path / "o.parquet").metadata.num_row_groups == 3
-    for suffix in (".parquet", ".csv"):
+    for suffix in (".parquet", ".csv", ".tsv.gz"):
         write_blocks(tmp_path / f"t{suffix}", iter(blocks), ["a", "b"])
         table = read_table(tmp_path / f"t{suffix}")
         assert table.columns == ["a", "b"]

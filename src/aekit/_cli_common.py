@@ -7,11 +7,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from aekit.io.formats import FORMATS
+from aekit.io.formats import FORMATS_HELP, format_of, suffix_of
 
-DATA_HELP = (f"data file ({', '.join(FORMATS)}); CSV and Parquet columns are matched to the "
+DATA_HELP = (f"data file ({FORMATS_HELP}); CSV and Parquet columns are matched to the "
              "model's by name (a CSV without a header row, by position)")
-OUTPUT_HELP = f"output file ({', '.join(FORMATS)})"
+OUTPUT_HELP = f"output file ({FORMATS_HELP})"
 STREAM_HELP = ("read DATA block by block instead of loading it, for data larger than memory "
                "(a .npy file, or a Parquet file or folder)")
 DEVICE_HELP = "run on this device (default: as saved)"
@@ -67,19 +67,21 @@ def load_model_for(args, command: str, *, detectors: bool = False):
 def check_model_path(path: str | None, option: str = "-o", inputs=()) -> None:
     """Refuse a model file named like a data file (``-o scores.csv`` meant for results), and
     one that cannot be written (before any training, not after it)."""
-    if path is not None and Path(path).suffix.lower() in FORMATS:
+    if path is not None and format_of(path) is not None:
         raise CLIError(f"{option} {path}: this writes a model, not a data file: name it "
                        "model.safetensors, say")
     check_writable(path, option, inputs)
 
 
 def check_data_path(path: str | None, option: str = "-o", inputs=(),
-                    suffixes=FORMATS) -> None:
-    """Refuse, before any work, an output file of a type the command does not write or that
-    cannot be written."""
-    if path is not None and Path(path).suffix.lower() not in suffixes:
+                    formats=(".csv", ".parquet", ".npy", ".npz"),
+                    formats_help: str = FORMATS_HELP) -> None:
+    """Refuse, before any work, an output file of a type the command does not write (not
+    among ``formats``, as ``aekit.io.formats.format_of`` names them), or that cannot be
+    written."""
+    if path is not None and format_of(path) not in formats:
         raise CLIError(f"{option} {path}: unsupported file type "
-                       f"{Path(path).suffix or '(none)'!r}: use {', '.join(suffixes)}")
+                       f"{suffix_of(path) or '(none)'!r}: use {formats_help}")
     check_writable(path, option, inputs)
 
 
@@ -196,8 +198,8 @@ def open_stream(args, model=None):
     if args.time:
         raise CLIError("--time does not apply with --stream yet: leave the column out with "
                        "--drop, or leave out --stream to load the table whole")
-    suffix = Path(args.data).suffix.lower()
-    if suffix in (".csv", ".npz"):
+    suffix = suffix_of(args.data)
+    if format_of(args.data) in (".csv", ".npz"):
         raise CLIError(f"--stream reads .npy or Parquet files, not {suffix}: convert "
                        f"{args.data}, or leave out --stream to load it whole")
     columns = args.columns

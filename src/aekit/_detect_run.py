@@ -7,14 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from aekit._cli_common import check_data_path, check_model_path, model_input, note
 from aekit.io import atomic_path, read_table
-from aekit.io.tables import read_named_csv
+from aekit.io.formats import COMPRESSIONS, format_of
+from aekit.io.tables import read_named_csv, write_arrow_table
 
 OUTPUTS = (".csv", ".parquet")
+OUTPUTS_HELP = f".csv, .tsv, .parquet (CSV and TSV also as {', '.join(COMPRESSIONS)})"
 TOP_FEATURES = 3
 RESULT_NAMES = {"score", "label", *(f"{kind}_{k + 1}" for kind in ("feature", "share")
                                     for k in range(TOP_FEATURES))}
@@ -23,7 +24,7 @@ RESULT_NAMES = {"score", "label", *(f"{kind}_{k + 1}" for kind in ("feature", "s
 def run_detect(args) -> None:
     if args.output is None and args.save is None:
         raise ValueError("give -o OUT for the results, --save FILE for the detector, or both")
-    check_data_path(args.output, "-o", (args.data, args.model), OUTPUTS)
+    check_data_path(args.output, "-o", (args.data, args.model), OUTPUTS, OUTPUTS_HELP)
     check_model_path(args.save, "--save", (args.data,))
     if args.model and (args.contamination != "auto" or args.window != "auto"):
         raise ValueError("--contamination and --window apply when fitting a detector; a saved "
@@ -134,17 +135,17 @@ def _series_names(args, frame: pa.Table, detector) -> list[str]:
 
 
 def _read_frame(path: str) -> pa.Table:
-    suffix = Path(path).suffix.lower()
+    kind = format_of(path)
     if not Path(path).exists():
         raise FileNotFoundError(f"data file {path} does not exist")
     try:
-        if suffix == ".csv":
+        if kind == ".csv":
             return read_named_csv(path)
-        if suffix in (".parquet", ".pq"):
+        if kind == ".parquet":
             return pq.read_table(path)
     except pa.ArrowException as error:
         raise ValueError(f"cannot read {path}: {str(error).splitlines()[0]}") from None
-    raise ValueError(f"{path}: a series must be a .csv or .parquet file with named columns")
+    raise ValueError(f"{path}: a series must be a CSV, TSV or Parquet file with named columns")
 
 
 def _numeric(frame: pa.Table, name: str, path: str) -> np.ndarray:
@@ -159,10 +160,7 @@ def _numeric(frame: pa.Table, name: str, path: str) -> np.ndarray:
 def _finish(args, detector, results: pa.Table) -> None:
     if args.output is not None:
         with atomic_path(args.output) as tmp:
-            if Path(args.output).suffix.lower() == ".csv":
-                pa_csv.write_csv(results, tmp)
-            else:
-                pq.write_table(results, tmp)
+            write_arrow_table(results, tmp, Path(args.output))
         print(f"wrote {results.num_rows} results to {args.output}")
     if args.save is not None:
         detector.save(args.save)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from aekit._cli_common import add_column_options
-from aekit.io.formats import FORMATS
+from aekit.io.formats import FORMATS_HELP
 
 
 def add_compress_commands(commands) -> None:
@@ -14,7 +14,7 @@ def add_compress_commands(commands) -> None:
                             description="Compress DATA's rows with MODEL into FILE: the codes, "
                             "quantised and entropy-coded.")
     p.add_argument("model", metavar="MODEL", help="a model written by 'aekit fit'")
-    p.add_argument("data", metavar="DATA", help=f"data file ({', '.join(FORMATS)})")
+    p.add_argument("data", metavar="DATA", help=f"data file ({FORMATS_HELP})")
     add_column_options(p)
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="the compressed stream")
     p.add_argument("--step", type=float, default=None,
@@ -31,7 +31,7 @@ def add_compress_commands(commands) -> None:
     p.add_argument("model", metavar="MODEL", help="the model the stream was compressed with")
     p.add_argument("stream", metavar="FILE", help="a stream written by 'aekit compress'")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
-                   help=f"output file ({', '.join(FORMATS)}; images need .npy or .npz)")
+                   help=f"output file ({FORMATS_HELP}; images need .npy or .npz)")
     p.add_argument("--device", default=None, help="run on this device (default: as saved)")
     p.set_defaults(handler=_decompress)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aekit._cli_common import add_column_options
-from aekit.io.formats import FORMATS
+from aekit.io.formats import FORMATS_HELP
 
 
 def add_impute(commands) -> None:
@@ -16,9 +16,9 @@ def add_impute(commands) -> None:
                     "--drop choose the columns to fill (the others are left out of OUT); a "
                     "--time (or id) column is copied out beside them.")
     p.add_argument("data", metavar="DATA",
-                   help=f"data file ({', '.join(FORMATS)}); empty or NaN cells are missing")
+                   help=f"data file ({FORMATS_HELP}); empty or NaN cells are missing")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
-                   help=f"output file ({', '.join(FORMATS)})")
+                   help=f"output file ({FORMATS_HELP})")
     add_column_options(p)
     p.add_argument("--model", metavar="MODEL",
                    help="fill with this saved imputer instead of training one")

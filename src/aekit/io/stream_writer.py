@@ -7,6 +7,7 @@ in memory. Like ``write_table``, the file appears under its name only once it is
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from aekit.io.atomic import atomic_path
-from aekit.io.tables import _format_of
+from aekit.io.tables import _format_of, open_text_writer
 
 
 def write_blocks(path: str | os.PathLike, blocks: Iterable[np.ndarray],
@@ -50,7 +51,7 @@ def write_blocks(path: str | os.PathLike, blocks: Iterable[np.ndarray],
         if kind == ".npy":
             written = _write_npy(tmp, blocks, n_rows)
         else:
-            written = _write_arrow(tmp, kind, blocks, columns)
+            written = _write_arrow(tmp, path, blocks, columns)
         if n_rows is not None and written != n_rows:
             raise ValueError(f"{path}: {written} rows were written where {n_rows} were expected")
     return written
@@ -67,38 +68,38 @@ def _as_table(block: np.ndarray, columns: list[str] | None):
     return pa.table({name: block[:, i] for i, name in enumerate(names)})
 
 
-def _write_arrow(tmp: Path, kind: str, blocks: Iterable[np.ndarray], columns) -> int:
+def _write_arrow(tmp: Path, path: Path, blocks: Iterable[np.ndarray], columns) -> int:
     writer, schema, written = None, None, 0
-    try:
+    with contextlib.ExitStack() as open_files:
         for block in blocks:
             table = _as_table(block, columns)
             if writer is None:
                 schema = table.schema
-                writer = _open_writer(tmp, kind, schema)
+                writer = _open_writer(open_files, tmp, path, schema)
             elif not table.schema.equals(schema):
                 raise ValueError(f"a block's columns ({_describe(table.schema)}) differ from "
                                  f"the first block's ({_describe(schema)})")
             writer.write_table(table)
             written += table.num_rows
-    finally:
-        if writer is not None:
-            writer.close()
-    if writer is None:  # no blocks: an empty table with the named columns
-        import pyarrow as pa
+        if writer is None:  # no blocks: an empty table with the named columns
+            import pyarrow as pa
 
-        names = columns or []
-        _open_writer(tmp, kind, pa.schema([(n, pa.float32()) for n in names])).close()
+            names = columns or []
+            _open_writer(open_files, tmp, path, pa.schema([(n, pa.float32()) for n in names]))
     return written
 
 
-def _open_writer(tmp: Path, kind: str, schema):
-    if kind == ".csv":
+def _open_writer(open_files: contextlib.ExitStack, tmp: Path, path: Path, schema):
+    """A writer of ``schema`` into ``tmp``, in the format ``path``'s name says, closed (with
+    its file) by ``open_files``."""
+    if _format_of(path) == ".csv":
         import pyarrow.csv as pacsv
 
-        return pacsv.CSVWriter(tmp, schema)
+        sink, options = open_files.enter_context(open_text_writer(tmp, path))
+        return open_files.enter_context(pacsv.CSVWriter(sink, schema, write_options=options))
     import pyarrow.parquet as pq
 
-    return pq.ParquetWriter(tmp, schema)
+    return open_files.enter_context(pq.ParquetWriter(tmp, schema))
 
 
 def _write_npy(tmp: Path, blocks: Iterable[np.ndarray], n_rows: int) -> int:

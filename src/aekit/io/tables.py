@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import os
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -13,17 +15,15 @@ from pathlib import Path
 import numpy as np
 
 from aekit.io.atomic import atomic_path
-from aekit.io.formats import FORMATS
+from aekit.io.formats import FORMATS_HELP, compression_of, format_of, is_tab_separated, suffix_of
 
 
 def _format_of(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise ValueError(
-            f"unsupported file type {suffix or '(none)'!r} for {path}: "
-            "use .csv, .parquet, .npy or .npz"
-        )
-    return ".parquet" if suffix == ".pq" else suffix
+    kind = format_of(path)
+    if kind is None:
+        raise ValueError(f"unsupported file type {suffix_of(path) or '(none)'!r} for {path}: "
+                         f"use {FORMATS_HELP}")
+    return kind
 
 
 @dataclass
@@ -80,7 +80,7 @@ def read_labeled_table(path: str | os.PathLike,
 
     Returns ``(X, column_names, labels)``: ``X`` holds the other (numeric) columns.
     """
-    if Path(path).suffix.lower() in (".npy", ".npz"):
+    if format_of(path) in (".npy", ".npz"):
         raise ValueError(f"labels are named by column: {path} must be a CSV or Parquet file")
     table = read_table(path, index=label_column)
     return table.X, table.columns, table.index
@@ -112,15 +112,14 @@ def _read_arrow(path: Path, kind: str, columns, drop, index, header=None) -> Tab
             import pyarrow.csv as pacsv
 
             first = _first_row(path)
-            delimiter = _delimiter(first)
+            delimiter = _delimiter_of(path, first)
             if header is False or (header is None and _is_numbers(first, delimiter)):
                 options = pacsv.ReadOptions(autogenerate_column_names=True)
             if header is None and options is not None:
                 notes.append(f"{path.name}: the first row is numbers, so it is read as data "
                              "(no header; --header says it is one); columns are named x0, "
                              "x1, ...")
-            table = pacsv.read_csv(path, read_options=options,
-                                   parse_options=pacsv.ParseOptions(delimiter=delimiter))
+            table = _read_text(path, delimiter, options)
             if options is not None:
                 table = table.rename_columns([f"x{i}" for i in range(table.num_columns)])
         else:
@@ -157,26 +156,48 @@ def read_named_csv(path: str | os.PathLike):
     """A CSV with a header row as a ``pyarrow.Table``, read by the same rules as ``read_table``
     (a comma, semicolon or tab between cells; names unique), its columns of any type."""
     import pyarrow as pa
-    import pyarrow.csv as pacsv
-
     path = Path(path)
-    delimiter = _delimiter(_first_row(path))
+    delimiter = _delimiter_of(path, _first_row(path))
     try:
-        table = pacsv.read_csv(path, parse_options=pacsv.ParseOptions(delimiter=delimiter))
+        table = _read_text(path, delimiter)
     except (pa.ArrowException, OSError) as error:
         raise ValueError(f"cannot read {path}: {_first_line(error)}") from None
     _check_unique(path, table.column_names)
     return table
 
 
+def _text_input(path: Path):
+    """A CSV or TSV file as a stream, decompressed when its name says it is compressed (in any
+    case: pyarrow's own guess knows ``.gz``, not ``.GZ``)."""
+    import pyarrow as pa
+
+    return pa.input_stream(str(path), compression=compression_of(path))
+
+
+def _read_text(path: Path, delimiter: str, read_options=None):
+    import pyarrow.csv as pacsv
+
+    with _text_input(path) as stream:
+        return pacsv.read_csv(stream, read_options=read_options,
+                              parse_options=pacsv.ParseOptions(delimiter=delimiter))
+
+
 def _first_row(path: Path) -> str:
-    with open(path, newline="", encoding="utf-8-sig", errors="replace") as handle:
-        return handle.readline()
+    import pyarrow as pa
+
+    try:
+        raw = io.BufferedReader(_text_input(path))
+        with io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="") as text:
+            return text.readline()
+    except (pa.ArrowException, OSError, EOFError) as error:
+        raise ValueError(f"cannot read {path}: {_first_line(error)}") from None
 
 
-def _delimiter(first_row: str) -> str:
-    """A comma, unless the header has none and is split by semicolons or tabs instead (as
-    spreadsheets in many locales write CSV)."""
+def _delimiter_of(path: Path, first_row: str) -> str:
+    """A tab for ``.tsv`` files; for ``.csv`` a comma, unless the header has none and is split
+    by semicolons or tabs instead (as spreadsheets in many locales write CSV)."""
+    if is_tab_separated(path):
+        return "\t"
     if "," not in first_row:
         for other in (";", "\t"):
             if other in first_row:
@@ -322,25 +343,46 @@ def write_table(path: str | os.PathLike, X: np.ndarray, columns: list[str] | Non
             with open(tmp, "wb") as handle:
                 np.savez(handle, X=X)
         else:
-            _write_arrow(tmp, kind, X, columns, index, index_name)
+            _write_arrow(tmp, path, X, columns, index, index_name)
 
 
-def _write_arrow(tmp: Path, kind: str, X: np.ndarray, columns: list[str] | None,
+def _write_arrow(tmp: Path, path: Path, X: np.ndarray, columns: list[str] | None,
                  index: np.ndarray | None, index_name: str | None) -> None:
     import pyarrow as pa
 
     X2 = X.reshape(len(X), -1) if X.ndim != 2 else X
     names = columns or [f"x{i}" for i in range(X2.shape[1])]
     data = {} if index is None else {index_name or "index": index}
-    table = pa.table({**data, **{name: X2[:, i] for i, name in enumerate(names)}})
-    if kind == ".csv":
-        import pyarrow.csv as pacsv
+    write_arrow_table(pa.table({**data, **{name: X2[:, i] for i, name in enumerate(names)}}),
+                      tmp, path)
 
-        pacsv.write_csv(table, tmp)
-    else:
+
+def write_arrow_table(table, tmp: Path, path: Path) -> None:
+    """Write an Arrow table into ``tmp`` in the format ``path``'s name says (CSV or TSV,
+    compressed as named, or Parquet)."""
+    if format_of(path) != ".csv":
         import pyarrow.parquet as pq
 
         pq.write_table(table, tmp)
+        return
+    with open_text_writer(tmp, path) as (sink, options):
+        import pyarrow.csv as pacsv
+
+        pacsv.write_csv(table, sink, options)
+
+
+@contextlib.contextmanager
+def open_text_writer(tmp: Path, path: Path):
+    """``(sink, write options)`` for CSV written into ``tmp`` as ``path``'s name says: tabs for
+    ``.tsv``, compressed for ``.gz``, ``.bz2`` and ``.zst``."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    options = pacsv.WriteOptions(delimiter="\t" if is_tab_separated(path) else ",")
+    codec = compression_of(path)
+    with (pa.OSFile(str(tmp), "wb") if codec is None
+          else pa.CompressedOutputStream(str(tmp), codec)) as sink:
+        yield sink, options
 
 
 def _first_line(error: BaseException) -> str:
