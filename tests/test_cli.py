@@ -304,3 +304,16 @@ def test_refusals_before_any_work(data_csv, tmp_path, capsys):
     assert "latent_dim must be between 1 and 64" in capsys.readouterr().err
     assert main(["fit", str(data_csv), "--stream", "-o", str(tmp_path / "m.safetensors")]) == 1
     assert "leave out --stream to load it whole" in capsys.readouterr().err
+
+
+def test_dash_writes_the_table_to_standard_output_and_messages_to_standard_error(
+        model_file, data_csv, tmp_path, capsys):
+    assert main(["score", str(model_file), str(data_csv), "-o", str(tmp_path / "s.csv")]) == 0
+    written = (tmp_path / "s.csv").read_text()
+    capsys.readouterr()
+    assert main(["score", str(model_file), str(data_csv), "-o", "-"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == written  # the table alone, as the file holds it
+    assert "wrote 120 scores to standard output" in captured.err
+    assert main(["map", str(model_file), str(data_csv), "-o", "-"]) == 1
+    assert "'aekit map' does not write a table of rows to standard output" in capsys.readouterr().err

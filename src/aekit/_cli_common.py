@@ -11,7 +11,7 @@ from aekit.io.formats import FORMATS_HELP, format_of, suffix_of
 
 DATA_HELP = (f"data file ({FORMATS_HELP}); CSV and Parquet columns are matched to the "
              "model's by name (a CSV without a header row, by position)")
-OUTPUT_HELP = f"output file ({FORMATS_HELP})"
+OUTPUT_HELP = f"output file ({FORMATS_HELP}; - writes CSV to standard output)"
 STREAM_HELP = ("read DATA block by block instead of loading it, for data larger than memory "
                "(a .npy file, or a Parquet file or folder)")
 DEVICE_HELP = "run on this device (default: as saved)"

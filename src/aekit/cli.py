@@ -30,6 +30,7 @@ from aekit._cli_common import (
     read_rows,
 )
 from aekit._cli_options import add_estimator_options, estimator_params, model_help, model_names
+from aekit._cli_stdout import output_to_stdout
 from aekit.cli_compress import add_compress_commands
 from aekit.cli_detect import add_detect
 from aekit.cli_export import add_export
@@ -283,7 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     warnings.showwarning = _one_line_warning
     try:
         _check_inputs_exist(args)  # before any handler imports PyTorch (seconds)
-        args.handler(args)
+        with output_to_stdout(args):
+            args.handler(args)
     except KeyboardInterrupt:
         print("aekit: interrupted", file=sys.stderr)
         return 130

@@ -31,7 +31,8 @@ def add_compress_commands(commands) -> None:
     p.add_argument("model", metavar="MODEL", help="the model the stream was compressed with")
     p.add_argument("stream", metavar="FILE", help="a stream written by 'aekit compress'")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
-                   help=f"output file ({FORMATS_HELP}; images need .npy or .npz)")
+                   help=f"output file ({FORMATS_HELP}; - writes CSV to standard output; "
+                   "images need .npy or .npz)")
     p.add_argument("--device", default=None, help="run on this device (default: as saved)")
     p.set_defaults(handler=_decompress)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aekit._cli_common import add_column_options
+from aekit._cli_common import OUTPUT_HELP, add_column_options
 from aekit.io.formats import FORMATS_HELP
 
 
@@ -18,7 +18,7 @@ def add_impute(commands) -> None:
     p.add_argument("data", metavar="DATA",
                    help=f"data file ({FORMATS_HELP}); empty or NaN cells are missing")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
-                   help=f"output file ({FORMATS_HELP})")
+                   help=OUTPUT_HELP)
     add_column_options(p)
     p.add_argument("--model", metavar="MODEL",
                    help="fill with this saved imputer instead of training one")

@@ -1,0 +1,56 @@
+"""``-o -``: a command's rows written to standard output as CSV, for a pipe (``aekit score
+model.safetensors data.csv -o - | sort -g``).
+
+The command writes its CSV file as always, into a temporary folder, while what it prints goes to
+standard error; once the file is complete, its bytes are copied to standard output. So a command
+that fails writes no partial table into the pipe, and no command needs to know about pipes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import sys
+import tempfile
+
+from aekit._cli_common import CLIError
+
+STDOUT = "-"
+ROW_COMMANDS = ("encode", "reconstruct", "score", "detect", "impute", "decompress", "generate",
+                "denoise")
+
+
+@contextlib.contextmanager
+def output_to_stdout(args):
+    """Run the command within this; with ``-o -`` its table reaches standard output."""
+    if getattr(args, "output", None) != STDOUT:
+        yield
+        return
+    if args.command not in ROW_COMMANDS:
+        raise CLIError(f"-o -: 'aekit {args.command}' does not write a table of rows to "
+                       f"standard output ({', '.join(ROW_COMMANDS)} do): name a file")
+    with tempfile.TemporaryDirectory(prefix="aekit-stdout-") as folder:
+        args.output = os.path.join(folder, "rows.csv")
+        messages = _Renamed(sys.stderr, args.output, "standard output")
+        with contextlib.redirect_stdout(messages):
+            yield
+        with open(args.output, "rb") as table:
+            shutil.copyfileobj(table, sys.stdout.buffer)
+        sys.stdout.flush()
+
+
+class _Renamed(io.TextIOBase):
+    """A text stream that writes to ``stream``, with the temporary file's path said as what it
+    stands for ("wrote 10 scores to standard output")."""
+
+    def __init__(self, stream, old: str, new: str):
+        self.stream, self.old, self.new = stream, old, new
+
+    def write(self, text: str) -> int:
+        self.stream.write(text.replace(self.old, self.new))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
