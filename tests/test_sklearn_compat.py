@@ -43,3 +43,30 @@ def test_set_output_wraps_transform_as_it_does_fit_transform():
         frame))
     assert isinstance(ae.fit_transform(frame), pd.DataFrame)
     assert isinstance(ae.set_output(transform="default").transform(frame), np.ndarray)
+
+
+def test_a_dataframe_in_gives_a_dataframe_out_for_every_method_of_one_value_per_cell():
+    import numpy as np
+    import pandas as pd
+    from sklearn.datasets import load_wine
+
+    from aekit import AnomalyDetector, Autoencoder, MaskedAutoencoder
+
+    frame = load_wine(as_frame=True).data.iloc[:60]
+    frame.index = frame.index + 1000  # not the positions: an index of its own is kept
+    ae = Autoencoder(latent_dim=2, epochs=1, random_state=0, device="cpu").fit(frame)
+    rebuilt = ae.reconstruct(frame)
+    assert isinstance(rebuilt, pd.DataFrame)
+    assert rebuilt.index.equals(frame.index) and rebuilt.columns.equals(frame.columns)
+    np.testing.assert_array_equal(rebuilt.to_numpy(), ae.reconstruct(frame.to_numpy()))
+    codes = ae.set_output(transform="pandas").transform(frame)
+    decoded = ae.inverse_transform(codes)
+    assert list(decoded.columns) == list(frame.columns) and decoded.index.equals(frame.index)
+    assert isinstance(ae.inverse_transform(codes.to_numpy()), np.ndarray)
+    gaps = frame.mask(np.random.default_rng(0).random(frame.shape) < 0.1)
+    filled = MaskedAutoencoder(epochs=1, gaussian=False, random_state=0).fit(gaps).impute(gaps)
+    assert filled.index.equals(frame.index) and not filled.isna().any().any()
+    detector = AnomalyDetector(model=Autoencoder(latent_dim=2, epochs=2), random_state=0)
+    shares = detector.fit(frame).score_features(frame)
+    assert list(shares.columns) == list(frame.columns)
+    np.testing.assert_allclose(shares.sum(axis=1), 1, rtol=1e-6)

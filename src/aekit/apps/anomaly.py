@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aekit.estimators import BaseAutoencoder
+from aekit.estimators._frames import like_frame
 from aekit.estimators._params import Param, document_params, store_params
 from aekit.estimators._validation import (
     FEW_VALUES,
@@ -205,11 +206,12 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         return np.where(self.decision_function(X) < 0, -1, 1)
 
     def score_features(self, X) -> np.ndarray:
-        """Each feature's share of each row's anomaly score ``(n, features)``; rows sum to 1."""
+        """Each feature's share of each row's anomaly score ``(n, features)``; rows sum to 1.
+        A DataFrame gives a DataFrame (index and columns kept)."""
         parts = self._anomaly_features(X)
         totals = parts.sum(1, keepdims=True)
-        return np.divide(parts, totals, out=np.full_like(parts, 1 / parts.shape[1]),
-                         where=totals > 0)
+        return like_frame(np.divide(parts, totals, out=np.full_like(parts, 1 / parts.shape[1]),
+                                    where=totals > 0), X)
 
     def export_onnx(self, directory) -> dict:
         """Write ``scorer.onnx`` (raw float32 rows -> ``score_samples``, any number of rows)

@@ -8,6 +8,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from aekit.estimators import _streaming
+from aekit.estimators._frames import feature_names, like_frame
 from aekit.estimators._torch import as_batch, map_batches, to_tensor
 from aekit.estimators._validation import all_finite
 from aekit.io.sources import ArraySource
@@ -123,17 +124,20 @@ class Inference:
         return self._infer("encode", X, lengths)
 
     def inverse_transform(self, Z) -> np.ndarray:
-        """Decode codes ``Z`` back to the input space (scaling inverted)."""
-        Z = self._check_codes(Z)
-        return self._unscale(map_batches(self.module_.decode, (Z,), self._device))
+        """Decode codes ``Z`` back to the input space (scaling inverted); a DataFrame of codes
+        gives a DataFrame with its index and the training columns' names."""
+        rows = self._unscale(map_batches(self.module_.decode, (self._check_codes(Z),),
+                                         self._device))
+        return like_frame(rows, Z, feature_names(self, rows.shape[-1]))
 
     def reconstruct(self, X, lengths=None) -> np.ndarray:
-        """Encode then decode ``X``; same shape and units as ``X``."""
+        """Encode then decode ``X``; same shape and units as ``X`` (a DataFrame, with its index
+        and columns, for a DataFrame)."""
         if isinstance(X, ArraySource):
             raise TypeError("reconstruct returns as many values as the source holds: call it on "
                             "source.read_block(i) for each block i instead")
-        X, lengths = self._checked(X, lengths)
-        return self._unscale(self._infer("reconstruct", X, lengths))
+        checked, lengths = self._checked(X, lengths)
+        return like_frame(self._unscale(self._infer("reconstruct", checked, lengths)), X)
 
     def score_samples(self, X, lengths=None) -> np.ndarray:
         """Per-row negative training loss (reconstruction; the ELBO for variational models):

@@ -7,6 +7,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aekit.estimators import _scaling
+from aekit.estimators._frames import like_frame
 from aekit.estimators._params import Param, document, latent_activation, store_params
 from aekit.estimators._validation import FEW_VALUES, check_bool, check_choice, check_float
 from aekit.estimators.base import BaseAutoencoder
@@ -198,13 +199,14 @@ class MaskedAutoencoder(BaseAutoencoder):
         """``X`` with every NaN filled; observed cells are returned exactly as given. Fills
         of a column with few distinct values in training stay within its observed range
         (``fill_min_``, ``fill_max_``): a column seen constant is filled with that constant, a
-        0/1 column with values in [0, 1]."""
+        0/1 column with values in [0, 1]. A DataFrame gives a DataFrame (index and columns
+        kept)."""
         check_is_fitted(self)
-        X, observed = self._check_X(X, reset=False)
-        filled = self._unscale(self._infer("impute", X, observed)).astype(np.float64)
+        rows, observed = self._check_X(X, reset=False)
+        filled = self._unscale(self._infer("impute", rows, observed)).astype(np.float64)
         if hasattr(self, "fill_min_"):  # models saved before it existed: as they were
             filled = np.clip(filled, self.fill_min_, self.fill_max_)
-        return np.where(observed, X, filled.astype(X.dtype))
+        return like_frame(np.where(observed, rows, filled.astype(rows.dtype)), X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
