@@ -59,6 +59,12 @@ def test_empty_cells_become_nan(tmp_path):
     ("header.csv", "", "cannot read|no columns"),
     ("twice.csv", "a,b,a\n1,2,3\n", "2 columns named 'a'"),
     ("commas.csv", "a;b\n1,5;2\n3,25;4\n", "'a'.*decimal commas"),
+    ("thousands.csv", 'a,b\n"1,065",2\n"12,500,000",4\n',
+     r"thousands separators \('1,065'\): write them without \(1065\)$"),
+    ("either.csv", 'a,b\n"1,065",2\n735,4\n',
+     r"without thousands separators \(1065\), or with a decimal point if the comma is one"),
+    ("marks.csv", "a,b,c\n1,x,2\n?,y,3\n4,z,5\n",
+     r"columns 'a' \(row 2 holds '\?'\), 'b' \(row 1 holds 'x'\) of .*--drop a,b.*text in 'a'"),
     ("ids.csv", "cust,a\n100000000000000003,1\n,2\n", r"'cust'.*beyond 2\*\*53"),  # a gap too
 ])
 def test_unreadable_files(tmp_path, name, content, message):
@@ -184,3 +190,25 @@ def test_a_headerless_file_of_whole_numbers_with_a_gap_first_stays_data(tmp_path
     (tmp_path / "gap.csv").write_text(",5,7,9\n1,2,3,4\n5,6,7,8\n")
     table = read_table(tmp_path / "gap.csv")
     assert table.columns is None and table.X.shape == (3, 4) and np.isnan(table.X[0, 0])
+
+
+def test_a_file_in_a_local_encoding_is_named_with_its_fix(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes("région,a\nCôte,1\n".encode("cp1252"))
+    with pytest.raises(ValueError, match="latin.csv is not UTF-8 text.*iconv -f cp1252"):
+        read_table(path, drop=["région"])
+
+
+def test_an_empty_unnamed_column_at_the_end_of_each_line_is_left_out(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_text("a,b,\n1,2,\n3,4,\n")
+    table = read_table(path)
+    assert table.columns == ["a", "b"] and table.X.shape == (2, 2)
+    assert "without a name or a value" in table.notes[0]
+
+
+def test_names_that_differ_only_in_spaces_are_pointed_out():
+    from aekit.io import align_columns
+
+    with pytest.raises(ValueError, match="differ only in spaces"):
+        align_columns([" a", "b "], ["a", "b"])

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from aekit.io._columns import numeric_array
 from aekit.io.atomic import atomic_path
 from aekit.io.formats import FORMATS_HELP, compression_of, format_of, is_tab_separated, suffix_of
 
@@ -128,6 +129,7 @@ def _read_arrow(path: Path, kind: str, columns, drop, index, header=None) -> Tab
             table = pq.read_table(path)
     except (pa.ArrowException, OSError) as error:
         raise ValueError(f"cannot read {path}: {_first_line(error)}") from None
+    table = _without_empty_unnamed(path, table, notes)
     if table.num_columns == 0:
         raise ValueError(f"{path} has no columns: expected a header row and numeric columns")
     _check_unique(path, table.column_names)
@@ -146,7 +148,7 @@ def _read_arrow(path: Path, kind: str, columns, drop, index, header=None) -> Tab
         _check_names(path, [index], table.column_names, "column")
         index_values = table.column(index).to_numpy(zero_copy_only=False)
     keep = _chosen_columns(path, table.column_names, columns, drop, index)
-    X = _numeric_array(path, table.select(keep))
+    X = numeric_array(path, table.select(keep))
     # a headerless file's made-up names say nothing: its columns match by position
     headerless = kind == ".csv" and options is not None
     return Table(X, None if headerless else keep, index_values, index, notes)
@@ -175,22 +177,36 @@ def _text_input(path: Path):
 
 
 def _read_text(path: Path, delimiter: str, read_options=None):
+    import pyarrow as pa
     import pyarrow.csv as pacsv
 
     with _text_input(path) as stream:
-        return pacsv.read_csv(stream, read_options=read_options,
-                              parse_options=pacsv.ParseOptions(delimiter=delimiter))
+        try:
+            return pacsv.read_csv(stream, read_options=read_options,
+                                  parse_options=pacsv.ParseOptions(delimiter=delimiter))
+        except pa.ArrowInvalid as error:
+            if "UTF8" in str(error) or "UTF-8" in str(error):
+                raise ValueError(_not_utf8(path)) from None
+            raise
 
 
 def _first_row(path: Path) -> str:
     import pyarrow as pa
 
     try:
-        raw = io.BufferedReader(_text_input(path))
-        with io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline="") as text:
-            return text.readline()
+        with io.BufferedReader(_text_input(path)) as raw:
+            line = raw.readline()
     except (pa.ArrowException, OSError, EOFError) as error:
         raise ValueError(f"cannot read {path}: {_first_line(error)}") from None
+    try:
+        return line.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError(_not_utf8(path)) from None
+
+
+def _not_utf8(path: Path) -> str:
+    return (f"{path} is not UTF-8 text (a spreadsheet's local encoding, cp1252 or latin-1?): "
+            f"save it as 'CSV UTF-8', or convert it: iconv -f cp1252 -t utf-8 {path.name}")
 
 
 def _delimiter_of(path: Path, first_row: str) -> str:
@@ -220,6 +236,18 @@ def _is_numbers(first_row: str, delimiter: str) -> bool:
     # exactly what pandas writes for a frame's default column names: "", "0", "1", ...
     pandas_header = len(cells) > 1 and cells == ["", *map(str, range(len(cells) - 1))]
     return not pandas_header
+
+
+def _without_empty_unnamed(path: Path, table, notes: list[str]):
+    """``table`` without the columns that have neither a name nor a value (a separator at the
+    end of every line, as spreadsheets export), with a note when there were any."""
+    empty = [i for i, (name, column) in enumerate(zip(table.column_names, table.columns))
+             if not name.strip() and column.null_count == len(column)]
+    if not empty or len(empty) == table.num_columns:
+        return table
+    notes.append(f"{path.name}: {len(empty)} column(s) without a name or a value (a separator "
+                 "at the end of each line) left out")
+    return table.select([i for i in range(table.num_columns) if i not in empty])
 
 
 def _check_unique(path: Path, names: list[str]) -> None:
@@ -254,57 +282,6 @@ def _chosen_columns(path: Path, present: list[str], columns, drop, index) -> lis
     return keep
 
 
-def _numeric_array(path: Path, table) -> np.ndarray:
-    import pyarrow as pa
-
-    columns = []
-    for name, column in zip(table.column_names, table.columns):
-        if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
-                or pa.types.is_boolean(column.type) or pa.types.is_decimal(column.type)):
-            if _decimal_commas(column):
-                raise ValueError(
-                    f"column {name!r} of {path} holds numbers written with decimal commas "
-                    "(1,5): write them with decimal points (1.5)")
-            raise ValueError(
-                f"column {name!r} of {path} is not numeric ({column.type}): "
-                f"drop it (--drop {name}), name it as the index (--time {name}) or encode "
-                "it as numbers first"
-            )
-        if pa.types.is_integer(column.type) and _beyond_float(column):
-            raise ValueError(
-                f"column {name!r} of {path} holds integers beyond 2**53 (ids?), which float64 "
-                f"cannot hold exactly: name it as the index (--time {name}) to carry it "
-                f"unchanged, or drop it (--drop {name})")
-        columns.append(column.to_numpy(zero_copy_only=False).astype(np.float64))
-    return np.column_stack(columns) if table.num_rows else np.empty((0, len(columns)))
-
-
-def _decimal_commas(column) -> bool:
-    """Whether a text column's first values read as numbers once a comma is a point."""
-    import pyarrow as pa
-
-    if not pa.types.is_string(column.type):
-        return False
-    sample = [v for v in column.slice(0, 20).to_pylist() if v]
-    if not any("," in v for v in sample):
-        return False
-    try:
-        [float(v.replace(",", ".")) for v in sample]
-    except ValueError:
-        return False
-    return True
-
-
-def _beyond_float(column) -> bool:
-    """Whether an integer Arrow column (missing values allowed) holds a value float64 would
-    round, judged on its own type before any conversion."""
-    import pyarrow.compute as pc
-
-    extremes = pc.min_max(column)
-    low, high = extremes["min"].as_py(), extremes["max"].as_py()
-    return low is not None and (high > 2**53 or low < -(2**53))
-
-
 def align_columns(columns: Sequence[str], expected: Sequence[str], source: str = "the data",
                   remedy: str = "give the same columns, choose them with --columns/--drop, or "
                                 "rename them") -> tuple[list[int], str | None]:
@@ -320,8 +297,10 @@ def align_columns(columns: Sequence[str], expected: Sequence[str], source: str =
         parts = [f"missing {', '.join(map(repr, missing))}" if missing else "",
                  f"unexpected {', '.join(map(repr, extra))}" if extra else "",
                  "repeated names" if repeated else ""]
+        spaces = missing and sorted(n.strip() for n in missing) == sorted(n.strip() for n in extra)
+        hint = " (the names differ only in spaces around them: remove those)" if spaces else ""
         raise ValueError(f"{source} does not have the columns the model was trained on ("
-                         f"{'; '.join(p for p in parts if p)}): {remedy}")
+                         f"{'; '.join(p for p in parts if p)}){hint}: {remedy}")
     order = [columns.index(name) for name in expected]
     moved = order != list(range(len(order)))
     return order, (f"{source}: columns reordered by name to match the model" if moved else None)

@@ -1,0 +1,121 @@
+"""Arrow columns to float64 features, and what to tell the user when a column is not numbers:
+the value that stopped it, numbers written with commas, several such columns at once."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+_THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d*)?")
+_SAMPLE = 50  # values looked at to tell how a text column writes its numbers
+
+
+def numeric_array(path: Path, table) -> np.ndarray:
+    """The table's columns as one float64 array; a ``ValueError`` naming every column that is
+    not numeric (with the value that stopped it) or holds integers float64 would round."""
+    import pyarrow as pa
+
+    not_numeric = [name for name, column in zip(table.column_names, table.columns)
+                   if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
+                           or pa.types.is_boolean(column.type)
+                           or pa.types.is_decimal(column.type))]
+    if not_numeric:
+        raise ValueError(_not_numeric_message(path, table, not_numeric))
+    columns = []
+    for name, column in zip(table.column_names, table.columns):
+        if pa.types.is_integer(column.type) and _beyond_float(column):
+            raise ValueError(
+                f"column {name!r} of {path} holds integers beyond 2**53 (ids?), which float64 "
+                f"cannot hold exactly: name it as the index (--time {name}) to carry it "
+                f"unchanged, or drop it (--drop {name})")
+        columns.append(column.to_numpy(zero_copy_only=False).astype(np.float64))
+    return np.column_stack(columns) if table.num_rows else np.empty((0, len(columns)))
+
+
+def _not_numeric_message(path: Path, table, names: list[str]) -> str:
+    for name in names:
+        commas = _comma_numbers(table[name])
+        if commas is not None:
+            return f"column {name!r} of {path} holds {commas}"
+    if len(names) == 1:
+        name = names[0]
+        return (f"column {name!r} of {path} is not numeric ({table[name].type}"
+                f"{_first_text(table[name])}): drop it (--drop {name}), name it as the index "
+                f"(--time {name}) or encode it as numbers first{_missing_hint(table, names)}")
+    listed = ", ".join(f"{name!r}{_first_text(table[name], short=True)}" for name in names)
+    return (f"columns {listed} of {path} are not numeric: drop them (--drop "
+            f"{','.join(names)}), or encode them as numbers first{_missing_hint(table, names)}")
+
+
+def _first_text(column, short: bool = False) -> str:
+    """``, row 17 holds '?'``: the first value of a text column that is not a number."""
+    import pyarrow as pa
+
+    if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
+        return ""
+    for row, value in enumerate(column.to_pylist(), start=1):
+        if value is not None and not _is_number(value):
+            shown = value if len(value) <= 20 else value[:17] + "..."
+            return f" (row {row} holds {shown!r})" if short else f"; row {row} holds {shown!r}"
+    return ""
+
+
+def _missing_hint(table, names: list[str]) -> str:
+    """Advice for a mostly numeric column held up by a few placeholders ('?', 'n/a', '-')."""
+    import pyarrow as pa
+
+    for name in names:
+        column = table[name]
+        if not pa.types.is_string(column.type):
+            continue
+        values = [v for v in column.to_pylist() if v is not None]
+        if values and sum(map(_is_number, values)) >= 0.5 * len(values):
+            return f"; if the text in {name!r} marks missing cells, leave those cells empty"
+    return ""
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _comma_numbers(column) -> str | None:
+    """How a text column writes numbers with commas, as the rest of a message ("numbers
+    written with decimal commas ..."), or None when its values are not such numbers."""
+    import pyarrow as pa
+
+    if not pa.types.is_string(column.type):
+        return None
+    sample = [v.strip() for v in column.slice(0, _SAMPLE).to_pylist() if v]
+    with_commas = [v for v in sample if "," in v]
+    if not with_commas:
+        return None
+    thousands = all(_THOUSANDS.fullmatch(v) or _is_number(v) for v in sample)
+    decimal = all(v.count(",") <= 1 and _is_number(v.replace(",", ".")) for v in sample)
+    example = with_commas[0]
+    if thousands and decimal:  # 1,065: a thousand and sixty-five, or one point zero six five
+        return (f"numbers written with commas ({example!r}): write them without thousands "
+                f"separators ({example.replace(',', '')}), or with a decimal point if the comma "
+                f"is one ({example.replace(',', '.')})")
+    if thousands:
+        return (f"numbers written with thousands separators ({example!r}): write them without "
+                f"({example.replace(',', '')})")
+    if decimal:
+        return (f"numbers written with decimal commas ({example!r}): write them with decimal "
+                f"points ({example.replace(',', '.')})")
+    return None
+
+
+def _beyond_float(column) -> bool:
+    """Whether an integer Arrow column (missing values allowed) holds a value float64 would
+    round, judged on its own type before any conversion."""
+    import pyarrow.compute as pc
+
+    extremes = pc.min_max(column)
+    low, high = extremes["min"].as_py(), extremes["max"].as_py()
+    return low is not None and (high > 2**53 or low < -(2**53))
