@@ -99,6 +99,7 @@ def test_unfitted_model():
     ({"loss": "bce", "output_activation": "linear"}, "bce.* needs output_activation='sigmoid'"),
     ({"validation_data": np.ones((3, 7))}, "validation_data: X has 7 features"),
     ({"validation_split": 0.01}, "leaves no rows for validation"),
+    ({"validation_split": 0.96}, "leaves 1 of 20 rows for training: at least 2"),
 ])
 def test_bad_parameters_are_named(params, message):
     X = np.random.RandomState(0).rand(20, 4)

@@ -1,5 +1,6 @@
 """scikit-learn's own estimator checks, run over every aekit estimator."""
 
+import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from aekit import ESTIMATORS
@@ -63,6 +64,8 @@ def test_a_dataframe_in_gives_a_dataframe_out_for_every_method_of_one_value_per_
     decoded = ae.inverse_transform(codes)
     assert list(decoded.columns) == list(frame.columns) and decoded.index.equals(frame.index)
     assert isinstance(ae.inverse_transform(codes.to_numpy()), np.ndarray)
+    with pytest.raises(ValueError, match="not transform's .* in that order"):
+        ae.inverse_transform(codes[codes.columns[::-1]])  # decoded wrong, named right: refused
     gaps = frame.mask(np.random.default_rng(0).random(frame.shape) < 0.1)
     filled = MaskedAutoencoder(epochs=1, gaussian=False, random_state=0).fit(gaps).impute(gaps)
     assert filled.index.equals(frame.index) and not filled.isna().any().any()

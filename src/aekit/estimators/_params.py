@@ -133,8 +133,11 @@ def document(cls, summary: str, own=(), examples: str = "", defaults: dict | Non
     shared ones (with the variant's ``defaults`` where they differ); the CLI reads
     ``param_docs``."""
     defaults = defaults or {}
-    shared = [replace(p, default=defaults[p.name]) if p.name in defaults else p
-              for p in (*CODE_PARAMS, *TRAINING_PARAMS)]
+    # an entry of ``own`` named as a shared parameter replaces that one's text, in its place
+    instead = {p.name: p for p in own if p.name in SHARED_NAMES}
+    own = [p for p in own if p.name not in instead]
+    shared = [instead.get(p.name, p) for p in (*CODE_PARAMS, *TRAINING_PARAMS)]
+    shared = [replace(p, default=defaults[p.name]) if p.name in defaults else p for p in shared]
     code, training = shared[:len(CODE_PARAMS)], shared[len(CODE_PARAMS):]
     cls.param_docs = {p.name: p for p in (*code, *own, *training)}
     cls.__doc__ = numpydoc(summary, (*code, *own, *training), ATTRIBUTES_DOC + examples)
@@ -234,6 +237,7 @@ TRAINING_PARAMS = (
     Param("verbose", "int", 0,
           "0: silent; 1: a progress bar per epoch; 2: one line per epoch."),
 )
+SHARED_NAMES = {p.name for p in (*CODE_PARAMS, *TRAINING_PARAMS)}
 
 ATTRIBUTES_DOC = """
     Attributes

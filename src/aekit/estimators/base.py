@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aekit.estimators import _auto, _distributed, _scaling
 from aekit.estimators._architectures import ARCHITECTURES
+from aekit.estimators._frames import is_frame
 from aekit.estimators._inference import (
     MAX_SCALED,
     Inference,
@@ -176,6 +177,12 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
 
     def _check_codes(self, Z) -> np.ndarray:
         check_is_fitted(self)
+        if is_frame(Z):  # codes by name, as transform writes them: a reordered frame is wrong
+            expected = [str(name) for name in self.get_feature_names_out()]
+            if [str(name) for name in Z.columns] != expected:
+                raise ValueError(f"the codes' columns {[str(c) for c in Z.columns][:6]} are not "
+                                 f"transform's {expected[:6]} in that order: pass "
+                                 "Z[model.get_feature_names_out()] or an array")
         Z = np.asarray(Z)
         if Z.dtype.kind not in "biuf":
             raise TypeError(f"codes must be numeric, got dtype {Z.dtype}")
@@ -391,9 +398,13 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
                  else min(int(len(X) * _auto.AUTO_VALIDATION), _auto.MAX_VALIDATION_ROWS))
         if not self.validation_split and n_val < _auto.MIN_VALIDATION_ROWS:
             return (X, lengths), None  # too few rows to judge on: stop on the training loss
-        if n_val < 1 or n_val >= len(X):
+        if n_val < 1:
             raise ValueError(f"validation_split={self.validation_split} leaves no rows for "
-                             f"{'validation' if n_val < 1 else 'training'} out of {len(X)}")
+                             f"validation out of {len(X)}")
+        if len(X) - n_val < 2:  # one row (or none) teaches nothing, as in fit
+            raise ValueError(f"validation_split={self.validation_split} leaves "
+                             f"{len(X) - n_val} of {len(X)} rows for training: at least 2 are "
+                             "needed")
         order = np.random.RandomState(seed).permutation(len(X))
         train, val = order[n_val:], order[:n_val]
         if lengths is None:
