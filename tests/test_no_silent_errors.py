@@ -235,3 +235,22 @@ def test_an_output_activation_that_cannot_reach_the_data_is_refused(activation):
     with pytest.raises(ValueError, match=f"output_activation='{activation}' gives values in"):
         Autoencoder(output_activation=activation, epochs=1).fit(X)
     Autoencoder(output_activation="sigmoid", scaling="minmax", epochs=1).fit(X)  # reaches it
+
+
+def test_a_column_float32_cannot_resolve_is_refused_by_name():
+    """123456.789 +- 0.001 rounds to a handful of float32 values: the network, which computes
+    in float32, would learn nothing of the column while its score said the fit was perfect."""
+    import pandas as pd
+
+    from aekit import MaskedAutoencoder
+
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"a": rng.normal(size=200),
+                          "x": 123456.789 + 1e-3 * rng.normal(size=200)})
+    for model in (Autoencoder(epochs=1), MaskedAutoencoder(epochs=1)):
+        with pytest.raises(ValueError, match=r"column 'x' varies by 0.000943 around 123456.78.*"
+                                             "subtract a constant"):
+            model.fit(frame)
+    centred = frame.assign(x=frame.x - frame.x.mean())  # the remedy the message gives
+    Autoencoder(epochs=1).fit(centred)
+    Autoencoder(epochs=1).fit(frame.assign(x=40.7 + 1e-4 * frame.a))  # 26 steps per deviation

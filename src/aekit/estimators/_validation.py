@@ -40,6 +40,33 @@ def check_finite(X: np.ndarray, name: str = "X", columns=None) -> None:
                      f"{fix}")
 
 
+MIN_FLOAT32_STEPS = 10  # float32 values per standard deviation a column needs at least
+
+
+def check_float32_resolves(X: np.ndarray, columns=None) -> None:
+    """Refuse a float64 table with a column whose spread float32, the network's precision,
+    cannot resolve: a large offset with a small spread (coordinates within a few metres,
+    timestamps within a short window), which float32 would round to a few values or one."""
+    if X.dtype != np.float64 or X.ndim != 2 or len(X) < 2:
+        return
+    with np.errstate(invalid="ignore", over="ignore"):  # fmax/fmin skip NaN, without copies
+        high, low = np.fmax.reduce(X, axis=0), np.fmin.reduce(X, axis=0)
+        step = np.spacing(np.nan_to_num(np.maximum(np.abs(high), np.abs(low))).astype(
+            np.float32)).astype(np.float64)
+        # the standard deviation only where the range leaves room for doubt (rarely anywhere)
+        doubtful = np.flatnonzero((high - low) < 1000 * MIN_FLOAT32_STEPS * step)
+        spread = np.nanstd(X[:, doubtful], axis=0)
+    lost = np.flatnonzero((spread > 0) & (spread < MIN_FLOAT32_STEPS * step[doubtful]))
+    if not len(lost):
+        return
+    k, i = lost[0], doubtful[lost[0]]
+    name = repr(str(columns[i])) if columns is not None else str(i)
+    raise ValueError(f"column {name} varies by {spread[k]:.3g} around {np.nanmean(X[:, i]):.10g}, "
+                     f"finer than float32 (the network's precision) tells apart there (steps of "
+                     f"{step[i]:.3g}; {len(lost)} such column(s)): subtract a constant from it "
+                     "first (its mean, say)")
+
+
 def check_finite_steps(X: np.ndarray, lengths: np.ndarray, name: str = "X",
                        overflowed: bool = False) -> None:
     """``check_finite`` for sequences ``(n, T, F)`` whose steps from ``lengths`` on are padding

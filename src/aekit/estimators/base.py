@@ -40,6 +40,7 @@ from aekit.estimators._torch import (
 from aekit.estimators._validation import (
     check_finite,
     check_finite_steps,
+    check_float32_resolves,
     check_numeric_columns,
     check_output_range,
     to_float32,
@@ -129,6 +130,8 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         lengths = self._sequence_lengths(steps, lengths)
         if lengths is None:
             check_finite(X, "X", getattr(self, "feature_names_in_", None))
+            if reset:
+                check_float32_resolves(X, getattr(self, "feature_names_in_", None))
             X = to_float32(X, "X")
         else:  # padded steps may hold anything (NaN by convention)
             check_finite_steps(steps, lengths)

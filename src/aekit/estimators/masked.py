@@ -9,7 +9,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from aekit.estimators import _scaling
 from aekit.estimators._frames import like_frame
 from aekit.estimators._params import Param, document, latent_activation, store_params
-from aekit.estimators._validation import FEW_VALUES, check_bool, check_choice, check_float
+from aekit.estimators._validation import (
+    FEW_VALUES,
+    check_bool,
+    check_choice,
+    check_float,
+    check_float32_resolves,
+)
 from aekit.estimators.base import BaseAutoencoder
 from aekit.estimators.persistence import register_model, restore_estimator
 from aekit.nn import ACTIVATIONS, DenseCode, DenseDecoder, DenseEncoder, Reconstruction
@@ -91,6 +97,7 @@ class MaskedAutoencoder(BaseAutoencoder):
                 column = repr(str(names[empty[0]])) if names is not None else empty[0]
                 raise ValueError(f"column {column} of X has no observed value "
                                  f"({len(empty)} such columns): drop it, nothing can be learnt")
+            check_float32_resolves(X, getattr(self, "feature_names_in_", None))
             self.squeeze_axis_ = None
             self.input_shape_ = (X.shape[1],)
         limit = np.finfo(np.float32).max
