@@ -208,6 +208,23 @@ def test_cli_impute_leaves_out_an_id_and_a_label(tmp_path, capsys):
     assert list(aekit.load(model).feature_names_in_) == ["a", "b", "c"]
 
 
+def test_cli_impute_fills_booleans_and_integers_as_such(tmp_path):
+    """A True/False column comes back True/False and a column of counts as whole numbers,
+    as the Python imputer keeps a DataFrame's nullable types."""
+    rng = np.random.RandomState(0)
+    a = rng.normal(size=120)
+    frame = pd.DataFrame({"a": a, "n": pd.array(np.rint(3 * a + 10).astype(int), dtype="Int64"),
+                          "flag": pd.array(a > 0, dtype="boolean")})
+    frame.loc[::6, "flag"], frame.loc[1::7, "n"] = pd.NA, pd.NA
+    source, out = tmp_path / "data.csv", tmp_path / "filled.csv"
+    frame.to_csv(source, index=False)
+    assert main(["impute", str(source), "-o", str(out), "--epochs", "1", "--random-state", "0",
+                 "--device", "cpu"]) == 0
+    filled = pd.read_csv(out)
+    assert filled["flag"].dtype == bool and filled["n"].dtype == np.int64
+    assert (filled["n"][~frame["n"].isna()] == frame["n"].dropna()).all()
+
+
 def test_series_gaps_are_filled_and_points_kept():
     t = np.arange(400)
     series = np.sin(t * 2 * np.pi / 24) + 0.01 * t

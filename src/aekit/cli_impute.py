@@ -36,6 +36,8 @@ def run_impute(args) -> None:
     from aekit import AutoencoderImputer, load
     from aekit._cli_common import check_data_path, check_model_path, read_columns
     from aekit.io import write_table
+    from aekit.io.formats import format_of
+    from aekit.io.tables import write_frame
 
     check_data_path(args.output, "-o", (args.data, args.model))
     check_model_path(args.save_model, "--save-model", (args.data,))
@@ -51,10 +53,13 @@ def run_impute(args) -> None:
                              "imputer")
     else:
         imputer = AutoencoderImputer(epochs=args.epochs, random_state=args.random_state,
-                                     device=args.device).fit(_named(X, columns))
-    filled = _fill_by_name(imputer, X, columns, args.data)
-    write_table(args.output, filled.reshape(shape), columns, index=table.index,
-                index_name=table.index_name)
+                                     device=args.device).fit(_named(X, columns, table.types))
+    filled = _fill_by_name(imputer, X, columns, table.types, args.data)
+    if hasattr(filled, "columns") and format_of(args.output) in (".csv", ".parquet"):
+        write_frame(args.output, filled, table.index, table.index_name)  # types as read
+    else:
+        write_table(args.output, np.asarray(filled, dtype=np.float64).reshape(shape), columns,
+                    index=table.index, index_name=table.index_name)
     if args.save_model:
         imputer.save(args.save_model)
     n_missing = int(np.isnan(X).sum())
@@ -62,19 +67,27 @@ def run_impute(args) -> None:
           f"wrote {args.output}" + (f" and {args.save_model}" if args.save_model else ""))
 
 
-def _named(X, columns):
-    """``X`` as a DataFrame with the file's column names (so the imputer keeps them), or as it
-    is for a file without names."""
+# pandas' nullable types, so that the imputer rounds a column's fills as its values are
+_PANDAS_TYPES = {"bool": "boolean", "int": "Int64", "float": "float64"}
+
+
+def _named(X, columns, types=None):
+    """``X`` as a DataFrame with the file's column names (so the imputer keeps them), each
+    column in the type the file gave it (integers and booleans filled as such), or as it is
+    for a file without names."""
     if columns is None:
         return X
     import pandas as pd
 
-    return pd.DataFrame(X, columns=[str(name) for name in columns])
+    types = types or ["float"] * len(columns)
+    return pd.DataFrame({str(name): pd.Series(X[:, i]).astype(_PANDAS_TYPES[kind])
+                         for i, (name, kind) in enumerate(zip(columns, types))})
 
 
-def _fill_by_name(imputer, X, columns, path: str):
-    """``X`` filled, its columns matched to the imputer's by name (in the file's order out);
-    by position where the file or the imputer has no names."""
+def _fill_by_name(imputer, X, columns, types, path: str):
+    """``X`` filled, its columns matched to the imputer's by name (a DataFrame in the file's
+    column order and types); by position (an array) where the file or the imputer has no
+    names."""
     import numpy as np
 
     from aekit._cli_common import in_order, note_by_position
@@ -85,6 +98,16 @@ def _fill_by_name(imputer, X, columns, path: str):
             note_by_position(path, "imputer")
         return np.asarray(imputer.transform(X))
     ordered, names = in_order(X, columns, expected, path)
-    filled = np.asarray(imputer.transform(_named(ordered, names)), dtype=np.float64)
-    back = [names.index(str(name)) for name in columns]  # the file's column order
-    return filled[:, back]
+    filled = imputer.transform(_named(ordered, names, _types_for(imputer, columns, types, names)))
+    return filled[[str(name) for name in columns]]  # the file's column order
+
+
+def _types_for(imputer, columns, types, names) -> list[str] | None:
+    """The file's column types, in the imputer's order ``names``; a column the imputer took as
+    real numbers in training (a model saved before types were kept) is given as such."""
+    if types is None:
+        return None
+    by_name = dict(zip(map(str, columns), types))
+    trained = {spec.name: spec.kind for spec in getattr(imputer, "columns_", None) or []}
+    return [by_name[name] if trained.get(name, "integer") == "integer" else "float"
+            for name in names]

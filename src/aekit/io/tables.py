@@ -39,6 +39,9 @@ that ``read_table`` returned before it had the rest."""
     index: np.ndarray | None = None
     index_name: str | None = None
     notes: list[str] = field(default_factory=list)
+    # what each column held before it became float64: "bool", "int" or "float" (None for
+    # NumPy files), so that a command can write booleans and integers back as they were
+    types: list[str] | None = None
 
     def __iter__(self) -> Iterator:
         return iter((self.X, self.columns))
@@ -151,7 +154,16 @@ def _read_arrow(path: Path, kind: str, columns, drop, index, header=None) -> Tab
     X = numeric_array(path, table.select(keep))
     # a headerless file's made-up names say nothing: its columns match by position
     headerless = kind == ".csv" and options is not None
-    return Table(X, None if headerless else keep, index_values, index, notes)
+    types = [_type_of(table.schema.field(name).type) for name in keep]
+    return Table(X, None if headerless else keep, index_values, index, notes, types)
+
+
+def _type_of(arrow_type) -> str:
+    import pyarrow as pa
+
+    if pa.types.is_boolean(arrow_type):
+        return "bool"
+    return "int" if pa.types.is_integer(arrow_type) else "float"
 
 
 def read_named_csv(path: str | os.PathLike):
@@ -334,6 +346,19 @@ def _write_arrow(tmp: Path, path: Path, X: np.ndarray, columns: list[str] | None
     data = {} if index is None else {index_name or "index": index}
     write_arrow_table(pa.table({**data, **{name: X2[:, i] for i, name in enumerate(names)}}),
                       tmp, path)
+
+
+def write_frame(path: str | os.PathLike, frame, index: np.ndarray | None = None,
+                index_name: str | None = None) -> None:
+    """Write a pandas DataFrame atomically as CSV or Parquet, each column in its own type
+    (nullable integers and booleans stay integers and booleans), ``index`` first."""
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if index is not None:
+        table = table.add_column(0, index_name or "index", pa.array(index))
+    with atomic_path(Path(path)) as tmp:
+        write_arrow_table(table, tmp, Path(path))
 
 
 def write_arrow_table(table, tmp: Path, path: Path) -> None:
