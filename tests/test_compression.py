@@ -14,6 +14,7 @@ import aekit
 from aekit import Autoencoder, CompressionAutoencoder, compress, decompress
 from aekit.apps import _stream
 from aekit.cli import main
+from aekit.io import write_table
 from aekit.nn.refine import row_objective
 
 SRC = str(Path(aekit.__file__).resolve().parents[1])
@@ -118,6 +119,11 @@ def test_cli_compress_and_decompress(plain, data, tmp_path, capsys):
     stream.write_bytes(stream.read_bytes()[:-1])
     assert main(["decompress", str(model), str(stream), "-o", str(out)]) == 1
     assert "truncated" in capsys.readouterr().err
+    table = tmp_path / "x.csv"  # an id column taken out with --time is not in the stream
+    write_table(table, X, [f"x{i}" for i in range(X.shape[1])], index=np.arange(len(X)),
+                index_name="id")
+    assert main(["compress", str(model), str(table), "--time", "id", "-o", str(stream)]) == 0
+    assert "--time id: the stream holds the features only" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------ CompressionAutoencoder

@@ -39,12 +39,15 @@ def add_compress_commands(commands) -> None:
 
 def _compress(args) -> None:
     from aekit import load
-    from aekit._cli_common import model_input, read_columns
+    from aekit._cli_common import model_input, note, read_columns
     from aekit.apps.compression import compress
     from aekit.io import atomic_write_bytes
 
     model = load(args.model, device=args.device)
     table = read_columns(args, args.data)
+    if table.index_name is not None:
+        note(f"--time {table.index_name}: the stream holds the features only, so 'aekit "
+             "decompress' writes the rows without that column: keep it beside the stream")
     X = table.X
     data = compress(model, model_input(table, model, args.data), step=args.step,
                     refine=args.refine)
