@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pytest
 import torch
+from sklearn.datasets import load_wine
 
 import aekit
 import aekit.apps.anomaly as anomaly_module
@@ -377,3 +378,13 @@ def test_a_detector_says_when_one_column_of_few_values_drives_its_flags(quick_de
 def test_a_detector_refuses_a_single_column():
     with pytest.raises(ValueError, match="at least 2 columns.*SeriesAnomalyDetector"):
         AnomalyDetector().fit(np.random.RandomState(0).normal(size=(100, 1)))
+
+
+def test_a_detector_warns_of_too_few_rows_and_not_of_few_values_in_them(quick_default):
+    frame = load_wine(as_frame=True).data.head(10)  # every column has at most 10 values here
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        AnomalyDetector(random_state=0).fit(frame)
+    messages = [str(w.message) for w in caught]
+    assert any("only 10 rows for 13 columns" in m and "at least 26" in m for m in messages)
+    assert not any("takes only" in m for m in messages)

@@ -134,6 +134,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
                              "autoencoder learns how columns relate, and one column relates to "
                              "nothing. For one series use SeriesAnomalyDetector (aekit detect "
                              "--series), which reads windows of it")
+        warn_of_few_rows(*X.shape)
         self.center_, self.scale_ = robust_scaling(X)
         scaled = self._scale(X)
         if self.model is None:
@@ -310,6 +311,19 @@ def fit_threshold(train_scores: np.ndarray, contamination, threshold: float | No
     return float(np.quantile(train_scores, 1 - contamination))
 
 
+MIN_ROWS = 20  # rows below which (or below two per column) scores and threshold are rough
+
+
+def warn_of_few_rows(n_rows: int, n_features: int) -> None:
+    """Warn when there are too few rows to learn how the columns relate, or to place a
+    threshold: the scores are then little more than distances from the medians."""
+    advised = max(MIN_ROWS, 2 * n_features)
+    if n_rows < advised:
+        warnings.warn(f"only {n_rows} rows for {n_features} columns: the scores and the "
+                      f"threshold rest on too few rows to be reliable (at least {advised} are "
+                      "advised)", UserWarning, stacklevel=3)
+
+
 def warn_of_discrete_flags(X: np.ndarray, features: np.ndarray, flagged: np.ndarray,
                            names) -> None:
     """Warn when the automatic threshold flags many training rows mostly for one column of few
@@ -321,7 +335,8 @@ def warn_of_discrete_flags(X: np.ndarray, features: np.ndarray, flagged: np.ndar
     top = np.bincount(features[flagged].argmax(1), minlength=X.shape[1])
     column = int(top.argmax())
     n_values = len(np.unique(X[:, column]))
-    if top[column] < 0.5 * flagged.sum() or n_values > FEW_VALUES:
+    # few values, each seen twice on average (in 10 rows every column has at most 10)
+    if top[column] < 0.5 * flagged.sum() or n_values > FEW_VALUES or 2 * n_values > len(X):
         return
     name = repr(str(names[column])) if names is not None else f"{column} (0-based)"
     warnings.warn(f"the automatic threshold flags {share:.1%} of the training rows, most of "

@@ -119,8 +119,10 @@ class SeriesAnomalyDetector(BaseEstimator):
             random_state=self.random_state)
         self.detector_ = clone(detector)
         starts = self._starts(len(values))
-        with warnings.catch_warnings():  # its threshold is not the one labels use here
+        with warnings.catch_warnings():  # its threshold is not the one labels use here,
             warnings.filterwarnings("ignore", message="the automatic threshold flags")
+            # and the rows are overlapping windows, as many as the series' length allows
+            warnings.filterwarnings("ignore", message="only .* rows for")
             self.detector_.fit(self._features(values, starts))
         train_steps = self._step_anomaly(values)
         self.threshold_ = fit_threshold(train_steps, self.contamination, self.threshold)
