@@ -309,8 +309,9 @@ def test_cli_detect_series(tmp_path, capsys, quick_default):
     results = pa_csv.read_csv(out)
     assert results.column_names == ["timestamp", "score", "label"] and results.num_rows == 3000
     assert 1990 <= np.argmin(results["score"].to_numpy()) < 2040
-    printed = capsys.readouterr().out
-    assert "anomalous windows" in printed and "2024-01-02" in printed
+    captured = capsys.readouterr()
+    assert "anomalous windows" in captured.out and "2024-01-02" in captured.out
+    assert "gap" not in captured.err  # evenly spaced: nothing to say
     assert main(["detect", str(data), "--series", "nope", "-o", str(out)]) == 1
     assert "no column 'nope'" in capsys.readouterr().err
 
@@ -388,3 +389,14 @@ def test_a_detector_warns_of_too_few_rows_and_not_of_few_values_in_them(quick_de
     messages = [str(w.message) for w in caught]
     assert any("only 10 rows for 13 columns" in m and "at least 26" in m for m in messages)
     assert not any("takes only" in m for m in messages)
+
+
+def test_uneven_or_unordered_time_steps_are_pointed_out(capsys):
+    from aekit._detect_run import _note_uneven_steps
+
+    hours = np.datetime64("2024-01-01T00:00") + np.r_[0:10, 40:50].astype("timedelta64[h]")
+    _note_uneven_steps(pa.array(hours.astype("datetime64[s]")), "t")
+    assert "1 gap(s) longer than twice the usual step (1 h), the longest 1.25 days" in \
+        capsys.readouterr().err
+    _note_uneven_steps(pa.array([0.0, 1, 2, 1.5, 3]), "t")
+    assert "not in time order (1 go back)" in capsys.readouterr().err

@@ -104,6 +104,8 @@ def _detect_series(args, detector) -> None:
     if detector is None:
         detector = SeriesAnomalyDetector(window=args.window, contamination=args.contamination,
                                          random_state=args.random_state).fit(series)
+    if args.time:
+        _note_uneven_steps(frame[args.time], args.time)
     results = {args.time: frame[args.time]} if args.time else {}
     results["score"] = detector.score_steps(series)
     results["label"] = detector.predict_steps(series)
@@ -115,6 +117,42 @@ def _detect_series(args, detector) -> None:
     for start, end in windows:
         where = f"{stamps[start]} .. {stamps[end - 1]}" if stamps is not None else ""
         print(f"  steps {start}-{end - 1} {where}".rstrip())
+
+
+def _note_uneven_steps(times, name: str) -> None:
+    """A note when a series' time column (timestamps or numbers) is out of order or has gaps
+    of more than twice its usual step: windows are counted in steps, so they run across the
+    gaps as if none were there."""
+    if not (pa.types.is_timestamp(times.type) or pa.types.is_date(times.type)
+            or pa.types.is_integer(times.type) or pa.types.is_floating(times.type)):
+        return
+    is_time = not (pa.types.is_integer(times.type) or pa.types.is_floating(times.type))
+    values = times.to_numpy(zero_copy_only=False)
+    values = values.astype("datetime64[s]").astype(np.int64) if is_time else values
+    steps = np.diff(values.astype(np.float64))
+    steps = steps[np.isfinite(steps)]
+    if not len(steps):
+        return
+    if (steps < 0).any():
+        note(f"--time {name}: the steps are not in time order ({int((steps < 0).sum())} go "
+             "back): sort the series first, the detector reads it in file order")
+        return
+    usual = float(np.median(steps))
+    gaps = steps > 2 * usual
+    if usual <= 0 or not gaps.any():
+        return
+    show = _duration if is_time else (lambda t: f"{t:g}")
+    note(f"--time {name}: {int(gaps.sum())} gap(s) longer than twice the usual step "
+         f"({show(usual)}), the longest {show(steps.max())}: windows run across them as if "
+         "the steps were even; resample the series onto an even grid to score it in time")
+
+
+def _duration(seconds: float) -> str:
+    """``7.25 days``, ``1 h``, ``30 s``."""
+    for unit, size in (("days", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.3g} {unit}"
+    return f"{seconds:.3g} s"
 
 
 def _series_names(args, frame: pa.Table, detector) -> list[str]:
