@@ -396,7 +396,7 @@ def test_uneven_or_unordered_time_steps_are_pointed_out(capsys):
 
     hours = np.datetime64("2024-01-01T00:00") + np.r_[0:10, 40:50].astype("timedelta64[h]")
     _note_uneven_steps(pa.array(hours.astype("datetime64[s]")), "t")
-    assert "1 gap(s) longer than twice the usual step (1 h), the longest 1.25 days" in \
+    assert "1 gap(s) longer than twice the usual step (1 h), the longest 1.29 days" in \
         capsys.readouterr().err
     _note_uneven_steps(pa.array([0.0, 1, 2, 1.5, 3]), "t")
     assert "not in time order (1 go back)" in capsys.readouterr().err
