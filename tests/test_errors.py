@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 from conftest import quick
 from sklearn.exceptions import NotFittedError
 
@@ -96,6 +97,9 @@ def test_unfitted_model():
     ({"dropout": 1.5}, "dropout"),
     ({"scaling": "robust"}, "scaling must be one of"),
     ({"device": "tpu"}, "device must be"),
+    pytest.param({"device": "mps"}, "device='mps' is not available in this PyTorch build",
+                 marks=pytest.mark.skipif(torch.backends.mps.is_available(),
+                                          reason="this machine has an MPS device")),
     ({"loss": "bce", "output_activation": "linear"}, "bce.* needs output_activation='sigmoid'"),
     ({"validation_data": np.ones((3, 7))}, "validation_data: X has 7 features"),
     ({"validation_split": 0.01}, "leaves no rows for validation"),
@@ -138,3 +142,11 @@ def test_all_finite_is_not_fooled_by_a_sum_that_overflows():
     huge = np.full((4, 3), 3e38, dtype=np.float32)  # finite, but the sum is inf
     assert all_finite(huge)
     assert all_finite(np.empty((0, 3), dtype=np.float32))
+
+
+def test_a_tensor_that_requires_grad_is_taken_as_its_values():
+    import torch
+
+    X = torch.randn(30, 4, requires_grad=True)
+    ae = Autoencoder(**quick(epochs=1)).fit(X)
+    np.testing.assert_array_equal(ae.transform(X), ae.transform(X.detach().numpy()))

@@ -110,6 +110,8 @@ def test_degenerate_input_is_refused_or_warned():
         Autoencoder(**quick()).fit(X[:1])
     with pytest.warns(UserWarning, match="can copy its input"):
         Autoencoder(latent_dim=13, **quick(epochs=1)).fit(X)
+    with pytest.warns(UserWarning, match="one value per row: an autoencoder has nothing to"):
+        Autoencoder(**quick(epochs=1)).fit(X[:, :1])  # not "latent_dim=1 is not smaller"
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # sparse codes may be wider than the input
         SparseAutoencoder(latent_dim=16, **quick(epochs=1)).fit(X)

@@ -39,6 +39,12 @@ def resolve_device(name: str) -> torch.device:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError("device='cuda' was asked for but no CUDA GPU is available: "
                          "use device='cpu' or 'auto'")
+    if device.type not in ("cpu", "cuda"):  # mps, xpu, ...: this PyTorch build may lack them
+        try:
+            torch.empty(1, device=device)
+        except (RuntimeError, AssertionError):
+            raise ValueError(f"device={name!r} is not available in this PyTorch build or on "
+                             "this machine: use device='cpu' or 'auto'") from None
     if device.type == "cuda" and device.index is None and local_rank() is not None:
         device = torch.device("cuda", local_rank())
     return device

@@ -111,6 +111,8 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
             raise TypeError(f"X is a path ({os.fspath(X)!r}), not data: read the file with "
                             "aekit.io.read_table(path) (or aekit.io.open_source(path) to "
                             "stream it) and pass what it returns")
+        if isinstance(X, torch.Tensor):  # a tensor from a training graph, or on a GPU
+            X = X.detach().cpu().numpy()
         if self._input_kind is not None:
             return self._input_kind.check(self, X, reset=reset, lengths=lengths)
         check_numeric_columns(X)
@@ -383,7 +385,11 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         if stats.observed:
             check_output_range(self.output_activation_, lo.min(), hi.max())
         self.latent_dim_ = self.latent_dim or min(32, max(1, values_per_row // 2))
-        if self.latent_dim_ >= values_per_row and not self._constrained_code:
+        if values_per_row == 1 and self.latent_dim is None:
+            warnings.warn("X has one value per row: an autoencoder has nothing to compress "
+                          "(its code is that value); for one series, score windows of it with "
+                          "SeriesAnomalyDetector", UserWarning, stacklevel=4)
+        elif self.latent_dim_ >= values_per_row and not self._constrained_code:
             warnings.warn(f"latent_dim={self.latent_dim_} is not smaller than the "
                           f"{values_per_row} values per row: a plain autoencoder can copy its "
                           "input and learn nothing; use a smaller latent_dim, or a sparse or "
