@@ -278,6 +278,15 @@ def _check_inputs_exist(args) -> None:
             raise CLIError(f"{kind} {path} does not exist")
 
 
+def _in_cli_terms(message: str, args) -> str:
+    """An estimator's message as the command line says it: the rows it calls ``X`` are the
+    DATA file's."""
+    data = getattr(args, "data", None)
+    if isinstance(data, str) and message.startswith("X "):
+        return f"{data} {message[2:]}"
+    return message
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -294,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except (ValueError, TypeError, OSError, CLIError) as error:
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        print(f"aekit: error: {message}", file=sys.stderr)
+        print(f"aekit: error: {_in_cli_terms(message, args)}", file=sys.stderr)
         return 1
     return 0
 
