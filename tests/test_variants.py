@@ -255,6 +255,8 @@ def test_variable_length_sequences_lengths_or_nan_padding():
     assert steps.shape == (80, 24)
     assert np.isnan(steps[0, lengths[0]:]).all() and np.isfinite(steps[0, :lengths[0]]).all()
     assert model.score_samples(padded).shape == (80,)
+    rebuilt = model.reconstruct(zero_padded, lengths=lengths)  # padding comes back as padding
+    assert np.isnan(rebuilt[0, lengths[0]:]).all() and np.isfinite(rebuilt[0, :lengths[0]]).all()
 
 
 def test_univariate_series_and_windows():
@@ -312,6 +314,7 @@ def test_text_tokens_round_trip(tmp_path):
     valid = np.arange(ids.shape[1])[None, :] < lengths[:, None]
     assert (rebuilt == ids)[valid].mean() > 0.6  # most characters come back (chance: 1/15)
     assert len(tokenizer.inverse_transform(rebuilt, lengths)) == len(texts)
+    assert (rebuilt[~valid] == 0).all()  # the padding id past each text's end
     steps = model.score_steps(ids[:2])
     assert np.isnan(steps[1, 11:]).all() and np.isnan(steps[2 - 1, lengths[1]:]).all()
     model.save(tmp_path / "text.safetensors")

@@ -13,6 +13,7 @@ from aekit.estimators._torch import as_batch, map_batches, to_tensor
 from aekit.estimators._validation import all_finite
 from aekit.io.sources import ArraySource
 from aekit.nn.preprocess import Preprocessor
+from aekit.text import PAD
 
 # The rule for extreme input: scaled values beyond this bound are refused by every method.
 # Within it, codes, reconstructions and squared errors all stay far inside float32's range.
@@ -137,7 +138,10 @@ class Inference:
             raise TypeError("reconstruct returns as many values as the source holds: call it on "
                             "source.read_block(i) for each block i instead")
         checked, lengths = self._checked(X, lengths)
-        return like_frame(self._unscale(self._infer("reconstruct", checked, lengths)), X)
+        rows = self._unscale(self._infer("reconstruct", checked, lengths))
+        if lengths is not None:  # padding back as it came in: NaN steps, or the padding id
+            rows[~steps_mask(lengths, rows.shape[1])] = np.nan if rows.dtype.kind == "f" else PAD
+        return like_frame(rows, X)
 
     def score_samples(self, X, lengths=None) -> np.ndarray:
         """Per-row negative training loss (reconstruction; the ELBO for variational models):
