@@ -256,3 +256,5 @@ def test_a_column_float32_cannot_resolve_is_refused_by_name():
     centred = frame.assign(x=frame.x - frame.x.mean())  # the remedy the message gives
     Autoencoder(epochs=1).fit(centred)
     Autoencoder(epochs=1).fit(frame.assign(x=40.7 + 1e-4 * frame.a))  # 26 steps per deviation
+    rounded = np.where(frame.a > 0, 0.1, 0.3 - 0.2)  # one constant, computed two ways
+    Autoencoder(epochs=1).fit(frame.assign(x=rounded))

@@ -95,7 +95,8 @@ def test_a_vae_scores_a_table_in_the_unit_range_by_bce_as_its_documentation_says
     X = np.random.RandomState(0).rand(40, 4)
     vae = VAE(epochs=1, random_state=0).fit(X)
     assert (vae.loss_, vae.output_activation_) == ("bce", "sigmoid")
-    assert "tables included" in VAE.param_docs["loss"].text
+    assert "VariationalAutoencoder, any data in [0, 1] not rescaled, tables included" in \
+        VAE.param_docs["loss"].text
     assert Autoencoder(epochs=1, random_state=0).fit(X).loss_ == "mse"
 
 

@@ -70,8 +70,9 @@ OPTIONS = [{'name': 'latent_dim',
   'default': 'auto',
   'choices': ['auto', 'mse', 'bce', 'ce'],
   'help': 'Reconstruction loss. auto: bce for images (architecture="conv") already in [0, 1] and '
-          'not rescaled, ce for token ids (SequenceAutoencoder(tokens=True)), else mse. ce '
-          '(cross-entropy) scores token ids only.',
+          'not rescaled (for VariationalAutoencoder, any data in [0, 1] not rescaled, tables '
+          'included: a Bernoulli likelihood), ce for token ids (SequenceAutoencoder(tokens=True)), '
+          'else mse. ce (cross-entropy) scores token ids only.',
   'models': ['autoencoder', 'compression', 'denoising', 'ensemble', 'sequence', 'sparse', 'vae'],
   'model_defaults': {'compression': 'mse'}},
  {'name': 'optimizer',

@@ -139,7 +139,8 @@ class Inference:
                             "source.read_block(i) for each block i instead")
         checked, lengths = self._checked(X, lengths)
         rows = self._unscale(self._infer("reconstruct", checked, lengths))
-        if lengths is not None:  # padding back as it came in: NaN steps, or the padding id
+        if lengths is not None and self._second_array == "lengths":  # (not a mask of cells)
+            # padding back as it came in: NaN steps, or the padding id
             rows[~steps_mask(lengths, rows.shape[1])] = np.nan if rows.dtype.kind == "f" else PAD
         return like_frame(rows, X)
 

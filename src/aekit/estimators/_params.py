@@ -133,11 +133,8 @@ def document(cls, summary: str, own=(), examples: str = "", defaults: dict | Non
     shared ones (with the variant's ``defaults`` where they differ); the CLI reads
     ``param_docs``."""
     defaults = defaults or {}
-    # an entry of ``own`` named as a shared parameter replaces that one's text, in its place
-    instead = {p.name: p for p in own if p.name in SHARED_NAMES}
-    own = [p for p in own if p.name not in instead]
-    shared = [instead.get(p.name, p) for p in (*CODE_PARAMS, *TRAINING_PARAMS)]
-    shared = [replace(p, default=defaults[p.name]) if p.name in defaults else p for p in shared]
+    shared = [replace(p, default=defaults[p.name]) if p.name in defaults else p
+              for p in (*CODE_PARAMS, *TRAINING_PARAMS)]
     code, training = shared[:len(CODE_PARAMS)], shared[len(CODE_PARAMS):]
     cls.param_docs = {p.name: p for p in (*code, *own, *training)}
     cls.__doc__ = numpydoc(summary, (*code, *own, *training), ATTRIBUTES_DOC + examples)
@@ -170,8 +167,10 @@ TRAINING_PARAMS = (
           "Activation of the reconstruction. auto: sigmoid with the bce loss, else linear."),
     Param("loss", '{"auto", "mse", "bce", "ce"}', "auto",
           'Reconstruction loss. auto: bce for images (architecture="conv") already in [0, '
-          "1] and not rescaled, ce for token ids (SequenceAutoencoder(tokens=True)), else "
-          "mse. ce (cross-entropy) scores token ids only."),
+          "1] and not rescaled (for VariationalAutoencoder, any data in [0, 1] not rescaled, "
+          "tables included: a Bernoulli likelihood), ce for token ids "
+          "(SequenceAutoencoder(tokens=True)), else mse. ce (cross-entropy) scores token ids "
+          "only."),
     Param("optimizer", '{"adam", "adamw", "rmsprop", "sgd"}', "adam",
           "Optimizer, with Keras' defaults (eps=1e-7)."),
     Param("learning_rate", "float or None", None,
@@ -237,7 +236,6 @@ TRAINING_PARAMS = (
     Param("verbose", "int", 0,
           "0: silent; 1: a progress bar per epoch; 2: one line per epoch."),
 )
-SHARED_NAMES = {p.name for p in (*CODE_PARAMS, *TRAINING_PARAMS)}
 
 ATTRIBUTES_DOC = """
     Attributes

@@ -56,7 +56,9 @@ def check_float32_resolves(X: np.ndarray, columns=None) -> None:
         # the standard deviation only where the range leaves room for doubt (rarely anywhere)
         doubtful = np.flatnonzero((high - low) < 1000 * MIN_FLOAT32_STEPS * step)
         spread = np.nanstd(X[:, doubtful], axis=0)
-    lost = np.flatnonzero((spread > 0) & (spread < MIN_FLOAT32_STEPS * step[doubtful]))
+    # a spread of a few float64 steps is a constant's rounding (0.1 computed two ways): not lost
+    constant = spread < 1000 * np.spacing(np.maximum(np.abs(high), np.abs(low))[doubtful])
+    lost = np.flatnonzero(~constant & (spread < MIN_FLOAT32_STEPS * step[doubtful]))
     if not len(lost):
         return
     k, i = lost[0], doubtful[lost[0]]

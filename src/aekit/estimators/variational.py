@@ -152,9 +152,5 @@ document(
         Param("binarize", "bool", False,
               "Dynamic binarisation: train on fresh Bernoulli samples of [0, 1] data every "
               "batch."),
-        Param("loss", '{"auto", "mse", "bce"}', "auto",
-              "Reconstruction loss. auto: bce (a Bernoulli likelihood, as VAEs of images use) "
-              "for data already in [0, 1] and not rescaled, tables included; else mse. Give "
-              'loss="mse" for a table of shares or rates in [0, 1] that is not binary-like.'),
     ),
 )
