@@ -169,7 +169,9 @@ OPTIONS = [{'name': 'latent_dim',
   'default': None,
   'choices': [],
   'help': 'Folder where the whole training state is saved after every epoch, so a killed run can '
-          'be resumed. None: no checkpoints.',
+          'be resumed. None: no checkpoints. One run per folder: without resume, a fit is refused '
+          "a folder that already holds a checkpoint (a second fit, a cross-validation fold's), so "
+          'give each fit its own.',
   'models': ['autoencoder', 'compression', 'denoising', 'ensemble', 'sequence', 'sparse', 'vae'],
   'model_defaults': {}},
  {'name': 'resume',

@@ -207,7 +207,9 @@ TRAINING_PARAMS = (
           "clipping."),
     Param("checkpoint_dir", "str or None", None,
           "Folder where the whole training state is saved after every epoch, so a killed "
-          "run can be resumed. None: no checkpoints."),
+          "run can be resumed. None: no checkpoints. One run per folder: without resume, a "
+          "fit is refused a folder that already holds a checkpoint (a second fit, a "
+          "cross-validation fold's), so give each fit its own."),
     Param("resume", "bool", False,
           "Continue the run checkpointed in checkpoint_dir (same data and parameters; "
           "epochs may grow) instead of refusing to overwrite it."),
@@ -241,7 +243,8 @@ ATTRIBUTES_DOC = """
     Attributes
     ----------
     module_ : torch.nn.Module
-        The trained network, in evaluation mode.
+        The trained network, in evaluation mode. It takes rows already scaled,
+        ``(X - shift_) / scale_``, as ``transform`` and the other methods give them to it.
     history_ : dict of list of float
         Per-epoch ``loss``, ``val_loss`` (with validation) and ``lr``.
     n_epochs_ : int

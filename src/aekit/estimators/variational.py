@@ -116,7 +116,8 @@ class VariationalAutoencoder(BaseAutoencoder):
         is read as a Gaussian of variance 1/2 per scaled value (whose log-density the summed
         squared error is, up to a constant added here), and the scaling's Jacobian is
         included. With ``loss="bce"`` it is the Bernoulli log-probability of [0, 1] values
-        (a density only of binary data)."""
+        (a density only of binary data). ``random_state`` seeds the samples: None draws fresh
+        ones, so two calls differ by the estimate's own noise; an int repeats the values."""
         check_int("k", k)
         if self.architecture in ("lstm", "gru"):
             raise ValueError("log_likelihood supports dense and conv architectures")
