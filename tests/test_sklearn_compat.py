@@ -46,7 +46,8 @@ def test_set_output_wraps_transform_as_it_does_fit_transform():
     assert isinstance(ae.set_output(transform="default").transform(frame), np.ndarray)
 
 
-def test_a_dataframe_in_gives_a_dataframe_out_for_every_method_of_one_value_per_cell():
+def test_a_dataframe_in_gives_a_dataframe_out_for_every_method_of_one_value_per_cell(
+        tmp_path):
     import numpy as np
     import pandas as pd
     from sklearn.datasets import load_wine
@@ -66,6 +67,10 @@ def test_a_dataframe_in_gives_a_dataframe_out_for_every_method_of_one_value_per_
     assert isinstance(ae.inverse_transform(codes.to_numpy()), np.ndarray)
     with pytest.raises(ValueError, match="not transform's .* in that order"):
         ae.inverse_transform(codes[codes.columns[::-1]])  # decoded wrong, named right: refused
+    import aekit
+
+    ae.save(path := tmp_path / "ae.safetensors")  # set_output kept, as pickling keeps it
+    assert isinstance(aekit.load(path).transform(frame), pd.DataFrame)
     gaps = frame.mask(np.random.default_rng(0).random(frame.shape) < 0.1)
     filled = MaskedAutoencoder(epochs=1, gaussian=False, random_state=0).fit(gaps).impute(gaps)
     assert filled.index.equals(frame.index) and not filled.isna().any().any()

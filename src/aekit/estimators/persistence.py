@@ -56,6 +56,9 @@ def saved_params(estimator) -> dict:
 def save_model(model, path: str | os.PathLike) -> None:
     """Write any registered model to ``path`` (safetensors weights, JSON config, checksum)."""
     tensors, config = model._model_state()
+    output = getattr(model, "_sklearn_output_config", {}).get("transform")
+    if output is not None:  # set_output(transform=...), kept as pickling keeps it
+        config = {**config, "set_output": output}
     write_model_file(path, tensors, {**config, "versions": _versions()})
 
 
@@ -98,7 +101,11 @@ def load(path: str | os.PathLike, device: str | None = None):
     if config.get("kind") == "checkpoint":
         raise ValueError(f"{path} is a training checkpoint, not a model: resume the run with "
                          "the same checkpoint_dir and resume=True (CLI --resume)")
-    return _class_of(config, path)._from_model_state(tensors, config, device, path)
+    model = _class_of(config, path)._from_model_state(tensors, config, device, path)
+    output = config.get("set_output")
+    if output in ("default", "pandas", "polars") and hasattr(model, "set_output"):
+        model.set_output(transform=output)
+    return model
 
 
 def _class_of(config: dict, path) -> type:
