@@ -68,6 +68,7 @@ def test_info(model_file, capsys):
     assert main(["info", str(model_file)]) == 0
     out = capsys.readouterr().out
     assert "autoencoder" in out and "6 -> code 2" in out and "3 epochs" in out
+    assert "columns:     f0, f1, f2, f3, f4, f5" in out
     assert main(["info", str(model_file), "--json"]) == 0
     assert '"latent_dim": 2' in capsys.readouterr().out
 

@@ -222,6 +222,11 @@ def _describe(config: dict, indent: str = "") -> None:
         shown = {k: v for k, v in fitted.items() if isinstance(v, (int, float, str))}
         print(f"{indent}fitted:      " + ", ".join(
             f"{k}={v:.5g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items()))
+    names = fitted.get("feature_names_in_")
+    if isinstance(names, list) and names:
+        shown = ", ".join(map(str, names[:20])) + (f", ... ({len(names)} in all)"
+                                                   if len(names) > 20 else "")
+        print(f"{indent}columns:     {shown}")
     params = ", ".join(f"{k}={v!r}" for k, v in sorted(config.get("params", {}).items()))
     print(f"{indent}parameters:  {params}")
     if isinstance(config.get("inner"), dict):
