@@ -165,11 +165,17 @@ def test_map_projects_only_codes_larger_than_two(blobs):
         project_2d(Z3, "isomapx")
 
 
-def test_map_cli_separates_the_labelled_clusters(files, tmp_path):
+def test_map_cli_separates_the_labelled_clusters(files, tmp_path, monkeypatch):
+    from aekit.apps import report
+
+    drawn, draw = {}, report.plot_latent_map
+    monkeypatch.setattr(report, "plot_latent_map",
+                        lambda *a, **k: (drawn.update(k), draw(*a, **k)))
     data, model = files
     assert main(["map", str(model), str(data), "--labels", "cluster", "-o",
                  str(tmp_path / "map.png"), "--codes", str(tmp_path / "xy.csv")]) == 0
     assert (tmp_path / "map.png").read_bytes()[:4] == b"\x89PNG"
+    assert drawn["label_name"] == "cluster"  # the legend says what the colours are
     from aekit.io import read_table
 
     points, _ = read_table(tmp_path / "xy.csv")

@@ -52,7 +52,11 @@ def _read_labeled(args, model, path: str | None = None):
     table = _read_chosen(args, path, labels=getattr(args, "labels", None))
     X, columns = _by_name(table.X, table.columns, model, path,
                           choosable=hasattr(args, "columns"))  # generate's --like has none
-    return X, table.index if getattr(args, "labels", None) else None, columns
+    if not getattr(args, "labels", None):
+        return X, None, columns
+    import pandas as pd
+
+    return X, pd.Series(table.index, name=args.labels), columns  # its name titles the legend
 
 
 def _read_chosen(args, path: str, labels: str | None = None):

@@ -49,7 +49,8 @@ def project_2d(Z: np.ndarray, method: str = "auto",
 def latent_map(model, X, path, labels=None, method: str = "auto",
                random_state: int | None = 0) -> np.ndarray:
     """Encode ``X`` with a fitted ``model``, draw the codes in 2-D to the PNG ``path`` coloured
-    by ``labels`` (one per row, optional), and return the 2-D points."""
+    by ``labels`` (one per row, optional; a pandas Series' name titles the legend), and return
+    the 2-D points."""
     from aekit.apps.report import plot_latent_map
 
     Z = np.asarray(model.transform(X))  # a DataFrame under set_output
@@ -57,5 +58,6 @@ def latent_map(model, X, path, labels=None, method: str = "auto",
         raise ValueError(f"labels has {len(labels)} entries for {len(Z)} rows")
     points, axes = project_2d(Z, method, random_state)
     plot_latent_map(points, path, labels, axes,
-                    title=f"{type(model).__name__}: {Z.shape[1]}-d codes of {len(Z)} rows")
+                    title=f"{type(model).__name__}: {Z.shape[1]}-d codes of {len(Z)} rows",
+                    label_name=getattr(labels, "name", None))
     return points

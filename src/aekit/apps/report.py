@@ -82,9 +82,10 @@ def plot_image_grid(images: np.ndarray, image_shape: tuple[int, ...], path: str 
 
 
 def plot_latent_map(points: np.ndarray, path: str | os.PathLike, labels=None,
-                    axis_names: tuple[str, str] = ("z0", "z1"), title: str = "") -> None:
+                    axis_names: tuple[str, str] = ("z0", "z1"), title: str = "",
+                    label_name: str | None = None) -> None:
     """A scatter plot of 2-D ``points``, coloured by ``labels`` when given (a legend for up to
-    20 distinct labels, a colour bar otherwise)."""
+    20 distinct labels, a colour bar otherwise, titled ``label_name``)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 5))
     size = 12 if len(points) < 2000 else 3
@@ -99,11 +100,12 @@ def plot_latent_map(points: np.ndarray, path: str | os.PathLike, labels=None,
                 chosen = labels == value
                 ax.scatter(points[chosen, 0], points[chosen, 1], s=size, alpha=0.7,
                            linewidths=0, color=cmap(i), label=_label_text(value))
-            ax.legend(markerscale=2, fontsize="small", loc="best", framealpha=0.8)
+            ax.legend(markerscale=2, fontsize="small", loc="best", framealpha=0.8,
+                      title=label_name)
         else:
             shown = ax.scatter(points[:, 0], points[:, 1], c=labels, s=size, alpha=0.7,
                                linewidths=0, cmap="viridis")
-            fig.colorbar(shown, ax=ax)
+            fig.colorbar(shown, ax=ax, label=label_name)
     ax.set_xlabel(axis_names[0])
     ax.set_ylabel(axis_names[1])
     ax.set_title(title)
