@@ -400,3 +400,9 @@ def test_uneven_or_unordered_time_steps_are_pointed_out(capsys):
         capsys.readouterr().err
     _note_uneven_steps(pa.array([0.0, 1, 2, 1.5, 3]), "t")
     assert "not in time order (1 go back)" in capsys.readouterr().err
+    stamps = np.datetime64("2024-01-01T00:00:00.000") + np.r_[0, 10, 20, 30, 500].astype(
+        "timedelta64[ms]")
+    _note_uneven_steps(pa.array(stamps), "t")  # milliseconds apart: a gap all the same
+    assert "the longest 0.47 s" in capsys.readouterr().err
+    _note_uneven_steps(pa.array(hours[:10].astype("datetime64[s]").tolist() + [None]), "t")
+    assert capsys.readouterr().err == ""  # in order, one time missing: nothing to say

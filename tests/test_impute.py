@@ -469,3 +469,31 @@ def test_drawn_completions_of_a_flag_stay_in_its_range():
     holes = np.where(rng.uniform(size=X.shape) < 0.2, np.nan, X)
     draws = AutoencoderImputer(epochs=3, **FAST).fit(holes).sample(holes, 3, random_state=0)
     assert all(d[:, 3].min() >= 0 and d[:, 3].max() <= 1 for d in draws)
+
+
+def test_cli_impute_gives_the_whole_table_back(tmp_path, capsys):
+    """Text of few values is filled as a category, other text and dates are copied out
+    unchanged, in the file's column order; a saved imputer fills a later file alike."""
+    X_missing, missing = with_holes(correlated(n=120, d=3))
+    frame = pd.DataFrame(X_missing, columns=["a", "b", "c"])
+    frame.insert(0, "day", pd.date_range("2024-01-01", periods=120).astype(str))
+    frame["kind"] = np.where(frame["a"].fillna(0) > 0, "up", "down")
+    frame.loc[::7, "kind"] = None
+    frame.insert(2, "comment", [f"note {i}" for i in range(120)])
+    source, out, model = tmp_path / "d.csv", tmp_path / "f.csv", tmp_path / "i.safetensors"
+    frame.to_csv(source, index=False)
+    assert main(["impute", str(source), "-o", str(out), "--epochs", "2", "--random-state", "0",
+                 "--device", "cpu", "--save-model", str(model)]) == 0
+    err = capsys.readouterr().err
+    assert "kind: text of few values, filled as categories" in err
+    assert "day, comment: text (or dates), copied out unchanged" in err
+    filled = pd.read_csv(out)
+    assert list(filled.columns) == list(frame.columns) and not filled.isna().any().any()
+    assert (filled["comment"] == frame["comment"]).all() and (filled["day"] == frame["day"]).all()
+    assert set(filled["kind"]) == {"up", "down"}
+    assert np.allclose(filled[["a", "b", "c"]].to_numpy()[~missing], X_missing[~missing])
+    assert main(["impute", str(source), "-o", str(tmp_path / "g.parquet"), "--model",
+                 str(model)]) == 0
+    assert pd.read_parquet(tmp_path / "g.parquet")["kind"].notna().all()
+    assert main(["impute", str(source), "-o", str(tmp_path / "g.npy")]) == 1
+    assert "day, comment hold text: write .csv or .parquet" in capsys.readouterr().err

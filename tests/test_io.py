@@ -64,7 +64,8 @@ def test_empty_cells_become_nan(tmp_path):
     ("either.csv", 'a,b\n"1,065",2\n735,4\n',
      r"without thousands separators \(1065\), or with a decimal point if the comma is one"),
     ("marks.csv", "a,b,c\n1,x,2\n?,y,3\n4,z,5\n",
-     r"columns 'a' \(row 2 holds '\?'\), 'b' \(row 1 holds 'x'\) of .*--drop a,b.*text in 'a'"),
+     (r"columns 'a' \(row 1 \(from 0\) holds '\?'\), 'b' \(row 0 \(from 0\) holds 'x'\) of "
+     r".*--drop a,b.*text in 'a'")),
     ("ids.csv", "cust,a\n100000000000000003,1\n,2\n", r"'cust'.*beyond 2\*\*53"),  # a gap too
 ])
 def test_unreadable_files(tmp_path, name, content, message):
@@ -192,11 +193,14 @@ def test_a_headerless_file_of_whole_numbers_with_a_gap_first_stays_data(tmp_path
     assert table.columns is None and table.X.shape == (3, 4) and np.isnan(table.X[0, 0])
 
 
-def test_a_file_in_a_local_encoding_is_named_with_its_fix(tmp_path):
-    path = tmp_path / "latin.csv"
-    path.write_bytes("région,a\nCôte,1\n".encode("cp1252"))
-    with pytest.raises(ValueError, match="latin.csv is not UTF-8 text.*iconv -f cp1252"):
-        read_table(path, drop=["région"])
+@pytest.mark.parametrize("content", ["région,a\n1,1\n", "a,name,b\n1,café,2\n"])
+def test_a_file_in_a_local_encoding_is_named_with_its_fix(tmp_path, content):
+    path = tmp_path / "latin.csv"  # the header not UTF-8, or a cell of the body
+    path.write_bytes(content.encode("cp1252"))
+    for text in (False, True):
+        with pytest.raises(ValueError, match="latin.csv is not UTF-8 text.*iconv -f cp1252 -t "
+                                             "utf-8 latin.csv > latin-utf8.csv"):
+            read_table(path, text=text)
 
 
 def test_an_empty_unnamed_column_at_the_end_of_each_line_is_left_out(tmp_path):
@@ -205,6 +209,8 @@ def test_an_empty_unnamed_column_at_the_end_of_each_line_is_left_out(tmp_path):
     table = read_table(path)
     assert table.columns == ["a", "b"] and table.X.shape == (2, 2)
     assert "without a name or a value" in table.notes[0]
+    path.write_text("1,2,\n3,4,\n")  # no header row: the empty last column all the same
+    np.testing.assert_array_equal(read_table(path).X, [[1, 2], [3, 4]])
 
 
 def test_names_that_differ_only_in_spaces_are_pointed_out():

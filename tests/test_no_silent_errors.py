@@ -258,3 +258,15 @@ def test_a_column_float32_cannot_resolve_is_refused_by_name():
     Autoencoder(epochs=1).fit(frame.assign(x=40.7 + 1e-4 * frame.a))  # 26 steps per deviation
     rounded = np.where(frame.a > 0, 0.1, 0.3 - 0.2)  # one constant, computed two ways
     Autoencoder(epochs=1).fit(frame.assign(x=rounded))
+
+
+def test_a_streamed_column_float32_rounds_to_a_few_values_is_refused(tmp_path):
+    """Streamed blocks arrive as float32, so the check reads their statistics: a column left
+    with a few distinct values is refused (one rounded to a single value looks constant)."""
+    from aekit.io import open_source
+
+    rng = np.random.RandomState(0)
+    np.save(tmp_path / "x.npy", np.c_[123456.789 + 2e-2 * rng.normal(size=200),
+                                      rng.normal(size=200)])
+    with pytest.raises(ValueError, match="column 0 varies by 0.02.* subtract a constant"):
+        Autoencoder(epochs=1).fit(open_source(tmp_path / "x.npy"))

@@ -65,8 +65,10 @@ def test_a_dataframe_in_gives_a_dataframe_out_for_every_method_of_one_value_per_
     decoded = ae.inverse_transform(codes)
     assert list(decoded.columns) == list(frame.columns) and decoded.index.equals(frame.index)
     assert isinstance(ae.inverse_transform(codes.to_numpy()), np.ndarray)
-    with pytest.raises(ValueError, match="not transform's .* in that order"):
+    with pytest.raises(ValueError, match="are transform's .* in another order"):
         ae.inverse_transform(codes[codes.columns[::-1]])  # decoded wrong, named right: refused
+    by_position = ae.inverse_transform(pd.DataFrame(codes.to_numpy()))  # other names: by place
+    np.testing.assert_array_equal(by_position.to_numpy(), decoded.to_numpy())
     import aekit
 
     ae.save(path := tmp_path / "ae.safetensors")  # set_output kept, as pickling keeps it

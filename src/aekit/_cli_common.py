@@ -134,15 +134,16 @@ def add_header_option(parser) -> None:
                              "default: a first row of numbers is data")
 
 
-def read_columns(args, path: str):
+def read_columns(args, path: str, text: bool = False):
     """``path`` as an ``aekit.io.Table``, with the columns ``--columns``, ``--drop`` and
-    ``--time`` choose; notes (a headerless file) go to stderr."""
+    ``--time`` choose (``text``: text columns kept apart, not refused); notes (a headerless
+    file) go to stderr."""
     from aekit.io import read_table
 
     table = read_table(path, columns=args.columns, drop=args.drop, index=args.time,
-                       header=getattr(args, "header", None))
-    for text in table.notes:
-        note(text)
+                       header=getattr(args, "header", None), text=text)
+    for line in table.notes:
+        note(line)
     return table
 
 

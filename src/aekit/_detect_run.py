@@ -11,11 +11,10 @@ import pyarrow.parquet as pq
 
 from aekit._cli_common import check_data_path, check_model_path, model_input, note
 from aekit.io import atomic_path, read_table
-from aekit.io.formats import COMPRESSIONS, format_of
+from aekit.io.formats import RESULTS_HELP, format_of
 from aekit.io.tables import read_named_csv, write_arrow_table
 
 OUTPUTS = (".csv", ".parquet")
-OUTPUTS_HELP = f".csv, .tsv, .parquet (CSV and TSV also as {', '.join(COMPRESSIONS)})"
 TOP_FEATURES = 3
 RESULT_NAMES = {"score", "label", *(f"{kind}_{k + 1}" for kind in ("feature", "share")
                                     for k in range(TOP_FEATURES))}
@@ -24,7 +23,7 @@ RESULT_NAMES = {"score", "label", *(f"{kind}_{k + 1}" for kind in ("feature", "s
 def run_detect(args) -> None:
     if args.output is None and args.save is None:
         raise ValueError("give -o OUT for the results, --save FILE for the detector, or both")
-    check_data_path(args.output, "-o", (args.data, args.model), OUTPUTS, OUTPUTS_HELP)
+    check_data_path(args.output, "-o", (args.data, args.model), OUTPUTS, RESULTS_HELP)
     check_model_path(args.save, "--save", (args.data,))
     if args.model and (args.contamination != "auto" or args.window != "auto"):
         raise ValueError("--contamination and --window apply when fitting a detector; a saved "
@@ -128,9 +127,11 @@ def _note_uneven_steps(times, name: str) -> None:
         return
     is_time = not (pa.types.is_integer(times.type) or pa.types.is_floating(times.type))
     values = times.to_numpy(zero_copy_only=False)
-    values = values.astype("datetime64[s]").astype(np.int64) if is_time else values
-    steps = np.diff(values.astype(np.float64))
-    steps = steps[np.isfinite(steps)]
+    if is_time:  # seconds as floats, milliseconds kept; a missing time (NaT) left out
+        values = values.astype("datetime64[ns]")
+        values = values[~np.isnat(values)].astype(np.int64) / 1e9
+    values = values.astype(np.float64)
+    steps = np.diff(values[np.isfinite(values)])
     if not len(steps):
         return
     if (steps < 0).any():
@@ -149,9 +150,10 @@ def _note_uneven_steps(times, name: str) -> None:
 
 def _duration(seconds: float) -> str:
     """``7.25 days``, ``1 h``, ``30 s``."""
-    for unit, size in (("days", 86400), ("h", 3600), ("min", 60)):
+    for unit, size in (("day", 86400), ("h", 3600), ("min", 60)):
         if seconds >= size:
-            return f"{seconds / size:.3g} {unit}"
+            amount = seconds / size
+            return f"{amount:.3g} {unit}" + ("s" if unit == "day" and amount != 1 else "")
     return f"{seconds:.3g} s"
 
 

@@ -267,8 +267,11 @@ def _demo(args) -> None:
 
 
 # ----------------------------------------------------------------- main
-def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    print(f"aekit: warning: {message}", file=sys.stderr)
+def _one_line_warning(args):
+    """``warnings.showwarning`` for the command line: one line, in the command's terms."""
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        print(f"aekit: warning: {_in_cli_terms(str(message), args)}", file=sys.stderr)
+    return show
 
 
 def _check_inputs_exist(args) -> None:
@@ -295,7 +298,7 @@ def _in_cli_terms(message: str, args) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    warnings.showwarning = _one_line_warning
+    warnings.showwarning = _one_line_warning(args)
     try:
         _check_inputs_exist(args)  # before any handler imports PyTorch (seconds)
         with output_to_stdout(args):

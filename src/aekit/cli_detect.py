@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 
 from aekit._cli_common import add_header_option, column_names
+from aekit.io.formats import RESULTS_HELP
 
 
 def add_detect(commands) -> None:
@@ -19,8 +20,8 @@ def add_detect(commands) -> None:
         "features that contribute most to its score. With --series, DATA is a time series: "
         "one score and label per step, and the anomalous windows are printed.")
     p.add_argument("data", metavar="DATA", help="table (CSV with a header row, Parquet, .npy)")
-    p.add_argument("-o", "--output", metavar="OUT", help="results file (.csv, .tsv or .parquet; CSV and TSV may be compressed, "
-                   "as .csv.gz; - writes CSV to standard output)")
+    p.add_argument("-o", "--output", metavar="OUT",
+                   help=f"results file ({RESULTS_HELP}; - writes CSV to standard output)")
     p.add_argument("--model", metavar="FILE",
                    help="a detector saved with --save: apply it instead of fitting one")
     p.add_argument("--save", metavar="FILE", help="save the fitted detector here")

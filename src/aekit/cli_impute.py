@@ -12,9 +12,11 @@ def add_impute(commands) -> None:
         "impute", help="fill the missing cells of DATA with an autoencoder",
         description="Train an AutoencoderImputer on DATA (empty or NaN cells are missing) and "
                     "write DATA with every missing cell filled; observed cells are copied "
-                    "unchanged, and the columns come out in the same order. --columns and "
-                    "--drop choose the columns to fill (the others are left out of OUT); a "
-                    "--time (or id) column is copied out beside them.")
+                    "unchanged, and the columns come out in the same order. Numbers are filled "
+                    "(integer and True/False columns as such), a text column of few values as "
+                    "a category; other text and dates are copied out unchanged. --columns and "
+                    "--drop choose the columns (the others are left out of OUT); a --time (or "
+                    "id) column is copied out beside them.")
     p.add_argument("data", metavar="DATA",
                    help=f"data file ({FORMATS_HELP}); empty or NaN cells are missing")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
@@ -31,83 +33,91 @@ def add_impute(commands) -> None:
 
 
 def run_impute(args) -> None:
-    import numpy as np
-
-    from aekit import AutoencoderImputer, load
     from aekit._cli_common import check_data_path, check_model_path, read_columns
-    from aekit.io import write_table
-    from aekit.io.formats import format_of
-    from aekit.io.tables import write_frame
 
     check_data_path(args.output, "-o", (args.data, args.model))
     check_model_path(args.save_model, "--save-model", (args.data,))
-    table = read_columns(args, args.data)  # --columns, --drop; --time copied out beside
-    X, columns = table.X, table.columns
-    shape = X.shape
-    if X.ndim != 2:
-        X = X.reshape(len(X), -1) if X.ndim > 2 else X.reshape(-1, 1)
-    if args.model:
-        imputer = load(args.model)
-        if not isinstance(imputer, AutoencoderImputer):
-            raise ValueError(f"{args.model} holds an aekit {imputer.model_name} model, not an "
-                             "imputer")
+    imputer = _saved_imputer(args.model) if args.model else None
+    # --columns, --drop; --time copied out beside; text and dates kept apart, by name
+    table = read_columns(args, args.data, text=True)
+    if table.columns is not None:
+        imputer, n_missing, shape = _impute_named(args, table, imputer)
     else:
-        imputer = AutoencoderImputer(epochs=args.epochs, random_state=args.random_state,
-                                     device=args.device).fit(_named(X, columns, table.types))
-    filled = _fill_by_name(imputer, X, columns, table.types, args.data)
-    if hasattr(filled, "columns") and format_of(args.output) in (".csv", ".parquet"):
-        write_frame(args.output, filled, table.index, table.index_name)  # types as read
-    else:
-        write_table(args.output, np.asarray(filled, dtype=np.float64).reshape(shape), columns,
-                    index=table.index, index_name=table.index_name)
+        imputer, n_missing, shape = _impute_array(args, table, imputer)
     if args.save_model:
         imputer.save(args.save_model)
-    n_missing = int(np.isnan(X).sum())
-    print(f"filled {n_missing} missing cells of {X.shape[0]} rows x {X.shape[1]} columns; "
+    print(f"filled {n_missing} missing cells of {shape[0]} rows x {shape[1]} columns; "
           f"wrote {args.output}" + (f" and {args.save_model}" if args.save_model else ""))
 
 
-# pandas' nullable types, so that the imputer rounds a column's fills as its values are
-_PANDAS_TYPES = {"bool": "boolean", "int": "Int64", "float": "float64"}
+def _saved_imputer(path: str):
+    from aekit import AutoencoderImputer, load
+
+    imputer = load(path)
+    if not isinstance(imputer, AutoencoderImputer):
+        raise ValueError(  # noqa: TRY004 - a wrong file, not a wrong argument type
+            f"{path} holds an aekit {imputer.model_name} model, not an imputer")
+    return imputer
 
 
-def _named(X, columns, types=None):
-    """``X`` as a DataFrame with the file's column names (so the imputer keeps them), each
-    column in the type the file gave it (integers and booleans filled as such), or as it is
-    for a file without names."""
-    if columns is None:
-        return X
-    import pandas as pd
+def _new_imputer(args):
+    from aekit import AutoencoderImputer
 
-    types = types or ["float"] * len(columns)
-    return pd.DataFrame({str(name): pd.Series(X[:, i]).astype(_PANDAS_TYPES[kind])
-                         for i, (name, kind) in enumerate(zip(columns, types))})
+    return AutoencoderImputer(epochs=args.epochs, random_state=args.random_state,
+                              device=args.device)
 
 
-def _fill_by_name(imputer, X, columns, types, path: str):
-    """``X`` filled, its columns matched to the imputer's by name (a DataFrame in the file's
-    column order and types); by position (an array) where the file or the imputer has no
-    names."""
+def _impute_named(args, table, imputer):
+    """A file with column names: the whole table written back, gaps filled (see
+    ``aekit._impute_frame``); columns matched to a saved imputer's by name."""
     import numpy as np
 
-    from aekit._cli_common import in_order, note_by_position
+    from aekit._cli_common import note
+    from aekit._impute_frame import missing_cells, split_table, whole_table
+    from aekit.io import align_columns, write_table
+    from aekit.io.formats import format_of
+    from aekit.io.tables import write_frame
 
+    features, carried = split_table(table, imputer)
+    if carried and format_of(args.output) not in (".csv", ".parquet"):
+        raise ValueError(f"-o {args.output}: a NumPy file holds numbers only, and "
+                         f"{', '.join(carried)} hold text: write .csv or .parquet, or --drop "
+                         "them")
+    if imputer is None:
+        imputer = _new_imputer(args).fit(features)
     expected = getattr(imputer, "feature_names_in_", None)
-    if columns is None or expected is None:
-        if columns is not None:
-            note_by_position(path, "imputer")
-        return np.asarray(imputer.transform(X))
-    ordered, names = in_order(X, columns, expected, path)
-    filled = imputer.transform(_named(ordered, names, _types_for(imputer, columns, types, names)))
-    return filled[[str(name) for name in columns]]  # the file's column order
+    if expected is None:
+        raise ValueError(f"{args.model} was fitted on a file without column names: give "
+                         f"{args.data} without a header row (--no-header), or refit")
+    order, moved = align_columns(list(features.columns), expected, args.data)
+    if moved:
+        note(moved)
+    filled = imputer.transform(features.iloc[:, order])
+    out = whole_table(filled, carried, table.order)
+    if format_of(args.output) in (".csv", ".parquet"):
+        write_frame(args.output, out, table.index, table.index_name)  # types as read
+    else:
+        write_table(args.output, out.to_numpy(dtype=np.float64), table.order,
+                    index=table.index, index_name=table.index_name)
+    return imputer, missing_cells(features), out.shape
 
 
-def _types_for(imputer, columns, types, names) -> list[str] | None:
-    """The file's column types, in the imputer's order ``names``; a column the imputer took as
-    real numbers in training (a model saved before types were kept) is given as such."""
-    if types is None:
-        return None
-    by_name = dict(zip(map(str, columns), types))
-    trained = {spec.name: spec.kind for spec in getattr(imputer, "columns_", None) or []}
-    return [by_name[name] if trained.get(name, "integer") == "integer" else "float"
-            for name in names]
+def _impute_array(args, table, imputer):
+    """A file without column names (NumPy, or CSV without a header row): by position."""
+    import numpy as np
+
+    from aekit._cli_common import note_by_position
+    from aekit.io import write_table
+
+    if table.text is not None and table.text.num_columns:
+        raise ValueError(f"{args.data} has no header row, so its text columns cannot be named "
+                         "or kept: give it a header row, or --drop them")
+    X = table.X.reshape(len(table.X), -1) if table.X.ndim != 2 else table.X
+    if imputer is None:
+        imputer = _new_imputer(args).fit(X)
+    elif getattr(imputer, "feature_names_in_", None) is not None:
+        note_by_position(args.data, "imputer")
+    filled = np.asarray(imputer.transform(X), dtype=np.float64)
+    write_table(args.output, filled.reshape(table.X.shape), None, index=table.index,
+                index_name=table.index_name)
+    return imputer, int(np.isnan(X).sum()), X.shape

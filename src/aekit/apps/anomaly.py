@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from aekit.estimators import BaseAutoencoder
 from aekit.estimators._frames import like_frame
 from aekit.estimators._params import Param, document_params, store_params
+from aekit.estimators._torch import untracked
 from aekit.estimators._validation import (
     FEW_VALUES,
     check_finite,
@@ -120,6 +121,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
                             f"got {type(self.model).__name__}")
 
     def _check_X(self, X, reset: bool) -> np.ndarray:
+        X = untracked(X)
         check_numeric_columns(X)
         X = validate_data(self, X, reset=reset, dtype=np.float64, ensure_all_finite=False)
         check_finite(X, "X", getattr(self, "feature_names_in_", None))

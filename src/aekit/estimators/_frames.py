@@ -6,12 +6,16 @@ anything else comes back as the array it is. (``transform`` follows scikit-learn
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 
 def is_frame(X) -> bool:
-    """Whether ``X`` is a pandas DataFrame (told without importing pandas)."""
-    return type(X).__module__.startswith("pandas") and hasattr(X, "columns")
+    """Whether ``X`` is a pandas DataFrame, a subclass too (told without importing pandas:
+    without it loaded, nothing is one)."""
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(X, pandas.DataFrame)
 
 
 def like_frame(values: np.ndarray, source, columns=None):

@@ -12,6 +12,7 @@ import torch
 
 from aekit.estimators import _distributed, _streaming
 from aekit.estimators._torch import inference_batch
+from aekit.estimators._validation import refuse_unresolved
 from aekit.io.sources import ArraySource
 from aekit.train import StreamBatches, TensorBatches
 
@@ -39,6 +40,9 @@ class SourceFit:
         train_blocks = _distributed.my_blocks(train_blocks, source.path, required=True)
         val_blocks = _distributed.my_blocks(val_blocks, source.path, required=False)
         stats = _distributed.merged(_streaming.scan(source, train_blocks))
+        # blocks come as float32: a column it cannot resolve is refused, as in memory
+        refuse_unresolved(np.sqrt(stats.var), np.maximum(np.abs(stats.lo), np.abs(stats.hi)),
+                          lambda i: stats.mean[i], source.columns)
         self._settle(stats, source.row_shape[0])  # also refuses out-of-range training data
         self._settle_schedule(_distributed.total(_streaming.rows_in(source, train_blocks)))
         if val_blocks:

@@ -42,12 +42,18 @@ def resolve_device(name: str) -> torch.device:
     if device.type not in ("cpu", "cuda"):  # mps, xpu, ...: this PyTorch build may lack them
         try:
             torch.empty(1, device=device)
-        except (RuntimeError, AssertionError):
+        except Exception:  # noqa: BLE001 - each backend fails its own way (hpu: an import)
             raise ValueError(f"device={name!r} is not available in this PyTorch build or on "
                              "this machine: use device='cpu' or 'auto'") from None
     if device.type == "cuda" and device.index is None and local_rank() is not None:
         device = torch.device("cuda", local_rank())
     return device
+
+
+def untracked(X):
+    """A tensor given as input (from a training graph, or on a GPU) as a NumPy array; anything
+    else as it is."""
+    return X.detach().cpu().numpy() if isinstance(X, torch.Tensor) else X
 
 
 def to_tensor(X: np.ndarray, device: torch.device) -> torch.Tensor:

@@ -25,7 +25,7 @@ def check_finite(X: np.ndarray, name: str = "X", columns=None) -> None:
     finite = np.isfinite(X)
     bad = np.argwhere(~finite)
     row, *col = bad[0]
-    where = f"row {row}"
+    where = f"row {row} (from 0)"
     if col:
         where += (f", column {str(columns[col[0]])!r}" if columns is not None and X.ndim == 2
                   else f", column {col[0]}")
@@ -51,22 +51,36 @@ def check_float32_resolves(X: np.ndarray, columns=None) -> None:
         return
     with np.errstate(invalid="ignore", over="ignore"):  # fmax/fmin skip NaN, without copies
         high, low = np.fmax.reduce(X, axis=0), np.fmin.reduce(X, axis=0)
-        step = np.spacing(np.nan_to_num(np.maximum(np.abs(high), np.abs(low))).astype(
-            np.float32)).astype(np.float64)
+        peak = np.nan_to_num(np.maximum(np.abs(high), np.abs(low)))
         # the standard deviation only where the range leaves room for doubt (rarely anywhere)
-        doubtful = np.flatnonzero((high - low) < 1000 * MIN_FLOAT32_STEPS * step)
-        spread = np.nanstd(X[:, doubtful], axis=0)
+        doubtful = np.flatnonzero((high - low) < 1000 * MIN_FLOAT32_STEPS * _float32_step(peak))
+        spread = np.zeros(X.shape[1])
+        spread[doubtful] = np.nanstd(X[:, doubtful], axis=0)
+    refuse_unresolved(spread, peak, lambda i: np.nanmean(X[:, i]), columns, doubtful)
+
+
+def refuse_unresolved(spread: np.ndarray, peak: np.ndarray, centre, columns=None,
+                      candidates=None) -> None:
+    """``ValueError`` for the first column (among ``candidates``) whose standard deviation
+    ``spread`` spans fewer than ``MIN_FLOAT32_STEPS`` float32 steps at its largest magnitude
+    ``peak``; ``centre(i)`` is column ``i``'s mean, for the message."""
+    candidates = np.arange(len(spread)) if candidates is None else candidates
+    spread, step = spread[candidates], _float32_step(peak[candidates])
     # a spread of a few float64 steps is a constant's rounding (0.1 computed two ways): not lost
-    constant = spread < 1000 * np.spacing(np.maximum(np.abs(high), np.abs(low))[doubtful])
-    lost = np.flatnonzero(~constant & (spread < MIN_FLOAT32_STEPS * step[doubtful]))
+    constant = spread < 1000 * np.spacing(peak[candidates])
+    lost = np.flatnonzero(~constant & (spread < MIN_FLOAT32_STEPS * step))
     if not len(lost):
         return
-    k, i = lost[0], doubtful[lost[0]]
+    k, i = lost[0], candidates[lost[0]]
     name = repr(str(columns[i])) if columns is not None else str(i)
-    raise ValueError(f"column {name} varies by {spread[k]:.3g} around {np.nanmean(X[:, i]):.10g}, "
-                     f"finer than float32 (the network's precision) tells apart there (steps of "
-                     f"{step[i]:.3g}; {len(lost)} such column(s)): subtract a constant from it "
+    raise ValueError(f"column {name} varies by {spread[k]:.3g} around {centre(i):.10g}, finer "
+                     f"than float32 (the network's precision) tells apart there (steps of "
+                     f"{step[k]:.3g}; {len(lost)} such column(s)): subtract a constant from it "
                      "first (its mean, say)")
+
+
+def _float32_step(magnitude: np.ndarray) -> np.ndarray:
+    return np.spacing(magnitude.astype(np.float32)).astype(np.float64)
 
 
 def check_finite_steps(X: np.ndarray, lengths: np.ndarray, name: str = "X",

@@ -36,6 +36,7 @@ from aekit.estimators._torch import (
     inference_batch,
     resolve_device,
     seeded_rng,
+    untracked,
 )
 from aekit.estimators._validation import (
     check_finite,
@@ -111,8 +112,7 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
             raise TypeError(f"X is a path ({os.fspath(X)!r}), not data: read the file with "
                             "aekit.io.read_table(path) (or aekit.io.open_source(path) to "
                             "stream it) and pass what it returns")
-        if isinstance(X, torch.Tensor):  # a tensor from a training graph, or on a GPU
-            X = X.detach().cpu().numpy()
+        X = untracked(X)
         if self._input_kind is not None:
             return self._input_kind.check(self, X, reset=reset, lengths=lengths)
         check_numeric_columns(X)
@@ -182,12 +182,14 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
 
     def _check_codes(self, Z) -> np.ndarray:
         check_is_fitted(self)
-        if is_frame(Z):  # codes by name, as transform writes them: a reordered frame is wrong
+        Z = untracked(Z)
+        if is_frame(Z):  # transform's own names in another order: decoded wrong if taken
             expected = [str(name) for name in self.get_feature_names_out()]
-            if [str(name) for name in Z.columns] != expected:
-                raise ValueError(f"the codes' columns {[str(c) for c in Z.columns][:6]} are not "
-                                 f"transform's {expected[:6]} in that order: pass "
-                                 "Z[model.get_feature_names_out()] or an array")
+            given = [str(name) for name in Z.columns]
+            if sorted(given) == sorted(expected) and given != expected:
+                raise ValueError(f"the codes' columns {given[:6]} are transform's "
+                                 f"{expected[:6]} in another order: pass "
+                                 "Z[model.get_feature_names_out()]")
         Z = np.asarray(Z)
         if Z.dtype.kind not in "biuf":
             raise TypeError(f"codes must be numeric, got dtype {Z.dtype}")

@@ -9,6 +9,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from aekit.estimators import _scaling
 from aekit.estimators._frames import like_frame
 from aekit.estimators._params import Param, document, latent_activation, store_params
+from aekit.estimators._torch import untracked
 from aekit.estimators._validation import (
     FEW_VALUES,
     check_bool,
@@ -87,7 +88,7 @@ class MaskedAutoencoder(BaseAutoencoder):
         """``(X, observed)``: float input with NaN where missing, and where it is not."""
         if lengths is not None:
             raise ValueError("lengths do not apply to MaskedAutoencoder (tables only)")
-        X = validate_data(self, X, reset=reset, dtype=(np.float64, np.float32),
+        X = validate_data(self, untracked(X), reset=reset, dtype=(np.float64, np.float32),
                           ensure_all_finite="allow-nan")
         observed = ~np.isnan(X)
         if reset:

@@ -34,7 +34,30 @@ def numeric_array(path: Path, table) -> np.ndarray:
     return np.column_stack(columns) if table.num_rows else np.empty((0, len(columns)))
 
 
+def is_text_column(column) -> bool:
+    """Whether a column holds text or dates rather than numbers: not a numeric type, and not
+    numbers held up by a few marks ('?') or written with commas, which ``numeric_array``
+    refuses with their reason."""
+    import pyarrow as pa
+
+    kind = column.type
+    if (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)
+            or pa.types.is_decimal(kind) or pa.types.is_null(kind)):
+        return False
+    if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
+        return False  # text that is not UTF-8: refused with its fix, not carried as bytes
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+        return True  # dates, times
+    values = [v for v in column.to_pylist() if v is not None]
+    numbers = sum(map(_is_number, values))
+    return _comma_numbers(column) is None and numbers < 0.5 * len(values)
+
+
 def _not_numeric_message(path: Path, table, names: list[str]) -> str:
+    import pyarrow as pa
+
+    if any(pa.types.is_binary(table[name].type) for name in names):  # bytes that are not UTF-8
+        return not_utf8(path)
     for name in names:
         commas = _comma_numbers(table[name])
         if commas is not None:
@@ -55,10 +78,11 @@ def _first_text(column, short: bool = False) -> str:
 
     if not pa.types.is_string(column.type) and not pa.types.is_large_string(column.type):
         return ""
-    for row, value in enumerate(column.to_pylist(), start=1):
+    for row, value in enumerate(column.to_pylist()):
         if value is not None and not _is_number(value):
             shown = value if len(value) <= 20 else value[:17] + "..."
-            return f" (row {row} holds {shown!r})" if short else f"; row {row} holds {shown!r}"
+            where = f"row {row} (from 0) holds {shown!r}"
+            return f" ({where})" if short else f"; {where}"
     return ""
 
 
@@ -109,6 +133,12 @@ def _comma_numbers(column) -> str | None:
         return (f"numbers written with decimal commas ({example!r}): write them with decimal "
                 f"points ({example.replace(',', '.')})")
     return None
+
+
+def not_utf8(path: Path) -> str:
+    return (f"{path} is not UTF-8 text (a spreadsheet's local encoding, cp1252 or latin-1?): "
+            f"save it as 'CSV UTF-8', or convert it: iconv -f cp1252 -t utf-8 {path.name} > "
+            f"{Path(path.name).stem}-utf8{Path(path.name).suffix}")
 
 
 def _beyond_float(column) -> bool:

@@ -4,6 +4,7 @@ name them at once)."""
 FORMATS = (".csv", ".tsv", ".parquet", ".pq", ".npy", ".npz")
 COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd"}  # of CSV and TSV files
 FORMATS_HELP = f"{', '.join(FORMATS)}; CSV and TSV also as {', '.join(COMPRESSIONS)}"
+RESULTS_HELP = f".csv, .tsv or .parquet; CSV and TSV also as {', '.join(COMPRESSIONS)}"
 _TEXT = (".csv", ".tsv")
 
 

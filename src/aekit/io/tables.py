@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aekit.io._columns import numeric_array
+from aekit.io._columns import is_text_column, not_utf8, numeric_array
 from aekit.io.atomic import atomic_path
 from aekit.io.formats import FORMATS_HELP, compression_of, format_of, is_tab_separated, suffix_of
 
@@ -42,6 +42,10 @@ that ``read_table`` returned before it had the rest."""
     # what each column held before it became float64: "bool", "int" or "float" (None for
     # NumPy files), so that a command can write booleans and integers back as they were
     types: list[str] | None = None
+    # with ``read_table(..., text=True)``: the chosen columns that hold text or dates (an
+    # Arrow table), and every chosen column's name in the file's order
+    text: object = None
+    order: list[str] | None = None
 
     def __iter__(self) -> Iterator:
         return iter((self.X, self.columns))
@@ -55,14 +59,16 @@ that ``read_table`` returned before it had the rest."""
 
 def read_table(path: str | os.PathLike, *, columns: Sequence[str] | None = None,
                drop: Sequence[str] = (), index: str | None = None,
-               header: bool | None = None) -> Table:
+               header: bool | None = None, text: bool = False) -> Table:
     """Read ``path``; returns a ``Table`` that unpacks as ``(X, column_names)``.
 
     CSV and Parquet columns can be chosen by name: ``columns`` keeps these (in this order),
     ``drop`` removes these, and ``index`` takes one column out as the rows' index (a timestamp,
     an id), which need not be numeric. A CSV whose first row is all numbers has no header: its
     columns are named ``x0``, ``x1``, ...; ``header`` True or False says so instead of this
-    guess. Raises ``FileNotFoundError`` for a missing file and
+    guess. ``text=True`` returns the chosen columns of text or dates in ``Table.text`` instead
+    of refusing them (a column of numbers held up by a few marks is still refused, with its
+    reason). Raises ``FileNotFoundError`` for a missing file and
     ``ValueError`` for a file that cannot be parsed, a named column it lacks, or a non-numeric
     column among the features.
     """
@@ -75,7 +81,7 @@ def read_table(path: str | os.PathLike, *, columns: Sequence[str] | None = None,
             raise ValueError(f"{path} has no column names: columns, drop and index need a CSV "
                              "or Parquet file")
         return Table(_read_numpy(path, kind), None)
-    return _read_arrow(path, kind, columns, drop, index, header)
+    return _read_arrow(path, kind, columns, drop, index, header, text)
 
 
 def read_labeled_table(path: str | os.PathLike,
@@ -107,7 +113,8 @@ def _read_numpy(path: Path, kind: str) -> np.ndarray:
     raise ValueError(f"{path} holds arrays {keys}: store one array, or one named 'X'")
 
 
-def _read_arrow(path: Path, kind: str, columns, drop, index, header=None) -> Table:
+def _read_arrow(path: Path, kind: str, columns, drop, index, header=None,
+                text: bool = False) -> Table:
     import pyarrow as pa
 
     notes, options = [], None
@@ -132,7 +139,8 @@ def _read_arrow(path: Path, kind: str, columns, drop, index, header=None) -> Tab
             table = pq.read_table(path)
     except (pa.ArrowException, OSError) as error:
         raise ValueError(f"cannot read {path}: {_first_line(error)}") from None
-    table = _without_empty_unnamed(path, table, notes)
+    headerless = kind == ".csv" and options is not None
+    table = _without_empty_unnamed(path, table, notes, headerless)
     if table.num_columns == 0:
         raise ValueError(f"{path} has no columns: expected a header row and numeric columns")
     _check_unique(path, table.column_names)
@@ -151,11 +159,15 @@ def _read_arrow(path: Path, kind: str, columns, drop, index, header=None) -> Tab
         _check_names(path, [index], table.column_names, "column")
         index_values = table.column(index).to_numpy(zero_copy_only=False)
     keep = _chosen_columns(path, table.column_names, columns, drop, index)
+    order, others = keep, None
+    if text:
+        others = [name for name in keep if is_text_column(table[name])]
+        keep = [name for name in keep if name not in others]
     X = numeric_array(path, table.select(keep))
     # a headerless file's made-up names say nothing: its columns match by position
-    headerless = kind == ".csv" and options is not None
     types = [_type_of(table.schema.field(name).type) for name in keep]
-    return Table(X, None if headerless else keep, index_values, index, notes, types)
+    return Table(X, None if headerless else keep, index_values, index, notes, types,
+                 None if others is None else table.select(others), order)
 
 
 def _type_of(arrow_type) -> str:
@@ -195,10 +207,12 @@ def _read_text(path: Path, delimiter: str, read_options=None):
     with _text_input(path) as stream:
         try:
             return pacsv.read_csv(stream, read_options=read_options,
-                                  parse_options=pacsv.ParseOptions(delimiter=delimiter))
+                                  parse_options=pacsv.ParseOptions(delimiter=delimiter),
+                                  # an empty cell is missing, in a text column too
+                                  convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
         except pa.ArrowInvalid as error:
             if "UTF8" in str(error) or "UTF-8" in str(error):
-                raise ValueError(_not_utf8(path)) from None
+                raise ValueError(not_utf8(path)) from None
             raise
 
 
@@ -213,12 +227,7 @@ def _first_row(path: Path) -> str:
     try:
         return line.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ValueError(_not_utf8(path)) from None
-
-
-def _not_utf8(path: Path) -> str:
-    return (f"{path} is not UTF-8 text (a spreadsheet's local encoding, cp1252 or latin-1?): "
-            f"save it as 'CSV UTF-8', or convert it: iconv -f cp1252 -t utf-8 {path.name}")
+        raise ValueError(not_utf8(path)) from None
 
 
 def _delimiter_of(path: Path, first_row: str) -> str:
@@ -250,11 +259,14 @@ def _is_numbers(first_row: str, delimiter: str) -> bool:
     return not pandas_header
 
 
-def _without_empty_unnamed(path: Path, table, notes: list[str]):
+def _without_empty_unnamed(path: Path, table, notes: list[str], headerless: bool = False):
     """``table`` without the columns that have neither a name nor a value (a separator at the
-    end of every line, as spreadsheets export), with a note when there were any."""
+    end of every line, as spreadsheets export; in a file without a header row, its last
+    column), with a note when there were any."""
+    last = table.num_columns - 1
     empty = [i for i, (name, column) in enumerate(zip(table.column_names, table.columns))
-             if not name.strip() and column.null_count == len(column)]
+             if (not name.strip() or (headerless and i == last))
+             and column.null_count == len(column)]
     if not empty or len(empty) == table.num_columns:
         return table
     notes.append(f"{path.name}: {len(empty)} column(s) without a name or a value (a separator "
