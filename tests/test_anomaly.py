@@ -289,7 +289,7 @@ def test_cli_fit_a_detector_then_apply_it(tmp_path, blob, capsys, quick_default)
     assert main(["detect", str(reordered), "--model", str(saved), "-o", str(out)]) == 0
     assert (pa_csv.read_csv(out)["label"].to_numpy()[:8] == -1).all()  # columns by name
     assert main(["detect", str(reordered), "--model", str(saved), "-o", "out.xlsx"]) == 1
-    assert "'.xlsx': use .csv, .tsv, .parquet (CSV and TSV also as .gz" in capsys.readouterr().err
+    assert "'.xlsx': use .csv, .tsv or .parquet; CSV and TSV also as .gz" in capsys.readouterr().err
     assert main(["info", str(saved)]) == 0
     info = capsys.readouterr().out
     assert "anomaly_detector" in info and "inner model: ensemble" in info

@@ -118,7 +118,7 @@ def test_errors_are_one_line(tmp_path, data_csv, model_file, capsys):
     gaps.write_text("a,b\n1,2\n3,\n5,6\n")
     cases = [
         (["fit", str(gaps), "-o", str(tmp_path / "m.safetensors")],
-         "gaps.csv contains NaN (1 non-finite values, first at row 1 (from 0), column 'b')"),
+         "gaps.csv contains NaN (1 non-finite values, first at row 1, column 'b')"),
         (["fit", str(tmp_path / "missing.csv"), "-o", str(tmp_path / "m.safetensors")],
          "does not exist"),
         (["fit", str(words), "-o", str(tmp_path / "m.safetensors")], "column 'b'"),

@@ -64,7 +64,7 @@ def test_empty_cells_become_nan(tmp_path):
     ("either.csv", 'a,b\n"1,065",2\n735,4\n',
      r"without thousands separators \(1065\), or with a decimal point if the comma is one"),
     ("marks.csv", "a,b,c\n1,x,2\n?,y,3\n4,z,5\n",
-     (r"columns 'a' \(row 1 \(from 0\) holds '\?'\), 'b' \(row 0 \(from 0\) holds 'x'\) of "
+     (r"columns 'a' \(row 1 holds '\?'\), 'b' \(row 0 holds 'x'\) of "
      r".*--drop a,b.*text in 'a'")),
     ("ids.csv", "cust,a\n100000000000000003,1\n,2\n", r"'cust'.*beyond 2\*\*53"),  # a gap too
 ])

@@ -25,7 +25,7 @@ def check_finite(X: np.ndarray, name: str = "X", columns=None) -> None:
     finite = np.isfinite(X)
     bad = np.argwhere(~finite)
     row, *col = bad[0]
-    where = f"row {row} (from 0)"
+    where = f"row {row}"
     if col:
         where += (f", column {str(columns[col[0]])!r}" if columns is not None and X.ndim == 2
                   else f", column {col[0]}")

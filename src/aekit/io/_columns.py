@@ -81,7 +81,7 @@ def _first_text(column, short: bool = False) -> str:
     for row, value in enumerate(column.to_pylist()):
         if value is not None and not _is_number(value):
             shown = value if len(value) <= 20 else value[:17] + "..."
-            where = f"row {row} (from 0) holds {shown!r}"
+            where = f"row {row} holds {shown!r}"  # rows from 0, as in every message
             return f" ({where})" if short else f"; {where}"
     return ""
 
