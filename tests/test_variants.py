@@ -1,11 +1,13 @@
 """Every variant and composition honours the same contracts; then what each one adds."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 import torch
 from conftest import quick
+from sklearn.decomposition import PCA
 
 import aekit
 from aekit import (
@@ -192,6 +194,22 @@ def test_denoiser_removes_noise():
     assert noisy.min() >= 0 and noisy.max() <= 1 and not np.allclose(noisy, X)
     noisy_error = np.mean((noisy - X) ** 2)
     assert np.mean((model.reconstruct(noisy) - X) ** 2) < 0.6 * noisy_error
+
+
+def test_a_default_denoiser_is_validated_on_noisy_rows_and_keeps_its_training():
+    """val_loss corrupts the held-out rows as training does (the same noise every epoch): on
+    clean rows the PCA start, which copies them well, was never beaten, so early stopping
+    discarded every epoch and the denoiser was PCA."""
+    X = _digits()[:1000]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "epochs run are discarded"
+        model = DenoisingAutoencoder(noise_level=0.5, random_state=0).fit(X)
+    assert model.n_epochs_ > 5
+    assert min(model.history_["val_loss"]) < 0.95 * model.history_["val_loss"][0]
+    noisy = model.add_noise(X[:200], random_state=1)
+    pca = PCA(model.latent_dim_).fit(X)
+    pca_error = np.mean((pca.inverse_transform(pca.transform(noisy)) - X[:200]) ** 2)
+    assert np.mean((model.reconstruct(noisy) - X[:200]) ** 2) < 0.8 * pca_error
 
 
 @pytest.mark.parametrize("noise, check", [

@@ -19,6 +19,8 @@ from aekit.nn.latent import GaussianCode
 from aekit.nn.losses import Reconstruction
 from aekit.nn.noise import Corruption
 
+VALIDATION_NOISE_SEED = 20261128  # any fixed seed: validation rows corrupted alike each epoch
+
 
 def length_mask(lengths: torch.Tensor | None, steps: int) -> torch.Tensor | None:
     """``(n, steps)`` float mask of the valid time steps, or None for full-length rows."""
@@ -103,7 +105,7 @@ class AutoencoderNet(nn.Module):
         x, lengths = batch.x, batch.lengths
         if self.binarize and self.training:
             x = torch.bernoulli(x)
-        source = self.corruption(x) if self.corruption is not None and self.training else x
+        source = x if self.corruption is None else self._corrupted(x)
         h = self._encode_parts(source, lengths)
         z, terms = self.latent(h)
         pre = self._decode_parts(z, lengths)
@@ -116,6 +118,15 @@ class AutoencoderNet(nn.Module):
             terms["aux"] = self.aux_weight * self._aux_loss(h, pre, x, lengths)
             loss = loss + terms["aux"]
         return {"loss": loss, "recon": recon.detach(), **{k: v.detach() for k, v in terms.items()}}
+
+    def _corrupted(self, x: torch.Tensor) -> torch.Tensor:
+        """Fresh noise in training; in evaluation (validation: the only use of ``forward``
+        outside training) the same noise every epoch, so that ``val_loss`` measures denoising,
+        as the training loss does, and epochs compare."""
+        if self.training:
+            return self.corruption(x)
+        generator = torch.Generator(x.device).manual_seed(VALIDATION_NOISE_SEED)
+        return self.corruption(x, generator)
 
     def _aux_loss(self, h, pre, x, lengths) -> torch.Tensor:
         """TopK's auxiliary loss: what the dead units would add must explain the residual."""
