@@ -287,3 +287,18 @@ def test_masked_model_refuses_a_streamed_source_clearly(tmp_path):
     np.save(tmp_path / "t.npy", np.random.RandomState(0).randn(50, 3).astype(np.float32))
     with pytest.raises(ValueError, match="in memory, not on a streamed source"):
         MaskedAutoencoder(epochs=1).fit(open_source(tmp_path / "t.npy"))
+
+
+def test_score_ranks_image_models_by_their_pixel_error():
+    """Data in [0, 1] has one unit for all its features: a nearly blank border pixel's own
+    deviation (0.002) would make it outweigh the image and rank the models backwards."""
+    from sklearn.datasets import load_digits
+
+    X = load_digits().data / 16.0
+    train, test = X[:1000], X[1000:]
+    models = [Autoencoder(latent_dim=8, epochs=20, random_state=0, scaling=scaling).fit(train)
+              for scaling in ("none", "standard")]
+    pixel_errors = [np.mean((m.reconstruct(test) - test) ** 2) for m in models]
+    scores = [m.score(test) for m in models]
+    assert np.argmin(pixel_errors) == np.argmax(scores)
+    assert len(np.unique(models[0].score_scale_)) == 1

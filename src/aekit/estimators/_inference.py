@@ -165,7 +165,8 @@ class Inference:
 
     def score(self, X, y=None) -> float:
         """Negative mean squared reconstruction error, each feature measured in its standard
-        deviations in the training data (``score_scale_``): higher is better. The unit does
+        deviations in the training data (``score_scale_``; for data in [0, 1], pixels or
+        shares, one unit for all: the root mean variance): higher is better. The unit does
         not depend on the model, so models with different ``scaling``, ``loss`` or variant
         compare (``GridSearchCV``, ``cross_val_score``); ``score_samples`` stays each model's
         own training loss. Missing cells and sequence padding (NaN) are left out. Text models
