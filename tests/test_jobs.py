@@ -246,6 +246,17 @@ def test_denoise_warns_unless_the_model_denoises(blobs, vae, tmp_path, capsys):
                  "-o", str(tmp_path / "clean.npy")]) == 0
     assert "warning" not in capsys.readouterr().err
     assert np.load(tmp_path / "clean.npy").shape == X.shape
+    assert main(["denoise", str(tmp_path / "dae.safetensors"), str(tmp_path / "noisy.npy"),
+                 "-o", str(tmp_path / "pairs.jpg")]) == 1  # refused before any work
+    assert "'.jpg': use .csv" in capsys.readouterr().err
+
+
+def test_denoised_pixels_stay_pixels(digits):
+    X = digits[0]
+    dae = DenoisingAutoencoder(latent_dim=8, epochs=2, **FAST).fit(X)
+    assert dae.value_range == (0.0, 1.0)
+    clean = denoise(dae, dae.add_noise(X, random_state=0))
+    assert clean.min() >= 0 and clean.max() <= 1
 
 
 # ----------------------------------------------------------------- fit's start-up

@@ -121,6 +121,7 @@ def add_generate(commands) -> None:
 def _generate(args) -> None:
     if args.interpolate and not args.like:
         raise CLIError("--interpolate needs --like DATA (its first two rows are the ends)")
+    _check_rows_or_png(args, (args.like, args.model))
     png = args.output.lower().endswith(".png")
     model = load_model(args)
     if not hasattr(model, "sample"):
@@ -220,9 +221,22 @@ def add_denoise(commands) -> None:
     p.set_defaults(handler=_denoise)
 
 
+def _check_rows_or_png(args, inputs=()) -> None:
+    """``-o``: a table of rows, or a .png grid of images; refused before any work."""
+    from aekit._cli_common import check_data_path, check_writable
+    from aekit.io.formats import FORMATS_HELP
+
+    if args.output.lower().endswith(".png"):
+        check_writable(args.output, "-o", inputs)
+    else:
+        check_data_path(args.output, "-o", inputs,
+                        formats_help=f"{FORMATS_HELP}; or .png for a grid of images")
+
+
 def _denoise(args) -> None:
     from aekit.apps import denoise
 
+    _check_rows_or_png(args, (args.data, args.model))
     model = load_model_for(args, "denoise")
     table = _read_chosen(args, args.data)
     X, columns = _by_name(table.X, table.columns, model, args.data)

@@ -44,6 +44,13 @@ class DenoisingAutoencoder(Autoencoder):
         low, high = (0.0, 1.0) if bounded else (None, None)
         return Corruption(self.noise, self.noise_level, low, high)
 
+    @property
+    def value_range(self) -> tuple[float, float] | None:
+        """``(0, 1)`` where the data is taken as pixels (noisy values are clipped to it), else
+        None; a clean estimate belongs in it too."""
+        corruption = self._corruption()
+        return None if corruption.low is None else (corruption.low, corruption.high)
+
     def _net_options(self) -> dict:
         return {"corruption": self._corruption()}
 
