@@ -113,7 +113,8 @@ def add_generate(commands) -> None:
     p.add_argument("--like", metavar="DATA", help="generate near each row of DATA")
     p.add_argument("--interpolate", action="store_true",
                    help="decode the line between the latent means of --like DATA's first two rows")
-    p.add_argument("--random-state", type=int, default=None, help="seed")
+    p.add_argument("--random-state", type=int, default=None,
+                   help="seed (default: fresh draws, so each run differs)")
     _common(p, data=False, image_shape=True)
     p.set_defaults(handler=_generate)
 
@@ -133,6 +134,11 @@ def _generate(args) -> None:
     if args.interpolate:
         if len(like) < 2:
             raise CLIError(f"--interpolate needs at least two rows in {args.like}")
+        if len(like) > 2:
+            from aekit._cli_common import note
+
+            note(f"--interpolate: the line runs between the first two rows of {args.like}; "
+                 f"its other {len(like) - 2} are not used")
         with _columns_matched():
             rows = model.interpolate(like[0], like[1], args.n_samples)
     elif args.like:
