@@ -496,4 +496,23 @@ def test_cli_impute_gives_the_whole_table_back(tmp_path, capsys):
                  str(model)]) == 0
     assert pd.read_parquet(tmp_path / "g.parquet")["kind"].notna().all()
     assert main(["impute", str(source), "-o", str(tmp_path / "g.npy")]) == 1
-    assert "day, comment hold text: write .csv or .parquet" in capsys.readouterr().err
+    assert "day, comment, kind hold text: write .csv or .parquet" in capsys.readouterr().err
+
+
+def test_cli_impute_fills_a_parquet_category_and_carries_empty_columns(tmp_path, capsys):
+    """A pandas category stored in Parquet (a dictionary) is filled as one, a column without
+    any value is copied out, and NumPy output is refused before any training."""
+    X_missing, _ = with_holes(correlated(n=90, d=3))
+    frame = pd.DataFrame(X_missing, columns=["a", "b", "c"])
+    frame["kind"] = pd.Categorical(np.where(frame["a"].fillna(0) > 0, "up", "down"))
+    frame.loc[::6, "kind"] = None
+    frame["note"] = pd.Series([None] * 90, dtype=object)
+    source = tmp_path / "d.parquet"
+    frame.to_parquet(source)
+    assert main(["impute", str(source), "-o", str(tmp_path / "f.parquet"), "--epochs", "1",
+                 "--random-state", "0", "--device", "cpu"]) == 0
+    filled = pd.read_parquet(tmp_path / "f.parquet")
+    assert filled["kind"].notna().all() and filled["note"].isna().all()
+    assert "kind: text of few values, filled as categories" in capsys.readouterr().err
+    assert main(["impute", str(source), "-o", str(tmp_path / "f.npy")]) == 1
+    assert "holds numbers only" in capsys.readouterr().err

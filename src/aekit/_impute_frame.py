@@ -36,10 +36,13 @@ def split_table(table, imputer=None) -> tuple[pd.DataFrame, dict]:
             numbers[name] = numbers[name].astype("float64")
     categories, carried = {}, {}
     for name in table.text.column_names:
-        series = table.text[name].to_pandas()
+        series = _as_series(table.text[name])
         if imputer is not None:
             spec = learnt.get(name)
-            kept = spec is not None and spec.kind == "category"
+            if spec is not None and spec.kind != "category":  # a learnt number, all missing
+                numbers[name] = pd.Series(np.full(len(series), np.nan))
+                continue
+            kept = spec is not None
             if kept:  # an unseen value would become a gap: refused, not filled
                 unseen = set(series.dropna()) - set(spec.categories)
                 if unseen:
@@ -60,7 +63,21 @@ def split_table(table, imputer=None) -> tuple[pd.DataFrame, dict]:
     chosen = [name for name in table.order if name not in carried]
     features = pd.DataFrame({name: numbers[name] if name in numbers else categories[name]
                              for name in chosen})
+    if imputer is None and not features.shape[1]:
+        raise ValueError("no column holds numbers or text of few values: nothing to fill")
     return features, carried
+
+
+def _as_series(column) -> pd.Series:
+    """An Arrow column as pandas values: a dictionary (a category stored in Parquet) as its
+    text, a column without any value as missing text."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    if pa.types.is_null(column.type):
+        column = column.cast(pa.string())
+    return column.to_pandas()
 
 
 def _is_category(series: pd.Series) -> bool:

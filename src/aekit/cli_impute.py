@@ -78,11 +78,12 @@ def _impute_named(args, table, imputer):
     from aekit.io.formats import format_of
     from aekit.io.tables import write_frame
 
-    features, carried = split_table(table, imputer)
-    if carried and format_of(args.output) not in (".csv", ".parquet"):
+    texts = table.text.column_names
+    if texts and format_of(args.output) not in (".csv", ".parquet"):
         raise ValueError(f"-o {args.output}: a NumPy file holds numbers only, and "
-                         f"{', '.join(carried)} hold text: write .csv or .parquet, or --drop "
+                         f"{', '.join(texts)} hold text: write .csv or .parquet, or --drop "
                          "them")
+    features, carried = split_table(table, imputer)
     if imputer is None:
         imputer = _new_imputer(args).fit(features)
     expected = getattr(imputer, "feature_names_in_", None)

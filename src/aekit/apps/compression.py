@@ -193,8 +193,9 @@ class RatePoint:
     bits_per_value: float
     mse: float
     psnr: float  # dB, against the peak-to-peak range of X_test: for images, one unit for all
-    # mean squared error with each feature in its standard deviations over X_test: for tables,
-    # whose columns have units of their own (a mse or psnr in data units is the widest's)
+    # mean squared error in the units score() uses (each feature's training deviation; one
+    # unit for data in [0, 1]): for tables, whose columns have units of their own (a mse or
+    # psnr in data units is the widest column's)
     nmse: float
     model: BaseAutoencoder
 
@@ -210,8 +211,6 @@ def rate_distortion_curve(X_train, X_test, lmbdas=(0.01, 0.1, 1.0), *, refine: i
     _check_refine(refine)
     X_test = np.asarray(X_test)
     peak = float(np.ptp(X_test)) or 1.0
-    spread = X_test.reshape(len(X_test), -1).std(0)
-    spread = np.where(spread > 0, spread, 1.0).reshape(X_test.shape[1:])
     points = []
     for lmbda in lmbdas:
         model = CompressionAutoencoder(lmbda=lmbda, **params).fit(X_train)
@@ -221,5 +220,5 @@ def rate_distortion_curve(X_train, X_test, lmbdas=(0.01, 0.1, 1.0), *, refine: i
         points.append(RatePoint(float(lmbda), len(data), len(data) / max(len(X_test), 1),
                                 8 * len(data) / max(X_test.size, 1), mse,
                                 10 * math.log10(peak**2 / mse) if mse > 0 else math.inf,
-                                float(np.mean(np.square(errors / spread))), model))
+                                float(np.mean(np.square(errors / model.score_scale_))), model))
     return points

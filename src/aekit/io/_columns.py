@@ -40,9 +40,13 @@ def is_text_column(column) -> bool:
     refuses with their reason."""
     import pyarrow as pa
 
+    if pa.types.is_dictionary(column.type):  # a pandas category, stored in Parquet
+        column = column.cast(column.type.value_type)
     kind = column.type
+    if pa.types.is_null(kind) or column.null_count == len(column):
+        return True  # no value at all: nothing to read as a number, nothing to refuse
     if (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)
-            or pa.types.is_decimal(kind) or pa.types.is_null(kind)):
+            or pa.types.is_decimal(kind)):
         return False
     if pa.types.is_binary(kind) or pa.types.is_large_binary(kind):
         return False  # text that is not UTF-8: refused with its fix, not carried as bytes

@@ -43,6 +43,7 @@ class AutoencoderNet(nn.Module):
         super().__init__()
         self.encoder, self.latent, self.decoder, self.head = encoder, latent, decoder, head
         self.corruption = corruption
+        self._validation_noise: torch.Generator | None = None
         self.binarize = binarize
         self.aux_k, self.aux_weight = aux_k, aux_weight
         self.variational = isinstance(latent, GaussianCode)
@@ -121,12 +122,18 @@ class AutoencoderNet(nn.Module):
 
     def _corrupted(self, x: torch.Tensor) -> torch.Tensor:
         """Fresh noise in training; in evaluation (validation: the only use of ``forward``
-        outside training) the same noise every epoch, so that ``val_loss`` measures denoising,
-        as the training loss does, and epochs compare."""
+        outside training) noise drawn from a generator seeded afresh at each pass, so that
+        ``val_loss`` measures denoising, as the training loss does, and every epoch's pass
+        sees the same noise (each batch its own)."""
         if self.training:
             return self.corruption(x)
-        generator = torch.Generator(x.device).manual_seed(VALIDATION_NOISE_SEED)
-        return self.corruption(x, generator)
+        if self._validation_noise is None or self._validation_noise.device != x.device:
+            self._validation_noise = torch.Generator(x.device).manual_seed(VALIDATION_NOISE_SEED)
+        return self.corruption(x, self._validation_noise)
+
+    def train(self, mode: bool = True):
+        self._validation_noise = None  # each evaluation pass starts its noise afresh
+        return super().train(mode)
 
     def _aux_loss(self, h, pre, x, lengths) -> torch.Tensor:
         """TopK's auxiliary loss: what the dead units would add must explain the residual."""
