@@ -212,6 +212,20 @@ def test_a_default_denoiser_is_validated_on_noisy_rows_and_keeps_its_training():
     assert np.mean((model.reconstruct(noisy) - X[:200]) ** 2) < 0.8 * pca_error
 
 
+def test_validation_noise_repeats_each_pass_and_differs_between_batches():
+    from aekit.nn import Batch
+    from aekit.train import evaluate
+
+    X = _digits()[:64]
+    module = DenoisingAutoencoder(noise_level=0.5, **quick(epochs=1)).fit(X).module_
+    rows = torch.from_numpy(X)
+    first, again = (evaluate(module, [Batch(rows)]) for _ in range(2))
+    assert first == again  # the same noise every pass: epochs compare
+    halves = [evaluate(module, [Batch(rows[:32]), Batch(rows[:32])]) for _ in range(2)]
+    alone = evaluate(module, [Batch(rows[:32])])
+    assert halves[0] == halves[1] and halves[0] != alone  # a second batch draws its own noise
+
+
 @pytest.mark.parametrize("noise, check", [
     ("masking", lambda clean, noisy: np.isclose(np.mean((noisy == 0) & (clean > 0)) /
                                                 np.mean(clean > 0), 0.3, atol=0.05)),
