@@ -78,6 +78,8 @@ def _impute_named(args, table, imputer):
     from aekit.io.formats import format_of
     from aekit.io.tables import write_frame
 
+    if not len(table.X):
+        raise ValueError(f"{args.data} has no rows: nothing to fill")
     texts = table.text.column_names
     if texts and format_of(args.output) not in (".csv", ".parquet"):
         raise ValueError(f"-o {args.output}: a NumPy file holds numbers only, and "

@@ -43,7 +43,7 @@ def is_text_column(column) -> bool:
     if pa.types.is_dictionary(column.type):  # a pandas category, stored in Parquet
         column = column.cast(column.type.value_type)
     kind = column.type
-    if pa.types.is_null(kind) or column.null_count == len(column):
+    if pa.types.is_null(kind) or 0 < len(column) == column.null_count:
         return True  # no value at all: nothing to read as a number, nothing to refuse
     if (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)
             or pa.types.is_decimal(kind)):
