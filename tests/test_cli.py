@@ -116,7 +116,10 @@ def test_errors_are_one_line(tmp_path, data_csv, model_file, capsys):
     narrow.write_text("a,b\n1,2\n")
     gaps = tmp_path / "gaps.csv"
     gaps.write_text("a,b\n1,2\n3,\n5,6\n")
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("a,b\n")
     cases = [
+        (["impute", str(header_only), "-o", str(tmp_path / "f.csv")], "header.csv has no rows"),
         (["fit", str(gaps), "-o", str(tmp_path / "m.safetensors")],
          "gaps.csv contains NaN (1 non-finite values, first at row 1, column 'b')"),
         (["fit", str(tmp_path / "missing.csv"), "-o", str(tmp_path / "m.safetensors")],
