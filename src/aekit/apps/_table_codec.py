@@ -31,10 +31,6 @@ class ColumnSpec:
                 "categories": list(self.categories)}
 
 
-def is_dataframe(X) -> bool:
-    return hasattr(X, "columns") and hasattr(X, "dtypes") and hasattr(X, "iloc")
-
-
 def column_specs(df) -> list[ColumnSpec]:
     """The encoding of each column of ``df``; refuses text columns that are not categorical."""
     import pandas as pd

@@ -9,6 +9,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aekit.apps import _table_codec as codec
+from aekit.estimators._frames import is_frame
 from aekit.estimators._params import store_params
 from aekit.estimators._torch import draw_seed
 from aekit.estimators._validation import check_float, check_int
@@ -126,7 +127,7 @@ class AutoencoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """Whether ``X`` is read as a DataFrame (by column): when fitting on one, and later
         for an imputer fitted on one; an imputer fitted on an array reads any input as an
         array, as scikit-learn's estimators do."""
-        return codec.is_dataframe(X) and (reset or self.columns_ is not None)
+        return is_frame(X) and (reset or self.columns_ is not None)
 
     def _decoded(self, X, Z: np.ndarray, filled: np.ndarray):
         """The output like the input: an array (``Z``, checked) or a copy of the DataFrame."""

@@ -107,9 +107,9 @@ def score_scale(stats: FeatureStats) -> np.ndarray:
     """The unit ``score`` measures each feature's errors in, whatever scaling the model uses,
     float32: its standard deviation in the training data (1 where it has none). Data in
     [0, 1] (pixels, shares) has one unit for every feature, so every feature gets the same:
-    the root mean variance over the features. Per-feature units there let a nearly blank
-    border pixel outweigh the image (4 such pixels made 77% of a digits model's score) and
-    ranked the models with the worse pixel error first."""
+    the root mean variance over the features. Per-feature units there let nearly blank border
+    pixels outweigh the image and ranked the models with the worse pixel error first
+    (``benchmarks/denoise_and_score.py``)."""
     std = np.sqrt(stats.var)
     usable = np.isfinite(std) & (std >= np.finfo(np.float32).tiny)  # as fit_scaling's rule
     scale = np.where(usable, std, 1.0)
