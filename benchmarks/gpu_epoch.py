@@ -1,5 +1,6 @@
-"""Where a GPU epoch of the reference recipe goes: seconds per epoch by steps per recorded graph,
-and one profiled epoch (kernels per step, the GPU's busy time against the epoch's wall time).
+"""Where a GPU epoch of the reference recipe goes: seconds per epoch by steps per recorded graph
+(and with TensorFloat-32 products), and one profiled epoch of the default step (kernels per step,
+the GPU's busy time against the epoch's wall time, the kernels by time).
 
     python benchmarks/gpu_epoch.py [--epochs 6] [--device cuda]
 
@@ -68,18 +69,23 @@ def reference(X_val, epochs, callbacks, **params):
 
 
 def by_run_length(X, X_val, epochs):
-    print("| steps per graph (at most) | s / epoch, median after the first | first epoch s |")
-    print("|---|---|---|")
-    most = CudaGraphStep.MOST_STEPS_PER_GRAPH
+    """s/epoch by the most steps one graph holds, in float32 and with the user's switch to
+    TensorFloat-32 matrix products (``torch.backends.cuda.matmul.allow_tf32``)."""
+    print("| steps per graph (at most) | matrix products | s / epoch, median after the first "
+          "| first epoch s |")
+    print("|---|---|---|---|")
+    most, tf32 = CudaGraphStep.MOST_STEPS_PER_GRAPH, torch.backends.cuda.matmul.allow_tf32
     try:
-        for length in (1, 16, 64, 128, 256):
+        for length, allow_tf32 in ((1, False), (16, False), (128, False), (128, True)):
             CudaGraphStep.MOST_STEPS_PER_GRAPH = length
+            torch.backends.cuda.matmul.allow_tf32 = allow_tf32
             timer = EpochTimer()
             reference(X_val, epochs, [timer], compile="cuda_graph").fit(X)
             steady = statistics.median(timer.seconds[1:])
-            print(f"| {length} | {steady:.4f} | {timer.seconds[0]:.2f} |", flush=True)
+            print(f"| {length} | {'tf32' if allow_tf32 else 'float32'} | {steady:.4f} | "
+                  f"{timer.seconds[0]:.2f} |", flush=True)
     finally:
-        CudaGraphStep.MOST_STEPS_PER_GRAPH = most
+        CudaGraphStep.MOST_STEPS_PER_GRAPH, torch.backends.cuda.matmul.allow_tf32 = most, tf32
 
 
 def profiled_epoch(X, X_val, compile):
@@ -91,7 +97,9 @@ def profiled_epoch(X, X_val, compile):
     print(f"\n### One profiled epoch, compile={compile!r}: {len(kernels)} kernels "
           f"({len(kernels) / STEPS_PER_EPOCH:.1f} per step), GPU busy {busy:.4f} s, "
           f"wall {profiler.wall:.4f} s (profiled)\n")
-    print(profiler.profile.key_averages().table(sort_by="device_time_total", row_limit=12))
+    sort = "self_device_time_total" if DEVICE == "cuda" else "self_cpu_time_total"
+    print(profiler.profile.key_averages().table(sort_by=sort, row_limit=24,
+                                                max_name_column_width=100))
 
 
 def main() -> None:
@@ -107,8 +115,7 @@ def main() -> None:
           f"validation on 10000 rows\n")
     if DEVICE == "cuda":
         by_run_length(X, X_val, args.epochs)
-    for compile in ("cuda_graph", "none") if DEVICE == "cuda" else ("manual", "none"):
-        profiled_epoch(X, X_val, compile)
+    profiled_epoch(X, X_val, "cuda_graph" if DEVICE == "cuda" else "manual")
 
 
 if __name__ == "__main__":

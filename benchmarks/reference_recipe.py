@@ -6,7 +6,7 @@ batch 256, 60000 training images; reported: BCE on the 10000 test images (Keras'
 mean over pixels, probabilities clipped to [1e-7, 1 - 1e-7]) and seconds per epoch.
 
     python benchmarks/reference_recipe.py [--epochs 50] [--skip-torch] [--skip-keras]
-        [--device cpu|cuda] [--compile auto|none|inductor|cuda_graph]
+        [--device cpu|cuda] [--compile auto|none|inductor|cuda_graph] [--tf32]
 
 The PyTorch loop and Keras run on the CPU.
 """
@@ -89,10 +89,14 @@ def main() -> None:
     parser.add_argument("--skip-keras", action="store_true")
     parser.add_argument("--device", default="cpu", help="aekit's device")
     parser.add_argument("--compile", default="auto", help="aekit's step mode")
+    parser.add_argument("--tf32", action="store_true",
+                        help="TensorFloat-32 matrix products on a GPU (PyTorch's own switch)")
     args = parser.parse_args()
+    torch.backends.cuda.matmul.allow_tf32 = args.tf32
 
     X_train, _, X_test, _ = load_mnist()
-    runners = {f"aekit ({args.device}, compile={args.compile!r})": lambda *a: run_aekit(
+    products = ", tf32" if args.tf32 else ""
+    runners = {f"aekit ({args.device}, compile={args.compile!r}{products})": lambda *a: run_aekit(
         *a, device=args.device, compile=args.compile)}
     if not args.skip_torch:
         runners["PyTorch DataLoader loop, default init"] = run_torch_dataloader

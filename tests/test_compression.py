@@ -1,5 +1,7 @@
 """Compression: real byte streams out of any model and back, and the rate-distortion model."""
 
+import copy
+import os
 import struct
 import subprocess
 import sys
@@ -72,8 +74,10 @@ def test_decoding_is_bit_exact_in_another_process(plain, data, tmp_path):
         "m = aekit.load(d + '/m.safetensors')\n"
         "np.save(d + '/out.npy', aekit.decompress(open(d + '/s.aekz', 'rb').read(), m))\n"
         "open(d + '/again.aekz', 'wb').write(aekit.compress(m, np.load(d + '/x.npy')))\n")
+    # the same device as this process's model (a GPU would decode in other rounding)
+    path = os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")]))
     subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True,
-                   env={"PYTHONPATH": SRC, "PATH": "/usr/bin:/bin"})
+                   env={"PYTHONPATH": path, "PATH": "/usr/bin:/bin", "CUDA_VISIBLE_DEVICES": ""})
     assert np.load(tmp_path / "out.npy").tobytes() == decompress(stream, plain).tobytes()
     assert (tmp_path / "again.aekz").read_bytes() == stream
 
@@ -131,6 +135,19 @@ def _codec_params(**overrides):
     params = {"latent_dim": 4, "hidden_dims": (16,), "epochs": 5, "batch_size": 16,
               "learning_rate": 1e-2, "random_state": 0, "device": "cpu"}
     return {**params, **overrides}
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_a_codec_trained_on_a_gpu_compresses(data):
+    X_train, X_test = data
+    codec = CompressionAutoencoder(lmbda=0.01, **_codec_params(device="cuda")).fit(X_train)
+    lo, freq = copy.deepcopy(codec.module_.latent.prior).cpu().integer_tables()
+    np.testing.assert_array_equal(codec.coding_lo_, lo.numpy())
+    np.testing.assert_array_equal(codec.coding_freq_, freq.numpy())
+    for refine in (0, 3):
+        codes = codec.refined_transform(X_test, refine) if refine else codec.transform(X_test)
+        stream = compress(codec, X_test, refine=refine)
+        np.testing.assert_array_equal(decompress(stream, codec), codec.inverse_transform(codes))
 
 
 @pytest.fixture(scope="module")

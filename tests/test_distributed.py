@@ -57,6 +57,9 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 @pytest.fixture(scope="module")
 def ranks(tmp_path_factory, one_torch_thread):
     """Every scenario on two ranks, run once: ``(folder, results)``."""
+    if torch.cuda.is_initialized():  # on a GPU machine, after a CUDA test in this worker
+        pytest.skip("forked ranks cannot train once this process has used CUDA: run "
+                    "tests/test_distributed.py in a process of its own")
     folder = tmp_path_factory.mktemp("ddp")
     X = _table()
     np.save(folder / "X.npy", X)

@@ -12,7 +12,7 @@ from conftest import quick
 
 from aekit import VAE, Autoencoder, DenoisingAutoencoder, SequenceAutoencoder, SparseAutoencoder
 from aekit.nn import Batch
-from aekit.train import LearningRateScheduler, manual
+from aekit.train import LearningRateScheduler, manual, optim
 from aekit.train.optim import LeanStep, make_optimizer
 from aekit.train.step import has_cpp_compiler, resolve_step_mode
 
@@ -167,6 +167,29 @@ def test_cuda_graph_trains_every_variant(digits_split, make):
 
 
 @requires_cuda
+@pytest.mark.parametrize("capturable", [False, True])
+def test_lean_step_on_cuda_updates_exactly_as_optimizer_step(capturable, step_calls):
+    sets = []
+    for _ in range(2):  # the reference network's tensors: cut into pieces on the GPU
+        torch.manual_seed(0)
+        params = [torch.nn.Parameter(torch.randn(shape, device="cuda"))
+                  for shape in ((32, 784), (32,), (784, 32), (784,))]
+        sets.append((params, make_optimizer("adam", params, device_type="cuda",
+                                            capturable=capturable)))
+    (a, plain), (b, optimizer) = sets
+    lean = LeanStep(optimizer)
+    for i in range(5):
+        torch.manual_seed(i)
+        for p, q in zip(a, b):
+            p.grad = torch.randn_like(p)
+            q.grad = p.grad.clone()
+        plain.step()
+        lean()
+    assert step_calls(optimizer) == 1 and _same(a, b)
+    assert len(lean._groups[0].kept[0]) > 4  # it did cut them
+
+
+@requires_cuda
 def test_cuda_graph_falls_back_when_capture_fails():
     # Variable lengths pack the sequences, which needs the lengths on the host.
     rng = np.random.RandomState(0)
@@ -235,6 +258,37 @@ def test_lean_step_updates_exactly_as_optimizer_step(name, weight_decay, step_ca
     assert _same(a, b)
     ours, theirs = optimizer.state_dict()["state"], plain.state_dict()["state"]
     assert all(torch.equal(ours[k][n], theirs[k][n]) for k in theirs for n in theirs[k])
+
+
+@pytest.mark.parametrize("name,weight_decay", [("adam", 0.0), ("adamw", 0.01)])
+def test_lean_step_in_pieces_updates_exactly_as_whole(name, weight_decay, step_calls,
+                                                      monkeypatch):
+    # The GPU cuts each tensor into pieces for the fused kernel; the CPU kernel takes the same
+    # pieces, so the bookkeeping is checked here. Lengths are whole numbers of the CPU's vector
+    # registers (a value in a vector's tail rounds otherwise); 40 values go as 16 + 16 + 8
+    # and as 32 + 8.
+    for length in (16, 32):
+        monkeypatch.setattr(optim, "piece_length", lambda sizes, device, n=length: n)
+        (a, plain), (b, optimizer) = _pair(name, weight_decay)
+        lean = LeanStep(optimizer)
+        for i in range(6):
+            _set_grads(a, b, seed=i)
+            plain.step()
+            lean()
+        assert step_calls(optimizer) == 1 and _same(a, b)
+        ours, theirs = optimizer.state_dict()["state"], plain.state_dict()["state"]
+        assert all(torch.equal(ours[k][n], theirs[k][n]) for k in theirs for n in theirs[k])
+
+
+def test_pieces_spread_a_small_network_over_one_launch():
+    cuda, reference = torch.device("cuda"), [784 * 32, 32, 32 * 784, 784]
+    length = optim.piece_length(reference, cuda)
+    pieces = sum(-(-n // length) for n in reference)
+    assert length == optim.PIECE_VALUES and 4 < pieces <= optim.PIECES_PER_LAUNCH + 4
+    deeper = [784 * 512, 512, 512 * 256, 256, 256 * 32, 32] * 2
+    assert optim.PIECE_VALUES < optim.piece_length(deeper, cuda) < 65536
+    assert optim.piece_length([8_000_000], cuda) is None  # the kernel's own blocks fill it
+    assert optim.piece_length(reference, torch.device("cpu")) is None
 
 
 def test_lean_step_follows_changes_to_the_optimizer(step_calls):

@@ -9,6 +9,7 @@ the factorized prior, one learned monotone CDF per code dimension.
 
 from __future__ import annotations
 
+import copy
 import math
 from itertools import pairwise
 
@@ -76,6 +77,8 @@ class FactorizedPrior(nn.Module):
         ``(channels,)`` and ``freq`` ``(channels, K)`` (positive on ``lo .. lo + len - 1``,
         zero beyond). The support spans the integers where the CDF lies within ``tail`` of 0
         and 1; every symbol in it gets at least 1."""
+        if self.matrices[0].device.type != "cpu":  # the same weights, the same tables anywhere
+            return copy.deepcopy(self).cpu().integer_tables(freq_bits, tail, max_symbols)
         channels = self.matrices[0].shape[0]
         radius = 64
         while True:  # widen the grid until both tails lie inside it

@@ -5,7 +5,7 @@ Replaying one graph per step still leaves, for every batch, a Python call, the b
 and its copy into the graph's inputs, and one graph launch: for a small network on a fast GPU
 about as long as the step's own kernels. A ``StepRun`` records ``size`` steps in one graph
 instead. The epoch's shuffled order is copied to the device once; step ``j`` of a replay
-gathers the rows at place ``position + j`` of that order, where ``position`` is a one-element
+gathers the rows of batch ``position + j`` of that order, where ``position`` is a one-element
 device tensor set before the replay. One launch then trains ``size`` batches, and the batches,
 their order and the updates are those of the step-by-step loop.
 """
@@ -67,10 +67,12 @@ class StepRun:
         self.loaded = None  # the order last copied in (None: the rows as stored)
         by_step = self.order[:batches.full_batches * batches.batch_size].view(
             -1, batches.batch_size)
+        steps = torch.arange(size, device=device)
 
         def body():
-            losses = [update(batches.gather(by_step.index_select(0, self.position + j).view(-1)))
-                      for j in range(size)]
+            # every batch's rows at once: two kernels a run, not two a step
+            rows = by_step.index_select(0, self.position + steps)
+            losses = [update(batches.gather(rows[j])) for j in range(size)]
             self.losses.copy_(torch.stack(losses))
 
         self.replay = record(body)
