@@ -30,7 +30,7 @@ for products in "" "--tf32"; do
 done
 
 stamp "Speed"
-timeout 100 python3 benchmarks/speed.py --device cuda --epochs 6 --repeats 3 --skip-scaling \
+timeout 90 python3 benchmarks/speed.py --device cuda --epochs 6 --repeats 3 --skip-scaling \
     --models "reference 784-32-784" > "$LOGS/speed.log" 2>&1
 grep -v -i warn "$LOGS/speed.log" | tail -22
 
@@ -39,7 +39,7 @@ timeout 60 python3 benchmarks/gpu_epoch.py > "$LOGS/gpu_epoch.log" 2>&1
 grep -E "^\||^###|^# |Error" "$LOGS/gpu_epoch.log" | head -12
 
 stamp "Whole suite, GPU visible"
-timeout 120 python3 -m pytest -o addopts= -q -p no:cacheprovider -W ignore::DeprecationWarning \
+timeout 110 python3 -m pytest -o addopts= -q -p no:cacheprovider -W ignore::DeprecationWarning \
     ${WORKERS:-} ${PER_TEST:-} -rfE --junitxml="$LOGS/suite.xml" tests > "$LOGS/suite.log" 2>&1
 grep -E "^(FAILED|ERROR)|passed|failed" "$LOGS/suite.log" | cut -c1-200 | tail -20
 python3 - "$LOGS/suite.xml" <<'PY'
