@@ -278,6 +278,10 @@ def test_lean_step_in_pieces_updates_exactly_as_whole(name, weight_decay, step_c
         assert step_calls(optimizer) == 1 and _same(a, b)
         ours, theirs = optimizer.state_dict()["state"], plain.state_dict()["state"]
         assert all(torch.equal(ours[k][n], theirs[k][n]) for k in theirs for n in theirs[k])
+        # no autograd history: it would keep the parameters' gradient nodes alive
+        pieces = lean._groups[0].kept[0]
+        assert len(pieces) > len(b) and all(p.grad_fn is None for p in pieces)
+        assert all(p.grad_fn is None for p in b)
 
 
 def test_pieces_spread_a_small_network_over_one_launch():

@@ -183,6 +183,24 @@ def test_a_run_gathers_the_batches_of_the_epochs_order():
     torch.testing.assert_close(seen, [x[12:16], x[16:20]])
 
 
+def test_a_run_keeps_the_memory_its_graph_reads():
+    """A CUDA graph reads its inputs at fixed addresses: a tensor the recorded function reads
+    must live as long as the run (a local one is freed after recording and its memory reused:
+    on a GPU the replays then gathered out of bounds)."""
+    batches = TensorBatches(torch.randn(20, 2), batch_size=4, shuffle=True,
+                            generator=torch.Generator().manual_seed(0))
+    bodies = []
+    run = StepRun(lambda batch: batch.x.sum(), batches, size=3,
+                  record=lambda body: bodies.append(body) or body)
+    read = [cell.cell_contents for cell in bodies[0].__closure__
+            if torch.is_tensor(cell.cell_contents)]
+    kept = [t for t in (*vars(run).values(), *batches.data) if torch.is_tensor(t)]
+    kept_memory = {t.untyped_storage().data_ptr() for t in kept}
+    assert read and all(t.untyped_storage().data_ptr() in kept_memory for t in read)
+    # and what the body reads through the run itself
+    assert all(torch.is_tensor(getattr(run, name)) for name in ("order", "position", "steps"))
+
+
 def test_streamed_batches_go_step_by_step(recorded_on_cpu):
     """Batches without an order on the device (a stream, a list) take the one-step path."""
     module = torch.nn.Linear(3, 3)

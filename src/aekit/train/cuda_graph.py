@@ -65,13 +65,16 @@ class StepRun:
         self.position = torch.zeros(1, dtype=torch.long, device=device)
         self.losses = torch.empty(size, device=device)
         self.loaded = None  # the order last copied in (None: the rows as stored)
+        # A graph reads its inputs at their addresses: every tensor made here and read by it
+        # is an attribute, so that its memory outlives the recording (a local would be freed
+        # and reused, and the replays would read whatever took its place).
+        self.steps = torch.arange(size, device=device)
         by_step = self.order[:batches.full_batches * batches.batch_size].view(
-            -1, batches.batch_size)
-        steps = torch.arange(size, device=device)
+            -1, batches.batch_size)  # a view: its memory is self.order's
 
         def body():
             # every batch's rows at once: two kernels a run, not two a step
-            rows = by_step.index_select(0, self.position + steps)
+            rows = by_step.index_select(0, self.position + self.steps)
             losses = [update(batches.gather(rows[j])) for j in range(size)]
             self.losses.copy_(torch.stack(losses))
 

@@ -66,6 +66,7 @@ class LeanStep:
         self.optimizer = optimizer
         self._groups: list[_GroupTensors] | None = None
 
+    @torch.no_grad()  # as optimizer.step(): the update is no part of any autograd graph
     def __call__(self) -> None:
         groups = self._lean_groups()
         if groups is None:
@@ -157,10 +158,11 @@ def piece_length(sizes: list[int], device: torch.device) -> int | None:
 
 def _cut(tensors: list[torch.Tensor], length: int | None) -> list[torch.Tensor]:
     """``tensors`` as consecutive pieces of at most ``length`` values each: views of a
-    contiguous tensor (a gradient that is not is read from a copy)."""
+    contiguous tensor (a gradient that is not is read from a copy). Detached: a view made of a
+    parameter with autograd on would keep its gradient's node alive from step to step."""
     if length is None:
         return tensors
-    return [piece for t in tensors for piece in t.reshape(-1).split(length)]
+    return [piece for t in tensors for piece in t.detach().reshape(-1).split(length)]
 
 
 def _read_groups(optimizer: torch.optim.Optimizer) -> list[_GroupTensors] | None:
