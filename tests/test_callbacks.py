@@ -127,4 +127,4 @@ def test_a_start_no_epoch_beats_is_kept_with_a_warning():
     with pytest.warns(RuntimeWarning, match="no epoch improved on the val_loss of the weights "
                                             "training started from"):
         model = Autoencoder(**params).fit(load_wine().data)
-    assert len(model.history_["val_loss"]) == 3
+    assert len(model.history_["val_loss"]) == 3 and model.best_epoch_ == 0

@@ -6,6 +6,7 @@ import sys
 import numpy as np
 import pytest
 
+import aekit
 from aekit.cli import main
 from aekit.io import read_table, write_table
 
@@ -28,6 +29,24 @@ def model_file(data_csv, tmp_path):
                  "--hidden-dims", "16,8", "--epochs", "3", "--random-state", "0",
                  "--no-shuffle", "--device", "cpu", "--verbose", "0"]) == 0
     return path
+
+
+def test_fit_reports_the_epoch_whose_weights_it_saved(digits_split, tmp_path, capsys):
+    # SGD at a large learning rate: the validation loss jumps about, early stopping stops
+    # and restores an earlier epoch, and the report must give its losses, not the last epoch's
+    data = tmp_path / "d.csv"
+    write_table(data, digits_split[0], [f"p{i}" for i in range(64)])
+    out = tmp_path / "m.safetensors"
+    assert main(["fit", str(data), "-o", str(out), "--epochs", "30", "--patience", "2",
+                 "--validation-split", "0.25", "--optimizer", "sgd", "--learning-rate", "5",
+                 "--loss", "mse", "--hidden-dims", "16", "--batch-size", "32",
+                 "--random-state", "0", "--device", "cpu", "--verbose", "0"]) == 0
+    said = capsys.readouterr().out
+    model = aekit.load(out)
+    kept, last = model.best_epoch_, model.n_epochs_
+    assert 0 < kept < last, (kept, last)
+    assert f"for {last} epochs, keeping the weights of epoch {kept}, its best" in said
+    assert f"val_loss {model.history_['val_loss'][kept - 1]:.5g}" in said
 
 
 @pytest.mark.parametrize("command", SUBCOMMANDS)

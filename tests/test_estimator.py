@@ -158,8 +158,11 @@ def test_early_stopping_stops_and_restores_best(digits_split):
     assert ae.n_epochs_ < 40
     best = int(np.argmin(ae.history_["val_loss"]))
     assert ae.n_epochs_ == best + 1 + 2
+    assert ae.best_epoch_ == best + 1  # the weights held, in the history's epochs
     restored = np.mean((ae.reconstruct(X_test) - X_test) ** 2)
     assert restored == pytest.approx(ae.history_["val_loss"][best], rel=1e-4)
+    without = Autoencoder(**quick(epochs=3)).fit(X_train)  # no early stopping: the last epoch
+    assert without.best_epoch_ == without.n_epochs_ == 3
 
 
 def test_pipeline_gridsearch_cross_val_and_clone(digits_split):

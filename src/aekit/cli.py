@@ -104,10 +104,20 @@ def _fit(args, owners) -> None:
               f"{args.output}: apply it with "
               f"'aekit detect DATA --model {args.output}'")
         return
-    shown = {k: f"{v[-1]:.5g}" for k, v in model.history_.items() if k != "lr"}
     if os.environ.get("RANK", "0") == "0":  # under torchrun: rank 0 alone saves and reports
-        print(f"trained {args.model} for {model.n_epochs_} epochs "
-              f"({', '.join(f'{k} {v}' for k, v in shown.items())}); saved {args.output}")
+        print(f"trained {args.model} for {model.n_epochs_} epochs{_kept(model)}; saved "
+              f"{args.output}")
+
+
+def _kept(model) -> str:
+    """The losses of the epoch whose weights were saved (early stopping may have restored an
+    earlier one than the last)."""
+    kept = getattr(model, "best_epoch_", model.n_epochs_)
+    if kept == 0:
+        return " (no epoch improved on the weights it started from: those were kept)"
+    shown = ", ".join(f"{k} {v[kept - 1]:.5g}" for k, v in model.history_.items() if k != "lr")
+    return f" ({shown})" if kept == model.n_epochs_ else \
+        f", keeping the weights of epoch {kept}, its best ({shown})"
 
 
 # ----------------------------------------------------------------- encode, reconstruct, score
@@ -257,8 +267,9 @@ def _demo(args) -> None:
     verdict = "better" if result.mse_ratio < 1 else "worse"
     print(f"\nDigits (8x8, scaled to [0, 1]): {result.n_train} train / {result.n_test} test rows, "
           f"code size {result.latent_dim}, {result.epochs_run} epochs in {result.seconds:.1f} s")
-    print(f"  final train loss {result.final_loss:.4f}, validation loss "
-          f"{result.final_val_loss:.4f} (binary cross-entropy)")
+    which = "the last" if result.kept_epoch == result.epochs_run else "the best"
+    print(f"  kept epoch {result.kept_epoch} ({which}): train loss {result.final_loss:.4f}, "
+          f"validation loss {result.final_val_loss:.4f} (binary cross-entropy)")
     print(f"  test reconstruction MSE: autoencoder {result.test_mse_autoencoder:.5f}, "
           f"PCA({result.latent_dim}) {result.test_mse_pca:.5f} -> the autoencoder is "
           f"{verdict} ({result.mse_ratio:.2f}x PCA's error)")

@@ -18,7 +18,8 @@ class DemoResult:
     n_test: int
     latent_dim: int
     epochs_run: int
-    final_loss: float
+    kept_epoch: int  # the epoch whose weights the model holds (early stopping's best)
+    final_loss: float  # the kept epoch's
     final_val_loss: float
     test_mse_autoencoder: float
     test_mse_pca: float
@@ -59,13 +60,14 @@ def run_demo(output_dir: str | Path = "aekit-demo", *, latent_dim: int = 8, epoc
                      random_state=random_state, verbose=verbose)
     ae.fit(X_train)
     seconds = time.perf_counter() - started
+    kept = max(ae.best_epoch_, 1)  # random initial weights: the first epoch beats them
     pca = PCA(latent_dim, random_state=random_state).fit(X_train)
     ae_rec = ae.reconstruct(X_test)
     pca_rec = pca.inverse_transform(pca.transform(X_test))
     result = DemoResult(
         n_train=len(X_train), n_test=len(X_test), latent_dim=latent_dim,
-        epochs_run=ae.n_epochs_, final_loss=ae.history_["loss"][-1],
-        final_val_loss=ae.history_["val_loss"][-1],
+        epochs_run=ae.n_epochs_, kept_epoch=kept, final_loss=ae.history_["loss"][kept - 1],
+        final_val_loss=ae.history_["val_loss"][kept - 1],
         test_mse_autoencoder=float(np.mean((ae_rec - X_test) ** 2)),
         test_mse_pca=float(np.mean((pca_rec - X_test) ** 2)),
         seconds=seconds, output_dir=str(out),

@@ -123,6 +123,7 @@ CHECKS: dict[str, Callable] = {
     "scaling_": _choice(("standard", "minmax", "none")),
     "history_": _history,
     "n_epochs_": _int(0),
+    "best_epoch_": _int(0),
     "batch_size_": _int(1),
     "epochs_": _int(1),
     "patience_": _int(0, none=True),

@@ -249,6 +249,10 @@ ATTRIBUTES_DOC = """
         Per-epoch ``loss``, ``val_loss`` (with validation) and ``lr``.
     n_epochs_ : int
         Epochs actually run.
+    best_epoch_ : int
+        The epoch whose weights the model holds: where early stopping restored its best
+        epoch (``restore_best_weights``), that one (0: the weights training started from, when
+        no epoch improved on them); else the last, ``n_epochs_``.
     latent_dim_, loss_, output_activation_, scaling_ :
         The resolved settings.
     n_features_in_ : int

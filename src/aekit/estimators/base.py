@@ -473,6 +473,7 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         self.history_ = state.history  # live, so checkpoints written mid-run carry it
         run(state, batches, val_batches, self._callbacks(data_digest))
         self.n_epochs_ = state.epoch
+        self.best_epoch_ = _kept_epoch(state)
         if state.diverged:
             if state.epoch <= 1:  # nothing worth keeping
                 raise ValueError(state.stop_reason)
@@ -552,3 +553,11 @@ def _digest(*arrays) -> str:
         if array is not None:
             data.update(np.ascontiguousarray(array).tobytes())
     return data.hexdigest()
+
+
+def _kept_epoch(state) -> int:
+    """The epoch whose weights the module holds after training: the best one where early
+    stopping restored it (0: the weights training started from), else the last."""
+    restored = [c for c in state.callbacks if isinstance(c, EarlyStopping)
+                and c.restore_best_weights and c.best_weights is not None]
+    return restored[-1].best_epoch if restored else state.epoch
