@@ -4,8 +4,9 @@ the GPU's busy time against the epoch's wall time, the kernels by time).
 
     python benchmarks/gpu_epoch.py [--epochs 6] [--device cuda]
 
-Made for a CUDA GPU (``--device cpu`` profiles the CPU's steps, a check of the script). The busy time is the sum of the kernels' own durations as PyTorch's profiler
-reports them: the epoch cannot run faster than that however few launches it makes.
+Made for a CUDA GPU (``--device cpu`` profiles the CPU's steps, a check of the script). The busy
+time is the sum of the kernels' own durations as PyTorch's profiler reports them: the epoch
+cannot run faster than that however few launches it makes.
 """
 
 from __future__ import annotations

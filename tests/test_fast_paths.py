@@ -170,10 +170,11 @@ def test_cuda_graph_trains_every_variant(digits_split, make):
 @pytest.mark.parametrize("capturable", [False, True])
 def test_lean_step_on_cuda_updates_exactly_as_optimizer_step(capturable, step_calls):
     sets = []
-    for _ in range(2):  # the reference network's tensors: cut into pieces on the GPU
+    for _ in range(2):  # the reference network's tensors, and one of an odd size (2145
+        # values: the kernel's unaligned path whole, its aligned one for a first piece)
         torch.manual_seed(0)
         params = [torch.nn.Parameter(torch.randn(shape, device="cuda"))
-                  for shape in ((32, 784), (32,), (784, 32), (784,))]
+                  for shape in ((32, 784), (32,), (784, 32), (784,), (33, 65))]
         sets.append((params, make_optimizer("adam", params, device_type="cuda",
                                             capturable=capturable)))
     (a, plain), (b, optimizer) = sets
@@ -186,7 +187,9 @@ def test_lean_step_on_cuda_updates_exactly_as_optimizer_step(capturable, step_ca
         plain.step()
         lean()
     assert step_calls(optimizer) == 1 and _same(a, b)
-    assert len(lean._groups[0].kept[0]) > 4  # it did cut them
+    ours, theirs = optimizer.state_dict()["state"], plain.state_dict()["state"]
+    assert all(torch.equal(ours[k][n], theirs[k][n]) for k in theirs for n in theirs[k])
+    assert len(lean._groups[0].kept[0]) > 5  # it did cut them
 
 
 @requires_cuda
@@ -278,10 +281,32 @@ def test_lean_step_in_pieces_updates_exactly_as_whole(name, weight_decay, step_c
         assert step_calls(optimizer) == 1 and _same(a, b)
         ours, theirs = optimizer.state_dict()["state"], plain.state_dict()["state"]
         assert all(torch.equal(ours[k][n], theirs[k][n]) for k in theirs for n in theirs[k])
-        # no autograd history: it would keep the parameters' gradient nodes alive
-        pieces = lean._groups[0].kept[0]
-        assert len(pieces) > len(b) and all(p.grad_fn is None for p in pieces)
-        assert all(p.grad_fn is None for p in b)
+        assert len(lean._groups[0].kept[0]) > len(b)  # it did cut them
+
+
+def test_lean_step_pieces_follow_empty_and_replaced_parameters(step_calls, monkeypatch):
+    monkeypatch.setattr(optim, "piece_length", lambda sizes, device: 16)
+    sets = []
+    for _ in range(2):  # an empty tensor is one piece, with its own step counter
+        torch.manual_seed(0)
+        params = [torch.nn.Parameter(torch.randn(shape)) for shape in ((40,), (0,), (5, 8))]
+        sets.append((params, make_optimizer("adam", params)))
+    (a, plain), (b, optimizer) = sets
+    lean = LeanStep(optimizer)
+    for i in range(3):
+        _set_grads(a, b, seed=i)
+        plain.step()
+        lean()
+        if i == 1:  # a parameter given new memory: the pieces must follow it
+            for params in (a, b):
+                params[2].data = params[2].data.clone() + 1
+    assert _same(a, b) and step_calls(optimizer) == 1
+
+
+def test_pieces_carry_no_autograd_history():
+    # a view made of a parameter with autograd on would keep its gradient node alive
+    weight = torch.nn.Parameter(torch.randn(40))
+    assert all(piece.grad_fn is None for piece in optim._cut([weight], 16))
 
 
 def test_pieces_spread_a_small_network_over_one_launch():

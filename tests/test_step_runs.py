@@ -198,7 +198,7 @@ def test_a_run_keeps_the_memory_its_graph_reads():
     kept_memory = {t.untyped_storage().data_ptr() for t in kept}
     assert read and all(t.untyped_storage().data_ptr() in kept_memory for t in read)
     # and what the body reads through the run itself
-    assert all(torch.is_tensor(getattr(run, name)) for name in ("order", "position", "steps"))
+    assert all(torch.is_tensor(getattr(run, name)) for name in ("order", "position", "offsets"))
 
 
 def test_streamed_batches_go_step_by_step(recorded_on_cpu):

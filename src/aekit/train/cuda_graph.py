@@ -68,13 +68,13 @@ class StepRun:
         # A graph reads its inputs at their addresses: every tensor made here and read by it
         # is an attribute, so that its memory outlives the recording (a local would be freed
         # and reused, and the replays would read whatever took its place).
-        self.steps = torch.arange(size, device=device)
+        self.offsets = torch.arange(size, device=device)
         by_step = self.order[:batches.full_batches * batches.batch_size].view(
             -1, batches.batch_size)  # a view: its memory is self.order's
 
         def body():
             # every batch's rows at once: two kernels a run, not two a step
-            rows = by_step.index_select(0, self.position + self.steps)
+            rows = by_step.index_select(0, self.position + self.offsets)
             losses = [update(batches.gather(rows[j])) for j in range(size)]
             self.losses.copy_(torch.stack(losses))
 

@@ -57,10 +57,14 @@ class LeanStep:
     runs over pieces of each tensor (``piece_length``), views of the same memory, each a block.
 
     The tensors are read from the optimizer's state once and kept while the state and the
-    parameter groups stay the same objects (a loaded state is read again). Anything else goes
-    through ``optimizer.step()``, which also creates the state on the first call: another
-    optimizer, options the kernel is not called with here, a parameter without a gradient,
-    step hooks, or a ``step`` wrapped by a learning-rate scheduler that counts its calls."""
+    parameter groups stay the same objects (a loaded state is read again, and pieces are cut
+    again when a parameter's memory was replaced, ``p.data = ...``). Anything else goes through
+    ``optimizer.step()``, which also creates the state on the first call: another optimizer,
+    options the kernel is not called with here, a parameter without a gradient, an empty
+    parameter group, step hooks, or a ``step`` wrapped by a learning-rate scheduler that counts
+    its calls. Unlike ``optimizer.step()``, it does not refuse a CUDA graph recording of an
+    optimizer made with ``capturable=False``: a fused optimizer's step counters live on the
+    GPU either way."""
 
     def __init__(self, optimizer: torch.optim.Optimizer):
         self.optimizer = optimizer
@@ -105,6 +109,7 @@ class LeanStep:
         return all(cached.group is group and len(cached.params) == len(group["params"])
                    and all(p is q and state.get(p) is s for p, q, s
                            in zip(cached.params, group["params"], cached.states))
+                   and cached.same_memory()
                    for cached, group in zip(groups, optimizer.param_groups))
 
 
@@ -130,7 +135,14 @@ class _GroupTensors:
                      (self.params, self.exp_avgs, self.exp_avg_sqs)]
         self.kept_steps = self.steps if self.length is None else [
             step for p, step in zip(self.params, self.steps)
-            for _ in range(-(-p.numel() // self.length))]
+            for _ in _cut([p], self.length)]  # as many as the pieces (an empty tensor: one)
+        self.addresses = [p.data_ptr() for p in self.params]
+
+    def same_memory(self) -> bool:
+        """Whether the parameters still live where they were cut (``p.data = ...`` moves a
+        parameter and leaves the pieces on its old memory); whole tensors need no check."""
+        return self.length is None or all(
+            p.data_ptr() == address for p, address in zip(self.params, self.addresses))
 
     def pieces(self, grads: list[torch.Tensor]) -> tuple[list[torch.Tensor], ...]:
         """The fused kernel's tensor arguments, every tensor cut into pieces alike (each
@@ -139,8 +151,9 @@ class _GroupTensors:
         return params, _cut(grads, self.length), exp_avgs, exp_avg_sqs, [], self.kept_steps
 
 
-# One launch of the fused kernel takes at most 36 tensors (PyTorch's multi_tensor_apply at
-# depth 4), each cut into blocks of 65536 values; a block's 512 threads take 2048 values a pass.
+# One launch of the fused kernel takes a few dozen tensors (PyTorch's multi_tensor_apply at
+# depth 4: 36 in builds for CUDA 12, more for CUDA 13), each cut into blocks of 65536 values; a
+# block's 512 threads take 2048 values a pass. A group of many small tensors may take two.
 PIECE_VALUES = 2048
 PIECES_PER_LAUNCH = 32
 
