@@ -28,8 +28,8 @@ def numeric_array(path: Path, table) -> np.ndarray:
         if pa.types.is_integer(column.type) and _beyond_float(column):
             raise ValueError(
                 f"column {name!r} of {path} holds integers beyond 2**53 (ids?), which float64 "
-                f"cannot hold exactly: name it as the index (--time {name}) to carry it "
-                f"unchanged, or drop it (--drop {name})")
+                f"cannot hold exactly: name it as the index ({_index(name)}) to carry it "
+                f"unchanged, or drop it ({_drop([name])})")
         columns.append(column.to_numpy(zero_copy_only=False).astype(np.float64))
     return np.column_stack(columns) if table.num_rows else np.empty((0, len(columns)))
 
@@ -69,11 +69,20 @@ def _not_numeric_message(path: Path, table, names: list[str]) -> str:
     if len(names) == 1:
         name = names[0]
         return (f"column {name!r} of {path} is not numeric ({table[name].type}"
-                f"{_first_text(table[name])}): drop it (--drop {name}), name it as the index "
-                f"(--time {name}) or encode it as numbers first{_missing_hint(table, names)}")
+                f"{_first_text(table[name])}): drop it ({_drop(names)}), name it as the index "
+                f"({_index(name)}) or encode it as numbers first{_missing_hint(table, names)}")
     listed = ", ".join(f"{name!r}{_first_text(table[name], short=True)}" for name in names)
-    return (f"columns {listed} of {path} are not numeric: drop them (--drop "
-            f"{','.join(names)}), or encode them as numbers first{_missing_hint(table, names)}")
+    return (f"columns {listed} of {path} are not numeric: drop them ({_drop(names)}), or "
+            f"encode them as numbers first{_missing_hint(table, names)}")
+
+
+def _drop(names: list[str]) -> str:
+    """How to leave columns out, in Python (``read_table``'s keyword) and on the command line."""
+    return f"drop={names!r} / --drop {','.join(names)}"
+
+
+def _index(name: str) -> str:
+    return f"index={name!r} / --time {name}"
 
 
 def _first_text(column, short: bool = False) -> str:

@@ -128,8 +128,8 @@ def _read_arrow(path: Path, kind: str, columns, drop, index, header=None,
                 options = pacsv.ReadOptions(autogenerate_column_names=True)
             if header is None and options is not None:
                 notes.append(f"{path.name}: the first row is numbers, so it is read as data "
-                             "(no header; --header says it is one); columns are named x0, "
-                             "x1, ...")
+                             "(no header; header=True / --header says it is one); columns are "
+                             "named x0, x1, ...")
             table = _read_text(path, delimiter, options)
             if options is not None:
                 table = table.rename_columns([f"x{i}" for i in range(table.num_columns)])
@@ -302,7 +302,8 @@ def _chosen_columns(path: Path, present: list[str], columns, drop, index) -> lis
     chosen = list(columns) if columns else list(present)
     keep = [name for name in chosen if name not in drop and name != index]
     if not keep:
-        raise ValueError(f"no columns of {path} are left to use after --columns/--drop")
+        raise ValueError(f"no columns of {path} are left to use after columns=/drop= "
+                         "(--columns/--drop)")
     return keep
 
 
