@@ -216,3 +216,21 @@ def test_a_fresh_process_loads_a_detector_and_an_imputer_with_aekit_load(tmp_pat
                           str(tmp_path / "imp.safetensors")], capture_output=True, text=True,
                          env={**os.environ, "OMP_NUM_THREADS": "1"}, check=False)
     assert out.stdout.split() == ["AnomalyDetector", "AutoencoderImputer"], out.stderr[-500:]
+
+
+def test_numpy_number_parameters_are_saved_as_numbers(tmp_path):
+    """A grid built with np.arange or np.logspace hands in NumPy numbers: the model file, and
+    a checkpoint written during fit, store them as the numbers they are."""
+    from aekit import AnomalyDetector
+
+    X = np.random.RandomState(0).normal(size=(60, 5))
+    model = Autoencoder(latent_dim=np.int64(2), hidden_dims=(np.int64(8),),
+                        learning_rate=np.float32(0.01), checkpoint_dir=tmp_path / "ck",
+                        **quick(epochs=2, random_state=np.int64(3))).fit(X)
+    model.save(tmp_path / "m.safetensors")
+    loaded = aekit.load(tmp_path / "m.safetensors")
+    assert loaded.get_params()["random_state"] == 3 and loaded.latent_dim == 2
+    detector = AnomalyDetector(contamination=np.float64(0.1), random_state=np.int64(0),
+                               model=Autoencoder(**quick(epochs=2))).fit(X)
+    detector.save(tmp_path / "d.safetensors")
+    assert aekit.load(tmp_path / "d.safetensors").get_params()["random_state"] == 0

@@ -45,12 +45,20 @@ def saved_params(estimator) -> dict:
         params.pop(name, None)
     if isinstance(params.get("checkpoint_dir"), os.PathLike):
         params["checkpoint_dir"] = os.fspath(params["checkpoint_dir"])
-    for name, value in params.items():
-        if isinstance(value, tuple):
-            params[name] = list(value)
+    params = {name: _plain(value) for name, value in params.items()}
     if not (params.get("random_state") is None or isinstance(params["random_state"], int)):
         params["random_state"] = None  # a RandomState object has no JSON form
     return params
+
+
+def _plain(value):
+    """A parameter in JSON's types: NumPy numbers (a grid built with ``np.arange`` hands them
+    in) as Python ones, tuples as lists."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (tuple, list)):
+        return [_plain(item) for item in value]
+    return value
 
 
 def save_model(model, path: str | os.PathLike) -> None:

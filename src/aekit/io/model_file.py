@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import struct
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,9 +51,18 @@ def write_model_file(path: str | os.PathLike, tensors: dict[str, torch.Tensor],
 
     cpu = {name: t.detach().to("cpu").contiguous() for name, t in tensors.items()}
     config_json = json.dumps({"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **config},
-                             sort_keys=True)
+                             sort_keys=True, default=_python_number)
     metadata = {"format": "pt", "aekit": config_json, "aekit_sha256": _digest(config_json, cpu)}
     atomic_write_bytes(path, save(cpu, metadata=metadata))
+
+
+def _python_number(value):
+    """A NumPy number in a config (a parameter a grid built with ``np.arange`` handed in) as
+    the Python number JSON writes; anything else has no JSON form."""
+    numpy = sys.modules.get("numpy")  # loaded wherever such a number exists
+    if numpy is not None and isinstance(value, numpy.generic) and value.dtype.kind in "biuf":
+        return value.item()
+    raise TypeError(f"a model file cannot store a {type(value).__name__} ({value!r:.40})")
 
 
 def read_model_header(path: str | os.PathLike) -> tuple[dict, dict[str, tuple[int, ...]]]:

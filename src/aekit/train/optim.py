@@ -34,7 +34,7 @@ def make_optimizer(
     cls, defaults = OPTIMIZERS[name]
     kwargs = dict(defaults, weight_decay=weight_decay)
     if learning_rate is not None:
-        kwargs["lr"] = learning_rate
+        kwargs["lr"] = float(learning_rate)  # a NumPy number from a grid: as PyTorch's own
     if name in _FUSABLE and device_type in ("cpu", "cuda"):
         kwargs["fused"] = True
     else:

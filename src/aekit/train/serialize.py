@@ -25,6 +25,8 @@ def flatten(obj, tensors: dict[str, torch.Tensor], prefix: str = "t"):
         return [flatten(v, tensors, prefix) for v in obj]
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
+    if type(obj).__module__ == "numpy" and getattr(obj, "ndim", None) == 0:  # a NumPy number
+        return obj.item()
     raise TypeError(f"cannot store a {type(obj).__name__} in a checkpoint")
 
 
