@@ -3,6 +3,7 @@
 import json
 import os
 import struct
+import warnings
 
 import numpy as np
 import pytest
@@ -234,3 +235,26 @@ def test_numpy_number_parameters_are_saved_as_numbers(tmp_path):
                                model=Autoencoder(**quick(epochs=2))).fit(X)
     detector.save(tmp_path / "d.safetensors")
     assert aekit.load(tmp_path / "d.safetensors").get_params()["random_state"] == 0
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without a GPU")
+def test_a_model_trained_on_a_gpu_loads_on_a_machine_without_one(tmp_path):
+    from aekit import AnomalyDetector
+
+    X = np.random.RandomState(0).normal(size=(60, 5))
+    model = Autoencoder(**quick(epochs=2)).fit(X)
+    model.set_params(device="cuda")  # what a GPU run saves
+    model.save(tmp_path / "m.safetensors")
+    with pytest.warns(UserWarning, match="trained with device='cuda', which this machine lacks"):
+        loaded = aekit.load(tmp_path / "m.safetensors")
+    assert loaded.device == "auto"
+    np.testing.assert_array_equal(loaded.transform(X), model.set_params(device="cpu").transform(X))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a device asked for: no warning
+        assert aekit.load(tmp_path / "m.safetensors", device="cpu").device == "cpu"
+    detector = AnomalyDetector(model=Autoencoder(**quick(epochs=2))).fit(X)
+    detector.model_.set_params(device="cuda:1")
+    detector.save(tmp_path / "d.safetensors")
+    with pytest.warns(UserWarning, match="device='cuda:1'"):
+        np.testing.assert_array_equal(aekit.load(tmp_path / "d.safetensors").score_samples(X),
+                                      detector.score_samples(X))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 
 import numpy as np
 import torch
@@ -100,7 +101,8 @@ def unnest_state(prefix: str, tensors: dict, config: dict, device, path):
 
 
 def load(path: str | os.PathLike, device: str | None = None):
-    """Load a model written by ``save``; ``device`` overrides where it runs (default: as saved).
+    """Load a model written by ``save``; ``device`` overrides where it runs (default: as saved,
+    and a GPU this machine lacks falls back to ``"auto"`` with a warning).
 
     Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for a file that is not an
     intact aekit model. Nothing in the file is executed.
@@ -128,10 +130,26 @@ def construct(cls: type, config: dict, device, path):
     params = dict(config.get("params", {}))
     if device is not None and "device" in params:
         params["device"] = device
+    elif _missing_gpu(params.get("device")):  # trained on a GPU this machine lacks
+        warnings.warn(f"{path} was trained with device={params['device']!r}, which this "
+                      "machine lacks: it runs with device='auto' (the CPU where there is no "
+                      "GPU); aekit.load(path, device=...) chooses", UserWarning, stacklevel=4)
+        params["device"] = "auto"
     try:
         return cls(**params)
     except TypeError as error:
         raise ValueError(f"{path} does not match this aekit version: {error}") from None
+
+
+def _missing_gpu(name) -> bool:
+    """Whether ``name`` is a CUDA device this machine does not have."""
+    if not isinstance(name, str) or not name.startswith("cuda"):
+        return False
+    try:
+        index = torch.device(name).index or 0
+    except RuntimeError:
+        return False  # not a device name: the estimator's own check says so
+    return not torch.cuda.is_available() or index >= torch.cuda.device_count()
 
 
 def restore_estimator(cls: type, tensors: dict, config: dict, device, path):
