@@ -132,6 +132,25 @@ def test_dataframe_round_trip_with_categorical_and_integer_columns():
     assert out["count"].dtype == "Int64"
 
 
+@pytest.mark.parametrize("names", [[0, 1, 2, 3, 4], pd.MultiIndex.from_tuples(
+    [("a", "x"), ("a", "y"), ("b", "x"), ("b", "y"), ("b", "z")])])
+def test_column_names_need_not_be_strings(names):
+    frame = _mixed_frame().iloc[:, :5].copy()
+    frame.columns = names
+    out = AutoencoderImputer(epochs=2, **FAST).fit_transform(frame)
+    assert out.columns.equals(frame.columns) and not out.isna().any().any()
+    assert out.dtypes.tolist() == frame.dtypes.tolist()
+
+
+def test_a_boolean_column_given_as_floats_is_filled_with_zeros_and_ones():
+    frame = pd.DataFrame({"a": np.arange(60.0), "b": np.arange(60.0) % 7,
+                          "flag": np.arange(60) % 3 == 0})
+    imputer = AutoencoderImputer(epochs=2, **FAST).fit(frame)
+    gone = frame.assign(flag=np.nan)  # all missing: pandas holds it as floats
+    out = imputer.transform(gone)
+    assert out["flag"].dtype == np.float64 and set(out["flag"]) <= {0.0, 1.0}
+
+
 def test_sample_draws_vary_and_average_to_the_fill(fitted):
     imputer, _, X_missing, missing = fitted
     draws = np.stack(imputer.sample(X_missing, n_imputations=200, random_state=0))

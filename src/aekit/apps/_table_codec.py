@@ -63,13 +63,13 @@ def check_columns(df, specs: list[ColumnSpec]) -> None:
     if names != expected:
         raise ValueError(f"X has columns {names}, but the imputer was fitted on {expected}: "
                          "pass the same columns in the same order")
-    for spec in specs:
-        dtype = df[spec.name].dtype
+    for i, spec in enumerate(specs):  # by position: names need not be strings (0, 1, ...)
+        dtype = df.iloc[:, i].dtype
         if spec.kind == "category":
             if not isinstance(dtype, pd.CategoricalDtype):
                 raise TypeError(f"column {spec.name!r} was categorical in training but is "
                                 f"{dtype} now: convert it with .astype('category')")
-            unseen = set(df[spec.name].dropna().unique()) - set(spec.categories)
+            unseen = set(df.iloc[:, i].dropna().unique()) - set(spec.categories)
             if unseen:
                 raise ValueError(f"column {spec.name!r} holds categories not seen in training "
                                  f"({sorted(map(str, unseen))[:3]}): refit on data that has them")
@@ -81,8 +81,8 @@ def check_columns(df, specs: list[ColumnSpec]) -> None:
 def encode(df, specs: list[ColumnSpec]) -> np.ndarray:
     """The float64 matrix of ``df`` (one-hot categories), NaN where missing."""
     blocks = []
-    for spec in specs:
-        column = df[spec.name]
+    for i, spec in enumerate(specs):
+        column = df.iloc[:, i]
         if spec.kind == "category":
             codes = column.cat.set_categories(list(spec.categories)).cat.codes.to_numpy()
             onehot = (codes[:, None] == np.arange(spec.width)[None, :]).astype(np.float64)
@@ -97,21 +97,25 @@ def encode(df, specs: list[ColumnSpec]) -> np.ndarray:
 def decode(df, specs: list[ColumnSpec], filled: np.ndarray):
     """A copy of ``df`` whose missing cells take their values from ``filled`` (the encoded
     matrix); columns, order, index and dtypes stay as they were."""
+    import pandas as pd
+
     out = df.copy()
     start = 0
-    for spec in specs:
+    for i, spec in enumerate(specs):
         block = filled[:, start:start + spec.width]
         start += spec.width
-        missing = out[spec.name].isna().to_numpy()
+        missing = out.iloc[:, i].isna().to_numpy()
         if not missing.any():
             continue
         if spec.kind == "category":
             values = np.asarray(spec.categories, dtype=object)[block[missing].argmax(axis=1)]
         elif spec.kind == "integer":
             values = _as_integers(block[missing, 0], spec.dtype)
+            if pd.api.types.is_float_dtype(out.iloc[:, i].dtype):  # given as floats (all
+                values = values.astype(np.float64)  # missing, say): 0/1 or whole numbers
         else:
             values = block[missing, 0]
-        out.loc[missing, spec.name] = values
+        out.iloc[np.flatnonzero(missing), i] = values
     return out
 
 
