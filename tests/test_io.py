@@ -218,3 +218,24 @@ def test_names_that_differ_only_in_spaces_are_pointed_out():
 
     with pytest.raises(ValueError, match="differ only in spaces"):
         align_columns([" a", "b "], ["a", "b"])
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_an_index_with_a_time_zone_is_written_back_at_the_same_instants(tmp_path, suffix):
+    """NumPy's datetime64 has no time zone: an index read into it was written back as UTC
+    clock times without a zone, an hour off these Paris times."""
+    import pandas as pd
+
+    times = pd.date_range("2023-01-01", periods=4, freq="h", tz="Europe/Paris")
+    source = tmp_path / "in.parquet"
+    pd.DataFrame({"when": times, "a": np.arange(4.0)}).to_parquet(source)
+    table = read_table(source, index="when")
+    write_table(tmp_path / f"out{suffix}", table.X, ["a"], index=table.index,
+                index_name="when")
+    if suffix == ".parquet":
+        back = pd.read_parquet(tmp_path / "out.parquet")["when"]
+        assert str(back.dt.tz) == "Europe/Paris"
+    else:  # written with their offset
+        back = pd.to_datetime(pd.read_csv(tmp_path / "out.csv")["when"])
+        assert back.dt.tz is not None
+    assert (back == times).all()

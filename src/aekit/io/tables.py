@@ -157,7 +157,7 @@ def _read_arrow(path: Path, kind: str, columns, drop, index, header=None,
     index_values = None
     if index is not None:
         _check_names(path, [index], table.column_names, "column")
-        index_values = table.column(index).to_numpy(zero_copy_only=False)
+        index_values = _index_values(table.column(index))
     keep = _chosen_columns(path, table.column_names, columns, drop, index)
     order, others = keep, None
     if text:
@@ -293,6 +293,17 @@ def _check_names(path: Path, wanted: Sequence[str], present: Sequence[str], what
     if missing:
         raise ValueError(f"{path} has no {what} {', '.join(map(repr, missing))}; its columns "
                          f"are {', '.join(map(repr, present))}")
+
+
+def _index_values(column) -> np.ndarray:
+    """The index column as NumPy values. Timestamps with a time zone become datetimes that
+    keep it: NumPy's ``datetime64`` has none, and they were written back as UTC clock times
+    without a zone (an hour or more off the input's own)."""
+    import pyarrow as pa
+
+    if pa.types.is_timestamp(column.type) and column.type.tz is not None:
+        return np.array(column.to_pylist(), dtype=object)
+    return column.to_numpy(zero_copy_only=False)
 
 
 def _chosen_columns(path: Path, present: list[str], columns, drop, index) -> list[str]:
