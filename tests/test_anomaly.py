@@ -406,3 +406,17 @@ def test_uneven_or_unordered_time_steps_are_pointed_out(capsys):
     assert "the longest 0.47 s" in capsys.readouterr().err
     _note_uneven_steps(pa.array(hours[:10].astype("datetime64[s]").tolist() + [None]), "t")
     assert capsys.readouterr().err == ""  # in order, one time missing: nothing to say
+
+
+def test_offset_and_threshold_are_one_setting_that_save_keeps(tmp_path):
+    """Moving ``offset_`` (scikit-learn's idiom) moves ``threshold_``, which is what a saved
+    model keeps: the loaded model flags the same rows."""
+    X = np.random.RandomState(0).normal(size=(200, 4))
+    detector = AnomalyDetector(model=small_model(), random_state=0).fit(X)
+    detector.offset_ = np.quantile(detector.score_samples(X), 0.2)
+    assert detector.threshold_ == -detector.offset_
+    flagged = detector.predict(X) == -1
+    assert 0.15 < flagged.mean() < 0.25
+    detector.save(tmp_path / "d.safetensors")
+    np.testing.assert_array_equal(aekit.load(tmp_path / "d.safetensors").predict(X) == -1,
+                                  flagged)

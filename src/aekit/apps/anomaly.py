@@ -88,7 +88,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     threshold_ : float
         The anomaly score above which a row is an outlier.
     offset_ : float
-        ``-threshold_``: ``decision_function = score_samples - offset_``.
+        ``-threshold_``: ``decision_function = score_samples - offset_``. Setting either
+        moves the other (one threshold, which ``save`` keeps).
     n_features_in_ : int
 
     Examples
@@ -153,7 +154,6 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         train_features = self._feature_scores(scaled)
         train_scores = train_features.sum(1)
         self.threshold_ = fit_threshold(train_scores, self.contamination, self.threshold)
-        self.offset_ = -self.threshold_
         if self.threshold is None and isinstance(self.contamination, str):
             warn_of_discrete_flags(X, train_features, train_scores > self.threshold_,
                                    getattr(self, "feature_names_in_", None))
@@ -195,6 +195,17 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         check_is_fitted(self)
         X = self._check_X(X, reset=False)
         return self._feature_scores(self._scale(X))
+
+    @property
+    def offset_(self) -> float:
+        """``-threshold_``, as scikit-learn's outlier detectors name it; set it to move the
+        threshold (an attribute of its own could part from ``threshold_``, which ``save``
+        keeps, and a saved model would predict otherwise than before)."""
+        return -self.threshold_
+
+    @offset_.setter
+    def offset_(self, value: float) -> None:
+        self.threshold_ = -float(value)
 
     def score_samples(self, X) -> np.ndarray:
         """Negative anomaly score of each row ``(n,)``: higher is more normal."""
@@ -256,7 +267,6 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             detector._check_params()
             fitted = config["fitted"]
             detector.threshold_ = float(fitted["threshold_"])
-            detector.offset_ = -detector.threshold_
             detector.n_features_in_ = int(fitted["n_features_in_"])
             arrays = {name: tensors[f"detector.{name}"].numpy().astype(np.float64)
                       for name in ("center_", "scale_", "error_scale_")}
