@@ -1,6 +1,7 @@
 """Callbacks and the loop, through the estimator and on their own."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -128,3 +129,17 @@ def test_a_start_no_epoch_beats_is_kept_with_a_warning():
                                             "training started from"):
         model = Autoencoder(**params).fit(load_wine().data)
     assert len(model.history_["val_loss"]) == 3 and model.best_epoch_ == 0
+
+
+def test_a_run_that_ends_far_above_its_best_loss_warns():
+    """Too high a learning rate can drive the loss up a thousandfold without making it
+    infinite (the divergence guard's test); without early stopping fit returns those weights."""
+    from sklearn.datasets import load_wine
+
+    X = load_wine().data
+    params = dict(epochs=20, random_state=0, device="cpu")  # noqa: C408
+    with pytest.warns(RuntimeWarning, match=r"training ended with a loss of .* times its lowest"):
+        Autoencoder(learning_rate=0.3, **params).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        Autoencoder(**params).fit(X)  # the default rate: no such warning

@@ -478,6 +478,8 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
             if state.epoch <= 1:  # nothing worth keeping
                 raise ValueError(state.stop_reason)
             warnings.warn(state.stop_reason, RuntimeWarning, stacklevel=3)
+        else:
+            _warn_of_a_worse_end(state.history, self.best_epoch_)
 
     def _fingerprint(self, data_digest: Callable[[], str]) -> dict:
         """What identifies a run for resuming: the data and every parameter that shapes it."""
@@ -561,3 +563,23 @@ def _kept_epoch(state) -> int:
     restored = [c for c in state.callbacks if isinstance(c, EarlyStopping)
                 and c.restore_best_weights and c.best_weights is not None]
     return restored[-1].best_epoch if restored else state.epoch
+
+
+WORSE_END = 10.0  # a kept epoch's loss this many times the run's lowest: training went astray
+
+
+def _warn_of_a_worse_end(history: dict, kept: int) -> None:
+    """Warn when the weights kept score far worse than the run's best epoch: a learning rate
+    too high drives the loss up without ever making it infinite (the divergence guard's test),
+    and without early stopping the last, worst weights are what ``fit`` returns."""
+    key = "val_loss" if history.get("val_loss") else "loss"
+    losses = history.get(key, [])
+    if kept < 1 or not losses:
+        return
+    lowest = min(losses)
+    if lowest > 0 and losses[kept - 1] > WORSE_END * lowest:
+        best = losses.index(lowest) + 1
+        warnings.warn(f"training ended with a {key} of {losses[kept - 1]:.4g}, "
+                      f"{losses[kept - 1] / lowest:.0f} times its lowest ({lowest:.4g}, epoch "
+                      f"{best}): lower learning_rate, or set patience so that early stopping "
+                      "keeps the best epoch", RuntimeWarning, stacklevel=4)
