@@ -40,8 +40,16 @@ from aekit.cli_jobs import add_denoise, add_generate, add_map, add_report
 __all__ = ["CLIError", "build_parser", "main"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with errors on one line: argparse prints a command's whole usage first (40
+    lines for fit), which buries the one line that says what is wrong."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="aekit", description="Autoencoders made practical: train, encode, reconstruct, score.")
     parser.add_argument("--version", action="version", version=f"aekit {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
