@@ -420,3 +420,10 @@ def test_offset_and_threshold_are_one_setting_that_save_keeps(tmp_path):
     detector.save(tmp_path / "d.safetensors")
     np.testing.assert_array_equal(aekit.load(tmp_path / "d.safetensors").predict(X) == -1,
                                   flagged)
+
+
+def test_a_frame_without_columns_is_refused_in_one_line():
+    import pandas as pd
+
+    with pytest.raises(ValueError, match="X has no columns"):
+        AnomalyDetector().fit(pd.DataFrame(index=range(30)))

@@ -535,3 +535,15 @@ def test_cli_impute_fills_a_parquet_category_and_carries_empty_columns(tmp_path,
     assert "kind: text of few values, filled as categories" in capsys.readouterr().err
     assert main(["impute", str(source), "-o", str(tmp_path / "f.npy")]) == 1
     assert "holds numbers only" in capsys.readouterr().err
+
+
+def test_inf_and_empty_frames_are_refused_by_name():
+    frame = pd.DataFrame({"a": np.arange(40.0), "b": np.arange(40.0) % 7})
+    frame.loc[3, "b"] = np.inf
+    with pytest.raises(ValueError, match="first at row 3, column 'b'"):
+        AutoencoderImputer(epochs=1, **FAST).fit(frame)
+    with pytest.raises(ValueError, match="X has no columns"):
+        AutoencoderImputer(epochs=1, **FAST).fit(pd.DataFrame(index=range(30)))
+    with pytest.raises(TypeError, match=r"'t' holds .*times.*make it the index"):
+        AutoencoderImputer(epochs=1, **FAST).fit(
+            frame.assign(b=1.0, t=pd.date_range("2023-01-01", periods=40)))

@@ -47,6 +47,10 @@ def column_specs(df) -> list[ColumnSpec]:
             specs.append(ColumnSpec(str(name), "integer", str(dtype)))
         elif pd.api.types.is_float_dtype(dtype):
             specs.append(ColumnSpec(str(name), "numeric", str(dtype)))
+        elif pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(
+                dtype):
+            raise TypeError(f"column {name!r} holds {dtype} values (times), which the imputer "
+                            "does not fill: make it the index (.set_index) or drop it")
         else:
             raise TypeError(f"column {name!r} holds {dtype} values, which are neither numbers "
                             "nor categories: convert it with .astype('category') to impute it "

@@ -106,6 +106,9 @@ class AutoencoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def _encoded(self, X, reset: bool) -> np.ndarray:
         """The all-numeric matrix of ``X`` (NaN where missing), checked."""
         if self._as_frame(X, reset):
+            if X.shape[1] == 0:
+                raise ValueError(f"X has no columns ({len(X)} rows of nothing): pass the "
+                                 "columns to impute")
             validate_data(self, X, reset=reset, skip_check_array=True)
             if reset:
                 self.columns_ = codec.column_specs(X)
@@ -120,8 +123,16 @@ class AutoencoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                               ensure_all_finite=False)
             if reset:
                 self.columns_ = None
-        _check_no_inf(Z)
+        _check_no_inf(Z, self._column_names(X))
         return Z
+
+    def _column_names(self, X) -> list[str] | None:
+        """The name of each column of the encoded matrix (a category's name for each of its
+        0/1 columns), where ``X`` has names."""
+        if self._as_frame(X, reset=False):
+            return [spec.name for spec in self.columns_ for _ in range(spec.width)]
+        names = getattr(self, "feature_names_in_", None)
+        return None if names is None else [str(n) for n in names]
 
     def _as_frame(self, X, reset: bool) -> bool:
         """Whether ``X`` is read as a DataFrame (by column): when fitting on one, and later
@@ -245,9 +256,11 @@ class AutoencoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return restore_imputer(cls, tensors, config, device, path)
 
 
-def _check_no_inf(Z: np.ndarray) -> None:
+def _check_no_inf(Z: np.ndarray, names: list[str] | None = None) -> None:
     infinite = np.isinf(Z)
     if infinite.any():
         row, column = np.argwhere(infinite)[0]
+        where = f"column {names[column]!r}" if names and len(names) == Z.shape[1] else \
+            f"column {column}"
         raise ValueError(f"X contains inf ({int(infinite.sum())} values, first at row {row}, "
-                         f"column {column}): set them to NaN to have them imputed, or clip them")
+                         f"{where}): set them to NaN to have them imputed, or clip them")

@@ -110,6 +110,9 @@ def check_numeric_columns(X, name: str = "X") -> None:
     dtypes = getattr(X, "dtypes", None)
     if dtypes is None or not hasattr(dtypes, "items"):  # not a pandas DataFrame
         return
+    if len(dtypes) == 0:  # NumPy would fail with "at least one array or dtype is required"
+        raise ValueError(f"{name} has no columns ({len(X)} rows of nothing): pass the "
+                         "columns to learn from")
     for column, dtype in dtypes.items():
         if dtype.kind == "O" and _holds_numbers(X[column]):
             continue  # numbers kept as Python objects (an astype(object) table)
