@@ -178,9 +178,12 @@ def test_map_cli_separates_the_labelled_clusters(files, tmp_path, monkeypatch):
     assert drawn["label_name"] == "cluster"  # the legend says what the colours are
     from aekit.io import read_table
 
-    points, _ = read_table(tmp_path / "xy.csv")
+    written = read_table(tmp_path / "xy.csv", index="cluster")  # each point beside its label
+    points = written.X
+    assert written.columns == ["x", "y"] and len(written.index) == len(points)
     left, right = points[:100].mean(0), points[100:].mean(0)
     assert np.linalg.norm(left - right) > 2 * points[:100].std(0).max()
+    assert len(set(written.index[:100])) == 1 and written.index[0] != written.index[-1]
 
 
 def test_map_errors_are_one_line(files, tmp_path, capsys):

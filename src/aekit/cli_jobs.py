@@ -189,7 +189,8 @@ def add_map(commands) -> None:
     p.add_argument("-o", "--output", required=True, metavar="PNG", help="the map (.png)")
     p.add_argument("--method", choices=("auto", "pca", "tsne", "umap"), default="auto",
                    help="projection to 2-D for codes larger than 2 (default: auto = pca)")
-    p.add_argument("--codes", metavar="OUT", help="also write the 2-D points to this table")
+    p.add_argument("--codes", metavar="OUT", help="also write the 2-D points to this table, "
+                   "beside the --labels (or --time) column")
     _common(p, labels=True)
     p.set_defaults(handler=_map)
 
@@ -199,13 +200,20 @@ def _map(args) -> None:
 
     _require_suffix(args.output, ".png")
     model = load_model_for(args, "map")  # an imputer's transform fills gaps: no codes
-    X, labels, _ = _read_labeled(args, model)
+    table = _read_chosen(args, args.data, labels=args.labels)
+    X, _ = _by_name(table.X, table.columns, model, args.data)
+    labels = None
+    if args.labels:
+        import pandas as pd
+
+        labels = pd.Series(table.index, name=args.labels)  # its name titles the legend
     with _columns_matched():
         points = latent_map(model, X, args.output, labels=labels, method=args.method)
-    if args.codes:
+    if args.codes:  # beside each point, what names its row: the --labels (or --time) column
         from aekit.io import write_table
 
-        write_table(args.codes, points, ["x", "y"])
+        write_table(args.codes, points, ["x", "y"], index=table.index,
+                    index_name=table.index_name)
     print(f"drew the codes of {len(X)} rows to {args.output}")
 
 
