@@ -17,6 +17,7 @@ import time
 
 import torch
 from _data import load_mnist
+from speed import EpochTimer
 
 from aekit import Autoencoder
 from aekit.train import Callback
@@ -29,16 +30,6 @@ DEVICE = "cuda"
 def sync() -> None:
     if DEVICE == "cuda":
         torch.cuda.synchronize()
-
-
-class EpochTimer(Callback):
-    def on_train_begin(self, state):
-        self.seconds, self.started = [], time.perf_counter()
-
-    def on_epoch_end(self, state, logs):  # the loop has read the epoch's loss: device synced
-        now = time.perf_counter()
-        self.seconds.append(now - self.started)
-        self.started = now
 
 
 class ProfileOneEpoch(Callback):

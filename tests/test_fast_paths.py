@@ -187,8 +187,7 @@ def test_lean_step_on_cuda_updates_exactly_as_optimizer_step(capturable, step_ca
         plain.step()
         lean()
     assert step_calls(optimizer) == 1 and _same(a, b)
-    ours, theirs = optimizer.state_dict()["state"], plain.state_dict()["state"]
-    assert all(torch.equal(ours[k][n], theirs[k][n]) for k in theirs for n in theirs[k])
+    assert _same_state(optimizer, plain)
     assert len(lean._groups[0].kept[0]) > 5  # it did cut them
 
 
@@ -217,6 +216,20 @@ def _pair(name: str, weight_decay: float = 0.0):
 
 def _same(a, b) -> bool:
     return all(torch.equal(p, q) for p, q in zip(a, b))
+
+
+def _same_state(ours, theirs) -> bool:
+    """Two optimizers' states (moments, step counters) equal, value for value."""
+    a, b = ours.state_dict()["state"], theirs.state_dict()["state"]
+    return all(torch.equal(a[k][n], b[k][n]) for k in b for n in b[k])
+
+
+def _step_both(a, plain, b, lean, steps: int) -> None:
+    """``steps`` steps of ``plain`` on ``a`` and of ``lean`` on ``b``, with the same gradients."""
+    for i in range(steps):
+        _set_grads(a, b, seed=i)
+        plain.step()
+        lean()
 
 
 def _set_grads(*param_lists, seed=0):
@@ -259,8 +272,7 @@ def test_lean_step_updates_exactly_as_optimizer_step(name, weight_decay, step_ca
                 group["lr"] = 3e-4
     assert step_calls(optimizer) == 1  # the first call creates the state; then lean calls
     assert _same(a, b)
-    ours, theirs = optimizer.state_dict()["state"], plain.state_dict()["state"]
-    assert all(torch.equal(ours[k][n], theirs[k][n]) for k in theirs for n in theirs[k])
+    assert _same_state(optimizer, plain)
 
 
 @pytest.mark.parametrize("name,weight_decay", [("adam", 0.0), ("adamw", 0.01)])
@@ -274,13 +286,9 @@ def test_lean_step_in_pieces_updates_exactly_as_whole(name, weight_decay, step_c
         monkeypatch.setattr(optim, "piece_length", lambda sizes, device, n=length: n)
         (a, plain), (b, optimizer) = _pair(name, weight_decay)
         lean = LeanStep(optimizer)
-        for i in range(6):
-            _set_grads(a, b, seed=i)
-            plain.step()
-            lean()
+        _step_both(a, plain, b, lean, steps=6)
         assert step_calls(optimizer) == 1 and _same(a, b)
-        ours, theirs = optimizer.state_dict()["state"], plain.state_dict()["state"]
-        assert all(torch.equal(ours[k][n], theirs[k][n]) for k in theirs for n in theirs[k])
+        assert _same_state(optimizer, plain)
         assert len(lean._groups[0].kept[0]) > len(b)  # it did cut them
 
 
