@@ -420,6 +420,9 @@ def test_offset_and_threshold_are_one_setting_that_save_keeps(tmp_path):
     detector.save(tmp_path / "d.safetensors")
     np.testing.assert_array_equal(aekit.load(tmp_path / "d.safetensors").predict(X) == -1,
                                   flagged)
+    for bad in (0.5, np.nan):  # a negative threshold would make a file that does not load
+        with pytest.raises(ValueError, match="offset_ must be a finite number <= 0"):
+            detector.offset_ = bad
 
 
 def test_a_frame_without_columns_is_refused_in_one_line():

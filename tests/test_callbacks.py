@@ -143,3 +143,18 @@ def test_a_run_that_ends_far_above_its_best_loss_warns():
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
         Autoencoder(**params).fit(X)  # the default rate: no such warning
+
+
+@pytest.mark.parametrize(("losses", "warns"), [
+    ([195.0, 105.5, 131.4, 128054.0], True),  # a rate too high: all progress undone
+    ([0.8, 1.5, 40.0], True),  # worse from the first epoch on
+    ([1.0, 1e-6, 2e-13, 4.6e-10], False),  # near zero: many times its lowest, nothing lost
+    ([1.0, 0.5, 0.2, 0.25], False),
+])
+def test_the_worse_end_rule(losses, warns):
+    from aekit.estimators.base import _warn_of_a_worse_end
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _warn_of_a_worse_end({"loss": losses}, kept=len(losses))
+    assert any("times its lowest" in str(w.message) for w in caught) == warns

@@ -49,14 +49,16 @@ def test_fit_reports_the_epoch_whose_weights_it_saved(digits_split, tmp_path, ca
     assert f"val_loss {model.history_['val_loss'][kept - 1]:.5g}" in said
 
 
-@pytest.mark.parametrize("argv", [["fit", "d.csv", "-o", "m.safetensors", "--latent-dim", "abc"],
-                                  ["fit"], ["fot"]])
-def test_a_mistyped_command_line_is_answered_in_one_line(argv, capsys):
+@pytest.mark.parametrize(("argv", "help_of"), [
+    (["fit", "d.csv", "-o", "m.safetensors", "--latent-dim", "abc"], "aekit fit"),
+    (["fit", "d.csv", "-o", "m.safetensors", "--bogus"], "aekit fit"),  # fit's --help lists it
+    (["fit"], "aekit fit"), (["fot"], "aekit")])
+def test_a_mistyped_command_line_is_answered_in_one_line(argv, help_of, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     err = capsys.readouterr().err
     assert exit_info.value.code == 2 and len(err.strip().splitlines()) == 1, err
-    assert "error: " in err and "--help" in err
+    assert "error: " in err and f"(see '{help_of} --help')" in err
 
 
 @pytest.mark.parametrize("command", SUBCOMMANDS)

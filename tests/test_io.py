@@ -227,6 +227,7 @@ def test_an_index_with_a_time_zone_is_written_back_at_the_same_instants(tmp_path
     import pandas as pd
 
     times = pd.date_range("2023-01-01", periods=4, freq="h", tz="Europe/Paris")
+    times = times + pd.to_timedelta([0, 1, 2, 3], unit="ns")  # nanoseconds kept too
     source = tmp_path / "in.parquet"
     pd.DataFrame({"when": times, "a": np.arange(4.0)}).to_parquet(source)
     table = read_table(source, index="when")
@@ -235,6 +236,7 @@ def test_an_index_with_a_time_zone_is_written_back_at_the_same_instants(tmp_path
     if suffix == ".parquet":
         back = pd.read_parquet(tmp_path / "out.parquet")["when"]
         assert str(back.dt.tz) == "Europe/Paris"
+        assert back.dt.nanosecond.tolist() == [0, 1, 2, 3]
     else:  # written with their offset
         back = pd.to_datetime(pd.read_csv(tmp_path / "out.csv")["when"])
         assert back.dt.tz is not None

@@ -191,6 +191,12 @@ def test_map_errors_are_one_line(files, tmp_path, capsys):
     assert main(["map", str(model), str(data), "--labels", "colour", "-o",
                  str(tmp_path / "m.png")]) == 1
     assert "has no column 'colour'" in capsys.readouterr().err
+    renamed = tmp_path / "y.csv"  # a labels column named like a point column: refused
+    renamed.write_text(data.read_text().replace('"cluster"', '"y"', 1))
+    assert main(["map", str(model), str(renamed), "--labels", "y", "-o",
+                 str(tmp_path / "m.png"), "--codes", str(tmp_path / "xy.csv")]) == 1
+    assert "names its points x and y" in capsys.readouterr().err
+    assert not (tmp_path / "xy.csv").exists()
     assert main(["map", str(model), str(data), "-o", str(tmp_path / "m.jpg")]) == 1
 
 

@@ -258,3 +258,11 @@ def test_a_model_trained_on_a_gpu_loads_on_a_machine_without_one(tmp_path):
     with pytest.warns(UserWarning, match="device='cuda:1'"):
         np.testing.assert_array_equal(aekit.load(tmp_path / "d.safetensors").score_samples(X),
                                       detector.score_samples(X))
+    imputer = aekit.AutoencoderImputer(epochs=1, random_state=0, device="cpu").fit(X)
+    imputer.set_params(device="cuda")  # an imputer and its inner model: one warning
+    imputer.model_.set_params(device="cuda")
+    imputer.save(tmp_path / "i.safetensors")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        aekit.load(tmp_path / "i.safetensors")
+    assert sum("which this machine lacks" in str(w.message) for w in caught) == 1

@@ -314,9 +314,18 @@ def _in_cli_terms(message: str, args) -> str:
     return message
 
 
+def _command_parser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    commands = next(action for action in parser._actions
+                    if isinstance(action, argparse._SubParsersAction))
+    return commands.choices[command]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # answered by the command's own parser, whose --help lists its options
+        _command_parser(parser, args.command).error(
+            f"unrecognized arguments: {' '.join(unknown)}")
     warnings.showwarning = _one_line_warning(args)
     try:
         _check_inputs_exist(args)  # before any handler imports PyTorch (seconds)

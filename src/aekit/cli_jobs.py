@@ -201,6 +201,9 @@ def _map(args) -> None:
     _require_suffix(args.output, ".png")
     model = load_model_for(args, "map")  # an imputer's transform fills gaps: no codes
     table = _read_chosen(args, args.data, labels=args.labels)
+    if args.codes and table.index_name in ("x", "y"):
+        raise CLIError(f"--codes names its points x and y, and the rows' column beside them "
+                       f"is {table.index_name!r} too: rename that column")
     X, _ = _by_name(table.X, table.columns, model, args.data)
     labels = None
     if args.labels:

@@ -205,7 +205,10 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
 
     @offset_.setter
     def offset_(self, value: float) -> None:
-        self.threshold_ = -float(value)
+        threshold = -float(value)
+        if not 0 <= threshold < np.inf:  # anomaly scores are >= 0: a file would not load
+            raise ValueError(f"offset_ must be a finite number <= 0 (-threshold_), got {value!r}")
+        self.threshold_ = threshold
 
     def score_samples(self, X) -> np.ndarray:
         """Negative anomaly score of each row ``(n,)``: higher is more normal."""

@@ -576,10 +576,12 @@ def _warn_of_a_worse_end(history: dict, kept: int) -> None:
     losses = history.get(key, [])
     if kept < 1 or not losses:
         return
-    lowest = min(losses)
-    if lowest > 0 and losses[kept - 1] > WORSE_END * lowest:
+    lowest, end = min(losses), losses[kept - 1]
+    # and more than half of what training had gained is lost again: a fit near zero loss
+    # may end at many times its lowest without having lost anything that matters
+    if lowest > 0 and end > WORSE_END * lowest and end - lowest > 0.5 * (losses[0] - lowest):
         best = losses.index(lowest) + 1
-        warnings.warn(f"training ended with a {key} of {losses[kept - 1]:.4g}, "
-                      f"{losses[kept - 1] / lowest:.0f} times its lowest ({lowest:.4g}, epoch "
+        warnings.warn(f"training ended with a {key} of {end:.4g}, "
+                      f"{end / lowest:.0f} times its lowest ({lowest:.4g}, epoch "
                       f"{best}): lower learning_rate, or set patience so that early stopping "
                       "keeps the best epoch", RuntimeWarning, stacklevel=4)

@@ -111,6 +111,13 @@ def load(path: str | os.PathLike, device: str | None = None):
     if config.get("kind") == "checkpoint":
         raise ValueError(f"{path} is a training checkpoint, not a model: resume the run with "
                          "the same checkpoint_dir and resume=True (CLI --resume)")
+    lacking = sorted(name for name in _saved_devices(config) if _missing_gpu(name))
+    if device is None and lacking:  # trained on a GPU this machine lacks: one warning
+        warnings.warn(f"{path} was trained with device={lacking[0]!r}, which this machine "
+                      "lacks: it runs with device='auto' (the CPU where there is no GPU); "
+                      "choose with aekit.load(path, device=...) or --device",
+                      UserWarning, stacklevel=2)
+        device = "auto"
     model = _class_of(config, path)._from_model_state(tensors, config, device, path)
     output = config.get("set_output")
     if output in ("default", "pandas", "polars") and hasattr(model, "set_output"):
@@ -130,15 +137,22 @@ def construct(cls: type, config: dict, device, path):
     params = dict(config.get("params", {}))
     if device is not None and "device" in params:
         params["device"] = device
-    elif _missing_gpu(params.get("device")):  # trained on a GPU this machine lacks
-        warnings.warn(f"{path} was trained with device={params['device']!r}, which this "
-                      "machine lacks: it runs with device='auto' (the CPU where there is no "
-                      "GPU); aekit.load(path, device=...) chooses", UserWarning, stacklevel=4)
-        params["device"] = "auto"
     try:
         return cls(**params)
     except TypeError as error:
         raise ValueError(f"{path} does not match this aekit version: {error}") from None
+
+
+def _saved_devices(config: dict) -> set:
+    """The devices a file's models were saved with (a detector's or an imputer's inner
+    model's too)."""
+    found = set()
+    for key, value in config.items():
+        if key == "params" and isinstance(value, dict) and isinstance(value.get("device"), str):
+            found.add(value["device"])
+        elif isinstance(value, dict):
+            found |= _saved_devices(value)
+    return found
 
 
 def _missing_gpu(name) -> bool:

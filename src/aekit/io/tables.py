@@ -295,15 +295,21 @@ def _check_names(path: Path, wanted: Sequence[str], present: Sequence[str], what
                          f"are {', '.join(map(repr, present))}")
 
 
-def _index_values(column) -> np.ndarray:
-    """The index column as NumPy values. Timestamps with a time zone become datetimes that
-    keep it: NumPy's ``datetime64`` has none, and they were written back as UTC clock times
-    without a zone (an hour or more off the input's own)."""
+def _index_values(column):
+    """The index column as NumPy values; timestamps with a time zone as pandas' array of them,
+    which keeps the zone and the nanoseconds (NumPy's ``datetime64`` has no zone: they were
+    written back as UTC clock times without one, an hour or more off the input's own).
+    Without pandas, Python datetimes in microseconds keep the zone."""
     import pyarrow as pa
 
-    if pa.types.is_timestamp(column.type) and column.type.tz is not None:
-        return np.array(column.to_pylist(), dtype=object)
-    return column.to_numpy(zero_copy_only=False)
+    if not (pa.types.is_timestamp(column.type) and column.type.tz is not None):
+        return column.to_numpy(zero_copy_only=False)
+    try:
+        import pandas  # noqa: F401 - only to know whether to_pandas can run
+    except ImportError:
+        micros = column.cast(pa.timestamp("us", column.type.tz), safe=False)
+        return np.array(micros.to_pylist(), dtype=object)
+    return column.to_pandas().array
 
 
 def _chosen_columns(path: Path, present: list[str], columns, drop, index) -> list[str]:
@@ -367,6 +373,9 @@ def _write_arrow(tmp: Path, path: Path, X: np.ndarray, columns: list[str] | None
 
     X2 = X.reshape(len(X), -1) if X.ndim != 2 else X
     names = columns or [f"x{i}" for i in range(X2.shape[1])]
+    if index is not None and (index_name or "index") in names:  # one would overwrite the other
+        raise ValueError(f"the index column {index_name or 'index'!r} has the name of a column "
+                         f"written beside it ({', '.join(map(repr, names[:6]))}): rename it")
     data = {} if index is None else {index_name or "index": index}
     write_arrow_table(pa.table({**data, **{name: X2[:, i] for i, name in enumerate(names)}}),
                       tmp, path)
