@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import importlib.util
 import io
 import os
 import zipfile
@@ -304,9 +305,7 @@ def _index_values(column):
 
     if not (pa.types.is_timestamp(column.type) and column.type.tz is not None):
         return column.to_numpy(zero_copy_only=False)
-    try:
-        import pandas  # noqa: F401 - only to know whether to_pandas can run
-    except ImportError:
+    if importlib.util.find_spec("pandas") is None:  # to_pandas needs it
         micros = column.cast(pa.timestamp("us", column.type.tz), safe=False)
         return np.array(micros.to_pylist(), dtype=object)
     return column.to_pandas().array
