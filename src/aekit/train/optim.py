@@ -127,7 +127,9 @@ class _GroupTensors:
         self.exp_avgs = [s["exp_avg"] for s in self.states]
         self.exp_avg_sqs = [s["exp_avg_sq"] for s in self.states]
         self.steps = [s["step"] for s in self.states]
-        whole = not all(t.is_contiguous() for t in (*self.exp_avgs, *self.exp_avg_sqs))
+        # pieces are views of flat memory: anything else is updated whole
+        whole = not all(t.is_contiguous()
+                        for t in (*self.params, *self.exp_avgs, *self.exp_avg_sqs))
         self.length = None if whole else piece_length([p.numel() for p in self.params],
                                                       self.params[0].device)
         # the kernel's arguments but the gradients, cut once (the same tensors every step)
@@ -193,7 +195,7 @@ def _read_groups(optimizer: torch.optim.Optimizer) -> list[_GroupTensors] | None
         # capturable keeps the step counters on the GPU, where the kernel reads them anyway
         if device.type not in ("cpu", "cuda") or group.get("capturable") and device.type != "cuda":
             return None
-        if any(not s or "exp_avg" not in s or p.device != device or not p.is_contiguous()
+        if any(not s or "exp_avg" not in s or p.device != device
                or p.dtype != torch.float32 for p, s in zip(params, states)):
             return None
         # torch < 2.7 has no such key: AdamW was its own class then
