@@ -29,8 +29,15 @@ def test_sum_of_logs_matches_float64_logs(count):
     generator = torch.Generator().manual_seed(1)
     values = 0.5 + 0.5 * torch.rand(count, generator=generator)
     values[: count // 2] = 0.5  # the smallest products the blocks can form
-    expected = values.double().log().sum()
-    assert abs(float(sum_of_logs(values[None, :])[0]) - float(expected)) <= 1e-7 * count
+    expected = float(values.double().log().sum())
+    assert abs(float(sum_of_logs(values[None, :])[0]) - expected) <= 1e-7 * count
+    assert abs(float(sum_of_logs(values)) - expected) <= 1e-7 * count  # 1-D: one total
+
+
+def test_sum_of_logs_sums_each_row_alone():
+    generator = torch.Generator().manual_seed(2)
+    values = 0.5 + 0.5 * torch.rand(3, 2 * LOG_BLOCK + 5, generator=generator)
+    torch.testing.assert_close(sum_of_logs(values), values.double().log().sum(1).float())
 
 
 def test_fused_bce_gradient_is_not_reused_by_a_second_backward():
