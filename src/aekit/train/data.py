@@ -76,6 +76,11 @@ class TensorBatches:
         for start in self.starts():
             yield self.cut(order, start)
 
+    def example(self) -> Batch:
+        """A full batch of the first rows, as training sees it (for sizing a step); draws
+        nothing from the generator."""
+        return self.transform(self.data.map(operator.itemgetter(slice(0, self.batch_size))))
+
     def starts(self) -> range:
         """The row of the order at which each of an epoch's batches starts."""
         return range(0, len(self) * self.batch_size, self.batch_size)

@@ -14,6 +14,7 @@ from aekit.nn.batch import Batch
 from aekit.train.callbacks import CallbackList, DivergenceGuard
 from aekit.train.state import TrainState
 from aekit.train.step import EagerStep, autocast, epoch_losses, make_step
+from aekit.train.threads import cpu_threads
 
 if TYPE_CHECKING:
     from aekit.train.distributed import Ranks
@@ -78,15 +79,16 @@ def run(
     build = make_step if state.ranks is None else state.ranks.make_step
     step = build(state.step_mode, state.module, state.optimizer,
                  clip_grad_norm=state.clip_grad_norm, precision=state.precision)
-    while state.epoch < state.epochs and not state.stop_training:
-        hooks.on_epoch_begin(state)
-        logs = {"loss": _train_epoch(state, step, train_batches, hooks)}
-        if val_batches is not None:
-            logs["val_loss"] = evaluate(state.module, val_batches, state.precision,
-                                        state.ranks)
-        logs["lr"] = state.learning_rate
-        state.record(logs)
-        hooks.on_epoch_end(state, logs)
+    with cpu_threads(state.module, train_batches):
+        while state.epoch < state.epochs and not state.stop_training:
+            hooks.on_epoch_begin(state)
+            logs = {"loss": _train_epoch(state, step, train_batches, hooks)}
+            if val_batches is not None:
+                logs["val_loss"] = evaluate(state.module, val_batches, state.precision,
+                                            state.ranks)
+            logs["lr"] = state.learning_rate
+            state.record(logs)
+            hooks.on_epoch_end(state, logs)
     hooks.on_train_end(state)
     if state.ranks is not None:  # running statistics (batch norm) follow each rank's rows
         state.ranks.share_buffers(state.module)

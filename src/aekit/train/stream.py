@@ -118,6 +118,10 @@ class StreamBatches:
         full, rest = divmod(self.n_rows, self.batch_size)
         return full + (1 if rest >= self.min_batch else 0)  # min_batch >= 1
 
+    def example(self) -> Batch:
+        """A batch of zeros shaped as a full one (for sizing a step); reads nothing."""
+        return Batch(torch.zeros((self.batch_size, *self.source.row_shape), device=self.device))
+
     def __iter__(self) -> Iterator[Batch]:
         order = list(self.blocks)
         if self.shuffle:

@@ -1,0 +1,60 @@
+"""How many CPU threads a training run uses.
+
+PyTorch splits each operation over all cores. A small network's step is too short to share:
+a second thread buys nothing on an idle machine, and on a busy one (other processes, other
+jobs) every operation waits for a thread the system has not scheduled, which made small fits
+5 to 14 times slower with two threads than with one (``benchmarks/threads.py``). So a run
+whose steps are small trains on one thread, chosen from the step's arithmetic (the same
+choice on every machine, so that ``random_state`` gives the same fit), and every other run
+keeps PyTorch's setting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import torch
+from torch import nn
+
+from aekit.nn.batch import Batch
+
+# Floating-point operations of one training step (forward and backward) below which a run
+# trains on one thread: measured break-even on an idle 2-core machine (benchmarks/threads.py).
+SHARED_STEP_FLOP = 20e6
+
+
+@contextlib.contextmanager
+def cpu_threads(module: nn.Module, batches) -> Iterator[None]:
+    """Within the block, one thread if ``module``'s steps on ``batches`` (a batch source with
+    an ``example()`` batch) are small and run on the CPU; otherwise PyTorch's setting."""
+    before = torch.get_num_threads()
+    example = getattr(batches, "example", None)
+    if (before == 1 or example is None
+            or next(module.parameters()).device.type != "cpu"
+            or step_flop(module, example()) >= SHARED_STEP_FLOP):
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def step_flop(module: nn.Module, batch: Batch) -> float:
+    """Floating-point operations of one training step on ``batch``: three times its forward
+    pass (the backward pass costs about twice the forward's), counted by PyTorch's
+    ``FlopCounterMode`` (matrix products and convolutions), in evaluation mode and with the
+    random number generators left as they were."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.random.fork_rng(devices=[]), torch.no_grad(), \
+                FlopCounterMode(display=False) as counter:
+            module(batch)
+    finally:
+        module.train(was_training)
+    return 3.0 * counter.get_total_flops()
