@@ -21,9 +21,8 @@ import numpy as np
 import torch
 from speed import EpochTimer, steady
 
-import aekit.train.threads as threads
 from aekit import Autoencoder, MaskedAutoencoder
-from aekit.train import TensorBatches
+from aekit.train import TensorBatches, threads
 
 ROWS = 4096
 

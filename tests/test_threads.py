@@ -4,10 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-import aekit.train.threads as threads
 from aekit import VAE, Autoencoder, AutoencoderImputer
 from aekit.io import NpySource
-from aekit.train import Callback, StreamBatches, TensorBatches
+from aekit.train import Callback, StreamBatches, TensorBatches, threads
 
 
 class ThreadsSeen(Callback):
