@@ -10,6 +10,7 @@ import aekit
 from aekit import AutoencoderImputer
 from aekit.apps.impute_series import impute_series
 from aekit.cli import main
+from aekit.estimators._decimals import shortest_float64
 from aekit.nn import AutoencoderNet, Batch, DenseCode, DenseDecoder, DenseEncoder, Reconstruction
 from aekit.train.manual import ManualStep
 from aekit.train.step import make_step
@@ -48,6 +49,24 @@ def test_fills_nan_and_never_changes_an_observed_value(fitted):
     out32 = imputer.transform(X_missing.astype(np.float32))
     assert out32.dtype == np.float32
     assert np.array_equal(out32[~missing], X_missing.astype(np.float32)[~missing])
+
+
+def test_fills_carry_float32s_digits_and_no_more(fitted):
+    imputer, _, X_missing, missing = fitted
+    fills = imputer.transform(X_missing)[missing]
+    # each fill is the float64 of its float32's shortest text: 0.1 shows as 0.1
+    assert [float(str(np.float32(v))) for v in fills] == fills.tolist()
+
+
+@pytest.mark.parametrize("exponents", [(-8, 8), (-45, -8), (8, 39)])
+def test_shortest_float64_matches_float32s_own_shortest_text(exponents):
+    rng = np.random.default_rng(0)
+    values = (rng.normal(size=20000) * 10.0 ** rng.integers(*exponents, 20000)).astype(np.float32)
+    values[:7] = [0.1, -3.3, 0.0, np.inf, -np.inf, 1e-45, np.finfo(np.float32).max]
+    out = shortest_float64(values)
+    np.testing.assert_array_equal(out, values.astype(str).astype(np.float64))
+    np.testing.assert_array_equal(out.astype(np.float32), values)
+    assert np.isnan(shortest_float64(np.array([np.nan], np.float32))[0])
 
 
 def test_beats_the_column_mean_on_correlated_data(fitted):

@@ -7,6 +7,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aekit.estimators import _scaling
+from aekit.estimators._decimals import shortest_float64
 from aekit.estimators._frames import like_frame
 from aekit.estimators._params import Param, document, latent_activation, store_params
 from aekit.estimators._torch import untracked
@@ -211,7 +212,10 @@ class MaskedAutoencoder(BaseAutoencoder):
         kept)."""
         check_is_fitted(self)
         rows, observed = self._check_X(X, reset=False)
-        filled = self._unscale(self._infer("impute", rows, observed)).astype(np.float64)
+        fills = self._unscale(self._infer("impute", rows, observed))
+        filled = fills.astype(np.float64)
+        missing = ~observed  # fills shown as float32's digits (0.1, not 0.10000000149011612)
+        filled[missing] = shortest_float64(fills[missing])
         if hasattr(self, "fill_min_"):  # models saved before it existed: as they were
             filled = np.clip(filled, self.fill_min_, self.fill_max_)
         return like_frame(np.where(observed, rows, filled.astype(rows.dtype)), X)
