@@ -392,19 +392,19 @@ def test_a_detector_warns_of_too_few_rows_and_not_of_few_values_in_them(quick_de
 
 
 def test_uneven_or_unordered_time_steps_are_pointed_out(capsys):
-    from aekit._detect_run import _note_uneven_steps
+    from aekit._series_frame import note_uneven_steps
 
     hours = np.datetime64("2024-01-01T00:00") + np.r_[0:10, 40:50].astype("timedelta64[h]")
-    _note_uneven_steps(pa.array(hours.astype("datetime64[s]")), "t")
+    note_uneven_steps(pa.array(hours.astype("datetime64[s]")), "t")
     assert "1 gap(s) longer than twice the usual step (1 h), the longest 1.29 days" in \
         capsys.readouterr().err
-    _note_uneven_steps(pa.array([0.0, 1, 2, 1.5, 3]), "t")
+    note_uneven_steps(pa.array([0.0, 1, 2, 1.5, 3]), "t")
     assert "not in time order (1 go back)" in capsys.readouterr().err
     stamps = np.datetime64("2024-01-01T00:00:00.000") + np.r_[0, 10, 20, 30, 500].astype(
         "timedelta64[ms]")
-    _note_uneven_steps(pa.array(stamps), "t")  # milliseconds apart: a gap all the same
+    note_uneven_steps(pa.array(stamps), "t")  # milliseconds apart: a gap all the same
     assert "the longest 0.47 s" in capsys.readouterr().err
-    _note_uneven_steps(pa.array(hours[:10].astype("datetime64[s]").tolist() + [None]), "t")
+    note_uneven_steps(pa.array(hours[:10].astype("datetime64[s]").tolist() + [None]), "t")
     assert capsys.readouterr().err == ""  # in order, one time missing: nothing to say
 
 

@@ -185,6 +185,28 @@ def test_errors_are_one_line(tmp_path, data_csv, model_file, capsys):
     assert not (tmp_path / "z.csv").exists()
 
 
+def test_no_command_overwrites_a_file_it_reads(tmp_path, data_csv, model_file, capsys):
+    """-o naming the data or the model is refused before any work: both are left as they
+    were (a compressed stream written over its model could never be decoded)."""
+    data, model = tmp_path / "in.csv", tmp_path / "m.safetensors"
+    data.write_bytes(data_csv.read_bytes())
+    model.write_bytes(model_file.read_bytes())
+    stream = tmp_path / "s.aekz"
+    assert main(["compress", str(model), str(data), "-o", str(stream)]) == 0
+    cases = [[command, str(model), str(data), "-o", str(target)]
+             for command in ("encode", "reconstruct", "score", "compress")
+             for target in (data, model)]
+    cases += [["decompress", str(model), str(stream), "-o", str(target)]
+              for target in (stream, model)]
+    cases += [["map", str(model), str(data), "-o", str(tmp_path / "m.png"), "--codes", str(data)]]
+    before = {path: path.read_bytes() for path in (data, model, stream)}
+    for args in cases:
+        capsys.readouterr()
+        assert main(args) == 1, args
+        assert "is the file this command reads" in capsys.readouterr().err, args
+    assert {path: path.read_bytes() for path in before} == before
+
+
 def test_real_process_shows_no_traceback(tmp_path):
     result = run_cli("encode", str(tmp_path / "missing.safetensors"), str(tmp_path / "d.csv"),
                      "-o", str(tmp_path / "z.csv"))

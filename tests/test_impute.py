@@ -566,3 +566,70 @@ def test_inf_and_empty_frames_are_refused_by_name():
     with pytest.raises(TypeError, match=r"'t' holds .*times.*make it the index"):
         AutoencoderImputer(epochs=1, **FAST).fit(
             frame.assign(b=1.0, t=pd.date_range("2023-01-01", periods=40)))
+
+
+def _series_file(tmp_path):
+    """A daily cycle of 240 hourly steps, with an integer channel and gaps in both."""
+    hours = np.arange(240)
+    value = 10 + 5 * np.sin(2 * np.pi * hours / 24)
+    frame = pd.DataFrame({"time": ["2024-01-01T00:00:00+02:00" if h == 0 else
+                                   str(pd.Timestamp("2024-01-01") + pd.Timedelta(hours=h))
+                                   for h in hours],
+                          "value": value, "count": pd.array(np.rint(value).astype(int))})
+    frame.loc[100:104, "value"] = np.nan
+    frame.loc[150:151, "count"] = pd.NA
+    path = tmp_path / "series.csv"
+    frame.to_csv(path, index=False)
+    return path, value
+
+
+def test_cli_impute_series_fills_from_neighbours_in_time(tmp_path, capsys):
+    source, truth = _series_file(tmp_path)
+    out, rowwise = tmp_path / "filled.csv", tmp_path / "rowwise.csv"
+    assert main(["impute", str(source), "--series", "value,count", "--time", "time",
+                 "--window", "24", "--epochs", "20", "-o", str(out)]) == 0
+    assert "filled 7 missing points of 2 series of 240 steps" in capsys.readouterr().out
+    given, filled = pd.read_csv(source, dtype=str), pd.read_csv(out, dtype=str)
+    assert filled["time"].equals(given["time"])  # the time column's text, as written
+    kept = given["value"].notna()
+    assert (filled["value"][kept].astype(float) == given["value"][kept].astype(float)).all()
+    assert filled["count"].str.fullmatch(r"\d+").all()  # integers stay integers
+    series_error = np.abs(filled["value"].astype(float)[100:105] - truth[100:105]).mean()
+    # row by row, a one-column table has nothing but the column's mean to go on
+    assert main(["impute", str(source), "--columns", "value", "--epochs", "20",
+                 "-o", str(rowwise)]) == 0
+    row_error = np.abs(pd.read_csv(rowwise)["value"][100:105] - truth[100:105]).mean()
+    assert series_error < row_error / 2, (series_error, row_error)
+
+
+def test_cli_impute_series_refuses_what_does_not_apply(tmp_path, capsys):
+    source, _ = _series_file(tmp_path)
+    out = str(tmp_path / "f.csv")
+    for extra, message in [(["--series", "value", "--save-model", "m.safetensors"],
+                            "--save-model: not with --series"),
+                           (["--series", "nope"], "has no column 'nope'"),
+                           (["--window", "12"], "--window applies to a series")]:
+        capsys.readouterr()
+        assert main(["impute", str(source), "-o", out, *extra]) == 1
+        assert message in capsys.readouterr().err
+
+
+def test_cli_impute_notes_that_rows_are_filled_alone_and_is_seeded(tmp_path, capsys):
+    source = tmp_path / "t.csv"
+    frame = pd.DataFrame({"time": pd.date_range("2024-01-01", periods=60, freq="h"),
+                          "a": np.arange(60.0), "b": np.arange(60.0) * 2})
+    frame.loc[5, "a"] = np.nan
+    frame.to_csv(source, index=False)
+    outs = [tmp_path / "1.csv", tmp_path / "2.csv"]
+    for out in outs:  # the seed is 0 unless given, as for detect
+        assert main(["impute", str(source), "--time", "time", "--epochs", "2", "-o", str(out)]) == 0
+    assert "name its columns with --series" in capsys.readouterr().err
+    assert outs[0].read_text() == outs[1].read_text()
+
+
+def test_cli_impute_trains_nothing_when_nothing_is_missing(tmp_path, capsys):
+    source, out = tmp_path / "full.csv", tmp_path / "out.csv"
+    pd.DataFrame({"a": [1.5, 2.0, 3.25], "b": [1, 2, 3]}).to_csv(source, index=False)
+    assert main(["impute", str(source), "-o", str(out)]) == 0
+    assert "no imputer was trained" in capsys.readouterr().err
+    pd.testing.assert_frame_equal(pd.read_csv(out), pd.read_csv(source))

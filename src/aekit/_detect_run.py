@@ -7,12 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from aekit._cli_common import check_data_path, check_model_path, model_input, note
+from aekit._series_frame import note_uneven_steps, numeric_column, read_frame
 from aekit.io import atomic_path, read_table
-from aekit.io.formats import RESULTS_HELP, format_of
-from aekit.io.tables import read_named_csv, write_arrow_table
+from aekit.io.formats import RESULTS_HELP
+from aekit.io.tables import write_arrow_table
 
 OUTPUTS = (".csv", ".parquet")
 TOP_FEATURES = 3
@@ -91,7 +91,7 @@ def _detect_rows(args, detector) -> None:
 def _detect_series(args, detector) -> None:
     from aekit import SeriesAnomalyDetector
 
-    frame = _read_frame(args.data)
+    frame = read_frame(args.data)
     names = _series_names(args, frame, detector)
     missing = [n for n in names + ([args.time] if args.time else [])
                if n not in frame.column_names]
@@ -99,12 +99,12 @@ def _detect_series(args, detector) -> None:
         raise ValueError(f"{args.data} has no column {missing[0]!r}; it has "
                          f"{', '.join(frame.column_names)}")
     # named channels: the detector keeps their names and checks them when it scores
-    series = pa.table({name: _numeric(frame, name, args.data) for name in names})
+    series = pa.table({name: numeric_column(frame, name, args.data) for name in names})
     if detector is None:
         detector = SeriesAnomalyDetector(window=args.window, contamination=args.contamination,
                                          random_state=args.random_state).fit(series)
     if args.time:
-        _note_uneven_steps(frame[args.time], args.time)
+        note_uneven_steps(frame[args.time], args.time)
     results = {args.time: frame[args.time]} if args.time else {}
     results["score"] = detector.score_steps(series)
     results["label"] = detector.predict_steps(series)
@@ -116,45 +116,6 @@ def _detect_series(args, detector) -> None:
     for start, end in windows:
         where = f"{stamps[start]} .. {stamps[end - 1]}" if stamps is not None else ""
         print(f"  steps {start}-{end - 1} {where}".rstrip())
-
-
-def _note_uneven_steps(times, name: str) -> None:
-    """A note when a series' time column (timestamps or numbers) is out of order or has gaps
-    of more than twice its usual step: windows are counted in steps, so they run across the
-    gaps as if none were there."""
-    if not (pa.types.is_timestamp(times.type) or pa.types.is_date(times.type)
-            or pa.types.is_integer(times.type) or pa.types.is_floating(times.type)):
-        return
-    is_time = not (pa.types.is_integer(times.type) or pa.types.is_floating(times.type))
-    values = times.to_numpy(zero_copy_only=False)
-    if is_time:  # seconds as floats, milliseconds kept; a missing time (NaT) left out
-        values = values.astype("datetime64[ns]")
-        values = values[~np.isnat(values)].astype(np.int64) / 1e9
-    values = values.astype(np.float64)
-    steps = np.diff(values[np.isfinite(values)])
-    if not len(steps):
-        return
-    if (steps < 0).any():
-        note(f"--time {name}: the steps are not in time order ({int((steps < 0).sum())} go "
-             "back): sort the series first, the detector reads it in file order")
-        return
-    usual = float(np.median(steps))
-    gaps = steps > 2 * usual
-    if usual <= 0 or not gaps.any():
-        return
-    show = _duration if is_time else (lambda t: f"{t:g}")
-    note(f"--time {name}: {int(gaps.sum())} gap(s) longer than twice the usual step "
-         f"({show(usual)}), the longest {show(steps.max())}: windows run across them as if "
-         "the steps were even; resample the series onto an even grid to score it in time")
-
-
-def _duration(seconds: float) -> str:
-    """``7.25 days``, ``1 h``, ``30 s``."""
-    for unit, size in (("day", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            amount = seconds / size
-            return f"{amount:.3g} {unit}" + ("s" if unit == "day" and amount != 1 else "")
-    return f"{seconds:.3g} s"
 
 
 def _series_names(args, frame: pa.Table, detector) -> list[str]:
@@ -172,29 +133,6 @@ def _series_names(args, frame: pa.Table, detector) -> list[str]:
     if given is not None and given != known:
         note(f"--series: channels put in the detector's order ({','.join(known)})")
     return known
-
-
-def _read_frame(path: str) -> pa.Table:
-    kind = format_of(path)
-    if not Path(path).exists():
-        raise FileNotFoundError(f"data file {path} does not exist")
-    try:
-        if kind == ".csv":
-            return read_named_csv(path)
-        if kind == ".parquet":
-            return pq.read_table(path)
-    except pa.ArrowException as error:
-        raise ValueError(f"cannot read {path}: {str(error).splitlines()[0]}") from None
-    raise ValueError(f"{path}: a series must be a CSV, TSV or Parquet file with named columns")
-
-
-def _numeric(frame: pa.Table, name: str, path: str) -> np.ndarray:
-    """A column as float64; empty cells become NaN (a gap)."""
-    column = frame[name]
-    if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
-            or pa.types.is_null(column.type)):
-        raise ValueError(f"column {name!r} of {path} is not numeric ({column.type})")
-    return column.cast(pa.float64()).to_numpy(zero_copy_only=False)
 
 
 def _finish(args, detector, results: pa.Table) -> None:

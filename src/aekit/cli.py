@@ -24,6 +24,7 @@ from aekit._cli_common import (
     add_model_argument,
     add_stream_options,
     check_model_path,
+    check_writable,
     load_model_for,
     model_input,
     read_columns,
@@ -144,6 +145,8 @@ def add_apply(commands, name: str, help_text: str, handler, stream: bool = False
 def _encode(args) -> None:
     from aekit.io import write_table
 
+    check_writable(args.output, "-o", (args.data, args.model))
+
     if args.stream:
         from aekit.cli_stream import stream_encode
 
@@ -158,6 +161,8 @@ def _encode(args) -> None:
 def _reconstruct(args) -> None:
     from aekit.io import write_table
 
+    check_writable(args.output, "-o", (args.data, args.model))
+
     model = load_model_for(args, "reconstruct")
     rows, index = read_rows(args, model)
     X_hat = model.reconstruct(rows)
@@ -167,6 +172,8 @@ def _reconstruct(args) -> None:
 
 def _score(args) -> None:
     from aekit.io import write_table
+
+    check_writable(args.output, "-o", (args.data, args.model))
 
     if args.stream:
         from aekit.cli_stream import stream_score

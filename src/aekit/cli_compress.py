@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aekit._cli_common import add_column_options
+from aekit._cli_common import add_column_options, check_writable
 from aekit.io.formats import FORMATS_HELP
 
 
@@ -43,6 +43,7 @@ def _compress(args) -> None:
     from aekit.apps.compression import compress
     from aekit.io import atomic_write_bytes
 
+    check_writable(args.output, "-o", (args.data, args.model))  # the model decodes the stream
     model = load(args.model, device=args.device)
     table = read_columns(args, args.data)
     if table.index_name is not None:
@@ -62,6 +63,7 @@ def _decompress(args) -> None:
     from aekit.apps.compression import decompress
     from aekit.io import write_table
 
+    check_writable(args.output, "-o", (args.model, args.stream))
     model = load(args.model, device=args.device)
     path = Path(args.stream)
     if not path.is_file():

@@ -5,6 +5,8 @@ from __future__ import annotations
 from aekit._cli_common import OUTPUT_HELP, add_column_options
 from aekit.io.formats import FORMATS_HELP
 
+SERIES_WINDOW = 48  # impute_series' default: two days of hourly points
+
 
 def add_impute(commands) -> None:
     """The ``impute`` subcommand's parser."""
@@ -16,7 +18,9 @@ def add_impute(commands) -> None:
                     "(integer and True/False columns as such), a text column of few values as "
                     "a category; other text and dates are copied out unchanged. --columns and "
                     "--drop choose the columns (the others are left out of OUT); a --time (or "
-                    "id) column is copied out beside them.")
+                    "id) column is copied out beside them. Rows are filled one by one from their "
+                    "other columns; with --series, DATA is a time series whose named columns "
+                    "are each filled from their neighbours in time.")
     p.add_argument("data", metavar="DATA",
                    help=f"data file ({FORMATS_HELP}); empty or NaN cells are missing")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
@@ -27,7 +31,14 @@ def add_impute(commands) -> None:
     p.add_argument("--save-model", metavar="MODEL", help="also save the trained imputer here")
     p.add_argument("--epochs", type=int, default=None,
                    help="training passes (default: enough for about 2000 gradient steps)")
-    p.add_argument("--random-state", type=int, default=None, help="seed")
+    p.add_argument("--series", metavar="COLUMNS",
+                   help="DATA is a time series (rows in time order, evenly spaced): fill each "
+                        "of these (comma-separated) columns from its neighbours in time, over "
+                        "sliding windows; the other columns are copied out as they are")
+    p.add_argument("--window", type=int, default=None, metavar="STEPS",
+                   help=f"with --series: points per window, longer than the gaps to fill "
+                        f"(default: {SERIES_WINDOW})")
+    p.add_argument("--random-state", type=int, default=0, help="seed (default: 0)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default: auto)")
     p.set_defaults(handler=run_impute)
 
@@ -35,6 +46,12 @@ def add_impute(commands) -> None:
 def run_impute(args) -> None:
     from aekit._cli_common import check_data_path, check_model_path, read_columns
 
+    if args.series:
+        _impute_series(args)
+        return
+    if args.window is not None:
+        raise ValueError("--window applies to a series (--series NAME,...): a table's rows "
+                         "are filled one by one")
     check_data_path(args.output, "-o", (args.data, args.model))
     check_model_path(args.save_model, "--save-model", (args.data,))
     imputer = _saved_imputer(args.model) if args.model else None
@@ -70,13 +87,10 @@ def _new_imputer(args):
 def _impute_named(args, table, imputer):
     """A file with column names: the whole table written back, gaps filled (see
     ``aekit._impute_frame``); columns matched to a saved imputer's by name."""
-    import numpy as np
-
     from aekit._cli_common import note
     from aekit._impute_frame import missing_cells, split_table, whole_table
-    from aekit.io import align_columns, write_table
+    from aekit.io import align_columns
     from aekit.io.formats import format_of
-    from aekit.io.tables import write_frame
 
     if not len(table.X):
         raise ValueError(f"{args.data} has no rows: nothing to fill")
@@ -86,6 +100,11 @@ def _impute_named(args, table, imputer):
                          f"{', '.join(texts)} hold text: write .csv or .parquet, or --drop "
                          "them")
     features, carried = split_table(table, imputer)
+    _note_rows_alone(table)
+    if imputer is None and not args.save_model and not missing_cells(features):
+        note("no cell is missing: OUT is DATA as read, and no imputer was trained")
+        _write_named(args, whole_table(features, carried, table.order), table)
+        return None, 0, (len(features), len(table.order))
     if imputer is None:
         imputer = _new_imputer(args).fit(features)
     expected = getattr(imputer, "feature_names_in_", None)
@@ -97,25 +116,51 @@ def _impute_named(args, table, imputer):
         note(moved)
     filled = imputer.transform(features.iloc[:, order])
     out = whole_table(filled, carried, table.order)
+    _write_named(args, out, table)
+    return imputer, missing_cells(features), out.shape
+
+
+def _write_named(args, out, table) -> None:
+    import numpy as np
+
+    from aekit.io import write_table
+    from aekit.io.formats import format_of
+    from aekit.io.tables import write_frame
+
     if format_of(args.output) in (".csv", ".parquet"):
         write_frame(args.output, out, table.index, table.index_name)  # types as read
     else:
         write_table(args.output, out.to_numpy(dtype=np.float64), table.order,
                     index=table.index, index_name=table.index_name)
-    return imputer, missing_cells(features), out.shape
+
+
+def _note_rows_alone(table) -> None:
+    """A note when --time names a time column: the rows are filled from their other columns
+    alone, which for a series means from little more than the column means."""
+    import numpy as np
+
+    if table.index is not None and np.issubdtype(np.asarray(table.index).dtype, np.datetime64):
+        from aekit._cli_common import note
+
+        note(f"--time {table.index_name}: each row is filled from its other columns, not from "
+             "its neighbours in time; to fill a time series, name its columns with --series")
 
 
 def _impute_array(args, table, imputer):
     """A file without column names (NumPy, or CSV without a header row): by position."""
     import numpy as np
 
-    from aekit._cli_common import note_by_position
+    from aekit._cli_common import note, note_by_position
     from aekit.io import write_table
 
     if table.text is not None and table.text.num_columns:
         raise ValueError(f"{args.data} has no header row, so its text columns cannot be named "
                          "or kept: give it a header row, or --drop them")
     X = table.X.reshape(len(table.X), -1) if table.X.ndim != 2 else table.X
+    if imputer is None and not args.save_model and not np.isnan(X).any():
+        note("no cell is missing: OUT is DATA as read, and no imputer was trained")
+        write_table(args.output, table.X, None, index=table.index, index_name=table.index_name)
+        return None, 0, X.shape
     if imputer is None:
         imputer = _new_imputer(args).fit(X)
     elif getattr(imputer, "feature_names_in_", None) is not None:
@@ -124,3 +169,54 @@ def _impute_array(args, table, imputer):
     write_table(args.output, filled.reshape(table.X.shape), None, index=table.index,
                 index_name=table.index_name)
     return imputer, int(np.isnan(X).sum()), X.shape
+
+
+def _impute_series(args) -> None:
+    """``--series``: each named column filled from its neighbours in time
+    (``aekit.apps.impute_series``); the file's other columns, the time among them, are
+    written back as they were read."""
+    from pathlib import Path
+
+    import numpy as np
+    import pyarrow as pa
+
+    from aekit._cli_common import check_data_path
+    from aekit._series_frame import note_uneven_steps, numeric_column, read_frame
+    from aekit.apps.impute_series import impute_series
+    from aekit.io import atomic_path
+    from aekit.io.formats import RESULTS_HELP
+    from aekit.io.tables import write_arrow_table
+
+    for option, given in (("--model", args.model), ("--save-model", args.save_model),
+                          ("--columns and --drop", args.columns or args.drop),
+                          ("--header and --no-header", args.header is not None)):
+        if given:
+            raise ValueError(f"{option}: not with --series, whose series are each fitted "
+                             "afresh, from a file whose header row names its columns")
+    check_data_path(args.output, "-o", (args.data,), (".csv", ".parquet"), RESULTS_HELP)
+    frame = read_frame(args.data)
+    names = args.series.split(",")
+    absent = [n for n in names + ([args.time] if args.time else []) if n not in frame.column_names]
+    if absent:
+        raise ValueError(f"{args.data} has no column {absent[0]!r}; it has "
+                         f"{', '.join(frame.column_names)}")
+    if args.time:
+        note_uneven_steps(frame[args.time], args.time)
+    window = SERIES_WINDOW if args.window is None else args.window
+    n_missing = 0
+    for name in names:
+        values = numeric_column(frame, name, args.data)
+        gaps = int(np.isnan(values).sum())
+        if not gaps:
+            continue
+        filled = impute_series(values, window=window, epochs=args.epochs,
+                               random_state=args.random_state, device=args.device)
+        kind = frame[name].type
+        column = pa.array(np.rint(filled) if pa.types.is_integer(kind) else filled)
+        frame = frame.set_column(frame.column_names.index(name), name,
+                                 column.cast(kind) if pa.types.is_integer(kind) else column)
+        n_missing += gaps
+    with atomic_path(args.output) as tmp:
+        write_arrow_table(frame, tmp, Path(args.output))
+    print(f"filled {n_missing} missing points of {len(names)} series of {frame.num_rows} "
+          f"steps; wrote {args.output}")

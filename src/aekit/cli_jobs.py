@@ -196,9 +196,12 @@ def add_map(commands) -> None:
 
 
 def _map(args) -> None:
+    from aekit._cli_common import check_writable
     from aekit.apps import latent_map
 
     _require_suffix(args.output, ".png")
+    check_writable(args.output, "-o", (args.data, args.model))
+    check_writable(args.codes, "--codes", (args.data, args.model, args.output))
     model = load_model_for(args, "map")  # an imputer's transform fills gaps: no codes
     table = _read_chosen(args, args.data, labels=args.labels)
     if args.codes and table.index_name in ("x", "y"):

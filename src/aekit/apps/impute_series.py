@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from aekit.apps.impute import AutoencoderImputer
+from aekit.estimators._decimals import shortest_float64
 from aekit.estimators._validation import check_int
 
 
@@ -54,5 +55,6 @@ def impute_series(values, window: int = 48, **imputer_params) -> np.ndarray:
     for offset in range(window):  # window row i holds points i .. i + window - 1
         sums[offset:offset + len(filled)] += filled[:, offset]
         counts[offset:offset + len(filled)] += 1
-    return np.where(np.isnan(series), sums / counts, series)
+    # the mean of float32 fills, shown to float32's precision (as AutoencoderImputer's are)
+    return np.where(np.isnan(series), shortest_float64(sums / counts), series)
 

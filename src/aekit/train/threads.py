@@ -21,7 +21,7 @@ from aekit.nn.batch import Batch
 
 # Floating-point operations of one training step (forward and backward) below which a run
 # trains on one thread: measured break-even on an idle 2-core machine (benchmarks/threads.py).
-SHARED_STEP_FLOP = 20e6
+SHARED_STEP_FLOP = 16e6
 
 
 @contextlib.contextmanager
