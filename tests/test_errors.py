@@ -79,6 +79,18 @@ def test_codes_of_wrong_shape(fitted):
         fitted.inverse_transform(np.array([["a", "b"]]))
 
 
+@pytest.mark.parametrize("shape", [(6, 8, 8, 1), (6, 8, 8, 3)])
+def test_channels_last_images_are_refused_with_the_transpose(shape):
+    """(n, H, W, C), as PIL, scikit-image and Keras give images, would be read as H channels
+    of W x C images: a wrong model, silently."""
+    images = np.random.RandomState(0).rand(*shape).astype(np.float32)
+    with pytest.raises(ValueError, match=r"look channels-last.*X.transpose\(0, 3, 1, 2\)"):
+        Autoencoder(architecture="conv", **quick(epochs=1)).fit(images)
+    model = Autoencoder(architecture="conv", **quick(epochs=1)).fit(images.transpose(0, 3, 1, 2))
+    with pytest.raises(ValueError, match=r"look channels-last: pass X.transpose"):
+        model.transform(images)
+
+
 def test_unfitted_model():
     with pytest.raises(NotFittedError):
         Autoencoder().transform(np.ones((2, 2)))

@@ -324,3 +324,33 @@ def test_job_commands_match_a_file_to_the_model_by_column_name(tmp_path, capsys)
         np.testing.assert_array_equal(outputs[job, "t.csv"], outputs[job, "moved.csv"])
     assert main(["map", vae, str(tmp_path / "moved.csv"), "-o", str(tmp_path / "m.png")]) in (0,
                                                                                           None)
+
+
+def test_denoise_draws_colour_images_in_their_colours(tmp_path, monkeypatch):
+    """The PNG shows each (C, H, W) image with its channels as colours: the rows reach the
+    grid in the model's layout, not flattened (which mixed the channels into the rows)."""
+    from aekit.apps import report
+
+    images = np.zeros((4, 3, 8, 8), np.float32)
+    for i in range(3):
+        images[i, i] = 1.0  # red, green, blue
+    model, data = tmp_path / "dae.safetensors", tmp_path / "rgb.npy"
+    np.save(data, images)
+    DenoisingAutoencoder(architecture="conv", hidden_dims=(4,), latent_dim=4, epochs=1,
+                         random_state=0).fit(images).save(model)
+    drawn = {}
+    monkeypatch.setattr(report, "plot_image_grid",
+                        lambda rows, *a, **k: drawn.setdefault("rows", rows))
+    assert main(["denoise", str(model), str(data), "-o", str(tmp_path / "pairs.png")]) == 0
+    np.testing.assert_array_equal(drawn["rows"][:4], images.transpose(0, 2, 3, 1))
+
+
+@pytest.mark.parametrize(("low", "high", "shades"), [
+    (0.0, 1.0, (0.0, 1.0)), (-0.3, 1.6, (0.0, 1.0)),   # a reconstruction's overshoot: clipped
+    (0.0, 255.0, (0.0, 255.0)), (-12.5, 142.9, (0.0, 255.0)),  # 8-bit pixels
+    (-500.0, 3000.0, (-500.0, 3000.0)), (5000.0, 5000.0, (5000.0, 5001.0)),
+])
+def test_images_are_shaded_by_the_range_their_values_are_in(low, high, shades):
+    from aekit.apps.report import display_range
+
+    assert display_range([np.array([low, high]), np.array([])]) == shades

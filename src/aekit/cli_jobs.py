@@ -267,8 +267,9 @@ def _denoise(args) -> None:
 
         shape = _image_shape(model, args)
         shown = min(10, len(X))
-        pairs = np.concatenate([X[:shown], clean[:shown]])
-        _write_rows(args.output, pairs.reshape(2 * shown, -1), shape, shown, model)
+        # in the model's layout: as_images turns (n, C, H, W) channels-last for drawing
+        pairs = np.concatenate([X[:shown], np.reshape(clean[:shown], X[:shown].shape)])
+        _write_rows(args.output, pairs, shape, shown, model)
     else:
         from aekit.io import write_table
 

@@ -48,13 +48,14 @@ def plot_image_rows(rows: dict[str, np.ndarray], image_shape: tuple[int, int],
     n_rows = len(rows)
     n_cols = max(len(images) for images in rows.values())
     fig, axes = plt.subplots(n_rows, n_cols, figsize=(n_cols * 0.9, n_rows * 1.0), squeeze=False)
+    shades = display_range([np.asarray(images) for images in rows.values()])
     for r, (label, images) in enumerate(rows.items()):
         for c in range(n_cols):
             ax = axes[r, c]
             ax.set_xticks([])
             ax.set_yticks([])
             if c < len(images):
-                ax.imshow(np.clip(images[c].reshape(image_shape), 0, 1), cmap="gray_r",
+                ax.imshow(_shown(images[c].reshape(image_shape), shades), cmap="gray",
                           vmin=0, vmax=1)
         axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center")
     if title:
@@ -65,20 +66,42 @@ def plot_image_rows(rows: dict[str, np.ndarray], image_shape: tuple[int, int],
 
 def plot_image_grid(images: np.ndarray, image_shape: tuple[int, ...], path: str | os.PathLike,
                     n_cols: int = 10, title: str = "") -> None:
-    """``images`` ``(n, H*W)`` (or ``(n, H, W)``) in [0, 1] as a grid of ``n_cols`` columns."""
+    """``images`` ``(n, H*W)`` (or ``(n, H, W)``, or ``(n, H, W, 3)``) as a grid of ``n_cols``
+    columns, shaded as ``display_range`` says."""
     plt = _pyplot()
     n_rows = max(1, -(-len(images) // n_cols))
     n_cols = min(n_cols, max(1, len(images)))
     fig, axes = plt.subplots(n_rows, n_cols, figsize=(n_cols * 0.8, n_rows * 0.8), squeeze=False)
+    shades = display_range([np.asarray(images)])
     for i, ax in enumerate(axes.flat):
         ax.set_axis_off()
         if i < len(images):
-            ax.imshow(np.clip(images[i].reshape(image_shape), 0, 1), cmap="gray_r", vmin=0,
+            ax.imshow(_shown(images[i].reshape(image_shape), shades), cmap="gray", vmin=0,
                       vmax=1)
     if title:
         fig.suptitle(title)
     _save(fig, path)
     plt.close(fig)
+
+
+def display_range(images: list[np.ndarray]) -> tuple[float, float]:
+    """The values drawn black and white, as image viewers do: 0 and 1 for images about in
+    [0, 1] (a reconstruction's overshoot is clipped), 0 and 255 for 8-bit pixel values, and
+    otherwise the images' own least and greatest."""
+    finite = [a[np.isfinite(a)] for a in images if np.size(a)]
+    values = np.concatenate([a.ravel() for a in finite]) if finite else np.zeros(1)
+    low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
+    if low >= -1 and high <= 2:
+        return 0.0, 1.0
+    if low >= -64 and high <= 320:
+        return 0.0, 255.0
+    return (low, high) if high > low else (low, low + 1)
+
+
+def _shown(image: np.ndarray, shades: tuple[float, float]) -> np.ndarray:
+    """``image`` in [0, 1]: black at ``shades[0]``, white at ``shades[1]`` (RGB too)."""
+    low, high = shades
+    return np.clip((image - low) / (high - low), 0, 1)
 
 
 def plot_latent_map(points: np.ndarray, path: str | os.PathLike, labels=None,

@@ -32,6 +32,16 @@ class Architecture:
         axis = self.added_axis(X.ndim)
         return X if axis is None else np.expand_dims(X, axis)
 
+    def check_channels_first(self, shape: tuple[int, ...]) -> None:
+        """Refuse images that look channels-last, ``(H, W, C)`` as PIL, scikit-image and Keras
+        give them: convolving over their rows as if they were channels trains a wrong model
+        without a sign of it."""
+        if (self.name == "conv" and len(shape) == 3 and shape[-1] in (1, 3, 4)
+                and shape[0] not in (1, 3, 4)):
+            raise ValueError(f"images of shape {shape} look channels-last (height, width, "
+                             "channels); conv takes (n, channels, height, width): pass "
+                             "X.transpose(0, 3, 1, 2)")
+
     def channel_values(self, X: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
         """``(N, channels)`` values the scaling statistics are computed over."""
         if self.name == "conv":

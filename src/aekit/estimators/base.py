@@ -122,6 +122,8 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
             raise ValueError(f"architecture={arch.name!r} takes arrays with "
                              f"{' or '.join(map(str, arch.ndims))} dimensions, got {ndim}: use "
                              "dense for tables, conv for images, lstm or gru for sequences")
+        if reset and ndim == 4:
+            arch.check_channels_first(tuple(X.shape[1:]))
         if not reset and ndim >= 3:  # 2-D input gets scikit-learn's own feature-count check
             self._check_row_shape(tuple(X.shape[1:]))
         X = validate_data(self, X, reset=reset, dtype=(np.float64, np.float32),
@@ -154,7 +156,10 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
             del expected[self.squeeze_axis_ - 1]
         if shape == tuple(expected):
             return
-        if [n for n in shape if n != 1] == [n for n in expected if n != 1]:  # an axis of 1
+        if len(shape) == 3 and shape == (*expected[1:], expected[0]):
+            fix = ("these look channels-last: pass X.transpose(0, 3, 1, 2) (channels, height, "
+                   "width)")
+        elif [n for n in shape if n != 1] == [n for n in expected if n != 1]:  # an axis of 1
             fix = "give the rows the same axes (X[:, None], X[..., None] or np.squeeze)"
         else:
             fix = "pad, crop or window the data to that shape"
