@@ -293,7 +293,7 @@ def test_cli_fit_a_detector_then_apply_it(tmp_path, blob, capsys, quick_default)
     assert main(["info", str(saved)]) == 0
     info = capsys.readouterr().out
     assert "anomaly_detector" in info and "inner model: ensemble" in info
-    assert "5 -> code" in info and "threshold_=" in info
+    assert "5 features -> code" in info and "threshold_=" in info
     assert main(["fit", str(data), "--model", "detector", "--latent-dim", "2",
                  "-o", str(saved)]) == 1
     assert "--latent-dim does not apply to --model detector" in capsys.readouterr().err

@@ -98,7 +98,7 @@ def test_encode_reconstruct_score(model_file, data_csv, tmp_path, suffix, capsys
 def test_info(model_file, capsys):
     assert main(["info", str(model_file)]) == 0
     out = capsys.readouterr().out
-    assert "autoencoder" in out and "6 -> code 2" in out and "3 epochs" in out
+    assert "autoencoder" in out and "6 features -> code 2" in out and "3 epochs" in out
     assert "columns:     f0, f1, f2, f3, f4, f5" in out
     assert main(["info", str(model_file), "--json"]) == 0
     assert '"latent_dim": 2' in capsys.readouterr().out
@@ -165,6 +165,10 @@ def test_errors_are_one_line(tmp_path, data_csv, model_file, capsys):
          "unsupported file type"),
         (["info", str(tmp_path / "none.safetensors")], "does not exist"),
         (["info", str(tmp_path)], "is a folder, not a model file"),
+        (["fit", str(tmp_path), "-o", str(tmp_path / "m.safetensors")],
+         "is a folder, not a data file"),
+        (["decompress", str(model_file), str(tmp_path), "-o", str(tmp_path / "d.csv")],
+         "is a folder, not a compressed file"),
         (["export", str(model_file), "-o", str(data_csv)], "is a file: ONNX export writes"),
         (["fit", str(data_csv), "-o", str(tmp_path / "no" / "m.safetensors")],
          "folder " + str(tmp_path / "no") + " does not exist"),

@@ -63,7 +63,7 @@ def test_info_reads_the_header_only(tmp_path):
     report, stdout, _ = probe("info", str(path))
     assert report == {"code": 0, "heavy": []}
     # 5*4+4 + 4*2+2 encoder, 2*4+4 + 4*5+5 decoder
-    assert "5 -> code 2" in stdout and "weights:     71\n" in stdout
+    assert "5 features -> code 2" in stdout and "weights:     71\n" in stdout
     damaged = tmp_path / "damaged.safetensors"
     data = bytearray(path.read_bytes())
     data[-3] ^= 1

@@ -195,7 +195,7 @@ OPTIONS = [{'name': 'latent_dim',
   'default': None,
   'choices': [],
   'help': 'Seed for initialisation, shuffling, dropout and noise; an int makes fits reproducible '
-          'on CPU with the same number of threads.',
+          'on CPU (small fits train on one thread; larger ones need the same number of threads).',
   'models': ['autoencoder',
              'compression',
              'denoising',

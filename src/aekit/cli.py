@@ -114,7 +114,8 @@ def _fit(args, owners) -> None:
               f"'aekit detect DATA --model {args.output}'")
         return
     if os.environ.get("RANK", "0") == "0":  # under torchrun: rank 0 alone saves and reports
-        print(f"trained {args.model} for {model.n_epochs_} epochs{_kept(model)}; saved "
+        epochs = f"{model.n_epochs_} epoch" + ("" if model.n_epochs_ == 1 else "s")
+        print(f"trained {args.model} for {epochs}{_kept(model)}; saved "
               f"{args.output}")
 
 
@@ -237,8 +238,10 @@ def _describe(config: dict, indent: str = "") -> None:
     fitted = config.get("fitted", {})
     if "latent_dim_" in fitted:
         history = fitted.get("history_", {})
-        print(f"{indent}features:    {fitted.get('n_features_in_')} -> code "
-              f"{fitted['latent_dim_']}")
+        shape = fitted.get("input_shape_")
+        rows = (f"rows of shape {tuple(shape)}" if shape and len(shape) > 1
+                else f"{fitted.get('n_features_in_')} features")
+        print(f"{indent}input:       {rows} -> code {fitted['latent_dim_']}")
         print(f"{indent}settings:    loss={fitted.get('loss_')}, "
               f"output={fitted.get('output_activation_')}, scaling={fitted.get('scaling_')}")
         print(f"{indent}trained:     {fitted.get('n_epochs_')} epochs; " + ", ".join(

@@ -32,12 +32,15 @@ def add_compress_commands(commands) -> None:
     p.add_argument("stream", metavar="FILE", help="a stream written by 'aekit compress'")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
                    help=f"output file ({FORMATS_HELP}; - writes CSV to standard output; "
-                   "images need .npy or .npz)")
+                   "images keep their shape in .npy or .npz, and are flattened to one row "
+                   "each in a table)")
     p.add_argument("--device", default=None, help="run on this device (default: as saved)")
     p.set_defaults(handler=_decompress)
 
 
 def _compress(args) -> None:
+    import numpy as np
+
     from aekit import load
     from aekit._cli_common import model_input, note, read_columns
     from aekit.apps.compression import compress
@@ -53,9 +56,12 @@ def _compress(args) -> None:
     data = compress(model, model_input(table, model, args.data), step=args.step,
                     refine=args.refine)
     atomic_write_bytes(args.output, data)
-    raw = X.size * 4
+    # against the values as the file holds them (uint8 pixels, say), float32 for text tables
+    held = X.dtype if X.dtype.kind in "iub" or X.dtype == "float16" else "float32"
+    raw = X.size * np.dtype(held).itemsize
     print(f"compressed {len(X)} rows into {len(data)} bytes ({len(data) / max(len(X), 1):.4g} "
-          f"per row; {raw / max(len(data), 1):.3g}x smaller than float32); wrote {args.output}")
+          f"per row; {raw / max(len(data), 1):.3g}x smaller than the values as {held}); "
+          f"wrote {args.output}")
 
 
 def _decompress(args) -> None:
@@ -66,6 +72,8 @@ def _decompress(args) -> None:
     check_writable(args.output, "-o", (args.model, args.stream))
     model = load(args.model, device=args.device)
     path = Path(args.stream)
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder, not a compressed file")
     if not path.is_file():
         raise FileNotFoundError(f"compressed file {path} does not exist")
     X = decompress(path.read_bytes(), model)

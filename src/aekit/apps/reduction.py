@@ -17,13 +17,18 @@ def project_2d(Z: np.ndarray, method: str = "auto",
     """
     if method not in PROJECTIONS:
         raise ValueError(f"method must be one of {', '.join(PROJECTIONS)}, got {method!r}")
-    Z = np.asarray(Z, dtype=np.float64)
-    if method == "auto" and Z.shape[1] <= 2:
+    Z = np.asarray(Z)
+    if method == "auto" and Z.shape[1] <= 2:  # the codes as they are, in their own type
         if Z.shape[1] == 1:
-            return np.column_stack([Z[:, 0], np.zeros(len(Z))]), ("z0", "")
+            return np.column_stack([Z[:, 0], np.zeros(len(Z), Z.dtype)]), ("z0", "")
         return Z, ("z0", "z1")
-    if Z.shape[1] < 2 or len(Z) < 3:
-        raise ValueError(f"a {method} map needs codes of size 2 or more and at least 3 rows")
+    Z = Z.astype(np.float64)
+    projection = "PCA" if method in ("auto", "pca") else method
+    if Z.shape[1] < 2:
+        raise ValueError(f"a map through {projection} needs codes of size 2 or more, got "
+                         f"{Z.shape[1]}")
+    if len(Z) < 3:
+        raise ValueError(f"a map through {projection} needs at least 3 rows, got {len(Z)}")
     if method in ("auto", "pca"):
         from sklearn.decomposition import PCA
 

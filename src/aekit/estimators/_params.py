@@ -220,7 +220,8 @@ TRAINING_PARAMS = (
           "output. auto: none when the data lies in [0, 1], else standard."),
     Param("random_state", "int, RandomState or None", None,
           "Seed for initialisation, shuffling, dropout and noise; an int makes fits "
-          "reproducible on CPU with the same number of threads."),
+          "reproducible on CPU (small fits train on one thread; larger ones need the same "
+          "number of threads)."),
     Param("device", "str", "auto",
           "Where to train: auto (CUDA when available), cpu, cuda or cuda:N."),
     Param("compile", '{"auto", "none", "manual", "inductor", "cuda_graph"}', "auto",

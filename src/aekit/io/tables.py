@@ -74,6 +74,10 @@ def read_table(path: str | os.PathLike, *, columns: Sequence[str] | None = None,
     column among the features.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder, not a data file: name one file (a folder of "
+                         "Parquet files is read as one source by aekit.io.open_source, or by "
+                         "the CLI's --stream)")
     kind = _format_of(path)
     if not path.is_file():
         raise FileNotFoundError(f"data file {path} does not exist")

@@ -1,12 +1,12 @@
 """How many CPU threads a training run uses.
 
 PyTorch splits each operation over all cores. A small network's step is too short to share:
-a second thread buys nothing on an idle machine, and on a busy one (other processes, other
-jobs) every operation waits for a thread the system has not scheduled, which made small fits
-5 to 14 times slower with two threads than with one (``benchmarks/threads.py``). So a run
-whose steps are small trains on one thread, chosen from the step's arithmetic (the same
-choice on every machine, so that ``random_state`` gives the same fit), and every other run
-keeps PyTorch's setting.
+on an idle 2-core machine a second thread changed small fits' epochs by -12% to +16%, and
+beside one busy process it made them 4.4 to 5.1 times slower, as every operation waited for a
+thread the system had not scheduled (``benchmarks/threads.py``, BENCHMARKS.md). So a run whose
+steps are small trains on one thread, chosen from the step's arithmetic (the same choice on
+every machine, so that ``random_state`` gives the same fit), and every other run keeps
+PyTorch's setting.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from torch import nn
 from aekit.nn.batch import Batch
 
 # Floating-point operations of one training step (forward and backward) below which a run
-# trains on one thread: measured break-even on an idle 2-core machine (benchmarks/threads.py).
+# trains on one thread: the defaults of the imputer and of Autoencoder on tables of up to 100
+# columns fall below; from about 20 MFLOP a second thread saved 15% or more on an idle machine.
 SHARED_STEP_FLOP = 16e6
 
 
