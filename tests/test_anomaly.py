@@ -408,6 +408,21 @@ def test_uneven_or_unordered_time_steps_are_pointed_out(capsys):
     assert capsys.readouterr().err == ""  # in order, one time missing: nothing to say
 
 
+def test_a_series_with_a_gap_in_its_time_index_is_pointed_out():
+    """The Python API says what the CLI's --time note says: windows run across the gap."""
+    import pandas as pd
+
+    hours = pd.date_range("2024-01-01", periods=300, freq="h", tz="Europe/Paris")
+    values = np.sin(np.arange(300) * 2 * np.pi / 24)
+    kept = np.r_[0:150, 200:300]  # two days left out
+    detector = SeriesAnomalyDetector(window=24, random_state=0)
+    with pytest.warns(UserWarning, match=r"time index: 1 gap\(s\) .*the longest 2.12 days"):
+        detector.fit(pd.Series(values[kept], index=hours[kept]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # an even index: nothing to say
+        detector.score_steps(pd.Series(values, index=hours))
+
+
 def test_offset_and_threshold_are_one_setting_that_save_keeps(tmp_path):
     """Moving ``offset_`` (scikit-learn's idiom) moves ``threshold_``, which is what a saved
     model keeps: the loaded model flags the same rows."""
@@ -431,3 +446,15 @@ def test_a_frame_without_columns_is_refused_in_one_line():
 
     with pytest.raises(ValueError, match="X has no columns"):
         AnomalyDetector().fit(pd.DataFrame(index=range(30)))
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_a_time_index_is_read_in_seconds_whatever_its_resolution(unit):
+    import pandas as pd
+
+    from aekit.apps._time_steps import index_seconds
+
+    index = pd.DatetimeIndex(["1970-01-01 00:00:00", None, "1970-01-01 01:00:00"]).as_unit(unit)
+    seconds = index_seconds(pd.Series([1.0, 2.0, 3.0], index=index))
+    np.testing.assert_array_equal(seconds, [0.0, np.nan, 3600.0])
+    assert index_seconds(np.ones(3)) is None

@@ -510,8 +510,8 @@ def test_drawn_completions_of_a_flag_stay_in_its_range():
 
 
 def test_cli_impute_gives_the_whole_table_back(tmp_path, capsys):
-    """Text of few values is filled as a category, other text and dates are copied out
-    unchanged, in the file's column order; a saved imputer fills a later file alike."""
+    """Text of few values is filled as a category, other text and dates are copied out (dates
+    in ISO 8601), in the file's column order; a saved imputer fills a later file alike."""
     X_missing, missing = with_holes(correlated(n=120, d=3))
     frame = pd.DataFrame(X_missing, columns=["a", "b", "c"])
     frame.insert(0, "day", pd.date_range("2024-01-01", periods=120).astype(str))
@@ -524,7 +524,7 @@ def test_cli_impute_gives_the_whole_table_back(tmp_path, capsys):
                  "--device", "cpu", "--save-model", str(model)]) == 0
     err = capsys.readouterr().err
     assert "kind: text of few values, filled as categories" in err
-    assert "day, comment: text (or dates), copied out unchanged" in err
+    assert "day, comment: text (or dates), copied out and not used (day: written in ISO 8601" in err
     filled = pd.read_csv(out)
     assert list(filled.columns) == list(frame.columns) and not filled.isna().any().any()
     assert (filled["comment"] == frame["comment"]).all() and (filled["day"] == frame["day"]).all()

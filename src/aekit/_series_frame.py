@@ -40,8 +40,9 @@ def numeric_column(frame: pa.Table, name: str, path: str) -> np.ndarray:
 
 def note_uneven_steps(times, name: str) -> None:
     """A note when a series' time column (timestamps or numbers) is out of order or has gaps
-    of more than twice its usual step: windows are counted in steps, so they run across the
-    gaps as if none were there."""
+    of more than twice its usual step (``aekit.apps._time_steps``)."""
+    from aekit.apps._time_steps import uneven_steps
+
     if not (pa.types.is_timestamp(times.type) or pa.types.is_date(times.type)
             or pa.types.is_integer(times.type) or pa.types.is_floating(times.type)):
         return
@@ -50,28 +51,6 @@ def note_uneven_steps(times, name: str) -> None:
     if is_time:  # seconds as floats, milliseconds kept; a missing time (NaT) left out
         values = values.astype("datetime64[ns]")
         values = values[~np.isnat(values)].astype(np.int64) / 1e9
-    values = values.astype(np.float64)
-    steps = np.diff(values[np.isfinite(values)])
-    if not len(steps):
-        return
-    if (steps < 0).any():
-        note(f"--time {name}: the steps are not in time order ({int((steps < 0).sum())} go "
-             "back): sort the series first, the detector reads it in file order")
-        return
-    usual = float(np.median(steps))
-    gaps = steps > 2 * usual
-    if usual <= 0 or not gaps.any():
-        return
-    show = _duration if is_time else (lambda t: f"{t:g}")
-    note(f"--time {name}: {int(gaps.sum())} gap(s) longer than twice the usual step "
-         f"({show(usual)}), the longest {show(steps.max())}: windows run across them as if "
-         "the steps were even; resample the series onto an even grid to score it in time")
-
-
-def _duration(seconds: float) -> str:
-    """``7.25 days``, ``1 h``, ``30 s``."""
-    for unit, size in (("day", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            amount = seconds / size
-            return f"{amount:.3g} {unit}" + ("s" if unit == "day" and amount != 1 else "")
-    return f"{seconds:.3g} s"
+    message = uneven_steps(values, is_time)
+    if message is not None:
+        note(f"--time {name}: {message}")

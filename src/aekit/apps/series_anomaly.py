@@ -10,6 +10,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from aekit.apps._time_steps import index_seconds, uneven_steps
 from aekit.apps.anomaly import AnomalyDetector, fit_threshold
 from aekit.estimators._params import store_params
 from aekit.estimators._validation import check_float, check_int, check_numeric_columns
@@ -168,6 +169,10 @@ class SeriesAnomalyDetector(BaseEstimator):
         (``reset``) or matched against those kept, as scikit-learn estimators do for columns:
         channels in another order are refused, not compared by position."""
         check_numeric_columns(series, "the series")
+        seconds = index_seconds(series)
+        message = None if seconds is None else uneven_steps(seconds, is_time=True)
+        if message is not None:
+            warnings.warn(f"the series' time index: {message}", UserWarning, stacklevel=3)
         if hasattr(series, "columns") or hasattr(series, "column_names") or np.ndim(series) == 2:
             validate_data(self, series, reset=reset, skip_check_array=True)
         elif reset:  # a bare (T,) series: no names from an earlier fit may linger

@@ -1,0 +1,49 @@
+"""Whether a series' time stamps are in order and evenly spaced: windows are counted in steps,
+so they run across gaps and back steps as if none were there."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+
+def uneven_steps(times: np.ndarray, is_time: bool) -> str | None:
+    """What is wrong with ``times`` (seconds for timestamps, else numbers; NaN left out) as
+    the steps of a series: out of order, or gaps of more than twice the usual step; None when
+    nothing is."""
+    times = np.asarray(times, dtype=np.float64)
+    steps = np.diff(times[np.isfinite(times)])
+    if not len(steps):
+        return None
+    if (steps < 0).any():
+        return (f"the steps are not in time order ({int((steps < 0).sum())} go back): sort the "
+                "series first, the detector reads it in the order given")
+    usual = float(np.median(steps))
+    gaps = steps > 2 * usual
+    if usual <= 0 or not gaps.any():
+        return None
+    show = duration if is_time else (lambda t: f"{t:g}")
+    return (f"{int(gaps.sum())} gap(s) longer than twice the usual step ({show(usual)}), the "
+            f"longest {show(steps.max())}: windows run across them as if the steps were even; "
+            "resample the series onto an even grid to score it in time")
+
+
+def index_seconds(series) -> np.ndarray | None:
+    """The seconds of a pandas object's time index (NaN where missing); None for any other
+    input (pandas is only looked at when it is already in use)."""
+    pandas = sys.modules.get("pandas")
+    index = getattr(series, "index", None)
+    if pandas is None or not isinstance(index, pandas.DatetimeIndex):
+        return None
+    per_second = {"s": 1, "ms": 1e3, "us": 1e6, "ns": 1e9}[getattr(index, "unit", "ns")]
+    return np.where(index.isna(), np.nan, index.asi8 / per_second)
+
+
+def duration(seconds: float) -> str:
+    """``7.25 days``, ``1 h``, ``30 s``."""
+    for unit, size in (("day", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            amount = seconds / size
+            return f"{amount:.3g} {unit}" + ("s" if unit == "day" and amount != 1 else "")
+    return f"{seconds:.3g} s"
