@@ -1,5 +1,7 @@
 """Bad input gets a clear ValueError or TypeError that says what is wrong."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -162,3 +164,19 @@ def test_a_tensor_that_requires_grad_is_taken_as_its_values():
     X = torch.randn(30, 4, requires_grad=True)
     ae = Autoencoder(**quick(epochs=1)).fit(X)
     np.testing.assert_array_equal(ae.transform(X), ae.transform(X.detach().numpy()))
+
+
+def test_values_far_outside_the_unit_range_a_model_saw_are_warned_of():
+    """8-bit pixels given to a model trained on pixels in [0, 1]: warned, once per call."""
+    images = np.random.RandomState(0).rand(40, 16).astype(np.float32)
+    model = Autoencoder(**quick(epochs=1)).fit(images)
+    with pytest.warns(UserWarning, match=r"values up to 255, but .* trained on values in "
+                                         r"\[0, 1\].*X / 255") as caught:
+        model.reconstruct(images * 255 / images.max())
+    assert len(caught) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.reconstruct(images)
+        model.score_samples(np.clip(images * 1.9, 0, None))  # an overshoot: no unit slip
+        standard = Autoencoder(**quick(epochs=1)).fit(images * 255)  # standardised: no range
+        standard.reconstruct(images * 1e4)

@@ -3,6 +3,8 @@ the network, outputs back in the data's units and shape; and the one rule for ex
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
@@ -18,6 +20,9 @@ from aekit.text import PAD
 # The rule for extreme input: scaled values beyond this bound are refused by every method.
 # Within it, codes, reconstructions and squared errors all stay far inside float32's range.
 MAX_SCALED = 1e12
+# Values above this, given to a model that saw data in [0, 1], are taken for a unit slip (8-bit
+# pixels, percentages) and warned of; an anomaly may overshoot [0, 1], rarely twice over.
+UNIT_SLIP = 2.0
 _UNITS = {"standard": "standard deviations", "minmax": "ranges (max - min)",
           "none": "units"}
 
@@ -99,6 +104,7 @@ class Inference:
             return self._apply(method, self._scale(X, lengths), lengths)
         preprocess = self._preprocessor(self._device)
         network = self._network(method)
+        highest = []  # of data the model saw in [0, 1]: values far above it are a unit slip
 
         def scaled(x, *rest):
             z = preprocess(x, **self._second_arg(rest[0] if rest else None, x.device))
@@ -107,10 +113,23 @@ class Inference:
                 raise ValueError(self._extreme_message())
             if unit_range and (low < 0 or high > 1):
                 raise ValueError(bce_range_message(float(low), float(high), "X"))
+            if self._saw_unit_data:
+                highest.append(float(high))
             return network(z, *rest)
 
         arrays = (X,) if lengths is None else (X, lengths)
-        return map_batches(scaled, arrays, self._device)
+        out = map_batches(scaled, arrays, self._device)
+        if highest and max(highest) > UNIT_SLIP:
+            warnings.warn(f"X holds values up to {max(highest):.4g}, but the model was trained on "
+                          "values in [0, 1]: scale X as the training data was (8-bit pixels: "
+                          "X / 255); its results mean little for values so far outside",
+                          UserWarning, stacklevel=3)
+        return out
+
+    @property
+    def _saw_unit_data(self) -> bool:
+        """Whether the training data lay in [0, 1] (left unscaled by ``scaling="auto"``)."""
+        return self.scaling == "auto" and self.scaling_ == "none"
 
     def _extreme_message(self) -> str:
         return (f"X holds values more than {MAX_SCALED:.0e} training {_UNITS[self.scaling_]} "
