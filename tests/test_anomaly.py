@@ -314,6 +314,22 @@ def test_cli_detect_series(tmp_path, capsys, quick_default):
     assert "gap" not in captured.err  # evenly spaced: nothing to say
     assert main(["detect", str(data), "--series", "nope", "-o", str(out)]) == 1
     assert "no column 'nope'" in capsys.readouterr().err
+    saved = tmp_path / "series.safetensors"
+    assert main(["detect", str(data), "--series", "value", "--save", str(saved)]) == 0
+    header_only = tmp_path / "empty.csv"
+    header_only.write_text("timestamp,value\n")
+    for args, message in [
+            (["--series", "", "-o", str(out)], "--series '' names no column"),
+            (["--series", "value", "--time", "value", "-o", str(out)],
+             "--time value is also named by --series"),
+            (["--model", str(saved), "-o", str(out)], None)]:
+        capsys.readouterr()
+        assert main(["detect", str(data), *args]) == (1 if message else 0)
+        assert message is None or message in capsys.readouterr().err
+    assert main(["detect", str(header_only), "--series", "value", "-o", str(out)]) == 1
+    assert "the series has no steps" in capsys.readouterr().err
+    assert main(["report", str(saved), str(data), "-o", str(tmp_path / "rep")]) == 1
+    assert "reports do not cover series detectors yet" in capsys.readouterr().err
 
 
 def test_cli_detect_series_puts_channels_in_the_detectors_order(tmp_path, capsys,

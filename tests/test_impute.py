@@ -602,13 +602,21 @@ def test_cli_impute_series_fills_from_neighbours_in_time(tmp_path, capsys):
     assert series_error < row_error / 2, (series_error, row_error)
 
 
+def test_impute_series_names_text_in_its_own_words():
+    with pytest.raises(ValueError, match="values that are not numbers: convert them first"):
+        impute_series(["1.5", "x", "2.5"] * 30, window=4)
+
+
 def test_cli_impute_series_refuses_what_does_not_apply(tmp_path, capsys):
     source, _ = _series_file(tmp_path)
     out = str(tmp_path / "f.csv")
     for extra, message in [(["--series", "value", "--save-model", "m.safetensors"],
                             "--save-model: not with --series"),
                            (["--series", "nope"], "has no column 'nope'"),
-                           (["--window", "12"], "--window applies to a series")]:
+                           (["--window", "12"], "--window applies to a series"),
+                           (["--series", ""], "--series '' names no column"),
+                           (["--series", "value", "--time", "value"],
+                            "--time value is also named by --series")]:
         capsys.readouterr()
         assert main(["impute", str(source), "-o", out, *extra]) == 1
         assert message in capsys.readouterr().err

@@ -29,7 +29,7 @@ def run_detect(args) -> None:
         raise ValueError("--contamination and --window apply when fitting a detector; a saved "
                          "one (--model) keeps its own threshold and window")
     detector = _load_detector(args.model) if args.model else None
-    series = args.series or type(detector).__name__ == "SeriesAnomalyDetector"
+    series = args.series is not None or type(detector).__name__ == "SeriesAnomalyDetector"
     if args.header is not None and series:
         raise ValueError("--header and --no-header apply to tables; a series file needs a "
                          "header row naming its columns")
@@ -93,6 +93,12 @@ def _detect_series(args, detector) -> None:
 
     frame = read_frame(args.data)
     names = _series_names(args, frame, detector)
+    if not names or not all(names):
+        raise ValueError(f"--series {args.series!r} names no column: name the series' value "
+                         "columns, comma-separated")
+    if args.time in names:
+        raise ValueError(f"--time {args.time} is also named by --series: a column is either "
+                         "the time or a value")
     missing = [n for n in names + ([args.time] if args.time else [])
                if n not in frame.column_names]
     if missing:
@@ -121,7 +127,7 @@ def _detect_series(args, detector) -> None:
 def _series_names(args, frame: pa.Table, detector) -> list[str]:
     """The series' value columns: ``--series``, put in a saved detector's order (by name, with
     a note); a saved detector's own; else every numeric column but the time one."""
-    given = args.series.split(",") if args.series else None
+    given = args.series.split(",") if args.series is not None else None
     known = getattr(detector, "feature_names_in_", None)
     if known is None:
         return given or [field.name for field in frame.schema if field.name != args.time

@@ -47,7 +47,7 @@ def add_impute(commands) -> None:
 def run_impute(args) -> None:
     from aekit._cli_common import check_data_path, check_model_path, read_columns
 
-    if args.series:
+    if args.series is not None:
         _impute_series(args)
         return
     if args.window is not None:
@@ -197,6 +197,12 @@ def _impute_series(args) -> None:
     check_data_path(args.output, "-o", (args.data,), (".csv", ".parquet"), RESULTS_HELP)
     frame = read_frame(args.data)
     names = args.series.split(",")
+    if not all(names):
+        raise ValueError(f"--series {args.series!r} names no column: name the series' value "
+                         "columns, comma-separated")
+    if args.time in names:
+        raise ValueError(f"--time {args.time} is also named by --series: a column is either "
+                         "the time or a value")
     absent = [n for n in names + ([args.time] if args.time else []) if n not in frame.column_names]
     if absent:
         raise ValueError(f"{args.data} has no column {absent[0]!r}; it has "

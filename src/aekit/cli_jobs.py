@@ -122,6 +122,8 @@ def add_generate(commands) -> None:
 def _generate(args) -> None:
     if args.interpolate and not args.like:
         raise CLIError("--interpolate needs --like DATA (its first two rows are the ends)")
+    if args.interpolate and args.n_samples < 2:
+        raise CLIError(f"-n {args.n_samples}: --interpolate needs at least 2 steps (the ends)")
     _check_rows_or_png(args, (args.like, args.model))
     png = args.output.lower().endswith(".png")
     model = load_model(args)
@@ -260,12 +262,13 @@ def _denoise(args) -> None:
     model = load_model_for(args, "denoise")
     table = _read_chosen(args, args.data)
     X, columns = _by_name(table.X, table.columns, model, args.data)
+    png = args.output.lower().endswith(".png")
+    shape = _image_shape(model, args) if png else None  # before the work, not after it
     with _columns_matched():
         clean = denoise(model, X)
-    if args.output.lower().endswith(".png"):
+    if png:
         import numpy as np
 
-        shape = _image_shape(model, args)
         shown = min(10, len(X))
         # in the model's layout: as_images turns (n, C, H, W) channels-last for drawing
         pairs = np.concatenate([X[:shown], np.reshape(clean[:shown], X[:shown].shape)])
@@ -294,8 +297,10 @@ def add_report(commands) -> None:
 
 def _report(args) -> None:
     from aekit.apps import write_report
+    from aekit.apps.model_report import autoencoder_of
 
     model = load_model(args)
+    autoencoder_of(model)  # a model the report can cover, before the data is read
     X, labels, columns = _read_labeled(args, model)
     with _columns_matched():
         report = write_report(model, X, args.output, labels=labels, feature_names=columns,

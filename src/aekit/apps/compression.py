@@ -121,7 +121,13 @@ def compress(model: BaseAutoencoder, X, *, step: float | None = None, refine: in
     _check_no_padding(model, X)
     codes = _codes(model, X, step, refine)
     step = _resolve_step(model, codes, step)
-    symbols = np.rint(codes / step).astype(np.int64)
+    with np.errstate(over="ignore"):
+        steps = np.rint(codes / step)
+    widest = float(np.abs(steps).max()) if steps.size else 0.0
+    if not widest < 2**31:  # before the cast: an int64 would wrap, and no table spans that
+        raise ValueError(f"the codes span {widest:.3g} quantisation steps of {step:g}: "
+                         "compress with a larger step")
+    symbols = steps.astype(np.int64)
     tables, flags, table_bytes = _model_tables(model), 0, bytearray()
     if step == 1.0 and tables is not None and _fits(symbols, tables):
         flags = _stream.FLAG_MODEL_TABLES

@@ -33,7 +33,12 @@ def impute_series(values, window: int = 48, **imputer_params) -> np.ndarray:
     -------
     ndarray of shape (n,), float64
     """
-    series = np.asarray(values, dtype=np.float64)
+    try:
+        series = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("the series holds values that are not numbers: convert them first "
+                         "(pd.to_numeric(values, errors='coerce') makes unreadable ones gaps)"
+                         ) from None
     if series.ndim != 1:
         raise ValueError(f"values must be one series (1-D), got shape {series.shape}: impute "
                          "several series one at a time, or as a table with AutoencoderImputer")

@@ -44,6 +44,9 @@ def autoencoder_of(model):
         inner = getattr(model, name, None)
         if inner is not None and hasattr(inner, "module_"):
             return inner
+    if type(model).__name__ == "SeriesAnomalyDetector":
+        raise TypeError("reports do not cover series detectors yet: 'aekit detect --series' "
+                        "writes each step's score and label and prints the anomalous windows")
     raise TypeError(f"{type(model).__name__} holds no fitted aekit autoencoder to report on")
 
 

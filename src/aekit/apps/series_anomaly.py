@@ -259,7 +259,9 @@ def check_series(series) -> np.ndarray:
     values = np.asarray(series, dtype=np.float64)
     if values.ndim == 1:
         values = values[:, None]
-    if values.ndim != 2 or len(values) == 0:
+    if values.ndim == 2 and len(values) == 0:
+        raise ValueError("the series has no steps: there is nothing to score")
+    if values.ndim != 2:
         raise ValueError(f"series must have shape (T,) or (T, channels), got {values.shape}")
     if np.isinf(values).any():
         raise ValueError("the series holds inf: remove or clip those values first")
