@@ -326,6 +326,14 @@ def test_cli_detect_series(tmp_path, capsys, quick_default):
         capsys.readouterr()
         assert main(["detect", str(data), *args]) == (1 if message else 0)
         assert message is None or message in capsys.readouterr().err
+    zoned = tmp_path / "zoned.csv"  # written back in the file's own form, not in UTC
+    texts = [f"2024-01-01T{m // 60 % 24:02d}:{m % 60:02d}:00+02:00" for m in range(3000)]
+    pa_csv.write_csv(pa.table({"timestamp": texts, "value": series}), zoned)
+    assert main(["detect", str(zoned), "--series", "value", "--time", "timestamp",
+                 "-o", str(out)]) == 0
+    assert pa_csv.read_csv(out, convert_options=pa_csv.ConvertOptions(
+        column_types={"timestamp": pa.string()}))["timestamp"].to_pylist() == texts
+    assert "+02:00 .. 2024-01-01T" in capsys.readouterr().out
     assert main(["detect", str(header_only), "--series", "value", "-o", str(out)]) == 1
     assert "the series has no steps" in capsys.readouterr().err
     assert main(["report", str(saved), str(data), "-o", str(tmp_path / "rep")]) == 1

@@ -510,8 +510,8 @@ def test_drawn_completions_of_a_flag_stay_in_its_range():
 
 
 def test_cli_impute_gives_the_whole_table_back(tmp_path, capsys):
-    """Text of few values is filled as a category, other text and dates are copied out (dates
-    in ISO 8601), in the file's column order; a saved imputer fills a later file alike."""
+    """Text of few values is filled as a category, other text and dates are copied out
+    unchanged, in the file's column order; a saved imputer fills a later file alike."""
     X_missing, missing = with_holes(correlated(n=120, d=3))
     frame = pd.DataFrame(X_missing, columns=["a", "b", "c"])
     frame.insert(0, "day", pd.date_range("2024-01-01", periods=120).astype(str))
@@ -524,7 +524,7 @@ def test_cli_impute_gives_the_whole_table_back(tmp_path, capsys):
                  "--device", "cpu", "--save-model", str(model)]) == 0
     err = capsys.readouterr().err
     assert "kind: text of few values, filled as categories" in err
-    assert "day, comment: text (or dates), copied out and not used (day: written in ISO 8601" in err
+    assert "day, comment: text (or dates), copied out unchanged" in err
     filled = pd.read_csv(out)
     assert list(filled.columns) == list(frame.columns) and not filled.isna().any().any()
     assert (filled["comment"] == frame["comment"]).all() and (filled["day"] == frame["day"]).all()
@@ -633,6 +633,20 @@ def test_cli_impute_notes_that_rows_are_filled_alone_and_is_seeded(tmp_path, cap
         assert main(["impute", str(source), "--time", "time", "--epochs", "2", "-o", str(out)]) == 0
     assert "name its columns with --series" in capsys.readouterr().err
     assert outs[0].read_text() == outs[1].read_text()
+
+
+def test_cli_impute_writes_zoned_times_and_dates_as_the_file_has_them(tmp_path):
+    """A date column of few values is not a category, and zoned times are not moved to UTC."""
+    source, out = tmp_path / "z.csv", tmp_path / "f.csv"
+    times = [f"2024-01-01T{h:02d}:00:00+02:00" for h in range(24)]
+    frame = pd.DataFrame({"time": times, "day": ["2024-01-01", "2024-01-02"] * 12,
+                          "a": np.arange(24.0), "b": np.arange(24.0) * 2})
+    frame.loc[3, "a"], frame.loc[5, "day"] = np.nan, None
+    frame.to_csv(source, index=False)
+    assert main(["impute", str(source), "--time", "time", "--epochs", "1", "-o", str(out)]) == 0
+    filled = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert filled["time"].tolist() == times
+    assert filled["day"].tolist() == frame["day"].fillna("").tolist()  # copied, gap kept
 
 
 def test_cli_impute_trains_nothing_when_nothing_is_missing(tmp_path, capsys):

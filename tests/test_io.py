@@ -241,3 +241,20 @@ def test_an_index_with_a_time_zone_is_written_back_at_the_same_instants(tmp_path
         back = pd.to_datetime(pd.read_csv(tmp_path / "out.csv")["when"])
         assert back.dt.tz is not None
     assert (back == times).all()
+
+
+def test_a_csvs_dates_and_times_keep_the_files_text(tmp_path):
+    """Arrow parses them (2024-01-01T00:00+02:00 becomes 2023-12-31 22:00:00Z in UTC); what a
+    command writes back is the file's own text, and the table says which columns they are."""
+    path = tmp_path / "t.csv"
+    path.write_text("when,day,a\n2024-01-01T00:00:00+02:00,2024-01-01,1.5\n"
+                    "2024-01-01T01:00:00+02:00,,2.5\n")
+    table = read_table(path, index="when", text=True)
+    assert list(table.index) == ["2024-01-01T00:00:00+02:00", "2024-01-01T01:00:00+02:00"]
+    assert table.text["day"].to_pylist() == ["2024-01-01", None]
+    assert sorted(table.time_columns) == ["day", "when"]
+    np.testing.assert_array_equal(table.X[:, 0], [1.5, 2.5])
+    headerless = tmp_path / "h.csv"
+    headerless.write_text("1.5,2024-01-01\n2.5,2024-01-02\n")
+    table = read_table(headerless, index="x1", header=False)
+    assert table.time_columns == ["x1"] and list(table.index) == ["2024-01-01", "2024-01-02"]

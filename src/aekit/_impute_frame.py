@@ -2,7 +2,7 @@
 
 Numbers are filled by the imputer, integers and booleans as such; a text column of few values
 (each seen twice on average, at most ``MAX_CATEGORIES``) is a category the imputer fills too;
-any other text, and dates, are copied out and used for nothing (dates in ISO 8601). So the output is the
+any other text, and dates, are copied out unchanged and used for nothing. So the output is the
 input with its gaps filled, in its own column order, not only the columns the imputer read.
 """
 
@@ -50,8 +50,8 @@ def split_table(table, imputer=None) -> tuple[pd.DataFrame, dict]:
                                      f"see in training ({sorted(map(str, unseen))[:3]}): "
                                      "refit on data that has them")
                 categories[name] = series.astype(pd.CategoricalDtype(list(spec.categories)))
-        else:
-            kept = _is_category(series)
+        else:  # dates and times are never categories: they hold the file's text
+            kept = name not in table.time_columns and _is_category(series)
             if kept:
                 categories[name] = series.astype("category")
         if not kept:
@@ -59,10 +59,7 @@ def split_table(table, imputer=None) -> tuple[pd.DataFrame, dict]:
     if categories:
         note(f"{', '.join(categories)}: text of few values, filled as categories")
     if carried:
-        dates = [name for name in carried if _is_time(table.text[name].type)]
-        note(f"{', '.join(carried)}: text (or dates), copied out and not used"
-             + (f" ({', '.join(dates)}: written in ISO 8601, zoned times in UTC)"
-                if dates else ""))
+        note(f"{', '.join(carried)}: text (or dates), copied out unchanged and not used")
     chosen = [name for name in table.order if name not in carried]
     features = pd.DataFrame({name: numbers[name] if name in numbers else categories[name]
                              for name in chosen})
@@ -81,12 +78,6 @@ def _as_series(column) -> pd.Series:
     if pa.types.is_null(column.type):
         column = column.cast(pa.string())
     return column.to_pandas()
-
-
-def _is_time(arrow_type) -> bool:
-    import pyarrow as pa
-
-    return pa.types.is_timestamp(arrow_type) or pa.types.is_date(arrow_type)
 
 
 def _is_category(series: pd.Series) -> bool:

@@ -16,8 +16,7 @@ def add_impute(commands) -> None:
                     "write DATA with every missing cell filled; observed cells are copied "
                     "unchanged, and the columns come out in the same order. Numbers are filled "
                     "(integer and True/False columns as such), a text column of few values as "
-                    "a category; other text and dates are copied out (dates in ISO 8601, zoned "
-                    "times in UTC). --columns and "
+                    "a category; other text and dates are copied out unchanged. --columns and "
                     "--drop choose the columns (the others are left out of OUT); a --time (or "
                     "id) column is copied out beside them. Rows are filled one by one from their "
                     "other columns; with --series, DATA is a time series whose named columns "
@@ -140,7 +139,9 @@ def _note_rows_alone(table) -> None:
     alone, which for a series means from little more than the column means."""
     import numpy as np
 
-    if table.index is not None and np.issubdtype(np.asarray(table.index).dtype, np.datetime64):
+    if table.index_name in table.time_columns or (
+            table.index is not None and np.issubdtype(np.asarray(table.index).dtype,
+                                                      np.datetime64)):  # Parquet's times
         from aekit._cli_common import note
 
         note(f"--time {table.index_name}: each row is filled from its other columns, not from "
@@ -186,7 +187,7 @@ def _impute_series(args) -> None:
     from aekit.apps.impute_series import impute_series
     from aekit.io import atomic_path
     from aekit.io.formats import RESULTS_HELP
-    from aekit.io.tables import write_arrow_table
+    from aekit.io.tables import csv_times_as_written, write_arrow_table
 
     for option, given in (("--model", args.model), ("--save-model", args.save_model),
                           ("--columns and --drop", args.columns or args.drop),
@@ -223,7 +224,7 @@ def _impute_series(args) -> None:
         frame = frame.set_column(frame.column_names.index(name), name,
                                  column.cast(kind) if pa.types.is_integer(kind) else column)
         n_missing += gaps
-    with atomic_path(args.output) as tmp:
-        write_arrow_table(frame, tmp, Path(args.output))
+    with atomic_path(args.output) as tmp:  # dates and times as the file wrote them
+        write_arrow_table(csv_times_as_written(args.data, frame), tmp, Path(args.output))
     print(f"filled {n_missing} missing points of {len(names)} series of {frame.num_rows} "
           f"steps; wrote {args.output}")

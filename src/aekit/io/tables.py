@@ -47,6 +47,9 @@ that ``read_table`` returned before it had the rest."""
     # Arrow table), and every chosen column's name in the file's order
     text: object = None
     order: list[str] | None = None
+    # a CSV's columns read as dates or times: they hold the file's own text, to be written
+    # back as it was (Arrow's parse would give ISO 8601, zoned times in UTC)
+    time_columns: list[str] = field(default_factory=list)
 
     def __iter__(self) -> Iterator:
         return iter((self.X, self.columns))
@@ -122,7 +125,7 @@ def _read_arrow(path: Path, kind: str, columns, drop, index, header=None,
                 text: bool = False) -> Table:
     import pyarrow as pa
 
-    notes, options = [], None
+    notes, options, timed = [], None, []
     try:
         if kind == ".csv":
             import pyarrow.csv as pacsv
@@ -136,8 +139,10 @@ def _read_arrow(path: Path, kind: str, columns, drop, index, header=None,
                              "(no header; header=True / --header says it is one); columns are "
                              "named x0, x1, ...")
             table = _read_text(path, delimiter, options)
+            table, timed = _times_as_written(path, delimiter, options, table)
             if options is not None:
                 table = table.rename_columns([f"x{i}" for i in range(table.num_columns)])
+                timed = [f"x{name[1:]}" for name in timed]  # Arrow names them f0, f1, ...
         else:
             import pyarrow.parquet as pq
 
@@ -172,7 +177,7 @@ def _read_arrow(path: Path, kind: str, columns, drop, index, header=None,
     # a headerless file's made-up names say nothing: its columns match by position
     types = [_type_of(table.schema.field(name).type) for name in keep]
     return Table(X, None if headerless else keep, index_values, index, notes, types,
-                 None if others is None else table.select(others), order)
+                 None if others is None else table.select(others), order, timed)
 
 
 def _type_of(arrow_type) -> str:
@@ -197,6 +202,31 @@ def read_named_csv(path: str | os.PathLike):
     return table
 
 
+def csv_times_as_written(path: str | os.PathLike, table):
+    """``table`` (read by ``read_named_csv`` from ``path``) with its date and time columns as
+    the file's own text, for writing back; Parquet files keep their types."""
+    if format_of(path) != ".csv":
+        return table
+    path = Path(path)
+    return _times_as_written(path, _delimiter_of(path, _first_row(path)), None, table)[0]
+
+
+def _times_as_written(path: Path, delimiter: str, read_options, table):
+    """``(table, names)``: the columns Arrow read as dates or times put back as the file's
+    text (one more read of those columns), and their names. Arrow's parse writes back in ISO
+    8601 and zoned times in UTC: 2024-01-01T00:00+02:00 came back as 2023-12-31 22:00:00Z."""
+    import pyarrow as pa
+
+    timed = [f.name for f in table.schema if pa.types.is_timestamp(f.type)
+             or pa.types.is_date(f.type) or pa.types.is_time(f.type)]
+    if not timed:
+        return table, []
+    text = _read_text(path, delimiter, read_options, as_text=timed)
+    for name in timed:
+        table = table.set_column(table.schema.get_field_index(name), name, text[name])
+    return table, timed
+
+
 def _text_input(path: Path):
     """A CSV or TSV file as a stream, decompressed when its name says it is compressed (in any
     case: pyarrow's own guess knows ``.gz``, not ``.GZ``)."""
@@ -205,16 +235,20 @@ def _text_input(path: Path):
     return pa.input_stream(str(path), compression=compression_of(path))
 
 
-def _read_text(path: Path, delimiter: str, read_options=None):
+def _read_text(path: Path, delimiter: str, read_options=None, as_text=None):
+    """The CSV as an Arrow table; with ``as_text``, those columns alone, as the file's text."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    # an empty cell is missing, in a text column too
+    convert = (pacsv.ConvertOptions(strings_can_be_null=True) if as_text is None else
+               pacsv.ConvertOptions(strings_can_be_null=True, include_columns=as_text,
+                                    column_types=dict.fromkeys(as_text, pa.string())))
     with _text_input(path) as stream:
         try:
             return pacsv.read_csv(stream, read_options=read_options,
                                   parse_options=pacsv.ParseOptions(delimiter=delimiter),
-                                  # an empty cell is missing, in a text column too
-                                  convert_options=pacsv.ConvertOptions(strings_can_be_null=True))
+                                  convert_options=convert)
         except pa.ArrowInvalid as error:
             if "UTF8" in str(error) or "UTF-8" in str(error):
                 raise ValueError(not_utf8(path)) from None
