@@ -82,15 +82,20 @@ def test_codes_of_wrong_shape(fitted):
 
 
 @pytest.mark.parametrize("shape", [(6, 8, 8, 1), (6, 8, 8, 3)])
-def test_channels_last_images_are_refused_with_the_transpose(shape):
+def test_channels_last_images_are_warned_of_with_the_transpose(shape):
     """(n, H, W, C), as PIL, scikit-image and Keras give images, would be read as H channels
-    of W x C images: a wrong model, silently."""
+    of W x C images: a wrong model, silently. Channels-first signals 1 to 4 wide are not."""
     images = np.random.RandomState(0).rand(*shape).astype(np.float32)
-    with pytest.raises(ValueError, match=r"look channels-last.*X.transpose\(0, 3, 1, 2\)"):
+    with pytest.warns(UserWarning, match=r"look channels-last.*X.transpose\(0, 3, 1, 2\)"):
         Autoencoder(architecture="conv", **quick(epochs=1)).fit(images)
     model = Autoencoder(architecture="conv", **quick(epochs=1)).fit(images.transpose(0, 3, 1, 2))
     with pytest.raises(ValueError, match=r"look channels-last: pass X.transpose"):
         model.transform(images)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        for signals in [(6, 2, 16, 4), (6, 6, 32, 4), (6, 3, 32, 3)]:
+            Autoencoder(architecture="conv", **quick(epochs=1)).fit(
+                np.random.RandomState(0).rand(*signals).astype(np.float32))
 
 
 def test_unfitted_model():

@@ -347,6 +347,7 @@ def test_denoise_draws_colour_images_in_their_colours(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(("low", "high", "shades"), [
     (0.0, 1.0, (0.0, 1.0)), (-0.3, 1.6, (0.0, 1.0)),   # a reconstruction's overshoot: clipped
+    (-1.0, 1.0, (-1.0, 1.0)), (-0.2, 0.9, (0.0, 1.0)),  # centred at 0 (tanh), or nearly [0, 1]
     (0.0, 255.0, (0.0, 255.0)), (-12.5, 142.9, (0.0, 255.0)),  # 8-bit pixels
     (-500.0, 3000.0, (-500.0, 3000.0)), (5000.0, 5000.0, (5000.0, 5001.0)),
 ])

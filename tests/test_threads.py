@@ -99,3 +99,25 @@ def test_batch_sources_offer_a_full_example_batch(tmp_path):
     np.save(tmp_path / "rows.npy", x.numpy())
     streamed = StreamBatches(NpySource(tmp_path / "rows.npy"), batch_size=4).example()
     assert streamed.x.shape == (4, 2)
+    widened = StreamBatches(NpySource(tmp_path / "rows.npy"), batch_size=4,
+                            transform=lambda rows: np.concatenate([rows, rows + 1], 1)).example()
+    assert torch.equal(widened.x, torch.tensor([[0.0, 0, 1, 1]] * 4))  # as training sees it
+    shard = TensorBatches(x, batch_size=4, shard=(1, 2)).example()  # this rank's part
+    assert torch.equal(shard.x, x[2:4])
+
+
+def test_an_lstm_step_is_counted():
+    """PyTorch's counter does not see the CPU's one-kernel LSTM layer; aekit counts its
+    products: per time step and row, 4H x (I + H) multiply-adds."""
+    lstm = torch.nn.LSTM(5, 16, batch_first=True)
+
+    class Wrapped(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = lstm
+
+        def forward(self, batch):
+            return self.lstm(batch.x)[0]
+
+    batch = TensorBatches(torch.zeros(8, 30, 5), batch_size=8).example()
+    assert threads.step_flop(Wrapped(), batch) == 3 * 2 * 8 * 30 * 4 * 16 * (5 + 16)

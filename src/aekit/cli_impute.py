@@ -197,7 +197,7 @@ def _impute_series(args) -> None:
                              "afresh, from a file whose header row names its columns")
     check_data_path(args.output, "-o", (args.data,), (".csv", ".parquet"), RESULTS_HELP)
     frame = read_frame(args.data)
-    names = args.series.split(",")
+    names = list(dict.fromkeys(args.series.split(",")))  # each once
     if not all(names):
         raise ValueError(f"--series {args.series!r} names no column: name the series' value "
                          "columns, comma-separated")
@@ -211,18 +211,22 @@ def _impute_series(args) -> None:
     if args.time:
         note_uneven_steps(frame[args.time], args.time)
     window = SERIES_WINDOW if args.window is None else args.window
+    series = {name: numeric_column(frame, name, args.data) for name in names}
+    for name, values in series.items():  # before any training
+        if np.isnan(values).all():
+            raise ValueError(f"--series {name}: the column has no observed value, nothing to "
+                             "learn from")
     n_missing = 0
-    for name in names:
-        values = numeric_column(frame, name, args.data)
+    for name, values in series.items():
         gaps = int(np.isnan(values).sum())
         if not gaps:
             continue
         filled = impute_series(values, window=window, epochs=args.epochs,
                                random_state=args.random_state, device=args.device)
-        kind = frame[name].type
+        kind = frame[name].type  # integers rounded; every column back in its own type
         column = pa.array(np.rint(filled) if pa.types.is_integer(kind) else filled)
         frame = frame.set_column(frame.column_names.index(name), name,
-                                 column.cast(kind) if pa.types.is_integer(kind) else column)
+                                 column if pa.types.is_null(kind) else column.cast(kind))
         n_missing += gaps
     with atomic_path(args.output) as tmp:  # dates and times as the file wrote them
         write_arrow_table(csv_times_as_written(args.data, frame), tmp, Path(args.output))

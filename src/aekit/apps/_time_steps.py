@@ -18,7 +18,7 @@ def uneven_steps(times: np.ndarray, is_time: bool) -> str | None:
         return None
     if (steps < 0).any():
         return (f"the steps are not in time order ({int((steps < 0).sum())} go back): sort the "
-                "series first, the detector reads it in the order given")
+                "series first, it is read in the order given")
     usual = float(np.median(steps))
     gaps = steps > 2 * usual
     if usual <= 0 or not gaps.any():
@@ -26,7 +26,7 @@ def uneven_steps(times: np.ndarray, is_time: bool) -> str | None:
     show = duration if is_time else (lambda t: f"{t:g}")
     return (f"{int(gaps.sum())} gap(s) longer than twice the usual step ({show(usual)}), the "
             f"longest {show(steps.max())}: windows run across them as if the steps were even; "
-            "resample the series onto an even grid to score it in time")
+            "resample the series onto an even grid first")
 
 
 def index_seconds(series) -> np.ndarray | None:

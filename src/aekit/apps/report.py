@@ -85,12 +85,14 @@ def plot_image_grid(images: np.ndarray, image_shape: tuple[int, ...], path: str 
 
 
 def display_range(images: list[np.ndarray]) -> tuple[float, float]:
-    """The values drawn black and white, as image viewers do: 0 and 1 for images about in
-    [0, 1] (a reconstruction's overshoot is clipped), 0 and 255 for 8-bit pixel values, and
-    otherwise the images' own least and greatest."""
+    """The values drawn black and white, as image viewers do: -1 and 1 for images centred at
+    0, 0 and 1 for images about in [0, 1] (a reconstruction's overshoot is clipped), 0 and 255
+    for 8-bit pixel values, and otherwise the images' own least and greatest."""
     finite = [a[np.isfinite(a)] for a in images if np.size(a)]
     values = np.concatenate([a.ravel() for a in finite]) if finite else np.zeros(1)
     low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 1.0)
+    if -1.5 <= low < -0.25 and high <= 1.5:  # centred at 0 (tanh's range)
+        return -1.0, 1.0
     if low >= -1 and high <= 2:
         return 0.0, 1.0
     if low >= -64 and high <= 320:

@@ -3,6 +3,7 @@ and the encoder/decoder pair it builds. A registry, so every variant can use eve
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,14 +34,15 @@ class Architecture:
         return X if axis is None else np.expand_dims(X, axis)
 
     def check_channels_first(self, shape: tuple[int, ...]) -> None:
-        """Refuse images that look channels-last, ``(H, W, C)`` as PIL, scikit-image and Keras
-        give them: convolving over their rows as if they were channels trains a wrong model
-        without a sign of it."""
+        """Warn of images that look channels-last, ``(H, W, C)`` as PIL, scikit-image and
+        Keras give them: convolving over their rows as if they were channels trains a wrong
+        model without a sign of it. A warning, not a refusal: signals of 8 or more channels,
+        1 to 4 wide, look the same."""
         if (self.name == "conv" and len(shape) == 3 and shape[-1] in (1, 3, 4)
-                and shape[0] not in (1, 3, 4)):
-            raise ValueError(f"images of shape {shape} look channels-last (height, width, "
-                             "channels); conv takes (n, channels, height, width): pass "
-                             "X.transpose(0, 3, 1, 2)")
+                and min(shape[:2]) >= 8):
+            warnings.warn(f"images of shape {shape} look channels-last (height, width, "
+                          "channels), and conv reads (n, channels, height, width): if they "
+                          "are, pass X.transpose(0, 3, 1, 2)", UserWarning, stacklevel=4)
 
     def channel_values(self, X: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
         """``(N, channels)`` values the scaling statistics are computed over."""

@@ -77,9 +77,9 @@ class TensorBatches:
             yield self.cut(order, start)
 
     def example(self) -> Batch:
-        """A full batch of the first rows, as training sees it (for sizing a step); draws
-        nothing from the generator."""
-        return self.transform(self.data.map(operator.itemgetter(slice(0, self.batch_size))))
+        """This process's part of a full batch of the first rows, as training sees it (for
+        sizing a step); draws nothing from the generator."""
+        return self.cut(None, 0)
 
     def starts(self) -> range:
         """The row of the order at which each of an epoch's batches starts."""

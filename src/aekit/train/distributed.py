@@ -245,6 +245,10 @@ class EqualSteps:
     def __len__(self) -> int:
         return self.steps
 
+    def example(self):
+        """The batch source's own example batch (``aekit.train.threads``)."""
+        return self.batches.example()
+
     def __iter__(self) -> Iterator:
         batches = iter(self.batches)
         try:

@@ -119,8 +119,12 @@ class StreamBatches:
         return full + (1 if rest >= self.min_batch else 0)  # min_batch >= 1
 
     def example(self) -> Batch:
-        """A batch of zeros shaped as a full one (for sizing a step); reads nothing."""
-        return Batch(torch.zeros((self.batch_size, *self.source.row_shape), device=self.device))
+        """A batch of zeros shaped as a full one, through the transform (for sizing a step);
+        reads nothing."""
+        rows = np.zeros((self.batch_size, *self.source.row_shape), np.float32)
+        if self.transform is not None:
+            rows = self.transform(rows)
+        return Batch(self._to_device(rows))
 
     def __iter__(self) -> Iterator[Batch]:
         order = list(self.blocks)

@@ -12,6 +12,7 @@ PyTorch's setting.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterator
 
 import torch
@@ -20,8 +21,9 @@ from torch import nn
 from aekit.nn.batch import Batch
 
 # Floating-point operations of one training step (forward and backward) below which a run
-# trains on one thread: the defaults of the imputer and of Autoencoder on tables of up to 100
-# columns fall below; from about 20 MFLOP a second thread saved 15% or more on an idle machine.
+# trains on one thread: the imputer's defaults fall below, and Autoencoder's on tables of up to
+# about 100 columns at batch 64 (a few thousand rows), about 30 at batch 256; from about 20
+# MFLOP a second thread saved 15% or more on an idle machine.
 SHARED_STEP_FLOP = 16e6
 
 
@@ -52,10 +54,19 @@ def step_flop(module: nn.Module, batch: Batch) -> float:
 
     was_training = module.training
     module.eval()
+    # an LSTM layer runs on the CPU as one oneDNN kernel, which PyTorch does not count
+    recurrent = {torch.ops.aten.mkldnn_rnn_layer: _rnn_layer_flop}
     try:
         with torch.random.fork_rng(devices=[]), torch.no_grad(), \
-                FlopCounterMode(display=False) as counter:
+                FlopCounterMode(display=False, custom_mapping=recurrent) as counter:
             module(batch)
     finally:
         module.train(was_training)
     return 3.0 * counter.get_total_flops()
+
+
+def _rnn_layer_flop(input_shape, input_weights, hidden_weights, *args, **kwargs) -> int:
+    """One LSTM layer's products: each of its time steps and rows multiplies the input by
+    the input weights (4H x I) and the hidden state by the hidden weights (4H x H)."""
+    steps_and_rows = input_shape[0] * input_shape[1]
+    return 2 * steps_and_rows * (math.prod(input_weights) + math.prod(hidden_weights))
