@@ -161,7 +161,8 @@ def _check_no_padding(model, X) -> None:
 
 
 def decompress(data: bytes, model: BaseAutoencoder) -> np.ndarray:
-    """Rebuild the rows compressed by ``compress(model, X)``, in ``X``'s shape and units.
+    """Rebuild the rows compressed by ``compress(model, X)``, in ``X``'s shape and units;
+    within [0, 1] for a model trained on data in [0, 1] (left unscaled by ``scaling="auto"``).
 
     Raises ``ValueError`` when ``data`` is not an intact aekit stream (damaged, truncated, of a
     newer format version) or was written with another model.
@@ -186,7 +187,10 @@ def decompress(data: bytes, model: BaseAutoencoder) -> np.ndarray:
     words = _stream.bytes_to_words(reader.rest())
     symbols = _tables.decode(words, tables, header.n_rows)
     codes = (symbols * header.step).astype(np.float32)
-    return model.inverse_transform(codes)
+    rows = model.inverse_transform(codes)
+    if model._saw_unit_data:  # pixels come back as pixels: an overshoot only adds error
+        np.clip(rows, 0, 1, out=rows)
+    return rows
 
 
 @dataclass
