@@ -4,6 +4,8 @@ import subprocess
 import sys
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pytest
 
 import aekit
@@ -213,6 +215,19 @@ def test_no_command_overwrites_a_file_it_reads(tmp_path, data_csv, model_file, c
         assert main(args) == 1, args
         assert "is the file this command reads" in capsys.readouterr().err, args
     assert {path: path.read_bytes() for path in before} == before
+    png = str(tmp_path / "m.png")
+    assert main(["map", str(model), str(data), "-o", png, "--codes", png]) == 1
+    assert "--codes and -o name the same file" in capsys.readouterr().err
+
+
+def test_detect_writes_an_id_column_as_the_file_has_it(tmp_path):
+    data, out = tmp_path / "ids.csv", tmp_path / "flags.csv"
+    rng = np.random.RandomState(0)
+    data.write_text("id,a,b\n" + "".join(f"{i:05d},{x:.4f},{y:.4f}\n"
+                                          for i, (x, y) in enumerate(rng.normal(size=(60, 2)))))
+    assert main(["detect", str(data), "--time", "id", "-o", str(out)]) == 0
+    assert pa_csv.read_csv(out, convert_options=pa_csv.ConvertOptions(
+        column_types={"id": pa.string()}))["id"].to_pylist() == [f"{i:05d}" for i in range(60)]
 
 
 def test_real_process_shows_no_traceback(tmp_path):

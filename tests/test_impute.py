@@ -655,3 +655,28 @@ def test_cli_impute_trains_nothing_when_nothing_is_missing(tmp_path, capsys):
     assert main(["impute", str(source), "-o", str(out)]) == 0
     assert "no imputer was trained" in capsys.readouterr().err
     pd.testing.assert_frame_equal(pd.read_csv(out), pd.read_csv(source))
+
+
+def test_a_gap_as_long_as_the_window_is_warned_of():
+    values = np.sin(np.arange(300) / 5)
+    values[100:160] = np.nan
+    with pytest.warns(UserWarning, match="a gap of 60 points is as long as the window"):
+        impute_series(values, window=48, epochs=1, random_state=0)
+
+
+def test_cli_impute_series_keeps_an_ids_text_and_names_the_window(tmp_path, capsys):
+    source, out = tmp_path / "z.csv", tmp_path / "o.csv"
+    rows = [f"{i:04d},{np.sin(i / 4):.3f},{i % 3}.0" for i in range(120)]
+    rows[50] = "0050,,2.0"
+    source.write_text("id,value,c\n" + "\n".join(rows) + "\n")
+    assert main(["impute", str(source), "--series", "value", "--time", "id", "--window", "12",
+                 "--epochs", "1", "-o", str(out)]) == 0
+    back = pd.read_csv(out, dtype=str)
+    assert back["id"].tolist() == [f"{i:04d}" for i in range(120)]  # 0007 stays 0007
+    assert back["c"].tolist() == [f"{i % 3}.0" for i in range(120)]  # other columns as read
+    for window, message in [("1", "--window 1: a window needs at least 2 steps"),
+                            ("200", "--series value: the series has 120 points")]:
+        capsys.readouterr()
+        assert main(["impute", str(source), "--series", "value", "--window", window,
+                     "-o", str(out)]) == 1
+        assert message in capsys.readouterr().err

@@ -125,13 +125,17 @@ def _write_named(args, out, table) -> None:
 
     from aekit.io import write_table
     from aekit.io.formats import format_of
-    from aekit.io.tables import write_frame
+    from aekit.io.tables import csv_column_text, write_frame
 
+    index = table.index
+    if index is not None and format_of(args.output) in (".csv", ".parquet"):
+        text = csv_column_text(args.data, table.index_name, args.header)  # an id 0007 stays
+        index = index if text is None else text
     if format_of(args.output) in (".csv", ".parquet"):
-        write_frame(args.output, out, table.index, table.index_name)  # types as read
+        write_frame(args.output, out, index, table.index_name)  # types as read
     else:
         write_table(args.output, out.to_numpy(dtype=np.float64), table.order,
-                    index=table.index, index_name=table.index_name)
+                    index=index, index_name=table.index_name)
 
 
 def _note_rows_alone(table) -> None:
@@ -211,6 +215,8 @@ def _impute_series(args) -> None:
     if args.time:
         note_uneven_steps(frame[args.time], args.time)
     window = SERIES_WINDOW if args.window is None else args.window
+    if window < 2:
+        raise ValueError(f"--window {window}: a window needs at least 2 steps")
     series = {name: numeric_column(frame, name, args.data) for name in names}
     for name, values in series.items():  # before any training
         if np.isnan(values).all():
@@ -221,14 +227,20 @@ def _impute_series(args) -> None:
         gaps = int(np.isnan(values).sum())
         if not gaps:
             continue
-        filled = impute_series(values, window=window, epochs=args.epochs,
-                               random_state=args.random_state, device=args.device)
+        try:
+            filled = impute_series(values, window=window, epochs=args.epochs,
+                                   random_state=args.random_state, device=args.device)
+        except ValueError as error:  # which column, and that the window is --window
+            raise ValueError(f"--series {name}: {str(error).replace('window', '--window')}"
+                             ) from None
         kind = frame[name].type  # integers rounded; every column back in its own type
         column = pa.array(np.rint(filled) if pa.types.is_integer(kind) else filled)
         frame = frame.set_column(frame.column_names.index(name), name,
                                  column if pa.types.is_null(kind) else column.cast(kind))
         n_missing += gaps
-    with atomic_path(args.output) as tmp:  # dates and times as the file wrote them
-        write_arrow_table(csv_times_as_written(args.data, frame), tmp, Path(args.output))
+    others = [name for name in frame.column_names if name not in names]
+    with atomic_path(args.output) as tmp:  # every other column as the file wrote it
+        write_arrow_table(csv_times_as_written(args.data, frame, others), tmp,
+                          Path(args.output))
     print(f"filled {n_missing} missing points of {len(names)} series of {frame.num_rows} "
           f"steps; wrote {args.output}")

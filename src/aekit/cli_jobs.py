@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import warnings
 from contextlib import contextmanager
+from pathlib import Path
 
 from aekit._cli_common import (
     DATA_HELP,
@@ -203,7 +204,9 @@ def _map(args) -> None:
 
     _require_suffix(args.output, ".png")
     check_writable(args.output, "-o", (args.data, args.model))
-    check_writable(args.codes, "--codes", (args.data, args.model, args.output))
+    if args.codes is not None and Path(args.codes).resolve() == Path(args.output).resolve():
+        raise CLIError("--codes and -o name the same file: give the points a file of their own")
+    check_writable(args.codes, "--codes", (args.data, args.model))
     model = load_model_for(args, "map")  # an imputer's transform fills gaps: no codes
     table = _read_chosen(args, args.data, labels=args.labels)
     if args.codes and table.index_name in ("x", "y"):

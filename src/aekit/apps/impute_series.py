@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from aekit.apps.impute import AutoencoderImputer
@@ -53,6 +55,7 @@ def impute_series(values, window: int = 48, **imputer_params) -> np.ndarray:
         raise ValueError("the series has no observed value: nothing to learn from")
     if not np.isnan(series).any():
         return series.copy()
+    _warn_of_long_gaps(np.isnan(series), window)
     windows = np.lib.stride_tricks.sliding_window_view(series, window)
     filled = AutoencoderImputer(**imputer_params).fit_transform(windows)
     sums = np.zeros_like(series)
@@ -63,3 +66,15 @@ def impute_series(values, window: int = 48, **imputer_params) -> np.ndarray:
     # the mean of float32 fills, shown to float32's precision (as AutoencoderImputer's are)
     return np.where(np.isnan(series), shortest_float64(sums / counts), series)
 
+
+
+def _warn_of_long_gaps(missing: np.ndarray, window: int) -> None:
+    """A gap as long as the window is filled in its middle from windows that hold little or
+    nothing of the series: close to its mean, whatever its shape."""
+    edges = np.diff(np.r_[0, missing.astype(np.int8), 0])
+    longest = int((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max())
+    if longest >= window:
+        warnings.warn(f"a gap of {longest} points is as long as the window ({window}) or "
+                      "longer: its middle is filled from windows that hold little of the "
+                      "series, close to its mean; choose a longer window", UserWarning,
+                      stacklevel=3)

@@ -202,13 +202,37 @@ def read_named_csv(path: str | os.PathLike):
     return table
 
 
-def csv_times_as_written(path: str | os.PathLike, table):
-    """``table`` (read by ``read_named_csv`` from ``path``) with its date and time columns as
-    the file's own text, for writing back; Parquet files keep their types."""
+def csv_times_as_written(path: str | os.PathLike, table, names=None):
+    """``table`` (read by ``read_named_csv`` from ``path``) with its date and time columns (or
+    the columns ``names``) as the file's own text, for writing back: an id 0007 stays 0007, a
+    zoned time keeps its zone. Parquet files keep their types."""
     if format_of(path) != ".csv":
         return table
     path = Path(path)
-    return _times_as_written(path, _delimiter_of(path, _first_row(path)), None, table)[0]
+    delimiter = _delimiter_of(path, _first_row(path))
+    if names is None:
+        return _times_as_written(path, delimiter, None, table)[0]
+    if not names:
+        return table
+    text = _read_text(path, delimiter, None, as_text=list(names))
+    for name in names:
+        table = table.set_column(table.schema.get_field_index(name), name, text[name])
+    return table
+
+
+def csv_column_text(path: str | os.PathLike, name: str, header=None):
+    """Column ``name`` of a CSV as the file's text (a NumPy array of str, None where empty),
+    for writing it back beside results as it was; None for other formats or a headerless
+    file."""
+    path = Path(path)
+    if format_of(path) != ".csv" or header is False:
+        return None
+    first = _first_row(path)
+    delimiter = _delimiter_of(path, first)
+    if header is None and _is_numbers(first, delimiter):
+        return None
+    return _read_text(path, delimiter, None, as_text=[name])[name].to_numpy(
+        zero_copy_only=False)
 
 
 def _times_as_written(path: Path, delimiter: str, read_options, table):
