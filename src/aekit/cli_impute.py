@@ -121,6 +121,7 @@ def _impute_named(args, table, imputer):
 
 
 def _write_named(args, out, table) -> None:
+    """The filled table, its --time (or id) column beside it as the file wrote it."""
     import numpy as np
 
     from aekit.io import write_table
@@ -128,11 +129,11 @@ def _write_named(args, out, table) -> None:
     from aekit.io.tables import csv_column_text, write_frame
 
     index = table.index
-    if index is not None and format_of(args.output) in (".csv", ".parquet"):
-        text = csv_column_text(args.data, table.index_name, args.header)  # an id 0007 stays
-        index = index if text is None else text
     if format_of(args.output) in (".csv", ".parquet"):
-        write_frame(args.output, out, index, table.index_name)  # types as read
+        text = None if index is None else csv_column_text(args.data, table.index_name,
+                                                           args.header)  # 0007 stays 0007
+        write_frame(args.output, out, index if text is None else text,
+                    table.index_name)  # types as read
     else:
         write_table(args.output, out.to_numpy(dtype=np.float64), table.order,
                     index=index, index_name=table.index_name)
