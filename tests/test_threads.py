@@ -121,3 +121,11 @@ def test_an_lstm_step_is_counted():
 
     batch = TensorBatches(torch.zeros(8, 30, 5), batch_size=8).example()
     assert threads.step_flop(Wrapped(), batch) == 3 * 2 * 8 * 30 * 4 * 16 * (5 + 16)
+
+
+def test_equal_steps_offer_their_sources_example():
+    from aekit.train.distributed import EqualSteps
+
+    x = torch.arange(20.0).reshape(10, 2)
+    source = TensorBatches(x, batch_size=4)
+    assert torch.equal(EqualSteps(source, steps=2).example().x, source.example().x)
