@@ -12,7 +12,7 @@ from aekit._cli_common import check_data_path, check_model_path, model_input, no
 from aekit._series_frame import note_uneven_steps, numeric_column, read_frame
 from aekit.io import atomic_path, read_table
 from aekit.io.formats import RESULTS_HELP
-from aekit.io.tables import csv_column_text, csv_times_as_written, write_arrow_table
+from aekit.io.tables import csv_column_text, csv_columns_as_written, write_arrow_table
 
 OUTPUTS = (".csv", ".parquet")
 TOP_FEATURES = 3
@@ -113,8 +113,8 @@ def _detect_series(args, detector) -> None:
                                          random_state=args.random_state).fit(series)
     if args.time:
         note_uneven_steps(frame[args.time], args.time)
-        times = csv_times_as_written(args.data, frame.select([args.time]),  # as written
-                                     [args.time])[args.time]
+        times = csv_columns_as_written(args.data, frame.select([args.time]),  # as written
+                                       [args.time])[args.time]
     results = {args.time: times} if args.time else {}
     results["score"] = detector.score_steps(series)
     results["label"] = detector.predict_steps(series)

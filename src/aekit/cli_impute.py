@@ -190,7 +190,7 @@ def _impute_series(args) -> None:
     from aekit.apps.impute_series import impute_series
     from aekit.io import atomic_path
     from aekit.io.formats import RESULTS_HELP
-    from aekit.io.tables import csv_times_as_written, write_arrow_table
+    from aekit.io.tables import csv_columns_as_written, write_arrow_table
 
     for option, given in (("--model", args.model), ("--save-model", args.save_model),
                           ("--columns and --drop", args.columns or args.drop),
@@ -239,7 +239,7 @@ def _impute_series(args) -> None:
         n_missing += gaps
     others = [name for name in frame.column_names if name not in names]
     with atomic_path(args.output) as tmp:  # every other column as the file wrote it
-        write_arrow_table(csv_times_as_written(args.data, frame, others), tmp,
+        write_arrow_table(csv_columns_as_written(args.data, frame, others), tmp,
                           Path(args.output))
     print(f"filled {n_missing} missing points of {len(names)} series of {frame.num_rows} "
           f"steps; wrote {args.output}")

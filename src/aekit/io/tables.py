@@ -202,22 +202,14 @@ def read_named_csv(path: str | os.PathLike):
     return table
 
 
-def csv_times_as_written(path: str | os.PathLike, table, names=None):
-    """``table`` (read by ``read_named_csv`` from ``path``) with its date and time columns (or
-    the columns ``names``) as the file's own text, for writing back: an id 0007 stays 0007, a
-    zoned time keeps its zone. Parquet files keep their types."""
+def csv_columns_as_written(path: str | os.PathLike, table, names):
+    """``table`` (read by ``read_named_csv`` from ``path``) with the columns ``names`` as the
+    file's own text, for writing back: an id 0007 stays 0007, a zoned time keeps its zone.
+    Parquet files keep their types."""
     if format_of(path) != ".csv":
         return table
     path = Path(path)
-    delimiter = _delimiter_of(path, _first_row(path))
-    if names is None:
-        return _times_as_written(path, delimiter, None, table)[0]
-    if not names:
-        return table
-    text = _read_text(path, delimiter, None, as_text=list(names))
-    for name in names:
-        table = table.set_column(table.schema.get_field_index(name), name, text[name])
-    return table
+    return _as_file_text(path, _delimiter_of(path, _first_row(path)), None, table, names)
 
 
 def csv_column_text(path: str | os.PathLike, name: str, header=None):
@@ -243,12 +235,17 @@ def _times_as_written(path: Path, delimiter: str, read_options, table):
 
     timed = [f.name for f in table.schema if pa.types.is_timestamp(f.type)
              or pa.types.is_date(f.type) or pa.types.is_time(f.type)]
-    if not timed:
-        return table, []
-    text = _read_text(path, delimiter, read_options, as_text=timed)
-    for name in timed:
+    return _as_file_text(path, delimiter, read_options, table, timed), timed
+
+
+def _as_file_text(path: Path, delimiter: str, read_options, table, names):
+    """``table`` with the columns ``names`` replaced by the file's text (one more read)."""
+    if not names:
+        return table
+    text = _read_text(path, delimiter, read_options, as_text=list(names))
+    for name in names:
         table = table.set_column(table.schema.get_field_index(name), name, text[name])
-    return table, timed
+    return table
 
 
 def _text_input(path: Path):
