@@ -336,8 +336,8 @@ def test_cli_detect_series(tmp_path, capsys, quick_default):
     assert "+02:00 .. 2024-01-01T" in capsys.readouterr().out
     assert main(["detect", str(header_only), "--series", "value", "-o", str(out)]) == 1
     assert "the series has no steps" in capsys.readouterr().err
-    assert main(["report", str(saved), str(data), "-o", str(tmp_path / "rep")]) == 1
-    assert "reports do not cover series detectors yet" in capsys.readouterr().err
+    assert main(["report", str(saved), str(data), "-o", str(tmp_path / "rep")]) == 0
+    assert "wrote 3 figures" in capsys.readouterr().out
 
 
 def test_cli_detect_series_puts_channels_in_the_detectors_order(tmp_path, capsys,

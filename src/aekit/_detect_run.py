@@ -94,18 +94,8 @@ def _detect_series(args, detector) -> None:
     from aekit import SeriesAnomalyDetector
 
     frame = read_frame(args.data)
-    names = _series_names(args, frame, detector)
-    if not names or not all(names):
-        raise ValueError(f"--series {args.series!r} names no column: name the series' value "
-                         "columns, comma-separated")
-    if args.time in names:
-        raise ValueError(f"--time {args.time} is also named by --series: a column is either "
-                         "the time or a value")
-    missing = [n for n in names + ([args.time] if args.time else [])
-               if n not in frame.column_names]
-    if missing:
-        raise ValueError(f"{args.data} has no column {missing[0]!r}; it has "
-                         f"{', '.join(frame.column_names)}")
+    given = args.series.split(",") if args.series is not None else None
+    names = series_names(given, args.time, frame, detector, args.data)
     # named channels: the detector keeps their names and checks them when it scores
     series = pa.table({name: numeric_column(frame, name, args.data) for name in names})
     if detector is None:
@@ -128,21 +118,33 @@ def _detect_series(args, detector) -> None:
         print(f"  steps {start}-{end - 1} {where}".rstrip())
 
 
-def _series_names(args, frame: pa.Table, detector) -> list[str]:
-    """The series' value columns: ``--series``, put in a saved detector's order (by name, with
-    a note); a saved detector's own; else every numeric column but the time one."""
-    given = args.series.split(",") if args.series is not None else None
+def series_names(given: list[str] | None, time: str | None, frame: pa.Table, detector,
+                 path: str, option: str = "--series") -> list[str]:
+    """The series' value columns, checked against ``frame``: those ``given`` (by ``option``),
+    put in a saved detector's order (by name, with a note); a saved detector's own; else every
+    numeric column but the ``time`` one."""
     known = getattr(detector, "feature_names_in_", None)
     if known is None:
-        return given or [field.name for field in frame.schema if field.name != args.time
-                         and (pa.types.is_integer(field.type) or pa.types.is_floating(field.type))]
-    known = [str(name) for name in known]
-    if given is not None and sorted(given) != sorted(known):
-        raise ValueError(f"--series {args.series}: the detector was trained on the channels "
-                         f"{','.join(known)}: name those (in any order)")
-    if given is not None and given != known:
-        note(f"--series: channels put in the detector's order ({','.join(known)})")
-    return known
+        names = given or [field.name for field in frame.schema if field.name != time and (
+            pa.types.is_integer(field.type) or pa.types.is_floating(field.type))]
+    else:
+        names = [str(name) for name in known]
+        if given is not None and sorted(given) != sorted(names):
+            raise ValueError(f"{option} {','.join(given)}: the detector was trained on the "
+                             f"channels {','.join(names)}: name those (in any order)")
+        if given is not None and given != names:
+            note(f"{option}: channels put in the detector's order ({','.join(names)})")
+    if not names or not all(names):
+        raise ValueError(f"{option} {','.join(given or [])!r} names no column: name the "
+                         "series' value columns, comma-separated")
+    if time in names:
+        raise ValueError(f"--time {time} is also named by {option}: a column is either the "
+                         "time or a value")
+    missing = [n for n in names + ([time] if time else []) if n not in frame.column_names]
+    if missing:
+        raise ValueError(f"{path} has no column {missing[0]!r}; it has "
+                         f"{', '.join(frame.column_names)}")
+    return names
 
 
 def _finish(args, detector, results: pa.Table) -> None:

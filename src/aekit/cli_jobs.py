@@ -303,9 +303,57 @@ def _report(args) -> None:
     from aekit.apps.model_report import autoencoder_of
 
     model = load_model(args)
+    if type(model).__name__ == "SeriesAnomalyDetector":
+        _series_report(args, model)
+        return
     autoencoder_of(model)  # a model the report can cover, before the data is read
     X, labels, columns = _read_labeled(args, model)
     with _columns_matched():
         report = write_report(model, X, args.output, labels=labels, feature_names=columns,
                               image_shape=args.image_shape)
     print(f"wrote {len(report.figures)} figures and {report.index}")
+
+
+def _series_report(args, detector) -> None:
+    """A series detector's report: DATA is the series, its channels the detector's (or
+    ``--columns``), ``--time`` along the x axis."""
+    import pyarrow as pa
+
+    from aekit._detect_run import series_names
+    from aekit._series_frame import note_uneven_steps, numeric_column, read_frame
+    from aekit.apps.series_report import write_series_report
+    from aekit.io.tables import csv_columns_as_written
+
+    for option, value in (("--labels", args.labels), ("--image-shape", args.image_shape),
+                          ("--drop", args.drop), ("--header/--no-header", args.header)):
+        if value:
+            raise CLIError(f"{option} does not apply to a series detector's report: name the "
+                           "series' columns with --columns and its time with --time")
+    frame = read_frame(args.data)
+    names = series_names(args.columns, args.time, frame, detector, args.data, "--columns")
+    series = pa.table({name: numeric_column(frame, name, args.data) for name in names})
+    steps = names = axis = None
+    if args.time:
+        time = frame[args.time]
+        note_uneven_steps(time, args.time)
+        steps = _plottable(time)
+        names = csv_columns_as_written(args.data, frame.select([args.time]), [args.time])[
+            args.time].cast(pa.string()).to_pylist()  # the windows named as the file has it
+        zoned = pa.types.is_timestamp(time.type) and time.type.tz is not None
+        axis = f"{args.time} (UTC)" if zoned and steps is not None else args.time
+    report = write_series_report(detector, series, args.output, steps=steps, step_names=names,
+                                 axis_name=axis)
+    print(f"wrote {len(report.figures)} figures and {report.index}")
+
+
+def _plottable(times):
+    """A time column as the x axis takes it: timestamps as datetime64 (a zoned one in UTC),
+    numbers as they are; None for anything else (the steps are drawn)."""
+    import numpy as np
+    import pyarrow as pa
+
+    if pa.types.is_timestamp(times.type) or pa.types.is_date(times.type):
+        return times.cast(pa.timestamp("ns", tz=getattr(times.type, "tz", None))).to_numpy()
+    if pa.types.is_integer(times.type) or pa.types.is_floating(times.type):
+        return np.asarray(times.to_numpy())
+    return None

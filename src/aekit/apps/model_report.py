@@ -4,16 +4,15 @@ beside it), so it opens anywhere without a server or the internet."""
 
 from __future__ import annotations
 
-import base64
-import html
 import os
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from sklearn.utils.validation import validate_data
 
+from aekit.apps._report_page import Report, model_settings, page
 from aekit.apps.images import as_images, image_shape_of
 from aekit.apps.reduction import latent_map
 from aekit.apps.report import (
@@ -22,17 +21,10 @@ from aekit.apps.report import (
     plot_image_rows,
     plot_score_histogram,
 )
+from aekit.apps.series_anomaly import SeriesAnomalyDetector
+from aekit.apps.series_report import write_series_report
 from aekit.estimators._validation import check_numeric_columns
 from aekit.io import atomic_write_bytes
-
-
-@dataclass
-class Report:
-    """What ``write_report`` wrote: the page, each figure's file and the headline numbers."""
-
-    index: Path
-    figures: dict[str, Path] = field(default_factory=dict)  # title -> PNG
-    numbers: dict[str, str] = field(default_factory=dict)
 
 
 def autoencoder_of(model):
@@ -44,9 +36,6 @@ def autoencoder_of(model):
         inner = getattr(model, name, None)
         if inner is not None and hasattr(inner, "module_"):
             return inner
-    if type(model).__name__ == "SeriesAnomalyDetector":
-        raise TypeError("reports do not cover series detectors yet: 'aekit detect --series' "
-                        "writes each step's score and label and prints the anomalous windows")
     raise TypeError(f"{type(model).__name__} holds no fitted aekit autoencoder to report on")
 
 
@@ -61,8 +50,12 @@ def write_report(model, X, output_dir: str | os.PathLike, *, labels=None,
     feature's reconstruction error (tables); the 2-D map of the codes, coloured by ``labels``;
     the histogram of ``score_samples``, with the threshold when the model has an ``offset_``
     (a detector's cut on the same higher-is-normal scale, as in scikit-learn). A detector's
-    rows are shown as its autoencoder sees them (scaled robustly and clipped).
+    rows are shown as its autoencoder sees them (scaled robustly and clipped). A
+    ``SeriesAnomalyDetector`` gets a series report instead (``write_series_report``): ``X`` is
+    then the series.
     """
+    if isinstance(model, SeriesAnomalyDetector):
+        return write_series_report(model, X, output_dir, title=title)
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     ae = autoencoder_of(model)
@@ -90,9 +83,9 @@ def write_report(model, X, output_dir: str | os.PathLike, *, labels=None,
         report.numbers["mean score (higher = more normal)"] = f"{np.mean(scores):.5g}"
         if cut is not None:
             report.numbers["rows below the threshold"] = f"{np.mean(scores < cut):.2%}"
-    page = _page(title or f"aekit report: {type(model).__name__}", model, ae, len(rows.values),
-                 report)
-    atomic_write_bytes(report.index, page.encode())
+    text = page(title or f"aekit report: {type(model).__name__}", f"{len(rows.values)} rows",
+                report, *model_settings(model, ae))
+    atomic_write_bytes(report.index, text.encode())
     return report
 
 
@@ -148,56 +141,3 @@ def _reconstructions(ae, X, out: Path, report: Report, feature_names, image_shap
     worst = np.argsort(relative)[::-1][:3]
     report.numbers["worst features"] = ", ".join(f"{names[i]} ({relative[i]:.3g})"
                                                  for i in worst)
-
-
-def _settings(model, ae) -> tuple[dict[str, str], dict[str, str]]:
-    """The settings the fit resolved, and the parameters as given."""
-    from aekit.estimators.persistence import saved_params
-
-    fitted = {"model": f"{type(model).__name__} ({getattr(model, 'model_name', '')})",
-              "row shape": str(tuple(ae.input_shape_)), "code size": str(ae.latent_dim_),
-              "loss": ae.loss_, "output": ae.output_activation_, "scaling": ae.scaling_,
-              "epochs run": str(ae.n_epochs_)}
-    for key in ("loss", "val_loss"):
-        if ae.history_.get(key):
-            fitted[f"final {key}"] = f"{ae.history_[key][-1]:.5g}"
-    params = {name: str(value) for name, value in sorted(saved_params(ae).items())}
-    return fitted, params
-
-
-def _table(rows: dict[str, str]) -> str:
-    cells = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
-                    for k, v in rows.items())
-    return f"<table>{cells}</table>"
-
-
-def _figure(title: str, path: Path) -> str:
-    data = base64.b64encode(path.read_bytes()).decode()
-    name = html.escape(path.name)
-    return (f'<figure><img src="data:image/png;base64,{data}" data-file="{name}" '
-            f'alt="{html.escape(title)}"><figcaption>{html.escape(title)} '
-            f'(<a href="{name}">{name}</a>)</figcaption></figure>')
-
-
-STYLE = """body{font-family:system-ui,sans-serif;margin:2em auto;max-width:70em;color:#222}
-table{border-collapse:collapse;margin:0 0 1.5em}th,td{border:1px solid #ccc;padding:.25em .6em;
-text-align:left;font-size:.9em}th{background:#f4f4f4}figure{display:inline-block;margin:0 1em
-1em 0;vertical-align:top}img{max-width:100%}figcaption{font-size:.9em;color:#555}"""
-
-
-def _page(title: str, model, ae, n_rows: int, report: Report) -> str:
-    figures = "\n".join(_figure(name, path) for name, path in report.figures.items())
-    fitted, params = _settings(model, ae)
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>{STYLE}</style></head><body>
-<h1>{html.escape(title)}</h1>
-<h2>Figures on {n_rows} rows</h2>
-{_table(report.numbers)}
-{figures}
-<h2>Model</h2>
-{_table(fitted)}
-<h2>Parameters</h2>
-{_table(params)}
-</body></html>
-"""

@@ -1,5 +1,6 @@
 """Figures for reports (PNG): the loss curve, originals against reconstructions, image grids,
-the 2-D latent map, per-feature errors and the score histogram."""
+the 2-D latent map, per-feature errors, the score histogram, and a series with its anomalies
+and step scores."""
 
 from __future__ import annotations
 
@@ -176,5 +177,67 @@ def plot_score_histogram(scores: np.ndarray, path: str | os.PathLike,
     ax.set_ylabel("rows")
     ax.set_title(title)
     ax.grid(alpha=0.3)
+    _save(fig, path)
+    plt.close(fig)
+
+
+MOST_CHANNELS = 6  # channels drawn one above the other in a series figure
+
+
+def plot_series_anomalies(values: np.ndarray, names: list[str],
+                          windows: list[tuple[int, int]], path: str | os.PathLike,
+                          steps=None, axis_name: str = "step", title: str = "") -> None:
+    """Each channel of a ``(T, channels)`` series (the first ``MOST_CHANNELS``) against its
+    ``steps`` (times, or 0..T-1), with the anomalous ``windows`` (start, end excluded) shaded."""
+    plt = _pyplot()
+    shown = min(values.shape[1], MOST_CHANNELS)
+    fig, axes = plt.subplots(shown, 1, figsize=(10, 1.6 * shown + 1.2), sharex=True,
+                             squeeze=False)
+    x = np.arange(len(values)) if steps is None else np.asarray(steps)
+    for channel, ax in enumerate(axes[:, 0]):
+        ax.plot(x, values[:, channel], color="tab:blue", linewidth=0.7)
+        for start, end in windows:
+            _shade(ax, x, start, end)
+        ax.set_ylabel(names[channel], fontsize="small")
+        ax.grid(alpha=0.3)
+    axes[-1, 0].set_xlabel(axis_name)
+    axes[0, 0].set_title(title)
+    if np.issubdtype(x.dtype, np.datetime64):
+        fig.autofmt_xdate()  # slanted dates, so that they do not overlap
+    _save(fig, path)
+    plt.close(fig)
+
+
+def _shade(ax, x: np.ndarray, start: int, end: int) -> None:
+    """Shade steps ``start..end-1``; by index, half a step either side, so one step shows."""
+    if np.issubdtype(x.dtype, np.datetime64) or not np.issubdtype(x.dtype, np.number):
+        ax.axvspan(x[start], x[min(end, len(x) - 1)], color="tab:red", alpha=0.25, linewidth=0)
+    else:
+        step = float(x[1] - x[0]) if len(x) > 1 else 1.0
+        ax.axvspan(x[start] - step / 2, x[end - 1] + step / 2, color="tab:red", alpha=0.25,
+                   linewidth=0)
+
+
+def plot_step_scores(anomaly: np.ndarray, threshold: float, path: str | os.PathLike,
+                     steps=None, axis_name: str = "step", title: str = "") -> None:
+    """Each step's anomaly score (higher = more anomalous) with the threshold; a log scale
+    when the scores are positive and span more than two decades (an anomaly's score can be
+    thousands of times a normal step's)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(10, 3.2))
+    x = np.arange(len(anomaly)) if steps is None else np.asarray(steps)
+    ax.plot(x, anomaly, color="tab:blue", linewidth=0.7)
+    above = float(np.mean(anomaly > threshold))
+    ax.axhline(threshold, color="tab:red", linestyle="--",
+               label=f"threshold {threshold:.4g} ({above:.1%} of steps above)")
+    if anomaly.min() > 0 and anomaly.max() > 100 * anomaly.min():
+        ax.set_yscale("log")
+    ax.legend(loc="upper left", fontsize="small")
+    ax.set_xlabel(axis_name)
+    ax.set_ylabel("anomaly score")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    if np.issubdtype(x.dtype, np.datetime64):
+        fig.autofmt_xdate()  # slanted dates, so that they do not overlap
     _save(fig, path)
     plt.close(fig)

@@ -199,9 +199,7 @@ class SeriesAnomalyDetector(BaseEstimator):
 
     def anomaly_windows(self, series) -> list[tuple[int, int]]:
         """The runs of anomalous steps, as ``(start, end)`` step ranges (end excluded)."""
-        flagged = np.concatenate([[0], self.predict_steps(series) == -1, [0]]).astype(np.int8)
-        edges = np.flatnonzero(np.diff(flagged))
-        return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
+        return flagged_runs(self.predict_steps(series) == -1)
 
     # ----------------------------------------------------------------- persistence
     def save(self, path) -> None:
@@ -244,6 +242,12 @@ class SeriesAnomalyDetector(BaseEstimator):
                              "inconsistent state")
         model.detector_ = unnest_state("detector", tensors, config["inner"], device, path)
         return model
+
+
+def flagged_runs(flagged: np.ndarray) -> list[tuple[int, int]]:
+    """The runs of True in ``flagged``, as ``(start, end)`` index ranges (end excluded)."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], flagged, [0]]).astype(np.int8)))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
 
 
 WINDOW_VALUES = 20_000_000  # the most values the windows of one series may hold (stride "auto")
