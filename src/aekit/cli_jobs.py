@@ -291,7 +291,9 @@ def add_report(commands) -> None:
         description="Write a report folder: loss curves, originals against reconstructions "
         "(images) or per-feature errors (tables), the 2-D map of the codes, the score "
         "histogram (with a detector's threshold), and index.html showing them with the "
-        "model's settings (opens without a server or internet).")
+        "model's settings (opens without a server or internet). For a series detector "
+        "(aekit detect --series --save), DATA is the series: the report draws it with its "
+        "anomalous windows, and each step's score against the threshold.")
     add_model_argument(p)
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="report folder")
     _common(p, labels=True, image_shape=True)
