@@ -169,6 +169,14 @@ def test_a_pandas_frame_written_with_its_index_reads_back_as_written(tmp_path):
     table = read_table(tmp_path / "t.csv")
     assert table.columns == ["0", "1", "2"] and table.X.tolist() == X.tolist()
     assert table.index.tolist() == [0, 1, 2, 3]
+    pd.DataFrame(X).to_csv(tmp_path / "bare.csv", index=False)  # header "0,1,2" alone
+    table = read_table(tmp_path / "bare.csv")
+    assert table.columns == ["0", "1", "2"] and table.X.tolist() == X.tolist()
+    assert not table.notes
+    (tmp_path / "data.csv").write_text("0,1,3\n2,4,6\n")  # not 0, 1, 2, ...: data
+    assert read_table(tmp_path / "data.csv").X.shape == (2, 3)
+    (tmp_path / "one.csv").write_text("0\n2\n")  # one column: a first value of 0 is data
+    assert read_table(tmp_path / "one.csv").X.tolist() == [[0], [2]]
 
 
 def test_an_unnamed_index_column_stays_out_of_the_features_beside_a_time_column(tmp_path):

@@ -305,7 +305,8 @@ def _delimiter_of(path: Path, first_row: str) -> str:
 def _is_numbers(first_row: str, delimiter: str) -> bool:
     """True when every filled cell of the first row parses as a number (no header row; an
     empty cell is a missing value, not a name), except the header ``DataFrame.to_csv`` writes
-    for a frame's default column names: an empty first cell (the index), then 0, 1, 2, ..."""
+    for a frame's default column names: 0, 1, 2, ..., after an empty first cell (the index)
+    or, with ``index=False``, alone."""
     cells = [cell.strip() for cell in next(csv.reader([first_row], delimiter=delimiter), [])]
     filled = [cell for cell in cells if cell]
     if not filled:
@@ -314,8 +315,9 @@ def _is_numbers(first_row: str, delimiter: str) -> bool:
         [float(cell) for cell in filled]
     except ValueError:
         return False
-    # exactly what pandas writes for a frame's default column names: "", "0", "1", ...
-    pandas_header = len(cells) > 1 and cells == ["", *map(str, range(len(cells) - 1))]
+    # exactly what pandas writes for a frame's default column names: ["",] "0", "1", ...
+    names = cells[1:] if cells[0] == "" else cells
+    pandas_header = len(cells) > 1 and names == list(map(str, range(len(names))))
     return not pandas_header
 
 
