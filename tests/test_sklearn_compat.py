@@ -67,6 +67,10 @@ def test_a_dataframe_in_gives_a_dataframe_out_for_every_method_of_one_value_per_
     assert isinstance(ae.inverse_transform(codes.to_numpy()), np.ndarray)
     with pytest.raises(ValueError, match="are transform's .* in another order"):
         ae.inverse_transform(codes[codes.columns[::-1]])  # decoded wrong, named right: refused
+    as_written = pd.DataFrame(codes.to_numpy(), columns=["z0", "z1"])  # aekit encode's names
+    np.testing.assert_array_equal(ae.inverse_transform(as_written).to_numpy(), decoded.to_numpy())
+    with pytest.raises(ValueError, match=r"are aekit encode's \['z0', 'z1'\] in another order"):
+        ae.inverse_transform(as_written[["z1", "z0"]])
     by_position = ae.inverse_transform(pd.DataFrame(codes.to_numpy()))  # other names: by place
     np.testing.assert_array_equal(by_position.to_numpy(), decoded.to_numpy())
     import aekit

@@ -188,13 +188,8 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
     def _check_codes(self, Z) -> np.ndarray:
         check_is_fitted(self)
         Z = untracked(Z)
-        if is_frame(Z):  # transform's own names in another order: decoded wrong if taken
-            expected = [str(name) for name in self.get_feature_names_out()]
-            given = [str(name) for name in Z.columns]
-            if sorted(given) == sorted(expected) and given != expected:
-                raise ValueError(f"the codes' columns {given[:6]} are transform's "
-                                 f"{expected[:6]} in another order: pass "
-                                 "Z[model.get_feature_names_out()]")
+        if is_frame(Z):
+            self._check_code_names([str(name) for name in Z.columns])
         Z = np.asarray(Z)
         if Z.dtype.kind not in "biuf":
             raise TypeError(f"codes must be numeric, got dtype {Z.dtype}")
@@ -202,6 +197,17 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
             raise ValueError(f"codes must have shape (n, {self._n_features_out}), got {Z.shape}")
         check_finite(Z, "codes")
         return to_float32(Z, "codes")
+
+    def _check_code_names(self, given: list[str]) -> None:
+        """Refuse codes named as transform names them, or as ``aekit encode`` writes them (z0,
+        z1, ...), in another order: taken by position they would be decoded wrong."""
+        expected = [str(name) for name in self.get_feature_names_out()]
+        written = [f"z{i}" for i in range(len(expected))]
+        for names, whose, fix in ((expected, "transform's", "Z[model.get_feature_names_out()]"),
+                                  (written, "aekit encode's", f"Z[{written[:3]}...]")):
+            if sorted(given) == sorted(names) and given != names:
+                raise ValueError(f"the codes' columns {given[:6]} are {whose} {names[:6]} in "
+                                 f"another order: pass {fix}")
 
     def _check_bce_range(self, X: np.ndarray, name: str) -> None:
         if self.loss_ == "bce" and X.size and (X.min() < 0 or X.max() > 1):
