@@ -3,6 +3,7 @@ snippets for them."""
 
 import base64
 import html.parser
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -211,6 +212,24 @@ def test_interpolate_runs_between_the_latent_means(vae, blobs):
     assert np.all(np.diff(codes @ (codes[-1] - codes[0])) > 0)  # moves one way
     with pytest.raises(ValueError, match="steps"):
         vae.interpolate(X[0], X[1], steps=1)
+    np.testing.assert_array_equal(vae.interpolate(X[[0]], X[150:151], steps=5), path)
+
+
+def test_interpolate_takes_rows_of_a_frame(vae, blobs):
+    import pandas as pd
+
+    X, _ = blobs
+    frame = pd.DataFrame(X, columns=[f"c{i}" for i in range(X.shape[1])])
+    named = type(vae)(**vae.get_params()).fit(frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # named rows: no "valid feature names" warning
+        path = named.interpolate(frame.iloc[[0]], frame.iloc[[150]], steps=4)
+        np.testing.assert_array_equal(named.interpolate(frame.iloc[0], frame.iloc[150], 4),
+                                      path)
+    with pytest.raises(ValueError, match="a must be one row, got a DataFrame of 2"):
+        named.interpolate(frame.iloc[:2], frame.iloc[[150]])
+    with pytest.raises(ValueError, match="same order"):
+        named.interpolate(frame.iloc[[0]][frame.columns[::-1]], frame.iloc[[150]])
 
 
 def test_sample_like_stays_near_its_row(vae, blobs):

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
+from aekit.estimators._frames import is_frame
 from aekit.estimators._params import Param, document, store_params
 from aekit.estimators._torch import draw_seed, map_batches, seeded_rng
 from aekit.estimators._validation import check_bool, check_float, check_int
@@ -84,13 +85,33 @@ class VariationalAutoencoder(BaseAutoencoder):
 
     def interpolate(self, a, b, steps: int = 8) -> np.ndarray:
         """``steps`` rows decoded from codes evenly spaced on the line from ``a``'s latent mean
-        to ``b``'s (both ends included); ``a`` and ``b`` are single rows in ``X``'s layout."""
+        to ``b``'s (both ends included); ``a`` and ``b`` are single rows in ``X``'s layout: an
+        array (with or without a leading axis of one), a pandas Series, or a one-row DataFrame
+        (its columns checked by name, as ``transform`` checks them)."""
         check_is_fitted(self)
         check_int("steps", steps, low=2)
-        ends = np.stack([np.asarray(a), np.asarray(b)])
-        mu_a, mu_b = self._encode(ends)
+        ends = [self._one_row(row, name) for row, name in ((a, "a"), (b, "b"))]
+        if all(is_frame(end) for end in ends):
+            import pandas as pd
+
+            mu_a, mu_b = self._encode(pd.concat(ends))
+        else:
+            mu_a, mu_b = self._encode(np.concatenate([np.asarray(end) for end in ends]))
         t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
         return self.inverse_transform((1 - t) * mu_a + t * mu_b)
+
+    def _one_row(self, row, name: str):
+        """``row`` with a leading axis of one: a one-row DataFrame for a pandas Series (named
+        by its index) or DataFrame, else an array."""
+        if hasattr(row, "to_frame") and not is_frame(row):  # a Series
+            row = row.to_frame().T.infer_objects()
+        if is_frame(row):
+            if len(row) != 1:
+                raise ValueError(f"{name} must be one row, got a DataFrame of {len(row)}")
+            return row
+        row = np.asarray(row)
+        one = len(self.input_shape_) + 1  # a row given with its leading axis already
+        return row if row.ndim == one and len(row) == 1 else row[None]
 
     def sample_like(self, X, n_samples: int = 1, random_state: int | None = None) -> np.ndarray:
         """Rows generated near each row of ``X``: codes drawn from its posterior
