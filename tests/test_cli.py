@@ -153,6 +153,8 @@ def test_errors_are_one_line(tmp_path, data_csv, model_file, capsys):
     header_only.write_text("a,b\n")
     cases = [
         (["impute", str(header_only), "-o", str(tmp_path / "f.csv")], "header.csv has no rows"),
+        (["fit", str(header_only), "-o", str(tmp_path / "e.safetensors")],
+         "header.csv has no rows, only column names"),
         (["fit", str(gaps), "-o", str(tmp_path / "m.safetensors")],
          "gaps.csv contains NaN (1 non-finite values, first at row 1, column 'b')"),
         (["fit", str(tmp_path / "missing.csv"), "-o", str(tmp_path / "m.safetensors")],

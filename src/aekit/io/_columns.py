@@ -17,6 +17,8 @@ def numeric_array(path: Path, table) -> np.ndarray:
     not numeric (with the value that stopped it) or holds integers float64 would round."""
     import pyarrow as pa
 
+    if table.num_rows == 0:  # its columns' types are unknown: not "not numeric"
+        raise ValueError(f"{path} has no rows, only column names: give a file with data")
     not_numeric = [name for name, column in zip(table.column_names, table.columns)
                    if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
                            or pa.types.is_boolean(column.type)
@@ -31,7 +33,7 @@ def numeric_array(path: Path, table) -> np.ndarray:
                 f"cannot hold exactly: name it as the index ({_index(name)}) to carry it "
                 f"unchanged, or drop it ({_drop([name])})")
         columns.append(column.to_numpy(zero_copy_only=False).astype(np.float64))
-    return np.column_stack(columns) if table.num_rows else np.empty((0, len(columns)))
+    return np.column_stack(columns)
 
 
 def is_text_column(column) -> bool:
