@@ -260,6 +260,12 @@ def test_generate_cli_png_grid_and_tables(image_vae, files, tmp_path, capsys):
                      "-n", "4", "--random-state", "0", "-o", str(tmp_path / "near.npy")]) == 0
         near = np.load(tmp_path / "near.npy")
         assert near.shape == (rows, 8) and near[0].mean() < 0 < near[-1].mean()
+    blobs_csv = str(files[0])  # its text column is refused with a fix generate takes
+    like = ["generate", str(model), "--like", blobs_csv, "-n", "2", "-o", str(tmp_path / "l.csv")]
+    assert main(like) == 1 and "--drop cluster" in capsys.readouterr().err
+    assert main([*like, "--drop", "cluster"]) == 0
+    assert main(["generate", str(model), "--drop", "cluster", "-o", str(tmp_path / "l.csv")]) == 1
+    assert "choose the columns of --like DATA" in capsys.readouterr().err
 
 
 # ----------------------------------------------------------------- denoising

@@ -170,14 +170,12 @@ def model_input(table, model=None, source: str = "DATA", expected=None):
     return pa.table({name: X[:, i] for i, name in enumerate(names)})
 
 
-def in_order(X, names, expected, source: str, choosable: bool = True):
+def in_order(X, names, expected, source: str):
     """``(X, names)`` with the columns in ``expected``'s order, matched by name: a note when
-    they move, ``ValueError`` when the names differ (naming --columns/--drop where the command
-    has them: ``choosable``)."""
+    they move, ``ValueError`` when the names differ."""
     from aekit.io import align_columns
 
-    remedy = ("give the same columns, choose them with --columns/--drop, or rename them"
-              if choosable else "give a file with those columns, or rename them")
+    remedy = "give the same columns, choose them with --columns/--drop, or rename them"
     order, moved = align_columns(names, expected, source, remedy)
     if moved:
         note(moved)

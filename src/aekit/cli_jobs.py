@@ -14,7 +14,9 @@ from aekit._cli_common import (
     OUTPUT_HELP,
     CLIError,
     add_column_options,
+    add_header_option,
     add_model_argument,
+    column_names,
     load_model,
     load_model_for,
 )
@@ -51,8 +53,7 @@ def _read_labeled(args, model, path: str | None = None):
     the columns put in ``model``'s order by name (see ``_by_name``)."""
     path = path or args.data
     table = _read_chosen(args, path, labels=getattr(args, "labels", None))
-    X, columns = _by_name(table.X, table.columns, model, path,
-                          choosable=hasattr(args, "columns"))  # generate's --like has none
+    X, columns = _by_name(table.X, table.columns, model, path)
     if not getattr(args, "labels", None):
         return X, None, columns
     import pandas as pd
@@ -75,7 +76,7 @@ def _read_chosen(args, path: str, labels: str | None = None):
     return table
 
 
-def _by_name(X, columns, model, path: str, choosable: bool = True):
+def _by_name(X, columns, model, path: str):
     """``X``'s columns in the order ``model`` was trained on, matched by name (a note when they
     move; ``ValueError`` when the names differ); as they are where either side has no names."""
     from aekit._cli_common import in_order, note_by_position
@@ -86,7 +87,7 @@ def _by_name(X, columns, model, path: str, choosable: bool = True):
     if expected is None:
         note_by_position(path)
         return X, columns
-    return in_order(X, columns, expected, path, choosable)
+    return in_order(X, columns, expected, path)
 
 
 @contextmanager
@@ -116,6 +117,11 @@ def add_generate(commands) -> None:
                    help="decode the line between the latent means of --like DATA's first two rows")
     p.add_argument("--random-state", type=int, default=None,
                    help="seed (default: fresh draws, so each run differs)")
+    p.add_argument("--columns", type=column_names, default=None, metavar="A,B,...",
+                   help="use only these columns of --like DATA")
+    p.add_argument("--drop", type=column_names, default=[], metavar="A,B,...",
+                   help="leave out these columns of --like DATA (an id, a label)")
+    add_header_option(p)
     _common(p, data=False, image_shape=True)
     p.set_defaults(handler=_generate)
 
@@ -123,6 +129,9 @@ def add_generate(commands) -> None:
 def _generate(args) -> None:
     if args.interpolate and not args.like:
         raise CLIError("--interpolate needs --like DATA (its first two rows are the ends)")
+    if not args.like and (args.columns or args.drop or args.header is not None):
+        raise CLIError("--columns, --drop and --header choose the columns of --like DATA: "
+                       "give --like DATA, or leave them out")
     if args.interpolate and args.n_samples < 2:
         raise CLIError(f"-n {args.n_samples}: --interpolate needs at least 2 steps (the ends)")
     _check_rows_or_png(args, (args.like, args.model))
