@@ -48,7 +48,16 @@ def test_fit_reports_the_epoch_whose_weights_it_saved(digits_split, tmp_path, ca
     kept, last = model.best_epoch_, model.n_epochs_
     assert 0 < kept < last, (kept, last)
     assert f"for {last} epochs, keeping the weights of epoch {kept}, its best" in said
-    assert f"val_loss {model.history_['val_loss'][kept - 1]:.5g}" in said
+    kept_loss = f"val_loss {model.history_['val_loss'][kept - 1]:.5g}"
+    assert kept_loss in said
+    assert main(["info", str(out)]) == 0  # info and the report say the same, not the last's
+    assert f"{last} epochs; weights of epoch {kept} kept, its best (" in (
+        info := capsys.readouterr().out) and kept_loss in info
+    from aekit.apps import write_report
+
+    page = write_report(model, digits_split[0][:50], tmp_path / "rep").index.read_text()
+    assert f"<th>epoch {kept}&#x27;s (kept) val_loss</th><td>" in page
+    assert "final val_loss" not in page
 
 
 @pytest.mark.parametrize(("argv", "help_of"), [

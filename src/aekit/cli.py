@@ -125,9 +125,28 @@ def _kept(model) -> str:
     kept = getattr(model, "best_epoch_", model.n_epochs_)
     if kept == 0:
         return " (no epoch improved on the weights it started from: those were kept)"
-    shown = ", ".join(f"{k} {v[kept - 1]:.5g}" for k, v in model.history_.items() if k != "lr")
+    shown = _losses_of(model.history_, kept)
     return f" ({shown})" if kept == model.n_epochs_ else \
         f", keeping the weights of epoch {kept}, its best ({shown})"
+
+
+def _losses_of(history: dict, epoch: int, prefix: str = "") -> str:
+    """``"loss 0.1, val_loss 0.2"``: the losses of ``epoch`` (1-based), each after ``prefix``."""
+    return ", ".join(f"{prefix}{k} {v[epoch - 1]:.5g}" for k, v in history.items()
+                     if k != "lr" and len(v) >= epoch)
+
+
+def _trained(fitted: dict) -> str:
+    """``info``'s line on training: the epochs run and the losses of the weights kept."""
+    epochs, history = fitted.get("n_epochs_"), fitted.get("history_", {})
+    kept = fitted.get("best_epoch_", epochs)
+    if not isinstance(epochs, int) or not isinstance(kept, int) or not history:
+        return f"{epochs} epochs"
+    if kept == 0:
+        return f"{epochs} epochs; the starting weights kept (no epoch improved on them)"
+    if kept == epochs:
+        return f"{epochs} epochs; {_losses_of(history, kept, 'final ')}"
+    return f"{epochs} epochs; weights of epoch {kept} kept, its best ({_losses_of(history, kept)})"
 
 
 # ----------------------------------------------------------------- encode, reconstruct, score
@@ -237,15 +256,13 @@ def _describe(config: dict, indent: str = "") -> None:
     """The fitted settings and parameters of a model's config, then those of a model inside."""
     fitted = config.get("fitted", {})
     if "latent_dim_" in fitted:
-        history = fitted.get("history_", {})
         shape = fitted.get("input_shape_")
         rows = (f"rows of shape {tuple(shape)}" if shape and len(shape) > 1
                 else f"{fitted.get('n_features_in_')} features")
         print(f"{indent}input:       {rows} -> code {fitted['latent_dim_']}")
         print(f"{indent}settings:    loss={fitted.get('loss_')}, "
               f"output={fitted.get('output_activation_')}, scaling={fitted.get('scaling_')}")
-        print(f"{indent}trained:     {fitted.get('n_epochs_')} epochs; " + ", ".join(
-            f"final {k} {v[-1]:.5g}" for k, v in history.items() if v and k != "lr"))
+        print(f"{indent}trained:     {_trained(fitted)}")
     else:
         shown = {k: v for k, v in fitted.items() if isinstance(v, (int, float, str))}
         print(f"{indent}fitted:      " + ", ".join(

@@ -27,9 +27,13 @@ def model_settings(model, ae) -> tuple[dict[str, str], dict[str, str]]:
               "row shape": str(tuple(ae.input_shape_)), "code size": str(ae.latent_dim_),
               "loss": ae.loss_, "output": ae.output_activation_, "scaling": ae.scaling_,
               "epochs run": str(ae.n_epochs_)}
+    kept = getattr(ae, "best_epoch_", ae.n_epochs_)  # early stopping may restore an earlier one
+    if kept == 0:
+        fitted["weights kept"] = "the starting ones (no epoch improved on them)"
+    label = "final" if kept == ae.n_epochs_ else f"epoch {kept}'s (kept)"
     for key in ("loss", "val_loss"):
-        if ae.history_.get(key):
-            fitted[f"final {key}"] = f"{ae.history_[key][-1]:.5g}"
+        if kept and len(ae.history_.get(key, ())) >= kept:
+            fitted[f"{label} {key}"] = f"{ae.history_[key][kept - 1]:.5g}"
     params = {name: str(value) for name, value in sorted(saved_params(ae).items())}
     return fitted, params
 

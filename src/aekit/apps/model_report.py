@@ -62,7 +62,8 @@ def write_report(model, X, output_dir: str | os.PathLike, *, labels=None,
     rows = _model_rows(model, ae, X)
     report = Report(out / "index.html")
     if ae.history_.get("loss"):
-        plot_history(ae.history_, out / "loss.png", title="Training")
+        plot_history(ae.history_, out / "loss.png", title="Training",
+                     kept=getattr(ae, "best_epoch_", None))
         report.figures["Loss per epoch"] = out / "loss.png"
     if feature_names is None:
         feature_names = getattr(model, "feature_names_in_", None)

@@ -26,13 +26,17 @@ def _save(fig, path: str | os.PathLike) -> None:
 
 
 def plot_history(history: dict[str, list[float]], path: str | os.PathLike,
-                 title: str = "Training") -> None:
-    """Train (and validation) loss per epoch."""
+                 title: str = "Training", kept: int | None = None) -> None:
+    """Train (and validation) loss per epoch; a line at the epoch whose weights were ``kept``
+    when it is not the last (early stopping restored them)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     for key, label in (("loss", "train"), ("val_loss", "validation")):
         if key in history:
             ax.plot(range(1, len(history[key]) + 1), history[key], label=label)
+    if kept is not None and kept < len(history.get("loss", ())):
+        ax.axvline(kept, color="gray", linestyle=":",
+                   label=f"weights kept (epoch {kept})" if kept else "starting weights kept")
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     ax.set_title(title)

@@ -58,7 +58,8 @@ def write_series_report(detector, series, output_dir: str | os.PathLike, *, step
     report.figures["Step scores"] = out / "step_scores.png"
     ae = detector.detector_.model_
     if ae.history_.get("loss"):
-        plot_history(ae.history_, out / "loss.png", title="Training of the window autoencoder")
+        plot_history(ae.history_, out / "loss.png", title="Training of the window autoencoder",
+                     kept=getattr(ae, "best_epoch_", None))
         report.figures["Loss per epoch"] = out / "loss.png"
     report.numbers.update(_numbers(detector, anomaly, windows, step_names))
     fitted, params = model_settings(detector, ae)
