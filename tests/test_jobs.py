@@ -187,6 +187,25 @@ def test_map_cli_separates_the_labelled_clusters(files, tmp_path, monkeypatch):
     assert len(set(written.index[:100])) == 1 and written.index[0] != written.index[-1]
 
 
+def test_map_colours_by_a_column_the_model_also_reads(files, blobs, tmp_path, capsys):
+    import pandas as pd
+
+    from aekit import Autoencoder
+
+    data, _ = files
+    X, _ = blobs
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(8)])
+    Autoencoder(latent_dim=2, epochs=1, **FAST).fit(frame).save(tmp_path / "named.safetensors")
+    args = ["map", str(tmp_path / "named.safetensors"), str(data), "--drop", "cluster",
+            "--codes", str(tmp_path / "xy.csv"), "-o", str(tmp_path / "m.png")]
+    assert main([*args, "--labels", "f0"]) == 0  # f0 stays a feature, and colours the points
+    from aekit.io import read_table
+
+    assert read_table(tmp_path / "xy.csv", index="f0").index.tolist() == pytest.approx(X[:, 0])
+    assert main([*args, "--labels", "f0", "--columns", "f1,f2"]) == 1
+    assert "--labels f0: the column is left out by --columns/--drop" in capsys.readouterr().err
+
+
 def test_map_errors_are_one_line(files, tmp_path, capsys):
     data, model = files
     assert main(["map", str(model), str(data), "--labels", "colour", "-o",

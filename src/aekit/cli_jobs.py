@@ -52,13 +52,30 @@ def _read_labeled(args, model, path: str | None = None):
     """``(X, labels or None, feature names or None)`` from ``path`` (default ``args.data``),
     the columns put in ``model``'s order by name (see ``_by_name``)."""
     path = path or args.data
-    table = _read_chosen(args, path, labels=getattr(args, "labels", None))
+    table, labels = _labeled_table(args, model, path)
     X, columns = _by_name(table.X, table.columns, model, path)
-    if not getattr(args, "labels", None):
-        return X, None, columns
+    return X, labels, columns
+
+
+def _labeled_table(args, model, path: str):
+    """``(table, labels)``: ``path``'s columns as the options choose, and the ``--labels``
+    column as a named pandas Series (None without ``--labels``): taken out of the features as
+    the rows' index, or, when the model reads it too, kept among them and copied."""
+    name = getattr(args, "labels", None)
+    features = [str(feature) for feature in getattr(model, "feature_names_in_", [])]
+    if name is None or name not in features:
+        table = _read_chosen(args, path, labels=name)
+        values = table.index
+    else:  # a feature too: it stays one, and colours the points as well
+        table = _read_chosen(args, path)
+        if name not in (table.columns or []):
+            raise CLIError(f"--labels {name}: the column is left out by --columns/--drop")
+        values = table.X[:, table.columns.index(name)]
+    if name is None:
+        return table, None
     import pandas as pd
 
-    return X, pd.Series(table.index, name=args.labels), columns  # its name titles the legend
+    return table, pd.Series(values, name=name)  # its name titles the legend
 
 
 def _read_chosen(args, path: str, labels: str | None = None):
@@ -217,23 +234,19 @@ def _map(args) -> None:
         raise CLIError("--codes and -o name the same file: give the points a file of their own")
     check_writable(args.codes, "--codes", (args.data, args.model))
     model = load_model_for(args, "map")  # an imputer's transform fills gaps: no codes
-    table = _read_chosen(args, args.data, labels=args.labels)
-    if args.codes and table.index_name in ("x", "y"):
+    table, labels = _labeled_table(args, model, args.data)
+    beside = (table.index, table.index_name) if labels is None else (labels.to_numpy(),
+                                                                     labels.name)
+    if args.codes and beside[1] in ("x", "y"):
         raise CLIError(f"--codes names its points x and y, and the rows' column beside them "
-                       f"is {table.index_name!r} too: rename that column")
+                       f"is {beside[1]!r} too: rename that column")
     X, _ = _by_name(table.X, table.columns, model, args.data)
-    labels = None
-    if args.labels:
-        import pandas as pd
-
-        labels = pd.Series(table.index, name=args.labels)  # its name titles the legend
     with _columns_matched():
         points = latent_map(model, X, args.output, labels=labels, method=args.method)
     if args.codes:  # beside each point, what names its row: the --labels (or --time) column
         from aekit.io import write_table
 
-        write_table(args.codes, points, ["x", "y"], index=table.index,
-                    index_name=table.index_name)
+        write_table(args.codes, points, ["x", "y"], index=beside[0], index_name=beside[1])
     print(f"drew the codes of {len(X)} rows to {args.output}")
 
 
