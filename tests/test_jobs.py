@@ -131,6 +131,10 @@ def test_report_on_an_anomaly_detector(blobs, tmp_path):
     mse = float(report.numbers["reconstruction MSE (AnomalyDetector's scaled units)"])
     assert mse < 1  # robust units: in data units (values near 1000) it would be far larger
     assert report.numbers["worst features"].startswith("g")
+    scaled = detector.model_input(frame)  # as the autoencoder saw the rows
+    errors = np.square(scaled - detector.model_.reconstruct(scaled)).mean(0) / scaled.var(0)
+    assert report.numbers["reconstruction error / variance (mean over features)"] == (
+        f"{errors.mean():.4g}")
 
 
 def test_report_refuses_reordered_columns(blobs, tmp_path):

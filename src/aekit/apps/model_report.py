@@ -139,6 +139,9 @@ def _reconstructions(ae, X, out: Path, report: Report, feature_names, image_shap
     plot_feature_errors(relative, names, out / "feature_errors.png",
                         title="Reconstruction error per feature (1 = no better than the mean)")
     report.figures["Error per feature"] = out / "feature_errors.png"
+    # unit-free, unlike the MSE above, in which the columns of large values outweigh the rest
+    report.numbers["reconstruction error / variance (mean over features)"] = \
+        f"{relative.mean():.4g}"
     worst = np.argsort(relative)[::-1][:3]
     report.numbers["worst features"] = ", ".join(f"{names[i]} ({relative[i]:.3g})"
                                                  for i in worst)
