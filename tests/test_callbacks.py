@@ -126,9 +126,16 @@ def test_a_start_no_epoch_beats_is_kept_with_a_warning():
     params = dict(latent_dim=4, epochs=200, patience=3, validation_split=0.3,  # noqa: C408
                   learning_rate=0.05, random_state=0, device="cpu")
     with pytest.warns(RuntimeWarning, match="no epoch improved on the val_loss of the weights "
-                                            "training started from"):
+                                            "training started from") as caught:
         model = Autoencoder(**params).fit(load_wine().data)
     assert len(model.history_["val_loss"]) == 3 and model.best_epoch_ == 0
+    assert caught[0].filename == __file__  # it names the line that called fit, not aekit's
+    rng = np.random.RandomState(0)  # two columns, each a copy of another: PCA fits exactly
+    exact = np.repeat(rng.normal(size=(300, 2)), 2, axis=1) * [1.0, 1.8, 1.0, 0.01]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # what is given up is rounding: silent
+        model = Autoencoder(latent_dim=2, random_state=0, device="cpu").fit(exact)
+    assert model.best_epoch_ == 0 and min(model.history_["val_loss"]) < 1e-6
 
 
 def test_a_run_that_ends_far_above_its_best_loss_warns():
@@ -149,6 +156,7 @@ def test_a_run_that_ends_far_above_its_best_loss_warns():
     ([195.0, 105.5, 131.4, 128054.0], True),  # a rate too high: all progress undone
     ([0.8, 1.5, 40.0], True),  # worse from the first epoch on
     ([1.0, 1e-6, 2e-13, 4.6e-10], False),  # near zero: many times its lowest, nothing lost
+    ([3.9e-15, 1.97e-6], False),  # the first epoch the best, and the rise rounding only
     ([1.0, 0.5, 0.2, 0.25], False),
 ])
 def test_the_worse_end_rule(losses, warns):

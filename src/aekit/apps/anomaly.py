@@ -10,6 +10,7 @@ import torch
 from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from aekit._stack import user_stacklevel
 from aekit.estimators import BaseAutoencoder
 from aekit.estimators._frames import like_frame
 from aekit.estimators._params import Param, document_params, store_params
@@ -336,7 +337,7 @@ def warn_of_few_rows(n_rows: int, n_features: int) -> None:
     if n_rows < advised:
         warnings.warn(f"only {n_rows} rows for {n_features} columns: the scores and the "
                       f"threshold rest on too few rows to be reliable (at least {advised} are "
-                      "advised)", UserWarning, stacklevel=3)
+                      "advised)", UserWarning, stacklevel=user_stacklevel())
 
 
 def warn_of_discrete_flags(X: np.ndarray, features: np.ndarray, flagged: np.ndarray,
@@ -357,7 +358,7 @@ def warn_of_discrete_flags(X: np.ndarray, features: np.ndarray, flagged: np.ndar
     warnings.warn(f"the automatic threshold flags {share:.1%} of the training rows, most of "
                   f"them for column {name}, which takes only {n_values} "
                   "values: its rarer values may be ordinary. Leave the column out, or set "
-                  "contamination to the share of outliers you expect", UserWarning, stacklevel=3)
+                  "contamination to the share of outliers you expect", UserWarning, stacklevel=user_stacklevel())
 
 
 def robust_scaling(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -6,6 +6,8 @@ import warnings
 
 import numpy as np
 
+from aekit._stack import user_stacklevel
+
 
 def denoise(model, X):
     """The clean estimate of noisy ``X``: ``model.reconstruct(X)``, clipped to the data's range
@@ -15,7 +17,7 @@ def denoise(model, X):
     if getattr(model, "model_name", None) != "denoising":
         warnings.warn(f"{type(model).__name__} was not trained to denoise (fit a "
                       "DenoisingAutoencoder, CLI: fit --model denoising): its output may keep "
-                      "the noise", UserWarning, stacklevel=2)
+                      "the noise", UserWarning, stacklevel=user_stacklevel())
     clean = model.reconstruct(X)
     bounds = getattr(model, "value_range", None)
     return clean if bounds is None else np.clip(clean, *bounds)

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 
+from aekit._stack import user_stacklevel
 from aekit.apps.impute import AutoencoderImputer
 from aekit.estimators._decimals import shortest_float64
 from aekit.estimators._validation import check_int
@@ -77,4 +78,4 @@ def _warn_of_long_gaps(missing: np.ndarray, window: int) -> None:
         warnings.warn(f"a gap of {longest} points is as long as the window ({window}) or "
                       "longer: its middle is filled from windows that hold little of the "
                       "series, close to its mean; choose a longer window", UserWarning,
-                      stacklevel=3)
+                      stacklevel=user_stacklevel())

@@ -10,6 +10,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from aekit._stack import user_stacklevel
 from aekit.apps._time_steps import index_seconds, uneven_steps
 from aekit.apps.anomaly import AnomalyDetector, fit_threshold
 from aekit.estimators._params import store_params
@@ -172,7 +173,7 @@ class SeriesAnomalyDetector(BaseEstimator):
         seconds = index_seconds(series)
         message = None if seconds is None else uneven_steps(seconds, is_time=True)
         if message is not None:
-            warnings.warn(f"the series' time index: {message}", UserWarning, stacklevel=3)
+            warnings.warn(f"the series' time index: {message}", UserWarning, stacklevel=user_stacklevel())
         if hasattr(series, "columns") or hasattr(series, "column_names") or np.ndim(series) == 2:
             validate_data(self, series, reset=reset, skip_check_array=True)
         elif reset:  # a bare (T,) series: no names from an earlier fit may linger

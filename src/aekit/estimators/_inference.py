@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
+from aekit._stack import user_stacklevel
 from aekit.estimators import _streaming
 from aekit.estimators._frames import feature_names, like_frame
 from aekit.estimators._torch import as_batch, map_batches, to_tensor
@@ -123,7 +124,7 @@ class Inference:
             warnings.warn(f"X holds values up to {max(highest):.4g}, but the model was trained on "
                           "values in [0, 1]: scale X as the training data was (8-bit pixels: "
                           "X / 255); its results mean little for values so far outside",
-                          UserWarning, stacklevel=3)
+                          UserWarning, stacklevel=user_stacklevel())
         return out
 
     @property

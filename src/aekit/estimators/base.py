@@ -19,6 +19,7 @@ import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from aekit._stack import user_stacklevel
 from aekit.estimators import _auto, _distributed, _scaling
 from aekit.estimators._architectures import ARCHITECTURES
 from aekit.estimators._frames import is_frame
@@ -66,6 +67,7 @@ from aekit.train import (
     make_optimizer,
     run,
 )
+from aekit.train.callbacks import NEGLIGIBLE_LOSS
 from aekit.train.step import PRECISIONS, resolve_step_mode
 
 
@@ -401,12 +403,12 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         if values_per_row == 1 and self.latent_dim is None:
             warnings.warn("X has one value per row: an autoencoder has nothing to compress "
                           "(its code is that value); for one series, score windows of it with "
-                          "SeriesAnomalyDetector", UserWarning, stacklevel=4)
+                          "SeriesAnomalyDetector", UserWarning, stacklevel=user_stacklevel())
         elif self.latent_dim_ >= values_per_row and not self._constrained_code:
             warnings.warn(f"latent_dim={self.latent_dim_} is not smaller than the "
                           f"{values_per_row} values per row: a plain autoencoder can copy its "
                           "input and learn nothing; use a smaller latent_dim, or a sparse or "
-                          "denoising model", UserWarning, stacklevel=4)
+                          "denoising model", UserWarning, stacklevel=user_stacklevel())
         if self._hidden_dims is None:
             self._hidden_dims = (_auto.hidden_width(self.latent_dim_),)
 
@@ -488,7 +490,7 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         if state.diverged:
             if state.epoch <= 1:  # nothing worth keeping
                 raise ValueError(state.stop_reason)
-            warnings.warn(state.stop_reason, RuntimeWarning, stacklevel=3)
+            warnings.warn(state.stop_reason, RuntimeWarning, stacklevel=user_stacklevel())
         else:
             _warn_of_a_worse_end(state.history, self.best_epoch_)
 
@@ -590,9 +592,11 @@ def _warn_of_a_worse_end(history: dict, kept: int) -> None:
     lowest, end = min(losses), losses[kept - 1]
     # and more than half of what training had gained is lost again: a fit near zero loss
     # may end at many times its lowest without having lost anything that matters
-    if lowest > 0 and end > WORSE_END * lowest and end - lowest > 0.5 * (losses[0] - lowest):
+    lost = end - lowest
+    if (lowest > 0 and end > WORSE_END * lowest and lost > 0.5 * (losses[0] - lowest)
+            and lost > NEGLIGIBLE_LOSS):
         best = losses.index(lowest) + 1
         warnings.warn(f"training ended with a {key} of {end:.4g}, "
                       f"{end / lowest:.0f} times its lowest ({lowest:.4g}, epoch "
                       f"{best}): lower learning_rate, or set patience so that early stopping "
-                      "keeps the best epoch", RuntimeWarning, stacklevel=4)
+                      "keeps the best epoch", RuntimeWarning, stacklevel=user_stacklevel())

@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 import torch
 
+from aekit._stack import user_stacklevel
 from aekit.estimators import _fitted
 from aekit.estimators._torch import resolve_device
 from aekit.io import read_model_file, write_model_file
@@ -116,7 +117,7 @@ def load(path: str | os.PathLike, device: str | None = None):
         warnings.warn(f"{path} was trained with device={lacking[0]!r}, which this machine "
                       "lacks: it runs with device='auto' (the CPU where there is no GPU); "
                       "choose with aekit.load(path, device=...) or --device",
-                      UserWarning, stacklevel=2)
+                      UserWarning, stacklevel=user_stacklevel())
         device = "auto"
     model = _class_of(config, path)._from_model_state(tensors, config, device, path)
     output = config.get("set_output")

@@ -10,7 +10,12 @@ from collections.abc import Callable, Iterable
 
 import torch
 
+from aekit._stack import user_stacklevel
 from aekit.train.state import TrainState
+
+# A change of the loss smaller than this (in its units: scaled data, by default) is rounding,
+# not training gone astray: a model that fits its data exactly is not warned about.
+NEGLIGIBLE_LOSS = 1e-5
 
 
 class Callback:
@@ -182,12 +187,14 @@ class EarlyStopping(Callback):
     def on_train_end(self, state):
         if self.restore_best_weights and self.best_weights is not None:
             state.module.load_state_dict(self.best_weights)
-            if self.best_epoch == 0 and state.epoch > 0:  # the history shows no such epoch
+            given_up = min(state.history.get(self.monitor_key) or [math.inf]) - self.best
+            # the history shows no such epoch; warn unless what the epochs gave up is rounding
+            if self.best_epoch == 0 and state.epoch > 0 and given_up > NEGLIGIBLE_LOSS:
                 warnings.warn(
                     f"no epoch improved on the {self.monitor_key} of the weights training "
                     f"started from ({self.best:.4g}), so those are kept and the "
                     f"{state.epoch} epoch(s) run are discarded: give a larger patience or a "
-                    "smaller learning rate", RuntimeWarning, stacklevel=2)
+                    "smaller learning rate", RuntimeWarning, stacklevel=user_stacklevel())
 
     def state_dict(self):
         return {"best": self.best, "wait": self.wait, "best_epoch": self.best_epoch,

@@ -30,6 +30,7 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 
+from aekit._stack import user_stacklevel
 from aekit.nn.batch import Batch
 from aekit.train import cuda_graph, manual
 from aekit.train.data import TensorBatches
@@ -212,7 +213,7 @@ class CudaGraphStep(_FixedShapeStep):
                 self.runs_failed = True
                 warnings.warn(f"recording {size} training steps as one CUDA graph failed, "
                               f"they go one graph per step: {str(error).splitlines()[0]}",
-                              RuntimeWarning, stacklevel=5)
+                              RuntimeWarning, stacklevel=user_stacklevel())
                 return False
             self.run_key = key
         return True
@@ -245,7 +246,7 @@ class CudaGraphStep(_FixedShapeStep):
         except RuntimeError as error:
             self.failed = True
             warnings.warn(f"CUDA graph capture failed, training goes on without it: "
-                          f"{str(error).splitlines()[0]}", RuntimeWarning, stacklevel=4)
+                          f"{str(error).splitlines()[0]}", RuntimeWarning, stacklevel=user_stacklevel())
             return False
         self.captured_hyperparameters = self._hyperparameters()
         return True

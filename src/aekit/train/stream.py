@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from aekit._stack import user_stacklevel
 from aekit.nn.batch import Batch
 
 if TYPE_CHECKING:  # any object with the ArraySource interface will do; train/ needs no io/
@@ -277,7 +278,7 @@ def _plan(memory: int, reader: int, block_bytes: int, prefetch: int | None,
             f"the file reader holds about {reader / 2**20:.0f} MiB (each column's dictionary "
             f"and page) of the {memory / 2**20:.0f} MiB memory budget: streaming with the fewest "
             f"blocks, {(needed - left) / 2**20:.3g} MiB over it; raise memory to stay within it",
-            stacklevel=4)
+            stacklevel=user_stacklevel())
     elif needed > memory:
         raise ValueError(
             f"a stream of blocks of {block_bytes / 2**20:.3g} MiB needs {needed / 2**20:.4g} MiB "
