@@ -1,7 +1,8 @@
 """What ``aekit impute`` does with a file whose columns have names: the whole table comes back.
 
 Numbers are filled by the imputer, integers and booleans as such; a text column of few values
-(each seen twice on average, at most ``MAX_CATEGORIES``) is a category the imputer fills too;
+(each seen twice on average, at most 50: ``aekit.apps._table_codec.few_values``) is a
+category the imputer fills too;
 any other text, and dates, are copied out unchanged and used for nothing. So the output is the
 input with its gaps filled, in its own column order, not only the columns the imputer read.
 """
@@ -13,7 +14,6 @@ import pandas as pd
 
 from aekit._cli_common import note
 
-MAX_CATEGORIES = 50
 # pandas' nullable types, so that the imputer rounds a column's fills as its values are
 PANDAS_TYPES = {"bool": "boolean", "int": "Int64", "float": "float64"}
 
@@ -82,11 +82,11 @@ def _as_series(column) -> pd.Series:
 
 def _is_category(series: pd.Series) -> bool:
     """A text column of few values, each seen twice on average (not ids, not free text)."""
+    from aekit.apps._table_codec import few_values
+
     if not (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
         return False
-    values = series.dropna()
-    n_values = values.nunique()
-    return 0 < n_values <= MAX_CATEGORIES and 2 * n_values <= len(values)
+    return few_values(series)
 
 
 def whole_table(filled: pd.DataFrame, carried: dict, order: list[str]) -> pd.DataFrame:

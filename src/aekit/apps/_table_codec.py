@@ -1,7 +1,8 @@
 """Mixed tables <-> the all-numeric matrix an imputer trains on.
 
-Numeric columns pass through as floats; a categorical column (pandas ``category`` dtype)
-becomes one 0/1 column per category, all NaN where the category is missing. Decoding fills
+Numeric columns pass through as floats; a categorical column (pandas ``category`` dtype, or
+text of few values: its distinct values are its categories) becomes one 0/1 column per
+category, all NaN where the category is missing. Decoding fills
 only the missing cells of the original table: a category is the one with the highest score,
 an integer column's fill is rounded, and every observed cell is copied, never recomputed.
 """
@@ -32,14 +33,22 @@ class ColumnSpec:
 
 
 def column_specs(df) -> list[ColumnSpec]:
-    """The encoding of each column of ``df``; refuses text columns that are not categorical."""
+    """The encoding of each column of ``df``; refuses columns of other types (times, mixed
+    objects)."""
     import pandas as pd
 
     specs = []
     for name in df.columns:
         dtype = df[name].dtype
-        if isinstance(dtype, pd.CategoricalDtype):
-            categories = tuple(dtype.categories.tolist())
+        if _is_text(df[name]) and not few_values(df[name]):
+            n_values = df[name].nunique()
+            raise ValueError(f"column {name!r} holds text of {n_values} distinct values (ids or "
+                             "free text?): too many to fill as categories (at most "
+                             f"{MAX_CATEGORIES}, each seen twice on average): drop it, or make "
+                             "it the index (.set_index)")
+        if isinstance(dtype, pd.CategoricalDtype) or _is_text(df[name]):
+            categories = tuple(dtype.categories.tolist() if isinstance(
+                dtype, pd.CategoricalDtype) else sorted(df[name].dropna().unique()))
             if not categories:
                 raise ValueError(f"categorical column {name!r} has no categories: drop it")
             specs.append(ColumnSpec(str(name), "category", str(dtype), categories))
@@ -58,6 +67,26 @@ def column_specs(df) -> list[ColumnSpec]:
     return specs
 
 
+MAX_CATEGORIES = 50  # distinct values of a text column filled as a category
+
+
+def few_values(column) -> bool:
+    """A column of few values, each seen twice on average (not ids, not free text): a text
+    column like this is filled as a category."""
+    values = column.dropna()
+    n_values = values.nunique()
+    return 0 < n_values <= MAX_CATEGORIES and 2 * n_values <= len(values)
+
+
+def _is_text(column) -> bool:
+    """A column of text (pandas' ``str`` dtype, or objects that are all strings)."""
+    import pandas as pd
+
+    if isinstance(column.dtype, pd.StringDtype):
+        return True
+    return column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) == "string"
+
+
 def check_columns(df, specs: list[ColumnSpec]) -> None:
     """``df`` must have the columns and categories seen in training."""
     import pandas as pd
@@ -70,7 +99,7 @@ def check_columns(df, specs: list[ColumnSpec]) -> None:
     for i, spec in enumerate(specs):  # by position: names need not be strings (0, 1, ...)
         dtype = df.iloc[:, i].dtype
         if spec.kind == "category":
-            if not isinstance(dtype, pd.CategoricalDtype):
+            if not (isinstance(dtype, pd.CategoricalDtype) or _is_text(df.iloc[:, i])):
                 raise TypeError(f"column {spec.name!r} was categorical in training but is "
                                 f"{dtype} now: convert it with .astype('category')")
             unseen = set(df.iloc[:, i].dropna().unique()) - set(spec.categories)
@@ -84,11 +113,13 @@ def check_columns(df, specs: list[ColumnSpec]) -> None:
 
 def encode(df, specs: list[ColumnSpec]) -> np.ndarray:
     """The float64 matrix of ``df`` (one-hot categories), NaN where missing."""
+    import pandas as pd
+
     blocks = []
     for i, spec in enumerate(specs):
         column = df.iloc[:, i]
         if spec.kind == "category":
-            codes = column.cat.set_categories(list(spec.categories)).cat.codes.to_numpy()
+            codes = pd.Categorical(column, categories=list(spec.categories)).codes
             onehot = (codes[:, None] == np.arange(spec.width)[None, :]).astype(np.float64)
             onehot[codes < 0] = np.nan
             blocks.append(onehot)

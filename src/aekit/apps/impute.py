@@ -39,8 +39,9 @@ class AutoencoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     training (as when the largest values are the missing ones); the network adds what is not
     linear. ``transform`` replaces NaN only: every observed value is
     returned unchanged. A pandas DataFrame may mix numeric and categorical (``category``
-    dtype) columns: categories are one-hot inside and a category out, integer columns stay
-    integers, and the result is a DataFrame with the same columns, order, index and dtypes.
+    dtype, or text: its distinct values are the categories) columns: categories are one-hot
+    inside and a category out, integer columns stay integers, and the result is a DataFrame
+    with the same columns, order, index and dtypes.
 
     A row with no observed cell gets the prediction from nothing, close to the column means
     (and the most frequent categories). A column with no observed value, infinite values and
