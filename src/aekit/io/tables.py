@@ -108,6 +108,9 @@ def _read_numpy(path: Path, kind: str) -> np.ndarray:
     try:
         loaded = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+        if "allow_pickle" in str(error):  # NumPy's remedy is one aekit never takes
+            raise ValueError(f"{path} holds Python objects, which aekit does not load (loading "
+                             "them could run code): save a numeric array") from None
         raise ValueError(f"cannot read {path} as {kind}: {error}") from None
     if kind == ".npy":
         return loaded
