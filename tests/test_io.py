@@ -54,7 +54,7 @@ def test_empty_cells_become_nan(tmp_path):
     ("data.txt", "1 2", "unsupported file type '.txt'.*also as .gz"),
     ("data.csv.gz", "a,b\n1,2\n", "cannot read .*data.csv.gz"),  # not compressed as named
     ("ragged.csv", "a,b\n1,2,3\n", "cannot read"),
-    ("bad.npy", "not numpy", "cannot read"),
+    ("bad.npy", "not numpy", "cannot read .* it is not a NumPy file"),
     ("bad.parquet", "not parquet", "cannot read"),
     ("header.csv", "", "cannot read|no columns"),
     ("twice.csv", "a,b,a\n1,2,3\n", "2 columns named 'a'"),

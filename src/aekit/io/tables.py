@@ -108,10 +108,15 @@ def _read_numpy(path: Path, kind: str) -> np.ndarray:
     try:
         loaded = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
-        if "allow_pickle" in str(error):  # NumPy's remedy is one aekit never takes
+        if "allow_pickle" not in str(error):
+            raise ValueError(f"cannot read {path} as {kind}: {error}") from None
+        with open(path, "rb") as handle:
+            is_numpy = handle.read(6) == b"\x93NUMPY"
+        if kind == ".npy" and is_numpy:  # a real .npy, of objects
             raise ValueError(f"{path} holds Python objects, which aekit does not load (loading "
                              "them could run code): save a numeric array") from None
-        raise ValueError(f"cannot read {path} as {kind}: {error}") from None
+        raise ValueError(f"cannot read {path} as {kind}: it is not a NumPy file (damaged, or "
+                         "another format under this name)") from None
     if kind == ".npy":
         return loaded
     with loaded:
