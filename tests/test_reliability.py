@@ -111,13 +111,29 @@ def test_resume_refuses_fewer_epochs_and_a_missing_folder(data, tmp_path):
         Autoencoder(**RUN, resume=True).fit(data[:200])
 
 
+def test_a_run_early_stopping_ended_stays_ended_when_resumed(data, tmp_path):
+    """Keras deletes its backup when training ends; here the checkpoint says that early
+    stopping ended the run, so a resume (a scheduler that always adds it, or a crash after the
+    last checkpoint) trains no further and returns the same weights."""
+    folder = str(tmp_path / "ckpt")
+    stopping = dict(RUN, epochs=60, dropout=0.0, validation_split=0.25, patience=1,
+                    learning_rate=0.05)
+    first = Autoencoder(**stopping, checkpoint_dir=folder).fit(data[:400])
+    assert first.n_epochs_ < 60
+    again = Autoencoder(**stopping, checkpoint_dir=folder, resume=True).fit(data[:400])
+    assert (again.n_epochs_, again.best_epoch_) == (first.n_epochs_, first.best_epoch_)
+    for name, value in first.module_.state_dict().items():
+        assert torch.equal(value, again.module_.state_dict()[name]), name
+
+
 def test_damaged_checkpoint_is_refused(data, tmp_path):
     folder = tmp_path / "ckpt"
     Autoencoder(**dict(RUN, epochs=2), checkpoint_dir=str(folder)).fit(data)
     raw = bytearray(checkpoint_path(folder).read_bytes())
     raw[-30] ^= 0x10
     checkpoint_path(folder).write_bytes(bytes(raw))
-    with pytest.raises(ValueError, match="corrupted"):
+    with pytest.raises(ValueError, match="cannot be resumed, it is damaged .*corrupted.*: "
+                                         "delete checkpoint.safetensors to start afresh"):
         Autoencoder(**RUN, checkpoint_dir=str(folder), resume=True).fit(data)
     import aekit
 

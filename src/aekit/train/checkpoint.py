@@ -57,7 +57,12 @@ class BackupAndRestore(Callback):
         if not self.resume:
             raise ValueError(f"{self.directory} already holds a checkpoint of an earlier run: "
                              "resume it (resume=True, CLI --resume) or use another folder")
-        tensors, config = read_model_file(self.path)
+        try:
+            tensors, config = read_model_file(self.path)
+        except ValueError as error:  # a model file's message; say what to do with a checkpoint
+            raise ValueError(f"the checkpoint in {self.directory} cannot be resumed, it is "
+                             f"damaged ({error}): delete {self.path.name} to start afresh, or "
+                             "use another folder") from None
         self._check_fingerprint(config.get("fingerprint", {}))
         done = int(config.get("epoch", 0))
         if done > state.epochs:  # the loop would run none and hand back the longer run

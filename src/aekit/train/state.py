@@ -63,6 +63,7 @@ class TrainState:
             rng = {"ranks": self.ranks.gather(rng)}
         return {
             "epoch": self.epoch,
+            "stop_training": self.stop_training,  # early stopping ended it: a resume runs none
             "history": self.history,
             "module": self.module.state_dict(),
             "optimizer": self.optimizer.state_dict(),
@@ -88,6 +89,7 @@ class TrainState:
         for callback, (_, callback_state) in zip(self._stateful_callbacks(), state["callbacks"]):
             callback.load_state_dict(callback_state)
         self.epoch = int(state["epoch"])
+        self.stop_training = bool(state.get("stop_training", False))
         self.history.clear()  # in place: owners hold a reference to this dict
         self.history.update(state["history"])
 
