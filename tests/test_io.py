@@ -180,6 +180,25 @@ def test_a_pandas_frame_written_with_its_index_reads_back_as_written(tmp_path):
     assert read_table(tmp_path / "one.csv").X.tolist() == [[0], [2]]
 
 
+def test_the_index_pandas_stores_in_parquet_is_not_a_feature(tmp_path):
+    import pandas as pd
+
+    from aekit.io import open_source
+
+    frame = pd.DataFrame(np.arange(12.0).reshape(4, 3), columns=["a", "b", "c"])
+    frame.sample(frac=1.0, random_state=0).to_parquet(tmp_path / "shuffled.parquet")
+    table = read_table(tmp_path / "shuffled.parquet")  # stored as __index_level_0__
+    assert table.columns == ["a", "b", "c"] and table.index_name == "__index_level_0__"
+    assert "the index pandas stored in the file" in table.notes[0]
+    assert open_source(tmp_path / "shuffled.parquet").columns == ["a", "b", "c"]
+    frame.set_index(pd.Index(["w", "x", "y", "z"], name="id")).to_parquet(tmp_path / "id.pq")
+    named = read_table(tmp_path / "id.pq", index="a")  # an index asked for: the stored one dropped
+    assert named.columns == ["b", "c"] and named.index.tolist() == [0.0, 3.0, 6.0, 9.0]
+    assert open_source(tmp_path / "id.pq").columns == ["a", "b", "c"]
+    frame.to_parquet(tmp_path / "plain.parquet")  # 0..n-1: kept as metadata, no column
+    assert read_table(tmp_path / "plain.parquet").columns == ["a", "b", "c"]
+
+
 def test_an_unnamed_index_column_stays_out_of_the_features_beside_a_time_column(tmp_path):
     (tmp_path / "t.csv").write_text(",id,a\n0,5,1.5\n1,6,2\n")
     table = read_table(tmp_path / "t.csv", index="id")

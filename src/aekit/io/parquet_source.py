@@ -180,8 +180,11 @@ def _reader_bytes(chunk) -> int:
 def _select_columns(schema, columns: list[str] | None, path: Path) -> list[str]:
     import pyarrow as pa
 
+    from aekit.io.tables import pandas_index_columns
+
     names = list(schema.names)
-    chosen = names if columns is None else list(columns)
+    stored = pandas_index_columns(schema)  # an index pandas stored: not data (as read_table)
+    chosen = [name for name in names if name not in stored] if columns is None else list(columns)
     if not chosen:
         raise ValueError(f"no columns selected from {path}: name at least one")
     for name in chosen:

@@ -162,16 +162,18 @@ def _read_arrow(path: Path, kind: str, columns, drop, index, header=None,
     if table.num_columns == 0:
         raise ValueError(f"{path} has no columns: expected a header row and numeric columns")
     _check_unique(path, table.column_names)
-    if columns is None and _unnamed_first(table.column_names):
-        unnamed = table.column_names[0]
-        if index is None:
-            index = unnamed
-            notes.append(f"{path.name}: the first column has no name (a row index, as pandas "
-                         "writes one), so it is kept as the rows' index, not used as a feature")
+    stored = _stored_index(table, kind)
+    if columns is None and stored:
+        what = ("the first column has no name (a row index, as pandas writes one)"
+                if kind == ".csv" else f"{', '.join(map(repr, stored))}: the index pandas "
+                "stored in the file")
+        if index is None and len(stored) == 1:
+            index = stored[0]
+            notes.append(f"{path.name}: {what}, so it is kept as the rows' index, not used as "
+                         "a feature")
         else:
-            drop = [*drop, unnamed]
-            notes.append(f"{path.name}: the first column has no name (a row index, as pandas "
-                         "writes one), so it is left out of the features")
+            drop = [*drop, *(name for name in stored if name != index)]
+            notes.append(f"{path.name}: {what}, so it is left out of the features")
     index_values = None
     if index is not None:
         _check_names(path, [index], table.column_names, "column")
@@ -351,6 +353,22 @@ def _check_unique(path: Path, names: list[str]) -> None:
             raise ValueError(f"{path} has {names.count(name)} columns named {name!r}: give "
                              "each column a name of its own")
         seen.add(name)
+
+
+def _stored_index(table, kind: str) -> list[str]:
+    """The columns that hold a pandas index, not data: a CSV's unnamed first column (as
+    ``DataFrame.to_csv`` writes it), or those a Parquet file's pandas metadata names (as
+    ``DataFrame.to_parquet`` stores a named or non-default index)."""
+    if kind == ".csv":
+        return table.column_names[:1] if _unnamed_first(table.column_names) else []
+    return pandas_index_columns(table.schema)
+
+
+def pandas_index_columns(schema) -> list[str]:
+    """The columns of a Parquet schema that pandas stored its index in (none for a default
+    0..n-1 index, which pandas keeps as metadata only)."""
+    named = (schema.pandas_metadata or {}).get("index_columns", [])
+    return [name for name in named if isinstance(name, str) and name in schema.names]
 
 
 def _unnamed_first(names: list[str]) -> bool:
