@@ -166,6 +166,25 @@ def test_shuffle_visits_every_row_once_in_a_new_order(tmp_path):
     assert not np.array_equal(first, np.arange(200))
 
 
+def test_a_row_group_longer_than_two_shuffle_windows_is_warned_of(tmp_path):
+    """Its slices are read in order: a sorted file would be trained on in its order."""
+    import warnings
+
+    X = np.arange(400.0)[:, None] * [1.0, 2.0]
+    table = pa.table({"a": X[:, 0], "b": X[:, 1]})
+    pq.write_table(table, tmp_path / "one.parquet")  # one row group of 400 rows
+    pq.write_table(table, tmp_path / "many.parquet", row_group_size=40)
+    one = ParquetSource(tmp_path / "one.parquet", block_rows=20)
+    with pytest.warns(UserWarning, match=r"one.parquet: a row group of 400 rows is read in order "
+                                         r"and shuffled only within windows of 60 rows"):
+        StreamBatches(one, batch_size=10, shuffle=True, shuffle_blocks=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        StreamBatches(one, batch_size=10)  # in order anyway: nothing to say
+        StreamBatches(ParquetSource(tmp_path / "many.parquet", block_rows=20), batch_size=10,
+                      shuffle=True, shuffle_blocks=3)  # a row group is two blocks
+
+
 def test_same_seed_or_restored_state_gives_the_same_batches(tmp_path):
     source = _ids_npy(tmp_path, 150, block_rows=16)
 
