@@ -37,8 +37,10 @@ def resolve_device(name: str) -> torch.device:
     except (RuntimeError, TypeError):
         raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {name!r}") from None
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device='cuda' was asked for but no CUDA GPU is available: "
+        raise ValueError(f"device={name!r} was asked for but no CUDA GPU is available: "
                          "use device='cpu' or 'auto'")
+    if device.type == "meta":  # shapes without values: nothing could be trained or computed
+        raise ValueError("device='meta' holds no values: use device='cpu', 'cuda' or 'auto'")
     if device.type not in ("cpu", "cuda"):  # mps, xpu, ...: this PyTorch build may lack them
         try:
             torch.empty(1, device=device)

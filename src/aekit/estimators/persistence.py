@@ -108,6 +108,13 @@ def load(path: str | os.PathLike, device: str | None = None):
     Raises ``FileNotFoundError`` for a missing file and ``ValueError`` for a file that is not an
     intact aekit model. Nothing in the file is executed.
     """
+    if device is not None:  # checked first: a wrong device is no fault of the file
+        from aekit.estimators._torch import resolve_device
+
+        device = str(device) if type(device).__name__ == "device" else device  # torch.device
+        if not isinstance(device, str):
+            raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+        resolve_device(device)
     tensors, config = read_model_file(path)
     if config.get("kind") == "checkpoint":
         raise ValueError(f"{path} is a training checkpoint, not a model: resume the run with "
