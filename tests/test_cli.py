@@ -63,13 +63,15 @@ def test_fit_reports_the_epoch_whose_weights_it_saved(digits_split, tmp_path, ca
 @pytest.mark.parametrize(("argv", "help_of"), [
     (["fit", "d.csv", "-o", "m.safetensors", "--latent-dim", "abc"], "aekit fit"),
     (["fit", "d.csv", "-o", "m.safetensors", "--bogus"], "aekit fit"),  # fit's --help lists it
-    (["fit"], "aekit fit"), (["fot"], "aekit")])
+    (["fit"], "aekit fit"), (["fot"], "aekit"),
+    (["fit", "d.csv", "-o", "m.safetensors", "--stream", "--memory", "-5"], "aekit fit")])
 def test_a_mistyped_command_line_is_answered_in_one_line(argv, help_of, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     err = capsys.readouterr().err
     assert exit_info.value.code == 2 and len(err.strip().splitlines()) == 1, err
     assert "error: " in err and f"(see '{help_of} --help')" in err
+    assert "--memory" not in argv or "whole number of MB, at least 1, got '-5'" in err
 
 
 @pytest.mark.parametrize("command", SUBCOMMANDS)

@@ -76,6 +76,10 @@ def test_stream_fit_resumes_exactly(digits_npy, tmp_path):
     resumed = Autoencoder(checkpoint_dir=tmp_path / "run", resume=True,
                           **quick(epochs=4)).fit(source)
     assert resumed.history_["loss"] == straight.history_["loss"]
+    other_budget = NpySource(digits_npy, block_rows=256, memory=source.memory // 2)
+    with pytest.raises(ValueError, match=r"belongs to another run \(stream differ\)"):
+        Autoencoder(checkpoint_dir=tmp_path / "run", resume=True,  # another shuffle window:
+                    **quick(epochs=5)).fit(other_budget)  # the rows would come in another order
 
 
 def test_stream_fit_memory_stays_bounded(tmp_path):

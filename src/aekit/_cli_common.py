@@ -185,7 +185,20 @@ def in_order(X, names, expected, source: str):
 def add_stream_options(parser) -> None:
     """``--stream`` and its ``--memory`` budget."""
     parser.add_argument("--stream", action="store_true", help=STREAM_HELP)
-    parser.add_argument("--memory", type=int, default=None, metavar="MB", help=MEMORY_HELP)
+    parser.add_argument("--memory", type=_megabytes, default=None, metavar="MB",
+                        help=MEMORY_HELP)
+
+
+def _megabytes(text: str) -> int:
+    """``--memory``'s type: a whole number of megabytes, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of MB, at least 1, got "
+                                         f"{text!r}")
+    return value
 
 
 def open_stream(args, model=None):

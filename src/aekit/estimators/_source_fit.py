@@ -62,7 +62,10 @@ class SourceFit:
         elif self.validation_data is not None:
             val_batches = self._source_validation_batches(device)
         sample = self._start_sample(source, start_blocks) if self._pca_start_possible else None
-        return batches, val_batches, lambda: _streaming.digest(source), sample
+        # the memory budget sets the blocks and the shuffle window, so the order of the rows
+        layout = f"memory {source.memory} bytes, blocks of {source.block_rows} rows"
+        return batches, val_batches, lambda: {"data": _streaming.digest(source),
+                                              "stream": layout}, sample
 
     def _start_sample(self, source: ArraySource, blocks: list[int]) -> np.ndarray:
         """Scaled rows of the first training blocks for the PCA start (as arrays get): up to

@@ -494,11 +494,13 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         else:
             _warn_of_a_worse_end(state.history, self.best_epoch_)
 
-    def _fingerprint(self, data_digest: Callable[[], str]) -> dict:
-        """What identifies a run for resuming: the data and every parameter that shapes it."""
+    def _fingerprint(self, data_digest: Callable[[], str | dict]) -> dict:
+        """What identifies a run for resuming: the data and every parameter that shapes it
+        (``data_digest`` gives the data's digest, or a dict of it and the stream's layout)."""
         params = {k: v for k, v in saved_params(self).items() if k not in RUN_ONLY_PARAMS}
-        return {"data": data_digest(), **json.loads(json.dumps(params)),
-                **_distributed.fingerprint()}
+        digest = data_digest()
+        data = digest if isinstance(digest, dict) else {"data": digest}
+        return {**data, **json.loads(json.dumps(params)), **_distributed.fingerprint()}
 
     def _callbacks(self, data_digest: Callable[[], str]) -> list[Callback]:
         callbacks = [*self._variant_callbacks(), *(self.callbacks or [])]
