@@ -45,6 +45,7 @@ def test_help_version_and_usage_errors_import_nothing_heavy(args):
     (["fit", "missing.csv", "-o", "m.safetensors"], "data file missing.csv does not exist"),
     (["score", "missing.safetensors", "d.csv", "-o", "s.csv"], "model file missing"),
     (["detect", "missing.csv", "-o", "out.csv"], "data file missing.csv does not exist"),
+    (["fit", "d.csv", "--stream", "-o", "m.safetensors"], "--stream reads .npy or Parquet"),
 ])
 def test_missing_input_files_are_answered_before_anything_heavy(args, message, tmp_path):
     (tmp_path / "d.csv").write_text("a,b\n1,2\n")

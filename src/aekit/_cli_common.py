@@ -201,19 +201,25 @@ def _megabytes(text: str) -> int:
     return value
 
 
+def check_stream_args(args) -> None:
+    """What ``--stream`` refuses, said before anything heavy is imported."""
+    if args.time:
+        raise CLIError("--time does not apply with --stream yet: leave the column out with "
+                       "--drop, or leave out --stream to load the table whole")
+    if format_of(args.data) in (".csv", ".npz"):
+        raise CLIError(f"--stream reads .npy or Parquet files, not {suffix_of(args.data)}: "
+                       f"convert {args.data} (pandas: read_csv, then to_parquet), or leave out "
+                       "--stream to load it whole")
+
+
 def open_stream(args, model=None):
     """DATA as a source read block by block, within ``--memory``; a Parquet source reads the
     columns ``--columns`` names, else those the model was trained on (by name)."""
     from aekit.io import open_source
     from aekit.io.sources import PARQUET_SUFFIXES
 
-    if args.time:
-        raise CLIError("--time does not apply with --stream yet: leave the column out with "
-                       "--drop, or leave out --stream to load the table whole")
+    check_stream_args(args)
     suffix = suffix_of(args.data)
-    if format_of(args.data) in (".csv", ".npz"):
-        raise CLIError(f"--stream reads .npy or Parquet files, not {suffix}: convert "
-                       f"{args.data}, or leave out --stream to load it whole")
     columns = args.columns
     names = getattr(model, "feature_names_in_", None)
     is_parquet = Path(args.data).is_dir() or suffix in PARQUET_SUFFIXES

@@ -24,6 +24,7 @@ from aekit._cli_common import (
     add_model_argument,
     add_stream_options,
     check_model_path,
+    check_stream_args,
     check_writable,
     load_model_for,
     model_input,
@@ -92,6 +93,8 @@ def _fit(args, owners) -> None:
     from aekit._cli_options import fit_models
 
     check_model_path(args.output, inputs=(args.data, args.validation_file))  # before the fit
+    if args.stream:
+        check_stream_args(args)
     params = estimator_params(args, owners, args.model)
     if "verbose" in owners and args.model in owners["verbose"]:
         params.setdefault("verbose", 1 if sys.stderr.isatty() else 0)  # no bars in pipes
