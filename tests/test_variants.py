@@ -134,6 +134,19 @@ def test_vae_log_likelihood_is_a_density_in_the_datas_units():
     assert abs(shifted - (ll - 6 * np.log(10))) < 0.5  # the Jacobian of the units
 
 
+def test_early_stopping_waits_out_the_kl_warmup():
+    """Epochs that weigh the KL term less score a lower loss: early stopping would keep one of
+    them (and its KL weight, a buffer restored with the weights) if it watched them."""
+    from sklearn.datasets import load_digits
+
+    X = load_digits().data / 16  # without the wait: epoch 6 of 11 kept, its KL weight 0.3
+    vae = VAE(latent_dim=8, hidden_dims=(64,), epochs=40, kl_warmup_epochs=20,
+              validation_split=0.2, patience=5, random_state=0, device="cpu").fit(X)
+    assert vae.best_epoch_ >= 20 and vae.module_.latent.kl_weight.item() == 1.0
+    val = vae.history_["val_loss"]
+    assert val[vae.best_epoch_ - 1] == min(val[19:])  # the best of the watched epochs
+
+
 def test_vae_kl_warmup_and_binarize():
     X = _digits()
     vae = VAE(kl_warmup_epochs=4, beta=2.0, binarize=True, latent_dim=3,
@@ -144,7 +157,8 @@ def test_vae_kl_warmup_and_binarize():
         def on_epoch_end(self, state, logs):
             seen.append(state.module.latent.kl_weight.item())
 
-    vae.set_params(callbacks=[Watch()]).fit(X)
+    with pytest.warns(UserWarning, match="kl_warmup_epochs=4 is more than the 2 epochs"):
+        vae.set_params(callbacks=[Watch()]).fit(X)
     assert seen == [0.5, 1.0] and vae.module_.latent.kl_weight.item() == 2.0
     with pytest.raises(ValueError, match="binarize=True needs data in"):
         VAE(binarize=True, **quick(epochs=1)).fit(X * 5)

@@ -251,7 +251,9 @@ OPTIONS = [{'name': 'latent_dim',
   'annotation': 'int',
   'default': 0,
   'choices': [],
-  'help': 'Raise the KL weight linearly to beta over this many epochs. 0: no warm-up.',
+  'help': 'Raise the KL weight linearly to beta over this many epochs. 0: no warm-up. Early '
+          'stopping watches the epochs from the last of the warm-up on (earlier ones weigh the KL '
+          'term less, so their losses are not comparable).',
   'models': ['vae'],
   'model_defaults': {}},
  {'name': 'binarize',

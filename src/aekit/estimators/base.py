@@ -502,12 +502,17 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         data = digest if isinstance(digest, dict) else {"data": digest}
         return {**data, **json.loads(json.dumps(params)), **_distributed.fingerprint()}
 
+    def _unwatched_epochs(self) -> int:
+        """Epochs early stopping does not watch (a variant whose loss changes at first)."""
+        return 0
+
     def _callbacks(self, data_digest: Callable[[], str]) -> list[Callback]:
         callbacks = [*self._variant_callbacks(), *(self.callbacks or [])]
         if self.patience_ is not None:
             callbacks.append(EarlyStopping(patience=self.patience_,
                                            restore_best_weights=self.restore_best_weights,
-                                           include_start=self._started_from_pca))
+                                           include_start=self._started_from_pca,
+                                           start_from_epoch=self._unwatched_epochs()))
         verbose = self.verbose if _distributed.is_main() else 0  # one report, from rank 0
         if verbose == 1:
             callbacks.append(ProgressBar())

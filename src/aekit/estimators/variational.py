@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
+from aekit._stack import user_stacklevel
 from aekit.estimators._frames import is_frame
 from aekit.estimators._params import Param, document, store_params
 from aekit.estimators._torch import draw_seed, map_batches, seeded_rng
@@ -72,7 +75,17 @@ class VariationalAutoencoder(BaseAutoencoder):
         return {"binarize": self.binarize}
 
     def _variant_callbacks(self) -> list[Callback]:
+        if self.kl_warmup_epochs > self.epochs_:
+            warnings.warn(f"kl_warmup_epochs={self.kl_warmup_epochs} is more than the "
+                          f"{self.epochs_} epochs training runs: the KL weight never reaches "
+                          f"beta={self.beta}; give more epochs or a shorter warm-up",
+                          UserWarning, stacklevel=user_stacklevel())
         return [KLWarmup(self.beta, self.kl_warmup_epochs)] if self.kl_warmup_epochs else []
+
+    def _unwatched_epochs(self) -> int:
+        """The warm-up's epochs before the last: their losses weigh the KL term less, so
+        early stopping would prefer them (and keep a KL weight below beta)."""
+        return max(0, self.kl_warmup_epochs - 1)
 
     def sample(self, n_samples: int = 1, random_state: int | None = None) -> np.ndarray:
         """Generate ``n_samples`` new rows: codes drawn from the prior, decoded (the decoder's
@@ -170,7 +183,9 @@ document(
         Param("beta", "float", 1.0,
               "Weight of the KL term (beta-VAE)."),
         Param("kl_warmup_epochs", "int", 0,
-              "Raise the KL weight linearly to beta over this many epochs. 0: no warm-up."),
+              "Raise the KL weight linearly to beta over this many epochs. 0: no warm-up. "
+              "Early stopping watches the epochs from the last of the warm-up on (earlier "
+              "ones weigh the KL term less, so their losses are not comparable)."),
         Param("binarize", "bool", False,
               "Dynamic binarisation: train on fresh Bernoulli samples of [0, 1] data every "
               "batch."),

@@ -139,18 +139,22 @@ class EarlyStopping(Callback):
     With ``restore_best_weights`` the module ends with the weights of its best epoch, whether
     or not training stopped early. With ``include_start`` the weights training started from
     count as epoch 0 (the loop measures their ``val_loss`` first): a network that starts from a
-    good solution (PCA) ends no worse on the held-out rows than it began.
+    good solution (PCA) ends no worse on the held-out rows than it began. The first
+    ``start_from_epoch`` epochs are not watched (as Keras' ``start_from_epoch``): while a loss
+    changes its own terms (a KL weight warming up), its early values are not comparable.
     """
 
     monitor_key = "monitored loss"  # the logged name it resolves to, once an epoch has ended
 
     def __init__(self, monitor: str = "auto", patience: int = 10, min_delta: float = 0.0,
-                 restore_best_weights: bool = True, include_start: bool = False):
+                 restore_best_weights: bool = True, include_start: bool = False,
+                 start_from_epoch: int = 0):
         self.monitor = monitor
         self.patience = patience
         self.min_delta = min_delta
         self.restore_best_weights = restore_best_weights
-        self.include_start = include_start
+        self.include_start = include_start and start_from_epoch == 0
+        self.start_from_epoch = start_from_epoch
 
     def on_train_begin(self, state):
         self.best = math.inf
@@ -172,6 +176,8 @@ class EarlyStopping(Callback):
     def on_epoch_end(self, state, logs):
         key, value = _monitored(self.monitor, logs)
         self.monitor_key = key
+        if state.epoch <= self.start_from_epoch:
+            return
         if state.epoch == 1:
             self._consider_start(state, key)
         if value < self.best - self.min_delta:
