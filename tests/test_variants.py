@@ -304,6 +304,12 @@ def test_variable_length_sequences_lengths_or_nan_padding():
     assert model.score_samples(padded).shape == (80,)
     rebuilt = model.reconstruct(zero_padded, lengths=lengths)  # padding comes back as padding
     assert np.isnan(rebuilt[0, lengths[0]:]).all() and np.isfinite(rebuilt[0, :lengths[0]]).all()
+    assert model.score(zero_padded, lengths=lengths) == model.score(padded)
+    params = {"hidden_dims": (12,), "latent_dim": 3, **quick(epochs=2)}  # lengths beside X_val:
+    given = SequenceAutoencoder(validation_data=(zero_padded[:20], lengths[:20]), **params)
+    marked = SequenceAutoencoder(validation_data=padded[:20], **params)  # as NaN padding does
+    assert (given.fit(padded[20:]).history_["val_loss"]
+            == marked.fit(padded[20:]).history_["val_loss"])
 
 
 def test_univariate_series_and_windows():

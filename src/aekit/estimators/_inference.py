@@ -183,7 +183,7 @@ class Inference:
             steps = np.where(steps_mask(lengths, steps.shape[1]), steps, np.nan)
         return -steps
 
-    def score(self, X, y=None) -> float:
+    def score(self, X, y=None, lengths=None) -> float:
         """Negative mean squared reconstruction error, each feature measured in its standard
         deviations in the training data (``score_scale_``; for data in [0, 1], pixels or
         shares, one unit for all: the root mean variance): higher is better. The unit does
@@ -191,12 +191,14 @@ class Inference:
         compare (``GridSearchCV``, ``cross_val_score``); ``score_samples`` stays each model's
         own training loss. Missing cells and sequence padding (NaN) are left out. Text models
         (token ids) and models saved before ``score_scale_`` existed score the mean of
-        ``score_samples``."""
+        ``score_samples``. ``lengths``: each sequence's valid steps, as ``fit`` takes them."""
         if self._input_kind is not None or not hasattr(self, "score_scale_"):
-            return float(np.mean(self.score_samples(X)))
-        X, second = self._checked(X)
+            return float(np.mean(self.score_samples(X, lengths)))
+        X, second = self._checked(X, lengths)
         errors = (X - self._unscale(self._infer("reconstruct", X, second))) / self.score_scale_
         observed = ~np.isnan(errors)
+        if second is not None and second.ndim == 1 and X.ndim == 3:  # sequences' lengths
+            observed &= steps_mask(second, X.shape[1])[..., None]  # padding is no error
         if not observed.any():
             raise ValueError("X holds no observed value to score")
         return -float(np.mean(np.square(errors[observed], dtype=np.float64)))

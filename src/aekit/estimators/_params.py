@@ -191,7 +191,7 @@ TRAINING_PARAMS = (
           "Fraction of the rows, drawn at random, held out to report val_loss."),
     Param("validation_data", "array-like or None", None,
           "Rows to report val_loss on instead of a split (a Keras-style (x, y) tuple also "
-          "works)."),
+          "works; for sequences, (X_val, lengths_val) gives their lengths)."),
     Param("batch_norm", "bool", False,
           "Batch normalisation after each hidden layer."),
     Param("dropout", "float", 0.0,

@@ -438,18 +438,28 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
     def _checked_validation_data(self, scaled: bool = True):
         """``(X_val, lengths)``: ``validation_data`` checked against the training data, and
         scaled unless ``scaled=False`` (its batches are then scaled in torch)."""
-        data = self.validation_data
-        data = data[0] if isinstance(data, tuple) else data  # Keras' (x, y); y is x
+        data, lengths = self.validation_data, None
+        if isinstance(data, tuple):  # (X_val, lengths) for sequences, else Keras' (x, y)
+            data, lengths = data[0], self._validation_lengths(*data[:2])
         if isinstance(data, ArraySource):
             raise TypeError("validation_data may be a streamed source only when X is one too: "
                             "pass an array, or fit on a source")
         try:
-            X_val, val_lengths = self._check_X(data, reset=False)
+            X_val, val_lengths = self._check_X(data, reset=False, lengths=lengths)
         except ValueError as error:
             raise ValueError(f"validation_data: {error}") from None
         scaled_val = self._scale(X_val, val_lengths)
         self._check_bce_range(scaled_val, "validation_data")
         return (scaled_val if scaled else X_val), val_lengths
+
+    def _validation_lengths(self, X_val, second):
+        """The second item of a ``validation_data`` tuple as the sequences' lengths, where the
+        model reads sequences and it is one whole number per row; else None (Keras' ``y``,
+        which an autoencoder ignores)."""
+        second = np.asarray(second) if isinstance(second, (list, np.ndarray)) else None
+        is_lengths = (second is not None and second.ndim == 1 and second.dtype.kind in "iu"
+                      and len(second) == len(X_val))
+        return second if is_lengths and self.architecture in ("lstm", "gru") else None
 
     def _build_module(self) -> AutoencoderNet:
         encoder, decoder = self._arch.build(self, self.input_shape_, self.latent_dim_)
