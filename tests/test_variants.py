@@ -312,6 +312,21 @@ def test_variable_length_sequences_lengths_or_nan_padding():
             == marked.fit(padded[20:]).history_["val_loss"])
 
 
+@pytest.mark.parametrize("noise", ["gaussian", "masking", "salt_pepper"])
+def test_noise_leaves_a_sequences_padding_alone(noise):
+    W = _windows()[:60]
+    padded = W.copy()
+    padded[:, 18:] = np.nan
+    model = DenoisingAutoencoder(architecture="gru", noise=noise, hidden_dims=(8,), latent_dim=3,
+                                 **quick(epochs=1)).fit(padded)
+    noisy = model.add_noise(padded, random_state=0)
+    assert np.isnan(noisy[:, 18:]).all() and np.isfinite(noisy[:, :18]).all()
+    assert np.isnan(model.score_steps(noisy)[:, 18:]).all()  # still scored as short sequences
+    held = model.add_noise(np.nan_to_num(padded, nan=7.0), random_state=0,
+                           lengths=np.full(60, 18))
+    assert (held[:, 18:] == 7.0).all() and np.array_equal(held[:, :18], noisy[:, :18])
+
+
 def test_univariate_series_and_windows():
     series = np.sin(np.linspace(0, 30, 500))
     W = sliding_windows(series, 20, step=10)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from aekit.estimators._inference import steps_mask
 from aekit.estimators._params import Param, document, latent_activation, store_params
 from aekit.estimators._torch import draw_seed
 from aekit.estimators._validation import check_choice, check_float
@@ -54,13 +55,17 @@ class DenoisingAutoencoder(Autoencoder):
     def _net_options(self) -> dict:
         return {"corruption": self._corruption()}
 
-    def add_noise(self, X, random_state: int | None = None) -> np.ndarray:
+    def add_noise(self, X, random_state: int | None = None, lengths=None) -> np.ndarray:
         """``X`` corrupted the way training corrupts it (in the data's units), e.g. to make
-        noisy test data."""
-        X_scaled, _ = self._prepare(X)
+        noisy test data. A sequence's padding (NaN, or the steps past ``lengths``) stays as it
+        was: noise there would make it read as data."""
+        X_scaled, lengths = self._prepare(X, lengths)
         generator = torch.Generator().manual_seed(draw_seed(random_state))
-        noisy = self._corruption()(torch.from_numpy(X_scaled), generator).numpy()
-        return self._unscale(noisy)
+        noisy = self._unscale(self._corruption()(torch.from_numpy(X_scaled), generator).numpy())
+        if lengths is not None:  # padded sequences: their padding back, untouched
+            padding = ~steps_mask(lengths, noisy.shape[1])
+            noisy[padding] = np.asarray(X, dtype=noisy.dtype)[padding]
+        return noisy
 
 
 document(
