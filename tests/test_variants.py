@@ -312,6 +312,18 @@ def test_variable_length_sequences_lengths_or_nan_padding():
             == marked.fit(padded[20:]).history_["val_loss"])
 
 
+@pytest.mark.parametrize(("params", "message"), [
+    ({"batch_norm": True}, "batch_norm applies to dense and conv layers, not to GRU cells"),
+    ({"activation": "tanh"}, "GRU cells have their own"),
+    ({"hidden_dims": ()}, r"hidden_dims=\(\) leaves a gru model without layers"),
+])
+def test_what_recurrent_layers_would_ignore_is_refused(params, message):
+    with pytest.raises(ValueError, match=message):
+        SequenceAutoencoder(architecture="gru", latent_dim=2, **params, **quick()).fit(_windows())
+    with pytest.warns(UserWarning, match=r"acts between recurrent layers, and there is one"):
+        SequenceAutoencoder(hidden_dims=(8,), dropout=0.2, **quick(epochs=1)).fit(_windows())
+
+
 @pytest.mark.parametrize("noise", ["gaussian", "masking", "salt_pepper"])
 def test_noise_leaves_a_sequences_padding_alone(noise):
     W = _windows()[:60]

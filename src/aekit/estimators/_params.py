@@ -12,10 +12,12 @@ from __future__ import annotations
 import numbers
 import os
 import textwrap
+import warnings
 from dataclasses import dataclass, replace
 
 import numpy as np
 
+from aekit._stack import user_stacklevel
 from aekit.estimators import _scaling
 from aekit.estimators._architectures import ARCHITECTURES
 from aekit.estimators._torch import resolve_device
@@ -37,6 +39,30 @@ def check_shared_params(est) -> tuple[int, ...] | None:
     architecture's automatic choice, settled when the data is seen)."""
     check_training_params(est)
     return _check_hidden_dims(est)
+
+
+def check_layer_params(est, hidden: tuple[int, ...] | None) -> None:
+    """At fit, not at load (a model saved before these checks still loads): refuse what the
+    layers have no use for, rather than ignore it: ``hidden_dims=()`` but for dense models,
+    and for recurrent ones batch_norm and activation; warn of dropout with one recurrent layer
+    (it acts between layers), as PyTorch's ``nn.LSTM`` does."""
+    if est.hidden_dims is not None and len(np.atleast_1d(est.hidden_dims)) == 0 and (
+            est.architecture != "dense"):  # () means no hidden layer: dense only
+        raise ValueError(f"hidden_dims=() leaves a {est.architecture} model without layers: "
+                         "give at least one width (or None for the default)")
+    if est.architecture not in ("lstm", "gru"):
+        return
+    cell = est.architecture.upper()
+    if est.batch_norm:
+        raise ValueError(f"batch_norm applies to dense and conv layers, not to {cell} cells: "
+                         "leave it False")
+    if est.activation != "relu":  # the default: set otherwise, it would be ignored
+        raise ValueError(f"activation={est.activation!r} applies to dense and conv layers; "
+                         f"{cell} cells have their own (tanh and sigmoid gates): leave it out")
+    if est.dropout > 0 and len(hidden) == 1:
+        warnings.warn(f"dropout={est.dropout} acts between recurrent layers, and there is one "
+                      f"(hidden_dims={hidden}): it does nothing; give two or more widths",
+                      UserWarning, stacklevel=user_stacklevel())
 
 
 def _check_hidden_dims(est) -> tuple[int, ...] | None:

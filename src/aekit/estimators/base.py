@@ -29,7 +29,7 @@ from aekit.estimators._inference import (
     bce_range_message,
     steps_mask,
 )
-from aekit.estimators._params import RUN_ONLY_PARAMS, check_shared_params
+from aekit.estimators._params import RUN_ONLY_PARAMS, check_layer_params, check_shared_params
 from aekit.estimators._source_fit import PCA_ROWS, SourceFit
 from aekit.estimators._torch import (
     as_batch,
@@ -246,6 +246,7 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
     def _prepare_fit(self, X, lengths):
         """Everything ``fit`` settles before training: checks, settings and batches."""
         self._hidden_dims = check_shared_params(self)
+        check_layer_params(self, self._hidden_dims)
         self._check_variant_params()
         seed = draw_seed(self.random_state)
         device = resolve_device(self.device)
