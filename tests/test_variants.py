@@ -404,6 +404,9 @@ def test_text_tokens_round_trip(tmp_path):
         model.transform(np.full((1, 11), 99))
     with pytest.raises(TypeError, match="integer token ids"):
         model.transform(ids.astype(float) + 0.5)
+    np.testing.assert_array_equal(model.transform(ids.astype(float)), model.transform(ids))
+    new_text, _ = tokenizer.transform(["help"])  # padded to the width fit saw, as the model is
+    assert new_text.shape == (1, 11) and model.transform(new_text).shape == (1, 16)
 
 
 def test_char_tokenizer():
@@ -418,6 +421,10 @@ def test_char_tokenizer():
         tokenizer.fit("abc")
     with pytest.raises(ValueError, match="not fitted"):
         CharTokenizer().transform(["a"])
+    for wrong in (0, -1, 2.5):
+        with pytest.raises(ValueError, match="max_length must be a whole number"):
+            tokenizer.transform(["a"], max_length=wrong)
+    assert tokenizer.transform(["a", "abcabc"])[0].shape == (2, 3)  # fit's width: cut to it
 
 
 def test_ce_is_a_loss_for_token_ids_only():

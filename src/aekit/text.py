@@ -22,10 +22,13 @@ class CharTokenizer:
     """
 
     def fit(self, texts: Sequence[str]) -> CharTokenizer:
+        """Learn the characters of ``texts``, and their longest length (``max_length_``, the
+        width ``transform`` pads to, so that later texts fit the model trained on these)."""
         texts = _check_texts(texts)
         chars = sorted(set("".join(texts)))
         self.vocabulary_ = {c: i + 2 for i, c in enumerate(chars)}
         self.characters_ = ["", "\ufffd", *chars]
+        self.max_length_ = max(1, max(len(t) for t in texts))
         return self
 
     @property
@@ -34,12 +37,17 @@ class CharTokenizer:
 
     def transform(self, texts: Sequence[str], max_length: int | None = None):
         """``(ids, lengths)``: ids ``(n, max_length)`` padded with 0, each text cut to
-        ``max_length`` (default: the longest text)."""
+        ``max_length`` (default: ``max_length_``, the longest text ``fit`` saw, the width a
+        model trained on its output takes)."""
         texts = _check_texts(texts)
         if not hasattr(self, "vocabulary_"):
             raise ValueError("this CharTokenizer is not fitted yet: call fit(texts) first")
-        longest = max(len(t) for t in texts)
-        width = max_length or longest
+        if max_length is not None and (isinstance(max_length, bool) or not isinstance(
+                max_length, (int, np.integer)) or max_length < 1):
+            raise ValueError(f"max_length must be a whole number of characters, at least 1, "
+                             f"or None, got {max_length!r}")
+        longest = max(len(t) for t in texts)  # a tokenizer pickled before max_length_: this
+        width = max_length or getattr(self, "max_length_", longest)
         if width < 1:
             raise ValueError("the texts are all empty: nothing to encode")
         ids = np.full((len(texts), width), PAD, dtype=np.int64)

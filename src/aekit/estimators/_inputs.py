@@ -24,6 +24,8 @@ class TokenIds:
         """``(ids, lengths)``: ids checked against the fitted vocabulary and length; each
         sequence's length from its trailing padding unless given."""
         ids = validate_data(est, X, reset=reset, dtype=None, ensure_all_finite=True)
+        if ids.dtype.kind == "f" and ids.size and (ids == np.round(ids)).all():
+            ids = ids.astype(np.int64)  # whole numbers read as floats (a CSV), as Keras takes
         if ids.dtype.kind not in "iu" or ids.min() < 0:
             raise TypeError("tokens=True needs non-negative integer token ids (n, timesteps), "
                             "e.g. from aekit.CharTokenizer")
