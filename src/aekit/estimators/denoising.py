@@ -74,8 +74,10 @@ document(
 
     Each training batch is corrupted afresh: ``noise="gaussian"`` adds ``noise_level`` times
     standard normal noise (in the scaled units), ``"masking"`` zeroes a ``noise_level``
-    fraction of the values, ``"salt_pepper"`` sets a ``noise_level`` fraction to each
-    feature's smallest or largest value in the batch (in the scaled units). Data in [0, 1]
+    fraction of the values (in the scaled units: with standard scaling, a masked value is its
+    column's mean), ``"salt_pepper"`` sets a ``noise_level`` fraction to each feature's
+    smallest or largest value in the batch (in the scaled units; ``add_noise`` takes them from
+    the rows it is given, so a single row keeps its values). Data in [0, 1]
     left unscaled (``scaling="auto"`` on such data, or ``scaling="none"`` with BCE), such as
     images, is treated as pixels: noisy values stay clipped to [0, 1], and salt and pepper are
     1 and 0. ``reconstruct`` on noisy data returns the clean estimate; ``add_noise`` corrupts

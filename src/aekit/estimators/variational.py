@@ -173,9 +173,10 @@ document(
     """Variational autoencoder (Kingma & Welling 2014): a diagonal Gaussian code trained on the
     negative ELBO, reconstruction summed over values plus ``beta`` times the KL divergence.
 
-    ``transform`` returns the posterior mean; ``score_samples`` the negative training loss
-    per row (reconstruction at the posterior mean plus the KL term: deterministic, but not a
-    bound on ``log p(x)``); ``sample(n)`` generates rows;
+    ``transform`` returns the posterior mean; ``score_samples`` the negative loss per row:
+    reconstruction at the posterior mean plus the KL term at weight 1, whatever ``beta``
+    (the negative ELBO at the posterior mean; deterministic, but not a bound on
+    ``log p(x)``), so that scores compare across ``beta``; ``sample(n)`` generates rows;
     ``log_likelihood(X, k)`` estimates ``log p(x)`` by importance sampling;
     ``interpolate(a, b, steps)`` decodes the line between two rows' latent means and
     ``sample_like(X, n)`` generates rows near given ones. Also importable as ``VAE``.""",
