@@ -339,6 +339,27 @@ def test_noise_leaves_a_sequences_padding_alone(noise):
     assert (held[:, 18:] == 7.0).all() and np.array_equal(held[:, :18], noisy[:, :18])
 
 
+def test_sparsity_report_leaves_sequence_padding_out():
+    W = _windows()[:60].astype(np.float64)
+    lengths = np.random.RandomState(0).randint(8, 25, size=60)
+    padded = W.copy()
+    for row, n in enumerate(lengths):
+        padded[row, n:] = np.nan
+    model = SparseAutoencoder(architecture="gru", hidden_dims=(8,), latent_dim=6, k=2,
+                              **quick(epochs=2)).fit(padded)
+    by_nan = model.sparsity_report(padded)["variance_explained"]
+    scaled = (padded - model.shift_) / model.scale_  # NaN in the padding: left out below
+    rebuilt = (model.reconstruct(padded) - model.shift_) / model.scale_
+    expected = 1 - np.nansum((scaled - rebuilt) ** 2) / np.nansum(
+        (scaled - np.nanmean(scaled, axis=0)) ** 2)
+    assert by_nan == pytest.approx(expected, rel=1e-4)
+    # padding of any content, given by lengths, counts for nothing
+    assert model.sparsity_report(np.nan_to_num(padded, nan=50.0),
+                                 lengths=lengths)["variance_explained"] == by_nan
+    full = model.sparsity_report(W)  # no padding: the lengths of full rows change nothing
+    assert model.sparsity_report(W, lengths=np.full(60, 24)) == full
+
+
 def test_univariate_series_and_windows():
     series = np.sin(np.linspace(0, 30, 500))
     W = sliding_windows(series, 20, step=10)
