@@ -305,6 +305,7 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
                             else self.batch_size)
         self.epochs_ = (_auto.epochs(n_train, self.batch_size_) if self.epochs == "auto"
                         else self.epochs)
+        self._steps_per_epoch = -(-n_train // self.batch_size_)  # for the network's counters
         self.patience_ = self.patience
         if self.patience is None and self.epochs == "auto":
             self.patience_ = _auto.patience(self.epochs_)

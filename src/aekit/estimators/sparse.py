@@ -10,6 +10,8 @@ from aekit.estimators._validation import check_choice, check_float, check_int
 from aekit.estimators.autoencoder import Autoencoder
 from aekit.nn import SPARSITIES, SparseCode
 
+DEAD_AFTER = 1000  # training steps a TopK unit may stay silent before AuxK counts it dead
+
 ACTIVE = 1e-3  # a code unit counts as active above this magnitude
 
 
@@ -51,9 +53,12 @@ class SparseAutoencoder(Autoencoder):
             raise ValueError(f"k={self.k} keeps every unit of the {self.latent_dim_}-unit code"
                              f"{chosen} active, so nothing is sparse: use a smaller k, or set "
                              "latent_dim larger than k")
+        # a unit silent for an epoch (active on no row) is dead: on a small table training
+        # runs fewer steps than the 1000 Gao et al. wait, and AuxK would never start
+        dead_after = min(DEAD_AFTER, getattr(self, "_steps_per_epoch", DEAD_AFTER))
         return SparseCode(d_in, self.latent_dim_, self.latent_activation or self.activation,
                           self.sparsity, self.sparsity_weight, rho=self.target_activation,
-                          k=self.k_)
+                          k=self.k_, dead_after=dead_after)
 
     def _net_options(self) -> dict:
         # TopK's auxiliary loss looks at twice as many dead units as live ones (Gao et al.)
@@ -96,7 +101,9 @@ document(
     ``activity_regularizer=l1``); ``"kl"`` pulls each unit's mean activation towards
     ``target_activation`` with weight ``sparsity_weight`` (sigmoid code units); ``"topk"`` keeps
     exactly ``k`` active units per row and revives units that stopped firing with an auxiliary
-    loss. ``sparsity_report(X)`` measures the result.""",
+    loss (AuxK: a unit silent for an epoch, or for 1000 steps on larger data, is asked to
+    explain what the live ones leave, from its pre-activation; Gao et al. 2024).
+    ``sparsity_report(X)`` measures the result.""",
     own=(
         Param("sparsity", '{"l1", "kl", "topk"}', "topk",
               "How the code is kept sparse."),

@@ -80,13 +80,16 @@ class SparseCode(DenseCode):
         return z, {}
 
     def dead_code(self, h: torch.Tensor, k_aux: int) -> torch.Tensor:
-        """The ``k_aux`` largest pre-activations among dead units (zeros if none are dead)."""
-        pre = torch.relu(self.linear(h))
-        masked = pre.masked_fill(~self.dead_units(), 0)
-        # Live units are zero here, so picking them adds nothing: no branch on how many are
-        # dead, hence no host sync (the step stays capturable as a CUDA graph).
+        """The ``k_aux`` largest pre-activations among dead units (zeros if none are dead),
+        as they are: a dead unit's are mostly negative, and a ReLU would give them no
+        gradient to come back by."""
+        pre = self.linear(h)
+        masked = pre.masked_fill(~self.dead_units(), float("-inf"))
+        # Live units are -inf here and picked as zeros, adding nothing: no branch on how many
+        # are dead, hence no host sync (the step stays capturable as a CUDA graph).
         top = masked.topk(min(k_aux, masked.shape[1]), dim=1)
-        return torch.zeros_like(pre).scatter(1, top.indices, top.values)
+        values = torch.where(torch.isinf(top.values), torch.zeros_like(top.values), top.values)
+        return torch.zeros_like(pre).scatter(1, top.indices, values)
 
 
 class GaussianCode(nn.Module):
