@@ -343,6 +343,15 @@ def test_noise_leaves_a_sequences_padding_alone(noise):
     assert (held[:, 18:] == 7.0).all() and np.array_equal(held[:, :18], noisy[:, :18])
 
 
+def test_a_gap_in_one_channel_of_a_sequence_is_named_by_step_and_channel():
+    W = _windows()[:40].reshape(40, 24, -1)
+    W = np.concatenate([W, W], axis=-1)
+    W[0, 3:, 0] = np.nan  # one channel only: not padding
+    with pytest.raises(ValueError, match=r"first at row 0, step 3, channel 0\): a sequence's "
+                                         r"padding \(NaN\) covers every channel"):
+        SequenceAutoencoder(**quick(epochs=1)).fit(W)
+
+
 def test_sparsity_report_leaves_sequence_padding_out():
     W = _windows()[:60].astype(np.float64)
     lengths = np.random.RandomState(0).randint(8, 25, size=60)

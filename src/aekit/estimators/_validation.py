@@ -17,21 +17,28 @@ def all_finite(X: np.ndarray) -> bool:
     return bool(np.isfinite(X).all())
 
 
-def check_finite(X: np.ndarray, name: str = "X", columns=None) -> None:
+def check_finite(X: np.ndarray, name: str = "X", columns=None,
+                 sequences: bool = False) -> None:
     """Raise ``ValueError`` naming the first NaN or infinite value in ``X`` (its column by
-    name where ``columns`` gives the names)."""
+    name where ``columns`` gives the names; its step and channel for ``sequences``
+    ``(n, steps, channels)``)."""
     if all_finite(X):
         return
     finite = np.isfinite(X)
     bad = np.argwhere(~finite)
     row, *col = bad[0]
     where = f"row {row}"
-    if col:
+    if sequences and X.ndim == 3:
+        where += f", step {col[0]}, channel {col[1]}"
+    elif col:
         where += (f", column {str(columns[col[0]])!r}" if columns is not None and X.ndim == 2
                   else f", column {col[0]}")
     value = X[tuple(bad[0])]
     kind = "NaN" if np.isnan(value) else "inf"
-    if kind == "NaN":
+    if kind == "NaN" and sequences:
+        fix = ("a sequence's padding (NaN) covers every channel of its last steps; NaN "
+               "elsewhere is a gap: impute it, or pass lengths=")
+    elif kind == "NaN":
         fix = ("remove or impute them first (aekit.AutoencoderImputer or aekit impute fills "
                "them)")
     else:

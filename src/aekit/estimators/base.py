@@ -135,7 +135,9 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         steps = arch.canonical(X)  # a view, for the per-step checks of sequences
         lengths = self._sequence_lengths(steps, lengths)
         if lengths is None:
-            check_finite(X, "X", getattr(self, "feature_names_in_", None))
+            is_sequence = arch.name in ("lstm", "gru")  # (n, steps, channels) to name both
+            check_finite(steps if is_sequence else X, "X",
+                         getattr(self, "feature_names_in_", None), sequences=is_sequence)
             if reset:
                 check_float32_resolves(X, getattr(self, "feature_names_in_", None))
             X = to_float32(X, "X")
