@@ -453,6 +453,8 @@ def test_char_tokenizer():
     assert tokenizer.inverse_transform(ids, lengths) == ["cab", "\ufffd", "abca"]
     with pytest.raises(TypeError, match="list of strings"):
         tokenizer.fit("abc")
+    with pytest.raises(ValueError, match=r"texts\[1\] is empty \(1 empty texts\)"):
+        CharTokenizer().fit(["abc", ""])
     with pytest.raises(ValueError, match="not fitted"):
         CharTokenizer().transform(["a"])
     for wrong in (0, -1, 2.5):

@@ -25,6 +25,10 @@ class CharTokenizer:
         """Learn the characters of ``texts``, and their longest length (``max_length_``, the
         width ``transform`` pads to, so that later texts fit the model trained on these)."""
         texts = _check_texts(texts)
+        empty = [i for i, text in enumerate(texts) if not text]
+        if empty:  # a text of no character would train the model on padding
+            raise ValueError(f"texts[{empty[0]}] is empty ({len(empty)} empty texts): a text "
+                             "model has nothing to learn from one; leave them out")
         chars = sorted(set("".join(texts)))
         self.vocabulary_ = {c: i + 2 for i, c in enumerate(chars)}
         self.characters_ = ["", "\ufffd", *chars]
