@@ -173,7 +173,8 @@ def test_a_pandas_frame_written_with_its_index_reads_back_as_written(tmp_path):
     pd.DataFrame(X).to_csv(tmp_path / "bare.csv", index=False)  # header "0,1,2" alone
     table = read_table(tmp_path / "bare.csv")
     assert table.columns == ["0", "1", "2"] and table.X.tolist() == X.tolist()
-    assert not table.notes
+    assert "read as column names (as pandas writes" in table.notes[0]  # 0,1,2 may be data:
+    assert read_table(tmp_path / "bare.csv", header=False).X.shape == (5, 3)  # said so, kept
     (tmp_path / "data.csv").write_text("0,1,3\n2,4,6\n")  # not 0, 1, 2, ...: data
     assert read_table(tmp_path / "data.csv").X.shape == (2, 3)
     (tmp_path / "one.csv").write_text("0\n2\n")  # one column: a first value of 0 is data

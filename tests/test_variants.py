@@ -13,6 +13,7 @@ import aekit
 from aekit import (
     VAE,
     Autoencoder,
+    CompressionAutoencoder,
     DenoisingAutoencoder,
     SequenceAutoencoder,
     SparseAutoencoder,
@@ -319,13 +320,21 @@ def test_variable_length_sequences_lengths_or_nan_padding():
 @pytest.mark.parametrize(("params", "message"), [
     ({"batch_norm": True}, "batch_norm applies to dense and conv layers, not to GRU cells"),
     ({"activation": "tanh"}, "GRU cells have their own"),
-    ({"hidden_dims": ()}, r"hidden_dims=\(\) leaves a gru model without layers"),
+    ({"hidden_dims": ()}, r"hidden_dims=\(\) leaves a GRU model without layers"),
 ])
 def test_what_recurrent_layers_would_ignore_is_refused(params, message):
     with pytest.raises(ValueError, match=message):
         SequenceAutoencoder(architecture="gru", latent_dim=2, **params, **quick()).fit(_windows())
+
+
+def test_recurrent_layer_checks_leave_what_is_used_alone():
     with pytest.warns(UserWarning, match=r"acts between recurrent layers, and there is one"):
         SequenceAutoencoder(hidden_dims=(8,), dropout=0.2, **quick(epochs=1)).fit(_windows())
+    # the code's activation where latent_activation=None: used, so not refused
+    Autoencoder(architecture="lstm", activation="tanh", latent_activation=None,
+                hidden_dims=(8,), latent_dim=2, **quick(epochs=1)).fit(_windows())
+    images = _digits()[:64].reshape(64, 8, 8)  # () for conv: its default widths, as before
+    CompressionAutoencoder(architecture="conv", **quick(epochs=1)).fit(images)
 
 
 @pytest.mark.parametrize("noise", ["gaussian", "masking", "salt_pepper"])

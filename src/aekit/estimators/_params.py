@@ -42,23 +42,25 @@ def check_shared_params(est) -> tuple[int, ...] | None:
 
 
 def check_layer_params(est, hidden: tuple[int, ...] | None) -> None:
-    """At fit, not at load (a model saved before these checks still loads): refuse what the
-    layers have no use for, rather than ignore it: ``hidden_dims=()`` but for dense models,
-    and for recurrent ones batch_norm and activation; warn of dropout with one recurrent layer
-    (it acts between layers), as PyTorch's ``nn.LSTM`` does."""
-    if est.hidden_dims is not None and len(np.atleast_1d(est.hidden_dims)) == 0 and (
-            est.architecture != "dense"):  # () means no hidden layer: dense only
-        raise ValueError(f"hidden_dims=() leaves a {est.architecture} model without layers: "
-                         "give at least one width (or None for the default)")
+    """At fit, not at load (a model saved before these checks still loads): refuse what
+    recurrent layers have no use for, rather than ignore it: ``hidden_dims=()`` given (the
+    default width is taken), batch_norm, and an activation no layer uses; warn of dropout with
+    one recurrent layer (it acts between layers), as PyTorch's ``nn.LSTM`` does."""
     if est.architecture not in ("lstm", "gru"):
         return
     cell = est.architecture.upper()
+    if est.hidden_dims is not None and len(np.atleast_1d(est.hidden_dims)) == 0:
+        raise ValueError(f"hidden_dims=() leaves a {cell} model without layers: give at least "
+                         "one width (or None for the default)")
     if est.batch_norm:
         raise ValueError(f"batch_norm applies to dense and conv layers, not to {cell} cells: "
                          "leave it False")
-    if est.activation != "relu":  # the default: set otherwise, it would be ignored
-        raise ValueError(f"activation={est.activation!r} applies to dense and conv layers; "
-                         f"{cell} cells have their own (tanh and sigmoid gates): leave it out")
+    # activation reaches a recurrent model only as its code's, where latent_activation=None
+    code_takes_it = getattr(est, "latent_activation", "given") is None
+    if est.activation != "relu" and not code_takes_it:  # relu, the default: nothing to say
+        raise ValueError(f"activation={est.activation!r} applies to dense and conv layers (and "
+                         f"to the code with latent_activation=None); {cell} cells have their "
+                         "own (tanh and sigmoid gates): leave it out")
     if est.dropout > 0 and len(hidden) == 1:
         warnings.warn(f"dropout={est.dropout} acts between recurrent layers, and there is one "
                       f"(hidden_dims={hidden}): it does nothing; give two or more widths",

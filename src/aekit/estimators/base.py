@@ -248,8 +248,8 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
     def _prepare_fit(self, X, lengths):
         """Everything ``fit`` settles before training: checks, settings and batches."""
         self._hidden_dims = check_shared_params(self)
+        self._check_variant_params()  # first: a variant refusing an architecture says so
         check_layer_params(self, self._hidden_dims)
-        self._check_variant_params()
         seed = draw_seed(self.random_state)
         device = resolve_device(self.device)
         seed = _distributed.join(device, seed)  # under torchrun: rank 0's seed for all

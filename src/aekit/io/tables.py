@@ -146,6 +146,10 @@ def _read_arrow(path: Path, kind: str, columns, drop, index, header=None,
                 notes.append(f"{path.name}: the first row is numbers, so it is read as data "
                              "(no header; header=True / --header says it is one); columns are "
                              "named x0, x1, ...")
+            elif header is None and _pandas_header(_cells(first, delimiter)):
+                notes.append(f"{path.name}: the first row, 0, 1, ..., is read as column names "
+                             "(as pandas writes a frame's default ones); header=False / "
+                             "--no-header says it is data")
             table = _read_text(path, delimiter, options)
             table, timed = _times_as_written(path, delimiter, options, table)
             if options is not None:
@@ -317,7 +321,7 @@ def _is_numbers(first_row: str, delimiter: str) -> bool:
     empty cell is a missing value, not a name), except the header ``DataFrame.to_csv`` writes
     for a frame's default column names: 0, 1, 2, ..., after an empty first cell (the index)
     or, with ``index=False``, alone."""
-    cells = [cell.strip() for cell in next(csv.reader([first_row], delimiter=delimiter), [])]
+    cells = _cells(first_row, delimiter)
     filled = [cell for cell in cells if cell]
     if not filled:
         return False
@@ -325,10 +329,17 @@ def _is_numbers(first_row: str, delimiter: str) -> bool:
         [float(cell) for cell in filled]
     except ValueError:
         return False
-    # exactly what pandas writes for a frame's default column names: ["",] "0", "1", ...
-    names = cells[1:] if cells[0] == "" else cells
-    pandas_header = len(cells) > 1 and names == list(map(str, range(len(names))))
-    return not pandas_header
+    return not _pandas_header(cells)
+
+
+def _cells(row: str, delimiter: str) -> list[str]:
+    return [cell.strip() for cell in next(csv.reader([row], delimiter=delimiter), [])]
+
+
+def _pandas_header(cells: list[str]) -> bool:
+    """Exactly what pandas writes for a frame's default column names: ["",] "0", "1", ..."""
+    names = cells[1:] if cells[:1] == [""] else cells
+    return len(cells) > 1 and names == list(map(str, range(len(names))))
 
 
 def _without_empty_unnamed(path: Path, table, notes: list[str], headerless: bool = False):
