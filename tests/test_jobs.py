@@ -236,6 +236,8 @@ def test_interpolate_runs_between_the_latent_means(vae, blobs):
     with pytest.raises(ValueError, match="steps"):
         vae.interpolate(X[0], X[1], steps=1)
     np.testing.assert_array_equal(vae.interpolate(X[[0]], X[150:151], steps=5), path)
+    with pytest.raises(ValueError, match="a must be one row, got 2"):
+        vae.interpolate(X[:2], X[150])
 
 
 def test_interpolate_takes_rows_of_a_frame(vae, blobs):

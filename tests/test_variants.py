@@ -310,11 +310,17 @@ def test_variable_length_sequences_lengths_or_nan_padding():
     rebuilt = model.reconstruct(zero_padded, lengths=lengths)  # padding comes back as padding
     assert np.isnan(rebuilt[0, lengths[0]:]).all() and np.isfinite(rebuilt[0, :lengths[0]]).all()
     assert model.score(zero_padded, lengths=lengths) == model.score(padded)
+    univariate = padded[..., 0] if padded.ndim == 3 else padded  # rows (n, steps)
+    one = SequenceAutoencoder(hidden_dims=(8,), latent_dim=2, **quick(epochs=1)).fit(univariate)
+    assert one.score(np.nan_to_num(univariate, nan=100.0), lengths=lengths) == one.score(
+        univariate)
     params = {"hidden_dims": (12,), "latent_dim": 3, **quick(epochs=2)}  # lengths beside X_val:
     given = SequenceAutoencoder(validation_data=(zero_padded[:20], lengths[:20]), **params)
     marked = SequenceAutoencoder(validation_data=padded[:20], **params)  # as NaN padding does
     assert (given.fit(padded[20:]).history_["val_loss"]
             == marked.fit(padded[20:]).history_["val_loss"])
+    alone = SequenceAutoencoder(validation_data=(padded[:20],), **params)  # a 1-tuple: X_val
+    assert alone.fit(padded[20:]).history_["val_loss"] == marked.history_["val_loss"]
 
 
 @pytest.mark.parametrize(("params", "message"), [

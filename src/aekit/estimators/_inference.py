@@ -197,8 +197,9 @@ class Inference:
         X, second = self._checked(X, lengths)
         errors = (X - self._unscale(self._infer("reconstruct", X, second))) / self.score_scale_
         observed = ~np.isnan(errors)
-        if second is not None and second.ndim == 1 and X.ndim == 3:  # sequences' lengths
-            observed &= steps_mask(second, X.shape[1])[..., None]  # padding is no error
+        if second is not None and self._second_array == "lengths":  # padding is no error
+            valid = steps_mask(second, X.shape[1])  # (n, steps), univariate rows are 2-D
+            observed &= valid.reshape(valid.shape + (1,) * (X.ndim - 2))
         if not observed.any():
             raise ValueError("X holds no observed value to score")
         return -float(np.mean(np.square(errors[observed], dtype=np.float64)))

@@ -444,7 +444,8 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         scaled unless ``scaled=False`` (its batches are then scaled in torch)."""
         data, lengths = self.validation_data, None
         if isinstance(data, tuple):  # (X_val, lengths) for sequences, else Keras' (x, y)
-            data, lengths = data[0], self._validation_lengths(*data[:2])
+            data, *rest = data
+            lengths = self._validation_lengths(data, rest[0]) if rest else None
         if isinstance(data, ArraySource):
             raise TypeError("validation_data may be a streamed source only when X is one too: "
                             "pass an array, or fit on a source")
@@ -458,12 +459,12 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
 
     def _validation_lengths(self, X_val, second):
         """The second item of a ``validation_data`` tuple as the sequences' lengths, where the
-        model reads sequences and it is one whole number per row; else None (Keras' ``y``,
-        which an autoencoder ignores)."""
-        second = np.asarray(second) if isinstance(second, (list, np.ndarray)) else None
-        is_lengths = (second is not None and second.ndim == 1 and second.dtype.kind in "iu"
-                      and len(second) == len(X_val))
-        return second if is_lengths and self.architecture in ("lstm", "gru") else None
+        model reads sequences and it is one value per row (checked as lengths then); else None
+        (Keras' ``y``, which an autoencoder ignores)."""
+        if self.architecture not in ("lstm", "gru") or second is None:
+            return None
+        second = np.asarray(second)
+        return second if second.ndim == 1 and len(second) == len(X_val) else None
 
     def _build_module(self) -> AutoencoderNet:
         encoder, decoder = self._arch.build(self, self.input_shape_, self.latent_dim_)

@@ -123,8 +123,12 @@ class VariationalAutoencoder(BaseAutoencoder):
                 raise ValueError(f"{name} must be one row, got a DataFrame of {len(row)}")
             return row
         row = np.asarray(row)
-        one = len(self.input_shape_) + 1  # a row given with its leading axis already
-        return row if row.ndim == one and len(row) == 1 else row[None]
+        # a row as fit took X's rows (a univariate sequence or a one-channel image lacks the
+        # network's channel axis), given with its leading axis already
+        one = len(self.input_shape_) - (self.squeeze_axis_ is not None) + 1
+        if row.ndim == one and len(row) != 1:
+            raise ValueError(f"{name} must be one row, got {len(row)}")
+        return row if row.ndim == one else row[None]
 
     def sample_like(self, X, n_samples: int = 1, random_state: int | None = None) -> np.ndarray:
         """Rows generated near each row of ``X``: codes drawn from its posterior
