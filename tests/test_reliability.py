@@ -126,6 +126,24 @@ def test_a_run_early_stopping_ended_stays_ended_when_resumed(data, tmp_path):
         assert torch.equal(value, again.module_.state_dict()[name]), name
 
 
+def test_a_run_another_callback_stopped_is_continued_when_resumed(data, tmp_path):
+    """A stop of the user's own (a time budget) is what a resume continues after."""
+
+    class Budget(Callback):
+        def __init__(self, stop_after):
+            self.stop_after = stop_after
+
+        def on_epoch_end(self, state, logs):
+            state.stop_training = state.epoch == self.stop_after
+
+    folder = str(tmp_path / "ckpt")
+    first = Autoencoder(**RUN, callbacks=[Budget(2)], checkpoint_dir=folder).fit(data[:300])
+    assert first.n_epochs_ == 2
+    resumed = Autoencoder(**RUN, callbacks=[Budget(None)], checkpoint_dir=folder,
+                          resume=True).fit(data[:300])
+    assert resumed.n_epochs_ == RUN["epochs"]
+
+
 def test_damaged_checkpoint_is_refused(data, tmp_path):
     folder = tmp_path / "ckpt"
     Autoencoder(**dict(RUN, epochs=2), checkpoint_dir=str(folder)).fit(data)

@@ -202,13 +202,20 @@ class EarlyStopping(Callback):
                     f"{state.epoch} epoch(s) run are discarded: give a larger patience or a "
                     "smaller learning rate", RuntimeWarning, stacklevel=user_stacklevel())
 
+    @property
+    def ended_training(self) -> bool:
+        """Whether it stopped the run: a resumed run then trains no further (as Keras deletes
+        its backup when training ends)."""
+        return self.stopped_epoch is not None
+
     def state_dict(self):
         return {"best": self.best, "wait": self.wait, "best_epoch": self.best_epoch,
-                "best_weights": self.best_weights}
+                "best_weights": self.best_weights, "stopped_epoch": self.stopped_epoch}
 
     def load_state_dict(self, state):
         self.best, self.wait = state["best"], state["wait"]
         self.best_epoch, self.best_weights = state["best_epoch"], state["best_weights"]
+        self.stopped_epoch = state.get("stopped_epoch")  # absent from older checkpoints
 
 
 class ModelCheckpoint(Callback):

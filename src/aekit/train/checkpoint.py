@@ -60,9 +60,11 @@ class BackupAndRestore(Callback):
         try:
             tensors, config = read_model_file(self.path)
         except ValueError as error:  # a model file's message; say what to do with a checkpoint
-            raise ValueError(f"the checkpoint in {self.directory} cannot be resumed, it is "
-                             f"damaged ({error}): delete {self.path.name} to start afresh, or "
-                             "use another folder") from None
+            damaged = "corrupted" in str(error)  # not one from a newer aekit, say: keep that
+            fix = (f": delete {self.path.name} to start afresh, or use another folder"
+                   if damaged else "")
+            raise ValueError(f"the checkpoint in {self.directory} cannot be resumed"
+                             f"{', it is damaged' if damaged else ''} ({error}){fix}") from None
         self._check_fingerprint(config.get("fingerprint", {}))
         done = int(config.get("epoch", 0))
         if done > state.epochs:  # the loop would run none and hand back the longer run

@@ -63,7 +63,6 @@ class TrainState:
             rng = {"ranks": self.ranks.gather(rng)}
         return {
             "epoch": self.epoch,
-            "stop_training": self.stop_training,  # early stopping ended it: a resume runs none
             "history": self.history,
             "module": self.module.state_dict(),
             "optimizer": self.optimizer.state_dict(),
@@ -89,7 +88,10 @@ class TrainState:
         for callback, (_, callback_state) in zip(self._stateful_callbacks(), state["callbacks"]):
             callback.load_state_dict(callback_state)
         self.epoch = int(state["epoch"])
-        self.stop_training = bool(state.get("stop_training", False))
+        # a callback that ended the run (early stopping) ends the resumed one; another stop
+        # (a time budget, say) is what a resume continues after
+        self.stop_training = any(getattr(c, "ended_training", False)
+                                 for c in self._stateful_callbacks())
         self.history.clear()  # in place: owners hold a reference to this dict
         self.history.update(state["history"])
 
