@@ -90,6 +90,9 @@ def test_pickled_npy_is_refused(tmp_path):
     with pytest.raises(ValueError, match="holds Python objects, which aekit does not load") as err:
         read_table(path)
     assert "allow_pickle" not in str(err.value)  # NumPy's remedy: not one aekit offers
+    np.savez(tmp_path / "objects.npz", X=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(ValueError, match="holds Python objects in 'X'"):
+        read_table(tmp_path / "objects.npz")
 
 
 def test_missing_file(tmp_path):

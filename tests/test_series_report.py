@@ -63,7 +63,7 @@ def test_series_report_refuses_another_series(tmp_path, fitted):
         write_series_report(detector, frame, tmp_path / "x", steps=[1, 2, 3])
     bare = small_detector(window=30).fit(planted())  # unnamed: the channel is "value"
     report = write_series_report(bare, planted(), tmp_path / "bare")
-    assert "(" not in report.numbers.get("where", "")  # steps only: there are no times
+    assert "where" in report.numbers and "(" not in report.numbers["where"]  # steps only
 
 
 def test_cli_series_report(tmp_path, capsys, fitted):
@@ -81,6 +81,7 @@ def test_cli_series_report(tmp_path, capsys, fitted):
     assert f"steps {start}-{end - 1} ({wall}" in page
     for args, message in [
             (["--labels", "time"], "--labels does not apply to a series detector's report"),
+            (["--no-header"], "--header/--no-header does not apply"),
             (["--columns", "time"], "--columns time: the detector was trained on the channels"),
             (["--time", "when"], "has no column 'when'")]:
         assert main(["report", str(saved), str(data), *args, "-o", str(tmp_path / "r2")]) == 1

@@ -349,24 +349,25 @@ def _series_report(args, detector) -> None:
     from aekit.io.tables import csv_columns_as_written
 
     for option, value in (("--labels", args.labels), ("--image-shape", args.image_shape),
-                          ("--drop", args.drop), ("--header/--no-header", args.header)):
-        if value:
+                          ("--drop", args.drop or None), ("--header/--no-header", args.header)):
+        if value is not None:
             raise CLIError(f"{option} does not apply to a series detector's report: name the "
                            "series' columns with --columns and its time with --time")
     frame = read_frame(args.data)
     names = series_names(args.columns, args.time, frame, detector, args.data, "--columns")
     series = pa.table({name: numeric_column(frame, name, args.data) for name in names})
-    steps = names = axis = None
+    steps = step_names = axis = None
     if args.time:
         time = frame[args.time]
         note_uneven_steps(time, args.time)
         steps = _plottable(time)
-        names = csv_columns_as_written(args.data, frame.select([args.time]), [args.time])[
+        step_names = csv_columns_as_written(args.data, frame.select([args.time]), [args.time])[
             args.time].cast(pa.string()).to_pylist()  # the windows named as the file has it
         zoned = pa.types.is_timestamp(time.type) and time.type.tz is not None
-        axis = f"{args.time} (UTC)" if zoned and steps is not None else args.time
-    report = write_series_report(detector, series, args.output, steps=steps, step_names=names,
-                                 axis_name=axis)
+        if steps is not None:  # text times: the steps are drawn, under their own name
+            axis = f"{args.time} (UTC)" if zoned else args.time
+    report = write_series_report(detector, series, args.output, steps=steps,
+                                 step_names=step_names, axis_name=axis)
     print(f"wrote {len(report.figures)} figures and {report.index}")
 
 

@@ -32,7 +32,7 @@ class CharTokenizer:
         chars = sorted(set("".join(texts)))
         self.vocabulary_ = {c: i + 2 for i, c in enumerate(chars)}
         self.characters_ = ["", "\ufffd", *chars]
-        self.max_length_ = max(1, max(len(t) for t in texts))
+        self.max_length_ = max(len(t) for t in texts)  # at least 1: no text is empty
         return self
 
     @property

@@ -41,11 +41,7 @@ def column_specs(df) -> list[ColumnSpec]:
     for name in df.columns:
         dtype = df[name].dtype
         if _is_text(df[name]) and not few_values(df[name]):
-            n_values = df[name].nunique()
-            raise ValueError(f"column {name!r} holds text of {n_values} distinct values (ids or "
-                             "free text?): too many to fill as categories (at most "
-                             f"{MAX_CATEGORIES}, each seen twice on average): drop it, or make "
-                             "it the index (.set_index)")
+            raise ValueError(_not_categories(name, df[name]))
         if isinstance(dtype, pd.CategoricalDtype) or _is_text(df[name]):
             categories = tuple(dtype.categories.tolist() if isinstance(
                 dtype, pd.CategoricalDtype) else sorted(df[name].dropna().unique()))
@@ -68,6 +64,18 @@ def column_specs(df) -> list[ColumnSpec]:
 
 
 MAX_CATEGORIES = 50  # distinct values of a text column filled as a category
+
+
+def _not_categories(name, column) -> str:
+    """Why a text column is not filled as a category: no value, or too many to be seen twice
+    each on average (ids, free text)."""
+    values = column.dropna()
+    if values.empty:
+        return f"column {name!r} holds no value: drop it"
+    return (f"column {name!r} holds text of {values.nunique()} distinct values in "
+            f"{len(values)} rows (ids or free text?): a category needs at most "
+            f"{MAX_CATEGORIES} values, each seen twice on average; drop it, or make it the "
+            "index (.set_index)")
 
 
 def few_values(column) -> bool:

@@ -208,7 +208,8 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         expected = [str(name) for name in self.get_feature_names_out()]
         written = [f"z{i}" for i in range(len(expected))]
         for names, whose, fix in ((expected, "transform's", "Z[model.get_feature_names_out()]"),
-                                  (written, "aekit encode's", f"Z[{written[:3]}...]")):
+                                  (written, "aekit encode's",
+                                   f"Z[[f'z{{i}}' for i in range({len(written)})]]")):
             if sorted(given) == sorted(names) and given != names:
                 raise ValueError(f"the codes' columns {given[:6]} are {whose} {names[:6]} in "
                                  f"another order: pass {fix}")
@@ -521,7 +522,7 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         """Epochs early stopping does not watch (a variant whose loss changes at first)."""
         return 0
 
-    def _callbacks(self, data_digest: Callable[[], str]) -> list[Callback]:
+    def _callbacks(self, data_digest: Callable[[], str | dict]) -> list[Callback]:
         callbacks = [*self._variant_callbacks(), *(self.callbacks or [])]
         if self.patience_ is not None:
             callbacks.append(EarlyStopping(patience=self.patience_,

@@ -109,11 +109,9 @@ def load(path: str | os.PathLike, device: str | None = None):
     intact aekit model. Nothing in the file is executed.
     """
     if device is not None:  # checked first: a wrong device is no fault of the file
-        from aekit.estimators._torch import resolve_device
-
-        device = str(device) if type(device).__name__ == "device" else device  # torch.device
+        device = str(device) if isinstance(device, torch.device) else device
         if not isinstance(device, str):
-            raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}")
+            raise TypeError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {device!r}")
         resolve_device(device)
     tensors, config = read_model_file(path)
     if config.get("kind") == "checkpoint":

@@ -121,12 +121,16 @@ def _read_numpy(path: Path, kind: str) -> np.ndarray:
         return loaded
     with loaded:
         keys = list(loaded.keys())
-        if len(keys) == 1:
-            return loaded[keys[0]]
-        for preferred in ("X", "x", "data"):
-            if preferred in keys:
-                return loaded[preferred]
-    raise ValueError(f"{path} holds arrays {keys}: store one array, or one named 'X'")
+        chosen = keys[0] if len(keys) == 1 else next(
+            (key for key in ("X", "x", "data") if key in keys), None)
+        if chosen is None:
+            raise ValueError(f"{path} holds arrays {keys}: store one array, or one named 'X'")
+        try:  # an array of objects is read (and refused) only here
+            return loaded[chosen]
+        except ValueError:
+            raise ValueError(f"{path} holds Python objects in {chosen!r}, which aekit does "
+                             "not load (loading them could run code): save a numeric array"
+                             ) from None
 
 
 def _read_arrow(path: Path, kind: str, columns, drop, index, header=None,

@@ -141,7 +141,8 @@ class EarlyStopping(Callback):
     count as epoch 0 (the loop measures their ``val_loss`` first): a network that starts from a
     good solution (PCA) ends no worse on the held-out rows than it began. The first
     ``start_from_epoch`` epochs are not watched (as Keras' ``start_from_epoch``): while a loss
-    changes its own terms (a KL weight warming up), its early values are not comparable.
+    changes its own terms (a KL weight warming up), its early values are not comparable; the
+    starting weights are not watched then either (``include_start`` has no effect).
     """
 
     monitor_key = "monitored loss"  # the logged name it resolves to, once an epoch has ended
