@@ -358,7 +358,8 @@ def warn_of_discrete_flags(X: np.ndarray, features: np.ndarray, flagged: np.ndar
     warnings.warn(f"the automatic threshold flags {share:.1%} of the training rows, most of "
                   f"them for column {name}, which takes only {n_values} "
                   "values: its rarer values may be ordinary. Leave the column out, or set "
-                  "contamination to the share of outliers you expect", UserWarning, stacklevel=user_stacklevel())
+                  "contamination to the share of outliers you expect", UserWarning,
+                  stacklevel=user_stacklevel())
 
 
 def robust_scaling(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -173,7 +173,8 @@ class SeriesAnomalyDetector(BaseEstimator):
         seconds = index_seconds(series)
         message = None if seconds is None else uneven_steps(seconds, is_time=True)
         if message is not None:
-            warnings.warn(f"the series' time index: {message}", UserWarning, stacklevel=user_stacklevel())
+            warnings.warn(f"the series' time index: {message}", UserWarning,
+                          stacklevel=user_stacklevel())
         if hasattr(series, "columns") or hasattr(series, "column_names") or np.ndim(series) == 2:
             validate_data(self, series, reset=reset, skip_check_array=True)
         elif reset:  # a bare (T,) series: no names from an earlier fit may linger

@@ -43,7 +43,8 @@ class Architecture:
                 and min(shape[:2]) >= 8):
             warnings.warn(f"images of shape {shape} look channels-last (height, width, "
                           "channels), and conv reads (n, channels, height, width): if they "
-                          "are, pass X.transpose(0, 3, 1, 2)", UserWarning, stacklevel=user_stacklevel())
+                          "are, pass X.transpose(0, 3, 1, 2)", UserWarning,
+                          stacklevel=user_stacklevel())
 
     def channel_values(self, X: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
         """``(N, channels)`` values the scaling statistics are computed over."""

@@ -246,7 +246,8 @@ class CudaGraphStep(_FixedShapeStep):
         except RuntimeError as error:
             self.failed = True
             warnings.warn(f"CUDA graph capture failed, training goes on without it: "
-                          f"{str(error).splitlines()[0]}", RuntimeWarning, stacklevel=user_stacklevel())
+                          f"{str(error).splitlines()[0]}", RuntimeWarning,
+                          stacklevel=user_stacklevel())
             return False
         self.captured_hyperparameters = self._hyperparameters()
         return True
