@@ -51,7 +51,7 @@ def test_fit_reports_the_epoch_whose_weights_it_saved(digits_split, tmp_path, ca
     kept_loss = f"val_loss {model.history_['val_loss'][kept - 1]:.5g}"
     assert kept_loss in said
     assert main(["info", str(out)]) == 0  # info and the report say the same, not the last's
-    assert f"{last} epochs; weights of epoch {kept} kept, its best (" in (
+    assert f"{last} epochs, keeping the weights of epoch {kept}, its best (" in (
         info := capsys.readouterr().out) and kept_loss in info
     from aekit.apps import write_report
 

@@ -118,25 +118,20 @@ def _fit(args, owners) -> None:
         return
     if os.environ.get("RANK", "0") == "0":  # under torchrun: rank 0 alone saves and reports
         epochs = f"{model.n_epochs_} epoch" + ("" if model.n_epochs_ == 1 else "s")
-        print(f"trained {args.model} for {epochs}{_kept(model)}; saved "
-              f"{args.output}")
+        kept = _kept(model.n_epochs_, getattr(model, "best_epoch_", model.n_epochs_),
+                     model.history_)
+        print(f"trained {args.model} for {epochs}{kept}; saved {args.output}")
 
 
-def _kept(model) -> str:
-    """The losses of the epoch whose weights were saved (early stopping may have restored an
-    earlier one than the last)."""
-    kept = getattr(model, "best_epoch_", model.n_epochs_)
+def _kept(epochs: int, kept: int, history: dict) -> str:
+    """The losses of the epoch whose weights were kept (early stopping may have restored an
+    earlier one than the last), as fit's message and ``info`` say them."""
     if kept == 0:
         return " (no epoch improved on the weights it started from: those were kept)"
-    shown = _losses_of(model.history_, kept)
-    return f" ({shown})" if kept == model.n_epochs_ else \
+    shown = ", ".join(f"{k} {v[kept - 1]:.5g}" for k, v in history.items()
+                      if k != "lr" and len(v) >= kept)
+    return f" ({shown})" if kept == epochs else \
         f", keeping the weights of epoch {kept}, its best ({shown})"
-
-
-def _losses_of(history: dict, epoch: int, prefix: str = "") -> str:
-    """``"loss 0.1, val_loss 0.2"``: the losses of ``epoch`` (1-based), each after ``prefix``."""
-    return ", ".join(f"{prefix}{k} {v[epoch - 1]:.5g}" for k, v in history.items()
-                     if k != "lr" and len(v) >= epoch)
 
 
 def _trained(fitted: dict) -> str:
@@ -145,11 +140,7 @@ def _trained(fitted: dict) -> str:
     kept = fitted.get("best_epoch_", epochs)
     if not isinstance(epochs, int) or not isinstance(kept, int) or not history:
         return f"{epochs} epochs"
-    if kept == 0:
-        return f"{epochs} epochs; the starting weights kept (no epoch improved on them)"
-    if kept == epochs:
-        return f"{epochs} epochs; {_losses_of(history, kept, 'final ')}"
-    return f"{epochs} epochs; weights of epoch {kept} kept, its best ({_losses_of(history, kept)})"
+    return f"{epochs} epochs{_kept(epochs, kept, history)}"
 
 
 # ----------------------------------------------------------------- encode, reconstruct, score
