@@ -184,6 +184,23 @@ def test_a_pandas_frame_written_with_its_index_reads_back_as_written(tmp_path):
     assert read_table(tmp_path / "one.csv").X.tolist() == [[0], [2]]
 
 
+def test_a_column_like_a_row_id_read_as_a_feature_gets_a_note(tmp_path):
+    rng = np.random.RandomState(0)
+    values = rng.normal(size=(30, 2)).round(3)
+    rows = "\n".join(f"{100 + 3 * i},{a},{b}" for i, (a, b) in enumerate(values))
+    (tmp_path / "counter.csv").write_text("n,a,b\n" + rows + "\n")  # whole numbers, rising
+    notes = read_table(tmp_path / "counter.csv").notes
+    assert len(notes) == 1 and "column 'n' rises from row to row, like an id" in notes[0]
+    assert "--drop n" in notes[0]
+    assert not read_table(tmp_path / "counter.csv", drop=["n"]).notes
+    assert not read_table(tmp_path / "counter.csv", index="n").notes  # --time n: not a feature
+    (tmp_path / "named.csv").write_text("customer_id,a\n7,0.5\n3,0.1\n")
+    assert "'customer_id' is named like an id" in read_table(tmp_path / "named.csv").notes[0]
+    shuffled = "\n".join(f"{i},{a}" for i, a in zip(rng.permutation(30), values[:, 0]))
+    (tmp_path / "count.csv").write_text("k,a\n" + shuffled + "\n")  # a count, not in order
+    assert not read_table(tmp_path / "count.csv").notes
+
+
 def test_the_index_pandas_stores_in_parquet_is_not_a_feature(tmp_path):
     import pandas as pd
 

@@ -26,7 +26,9 @@ def add_detect(commands) -> None:
                    help="a detector saved with --save: apply it instead of fitting one")
     p.add_argument("--save", metavar="FILE", help="save the fitted detector here")
     p.add_argument("--contamination", default="auto", type=_contamination, metavar="FRACTION",
-                   help="expected fraction of anomalies in (0, 0.5], or auto (default: auto)")
+                   help="expected fraction of anomalies in (0, 0.5], or auto: Tukey's "
+                   "fence on the training scores, which flags more rows than a data set's "
+                   "true anomaly rate when that is low (default: auto)")
     p.add_argument("--series", metavar="COLUMNS",
                    help="treat DATA as a time series of these (comma-separated) columns")
     p.add_argument("--time", metavar="COLUMN", help="a timestamp or id column, kept out of the "

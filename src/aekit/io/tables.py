@@ -194,8 +194,32 @@ def _read_arrow(path: Path, kind: str, columns, drop, index, header=None,
     X = numeric_array(path, table.select(keep))
     # a headerless file's made-up names say nothing: its columns match by position
     types = [_type_of(table.schema.field(name).type) for name in keep]
+    if not headerless:
+        notes.extend(_id_notes(path, keep, X, types))
     return Table(X, None if headerless else keep, index_values, index, notes, types,
                  None if others is None else table.select(others), order, timed)
+
+
+ID_NAMES = ("id", "index", "row", "rowid")
+ID_MIN_ROWS = 20  # fewer rows than this may rise in order by chance
+
+
+def _id_notes(path: Path, names: list[str], X: np.ndarray, types: list[str]) -> list[str]:
+    """A note for each feature that looks like a row id: named so (id, ..._id, index), or
+    whole numbers rising from row to row. An id read as a feature makes rows with new ids look
+    unlike the old ones (a trial: 23% of normal rows flagged on later data)."""
+    notes = []
+    for i, (name, kind) in enumerate(zip(names, types)):
+        lowered = name.strip().lower()
+        named = lowered in ID_NAMES or lowered.endswith(("_id", " id"))
+        rising = (kind == "int" and len(X) >= ID_MIN_ROWS
+                  and bool(np.all(np.diff(X[:, i]) > 0)))
+        if named or rising:
+            why = "is named like an id" if named else "rises from row to row, like an id"
+            notes.append(f"{path.name}: column {name!r} {why} and is read as a feature: if it "
+                         f"is one, leave it out with --drop {name} (or --time {name} to keep it "
+                         "beside the results)")
+    return notes
 
 
 def _type_of(arrow_type) -> str:
