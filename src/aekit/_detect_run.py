@@ -93,18 +93,11 @@ def _detect_rows(args, detector) -> None:
 def _detect_series(args, detector) -> None:
     from aekit import SeriesAnomalyDetector
 
-    frame = read_frame(args.data)
     given = args.series.split(",") if args.series is not None else None
-    names = series_names(given, args.time, frame, detector, args.data)
-    # named channels: the detector keeps their names and checks them when it scores
-    series = pa.table({name: numeric_column(frame, name, args.data) for name in names})
+    _, series, times = read_series(args.data, given, args.time, detector)
     if detector is None:
         detector = SeriesAnomalyDetector(window=args.window, contamination=args.contamination,
                                          random_state=args.random_state).fit(series)
-    if args.time:
-        note_uneven_steps(frame[args.time], args.time)
-        times = csv_columns_as_written(args.data, frame.select([args.time]),  # as written
-                                       [args.time])[args.time]
     results = {args.time: times} if args.time else {}
     results["score"] = detector.score_steps(series)
     results["label"] = detector.predict_steps(series)
@@ -116,6 +109,20 @@ def _detect_series(args, detector) -> None:
     for start, end in windows:
         where = f"{stamps[start]} .. {stamps[end - 1]}" if stamps is not None else ""
         print(f"  steps {start}-{end - 1} {where}".rstrip())
+
+
+def read_series(path: str, given: list[str] | None, time: str | None, detector,
+                option: str = "--series"):
+    """``(frame, series, times)``: the file, its value columns (``series_names``) as floats
+    under their names (a detector keeps them and checks them when it scores), and the ``time``
+    column as the file wrote it (None without one; a note when its steps are uneven)."""
+    frame = read_frame(path)
+    names = series_names(given, time, frame, detector, path, option)
+    series = pa.table({name: numeric_column(frame, name, path) for name in names})
+    if not time:
+        return frame, series, None
+    note_uneven_steps(frame[time], time)
+    return frame, series, csv_columns_as_written(path, frame.select([time]), [time])[time]
 
 
 def series_names(given: list[str] | None, time: str | None, frame: pa.Table, detector,

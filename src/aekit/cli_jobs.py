@@ -343,26 +343,21 @@ def _series_report(args, detector) -> None:
     ``--columns``), ``--time`` along the x axis."""
     import pyarrow as pa
 
-    from aekit._detect_run import series_names
-    from aekit._series_frame import note_uneven_steps, numeric_column, read_frame
+    from aekit._detect_run import read_series
     from aekit.apps.series_report import write_series_report
-    from aekit.io.tables import csv_columns_as_written
 
     for option, value in (("--labels", args.labels), ("--image-shape", args.image_shape),
                           ("--drop", args.drop or None), ("--header/--no-header", args.header)):
         if value is not None:
             raise CLIError(f"{option} does not apply to a series detector's report: name the "
                            "series' columns with --columns and its time with --time")
-    frame = read_frame(args.data)
-    names = series_names(args.columns, args.time, frame, detector, args.data, "--columns")
-    series = pa.table({name: numeric_column(frame, name, args.data) for name in names})
+    frame, series, times = read_series(args.data, args.columns, args.time, detector,
+                                       "--columns")
     steps = step_names = axis = None
     if args.time:
         time = frame[args.time]
-        note_uneven_steps(time, args.time)
         steps = _plottable(time)
-        step_names = csv_columns_as_written(args.data, frame.select([args.time]), [args.time])[
-            args.time].cast(pa.string()).to_pylist()  # the windows named as the file has it
+        step_names = times.cast(pa.string()).to_pylist()  # the windows named as the file has it
         zoned = pa.types.is_timestamp(time.type) and time.type.tz is not None
         if steps is not None:  # text times: the steps are drawn, under their own name
             axis = f"{args.time} (UTC)" if zoned else args.time
