@@ -10,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pytest
+import scipy.sparse
 import torch
 from sklearn.datasets import load_wine
 
@@ -113,6 +114,28 @@ def test_bad_input(blob):
     fitted = AnomalyDetector(model=small_model()).fit(blob)
     with pytest.raises(ValueError, match="features"):
         fitted.score_samples(blob[:, :3])
+
+
+def test_the_outer_seed_seeds_a_given_model_without_its_own(blob):
+    def scores(model, random_state=0):
+        detector = AnomalyDetector(model=model, random_state=random_state).fit(blob)
+        return detector.score_samples(blob[:20]), detector.model_.random_state
+
+    unseeded = Autoencoder(latent_dim=2, hidden_dims=(8,), epochs=3)
+    first, seed = scores(unseeded)
+    np.testing.assert_array_equal(first, scores(unseeded)[0])  # repeatable, as sklearn's
+    assert seed == 0 and unseeded.random_state is None  # the clone is seeded, not the model
+    assert not np.array_equal(first, scores(unseeded, random_state=1)[0])
+    assert scores(unseeded.set_params(random_state=5))[1] == 5  # its own seed is kept
+    windows = series_detector(random_state=3).fit(periodic_series(1200, anomaly=slice(600, 620)))
+    assert windows.detector_.random_state == 3
+
+
+def test_a_threshold_given_with_a_contamination_says_which_is_used(blob):
+    with pytest.warns(UserWarning, match="contamination=0.1 is not used: threshold=1.5"):
+        detector = AnomalyDetector(model=small_model(epochs=2), contamination=0.1,
+                                   threshold=1.5).fit(blob)
+    assert detector.threshold_ == 1.5
 
 
 def test_constant_column_does_not_crash(blob):
@@ -226,6 +249,10 @@ def test_series_bad_input():
         series_detector().fit(np.ones(500))
     with pytest.raises(ValueError, match="contamination"):
         series_detector(contamination=0.7).fit(periodic_series())
+    with pytest.raises(ValueError, match=r"no channel \(shape \(100, 0\)\)"):
+        series_detector().fit(np.empty((100, 0)))
+    with pytest.raises(TypeError, match=r"sparse matrix: pass series.toarray\(\)"):
+        series_detector().fit(scipy.sparse.csr_matrix(periodic_series()[:, None]))
 
 
 # ----------------------------------------------------------------------------- CLI

@@ -130,6 +130,13 @@ def test_bad_parameters_are_named(params, message):
         Autoencoder(**dict(quick(epochs=1), **params)).fit(X)
 
 
+def test_a_masked_models_gaussian_setting_names_every_choice():
+    from aekit import MaskedAutoencoder
+
+    with pytest.raises(ValueError, match="gaussian must be True, False or \"auto\", got 'yes'"):
+        MaskedAutoencoder(gaussian="yes", **quick(epochs=1)).fit(np.ones((4, 2)))
+
+
 def test_bad_hidden_dims_type():
     with pytest.raises(TypeError, match="hidden_dims must be a tuple"):
         Autoencoder(hidden_dims="wide", **quick()).fit(np.ones((4, 2)))

@@ -84,3 +84,54 @@ def test_a_dataframe_in_gives_a_dataframe_out_for_every_method_of_one_value_per_
     shares = detector.fit(frame).score_features(frame)
     assert list(shares.columns) == list(frame.columns)
     np.testing.assert_allclose(shares.sum(axis=1), 1, rtol=1e-6)
+
+
+def _all_estimator_classes():
+    from aekit import AnomalyDetector, AutoencoderImputer, SeriesAnomalyDetector
+
+    return [*ESTIMATORS.values(), AnomalyDetector, AutoencoderImputer, SeriesAnomalyDetector]
+
+
+def test_parameters_are_keyword_only_as_in_scikit_learn():
+    import inspect
+
+    for cls in _all_estimator_classes():
+        kinds = {p.kind for name, p in inspect.signature(cls).parameters.items()}
+        assert kinds == {inspect.Parameter.KEYWORD_ONLY}, cls.__name__
+    with pytest.raises(TypeError, match="positional"):
+        ESTIMATORS["autoencoder"](3)
+
+
+@pytest.mark.parametrize("cls", list(ESTIMATORS.values()), ids=lambda cls: cls.__name__)
+def test_decoding_before_fit_or_no_codes_is_refused_in_one_line(cls):
+    import numpy as np
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        cls().inverse_transform(np.zeros((2, 2)))
+    if cls.__name__ in ("SequenceAutoencoder", "CompressionAutoencoder"):
+        return  # (their codes are checked as the others', and their fits are slower)
+    model = cls(latent_dim=2, epochs=1, random_state=0, device="cpu").fit(
+        np.random.RandomState(0).rand(40, 4))
+    width = model.transform(np.zeros((1, 4))).shape[1]  # an ensemble's: all members' codes
+    with pytest.raises(ValueError, match=rf"codes has 0 rows \(shape \(0, {width}\)\)"):
+        model.inverse_transform(np.empty((0, width)))
+
+
+def test_validation_data_in_other_units_than_x_is_pointed_out():
+    import warnings
+
+    from sklearn.datasets import load_wine
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from aekit import Autoencoder
+
+    wine = load_wine(as_frame=True).data
+    model = Autoencoder(latent_dim=3, epochs=2, validation_data=wine.iloc[:40], random_state=0)
+    with pytest.warns(UserWarning, match="validation_data is unlike X: feature 12's mean lies "
+                      ".* In a Pipeline, validation_data skips the earlier steps"):
+        make_pipeline(StandardScaler(), model).fit(wine.iloc[40:])  # unscaled validation rows
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # held-out rows of the same data: no word
+        model.fit(wine.iloc[40:])

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 import torch
 from conftest import quick
+from sklearn.base import clone
 from sklearn.decomposition import PCA
+from sklearn.exceptions import NotFittedError
 
 import aekit
 from aekit import (
@@ -470,12 +472,17 @@ def test_char_tokenizer():
         tokenizer.fit("abc")
     with pytest.raises(ValueError, match=r"texts\[1\] is empty \(1 empty texts\)"):
         CharTokenizer().fit(["abc", ""])
-    with pytest.raises(ValueError, match="not fitted"):
+    with pytest.raises(NotFittedError):
         CharTokenizer().transform(["a"])
     for wrong in (0, -1, 2.5):
         with pytest.raises(ValueError, match="max_length must be a whole number"):
             tokenizer.transform(["a"], max_length=wrong)
-    assert tokenizer.transform(["a", "abcabc"])[0].shape == (2, 3)  # fit's width: cut to it
+    with pytest.warns(UserWarning, match="1 of 2 texts are longer than the 3 characters"):
+        assert tokenizer.transform(["a", "abcabc"])[0].shape == (2, 3)  # fit's width: cut
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a width asked for cuts without a word
+        tokenizer.transform(["abcabc"], max_length=2)
+    assert repr(clone(tokenizer)) == "CharTokenizer()"  # a scikit-learn estimator
 
 
 def test_ce_is_a_loss_for_token_ids_only():

@@ -3,14 +3,19 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from aekit._stack import user_stacklevel
 
 PAD, UNKNOWN = 0, 1
 
 
-class CharTokenizer:
+class CharTokenizer(BaseEstimator):
     """Maps each character seen in ``fit`` to an id (0 is padding, 1 an unknown character).
 
     Examples
@@ -44,8 +49,7 @@ class CharTokenizer:
         ``max_length`` (default: ``max_length_``, the longest text ``fit`` saw, the width a
         model trained on its output takes)."""
         texts = _check_texts(texts)
-        if not hasattr(self, "vocabulary_"):
-            raise ValueError("this CharTokenizer is not fitted yet: call fit(texts) first")
+        check_is_fitted(self, "vocabulary_")
         if max_length is not None and (isinstance(max_length, bool) or not isinstance(
                 max_length, (int, np.integer)) or max_length < 1):
             raise ValueError(f"max_length must be a whole number of characters, at least 1, "
@@ -54,6 +58,11 @@ class CharTokenizer:
         width = max_length or getattr(self, "max_length_", longest)
         if width < 1:
             raise ValueError("the texts are all empty: nothing to encode")
+        cut = sum(len(t) > width for t in texts)
+        if cut and max_length is None:
+            warnings.warn(f"{cut} of {len(texts)} texts are longer than the {width} characters "
+                          "fit saw (max_length_), the width the model takes: they are cut to it",
+                          UserWarning, stacklevel=user_stacklevel())
         ids = np.full((len(texts), width), PAD, dtype=np.int64)
         for row, text in enumerate(texts):
             codes = [self.vocabulary_.get(c, UNKNOWN) for c in text[:width]]

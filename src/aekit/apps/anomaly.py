@@ -106,7 +106,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
 
     model_name = "anomaly_detector"
 
-    def __init__(self, model=None, contamination: float | str = "auto",
+    def __init__(self, *, model=None, contamination: float | str = "auto",
                  threshold: float | None = None,
                  clip: float | None = 5.0, random_state: int | None = None):
         store_params(self, locals())
@@ -144,7 +144,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         if self.model is None:
             self.model_ = default_model(len(X), X.shape[1], self.random_state)
         else:
-            self.model_ = clone(self.model)
+            self.model_ = seeded_clone(self.model, self.random_state)
         self.model_.fit(self._clip(scaled))
         sample = scaled
         if len(scaled) > MEDIAN_ROWS:  # the typical error is a median: a sample estimates it
@@ -312,14 +312,28 @@ document_params(AnomalyDetector, (
           "median, so extreme values do not dominate what the model learns (scoring compares "
           "the unclipped values with the reconstruction). None: no clipping."),
     Param("random_state", "int or None", None,
-          "Seed of the default model (a given ``model`` keeps its own)."),
+          "Seed of the model: the default one, or a given ``model`` without a seed of its own "
+          "(``random_state=None``), as scikit-learn's ensembles seed their members."),
 ))
+
+def seeded_clone(estimator, random_state):
+    """A clone of ``estimator``, given ``random_state`` when it has no seed of its own, so
+    that the outer seed makes the whole fit repeatable."""
+    estimator = clone(estimator)
+    if random_state is not None and estimator.get_params().get("random_state", 0) is None:
+        estimator.set_params(random_state=random_state)
+    return estimator
+
 
 def fit_threshold(train_scores: np.ndarray, contamination, threshold: float | None) -> float:
     """The anomaly score above which a row is an outlier: ``threshold`` if given; else the
     ``1 - contamination`` quantile of the training scores; for "auto", Tukey's upper fence
     (Q3 + 1.5 IQR, the boxplot's outlier rule) of the training scores."""
     if threshold is not None:
+        if not isinstance(contamination, str):
+            warnings.warn(f"contamination={contamination} is not used: threshold={threshold} "
+                          "is given and sets the threshold; leave one of them out",
+                          UserWarning, stacklevel=user_stacklevel())
         return float(threshold)
     if isinstance(contamination, str):
         q1, q3 = np.percentile(train_scores, [25, 75])

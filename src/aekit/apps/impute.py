@@ -96,7 +96,7 @@ class AutoencoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
     model_name = "imputer"
 
-    def __init__(self, hidden_dims: tuple[int, ...] = (128,), latent_dim: int = 64,
+    def __init__(self, *, hidden_dims: tuple[int, ...] = (128,), latent_dim: int = 64,
                  hide_rate: float = 0.25, dropout: float = 0.1, gaussian: bool | str = "auto",
                  epochs: int | None = None,
                  batch_size: int = 64, learning_rate: float = 1e-3, random_state=None,

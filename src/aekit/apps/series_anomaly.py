@@ -7,12 +7,13 @@ import numbers
 import warnings
 
 import numpy as np
-from sklearn.base import BaseEstimator, clone
+from scipy.sparse import issparse
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aekit._stack import user_stacklevel
 from aekit.apps._time_steps import index_seconds, uneven_steps
-from aekit.apps.anomaly import AnomalyDetector, fit_threshold
+from aekit.apps.anomaly import AnomalyDetector, fit_threshold, seeded_clone
 from aekit.estimators._params import store_params
 from aekit.estimators._validation import check_float, check_int, check_numeric_columns
 from aekit.estimators.persistence import (
@@ -56,6 +57,7 @@ class SeriesAnomalyDetector(BaseEstimator):
     threshold : float or None, default=None
         Per-step anomaly score (``-score_steps``) above which a step is an outlier.
     random_state : int or None, default=None
+        Seed of the window detector, when it has none of its own.
 
     Attributes
     ----------
@@ -83,7 +85,7 @@ class SeriesAnomalyDetector(BaseEstimator):
 
     model_name = "series_anomaly_detector"
 
-    def __init__(self, window="auto", stride="auto", normalize: bool = True, detector=None,
+    def __init__(self, *, window="auto", stride="auto", normalize: bool = True, detector=None,
                  contamination="auto", threshold: float | None = None,
                  random_state: int | None = None):
         store_params(self, locals())
@@ -119,7 +121,7 @@ class SeriesAnomalyDetector(BaseEstimator):
         self._check_length(len(values))
         detector = self.detector if self.detector is not None else AnomalyDetector(
             random_state=self.random_state)
-        self.detector_ = clone(detector)
+        self.detector_ = seeded_clone(detector, self.random_state)
         starts = self._starts(len(values))
         with warnings.catch_warnings():  # its threshold is not the one labels use here,
             warnings.filterwarnings("ignore", message="the automatic threshold flags")
@@ -262,6 +264,8 @@ def auto_stride(n_values: int, window: int) -> int:
 
 def check_series(series) -> np.ndarray:
     """``(T, channels)`` float64, with NaN gaps filled (``fill_gaps``)."""
+    if issparse(series):
+        raise TypeError("the series is a sparse matrix: pass series.toarray()")
     values = np.asarray(series, dtype=np.float64)
     if values.ndim == 1:
         values = values[:, None]
@@ -269,6 +273,9 @@ def check_series(series) -> np.ndarray:
         raise ValueError("the series has no steps: there is nothing to score")
     if values.ndim != 2:
         raise ValueError(f"series must have shape (T,) or (T, channels), got {values.shape}")
+    if values.shape[1] == 0:
+        raise ValueError(f"the series has no channel (shape {values.shape}): give at least one "
+                         "column")
     if np.isinf(values).any():
         raise ValueError("the series holds inf: remove or clip those values first")
     if np.isnan(values).all(axis=0).any():

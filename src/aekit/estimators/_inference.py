@@ -147,8 +147,8 @@ class Inference:
     def inverse_transform(self, Z) -> np.ndarray:
         """Decode codes ``Z`` back to the input space (scaling inverted); a DataFrame of codes
         gives a DataFrame with its index and the training columns' names."""
-        rows = self._unscale(map_batches(self.module_.decode, (self._check_codes(Z),),
-                                         self._device))
+        codes = self._check_codes(Z)  # first: it says when the model is not fitted
+        rows = self._unscale(map_batches(self.module_.decode, (codes,), self._device))
         return like_frame(rows, Z, feature_names(self, rows.shape[-1]))
 
     def reconstruct(self, X, lengths=None) -> np.ndarray:

@@ -11,7 +11,7 @@ from aekit.nn import ACTIVATIONS, DenseCode
 class Autoencoder(BaseAutoencoder):
     model_name = "autoencoder"
 
-    def __init__(self, latent_dim: int | None = None, architecture: str = "dense",
+    def __init__(self, *, latent_dim: int | None = None, architecture: str = "dense",
                  hidden_dims: tuple[int, ...] | None = None, activation: str = "relu",
                  latent_activation: str | None = "linear", output_activation: str = "auto",
                  loss: str = "auto", optimizer: str = "adam", learning_rate: float | None = None,

@@ -199,6 +199,8 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
             raise TypeError(f"codes must be numeric, got dtype {Z.dtype}")
         if Z.ndim != 2 or Z.shape[1] != self._n_features_out:  # an ensemble's: all members'
             raise ValueError(f"codes must have shape (n, {self._n_features_out}), got {Z.shape}")
+        if not len(Z):
+            raise ValueError(f"codes has 0 rows (shape {Z.shape}): give at least one code")
         check_finite(Z, "codes")
         return to_float32(Z, "codes")
 
@@ -272,6 +274,8 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         if not self._scales_in_torch:
             self._check_bce_range(X, "X")
         train, val = self._split_validation(X, lengths, seed)
+        if self.validation_data is not None:
+            self._warn_if_validation_unlike(train, val)
         self._settle_schedule(len(train[0]))
         scale = self._batch_scaling(device, any(part[1] is not None for part in (train, val)
                                                 if part is not None))
@@ -458,6 +462,30 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         self._check_bce_range(scaled_val, "validation_data")
         return (scaled_val if scaled else X_val), val_lengths
 
+    def _warn_if_validation_unlike(self, train, val) -> None:
+        """Warn when a feature's mean in ``validation_data`` lies more than ``FAR_SHIFT``
+        training standard deviations from its mean in ``X``: rows in other units, such as
+        those a Pipeline hands on unscaled (its earlier steps never see ``validation_data``),
+        on which early stopping would judge."""
+        if self._input_kind is not None:
+            return
+        stats = []
+        for rows, lengths in (train, val):
+            mask = None if lengths is None else steps_mask(lengths, rows.shape[1])
+            stats.append(_scaling.FeatureStats.of(
+                self._arch.channel_values(self._arch.canonical(rows), mask)))
+        shift = _scaling.mean_shift(*stats)
+        worst = int(np.argmax(shift)) if shift.size else 0
+        if not shift.size or shift[worst] <= FAR_SHIFT:
+            return
+        names = getattr(self, "feature_names_in_", None)
+        feature = (repr(str(names[worst])) if names is not None and len(names) == len(shift)
+                   else str(worst))
+        warnings.warn(f"validation_data is unlike X: feature {feature}'s mean lies "
+                      f"{shift[worst]:.3g} training standard deviations from X's. Is it in other "
+                      "units? In a Pipeline, validation_data skips the earlier steps (a scaler): "
+                      "use validation_split instead", UserWarning, stacklevel=user_stacklevel())
+
     def _validation_lengths(self, X_val, second):
         """The second item of a ``validation_data`` tuple as the sequences' lengths, where the
         model reads sequences and it is one value per row (checked as lengths then); else None
@@ -601,6 +629,9 @@ def _kept_epoch(state) -> int:
     return restored[-1].best_epoch if restored else state.epoch
 
 
+# A feature's mean in validation_data this many training standard deviations from X's: data in
+# other units (held-out rows of the same data lie within a fraction of one)
+FAR_SHIFT = 10.0
 WORSE_END = 10.0  # a kept epoch's loss this many times the run's lowest: training went astray
 
 

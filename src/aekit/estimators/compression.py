@@ -20,7 +20,7 @@ from aekit.nn.refine import refine_codes
 class CompressionAutoencoder(BaseAutoencoder):
     model_name = "compression"
 
-    def __init__(self, lmbda: float = 0.01, latent_dim: int | None = None,
+    def __init__(self, *, lmbda: float = 0.01, latent_dim: int | None = None,
                  architecture: str = "dense", hidden_dims: tuple[int, ...] = (),
                  activation: str = "relu", output_activation: str = "auto", loss: str = "mse",
                  optimizer: str = "adam", learning_rate: float | None = None,

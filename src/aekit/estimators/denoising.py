@@ -17,7 +17,7 @@ class DenoisingAutoencoder(Autoencoder):
     model_name = "denoising"
     _constrained_code = True  # sparsity, noise or a KL term keeps it from copying
 
-    def __init__(self, noise: str = "gaussian", noise_level: float = 0.1,
+    def __init__(self, *, noise: str = "gaussian", noise_level: float = 0.1,
                  latent_dim: int | None = None, architecture: str = "dense",
                  hidden_dims: tuple[int, ...] | None = None, activation: str = "relu",
                  latent_activation: str | None = "linear", output_activation: str = "auto",

@@ -16,7 +16,7 @@ from aekit.nn.ensemble import EnsembleNet
 class EnsembleAutoencoder(BaseAutoencoder):
     model_name = "ensemble"
 
-    def __init__(self, n_members: int = 10, connection_density: float = 0.8,
+    def __init__(self, *, n_members: int = 10, connection_density: float = 0.8,
                  smallest_member: float = 0.5, trim_fraction: float = 0.0,
                  latent_dim: int | None = None, architecture: str = "dense",
                  hidden_dims: tuple[int, ...] = (), activation: str = "relu",

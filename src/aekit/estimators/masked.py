@@ -54,7 +54,7 @@ class MaskedAutoencoder(BaseAutoencoder):
     model_name = "masked"
     _constrained_code = True  # hidden cells keep it from copying its input
 
-    def __init__(self, hide_rate: float = 0.25, visible_weight: float = 0.1, skip: bool = True,
+    def __init__(self, *, hide_rate: float = 0.25, visible_weight: float = 0.1, skip: bool = True,
                  gaussian: bool | str = "auto",
                  latent_dim: int | None = None, architecture: str = "dense",
                  hidden_dims: tuple[int, ...] | None = None, activation: str = "relu",
@@ -78,8 +78,8 @@ class MaskedAutoencoder(BaseAutoencoder):
                     high_open=False)
         check_float("visible_weight", self.visible_weight, low=0, high=np.inf)
         check_bool("skip", self.skip)
-        if self.gaussian != "auto":
-            check_bool("gaussian", self.gaussian)
+        if not (isinstance(self.gaussian, (bool, np.bool_)) or self.gaussian == "auto"):
+            raise ValueError(f'gaussian must be True, False or "auto", got {self.gaussian!r}')
         for name, allowed in (("architecture", ("dense",)), ("loss", ("auto", "mse")),
                               ("output_activation", ("auto", "linear")),
                               ("scaling", ("standard",))):

@@ -13,7 +13,7 @@ from aekit.estimators.autoencoder import Autoencoder
 class SequenceAutoencoder(Autoencoder):
     model_name = "sequence"
 
-    def __init__(self, tokens: bool = False, embedding_dim: int = 32,
+    def __init__(self, *, tokens: bool = False, embedding_dim: int = 32,
                  latent_dim: int | None = None, architecture: str = "lstm",
                  hidden_dims: tuple[int, ...] | None = None, activation: str = "relu",
                  latent_activation: str | None = "linear", output_activation: str = "auto",

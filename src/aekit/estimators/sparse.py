@@ -19,7 +19,7 @@ class SparseAutoencoder(Autoencoder):
     model_name = "sparse"
     _constrained_code = True  # sparsity, noise or a KL term keeps it from copying
 
-    def __init__(self, sparsity: str = "topk", sparsity_weight: float = 1e-4,
+    def __init__(self, *, sparsity: str = "topk", sparsity_weight: float = 1e-4,
                  target_activation: float = 0.05, k: int | None = None,
                  latent_dim: int | None = None, architecture: str = "dense",
                  hidden_dims: tuple[int, ...] | None = None, activation: str = "relu",

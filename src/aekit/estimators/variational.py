@@ -38,7 +38,7 @@ class VariationalAutoencoder(BaseAutoencoder):
     model_name = "vae"
     _constrained_code = True  # sparsity, noise or a KL term keeps it from copying
 
-    def __init__(self, beta: float = 1.0, kl_warmup_epochs: int = 0, binarize: bool = False,
+    def __init__(self, *, beta: float = 1.0, kl_warmup_epochs: int = 0, binarize: bool = False,
                  latent_dim: int | None = None, architecture: str = "dense",
                  hidden_dims: tuple[int, ...] | None = None, activation: str = "relu",
                  output_activation: str = "auto", loss: str = "auto", optimizer: str = "adam",
