@@ -67,6 +67,12 @@ def test_rows_outside_the_unit_range_are_not_clipped(data):
     assert X_hat.min() < -1 and X_hat.max() > 1
 
 
+def test_8_bit_pixels_for_a_model_of_unit_pixels_are_refused_not_coded(plain, data):
+    with pytest.raises(ValueError, match=r"values up to 255, but the model was trained on "
+                       r"values in \[0, 1\]: .* X / 255"):
+        compress(plain, np.rint(data[1] * 255))
+
+
 def test_default_step_and_bad_steps(plain, data):
     X = data[1]
     X_hat = decompress(compress(plain, X), plain)

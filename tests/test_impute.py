@@ -194,6 +194,22 @@ def test_a_boolean_column_given_as_floats_is_filled_with_zeros_and_ones():
     assert out["flag"].dtype == np.float64 and set(out["flag"]) <= {0.0, 1.0}
 
 
+def test_float32_whole_number_and_boolean_object_columns_keep_their_kind():
+    """A float32 column takes float32 fills; a float column of whole numbers (pandas' integer
+    column with gaps) whole ones; True/False objects with gaps (pandas' bool column with
+    gaps) True or False."""
+    rng = np.random.RandomState(0)
+    a = rng.normal(size=120)
+    frame = pd.DataFrame({"a": a.astype(np.float32), "count": np.rint(3 * a + 10),
+                          "flag": (a > 0).astype(object)})
+    frame.loc[::5, "a"], frame.loc[1::6, "count"], frame.loc[2::7, "flag"] = np.nan, np.nan, np.nan
+    out = AutoencoderImputer(epochs=2, **FAST).fit_transform(frame)
+    assert out.dtypes.tolist() == frame.dtypes.tolist() and not out.isna().any().any()
+    assert out["a"].dtype == np.float32
+    assert (out["count"] == np.rint(out["count"])).all()  # whole numbers, as observed
+    assert set(out["flag"]) == {True, False}
+
+
 def test_sample_draws_vary_and_average_to_the_fill(fitted):
     imputer, _, X_missing, missing = fitted
     draws = np.stack(imputer.sample(X_missing, n_imputations=200, random_state=0))
@@ -276,8 +292,9 @@ def test_cli_impute_fills_booleans_and_integers_as_such(tmp_path):
     rng = np.random.RandomState(0)
     a = rng.normal(size=120)
     frame = pd.DataFrame({"a": a, "n": pd.array(np.rint(3 * a + 10).astype(int), dtype="Int64"),
-                          "flag": pd.array(a > 0, dtype="boolean")})
+                          "flag": pd.array(a > 0, dtype="boolean"), "m": np.rint(5 * a)})
     frame.loc[::6, "flag"], frame.loc[1::7, "n"] = pd.NA, pd.NA
+    frame.loc[2::5, "m"] = np.nan  # written as pandas writes floats: 3.0
     source, out = tmp_path / "data.csv", tmp_path / "filled.csv"
     frame.to_csv(source, index=False)
     assert main(["impute", str(source), "-o", str(out), "--epochs", "1", "--random-state", "0",
@@ -285,6 +302,7 @@ def test_cli_impute_fills_booleans_and_integers_as_such(tmp_path):
     filled = pd.read_csv(out)
     assert filled["flag"].dtype == bool and filled["n"].dtype == np.int64
     assert (filled["n"][~frame["n"].isna()] == frame["n"].dropna()).all()
+    assert (filled["m"] == np.rint(filled["m"])).all() and filled["m"].notna().all()
 
 
 def test_series_gaps_are_filled_and_points_kept():

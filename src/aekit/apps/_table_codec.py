@@ -1,7 +1,7 @@
 """Mixed tables <-> the all-numeric matrix an imputer trains on.
 
 Numeric columns pass through as floats; a categorical column (pandas ``category`` dtype, or
-text of few values: its distinct values are its categories) becomes one 0/1 column per
+text or True/False of few values: its distinct values are its categories) becomes one 0/1 column per
 category, all NaN where the category is missing. Decoding fills
 only the missing cells of the original table: a category is the one with the highest score,
 an integer column's fill is rounded, and every observed cell is copied, never recomputed.
@@ -48,7 +48,8 @@ def column_specs(df) -> list[ColumnSpec]:
             if not categories:
                 raise ValueError(f"categorical column {name!r} has no categories: drop it")
             specs.append(ColumnSpec(str(name), "category", str(dtype), categories))
-        elif pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_integer_dtype(dtype):
+        elif (pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_integer_dtype(dtype)
+              or _whole_floats(df[name])):
             specs.append(ColumnSpec(str(name), "integer", str(dtype)))
         elif pd.api.types.is_float_dtype(dtype):
             specs.append(ColumnSpec(str(name), "numeric", str(dtype)))
@@ -87,12 +88,25 @@ def few_values(column) -> bool:
 
 
 def _is_text(column) -> bool:
-    """A column of text (pandas' ``str`` dtype, or objects that are all strings)."""
+    """A column of text (pandas' ``str`` dtype, or objects that are all strings), or of
+    True/False objects (a boolean column with gaps, as pandas holds one)."""
     import pandas as pd
 
     if isinstance(column.dtype, pd.StringDtype):
         return True
-    return column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) == "string"
+    return column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) in (
+        "string", "boolean")
+
+
+def _whole_floats(column) -> bool:
+    """A float column whose every observed value is a whole number: an integer column with
+    gaps, as pandas holds one (and writes it: ``59.0``); it is filled with whole numbers."""
+    import pandas as pd
+
+    if not pd.api.types.is_float_dtype(column.dtype):
+        return False
+    values = column.dropna().to_numpy(dtype=np.float64)
+    return bool(values.size) and bool(np.all(values == np.rint(values)))
 
 
 def check_columns(df, specs: list[ColumnSpec]) -> None:
@@ -154,10 +168,11 @@ def decode(df, specs: list[ColumnSpec], filled: np.ndarray):
             values = np.asarray(spec.categories, dtype=object)[block[missing].argmax(axis=1)]
         elif spec.kind == "integer":
             values = _as_integers(block[missing, 0], spec.dtype)
-            if pd.api.types.is_float_dtype(out.iloc[:, i].dtype):  # given as floats (all
-                values = values.astype(np.float64)  # missing, say): 0/1 or whole numbers
         else:
             values = block[missing, 0]
+        dtype = out.iloc[:, i].dtype
+        if pd.api.types.is_float_dtype(dtype):  # float32 stays so; whole numbers as floats
+            values = values.astype(getattr(dtype, "numpy_dtype", dtype))
         out.iloc[np.flatnonzero(missing), i] = values
     return out
 
@@ -169,5 +184,7 @@ def _as_integers(values: np.ndarray, dtype: str) -> np.ndarray:
     numpy_dtype = np.dtype(getattr(pd.api.types.pandas_dtype(dtype), "numpy_dtype", dtype))
     if numpy_dtype.kind == "b":
         return values > 0.5
+    if numpy_dtype.kind == "f":  # whole numbers held as floats
+        return np.rint(values)
     info = np.iinfo(numpy_dtype)
     return np.clip(np.rint(values), info.min, info.max)
