@@ -141,11 +141,14 @@ def test_cli_compress_and_decompress(plain, data, tmp_path, capsys):
     assert "compressed 60 rows" in said
     raw = X.size * 4  # the ratio is against the values as the file holds them
     assert f"{raw / stream.stat().st_size:.3g}x smaller than the values as float32" in said
-    np.save(tmp_path / "x8.npy", np.rint(X * 255).clip(0, 255).astype(np.uint8))
+    np.save(tmp_path / "x8.npy", np.rint(X).astype(np.uint8))  # 0/1 pixels as bytes
     pixels = tmp_path / "x8.aekz"
     assert main(["compress", str(model), str(tmp_path / "x8.npy"), "-o", str(pixels)]) == 0
     said = capsys.readouterr().out
     assert f"{X.size / pixels.stat().st_size:.3g}x smaller than the values as uint8" in said
+    np.save(tmp_path / "x255.npy", np.rint(X * 255).astype(np.uint8))  # for a [0, 1] model
+    assert main(["compress", str(model), str(tmp_path / "x255.npy"), "-o", str(pixels)]) == 1
+    assert "values up to 255, but the model was trained on" in capsys.readouterr().err
     np.testing.assert_array_equal(np.load(out), decompress(stream.read_bytes(), plain))
     stream.write_bytes(stream.read_bytes()[:-1])
     assert main(["decompress", str(model), str(stream), "-o", str(out)]) == 1

@@ -251,6 +251,7 @@ def test_interpolate_takes_rows_of_a_frame(vae, blobs):
         path = named.interpolate(frame.iloc[[0]], frame.iloc[[150]], steps=4)
         np.testing.assert_array_equal(named.interpolate(frame.iloc[0], frame.iloc[150], 4),
                                       path)
+    assert list(path.columns) == list(frame.columns) and len(path) == 4  # named rows out
     with pytest.raises(ValueError, match="a must be one row, got a DataFrame of 2"):
         named.interpolate(frame.iloc[:2], frame.iloc[[150]])
     with pytest.raises(ValueError, match="same order"):
@@ -264,6 +265,25 @@ def test_sample_like_stays_near_its_row(vae, blobs):
     assert rows[:20].mean() < -1 and rows[20:].mean() > 1  # each near its own cluster
     assert np.array_equal(rows, vae.sample_like(X[[0, 150]], 20, random_state=0))
     assert rows[:20].std(0).min() > 0
+
+
+def test_generated_rows_are_named_as_set_output_or_the_rows_given_ask(vae, blobs, tmp_path):
+    import pandas as pd
+
+    X, _ = blobs
+    frame = pd.DataFrame(X, columns=[f"c{i}" for i in range(X.shape[1])],
+                         index=[f"r{i}" for i in range(len(X))])
+    named = type(vae)(**vae.get_params()).fit(frame)
+    assert isinstance(named.sample(3, random_state=0), np.ndarray)  # arrays, as sklearn's
+    near = named.sample_like(frame.iloc[[0, 150]], 2, random_state=0)
+    assert near.index.tolist() == ["r0", "r0", "r150", "r150"]
+    assert list(near.columns) == list(frame.columns)
+    drawn = named.set_output(transform="pandas").sample(3, random_state=0)
+    assert list(drawn.columns) == list(frame.columns) and len(drawn) == 3
+    named.save(tmp_path / "named.safetensors")  # a saved model keeps set_output: so does
+    assert main(["generate", str(tmp_path / "named.safetensors"), "-n", "3",  # generate
+                 "-o", str(tmp_path / "rows.csv")]) == 0
+    assert pd.read_csv(tmp_path / "rows.csv").columns.tolist() == list(frame.columns)
 
 
 def test_generate_cli_png_grid_and_tables(image_vae, files, tmp_path, capsys):

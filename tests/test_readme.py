@@ -8,6 +8,7 @@ import pytest
 from sklearn.datasets import load_digits
 
 import aekit.estimators._auto as auto
+from aekit.apps import impute
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -42,6 +43,7 @@ def test_readme_snippets_run(tmp_path, monkeypatch):
     # epochs="auto" plans 3000 steps; a few are enough to show each snippet runs
     monkeypatch.setattr(auto, "MIN_STEPS", 10)
     monkeypatch.setattr(auto, "MAX_EPOCHS", 3)
+    monkeypatch.setattr(impute, "TRAINING_STEPS", 10)  # the imputer plans its own
     namespace = small_data(tmp_path)
     for number, block in enumerate(blocks, 1):
         block = block.replace("k=1000", "k=10")  # the IWAE bound's sample count

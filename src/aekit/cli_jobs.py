@@ -191,6 +191,9 @@ def _image_shape(model, args):
 
 
 def _write_rows(path: str, rows, shape, n_cols: int, model) -> None:
+    import numpy as np
+
+    rows = np.asarray(rows)  # (a model saved with set_output(transform="pandas") gives frames)
     if shape is None:
         from aekit.io import write_table
 

@@ -2,7 +2,7 @@
 (``reconstruct``, ``inverse_transform``, ``impute``, ``score_features``) give a pandas DataFrame
 with the input's index and column names when given one, as ``AutoencoderImputer.transform`` does;
 anything else comes back as the array it is. (``transform`` follows scikit-learn's
-``set_output`` instead.)"""
+``set_output`` instead; generated rows follow either.)"""
 
 from __future__ import annotations
 
@@ -34,3 +34,22 @@ def feature_names(estimator, n_features: int) -> list[str]:
     unnamed ones."""
     names = getattr(estimator, "feature_names_in_", None)
     return [str(n) for n in names] if names is not None else [f"x{i}" for i in range(n_features)]
+
+
+def generated_frame(estimator, rows: np.ndarray, given=None, index=None):
+    """New rows (generated, not one per input row) as a DataFrame of the training columns
+    (with ``index``), when the rows they came from, ``given``, are a DataFrame, or when
+    ``set_output(transform="pandas")`` (the estimator's, or scikit-learn's global one) asks
+    for pandas; else the array."""
+    if np.ndim(rows) != 2 or not (is_frame(given) or _pandas_output(estimator)):
+        return rows
+    import pandas as pd
+
+    return pd.DataFrame(rows, index=index, columns=feature_names(estimator, rows.shape[1]))
+
+
+def _pandas_output(estimator) -> bool:
+    from sklearn import get_config
+
+    chosen = getattr(estimator, "_sklearn_output_config", {}).get("transform", "default")
+    return (get_config()["transform_output"] if chosen == "default" else chosen) == "pandas"

@@ -9,7 +9,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from aekit._stack import user_stacklevel
-from aekit.estimators._frames import is_frame
+from aekit.estimators._frames import generated_frame, is_frame
 from aekit.estimators._params import Param, document, store_params
 from aekit.estimators._torch import draw_seed, map_batches, seeded_rng
 from aekit.estimators._validation import check_bool, check_float, check_int
@@ -94,7 +94,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         check_int("n_samples", n_samples)
         generator = torch.Generator().manual_seed(draw_seed(random_state))
         out = self.module_.sample(n_samples, self.latent_dim_, generator)
-        return self._unscale(out.float().cpu().numpy())
+        return generated_frame(self, self._unscale(out.float().cpu().numpy()))
 
     def interpolate(self, a, b, steps: int = 8) -> np.ndarray:
         """``steps`` rows decoded from codes evenly spaced on the line from ``a``'s latent mean
@@ -111,7 +111,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         else:
             mu_a, mu_b = self._encode(np.concatenate([np.asarray(end) for end in ends]))
         t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
-        return self.inverse_transform((1 - t) * mu_a + t * mu_b)
+        return generated_frame(self, self.inverse_transform((1 - t) * mu_a + t * mu_b), ends[0])
 
     def _one_row(self, row, name: str):
         """``row`` with a leading axis of one: a one-row DataFrame for a pandas Series (named
@@ -137,6 +137,7 @@ class VariationalAutoencoder(BaseAutoencoder):
         check_int("n_samples", n_samples)
         if self.architecture in ("lstm", "gru"):
             raise ValueError("sample_like supports dense and conv architectures")
+        source = X
         X, _ = self._prepare(X)
         module = self.module_
         stats = map_batches(lambda x: torch.cat(module.latent.posterior(module.encoder(x)), 1),
@@ -145,7 +146,9 @@ class VariationalAutoencoder(BaseAutoencoder):
         noise = np.random.RandomState(draw_seed(random_state)).standard_normal(
             (len(mu), n_samples, mu.shape[1])).astype(np.float32)
         codes = mu[:, None] + noise * np.exp(0.5 * logvar)[:, None]
-        return self.inverse_transform(codes.reshape(-1, mu.shape[1]))
+        index = np.repeat(source.index, n_samples) if is_frame(source) else None
+        return generated_frame(self, self.inverse_transform(codes.reshape(-1, mu.shape[1])),
+                               source, index)
 
     def log_likelihood(self, X, k: int = 1000, random_state: int | None = None) -> np.ndarray:
         """Importance-sampled estimate of ``log p(x)`` per row, in nats, with ``k`` samples
