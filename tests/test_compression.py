@@ -73,6 +73,17 @@ def test_8_bit_pixels_for_a_model_of_unit_pixels_are_refused_not_coded(plain, da
         compress(plain, np.rint(data[1] * 255))
 
 
+def test_a_few_rows_need_a_step_given_not_one_from_their_own_spread(plain, data):
+    X = data[1]
+    for few in (X[:1], np.repeat(X[:1], 30, axis=0), X[:19]):  # one, alike, too few
+        with pytest.raises(ValueError, match=r"give no spread to trust: give step="):
+            compress(plain, few)
+    step = float(np.float32(0.05))
+    stream = compress(plain, X[:1], step=step)  # the step of a larger batch: as good as there
+    np.testing.assert_allclose(decompress(stream, plain)[0],  # (but for float32 rounding)
+                               decompress(compress(plain, X, step=step), plain)[0], atol=1e-6)
+
+
 def test_default_step_and_bad_steps(plain, data):
     X = data[1]
     X_hat = decompress(compress(plain, X), plain)

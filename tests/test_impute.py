@@ -541,6 +541,9 @@ def test_only_columns_of_repeated_few_values_are_bounded():
     low, high = fill_bounds(X, FeatureStats.of(X))
     assert high[1] == 1 and low[1] == 0  # a 0/1 flag
     assert high[0] > 1e300 and low[0] < -1e300  # five values, each seen once: continuous
+    once = np.array([[2.0, 1.0], [np.nan, 2.0], [np.nan, 3.0], [np.nan, 4.0]])
+    low, high = fill_bounds(once, FeatureStats.of(once))
+    assert low[0] == high[0] == 2.0  # one value, seen once: the only evidence, a constant
 
 
 def test_drawn_completions_of_a_flag_stay_in_its_range():
@@ -593,7 +596,13 @@ def test_cli_impute_fills_a_parquet_category_and_carries_empty_columns(tmp_path,
                  "--random-state", "0", "--device", "cpu"]) == 0
     filled = pd.read_parquet(tmp_path / "f.parquet")
     assert filled["kind"].notna().all() and filled["note"].isna().all()
-    assert "kind: text of few values, filled as categories" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert "kind: text of few values, filled as categories" in said
+    assert "note: no value in any row, so nothing to fill from: copied out empty" in said
+    frame.drop(columns="kind").fillna({"a": 0.0, "b": 0.0, "c": 0.0}).to_csv(
+        tmp_path / "whole.csv", index=False)  # gaps in the empty column alone: not "none"
+    assert main(["impute", str(tmp_path / "whole.csv"), "-o", str(tmp_path / "w.csv")]) == 0
+    assert "no cell of the columns filled is missing" in capsys.readouterr().err
     assert main(["impute", str(source), "-o", str(tmp_path / "f.npy")]) == 1
     assert "holds numbers only" in capsys.readouterr().err
 

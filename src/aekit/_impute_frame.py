@@ -58,8 +58,13 @@ def split_table(table, imputer=None) -> tuple[pd.DataFrame, dict]:
             carried[name] = series
     if categories:
         note(f"{', '.join(categories)}: text of few values, filled as categories")
-    if carried:
-        note(f"{', '.join(carried)}: text (or dates), copied out unchanged and not used")
+    empty = [name for name, series in carried.items() if series.isna().all()]
+    if empty:
+        note(f"{', '.join(empty)}: no value in any row, so nothing to fill from: copied out "
+             "empty (drop it, or fill it otherwise)")
+    text = [name for name in carried if name not in empty]
+    if text:
+        note(f"{', '.join(text)}: text (or dates), copied out unchanged and not used")
     chosen = [name for name in table.order if name not in carried]
     features = pd.DataFrame({name: numbers[name] if name in numbers else categories[name]
                              for name in chosen})

@@ -43,7 +43,7 @@ def _compress(args) -> None:
 
     from aekit import load
     from aekit._cli_common import model_input, note, read_columns
-    from aekit.apps.compression import compress
+    from aekit.apps.compression import compress, stream_step
     from aekit.io import atomic_write_bytes
 
     check_writable(args.output, "-o", (args.data, args.model))  # the model decodes the stream
@@ -59,9 +59,10 @@ def _compress(args) -> None:
     # against the values as the file holds them (uint8 pixels, say), float32 for text tables
     held = X.dtype if X.dtype.kind in "iub" or X.dtype == "float16" else "float32"
     raw = X.size * np.dtype(held).itemsize
+    step = stream_step(data)
     print(f"compressed {len(X)} rows into {len(data)} bytes ({len(data) / max(len(X), 1):.4g} "
-          f"per row; {raw / max(len(data), 1):.3g}x smaller than the values as {held}); "
-          f"wrote {args.output}")
+          f"per row; {raw / max(len(data), 1):.3g}x smaller than the values as {held}; step "
+          f"{step:.6g}); wrote {args.output}")
 
 
 def _decompress(args) -> None:

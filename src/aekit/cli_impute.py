@@ -102,7 +102,8 @@ def _impute_named(args, table, imputer):
     features, carried = split_table(table, imputer)
     _note_rows_alone(table)
     if imputer is None and not args.save_model and not missing_cells(features):
-        note("no cell is missing: OUT is DATA as read, and no imputer was trained")
+        note("no cell of the columns filled is missing: OUT is DATA as read, and no imputer "
+             "was trained")
         _write_named(args, whole_table(features, carried, table.order), table)
         return None, 0, (len(features), len(table.order))
     if imputer is None:

@@ -26,6 +26,8 @@ from aekit.estimators._params import RUN_ONLY_PARAMS
 # A default step for models without their own: a twentieth of the codes' typical spread, so the
 # quantisation noise (step / sqrt(12)) stays near 1.5% of it.
 DEFAULT_STEP_FRACTION = 1 / 20
+# rows below which the codes' spread, and so the default step, depends on which rows they are
+MIN_STEP_ROWS = 20
 
 
 def model_fingerprint(model: BaseAutoencoder) -> bytes:
@@ -63,7 +65,13 @@ def _resolve_step(model, codes: np.ndarray, step) -> float:
         step = 1.0  # a model with its own tables codes integers
     if step is None:
         spread = float(np.mean(codes.std(axis=0))) if len(codes) else 0.0
-        step = spread * DEFAULT_STEP_FRACTION if spread > 0 else 1.0
+        if len(codes) < MIN_STEP_ROWS or not spread > 0:
+            raise ValueError(f"the default step is {DEFAULT_STEP_FRACTION:.2g} of the codes' "
+                             f"spread over the rows compressed together, and {len(codes)} rows "
+                             f"(fewer than {MIN_STEP_ROWS}, or all alike) give no spread to "
+                             "trust: give step= (aekit compress --step), such as the step "
+                             "used for a larger batch of the same data")
+        step = spread * DEFAULT_STEP_FRACTION
     if isinstance(step, bool) or not isinstance(step, (int, float, np.floating, np.integer)) \
             or not (math.isfinite(step) and step > 0):
         raise ValueError(f"step must be a positive number, got {step!r}")
@@ -160,6 +168,11 @@ def _check_no_padding(model, X) -> None:
             raise ValueError("the sequences are padded with NaN (of several lengths): a stream "
                              "keeps no lengths, so decompress would return the padding as "
                              "values; compress sequences of one length (group them by length)")
+
+
+def stream_step(data: bytes) -> float:
+    """The quantisation step of the codes in a stream ``compress`` wrote (its header's)."""
+    return _stream.unpack(data)[0].step
 
 
 def _check_units(model, X) -> None:

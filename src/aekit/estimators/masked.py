@@ -44,9 +44,10 @@ def fill_bounds(X: np.ndarray, stats: _scaling.FeatureStats) -> tuple[np.ndarray
 
 def _few_values(observed: np.ndarray) -> bool:
     """At most ``FEW_VALUES`` distinct values, each seen twice on average: a handful of
-    continuous values in a tiny table is not a flag or a count."""
+    continuous values in a tiny table is not a flag or a count. One value, even seen once, is
+    a constant: the only value there is evidence for."""
     n_values = len(np.unique(observed))
-    return n_values <= FEW_VALUES and 2 * n_values <= len(observed)
+    return n_values == 1 or (n_values <= FEW_VALUES and 2 * n_values <= len(observed))
 
 
 @register_model
