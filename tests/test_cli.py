@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -414,3 +415,57 @@ def test_dash_writes_the_table_to_standard_output_and_messages_to_standard_error
     assert "wrote 120 scores to standard output" in captured.err
     assert main(["map", str(model_file), str(data_csv), "-o", "-"]) == 1
     assert "'aekit map' does not write a table of rows to standard output" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("raised, code, said", [
+    (MemoryError(), 1, "aekit: error: out of memory (MemoryError): ask for less at once"),
+    (RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 5 GB"), 1,
+     "error: out of memory (DefaultCPUAllocator: can't allocate memory"),
+    ("SIGTERM", 143, "aekit: terminated"),
+])
+def test_out_of_memory_and_sigterm_end_in_one_line(raised, code, said, tmp_path, monkeypatch,
+                                                    capsys):
+    import os
+    import signal
+
+    import aekit.cli_jobs as jobs
+
+    def handler(args):
+        if raised == "SIGTERM":
+            os.kill(os.getpid(), signal.SIGTERM)  # as `kill` sends it: removes half-written files
+        raise raised
+
+    monkeypatch.setattr(jobs, "_generate", handler)
+    (tmp_path / "vae.safetensors").write_bytes(b"")
+    before = signal.getsignal(signal.SIGTERM)
+    assert main(["generate", str(tmp_path / "vae.safetensors"), "-o",
+                 str(tmp_path / "g.csv")]) == code
+    assert said in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGTERM) == before  # the handler put back after the run
+    monkeypatch.setattr(jobs, "_generate", lambda args: (_ for _ in ()).throw(
+        RuntimeError("a bug, not memory")))
+    with pytest.raises(RuntimeError, match="a bug"):  # other runtime errors are not hidden
+        main(["generate", str(tmp_path / "vae.safetensors"), "-o", str(tmp_path / "g.csv")])
+
+
+def test_an_unwritable_folder_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
+    import os
+
+    import aekit._cli_common as common
+
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    np.save(tmp_path / "x.npy", np.random.RandomState(0).rand(30, 4))
+    real_access = os.access  # root may write anywhere: lock the folder in the check's view
+    monkeypatch.setattr(common.os, "access",
+                        lambda path, mode: Path(path) != folder and real_access(path, mode))
+    assert main(["fit", str(tmp_path / "x.npy"), "-o", str(folder / "m.safetensors")]) == 1
+    assert f"the folder {folder} is not writable: write elsewhere" in capsys.readouterr().err
+    assert not list(folder.iterdir())
+
+
+def test_a_temporary_file_that_cannot_be_made_is_named_by_the_file_asked_for(tmp_path):
+    from aekit.io import atomic_write_bytes
+
+    with pytest.raises(OSError, match=r"cannot write /proc/x.csv: .* \(in the folder /proc\)"):
+        atomic_write_bytes("/proc/x.csv", b"rows")

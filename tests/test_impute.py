@@ -737,3 +737,11 @@ def test_cli_impute_series_keeps_an_ids_text_and_names_the_window(tmp_path, caps
         assert main(["impute", str(source), "--series", "value", "--window", window,
                      "-o", str(out)]) == 1
         assert message in capsys.readouterr().err
+
+
+def test_generate_refuses_an_imputer_in_one_line(tmp_path, capsys):
+    X_missing, _ = with_holes(correlated(n=60, d=3))
+    AutoencoderImputer(epochs=1, **FAST).fit(X_missing).save(tmp_path / "imp.safetensors")
+    assert main(["generate", str(tmp_path / "imp.safetensors"), "-o",
+                 str(tmp_path / "g.csv")]) == 1  # its sample() fills gaps: not a generator
+    assert "generate needs one trained with --model vae" in capsys.readouterr().err

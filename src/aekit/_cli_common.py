@@ -4,6 +4,7 @@ loading models. Nothing heavy is imported here: handlers import what they need w
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -94,6 +95,8 @@ def check_writable(path: str | None, option: str, inputs=()) -> None:
     folder = Path(path).parent
     if not folder.is_dir():
         raise CLIError(f"{option} {path}: the folder {folder} does not exist: create it first")
+    if not os.access(folder, os.W_OK | os.X_OK):  # before any work, not after it
+        raise CLIError(f"{option} {path}: the folder {folder} is not writable: write elsewhere")
     target = Path(path).resolve()
     for source in inputs:
         if source is not None and Path(source).resolve() == target:

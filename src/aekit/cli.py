@@ -9,9 +9,13 @@ its handler; jobs keep theirs in their own module and register it in ``build_par
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import re
+import signal
 import sys
+import threading
 import warnings
 
 from aekit import __version__
@@ -341,6 +345,38 @@ def _command_parser(parser: argparse.ArgumentParser, command: str) -> argparse.A
     return commands.choices[command]
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised where the command is, so that files half written are removed as on
+    Ctrl-C (``aekit.io.atomic``)."""
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    if threading.current_thread() is not threading.main_thread():
+        yield  # (signal handlers belong to the main thread)
+        return
+
+    def terminate(signum, frame):
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+_OUT_OF_MEMORY = re.compile(r"out of memory|can't allocate memory|not enough memory",
+                            re.IGNORECASE)
+
+
+def _out_of_memory(message: str) -> int:
+    first = message.strip().splitlines()[0] if message.strip() else "MemoryError"
+    print(f"aekit: error: out of memory ({first[:160]}): ask for less at once (fewer rows or "
+          "samples, a smaller batch, or --stream)", file=sys.stderr)
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
@@ -349,12 +385,22 @@ def main(argv: list[str] | None = None) -> int:
             f"unrecognized arguments: {' '.join(unknown)}")
     warnings.showwarning = _one_line_warning(args)
     try:
-        _check_inputs_exist(args)  # before any handler imports PyTorch (seconds)
-        with output_to_stdout(args):
-            args.handler(args)
+        with _terminate_as_interrupt():
+            _check_inputs_exist(args)  # before any handler imports PyTorch (seconds)
+            with output_to_stdout(args):
+                args.handler(args)
     except KeyboardInterrupt:
         print("aekit: interrupted", file=sys.stderr)
         return 130
+    except _Terminated:
+        print("aekit: terminated", file=sys.stderr)
+        return 143  # 128 + SIGTERM, as a shell reports it
+    except MemoryError as error:
+        return _out_of_memory(str(error))
+    except RuntimeError as error:  # PyTorch's allocators say so in a RuntimeError
+        if not _OUT_OF_MEMORY.search(str(error)):
+            raise
+        return _out_of_memory(str(error))
     except BrokenPipeError:  # the reader left (``aekit info M | head``): nothing to report
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # as Python's docs do
         return 1

@@ -280,6 +280,11 @@ def check_series(series) -> np.ndarray:
         raise ValueError("the series holds inf: remove or clip those values first")
     if np.isnan(values).all(axis=0).any():
         raise ValueError("a channel of the series is all NaN: drop it")
+    missing = int(np.isnan(values).any(axis=1).sum())
+    if missing:  # scored as the values filled in: a gap itself is no anomaly here
+        warnings.warn(f"{missing} steps of the series are missing (NaN): they are filled (from "
+                      "a period earlier, or between their neighbours) and scored as filled",
+                      UserWarning, stacklevel=user_stacklevel())
     return fill_gaps(values)
 
 

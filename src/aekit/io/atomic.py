@@ -23,7 +23,11 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     directory = final.parent if str(final.parent) else Path(".")
     if not directory.is_dir():
         raise FileNotFoundError(f"cannot write {final}: folder {directory} does not exist")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=directory)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=directory)
+    except OSError as error:  # named by the file asked for, not by the temporary one
+        raise OSError(f"cannot write {final}: {error.strerror or error} (in the folder "
+                      f"{directory})") from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:
