@@ -255,7 +255,9 @@ def test_real_process_shows_no_traceback(tmp_path):
 def test_usage_errors_exit_non_zero(data_csv, capsys):
     for args, message in [(["fit", str(data_csv)], "required: -o"),
                           (["fit", str(data_csv), "-o", "m.safetensors", "--hidden-dims", "a,b"],
-                           "comma-separated integers")]:
+                           "comma-separated integers"),
+                          (["fit", str(data_csv), "-o", "m.safetensors", "--hidden-dims",
+                            "64,,32"], "got '64,,32'")]:  # a slip, not (64, 32)
         with pytest.raises(SystemExit) as exit_info:
             main(args)
         assert exit_info.value.code == 2 and message in capsys.readouterr().err
@@ -400,6 +402,8 @@ def test_refusals_before_any_work(data_csv, tmp_path, capsys):
     """A demo code wider than the digits, and --stream on a CSV, are refused up front."""
     assert main(["demo", "--latent-dim", "100", "--epochs", "1", "-o", str(tmp_path / "d")]) == 1
     assert "latent_dim must be between 1 and 64" in capsys.readouterr().err
+    assert main(["demo", "--epochs", "0", "-o", str(tmp_path / "d0")]) == 1
+    assert not (tmp_path / "d").exists() and not (tmp_path / "d0").exists()  # no empty folder
     assert main(["fit", str(data_csv), "--stream", "-o", str(tmp_path / "m.safetensors")]) == 1
     assert "leave out --stream to load it whole" in capsys.readouterr().err
 
@@ -415,6 +419,21 @@ def test_dash_writes_the_table_to_standard_output_and_messages_to_standard_error
     assert "wrote 120 scores to standard output" in captured.err
     assert main(["map", str(model_file), str(data_csv), "-o", "-"]) == 1
     assert "'aekit map' does not write a table of rows to standard output" in capsys.readouterr().err
+
+
+def test_a_pipe_that_fails_gets_no_word_of_rows_written(model_file, data_csv, monkeypatch,
+                                                        capsys):
+    import errno
+
+    import aekit._cli_stdout as stdout
+
+    def full_disk(source, target):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(stdout.shutil, "copyfileobj", full_disk)  # as `-o - > /dev/full` does
+    assert main(["score", str(model_file), str(data_csv), "-o", "-"]) == 1
+    said = capsys.readouterr().err
+    assert "No space left on device" in said and "wrote" not in said
 
 
 @pytest.mark.parametrize("raised, code, said", [
@@ -469,3 +488,15 @@ def test_a_temporary_file_that_cannot_be_made_is_named_by_the_file_asked_for(tmp
 
     with pytest.raises(OSError, match=r"cannot write /proc/x.csv: .* \(in the folder /proc\)"):
         atomic_write_bytes("/proc/x.csv", b"rows")
+
+
+def test_a_1d_array_and_a_negative_seed_are_named_in_the_commands_terms(tmp_path, capsys):
+    np.save(tmp_path / "one.npy", np.arange(50.0))
+    assert main(["fit", str(tmp_path / "one.npy"), "-o", str(tmp_path / "m.safetensors")]) == 1
+    assert f"{tmp_path / 'one.npy'} holds a 1-D array, and a table has rows and columns" in (
+        capsys.readouterr().err)
+    np.save(tmp_path / "two.npy", np.random.RandomState(0).rand(30, 3))
+    assert main(["fit", str(tmp_path / "two.npy"), "-o", str(tmp_path / "m.safetensors"),
+                 "--random-state", "-1"]) == 1
+    assert "random_state must be None, a whole number from 0 to 2**32 - 1" in (
+        capsys.readouterr().err)

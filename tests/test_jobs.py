@@ -94,6 +94,12 @@ def test_report_on_a_table_from_the_cli(files, tmp_path, capsys):
     page = index.read_text()
     assert "VariationalAutoencoder" in page and "<th>code size</th><td>2</td>" in page
     assert "f0" in page and "cluster" not in page  # the label column is not a feature
+    two = tmp_path / "two.csv"
+    two.write_text("".join(data.read_text().splitlines(keepends=True)[:3]))
+    assert main(["report", str(model), str(two), "--labels", "cluster", "-o",
+                 str(tmp_path / "few")]) == 1
+    assert "a report needs at least 3 rows" in capsys.readouterr().err
+    assert not (tmp_path / "few").exists()  # refused before any figure is written
 
 
 def test_report_on_images_and_a_detector_threshold(image_vae, digits, tmp_path):
@@ -222,6 +228,9 @@ def test_map_errors_are_one_line(files, tmp_path, capsys):
     assert "names its points x and y" in capsys.readouterr().err
     assert not (tmp_path / "xy.csv").exists()
     assert main(["map", str(model), str(data), "-o", str(tmp_path / "m.jpg")]) == 1
+    assert main(["map", str(model), str(data), "-o", str(tmp_path / "m2.png"), "--codes",
+                 str(tmp_path / "c.xyz")]) == 1  # refused before the map is drawn
+    assert "--codes" in capsys.readouterr().err and not (tmp_path / "m2.png").exists()
 
 
 # ----------------------------------------------------------------- generation

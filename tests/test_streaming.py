@@ -280,3 +280,27 @@ def test_memory_stays_bounded_by_a_few_blocks(tmp_path):
     assert rows == n_rows
     block_bytes = block_rows * width * 4
     assert peak < 12 * block_bytes < path.stat().st_size / 2
+
+
+def test_a_named_model_over_an_unnamed_source_warns_once_and_errors_count_source_rows(
+        tmp_path):
+    import pandas as pd
+
+    from aekit import Autoencoder
+
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(rng.normal(size=(200, 3)), columns=["a", "b", "c"])
+    model = Autoencoder(latent_dim=2, epochs=1, random_state=0, device="cpu").fit(frame)
+    X = rng.normal(size=(1000, 3)).astype(np.float32)
+    np.save(tmp_path / "x.npy", X)
+    source = NpySource(tmp_path / "x.npy", block_rows=100)
+    with pytest.warns(UserWarning) as said:
+        model.score_samples(source)
+    once = (f"{tmp_path / 'x.npy'} has no column names: its columns are taken by position as "
+            "the model's")
+    assert [str(w.message) for w in said] == [once]  # once, not once per block
+    X[750, 1] = np.nan
+    np.save(tmp_path / "x.npy", X)
+    with pytest.warns(UserWarning), pytest.raises(
+            ValueError, match=r"rows 700 to 799: .*first at row 750, column 'b'"):
+        model.score_samples(NpySource(tmp_path / "x.npy", block_rows=100))

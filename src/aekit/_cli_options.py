@@ -33,10 +33,10 @@ def _none_or(parse):
 def int_tuple(text: str) -> tuple[int, ...]:
     """``"512,256"`` -> ``(512, 256)``; ``""``, ``"()"`` or ``"none"`` -> ``()``."""
     cleaned = text.strip().strip("()[]")
-    if cleaned.lower() == "none":
+    if cleaned.lower() == "none" or not cleaned.strip():
         return ()
-    try:
-        return tuple(int(part) for part in cleaned.split(",") if part.strip())
+    try:  # every part a number: "64,,32" is a slip, not (64, 32)
+        return tuple(int(part) for part in cleaned.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated integers such as 512,256, got {text!r}") from None

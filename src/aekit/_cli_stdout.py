@@ -1,9 +1,10 @@
 """``-o -``: a command's rows written to standard output as CSV, for a pipe (``aekit score
 model.safetensors data.csv -o - | sort -g``).
 
-The command writes its CSV file as always, into a temporary folder, while what it prints goes to
-standard error; once the file is complete, its bytes are copied to standard output. So a command
-that fails writes no partial table into the pipe, and no command needs to know about pipes.
+The command writes its CSV file as always, into a temporary folder; once the file is complete,
+its bytes are copied to standard output, and what the command printed goes to standard error
+after them (so "wrote ..." is said only once the rows are through). A command that fails writes
+no partial table into the pipe, and no command needs to know about pipes.
 """
 
 from __future__ import annotations
@@ -33,12 +34,17 @@ def output_to_stdout(args):
                        f"standard output ({', '.join(ROW_COMMANDS)} do): name a file")
     with tempfile.TemporaryDirectory(prefix="aekit-stdout-") as folder:
         args.output = os.path.join(folder, "rows.csv")
-        messages = _Renamed(sys.stderr, args.output, "standard output")
-        with contextlib.redirect_stdout(messages):
-            yield
+        said = io.StringIO()  # "wrote ... to standard output": said once it is true
+        try:
+            with contextlib.redirect_stdout(_Renamed(said, args.output, "standard output")):
+                yield
+        except BaseException:
+            sys.stderr.write(said.getvalue())
+            raise
         with open(args.output, "rb") as table:
             shutil.copyfileobj(table, sys.stdout.buffer)
         sys.stdout.flush()
+        sys.stderr.write(said.getvalue())
 
 
 class _Renamed(io.TextIOBase):

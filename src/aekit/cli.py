@@ -334,6 +334,9 @@ def _in_cli_terms(message: str, args) -> str:
     """An estimator's message as the command line says it: the rows it calls ``X`` are the
     DATA file's."""
     data = getattr(args, "data", None)
+    if isinstance(data, str) and message.startswith("Expected 2D array, got 1D array"):
+        return (f"{data} holds a 1-D array, and a table has rows and columns: save it as "
+                "x.reshape(-1, 1) for one feature (a time series: aekit detect --series)")
     if isinstance(data, str) and message.startswith("X "):
         return f"{data} {message[2:]}"
     return message

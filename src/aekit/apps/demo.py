@@ -49,7 +49,6 @@ def run_demo(output_dir: str | Path = "aekit-demo", *, latent_dim: int = 8, epoc
         raise ValueError(f"latent_dim must be between 1 and {pixels} (the digits' pixels), "
                          f"got {latent_dim}")
     out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
     digits = load_digits()
     X = (digits.data / 16.0).astype(np.float32)
     X_train, X_test = train_test_split(X, test_size=0.25, random_state=random_state,
@@ -72,6 +71,7 @@ def run_demo(output_dir: str | Path = "aekit-demo", *, latent_dim: int = 8, epoc
         test_mse_pca=float(np.mean((pca_rec - X_test) ** 2)),
         seconds=seconds, output_dir=str(out),
     )
+    out.mkdir(parents=True, exist_ok=True)  # once there is something to write into it
     plot_history(ae.history_, out / "loss.png", title=f"Autoencoder on digits (code size "
                  f"{latent_dim})")
     shown = slice(0, 12)

@@ -57,9 +57,12 @@ def write_report(model, X, output_dir: str | os.PathLike, *, labels=None,
     if isinstance(model, SeriesAnomalyDetector):
         return write_series_report(model, X, output_dir, title=title)
     out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
     ae = autoencoder_of(model)
     rows = _model_rows(model, ae, X)
+    if len(X) < 3:  # its map of the codes: checked before any figure is written
+        raise ValueError(f"a report needs at least 3 rows (for its map of the codes), got "
+                         f"{len(X)}")
+    out.mkdir(parents=True, exist_ok=True)
     report = Report(out / "index.html")
     if ae.history_.get("loss"):
         plot_history(ae.history_, out / "loss.png", title="Training",

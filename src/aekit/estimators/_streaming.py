@@ -6,11 +6,13 @@ blocks. They know nothing of the estimators; ``_source_fit`` is where an estimat
 from __future__ import annotations
 
 import hashlib
+import re
 import warnings
 from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from aekit._stack import user_stacklevel
 from aekit.estimators import _scaling
 from aekit.estimators._validation import check_finite
 from aekit.io.sources import ArraySource
@@ -70,17 +72,27 @@ def map_blocks(method: Callable[[np.ndarray], np.ndarray],
     """``method`` applied block by block, the next blocks read ahead in the background; yields
     each block's output as it is computed. Errors name the rows they come from. A model
     trained with column names checks them against the source's once, not on every block."""
-    matched = _columns_match(getattr(method, "__self__", None), source)
+    est = getattr(method, "__self__", None)
+    matched = _columns_match(est, source)
+    if not matched and getattr(est, "feature_names_in_", None) is not None:
+        warnings.warn(f"{source.path} has no column names: its columns are taken by position "
+                      "as the model's", UserWarning, stacklevel=user_stacklevel())
     for i, block in enumerate(read_blocks(source)):
+        start, stop = source.block_bounds(i)
         try:
-            with warnings.catch_warnings():
-                if matched:  # the blocks are bare arrays of the columns just checked by name
-                    warnings.filterwarnings("ignore", "X does not have valid feature names")
+            with warnings.catch_warnings():  # the blocks are bare arrays of the columns just
+                # checked by name (or said once above to be taken by position)
+                warnings.filterwarnings("ignore", "X does not have valid feature names")
                 out = method(block)
-        except ValueError as error:
-            start, stop = source.block_bounds(i)
-            raise ValueError(f"{source.path}, rows {start} to {stop - 1}: {error}") from None
+        except ValueError as error:  # its rows counted in the source, not in the block
+            message = _rows_from(start, str(error))
+            raise ValueError(f"{source.path}, rows {start} to {stop - 1}: {message}") from None
         yield out
+
+
+def _rows_from(start: int, message: str) -> str:
+    """``message`` with each "row N" of a block counted from the source's first row."""
+    return re.sub(r"\brow (\d+)", lambda match: f"row {start + int(match.group(1))}", message)
 
 
 def _columns_match(est, source: ArraySource) -> bool:

@@ -95,7 +95,12 @@ def map_batches(fn: Callable[..., torch.Tensor], arrays: tuple[np.ndarray, ...],
 
 def draw_seed(random_state) -> int:
     """A torch seed from an int, a ``RandomState`` or None (scikit-learn's convention)."""
-    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    try:
+        generator = check_random_state(random_state)
+    except ValueError:  # NumPy's own words name neither the parameter nor its range
+        raise ValueError(f"random_state must be None, a whole number from 0 to 2**32 - 1 or a "
+                         f"numpy RandomState, got {random_state!r}") from None
+    return int(generator.randint(np.iinfo(np.int32).max))
 
 
 def seeded_rng(device: torch.device):
