@@ -348,6 +348,14 @@ def test_cli_detect_series(tmp_path, capsys, quick_default):
     assert "no column 'nope'" in capsys.readouterr().err
     saved = tmp_path / "series.safetensors"
     assert main(["detect", str(data), "--series", "value", "--save", str(saved)]) == 0
+    gappy = series.copy()
+    gappy[100:110] = np.nan
+    pa_csv.write_csv(pa.table({"timestamp": stamps.astype(str), "value": gappy}),
+                     tmp_path / "gappy.csv")
+    capsys.readouterr()
+    assert main(["detect", str(tmp_path / "gappy.csv"), "--series", "value", "-o",
+                 str(out)]) == 0  # fitted, then scored: one warning, said once
+    assert capsys.readouterr().err.count("10 steps of the series are missing (NaN)") == 1
     header_only = tmp_path / "empty.csv"
     header_only.write_text("timestamp,value\n")
     for args, message in [

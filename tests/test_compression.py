@@ -75,8 +75,9 @@ def test_8_bit_pixels_for_a_model_of_unit_pixels_are_refused_not_coded(plain, da
 
 def test_a_few_rows_need_a_step_given_not_one_from_their_own_spread(plain, data):
     X = data[1]
-    for few in (X[:1], np.repeat(X[:1], 30, axis=0), X[:19]):  # one, alike, too few
-        with pytest.raises(ValueError, match=r"give no spread to trust: give step="):
+    for few, why in ((X[:1], "at least 20 rows, not 1"), (X[:19], "at least 20 rows, not 19"),
+                     (np.repeat(X[:1], 30, axis=0), "these rows all have the same code")):
+        with pytest.raises(ValueError, match=rf"{why}.*: give step="):
             compress(plain, few)
     step = float(np.float32(0.05))
     stream = compress(plain, X[:1], step=step)  # the step of a larger batch: as good as there

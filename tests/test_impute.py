@@ -203,11 +203,16 @@ def test_float32_whole_number_and_boolean_object_columns_keep_their_kind():
     frame = pd.DataFrame({"a": a.astype(np.float32), "count": np.rint(3 * a + 10),
                           "flag": (a > 0).astype(object)})
     frame.loc[::5, "a"], frame.loc[1::6, "count"], frame.loc[2::7, "flag"] = np.nan, np.nan, np.nan
-    out = AutoencoderImputer(epochs=2, **FAST).fit_transform(frame)
+    imputer = AutoencoderImputer(epochs=2, **FAST).fit(frame)
+    out = imputer.transform(frame)
     assert out.dtypes.tolist() == frame.dtypes.tolist() and not out.isna().any().any()
     assert out["a"].dtype == np.float32
     assert (out["count"] == np.rint(out["count"])).all()  # whole numbers, as observed
     assert set(out["flag"]) == {True, False}
+    later = pd.DataFrame({"a": np.float32([np.nan, 0.5]), "count": [np.nan, 9.0],
+                          "flag": [True, False]})  # no gap in the flag now: plain bools
+    filled = imputer.transform(later)
+    assert filled["flag"].tolist() == [True, False] and filled.notna().all().all()
 
 
 def test_sample_draws_vary_and_average_to_the_fill(fitted):

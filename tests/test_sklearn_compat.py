@@ -121,6 +121,7 @@ def test_decoding_before_fit_or_no_codes_is_refused_in_one_line(cls):
 def test_validation_data_in_other_units_than_x_is_pointed_out():
     import warnings
 
+    import numpy as np
     from sklearn.datasets import load_wine
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -135,3 +136,6 @@ def test_validation_data_in_other_units_than_x_is_pointed_out():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # held-out rows of the same data: no word
         model.fit(wine.iloc[40:])
+        steady = wine.assign(ash=20 + 0.001 * np.random.RandomState(0).normal(size=len(wine)))
+        drifted = steady.iloc[:40].assign(ash=lambda rows: rows["ash"] + 0.02)  # 20 deviations
+        model.set_params(validation_data=drifted).fit(steady.iloc[40:])  # a drift, same units

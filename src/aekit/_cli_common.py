@@ -95,8 +95,9 @@ def check_writable(path: str | None, option: str, inputs=()) -> None:
     folder = Path(path).parent
     if not folder.is_dir():
         raise CLIError(f"{option} {path}: the folder {folder} does not exist: create it first")
-    if not os.access(folder, os.W_OK | os.X_OK):  # before any work, not after it
-        raise CLIError(f"{option} {path}: the folder {folder} is not writable: write elsewhere")
+    written = Path(os.path.realpath(path)).parent  # a link's target's folder, as written
+    if not os.access(written, os.W_OK | os.X_OK):  # before any work, not after it
+        raise CLIError(f"{option} {path}: the folder {written} is not writable: write elsewhere")
     target = Path(path).resolve()
     for source in inputs:
         if source is not None and Path(source).resolve() == target:

@@ -312,9 +312,15 @@ def _demo(args) -> None:
 
 # ----------------------------------------------------------------- main
 def _one_line_warning(args):
-    """``warnings.showwarning`` for the command line: one line, in the command's terms."""
+    """``warnings.showwarning`` for the command line: one line, in the command's terms, and
+    said once however many steps of the command (fit, then each scoring) raise it."""
+    said = set()
+
     def show(message, category, filename, lineno, file=None, line=None) -> None:
-        print(f"aekit: warning: {_in_cli_terms(str(message), args)}", file=sys.stderr)
+        text = _in_cli_terms(str(message), args)
+        if text not in said:
+            said.add(text)
+            print(f"aekit: warning: {text}", file=sys.stderr)
     return show
 
 
@@ -355,8 +361,11 @@ class _Terminated(BaseException):
 
 @contextlib.contextmanager
 def _terminate_as_interrupt():
-    if threading.current_thread() is not threading.main_thread():
-        yield  # (signal handlers belong to the main thread)
+    """Within this, SIGTERM raises ``_Terminated``, where no one else handles it: handlers
+    belong to the main thread, and one set by the program that runs ``main`` stays its own."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
+        yield
         return
 
     def terminate(signum, frame):
@@ -373,10 +382,11 @@ _OUT_OF_MEMORY = re.compile(r"out of memory|can't allocate memory|not enough mem
                             re.IGNORECASE)
 
 
-def _out_of_memory(message: str) -> int:
+def _out_of_memory(message: str, args) -> int:
     first = message.strip().splitlines()[0] if message.strip() else "MemoryError"
+    stream = ", or --stream" if hasattr(args, "stream") else ""  # where the command has it
     print(f"aekit: error: out of memory ({first[:160]}): ask for less at once (fewer rows or "
-          "samples, a smaller batch, or --stream)", file=sys.stderr)
+          f"samples, a smaller batch{stream})", file=sys.stderr)
     return 1
 
 
@@ -399,11 +409,11 @@ def main(argv: list[str] | None = None) -> int:
         print("aekit: terminated", file=sys.stderr)
         return 143  # 128 + SIGTERM, as a shell reports it
     except MemoryError as error:
-        return _out_of_memory(str(error))
+        return _out_of_memory(str(error), args)
     except RuntimeError as error:  # PyTorch's allocators say so in a RuntimeError
         if not _OUT_OF_MEMORY.search(str(error)):
             raise
-        return _out_of_memory(str(error))
+        return _out_of_memory(str(error), args)
     except BrokenPipeError:  # the reader left (``aekit info M | head``): nothing to report
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # as Python's docs do
         return 1

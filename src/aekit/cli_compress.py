@@ -19,7 +19,8 @@ def add_compress_commands(commands) -> None:
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="the compressed stream")
     p.add_argument("--step", type=float, default=None,
                    help="quantisation step of the codes (default: the model's own, or a "
-                   "twentieth of the codes' standard deviation)")
+                   "twentieth of the codes' standard deviation over DATA's rows, which needs "
+                   "at least 20 rows; the step used is printed)")
     p.add_argument("--refine", type=int, default=0, metavar="STEPS",
                    help="fit each row's code with STEPS steps of gradient descent (a "
                    "compression model only): smaller or better streams, slower encoding")

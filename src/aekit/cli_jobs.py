@@ -154,7 +154,9 @@ def _generate(args) -> None:
     _check_rows_or_png(args, (args.like, args.model))
     png = args.output.lower().endswith(".png")
     model = load_model(args)
-    if getattr(model, "model_name", None) != "vae":  # (an imputer's sample fills gaps)
+    from aekit.estimators import VariationalAutoencoder
+
+    if not isinstance(model, VariationalAutoencoder):  # (an imputer's sample fills gaps)
         raise CLIError(f"{args.model} holds an aekit {model.model_name} model; generate needs one "
                        "trained with --model vae")
     shape = _image_shape(model, args) if png else None

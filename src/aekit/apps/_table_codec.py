@@ -1,7 +1,8 @@
 """Mixed tables <-> the all-numeric matrix an imputer trains on.
 
-Numeric columns pass through as floats; a categorical column (pandas ``category`` dtype, or
-text or True/False of few values: its distinct values are its categories) becomes one 0/1 column per
+Numeric columns pass through as floats (True/False objects, a boolean column with gaps, as 0/1);
+a categorical column (pandas ``category`` dtype, or text of few values: its distinct values are
+its categories) becomes one 0/1 column per
 category, all NaN where the category is missing. Decoding fills
 only the missing cells of the original table: a category is the one with the highest score,
 an integer column's fill is rounded, and every observed cell is copied, never recomputed.
@@ -48,6 +49,8 @@ def column_specs(df) -> list[ColumnSpec]:
             if not categories:
                 raise ValueError(f"categorical column {name!r} has no categories: drop it")
             specs.append(ColumnSpec(str(name), "category", str(dtype), categories))
+        elif _is_flags(df[name]):  # filled True or False, as a boolean column with gaps
+            specs.append(ColumnSpec(str(name), "integer", "boolean"))
         elif (pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_integer_dtype(dtype)
               or _whole_floats(df[name])):
             specs.append(ColumnSpec(str(name), "integer", str(dtype)))
@@ -88,14 +91,19 @@ def few_values(column) -> bool:
 
 
 def _is_text(column) -> bool:
-    """A column of text (pandas' ``str`` dtype, or objects that are all strings), or of
-    True/False objects (a boolean column with gaps, as pandas holds one)."""
+    """A column of text (pandas' ``str`` dtype, or objects that are all strings)."""
     import pandas as pd
 
     if isinstance(column.dtype, pd.StringDtype):
         return True
-    return column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) in (
-        "string", "boolean")
+    return column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) == "string"
+
+
+def _is_flags(column) -> bool:
+    """True/False objects: a boolean column with gaps, as pandas holds one."""
+    import pandas as pd
+
+    return column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) == "boolean"
 
 
 def _whole_floats(column) -> bool:
@@ -129,7 +137,7 @@ def check_columns(df, specs: list[ColumnSpec]) -> None:
                 raise ValueError(f"column {spec.name!r} holds categories not seen in training "
                                  f"({sorted(map(str, unseen))[:3]}): refit on data that has them")
         elif isinstance(dtype, pd.CategoricalDtype) or not (
-                pd.api.types.is_numeric_dtype(dtype)):
+                pd.api.types.is_numeric_dtype(dtype) or _is_flags(df.iloc[:, i])):
             raise TypeError(f"column {spec.name!r} was numeric in training but is {dtype} now")
 
 

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, OutlierMixin, clone
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aekit._stack import user_stacklevel
@@ -317,11 +318,15 @@ document_params(AnomalyDetector, (
 ))
 
 def seeded_clone(estimator, random_state):
-    """A clone of ``estimator``, given ``random_state`` when it has no seed of its own, so
-    that the outer seed makes the whole fit repeatable."""
+    """A clone of ``estimator``, seeded from ``random_state`` when it has a ``random_state``
+    of None, so that the outer seed makes the whole fit repeatable (a ``RandomState`` gives
+    it an int drawn from it, as scikit-learn's ensembles seed their members)."""
     estimator = clone(estimator)
-    if random_state is not None and estimator.get_params().get("random_state", 0) is None:
-        estimator.set_params(random_state=random_state)
+    params = estimator.get_params(deep=False)
+    if random_state is not None and "random_state" in params and params["random_state"] is None:
+        seed = (random_state if isinstance(random_state, numbers.Integral)
+                else int(check_random_state(random_state).randint(np.iinfo(np.int32).max)))
+        estimator.set_params(random_state=seed)
     return estimator
 
 

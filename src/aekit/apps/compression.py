@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from aekit.apps import _stream, _tables
 from aekit.estimators import BaseAutoencoder, SequenceAutoencoder
-from aekit.estimators._inference import UNIT_SLIP
+from aekit.estimators._inference import UNIT_SLIP, unit_slip_message
 from aekit.estimators._params import RUN_ONLY_PARAMS
 
 # A default step for models without their own: a twentieth of the codes' typical spread, so the
@@ -66,11 +66,11 @@ def _resolve_step(model, codes: np.ndarray, step) -> float:
     if step is None:
         spread = float(np.mean(codes.std(axis=0))) if len(codes) else 0.0
         if len(codes) < MIN_STEP_ROWS or not spread > 0:
-            raise ValueError(f"the default step is {DEFAULT_STEP_FRACTION:.2g} of the codes' "
-                             f"spread over the rows compressed together, and {len(codes)} rows "
-                             f"(fewer than {MIN_STEP_ROWS}, or all alike) give no spread to "
-                             "trust: give step= (aekit compress --step), such as the step "
-                             "used for a larger batch of the same data")
+            why = (f"it needs at least {MIN_STEP_ROWS} rows, not {len(codes)}"
+                   if len(codes) < MIN_STEP_ROWS else "these rows all have the same code")
+            raise ValueError(f"the default step is a twentieth of the codes' spread over the "
+                             f"rows compressed together, and {why}: give step=, such as the "
+                             "step of a larger batch of the same data")
         step = spread * DEFAULT_STEP_FRACTION
     if isinstance(step, bool) or not isinstance(step, (int, float, np.floating, np.integer)) \
             or not (math.isfinite(step) and step > 0):
@@ -113,7 +113,8 @@ def compress(model: BaseAutoencoder, X, *, step: float | None = None, refine: in
         Rows in the shape the model was trained on.
     step : float or None, default=None
         Quantisation step of the codes. None: the model's own (1 for a
-        ``CompressionAutoencoder``), else a twentieth of the codes' mean standard deviation.
+        ``CompressionAutoencoder``), else a twentieth of the codes' mean standard deviation
+        over the rows of ``X`` (at least 20 rows, not all alike; else give it).
     refine : int, default=0
         ``CompressionAutoencoder`` only: fit each row's code with this many steps of gradient
         descent on its own ``distortion + lmbda * rate`` (``refined_transform``). Encoding is
@@ -186,9 +187,7 @@ def _check_units(model, X) -> None:
         return  # (transform says what is wrong with it)
     highest = float(np.nanmax(values))
     if highest > UNIT_SLIP:
-        raise ValueError(f"X holds values up to {highest:.4g}, but the model was trained on "
-                         "values in [0, 1]: scale X as the training data was (8-bit pixels: "
-                         "X / 255) before compressing it")
+        raise ValueError(unit_slip_message(highest) + " before compressing it")
 
 
 def decompress(data: bytes, model: BaseAutoencoder) -> np.ndarray:

@@ -121,10 +121,8 @@ class Inference:
         arrays = (X,) if lengths is None else (X, lengths)
         out = map_batches(scaled, arrays, self._device)
         if highest and max(highest) > UNIT_SLIP:
-            warnings.warn(f"X holds values up to {max(highest):.4g}, but the model was trained on "
-                          "values in [0, 1]: scale X as the training data was (8-bit pixels: "
-                          "X / 255); its results mean little for values so far outside",
-                          UserWarning, stacklevel=user_stacklevel())
+            warnings.warn(unit_slip_message(max(highest)) + "; its results mean little for "
+                          "values so far outside", UserWarning, stacklevel=user_stacklevel())
         return out
 
     @property
@@ -213,6 +211,12 @@ class Inference:
 def bce_range_message(low: float, high: float, name: str) -> str:
     return (f"loss='bce' needs {name} in [0, 1] after scaling (found {low:.3g} to {high:.3g}): "
             "use scaling='minmax' or loss='mse'")
+
+
+def unit_slip_message(highest: float) -> str:
+    """What is wrong with values far above the [0, 1] a model was trained on, and the fix."""
+    return (f"X holds values up to {highest:.4g}, but the model was trained on values in "
+            "[0, 1]: scale X as the training data was (8-bit pixels: X / 255)")
 
 
 def steps_mask(lengths: np.ndarray, steps: int) -> np.ndarray:

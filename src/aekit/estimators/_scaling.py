@@ -79,13 +79,16 @@ class FeatureStats:
                             mean, np.divide(m2, n, out=np.zeros_like(n), where=n > 0))
 
 
-def mean_shift(reference: FeatureStats, other: FeatureStats) -> np.ndarray:
-    """How far each feature's mean in ``other`` lies from its mean in ``reference``, in
-    ``reference``'s standard deviations (0 where either has no value or ``reference`` is
-    constant)."""
+def shift_and_spread(reference: FeatureStats, other: FeatureStats):
+    """Per feature, ``(shift, spread)``: how far its mean in ``other`` lies from its mean in
+    ``reference``, in ``reference``'s standard deviations, and its standard deviation in
+    ``other`` over that in ``reference`` (0 and 1 where either has no value or ``reference``
+    is constant)."""
     std = np.sqrt(reference.var)
     usable = (std >= np.finfo(np.float32).tiny) & (reference.n > 0) & (other.n > 0)
-    return np.where(usable, np.abs(other.mean - reference.mean) / np.where(usable, std, 1), 0.0)
+    unit = np.where(usable, std, 1.0)
+    shift = np.where(usable, np.abs(other.mean - reference.mean) / unit, 0.0)
+    return shift, np.where(usable, np.sqrt(other.var) / unit, 1.0)
 
 
 def resolve_scaling(method: str | None, stats: FeatureStats) -> str:

@@ -463,10 +463,11 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         return (scaled_val if scaled else X_val), val_lengths
 
     def _warn_if_validation_unlike(self, train, val) -> None:
-        """Warn when a feature's mean in ``validation_data`` lies more than ``FAR_SHIFT``
-        training standard deviations from its mean in ``X``: rows in other units, such as
-        those a Pipeline hands on unscaled (its earlier steps never see ``validation_data``),
-        on which early stopping would judge."""
+        """Warn when a feature of ``validation_data`` has both its mean more than
+        ``FAR_SHIFT`` training standard deviations from its mean in ``X`` and a spread
+        ``FAR_SHIFT`` times larger or smaller: rows in other units, such as those a Pipeline
+        hands on unscaled (its earlier steps never see ``validation_data``), on which early
+        stopping would judge. (A drift moves the mean, rarely the spread as much.)"""
         if self._input_kind is not None:
             return
         stats = []
@@ -474,17 +475,19 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
             mask = None if lengths is None else steps_mask(lengths, rows.shape[1])
             stats.append(_scaling.FeatureStats.of(
                 self._arch.channel_values(self._arch.canonical(rows), mask)))
-        shift = _scaling.mean_shift(*stats)
-        worst = int(np.argmax(shift)) if shift.size else 0
-        if not shift.size or shift[worst] <= FAR_SHIFT:
+        shift, spread = _scaling.shift_and_spread(*stats)
+        far = (shift > FAR_SHIFT) & ((spread > FAR_SHIFT) | (spread < 1 / FAR_SHIFT))
+        if not far.any():
             return
+        worst = int(np.argmax(np.where(far, shift, 0.0)))
         names = getattr(self, "feature_names_in_", None)
         feature = (repr(str(names[worst])) if names is not None and len(names) == len(shift)
                    else str(worst))
         warnings.warn(f"validation_data is unlike X: feature {feature}'s mean lies "
-                      f"{shift[worst]:.3g} training standard deviations from X's. Is it in other "
-                      "units? In a Pipeline, validation_data skips the earlier steps (a scaler): "
-                      "use validation_split instead", UserWarning, stacklevel=user_stacklevel())
+                      f"{shift[worst]:.3g} training standard deviations from X's, and its spread "
+                      f"is {spread[worst]:.3g} times X's. Is it in other units? In a Pipeline, "
+                      "validation_data skips the earlier steps (a scaler): use validation_split "
+                      "instead", UserWarning, stacklevel=user_stacklevel())
 
     def _validation_lengths(self, X_val, second):
         """The second item of a ``validation_data`` tuple as the sequences' lengths, where the
@@ -629,8 +632,9 @@ def _kept_epoch(state) -> int:
     return restored[-1].best_epoch if restored else state.epoch
 
 
-# A feature's mean in validation_data this many training standard deviations from X's: data in
-# other units (held-out rows of the same data lie within a fraction of one)
+# A feature's mean in validation_data this many training standard deviations from X's, and its
+# spread this many times larger or smaller: data in other units (held-out rows of the same data
+# lie within a fraction of a deviation, at about the same spread)
 FAR_SHIFT = 10.0
 WORSE_END = 10.0  # a kept epoch's loss this many times the run's lowest: training went astray
 

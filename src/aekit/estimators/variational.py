@@ -87,20 +87,23 @@ class VariationalAutoencoder(BaseAutoencoder):
         early stopping would prefer them (and keep a KL weight below beta)."""
         return max(0, self.kl_warmup_epochs - 1)
 
-    def sample(self, n_samples: int = 1, random_state: int | None = None) -> np.ndarray:
+    def sample(self, n_samples: int = 1, random_state: int | None = None):
         """Generate ``n_samples`` new rows: codes drawn from the prior, decoded (the decoder's
-        mean, in the data's units)."""
+        mean, in the data's units). An array, or a DataFrame of the training columns under
+        ``set_output(transform="pandas")``."""
         check_is_fitted(self)
         check_int("n_samples", n_samples)
         generator = torch.Generator().manual_seed(draw_seed(random_state))
         out = self.module_.sample(n_samples, self.latent_dim_, generator)
         return generated_frame(self, self._unscale(out.float().cpu().numpy()))
 
-    def interpolate(self, a, b, steps: int = 8) -> np.ndarray:
+    def interpolate(self, a, b, steps: int = 8):
         """``steps`` rows decoded from codes evenly spaced on the line from ``a``'s latent mean
         to ``b``'s (both ends included); ``a`` and ``b`` are single rows in ``X``'s layout: an
         array (with or without a leading axis of one), a pandas Series, or a one-row DataFrame
-        (its columns checked by name, as ``transform`` checks them)."""
+        (its columns checked by name, as ``transform`` checks them). A DataFrame of the
+        training columns for rows given as pandas, or under ``set_output(transform="pandas")``;
+        else an array."""
         check_is_fitted(self)
         check_int("steps", steps, low=2)
         ends = [self._one_row(row, name) for row, name in ((a, "a"), (b, "b"))]
@@ -130,10 +133,12 @@ class VariationalAutoencoder(BaseAutoencoder):
             raise ValueError(f"{name} must be one row, got {len(row)}")
         return row if row.ndim == one else row[None]
 
-    def sample_like(self, X, n_samples: int = 1, random_state: int | None = None) -> np.ndarray:
+    def sample_like(self, X, n_samples: int = 1, random_state: int | None = None):
         """Rows generated near each row of ``X``: codes drawn from its posterior
         ``q(z|x) = N(mu, sigma^2)``, decoded. Returns ``len(X) * n_samples`` rows; rows
-        ``i * n_samples`` to ``(i + 1) * n_samples - 1`` come from ``X[i]``."""
+        ``i * n_samples`` to ``(i + 1) * n_samples - 1`` come from ``X[i]`` (for a DataFrame,
+        they carry its index; a DataFrame comes back, as under
+        ``set_output(transform="pandas")``)."""
         check_int("n_samples", n_samples)
         if self.architecture in ("lstm", "gru"):
             raise ValueError("sample_like supports dense and conv architectures")

@@ -26,8 +26,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=directory)
     except OSError as error:  # named by the file asked for, not by the temporary one
-        raise OSError(f"cannot write {final}: {error.strerror or error} (in the folder "
-                      f"{directory})") from None
+        named = type(error)(f"cannot write {final}: {error.strerror or error} (in the folder "
+                            f"{directory})")
+        named.errno = error.errno  # (a PermissionError stays one, errno and all)
+        raise named from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:
