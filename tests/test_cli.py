@@ -510,3 +510,8 @@ def test_a_1d_array_and_a_negative_seed_are_named_in_the_commands_terms(tmp_path
                  "--random-state", "-1"]) == 1
     assert "random_state must be None, a whole number from 0 to 2**32 - 1" in (
         capsys.readouterr().err)
+
+
+def test_standard_input_is_refused_as_such(model_file, capsys):
+    assert main(["score", str(model_file), "-", "-o", "x.csv"]) == 1
+    assert "data file -: aekit does not read standard input" in capsys.readouterr().err

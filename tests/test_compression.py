@@ -161,6 +161,10 @@ def test_cli_compress_and_decompress(plain, data, tmp_path, capsys):
     np.save(tmp_path / "x255.npy", np.rint(X * 255).astype(np.uint8))  # for a [0, 1] model
     assert main(["compress", str(model), str(tmp_path / "x255.npy"), "-o", str(pixels)]) == 1
     assert "values up to 255, but the model was trained on" in capsys.readouterr().err
+    assert main(["compress", str(model), str(tmp_path / "x.npy"), "-o",
+                 str(tmp_path / "x.csv")]) == 1  # a table's name for bytes: refused
+    assert "the compressed stream is bytes, not a table: name it .aekz" in (
+        capsys.readouterr().err)
     np.testing.assert_array_equal(np.load(out), decompress(stream.read_bytes(), plain))
     stream.write_bytes(stream.read_bytes()[:-1])
     assert main(["decompress", str(model), str(stream), "-o", str(out)]) == 1

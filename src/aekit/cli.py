@@ -332,6 +332,9 @@ def _check_inputs_exist(args) -> None:
     named += [("data file", getattr(args, "data", None)),
               ("validation file", getattr(args, "validation_file", None))]
     for kind, path in named:
+        if path == "-":  # (-o - writes to standard output; nothing reads standard input)
+            raise CLIError(f"{kind} -: aekit does not read standard input: save the rows to a "
+                           "file and name it")
         if isinstance(path, str) and not os.path.exists(path):
             raise CLIError(f"{kind} {path} does not exist")
 

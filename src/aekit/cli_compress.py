@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aekit._cli_common import add_column_options, check_writable
-from aekit.io.formats import FORMATS_HELP
+from aekit._cli_common import CLIError, add_column_options, check_writable
+from aekit.io.formats import FORMATS_HELP, format_of
 
 
 def add_compress_commands(commands) -> None:
@@ -48,6 +48,9 @@ def _compress(args) -> None:
     from aekit.io import atomic_write_bytes
 
     check_writable(args.output, "-o", (args.data, args.model))  # the model decodes the stream
+    if format_of(args.output) is not None:  # a table's name would promise rows to read
+        raise CLIError(f"-o {args.output}: the compressed stream is bytes, not a table: name "
+                       "it .aekz")
     model = load(args.model, device=args.device)
     table = read_columns(args, args.data)
     if table.index_name is not None:
