@@ -80,10 +80,10 @@ def check_data_path(path: str | None, option: str = "-o", inputs=(),
     """Refuse, before any work, an output file of a type the command does not write (not
     among ``formats``, as ``aekit.io.formats.format_of`` names them), or that cannot be
     written."""
+    check_writable(path, option, inputs)  # first: "the file this command reads" says more
     if path is not None and format_of(path) not in formats:
         raise CLIError(f"{option} {path}: unsupported file type "
                        f"{suffix_of(path) or '(none)'!r}: use {formats_help}")
-    check_writable(path, option, inputs)
 
 
 def check_writable(path: str | None, option: str, inputs=()) -> None:

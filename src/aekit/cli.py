@@ -27,9 +27,9 @@ from aekit._cli_common import (
     add_column_options,
     add_model_argument,
     add_stream_options,
+    check_data_path,
     check_model_path,
     check_stream_args,
-    check_writable,
     load_model_for,
     model_input,
     read_columns,
@@ -163,7 +163,7 @@ def add_apply(commands, name: str, help_text: str, handler, stream: bool = False
 def _encode(args) -> None:
     from aekit.io import write_table
 
-    check_writable(args.output, "-o", (args.data, args.model))
+    check_data_path(args.output, "-o", (args.data, args.model))  # its type too, before work
 
     if args.stream:
         from aekit.cli_stream import stream_encode
@@ -179,7 +179,7 @@ def _encode(args) -> None:
 def _reconstruct(args) -> None:
     from aekit.io import write_table
 
-    check_writable(args.output, "-o", (args.data, args.model))
+    check_data_path(args.output, "-o", (args.data, args.model))  # its type too, before work
 
     model = load_model_for(args, "reconstruct")
     rows, index = read_rows(args, model)
@@ -191,7 +191,7 @@ def _reconstruct(args) -> None:
 def _score(args) -> None:
     from aekit.io import write_table
 
-    check_writable(args.output, "-o", (args.data, args.model))
+    check_data_path(args.output, "-o", (args.data, args.model))  # its type too, before work
 
     if args.stream:
         from aekit.cli_stream import stream_score

@@ -70,17 +70,18 @@ def _compress(args) -> None:
 
 
 def _decompress(args) -> None:
-    from aekit import load
-    from aekit.apps.compression import decompress
-    from aekit.io import write_table
-
     check_writable(args.output, "-o", (args.model, args.stream))
-    model = load(args.model, device=args.device)
-    path = Path(args.stream)
+    path = Path(args.stream)  # checked before PyTorch is imported (seconds)
     if path.is_dir():
         raise ValueError(f"{path} is a folder, not a compressed file")
     if not path.is_file():
         raise FileNotFoundError(f"compressed file {path} does not exist")
+
+    from aekit import load
+    from aekit.apps.compression import decompress
+    from aekit.io import write_table
+
+    model = load(args.model, device=args.device)
     X = decompress(path.read_bytes(), model)
     names = getattr(model, "feature_names_in_", None)
     write_table(args.output, X, None if names is None else [str(n) for n in names])

@@ -231,13 +231,13 @@ def add_map(commands) -> None:
 
 def _map(args) -> None:
     from aekit._cli_common import check_data_path, check_writable
-    from aekit.apps import latent_map
 
-    _require_suffix(args.output, ".png")
+    _require_suffix(args.output, ".png")  # the checks first: PyTorch takes seconds to import
     check_writable(args.output, "-o", (args.data, args.model))
     if args.codes is not None and Path(args.codes).resolve() == Path(args.output).resolve():
         raise CLIError("--codes and -o name the same file: give the points a file of their own")
     check_data_path(args.codes, "--codes", (args.data, args.model))  # before the map is drawn
+    from aekit.apps import latent_map
     model = load_model_for(args, "map")  # an imputer's transform fills gaps: no codes
     table, labels = _labeled_table(args, model, args.data)
     beside = (table.index, table.index_name) if labels is None else (labels.to_numpy(),
