@@ -522,3 +522,25 @@ def test_a_time_index_is_read_in_seconds_whatever_its_resolution(unit):
     seconds = index_seconds(pd.Series([1.0, 2.0, 3.0], index=index))
     np.testing.assert_array_equal(seconds, [0.0, np.nan, 3600.0])
     assert index_seconds(np.ones(3)) is None
+
+
+def test_a_feature_or_channel_like_a_time_is_warned_of_in_python():
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(rng.normal(size=(300, 4)), columns=list("abcd"))
+    frame["time"] = np.arange(300) * 0.5  # floats rising at every row: no integer, no id name
+    with pytest.warns(UserWarning, match="feature 'time' rises or falls at every row, like an "
+                      "id or a time: .* make it the DataFrame's index"):
+        AnomalyDetector(model=small_model(epochs=1)).fit(frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the same rows shuffled: no column is in order
+        AnomalyDetector(model=small_model(epochs=1)).fit(frame.sample(frac=1, random_state=0))
+    steps = np.arange(1200)
+    series = pd.DataFrame({"ts": steps * 60.0, "value": periodic_series(
+        1200, anomaly=slice(600, 620))})
+    with pytest.warns(UserWarning, match="channel 'ts' of the series rises or falls at every "
+                      "step, like a time"):
+        series_detector().fit(series)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # one channel, trending: it is what it is
+        series_detector().fit(np.linspace(0, 5, 1200) + periodic_series(
+            1200, anomaly=slice(600, 620)))

@@ -400,6 +400,8 @@ def main(argv: list[str] | None = None) -> int:
         _command_parser(parser, args.command).error(
             f"unrecognized arguments: {' '.join(unknown)}")
     warnings.showwarning = _one_line_warning(args)
+    # a feature like an id or a time: the reader's note already said so, by the file's name
+    warnings.filterwarnings("ignore", r"feature .* (is named like an id|rises or falls at)")
     try:
         with _terminate_as_interrupt():
             _check_inputs_exist(args)  # before any handler imports PyTorch (seconds)

@@ -30,6 +30,7 @@ from aekit.estimators.persistence import (
     save_model,
     unnest_state,
 )
+from aekit.io.row_ids import id_like_columns
 
 # Each feature's error is divided by its typical (median) training error, floored at this
 # fraction of the features' mean typical error, so a feature the model reconstructs perfectly
@@ -140,6 +141,11 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
                              "nothing. For one series use SeriesAnomalyDetector (aekit detect "
                              "--series), which reads windows of it")
         warn_of_few_rows(*X.shape)
+        names = getattr(self, "feature_names_in_", range(X.shape[1]))
+        for name, why in id_like_columns(names, X):
+            warnings.warn(f"feature {name!r} {why}: read as a feature, an id or a time makes "
+                          "later rows look unlike these; drop it, or make it the DataFrame's "
+                          "index", UserWarning, stacklevel=user_stacklevel())
         self.center_, self.scale_ = robust_scaling(X)
         scaled = self._scale(X)
         if self.model is None:

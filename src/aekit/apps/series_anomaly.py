@@ -23,6 +23,7 @@ from aekit.estimators.persistence import (
     save_model,
     unnest_state,
 )
+from aekit.io.row_ids import id_like_columns
 
 MIN_WINDOW, MAX_WINDOW = 8, 512
 FALLBACK_WINDOW = 64  # when the series shows no period
@@ -112,6 +113,7 @@ class SeriesAnomalyDetector(BaseEstimator):
         self._check_params()
         values = self._values(series, reset=True)
         self.n_channels_ = values.shape[1]
+        self._warn_of_time_channels(values)
         if np.ptp(values, axis=0).max() == 0:
             raise ValueError("the series is constant: there is nothing to learn what is normal "
                              "from")
@@ -125,12 +127,26 @@ class SeriesAnomalyDetector(BaseEstimator):
         starts = self._starts(len(values))
         with warnings.catch_warnings():  # its threshold is not the one labels use here,
             warnings.filterwarnings("ignore", message="the automatic threshold flags")
-            # and the rows are overlapping windows, as many as the series' length allows
+            # and the rows are overlapping windows, as many as the series' length allows,
             warnings.filterwarnings("ignore", message="only .* rows for")
+            # whose means rise in order along a trend (the channels were checked above)
+            warnings.filterwarnings("ignore", message="feature .* rises or falls at every row")
             self.detector_.fit(self._features(values, starts))
         train_steps = self._step_anomaly(values)
         self.threshold_ = fit_threshold(train_steps, self.contamination, self.threshold)
         return self
+
+    def _warn_of_time_channels(self, values: np.ndarray) -> None:
+        """Warn of a channel, beside others, that rises or falls at every step: a time (or a
+        counter) read as data sets the window and the scores by its ramp."""
+        if values.shape[1] < 2:
+            return  # a series of one channel is what it is
+        names = getattr(self, "feature_names_in_", range(values.shape[1]))
+        for name, _ in id_like_columns(names, values):
+            warnings.warn(f"channel {name!r} of the series rises or falls at every step, like a "
+                          "time: read as data, its ramp sets the window and the scores; give "
+                          "it as the time (the DataFrame's index; aekit detect --time) "
+                          "instead", UserWarning, stacklevel=user_stacklevel())
 
     def _check_length(self, n_steps: int) -> None:
         if n_steps < 2 * self.window_:

@@ -18,6 +18,7 @@ import numpy as np
 from aekit.io._columns import is_text_column, not_utf8, numeric_array
 from aekit.io.atomic import atomic_path
 from aekit.io.formats import FORMATS_HELP, compression_of, format_of, is_tab_separated, suffix_of
+from aekit.io.row_ids import id_like_columns
 
 
 def _format_of(path: Path) -> str:
@@ -200,27 +201,11 @@ def _read_arrow(path: Path, kind: str, columns, drop, index, header=None,
                  None if others is None else table.select(others), order, timed)
 
 
-ID_NAMES = ("id", "index", "row", "rowid")
-ID_MIN_ROWS = 20  # fewer rows than this may rise in order by chance
-
-
 def _id_notes(path: Path, names: list[str], X: np.ndarray, types: list[str]) -> list[str]:
-    """A note for each feature that looks like a row id: named so (id, ..._id, index), or
-    whole numbers rising (or falling: rows in reverse order) from row to row. An id read as a feature makes rows with new ids look
-    unlike the old ones (a trial: 23% of normal rows flagged on later data)."""
-    notes = []
-    for i, (name, kind) in enumerate(zip(names, types)):
-        lowered = name.strip().lower()
-        named = lowered in ID_NAMES or lowered.endswith(("_id", " id"))
-        steps = np.diff(X[:, i]) if kind == "int" and len(X) >= ID_MIN_ROWS else None
-        ordered = steps is not None and bool(np.all(steps > 0) or np.all(steps < 0))
-        if named or ordered:
-            why = ("is named like an id" if named
-                   else "rises or falls from row to row, like an id")
-            notes.append(f"{path.name}: column {name!r} {why} and is read as a feature: if it "
-                         f"is one, leave it out with --drop {name} (or --time {name} to keep it "
-                         "beside the results)")
-    return notes
+    """A note for each feature that looks like a row id or a time (``id_like_columns``)."""
+    return [f"{path.name}: column {name!r} {why}, and is read as a feature: if it is one, leave "
+            f"it out with --drop {name} (or --time {name} to keep it beside the results)"
+            for name, why in id_like_columns(names, X, types)]
 
 
 def _type_of(arrow_type) -> str:
