@@ -141,6 +141,16 @@ def test_report_on_an_anomaly_detector(blobs, tmp_path):
     errors = np.square(scaled - detector.model_.reconstruct(scaled)).mean(0) / scaled.var(0)
     assert report.numbers["reconstruction error / variance (mean over features)"] == (
         f"{errors.mean():.4g}")
+    scores = detector.score_samples(frame)
+    assert report.numbers["median score (higher = more normal)"] == f"{np.median(scores):.5g}"
+
+
+def test_scores_spanning_decades_are_drawn_on_a_log_scale():
+    from aekit.apps.report import spans_decades
+
+    tailed = -np.r_[np.full(990, 1.0), np.geomspace(10, 35000, 10)]  # a detector's, on cardio
+    assert spans_decades(-tailed) and not spans_decades(-tailed[:990] - 0.5)
+    assert not spans_decades(np.r_[-1.0, 2.0])  # signs mixed: no log scale
 
 
 def test_report_refuses_reordered_columns(blobs, tmp_path):

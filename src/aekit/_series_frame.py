@@ -1,6 +1,6 @@
 """A series file's columns as ``aekit detect --series`` and ``aekit impute --series`` read
-them: the whole file as an Arrow table, value columns as float64 with NaN for gaps, and a note
-when the time column is out of order or uneven."""
+them: the whole file as an Arrow table, value columns as float64 with NaN for gaps, a note when
+the time column is uneven, and a refusal when it is out of order."""
 
 from __future__ import annotations
 
@@ -39,8 +39,8 @@ def numeric_column(frame: pa.Table, name: str, path: str) -> np.ndarray:
 
 
 def note_uneven_steps(times, name: str) -> None:
-    """A note when a series' time column (timestamps or numbers) is out of order or has gaps
-    of more than twice its usual step (``aekit.apps._time_steps``)."""
+    """A note when a series' time column (timestamps or numbers) has gaps of more than twice
+    its usual step, and ``ValueError`` when it is out of order (``aekit.apps._time_steps``)."""
     from aekit.apps._time_steps import uneven_steps
 
     if not (pa.types.is_timestamp(times.type) or pa.types.is_date(times.type)
@@ -51,6 +51,9 @@ def note_uneven_steps(times, name: str) -> None:
     if is_time:  # seconds as floats, milliseconds kept; a missing time (NaT) left out
         values = values.astype("datetime64[ns]")
         values = values[~np.isnat(values)].astype(np.int64) / 1e9
-    message = uneven_steps(values, is_time)
+    try:
+        message = uneven_steps(values, is_time)
+    except ValueError as error:  # out of order: refused, in the command's terms
+        raise ValueError(f"--time {name}: {error}") from None
     if message is not None:
         note(f"--time {name}: {message}")

@@ -10,15 +10,15 @@ import numpy as np
 
 def uneven_steps(times: np.ndarray, is_time: bool) -> str | None:
     """What is wrong with ``times`` (seconds for timestamps, else numbers; NaN left out) as
-    the steps of a series: out of order, or gaps of more than twice the usual step; None when
-    nothing is."""
+    the steps of a series: gaps of more than twice the usual step; None when nothing is.
+    Steps out of order raise ``ValueError``: windows read across them mean nothing."""
     times = np.asarray(times, dtype=np.float64)
     steps = np.diff(times[np.isfinite(times)])
     if not len(steps):
         return None
     if (steps < 0).any():
-        return (f"the steps are not in time order ({int((steps < 0).sum())} go back): sort the "
-                "series first, it is read in the order given")
+        raise ValueError(f"the steps are not in time order ({int((steps < 0).sum())} go back): "
+                         "sort the series by its time first")
     usual = float(np.median(steps))
     gaps = steps > 2 * usual
     if usual <= 0 or not gaps.any():

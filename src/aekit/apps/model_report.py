@@ -84,7 +84,7 @@ def write_report(model, X, output_dir: str | os.PathLike, *, labels=None,
                              title="Scores of the rows" + (" and the threshold" if cut
                                                            is not None else ""))
         report.figures["Scores"] = out / "scores.png"
-        report.numbers["mean score (higher = more normal)"] = f"{np.mean(scores):.5g}"
+        report.numbers["median score (higher = more normal)"] = f"{np.median(scores):.5g}"
         if cut is not None:
             report.numbers["rows below the threshold"] = f"{np.mean(scores < cut):.2%}"
     text = page(title or f"aekit report: {type(model).__name__}", f"{len(rows.values)} rows",

@@ -168,21 +168,38 @@ def plot_feature_errors(errors: np.ndarray, names: list[str], path: str | os.Pat
 
 def plot_score_histogram(scores: np.ndarray, path: str | os.PathLike,
                          threshold: float | None = None, title: str = "") -> None:
-    """Histogram of per-row scores (higher = more normal), with a detector's threshold."""
+    """Histogram of per-row scores (higher = more normal), with a detector's threshold. Scores
+    all negative and spanning more than two decades (an anomaly's can be thousands of times a
+    normal row's) are drawn as anomaly scores (``-score``) on a log scale, where the bulk of
+    the rows would otherwise fill one bar."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.hist(scores, bins=min(60, max(10, len(scores) // 20)), color="tab:blue", alpha=0.8)
+    flipped = spans_decades(-scores)
+    bins = min(60, max(10, len(scores) // 20))
+    if flipped:
+        scores, threshold = -scores, None if threshold is None else -threshold
+        bins = np.geomspace(scores.min(), scores.max(), bins + 1)
+        ax.set_xscale("log")
+    ax.hist(scores, bins=bins, color="tab:blue", alpha=0.8)
     if threshold is not None:
-        below = float(np.mean(scores < threshold))
+        share = float(np.mean(scores > threshold if flipped else scores < threshold))
         ax.axvline(threshold, color="tab:red", linestyle="--",
-                   label=f"threshold {threshold:.4g} ({below:.1%} of rows below)")
+                   label=f"threshold {threshold:.4g} ({share:.1%} of rows "
+                   f"{'above' if flipped else 'below'})")
         ax.legend()
-    ax.set_xlabel("score (higher = more normal)")
+    ax.set_xlabel("anomaly score (-score; higher = more anomalous)" if flipped
+                  else "score (higher = more normal)")
     ax.set_ylabel("rows")
     ax.set_title(title)
     ax.grid(alpha=0.3)
     _save(fig, path)
     plt.close(fig)
+
+
+def spans_decades(values: np.ndarray) -> bool:
+    """Whether positive ``values`` span more than two decades: drawn on a log scale, or the
+    bulk of them would lie in one bar or along the axis."""
+    return bool(len(values)) and values.min() > 0 and values.max() > 100 * values.min()
 
 
 MOST_CHANNELS = 6  # channels drawn one above the other in a series figure
@@ -234,7 +251,7 @@ def plot_step_scores(anomaly: np.ndarray, threshold: float, path: str | os.PathL
     above = float(np.mean(anomaly > threshold))
     ax.axhline(threshold, color="tab:red", linestyle="--",
                label=f"threshold {threshold:.4g} ({above:.1%} of steps above)")
-    if anomaly.min() > 0 and anomaly.max() > 100 * anomaly.min():
+    if spans_decades(anomaly):
         ax.set_yscale("log")
     ax.legend(loc="upper left", fontsize="small")
     ax.set_xlabel(axis_name)

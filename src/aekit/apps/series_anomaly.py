@@ -189,7 +189,10 @@ class SeriesAnomalyDetector(BaseEstimator):
         channels in another order are refused, not compared by position."""
         check_numeric_columns(series, "the series")
         seconds = index_seconds(series)
-        message = None if seconds is None else uneven_steps(seconds, is_time=True)
+        try:
+            message = None if seconds is None else uneven_steps(seconds, is_time=True)
+        except ValueError as error:
+            raise ValueError(f"the series' time index: {error} (series.sort_index())") from None
         if message is not None:
             warnings.warn(f"the series' time index: {message}", UserWarning,
                           stacklevel=user_stacklevel())
