@@ -548,3 +548,26 @@ def test_a_feature_or_channel_like_a_time_is_warned_of_in_python():
         warnings.simplefilter("error")  # one channel, trending: it is what it is
         series_detector().fit(np.linspace(0, 5, 1200) + periodic_series(
             1200, anomaly=slice(600, 620)))
+
+
+def test_a_saved_detectors_threshold_is_refit_on_new_data_without_training(tmp_path):
+    rng = np.random.RandomState(0)
+    steps = np.arange(2400)
+    old = np.sin(2 * np.pi * steps[:1200] / 40) + 0.05 * rng.normal(size=1200)
+    new = 1.3 * np.sin(2 * np.pi * steps[1200:] / 40) + 0.3 + 0.08 * rng.normal(size=1200)
+    detector = series_detector().fit(old)  # drifted later: more amplitude, more noise
+    before = np.mean(detector.predict_steps(new) == -1)
+    weights = [p.detach().clone() for p in detector.detector_.model_.module_.parameters()]
+    detector.refit_threshold(new[:600])  # a recent stretch with no known anomaly
+    after = np.mean(detector.predict_steps(new[600:]) == -1)
+    assert after < before / 2, (before, after)
+    assert all(torch.equal(a, b) for a, b in zip(
+        weights, detector.detector_.model_.module_.parameters()))  # nothing retrained
+    detector.save(tmp_path / "s.safetensors")
+    assert aekit.load(tmp_path / "s.safetensors").threshold_ == detector.threshold_
+    with pytest.raises(ValueError, match="contamination"):
+        detector.refit_threshold(new, contamination=0.9)
+    X = np.random.RandomState(1).normal(size=(300, 4))
+    table = AnomalyDetector(model=small_model(epochs=2), contamination=0.05).fit(X)
+    table.refit_threshold(X * 3)  # rows that all score worse now
+    assert abs(np.mean(table.predict(X * 3) == -1) - 0.05) < 0.01

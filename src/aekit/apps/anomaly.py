@@ -115,9 +115,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
 
     # ----------------------------------------------------------------- fitting
     def _check_params(self) -> None:
-        if not (isinstance(self.contamination, str) and self.contamination == "auto"):
-            check_float("contamination", self.contamination, low=0, high=0.5, low_open=True,
-                        high_open=False)
+        check_contamination(self.contamination)
         check_float("threshold", self.threshold, low=0, high=np.inf, allow_none=True)
         check_float("clip", self.clip, low=0, high=np.inf, low_open=True, allow_none=True)
         if self.model is not None and not isinstance(self.model, BaseAutoencoder):
@@ -217,6 +215,16 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         if not 0 <= threshold < np.inf:  # anomaly scores are >= 0: a file would not load
             raise ValueError(f"offset_ must be a finite number <= 0 (-threshold_), got {value!r}")
         self.threshold_ = threshold
+
+    def refit_threshold(self, X, contamination=None):
+        """Set ``threshold_`` anew from the anomaly scores of the rows ``X``, by
+        ``contamination`` (None: the detector's own), keeping the trained model; returns
+        self. For new data whose normal rows score otherwise than the training rows did."""
+        check_is_fitted(self)
+        contamination = self.contamination if contamination is None else contamination
+        check_contamination(contamination)
+        self.threshold_ = fit_threshold(-self.score_samples(X), contamination, None)
+        return self
 
     def score_samples(self, X) -> np.ndarray:
         """Negative anomaly score of each row ``(n,)``: higher is more normal."""
@@ -334,6 +342,12 @@ def seeded_clone(estimator, random_state):
                 else int(check_random_state(random_state).randint(np.iinfo(np.int32).max)))
         estimator.set_params(random_state=seed)
     return estimator
+
+
+def check_contamination(contamination) -> None:
+    if not (isinstance(contamination, str) and contamination == "auto"):
+        check_float("contamination", contamination, low=0, high=0.5, low_open=True,
+                    high_open=False)
 
 
 def fit_threshold(train_scores: np.ndarray, contamination, threshold: float | None) -> float:

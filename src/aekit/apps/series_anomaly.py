@@ -13,7 +13,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aekit._stack import user_stacklevel
 from aekit.apps._time_steps import index_seconds, uneven_steps
-from aekit.apps.anomaly import AnomalyDetector, fit_threshold, seeded_clone
+from aekit.apps.anomaly import (
+    AnomalyDetector,
+    check_contamination,
+    fit_threshold,
+    seeded_clone,
+)
 from aekit.estimators._params import store_params
 from aekit.estimators._validation import check_float, check_int, check_numeric_columns
 from aekit.estimators.persistence import (
@@ -102,9 +107,7 @@ class SeriesAnomalyDetector(BaseEstimator):
                 f"normalize must be True or False, got {self.normalize!r}")
         if self.detector is not None and not isinstance(self.detector, AnomalyDetector):
             raise TypeError("detector must be an aekit.AnomalyDetector or None")
-        if not (isinstance(self.contamination, str) and self.contamination == "auto"):
-            check_float("contamination", self.contamination, low=0, high=0.5, low_open=True,
-                        high_open=False)
+        check_contamination(self.contamination)
         check_float("threshold", self.threshold, low=0, high=np.inf, allow_none=True)
 
     def fit(self, series, y=None):
@@ -219,6 +222,18 @@ class SeriesAnomalyDetector(BaseEstimator):
     def predict_steps(self, series) -> np.ndarray:
         """1 for normal steps, -1 for anomalous ones ``(T,)``."""
         return np.where(self._step_anomaly(self._checked(series)) > self.threshold_, -1, 1)
+
+    def refit_threshold(self, series, contamination=None):
+        """Set ``threshold_`` anew from the step scores of ``series``, by ``contamination``
+        (None: the detector's own), keeping the trained window detector; returns self. A
+        saved detector's threshold does not carry over to a series that has drifted (README):
+        refit it on a recent stretch of the new series that holds no known anomaly."""
+        check_is_fitted(self)
+        contamination = self.contamination if contamination is None else contamination
+        check_contamination(contamination)
+        self.threshold_ = fit_threshold(self._step_anomaly(self._checked(series)),
+                                        contamination, None)
+        return self
 
     def anomaly_windows(self, series) -> list[tuple[int, int]]:
         """The runs of anomalous steps, as ``(start, end)`` step ranges (end excluded)."""
