@@ -217,13 +217,15 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         self.threshold_ = threshold
 
     def refit_threshold(self, X, contamination=None):
-        """Set ``threshold_`` anew from the anomaly scores of the rows ``X``, by
-        ``contamination`` (None: the detector's own), keeping the trained model; returns
-        self. For new data whose normal rows score otherwise than the training rows did."""
+        """Raise ``threshold_`` to the one the anomaly scores of the rows ``X`` (normal new
+        data) give by ``contamination`` (None: the detector's own), where that is higher,
+        keeping the trained model; returns self. It is never lowered: rows that score better
+        than the training rows give no reason to flag more of them."""
         check_is_fitted(self)
         contamination = self.contamination if contamination is None else contamination
         check_contamination(contamination)
-        self.threshold_ = fit_threshold(-self.score_samples(X), contamination, None)
+        self.threshold_ = max(self.threshold_, fit_threshold(-self.score_samples(X),
+                                                             contamination, None))
         return self
 
     def score_samples(self, X) -> np.ndarray:
