@@ -271,3 +271,31 @@ def test_ranks_refuse_data_that_differs_between_them(monkeypatch, other, message
     from aekit.estimators import _distributed
 
     _distributed.check_same_data(X)  # the same values in another dtype pass
+
+
+def test_ranks_refuse_to_stream_different_data(monkeypatch, tmp_path):
+    """Each rank trains on its share of the blocks of what it streams: another file on one rank
+    would be half read, half left out, without a word (a trial). A copy at another path is the
+    same data."""
+    from aekit.estimators import _distributed, _streaming
+    from aekit.io import NpySource
+
+    X = _table()
+    np.save(tmp_path / "a.npy", X)
+    np.save(tmp_path / "b.npy", X * 2 + 1)
+    np.save(tmp_path / "copy.npy", X)
+    other = {}
+
+    class TwoStreams:
+        world_size = 2
+
+        def gather(self, mine):
+            return [mine, _streaming.digest(other["source"], with_path=False)]
+
+    monkeypatch.setattr(dist_train, "current", lambda: TwoStreams())
+    source = NpySource(tmp_path / "a.npy", block_rows=40)
+    other["source"] = NpySource(tmp_path / "b.npy", block_rows=40)
+    with pytest.raises(ValueError, match="the 2 processes stream different data"):
+        _distributed.check_same_source(_streaming.digest(source, with_path=False), source.path)
+    other["source"] = NpySource(tmp_path / "copy.npy", block_rows=40)
+    _distributed.check_same_source(_streaming.digest(source, with_path=False), source.path)

@@ -54,12 +54,22 @@ def check_same_data(X: np.ndarray) -> None:
     if len(set(counts)) > 1:
         raise ValueError(f"the {ranks.world_size} processes passed {list(counts)} rows to fit: "
                          "pass every process the same data (each trains on its part of every "
-                         "batch), or stream it with aekit.io.open_source")
+                         "batch)")
     if len(set(digests)) > 1:
         raise ValueError(f"the {ranks.world_size} processes passed different data to fit (the "
                          "same number of rows, other values): pass every process the same data "
-                         "(each trains on its part of every batch); to give each process files "
-                         "of its own, stream them with aekit.io.open_source")
+                         "(each trains on its part of every batch)")
+
+
+def check_same_source(content_digest: str, path) -> None:
+    """Every rank must stream the same data: each trains on its share of the blocks, and a
+    rank's other file would be half read, half left out. The ranks compare a digest of its
+    shape and first and last blocks (not its path: a copy on each machine is the same data)."""
+    ranks = distributed.current()
+    if ranks is not None and len(set(ranks.gather(content_digest))) > 1:
+        raise ValueError(f"the {ranks.world_size} processes stream different data ({path} on "
+                         "this one): give every process the same file or folder (each trains on "
+                         "its share of the blocks), or join the files into one Parquet folder")
 
 
 def _sample_digest(X: np.ndarray) -> str:

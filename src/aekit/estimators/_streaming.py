@@ -58,10 +58,12 @@ def scan(source: ArraySource, blocks: list[int]) -> _scaling.FeatureStats:
     return stats
 
 
-def digest(source: ArraySource) -> str:
-    """Identifies a source for resuming without reading it all: its path, shape and the bytes
-    of its first and last blocks."""
-    data = hashlib.sha256(f"{source.path}|{source.n_rows}|{source.row_shape}".encode())
+def digest(source: ArraySource, with_path: bool = True) -> str:
+    """Identifies a source without reading it all: its path (unless ``with_path`` is False:
+    the same data at another path, on another machine), shape and the bytes of its first and
+    last blocks."""
+    named = f"{source.path}|" if with_path else ""
+    data = hashlib.sha256(f"{named}{source.n_rows}|{source.row_shape}".encode())
     for i in sorted({0, source.n_blocks - 1}):
         data.update(np.ascontiguousarray(source.read_block(i)).tobytes())
     return data.hexdigest()
