@@ -76,9 +76,12 @@ class BackupAndRestore(Callback):
         differs = sorted(k for k in set(saved) | set(self.fingerprint)
                          if saved.get(k) != self.fingerprint.get(k))
         if differs:
+            same = ("the same data, parameters and number of processes (torchrun's "
+                    "--nproc_per_node)" if "processes" in differs else "the same data and "
+                    "parameters")
             raise ValueError(f"the checkpoint in {self.directory} belongs to another run "
-                             f"({', '.join(differs)} differ): use the same data and parameters "
-                             "to resume, or another folder")
+                             f"({', '.join(differs)} differ): use {same} to resume, or another "
+                             "folder")
 
     def on_epoch_end(self, state: TrainState, logs) -> None:
         if state.diverged:
