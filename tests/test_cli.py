@@ -515,3 +515,27 @@ def test_a_1d_array_and_a_negative_seed_are_named_in_the_commands_terms(tmp_path
 def test_standard_input_is_refused_as_such(model_file, capsys):
     assert main(["score", str(model_file), "-", "-o", "x.csv"]) == 1
     assert "data file -: aekit does not read standard input" in capsys.readouterr().err
+
+
+def test_an_interrupted_fit_says_how_to_resume_once_a_checkpoint_exists(tmp_path, monkeypatch,
+                                                                         capsys):
+    import aekit.cli as cli
+
+    folder = tmp_path / "ckpt"
+
+    def interrupted(args, owners):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_fit", interrupted)
+    np.save(tmp_path / "x.npy", np.random.RandomState(0).rand(30, 3))
+    command = ["fit", str(tmp_path / "x.npy"), "-o", str(tmp_path / "m.safetensors"),
+               "--checkpoint-dir", str(folder)]
+    assert main(command) == 130
+    assert capsys.readouterr().err.strip() == "aekit: interrupted"  # no checkpoint yet
+    from aekit.train.checkpoint import CHECKPOINT_NAME
+
+    folder.mkdir()
+    (folder / CHECKPOINT_NAME).write_bytes(b"")  # (the CLI names it without importing torch)
+    assert main(command) == 130
+    assert (f"aekit: interrupted; the checkpoint in {folder} continues the run: the same "
+            "command with --resume") in capsys.readouterr().err

@@ -106,7 +106,8 @@ def test_stream_errors(digits_split, tmp_path):
     X = digits_split[0].copy()
     X[700, 3] = np.nan
     np.save(tmp_path / "nan.npy", X)
-    with pytest.raises(ValueError, match=r"nan.npy \(block from row 600\) contains NaN"):
+    with pytest.raises(ValueError, match=r"nan.npy, rows 600 to 899: X contains NaN .*first "
+                       r"at row 700, column 3\)"):  # as scoring says it
         Autoencoder(**quick()).fit(NpySource(tmp_path / "nan.npy", block_rows=300))
     np.save(tmp_path / "images.npy", digits_split[0].reshape(-1, 8, 8))
     with pytest.raises(ValueError, match="streaming fits take tables"):

@@ -357,6 +357,15 @@ def _command_parser(parser: argparse.ArgumentParser, command: str) -> argparse.A
     return commands.choices[command]
 
 
+def _resume_hint(args) -> str:
+    """How to continue a fit stopped after its checkpoint was written (every epoch; the file
+    is aekit.train.checkpoint.CHECKPOINT_NAME, named here without importing PyTorch)."""
+    folder = getattr(args, "checkpoint_dir", None)
+    if not folder or not os.path.isfile(os.path.join(folder, "checkpoint.safetensors")):
+        return ""
+    return f"; the checkpoint in {folder} continues the run: the same command with --resume"
+
+
 class _Terminated(BaseException):
     """SIGTERM, raised where the command is, so that files half written are removed as on
     Ctrl-C (``aekit.io.atomic``)."""
@@ -408,10 +417,10 @@ def main(argv: list[str] | None = None) -> int:
             with output_to_stdout(args):
                 args.handler(args)
     except KeyboardInterrupt:
-        print("aekit: interrupted", file=sys.stderr)
+        print(f"aekit: interrupted{_resume_hint(args)}", file=sys.stderr)
         return 130
     except _Terminated:
-        print("aekit: terminated", file=sys.stderr)
+        print(f"aekit: terminated{_resume_hint(args)}", file=sys.stderr)
         return 143  # 128 + SIGTERM, as a shell reports it
     except MemoryError as error:
         return _out_of_memory(str(error), args)

@@ -51,8 +51,12 @@ def scan(source: ArraySource, blocks: list[int]) -> _scaling.FeatureStats:
     """Per-feature statistics of ``blocks``, checking every value on the way."""
     stats = None
     for i, block in zip(blocks, read_blocks(source, blocks), strict=True):
-        start, _ = source.block_bounds(i)
-        check_finite(block, f"{source.path} (block from row {start})")
+        start, stop = source.block_bounds(i)
+        try:  # said as scoring says it: the source's rows, the columns by name
+            check_finite(block, "X", source.columns)
+        except ValueError as error:
+            raise ValueError(f"{source.path}, rows {start} to {stop - 1}: "
+                             f"{_rows_from(start, str(error))}") from None
         part = _scaling.FeatureStats.of(block)
         stats = part if stats is None else stats.merge(part)
     return stats
