@@ -519,7 +519,7 @@ def test_standard_input_is_refused_as_such(model_file, capsys):
 
 def test_an_interrupted_fit_says_how_to_resume_once_a_checkpoint_exists(tmp_path, monkeypatch,
                                                                          capsys):
-    import aekit.cli as cli
+    from aekit import cli
 
     folder = tmp_path / "ckpt"
 
