@@ -295,7 +295,11 @@ def test_ranks_refuse_to_stream_different_data(monkeypatch, tmp_path):
     monkeypatch.setattr(dist_train, "current", lambda: TwoStreams())
     source = NpySource(tmp_path / "a.npy", block_rows=40)
     other["source"] = NpySource(tmp_path / "b.npy", block_rows=40)
+    mine = lambda: _streaming.digest(source, with_path=False)
     with pytest.raises(ValueError, match="the 2 processes stream different data"):
-        _distributed.check_same_source(_streaming.digest(source, with_path=False), source.path)
+        _distributed.check_same_source(mine, source.path)
     other["source"] = NpySource(tmp_path / "copy.npy", block_rows=40)
-    _distributed.check_same_source(_streaming.digest(source, with_path=False), source.path)
+    _distributed.check_same_source(mine, source.path)
+    with pytest.raises(ValueError, match="some processes stream their data and others pass it"):
+        monkeypatch.setattr(dist_train, "current", lambda: _TwoRanks(X))  # an array rank
+        _distributed.check_same_source(mine, source.path)

@@ -194,7 +194,8 @@ def test_a_column_like_a_row_id_read_as_a_feature_gets_a_note(tmp_path):
     assert "--drop n" in notes[0]
     falling = "\n".join(reversed(rows.split("\n")))  # the same rows in reverse order
     (tmp_path / "reversed.csv").write_text("n,a,b\n" + falling + "\n")
-    assert "column 'n' rises or falls at every row" in read_table(tmp_path / "reversed.csv").notes[0]
+    reversed_notes = read_table(tmp_path / "reversed.csv").notes
+    assert "column 'n' rises or falls at every row" in reversed_notes[0]
     assert not read_table(tmp_path / "counter.csv", drop=["n"]).notes
     assert not read_table(tmp_path / "counter.csv", index="n").notes  # --time n: not a feature
     (tmp_path / "named.csv").write_text("customer_id,a\n7,0.5\n3,0.1\n")

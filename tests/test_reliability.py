@@ -101,6 +101,7 @@ def test_resume_refuses_another_run(data, tmp_path):
     with pytest.raises(ValueError, match=r"another run \(latent_dim differ\)"):
         Autoencoder(**dict(RUN, latent_dim=3), checkpoint_dir=folder, resume=True).fit(data)
 
+
 def test_resume_under_another_number_of_processes_says_how_many(data, tmp_path, monkeypatch):
     from aekit.estimators import _distributed
 
@@ -108,8 +109,8 @@ def test_resume_under_another_number_of_processes_says_how_many(data, tmp_path, 
     Autoencoder(**dict(RUN, epochs=2), checkpoint_dir=folder).fit(data)
     real = _distributed.fingerprint  # the run's record of its processes: one, now two
     monkeypatch.setattr(_distributed, "fingerprint", lambda: {**real(), "processes": 2})
-    with pytest.raises(ValueError, match=r"\(processes differ\): use the same data, parameters "
-                       r"and number of processes \(torchrun's --nproc_per_node\)"):
+    with pytest.raises(ValueError, match=r"\(processes differ\): use as many processes as it "
+                       r"ran on \(1, now 2: torchrun --nproc_per_node=1\)"):
         Autoencoder(**RUN, checkpoint_dir=folder, resume=True).fit(data)
 
 

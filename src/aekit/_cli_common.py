@@ -4,8 +4,10 @@ loading models. Nothing heavy is imported here: handlers import what they need w
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from aekit.io.formats import FORMATS_HELP, format_of, suffix_of
@@ -109,6 +111,19 @@ def note_by_position(source: str, model: str = "model") -> None:
     """The note for a file with column names read by a model saved without them."""
     note(f"{source}: the {model} was saved without column names; its columns are taken by "
          "position")
+
+
+@contextlib.contextmanager
+def id_columns_noted(rows):
+    """Within this, a detector's warning of a feature like an id or a time is left out where
+    the reader has noted it already, by the file's column names (a headerless file or a NumPy
+    one has no note: the warning, by position, is said)."""
+    with warnings.catch_warnings():
+        if getattr(rows, "column_names", None) is not None:
+            from aekit.io.row_ids import IdLikeWarning
+
+            warnings.simplefilter("ignore", IdLikeWarning)
+        yield
 
 
 def note(text: str) -> None:

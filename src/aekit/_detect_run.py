@@ -8,7 +8,13 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from aekit._cli_common import check_data_path, check_model_path, model_input, note
+from aekit._cli_common import (
+    check_data_path,
+    check_model_path,
+    id_columns_noted,
+    model_input,
+    note,
+)
 from aekit._series_frame import note_uneven_steps, numeric_column, read_frame
 from aekit.io import atomic_path, read_table
 from aekit.io.formats import RESULTS_HELP
@@ -72,8 +78,9 @@ def _detect_rows(args, detector) -> None:
     rows = model_input(table, detector, args.data)  # columns matched by name, as in score
     columns = getattr(rows, "column_names", None) or [f"x{i}" for i in range(X.shape[1])]
     if detector is None:
-        detector = AnomalyDetector(contamination=args.contamination,
-                                   random_state=args.random_state).fit(rows)
+        with id_columns_noted(rows):
+            detector = AnomalyDetector(contamination=args.contamination,
+                                       random_state=args.random_state).fit(rows)
     scores, labels = detector.score_samples(rows), detector.predict(rows)
     results = {"score": scores, "label": labels}
     if table.index is not None:  # --time (or an unnamed index column) beside each row,

@@ -41,7 +41,7 @@ def numeric_column(frame: pa.Table, name: str, path: str) -> np.ndarray:
 def note_uneven_steps(times, name: str) -> None:
     """A note when a series' time column (timestamps or numbers) has gaps of more than twice
     its usual step, and ``ValueError`` when it is out of order (``aekit.apps._time_steps``)."""
-    from aekit.apps._time_steps import uneven_steps
+    from aekit.apps._time_steps import check_time_order, uneven_steps
 
     if not (pa.types.is_timestamp(times.type) or pa.types.is_date(times.type)
             or pa.types.is_integer(times.type) or pa.types.is_floating(times.type)):
@@ -52,8 +52,9 @@ def note_uneven_steps(times, name: str) -> None:
         values = values.astype("datetime64[ns]")
         values = values[~np.isnat(values)].astype(np.int64) / 1e9
     try:
-        message = uneven_steps(values, is_time)
-    except ValueError as error:  # out of order: refused, in the command's terms
+        check_time_order(values)
+    except ValueError as error:  # in the command's terms
         raise ValueError(f"--time {name}: {error}") from None
+    message = uneven_steps(values, is_time)
     if message is not None:
         note(f"--time {name}: {message}")

@@ -30,6 +30,7 @@ from aekit._cli_common import (
     check_data_path,
     check_model_path,
     check_stream_args,
+    id_columns_noted,
     load_model_for,
     model_input,
     read_columns,
@@ -111,7 +112,8 @@ def _fit(args, owners) -> None:
         model.set_params(validation_data=model_input(
             read_columns(args, args.validation_file), source=args.validation_file,
             expected=getattr(rows, "column_names", None)))
-    model.fit(rows)
+    with id_columns_noted(rows):
+        model.fit(rows)
     model.save(args.output)
     if args.model == "detector":
         flagged = model.predict(rows) == -1
@@ -408,9 +410,13 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:  # answered by the command's own parser, whose --help lists its options
         _command_parser(parser, args.command).error(
             f"unrecognized arguments: {' '.join(unknown)}")
-    warnings.showwarning = _one_line_warning(args)
-    # a feature like an id or a time: the reader's note already said so, by the file's name
-    warnings.filterwarnings("ignore", r"feature .* (is named like an id|rises or falls at)")
+    with warnings.catch_warnings():  # the caller's warning settings come back after the run
+        warnings.showwarning = _one_line_warning(args)
+        return _run(args)
+
+
+def _run(args) -> int:
+    """The command, its errors as one line and an exit status."""
     try:
         with _terminate_as_interrupt():
             _check_inputs_exist(args)  # before any handler imports PyTorch (seconds)

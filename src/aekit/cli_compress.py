@@ -70,7 +70,9 @@ def _compress(args) -> None:
 
 
 def _decompress(args) -> None:
-    check_writable(args.output, "-o", (args.model, args.stream))
+    from aekit._cli_common import check_data_path
+
+    check_data_path(args.output, "-o", (args.model, args.stream))  # its type too, before work
     path = Path(args.stream)  # checked before PyTorch is imported (seconds)
     if path.is_dir():
         raise ValueError(f"{path} is a folder, not a compressed file")

@@ -7,18 +7,32 @@ import sys
 
 import numpy as np
 
+BACK_SHARE = 0.01  # steps going back beyond this share: not a clock change, another order
+
+
+def check_time_order(times: np.ndarray) -> None:
+    """Refuse ``times`` (seconds for timestamps, else numbers; NaN left out) whose steps go
+    back more often than a clock change does (over ``BACK_SHARE`` of them, and more than one):
+    the series is in another order (shuffled, reversed), and windows read across it mean
+    nothing."""
+    steps = _steps(times)
+    back = int((steps < 0).sum())
+    if back > 1 and back > BACK_SHARE * len(steps):
+        raise ValueError(f"the steps are not in time order ({back} of {len(steps)} go back): "
+                         "sort the series by its time first")
+
 
 def uneven_steps(times: np.ndarray, is_time: bool) -> str | None:
-    """What is wrong with ``times`` (seconds for timestamps, else numbers; NaN left out) as
-    the steps of a series: gaps of more than twice the usual step; None when nothing is.
-    Steps out of order raise ``ValueError``: windows read across them mean nothing."""
-    times = np.asarray(times, dtype=np.float64)
-    steps = np.diff(times[np.isfinite(times)])
+    """What is odd about ``times`` as the steps of a series (``check_time_order`` refuses
+    what is wrong): a few steps back (a clock change, read in the order given), or gaps of
+    more than twice the usual step; None when nothing is."""
+    steps = _steps(times)
     if not len(steps):
         return None
-    if (steps < 0).any():
-        raise ValueError(f"the steps are not in time order ({int((steps < 0).sum())} go back): "
-                         "sort the series by its time first")
+    back = int((steps < 0).sum())
+    if back:
+        return (f"{back} step(s) go back in time (a clock change?): the series is read in the "
+                "order given")
     usual = float(np.median(steps))
     gaps = steps > 2 * usual
     if usual <= 0 or not gaps.any():
@@ -27,6 +41,11 @@ def uneven_steps(times: np.ndarray, is_time: bool) -> str | None:
     return (f"{int(gaps.sum())} gap(s) longer than twice the usual step ({show(usual)}), the "
             f"longest {show(steps.max())}: windows run across them as if the steps were even; "
             "resample the series onto an even grid first")
+
+
+def _steps(times: np.ndarray) -> np.ndarray:
+    times = np.asarray(times, dtype=np.float64)
+    return np.diff(times[np.isfinite(times)])
 
 
 def index_seconds(series) -> np.ndarray | None:

@@ -30,7 +30,7 @@ from aekit.estimators.persistence import (
     save_model,
     unnest_state,
 )
-from aekit.io.row_ids import id_like_columns
+from aekit.io.row_ids import IdLikeWarning, id_like_columns
 
 # Each feature's error is divided by its typical (median) training error, floored at this
 # fraction of the features' mean typical error, so a feature the model reconstructs perfectly
@@ -141,9 +141,9 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         warn_of_few_rows(*X.shape)
         names = getattr(self, "feature_names_in_", range(X.shape[1]))
         for name, why in id_like_columns(names, X):
-            warnings.warn(f"feature {name!r} {why}: read as a feature, an id or a time makes "
-                          "later rows look unlike these; drop it, or make it the DataFrame's "
-                          "index", UserWarning, stacklevel=user_stacklevel())
+            warnings.warn(f"feature {name!r} {why}: if it is one, drop it or make it the "
+                          "DataFrame's index (read as a feature, an id or a time makes later "
+                          "rows look unlike these)", IdLikeWarning, stacklevel=user_stacklevel())
         self.center_, self.scale_ = robust_scaling(X)
         scaled = self._scale(X)
         if self.model is None:
@@ -224,8 +224,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         check_is_fitted(self)
         contamination = self.contamination if contamination is None else contamination
         check_contamination(contamination)
-        self.threshold_ = max(self.threshold_, fit_threshold(-self.score_samples(X),
-                                                             contamination, None))
+        self.threshold_ = raised_threshold(self.threshold_, fit_threshold(
+            -self.score_samples(X), contamination, None))
         return self
 
     def score_samples(self, X) -> np.ndarray:
@@ -344,6 +344,16 @@ def seeded_clone(estimator, random_state):
                 else int(check_random_state(random_state).randint(np.iinfo(np.int32).max)))
         estimator.set_params(random_state=seed)
     return estimator
+
+
+def raised_threshold(current: float, candidate: float) -> float:
+    """``refit_threshold``'s rule: the higher of the two, with a warning when that is the
+    current one (a call that changes nothing should say so)."""
+    if candidate <= current:
+        warnings.warn(f"threshold_ stays at {current:.4g}: the scores given set {candidate:.4g}, "
+                      "and a refit never lowers it (set threshold_ yourself to lower it)",
+                      UserWarning, stacklevel=user_stacklevel())
+    return max(current, candidate)
 
 
 def check_contamination(contamination) -> None:

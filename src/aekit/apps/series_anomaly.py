@@ -12,11 +12,12 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aekit._stack import user_stacklevel
-from aekit.apps._time_steps import index_seconds, uneven_steps
+from aekit.apps._time_steps import check_time_order, index_seconds, uneven_steps
 from aekit.apps.anomaly import (
     AnomalyDetector,
     check_contamination,
     fit_threshold,
+    raised_threshold,
     seeded_clone,
 )
 from aekit.estimators._params import store_params
@@ -28,7 +29,7 @@ from aekit.estimators.persistence import (
     save_model,
     unnest_state,
 )
-from aekit.io.row_ids import id_like_columns
+from aekit.io.row_ids import IdLikeWarning, is_ordered
 
 MIN_WINDOW, MAX_WINDOW = 8, 512
 FALLBACK_WINDOW = 64  # when the series shows no period
@@ -133,7 +134,7 @@ class SeriesAnomalyDetector(BaseEstimator):
             # and the rows are overlapping windows, as many as the series' length allows,
             warnings.filterwarnings("ignore", message="only .* rows for")
             # whose means rise in order along a trend (the channels were checked above)
-            warnings.filterwarnings("ignore", message="feature .* rises or falls at every row")
+            warnings.simplefilter("ignore", IdLikeWarning)
             self.detector_.fit(self._features(values, starts))
         train_steps = self._step_anomaly(values)
         self.threshold_ = fit_threshold(train_steps, self.contamination, self.threshold)
@@ -145,7 +146,7 @@ class SeriesAnomalyDetector(BaseEstimator):
         if values.shape[1] < 2:
             return  # a series of one channel is what it is
         names = getattr(self, "feature_names_in_", range(values.shape[1]))
-        for name, _ in id_like_columns(names, values):
+        for name in (str(n) for n, column in zip(names, values.T) if is_ordered(column)):
             warnings.warn(f"channel {name!r} of the series rises or falls at every step, like a "
                           "time: read as data, its ramp sets the window and the scores; give "
                           "it as the time (the DataFrame's index; aekit detect --time) "
@@ -192,10 +193,14 @@ class SeriesAnomalyDetector(BaseEstimator):
         channels in another order are refused, not compared by position."""
         check_numeric_columns(series, "the series")
         seconds = index_seconds(series)
-        try:
-            message = None if seconds is None else uneven_steps(seconds, is_time=True)
-        except ValueError as error:
-            raise ValueError(f"the series' time index: {error} (series.sort_index())") from None
+        message = None
+        if seconds is not None:
+            try:
+                check_time_order(seconds)
+            except ValueError as error:
+                raise ValueError(f"the series' time index: {error} (series.sort_index())"
+                                 ) from None
+            message = uneven_steps(seconds, is_time=True)
         if message is not None:
             warnings.warn(f"the series' time index: {message}", UserWarning,
                           stacklevel=user_stacklevel())
@@ -233,7 +238,7 @@ class SeriesAnomalyDetector(BaseEstimator):
         check_is_fitted(self)
         contamination = self.contamination if contamination is None else contamination
         check_contamination(contamination)
-        self.threshold_ = max(self.threshold_, fit_threshold(
+        self.threshold_ = raised_threshold(self.threshold_, fit_threshold(
             self._step_anomaly(self._checked(series)), contamination, None))
         return self
 

@@ -50,7 +50,10 @@ def check_same_data(X: np.ndarray) -> None:
     ranks = distributed.current()
     if ranks is None:
         return
-    counts, digests = zip(*ranks.gather((len(X), _sample_digest(X))))
+    gathered = ranks.gather((len(X), _sample_digest(X)))
+    if any(isinstance(item, str) for item in gathered):  # another rank's stream digest
+        raise ValueError(_MIXED)
+    counts, digests = zip(*gathered)
     if len(set(counts)) > 1:
         raise ValueError(f"the {ranks.world_size} processes passed {list(counts)} rows to fit: "
                          "pass every process the same data (each trains on its part of every "
@@ -61,12 +64,22 @@ def check_same_data(X: np.ndarray) -> None:
                          "(each trains on its part of every batch)")
 
 
-def check_same_source(content_digest: str, path) -> None:
+_MIXED = ("some processes stream their data and others pass it in memory: give every "
+          "process the same data the same way")
+
+
+def check_same_source(content_digest, path) -> None:
     """Every rank must stream the same data: each trains on its share of the blocks, and a
-    rank's other file would be half read, half left out. The ranks compare a digest of its
-    shape and first and last blocks (not its path: a copy on each machine is the same data)."""
+    rank's other file would be half read, half left out. The ranks compare
+    ``content_digest()``, a digest of its shape and first and last blocks (not of its path: a
+    copy on each machine is the same data), computed only when there are several."""
     ranks = distributed.current()
-    if ranks is not None and len(set(ranks.gather(content_digest))) > 1:
+    if ranks is None:
+        return
+    gathered = ranks.gather(content_digest())
+    if not all(isinstance(item, str) for item in gathered):  # another rank's array digest
+        raise ValueError(_MIXED)
+    if len(set(gathered)) > 1:
         raise ValueError(f"the {ranks.world_size} processes stream different data ({path} on "
                          "this one): give every process the same file or folder (each trains on "
                          "its share of the blocks), or join the files into one Parquet folder")

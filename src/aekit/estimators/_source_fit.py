@@ -36,7 +36,8 @@ class SourceFit:
         train_blocks, val_blocks = _streaming.split_blocks(source, split, seed)
         held_out = bool(val_blocks)
         # on several processes (torchrun) each reads its own blocks; the statistics are merged
-        _distributed.check_same_source(_streaming.digest(source, with_path=False), source.path)
+        _distributed.check_same_source(lambda: _streaming.digest(source, with_path=False),
+                                       source.path)
         start_blocks = train_blocks  # every rank's PCA start reads the same first blocks
         train_blocks = _distributed.my_blocks(train_blocks, source.path, required=True)
         val_blocks = _distributed.my_blocks(val_blocks, source.path, required=False)

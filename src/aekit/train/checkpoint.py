@@ -76,9 +76,12 @@ class BackupAndRestore(Callback):
         differs = sorted(k for k in set(saved) | set(self.fingerprint)
                          if saved.get(k) != self.fingerprint.get(k))
         if differs:
-            same = ("the same data, parameters and number of processes (torchrun's "
-                    "--nproc_per_node)" if "processes" in differs else "the same data and "
-                    "parameters")
+            same = "the same data and parameters"
+            if "processes" in differs:  # one process records none
+                before = saved.get("processes", 1)
+                same = (f"as many processes as it ran on ({before}, now "
+                        f"{self.fingerprint.get('processes', 1)}: torchrun "
+                        f"--nproc_per_node={before})")
             raise ValueError(f"the checkpoint in {self.directory} belongs to another run "
                              f"({', '.join(differs)} differ): use {same} to resume, or another "
                              "folder")
