@@ -9,13 +9,9 @@ its handler; jobs keep theirs in their own module and register it in ``build_par
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import re
-import signal
 import sys
-import threading
 import warnings
 
 from aekit import __version__
@@ -35,6 +31,13 @@ from aekit._cli_common import (
     model_input,
     read_columns,
     read_rows,
+)
+from aekit._cli_exit import (
+    OUT_OF_MEMORY,
+    Terminated,
+    out_of_memory,
+    resume_hint,
+    terminate_as_interrupt,
 )
 from aekit._cli_options import add_estimator_options, estimator_params, model_help, model_names
 from aekit._cli_stdout import output_to_stdout
@@ -359,51 +362,6 @@ def _command_parser(parser: argparse.ArgumentParser, command: str) -> argparse.A
     return commands.choices[command]
 
 
-def _resume_hint(args) -> str:
-    """How to continue a fit stopped after its checkpoint was written (every epoch; the file
-    is aekit.train.checkpoint.CHECKPOINT_NAME, named here without importing PyTorch)."""
-    folder = getattr(args, "checkpoint_dir", None)
-    if not folder or not os.path.isfile(os.path.join(folder, "checkpoint.safetensors")):
-        return ""
-    return f"; the checkpoint in {folder} continues the run: the same command with --resume"
-
-
-class _Terminated(BaseException):
-    """SIGTERM, raised where the command is, so that files half written are removed as on
-    Ctrl-C (``aekit.io.atomic``)."""
-
-
-@contextlib.contextmanager
-def _terminate_as_interrupt():
-    """Within this, SIGTERM raises ``_Terminated``, where no one else handles it: handlers
-    belong to the main thread, and one set by the program that runs ``main`` stays its own."""
-    if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL):
-        yield
-        return
-
-    def terminate(signum, frame):
-        raise _Terminated
-
-    previous = signal.signal(signal.SIGTERM, terminate)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-_OUT_OF_MEMORY = re.compile(r"out of memory|can't allocate memory|not enough memory",
-                            re.IGNORECASE)
-
-
-def _out_of_memory(message: str, args) -> int:
-    first = message.strip().splitlines()[0] if message.strip() else "MemoryError"
-    stream = ", or --stream" if hasattr(args, "stream") else ""  # where the command has it
-    print(f"aekit: error: out of memory ({first[:160]}): ask for less at once (fewer rows or "
-          f"samples, a smaller batch{stream})", file=sys.stderr)
-    return 1
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)
@@ -418,22 +376,22 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args) -> int:
     """The command, its errors as one line and an exit status."""
     try:
-        with _terminate_as_interrupt():
+        with terminate_as_interrupt():
             _check_inputs_exist(args)  # before any handler imports PyTorch (seconds)
             with output_to_stdout(args):
                 args.handler(args)
     except KeyboardInterrupt:
-        print(f"aekit: interrupted{_resume_hint(args)}", file=sys.stderr)
+        print(f"aekit: interrupted{resume_hint(args)}", file=sys.stderr)
         return 130
-    except _Terminated:
-        print(f"aekit: terminated{_resume_hint(args)}", file=sys.stderr)
+    except Terminated:
+        print(f"aekit: terminated{resume_hint(args)}", file=sys.stderr)
         return 143  # 128 + SIGTERM, as a shell reports it
     except MemoryError as error:
-        return _out_of_memory(str(error), args)
+        return out_of_memory(str(error), args)
     except RuntimeError as error:  # PyTorch's allocators say so in a RuntimeError
-        if not _OUT_OF_MEMORY.search(str(error)):
+        if not OUT_OF_MEMORY.search(str(error)):
             raise
-        return _out_of_memory(str(error), args)
+        return out_of_memory(str(error), args)
     except BrokenPipeError:  # the reader left (``aekit info M | head``): nothing to report
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # as Python's docs do
         return 1
