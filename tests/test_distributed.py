@@ -300,6 +300,9 @@ def test_ranks_refuse_to_stream_different_data(monkeypatch, tmp_path):
         _distributed.check_same_source(mine, source.path)
     other["source"] = NpySource(tmp_path / "copy.npy", block_rows=40)
     _distributed.check_same_source(mine, source.path)
+    other["source"] = NpySource(tmp_path / "b.npy", block_rows=40)
+    with pytest.raises(ValueError, match="the 2 processes stream different data"):
+        Autoencoder(**PARAMS).fit(source)  # fit on a stream asks the ranks, as above
     with pytest.raises(ValueError, match="some processes stream their data and others pass it"):
         monkeypatch.setattr(dist_train, "current", lambda: _TwoRanks(X))  # an array rank
         _distributed.check_same_source(mine, source.path)

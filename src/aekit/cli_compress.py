@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aekit._cli_common import CLIError, add_column_options, check_writable
+from aekit._cli_common import CLIError, add_column_options, check_data_path, check_writable
 from aekit.io.formats import FORMATS_HELP, format_of
 
 
@@ -70,8 +70,6 @@ def _compress(args) -> None:
 
 
 def _decompress(args) -> None:
-    from aekit._cli_common import check_data_path
-
     check_data_path(args.output, "-o", (args.model, args.stream))  # its type too, before work
     path = Path(args.stream)  # checked before PyTorch is imported (seconds)
     if path.is_dir():

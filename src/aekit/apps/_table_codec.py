@@ -2,10 +2,10 @@
 
 Numeric columns pass through as floats (True/False objects, a boolean column with gaps, as 0/1);
 a categorical column (pandas ``category`` dtype, or text of few values: its distinct values are
-its categories) becomes one 0/1 column per
-category, all NaN where the category is missing. Decoding fills
-only the missing cells of the original table: a category is the one with the highest score,
-an integer column's fill is rounded, and every observed cell is copied, never recomputed.
+its categories) becomes one 0/1 column per category, all NaN where the category is missing.
+Decoding fills only the missing cells of the original table: a category is the one with the
+highest score, an integer column's fill is rounded, and every observed cell is copied, never
+recomputed.
 """
 
 from __future__ import annotations

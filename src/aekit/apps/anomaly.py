@@ -8,14 +8,13 @@ import warnings
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, OutlierMixin, clone
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aekit._stack import user_stacklevel
 from aekit.estimators import BaseAutoencoder
 from aekit.estimators._frames import like_frame
 from aekit.estimators._params import Param, document_params, store_params
-from aekit.estimators._torch import untracked
+from aekit.estimators._torch import draw_seed, untracked
 from aekit.estimators._validation import (
     FEW_VALUES,
     check_finite,
@@ -341,7 +340,7 @@ def seeded_clone(estimator, random_state):
     params = estimator.get_params(deep=False)
     if random_state is not None and "random_state" in params and params["random_state"] is None:
         seed = (random_state if isinstance(random_state, numbers.Integral)
-                else int(check_random_state(random_state).randint(np.iinfo(np.int32).max)))
+                else draw_seed(random_state))
         estimator.set_params(random_state=seed)
     return estimator
 

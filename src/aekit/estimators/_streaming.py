@@ -55,8 +55,7 @@ def scan(source: ArraySource, blocks: list[int]) -> _scaling.FeatureStats:
         try:  # said as scoring says it: the source's rows, the columns by name
             check_finite(block, "X", source.columns)
         except ValueError as error:
-            raise ValueError(f"{source.path}, rows {start} to {stop - 1}: "
-                             f"{_rows_from(start, str(error))}") from None
+            raise _block_error(source, start, stop, error) from None
         part = _scaling.FeatureStats.of(block)
         stats = part if stats is None else stats.merge(part)
     return stats
@@ -90,15 +89,17 @@ def map_blocks(method: Callable[[np.ndarray], np.ndarray],
                 # checked by name (or said once above to be taken by position)
                 warnings.filterwarnings("ignore", "X does not have valid feature names")
                 out = method(block)
-        except ValueError as error:  # its rows counted in the source, not in the block
-            message = _rows_from(start, str(error))
-            raise ValueError(f"{source.path}, rows {start} to {stop - 1}: {message}") from None
+        except ValueError as error:
+            raise _block_error(source, start, stop, error) from None
         yield out
 
 
-def _rows_from(start: int, message: str) -> str:
-    """``message`` with each "row N" of a block counted from the source's first row."""
-    return re.sub(r"\brow (\d+)", lambda match: f"row {start + int(match.group(1))}", message)
+def _block_error(source: ArraySource, start: int, stop: int, error: ValueError) -> ValueError:
+    """``error`` in a block of rows ``start`` to ``stop``, said of the source: the block's
+    rows, and each "row N" in it counted from the source's first row."""
+    message = re.sub(r"\brow (\d+)", lambda match: f"row {start + int(match.group(1))}",
+                     str(error))
+    return ValueError(f"{source.path}, rows {start} to {stop - 1}: {message}")
 
 
 def _columns_match(est, source: ArraySource) -> bool:
