@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -122,6 +123,21 @@ def test_stream_fits_its_budget_and_reads_runs_in_order(tmp_path):
     assert (few.prefetch, few.shuffle_blocks) == (1, 1)  # a wide file still streams
     with pytest.raises(ValueError, match=r"needs .* MiB .* but the memory budget is"):
         StreamBatches(source.source, batch_size=8, shuffle=True, memory=5 * block_bytes)
+
+
+def test_reading_a_wide_file_alone_warns_that_its_reader_takes_the_budget(tmp_path):
+    """Scoring reads blocks without a training stream: a reader over the budget warned only
+    when training (a trial: ``score --stream`` went over ``--memory`` without a word)."""
+    path = _ids_parquet(tmp_path / "wide.parquet", 60, group_rows=60, width=8)
+    source = ParquetSource(path, memory=2**20)
+    assert source.reader_bytes > source.memory  # 8 columns of at least 256 KiB each
+    with pytest.warns(UserWarning, match="the file reader holds about .* fewest blocks"):
+        rows = np.concatenate(list(read_blocks(source)))
+    assert rows.shape == (60, 8)
+    roomy = ParquetSource(path, memory=64 * 2**20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(list(read_blocks(roomy))) == 1
 
 
 def test_read_blocks_reads_ahead_in_order_and_stops_when_left(tmp_path):

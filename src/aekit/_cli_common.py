@@ -18,8 +18,9 @@ OUTPUT_HELP = f"output file ({FORMATS_HELP}; - writes CSV to standard output)"
 STREAM_HELP = ("read DATA block by block instead of loading it, for data larger than memory "
                "(a .npy file, or a Parquet file or folder)")
 DEVICE_HELP = "run on this device (default: as saved)"
-MEMORY_HELP = ("with --stream, the memory in MB that the blocks read ahead and shuffled may hold "
-               "(default: 192)")
+MEMORY_HELP = ("with --stream, the memory in MB that the data read ahead and shuffled may hold, "
+               "the file reader's share included (default: 192); the process needs more "
+               "beside it, for its imports and the model")
 
 
 class CLIError(Exception):

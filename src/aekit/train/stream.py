@@ -207,6 +207,10 @@ def read_blocks(source: ArraySource, blocks: Sequence[int] | None = None, *,
     if prefetch < 1:
         raise ValueError(f"prefetch must be at least 1, got {prefetch}")
     order = _check_blocks(source, blocks)
+    reader = getattr(source, "reader_bytes", 0)
+    memory = getattr(source, "memory", DEFAULT_MEMORY)
+    if order and reader + (prefetch + _IN_FLIGHT) * _block_bytes(source, order, False) > memory:
+        _warn_of_reader(reader, memory)
     with _reading(source.read_block, order, prefetch) as received:
         yield from received
 
@@ -276,11 +280,7 @@ def _plan(memory: int, reader: int, block_bytes: int, prefetch: int | None,
         prefetch = max(1, min(_MAX_PREFETCH, fits - _IN_FLIGHT - window))
     needed = (prefetch + window + _IN_FLIGHT) * block_bytes
     if left < needed <= memory:
-        warnings.warn(
-            f"the file reader holds about {reader / 2**20:.0f} MiB (each column's dictionary "
-            f"and page) of the {memory / 2**20:.0f} MiB memory budget: streaming with the fewest "
-            f"blocks, {(needed - left) / 2**20:.3g} MiB over it; raise memory to stay within it",
-            stacklevel=user_stacklevel())
+        _warn_of_reader(reader, memory)
     elif needed > memory:
         raise ValueError(
             f"a stream of blocks of {block_bytes / 2**20:.3g} MiB needs {needed / 2**20:.4g} MiB "
@@ -290,6 +290,17 @@ def _plan(memory: int, reader: int, block_bytes: int, prefetch: int | None,
             "a larger --memory)"
         )
     return prefetch, shuffle_blocks
+
+
+def _warn_of_reader(reader: int, memory: int) -> None:
+    """Warn that the file reader leaves the stream's blocks too little of the budget. One text
+    for training and for reading alone, so that a fit (a statistics pass, then training) warns
+    once."""
+    warnings.warn(
+        f"the file reader holds about {reader / 2**20:.0f} MiB (each column's dictionary and "
+        f"page) of the {memory / 2**20:.0f} MiB memory budget: streaming with the fewest blocks, "
+        "over the budget; raise memory (--memory) above the reader's share to stay within it",
+        stacklevel=user_stacklevel())
 
 
 def _warn_of_long_runs(source: ArraySource, runs: list[list[int]], shuffle_blocks: int) -> None:
