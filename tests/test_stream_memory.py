@@ -217,6 +217,39 @@ def test_cli_scores_and_encodes_a_stream_into_parquet(digits_split, tmp_path, ca
     assert "--memory applies with --stream only" in capsys.readouterr().err
 
 
+def test_cli_stream_outputs_keep_the_index_pandas_stored(tmp_path, capsys):
+    """A Parquet file written from a DataFrame stores its index as a column: the in-memory
+    output kept it as the first column, the streamed one dropped it (a trial)."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(900, 3)), columns=["a", "b", "c"],
+                         index=pd.Index([f"id{i}" for i in range(900)], name="row_id"))
+    data = tmp_path / "d"
+    data.mkdir()
+    frame.iloc[:500].to_parquet(data / "0.parquet", row_group_size=200)  # slices of groups
+    frame.iloc[500:].to_parquet(data / "1.parquet", row_group_size=400)
+    whole_file = tmp_path / "whole.parquet"  # a table loaded whole is one file
+    frame.to_parquet(whole_file)
+    model = tmp_path / "m.safetensors"
+    Autoencoder(**quick(epochs=1)).fit(frame).save(model)
+    for command, out in (("score", "s.parquet"), ("encode", "z.csv")):
+        assert main([command, str(model), str(data), "--stream", "--memory", "1",
+                     "-o", str(tmp_path / out)]) == 0
+        assert main([command, str(model), str(whole_file), "-o", str(tmp_path / f"mem_{out}")]) == 0
+        streamed, whole = (read_table(tmp_path / name, index="row_id")
+                           for name in (out, f"mem_{out}"))
+        assert streamed.index_name == "row_id" and list(streamed.index) == list(frame.index)
+        assert streamed.columns == whole.columns
+        np.testing.assert_allclose(streamed.X, whole.X, rtol=1e-5, atol=1e-6)
+    clash = frame.rename_axis("score")
+    clash.to_parquet(tmp_path / "clash.parquet")
+    capsys.readouterr()
+    assert main(["score", str(model), str(tmp_path / "clash.parquet"), "--stream",
+                 "-o", str(tmp_path / "c.parquet")]) == 1
+    assert "index column 'score'" in capsys.readouterr().err
+
+
 # --- peak memory of a streaming process -------------------------------------------------
 
 CHILD = """

@@ -12,14 +12,15 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from aekit._cli_common import load_model_for, open_stream
+from aekit._cli_common import CLIError, load_model_for, open_stream
 
 
 def stream_encode(args) -> None:
     model = load_model_for(args, "encode")
     source = open_stream(args, model)
     columns = [f"z{i}" for i in range(model.latent_dim_)]
-    n = _write(args.output, _with_progress(model.transform, source), columns, source.n_rows)
+    blocks = _with_progress(model.transform, source)
+    n = _write(args.output, source, blocks, columns)
     print(f"wrote {n} codes of size {len(columns)} to {args.output}")
 
 
@@ -28,14 +29,32 @@ def stream_score(args) -> None:
     source = open_stream(args, model)
     total = _Sum()
     blocks = (total.add(scores) for scores in _with_progress(model.score_samples, source))
-    n = _write(args.output, blocks, ["score"], source.n_rows)
+    n = _write(args.output, source, blocks, ["score"])
     print(f"wrote {n} scores to {args.output} (mean {total.mean():.5g}; higher = more normal)")
 
 
-def _write(path: str, blocks, columns: list[str], n_rows: int) -> int:
+def _write(path: str, source, blocks, columns: list[str]) -> int:
+    """Write ``blocks`` to ``path``; a Parquet index column of the source (as pandas writes
+    one) goes first, as a table loaded whole keeps it, except in a .npy file."""
+    from aekit.io.formats import format_of
     from aekit.io.stream_writer import write_blocks
 
-    return write_blocks(path, blocks, columns, n_rows=n_rows)
+    index = getattr(source, "index_column", None)
+    if index is not None and format_of(path) != ".npy":
+        if index in columns:
+            raise CLIError(f"the index column {index!r} of {source.path} has the name of a "
+                           "column written beside it: rename it")
+        blocks = _labelled(blocks, source.index_blocks(), index, columns)
+    return write_blocks(path, blocks, columns, n_rows=source.n_rows)
+
+
+def _labelled(blocks, labels, index: str, columns: list[str]):
+    """Each block as an Arrow table: its index values first, then its columns."""
+    import pyarrow as pa
+
+    for block, label in zip(blocks, labels, strict=True):
+        values = block.reshape(len(block), -1)
+        yield pa.table({index: label, **{name: values[:, j] for j, name in enumerate(columns)}})
 
 
 def _with_progress(method, source) -> Iterator[np.ndarray]:

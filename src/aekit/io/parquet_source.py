@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -36,11 +37,18 @@ class ParquetSource(ArraySource):
         A ``.parquet``/``.pq`` file, or a directory searched recursively for them (names starting
         with ``_`` or ``.`` are skipped, as Arrow does). All files must share one schema.
     columns : list of str, optional
-        Numeric columns to read, in this order; default all. ``row_shape`` is ``(len(columns),)``.
+        Numeric columns to read, in this order; default all but a stored pandas index.
+        ``row_shape`` is ``(len(columns),)``.
     block_rows : int, optional
         Rows per block at most. Default: as many as fit in ``memory / 64`` bytes of float32.
     memory : int, optional
         Bytes a stream of this source may hold; default 192 MiB.
+
+    Attributes
+    ----------
+    index_column : str or None
+        The column pandas stored the rows' index in, when there is one and it is not read as
+        data: ``index_blocks`` reads it, to label what is written from the rows.
     """
 
     def __init__(self, path: str | os.PathLike, columns: list[str] | None = None, *,
@@ -50,6 +58,7 @@ class ParquetSource(ArraySource):
         self.files = _parquet_files(self.path)
         schema, groups, reader = _scan_row_groups(self.files)
         self.columns = _select_columns(schema, columns, self.path)
+        self.index_column = _index_column(schema, self.columns)
         self.reader_bytes = sum(reader.get(name, 0) for name in self.columns)
         self.row_shape = (len(self.columns),)
         self.block_rows = _block_rows(block_rows, self.memory, self.row_shape)
@@ -64,6 +73,22 @@ class ParquetSource(ArraySource):
         for i, (file_index, group, _) in enumerate(self._slices):
             runs.setdefault((file_index, group), []).append(i)
         return list(runs.values())
+
+    def index_blocks(self) -> Iterator:
+        """Each block's values of ``index_column`` (Arrow arrays), in block order: the rows'
+        labels to write beside what is computed from them. Reads that column alone."""
+        import pyarrow.parquet as pq
+
+        if self.index_column is None:
+            raise ValueError(f"{self.path} stores no index column")
+        for file_index, path in enumerate(self.files):
+            with pq.ParquetFile(path) as handle:
+                groups = [g for f, g, _ in self._slices if f == file_index]
+                for group in dict.fromkeys(groups):  # each once, in order
+                    for batch in handle.iter_batches(
+                            batch_size=self.block_rows, row_groups=[group],
+                            columns=[self.index_column], use_threads=False):
+                        yield batch.column(0)
 
     def _read(self, i: int) -> np.ndarray:
         import pyarrow as pa
@@ -198,6 +223,15 @@ def _select_columns(schema, columns: list[str] | None, path: Path) -> list[str]:
                 "drop it with columns=[...] or encode it as numbers first"
             )
     return chosen
+
+
+def _index_column(schema, columns: list[str]) -> str | None:
+    """The one column pandas stored its index in, unless it is read as data; else None (as
+    ``read_table`` keeps a single stored index as the rows' labels)."""
+    from aekit.io.tables import pandas_index_columns
+
+    stored = pandas_index_columns(schema)
+    return stored[0] if len(stored) == 1 and stored[0] not in columns else None
 
 
 def _column_values(column) -> np.ndarray:

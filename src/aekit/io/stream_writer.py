@@ -28,8 +28,9 @@ def write_blocks(path: str | os.PathLike, blocks: Iterable[np.ndarray],
         ``.parquet``/``.pq`` (one row group per block), ``.csv`` or ``.npy``. Written to a
         temporary file beside ``path`` and renamed onto it once every block is written; an
         error on the way leaves ``path`` as it was.
-    blocks : iterable of np.ndarray
-        Blocks of rows, all 1-D or all 2-D with the same columns (a 1-D block is one column).
+    blocks : iterable of np.ndarray or pyarrow.Table
+        Blocks of rows, all 1-D or all 2-D with the same columns (a 1-D block is one column);
+        for CSV and Parquet also Arrow tables, written as they are (``columns`` is then unused).
     columns : list of str, optional
         Column names for CSV and Parquet; default ``x0``, ``x1``, ...
     n_rows : int, optional
@@ -57,9 +58,11 @@ def write_blocks(path: str | os.PathLike, blocks: Iterable[np.ndarray],
     return written
 
 
-def _as_table(block: np.ndarray, columns: list[str] | None):
+def _as_table(block, columns: list[str] | None):
     import pyarrow as pa
 
+    if isinstance(block, pa.Table):  # already labelled: an index column beside the values
+        return block
     block = np.asarray(block)
     block = block.reshape(len(block), -1) if block.ndim != 2 else block
     names = columns or [f"x{i}" for i in range(block.shape[1])]
