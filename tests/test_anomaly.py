@@ -331,6 +331,21 @@ def test_cli_fit_a_detector_then_apply_it(tmp_path, blob, capsys, quick_default)
     assert "--latent-dim does not apply to --model detector" in capsys.readouterr().err
 
 
+def test_cli_notes_a_column_like_an_id_once_and_for_a_saved_model_says_to_fit_again(
+        tmp_path, blob, capsys, quick_default):
+    data, saved = tmp_path / "rows.csv", tmp_path / "detector.safetensors"
+    write_table(data, np.column_stack([np.arange(len(blob)), blob]),
+                ["n", *(f"col{i}" for i in range(5))])
+    assert main(["detect", str(data), "-o", str(tmp_path / "a.csv"), "--save", str(saved)]) == 0
+    err = capsys.readouterr().err
+    assert err.count("'n' rises or falls") == 1 and "leave it out with --drop n" in err
+    assert main(["detect", str(data), "--model", str(saved), "-o", str(tmp_path / "b.csv")]) == 0
+    err = capsys.readouterr().err  # --drop n would now be refused: the model reads n
+    assert err.count("'n' rises or falls") == 1 and "fit again without it (--drop n)" in err
+    assert main(["score", str(saved), str(data), "-o", str(tmp_path / "s.csv")]) == 0
+    assert "fit again without it (--drop n)" in capsys.readouterr().err
+
+
 def test_cli_detect_series(tmp_path, capsys, quick_default):
     series = periodic_series()
     stamps = np.datetime64("2024-01-01T00:00") + np.arange(len(series)).astype("timedelta64[m]")

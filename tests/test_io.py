@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from aekit.io import atomic_path, read_table, write_table
+from aekit.io.tables import id_note
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".tsv", ".csv.gz", ".TSV.BZ2", ".csv.zst",
@@ -189,20 +190,23 @@ def test_a_column_like_a_row_id_read_as_a_feature_gets_a_note(tmp_path):
     values = rng.normal(size=(30, 2)).round(3)
     rows = "\n".join(f"{100 + 3 * i},{a},{b}" for i, (a, b) in enumerate(values))
     (tmp_path / "counter.csv").write_text("n,a,b\n" + rows + "\n")  # whole numbers, rising
-    notes = read_table(tmp_path / "counter.csv").notes
-    assert len(notes) == 1 and "column 'n' rises or falls at every row, like an id" in notes[0]
-    assert "--drop n" in notes[0]
+    found = read_table(tmp_path / "counter.csv").id_like
+    assert [name for name, _ in found] == ["n"] and "rises or falls at every row" in found[0][1]
+    text = id_note("counter.csv", *found[0])
+    assert "column 'n' rises or falls at every row, like an id" in text and "--drop n" in text
+    # a saved model trained with it cannot do without it: the note says to fit again
+    assert "trained with it as a feature: if it is one, fit again without it" in id_note(
+        "counter.csv", *found[0], trained=True)
     falling = "\n".join(reversed(rows.split("\n")))  # the same rows in reverse order
     (tmp_path / "reversed.csv").write_text("n,a,b\n" + falling + "\n")
-    reversed_notes = read_table(tmp_path / "reversed.csv").notes
-    assert "column 'n' rises or falls at every row" in reversed_notes[0]
-    assert not read_table(tmp_path / "counter.csv", drop=["n"]).notes
-    assert not read_table(tmp_path / "counter.csv", index="n").notes  # --time n: not a feature
+    assert [name for name, _ in read_table(tmp_path / "reversed.csv").id_like] == ["n"]
+    assert not read_table(tmp_path / "counter.csv", drop=["n"]).id_like
+    assert not read_table(tmp_path / "counter.csv", index="n").id_like  # --time n: not a feature
     (tmp_path / "named.csv").write_text("customer_id,a\n7,0.5\n3,0.1\n")
-    assert "'customer_id' is named like an id" in read_table(tmp_path / "named.csv").notes[0]
+    assert "named like an id" in read_table(tmp_path / "named.csv").id_like[0][1]
     shuffled = "\n".join(f"{i},{a}" for i, a in zip(rng.permutation(30), values[:, 0]))
     (tmp_path / "count.csv").write_text("k,a\n" + shuffled + "\n")  # a count, not in order
-    assert not read_table(tmp_path / "count.csv").notes
+    assert not read_table(tmp_path / "count.csv").id_like
 
 
 def test_the_index_pandas_stores_in_parquet_is_not_a_feature(tmp_path):

@@ -154,17 +154,29 @@ def add_header_option(parser) -> None:
                              "default: a first row of numbers is data")
 
 
-def read_columns(args, path: str, text: bool = False):
+def read_columns(args, path: str, text: bool = False, model=None):
     """``path`` as an ``aekit.io.Table``, with the columns ``--columns``, ``--drop`` and
     ``--time`` choose (``text``: text columns kept apart, not refused); notes (a headerless
-    file) go to stderr."""
+    file) go to stderr, worded for the saved ``model`` the rows are for, if any."""
     from aekit.io import read_table
 
     table = read_table(path, columns=args.columns, drop=args.drop, index=args.time,
                        header=getattr(args, "header", None), text=text)
+    say_notes(table, path, model)
+    return table
+
+
+def say_notes(table, path: str, model=None) -> None:
+    """``table``'s notes on stderr. A feature like a row id or a time is noted as one to leave
+    out; one that the saved ``model`` was trained with, as one to fit again without."""
+    from aekit.io.tables import id_note
+
     for line in table.notes:
         note(line)
-    return table
+    names = getattr(model, "feature_names_in_", None)
+    trained = set() if names is None else {str(name) for name in names}
+    for name, why in table.id_like:
+        note(id_note(Path(path).name, name, why, trained=name in trained))
 
 
 def model_input(table, model=None, source: str = "DATA", expected=None):
@@ -284,6 +296,6 @@ def read_rows(args, model=None) -> tuple:
         return open_stream(args, model), {}
     if getattr(args, "memory", None) is not None:
         raise CLIError("--memory applies with --stream only")
-    table = read_columns(args, args.data)
+    table = read_columns(args, args.data, model=model)
     return (model_input(table, model, args.data),
             {"index": table.index, "index_name": table.index_name})

@@ -14,6 +14,7 @@ from aekit._cli_common import (
     id_columns_noted,
     model_input,
     note,
+    say_notes,
 )
 from aekit._series_frame import note_uneven_steps, numeric_column, read_frame
 from aekit.io import atomic_path, read_table
@@ -67,8 +68,7 @@ def _detect_rows(args, detector) -> None:
 
     table = read_table(args.data, columns=args.columns, drop=args.drop, index=args.time,
                        header=args.header)
-    for text in table.notes:
-        note(text)
+    say_notes(table, args.data, detector)
     X = table.X
     if X.ndim != 2:
         raise ValueError(f"{args.data} must be a table (rows, features), got shape {X.shape}")

@@ -52,7 +52,7 @@ def _compress(args) -> None:
         raise CLIError(f"-o {args.output}: the compressed stream is bytes, not a table: name "
                        "it .aekz")
     model = load(args.model, device=args.device)
-    table = read_columns(args, args.data)
+    table = read_columns(args, args.data, model=model)
     if table.index_name is not None:
         note(f"--time {table.index_name}: the stream holds the features only, so 'aekit "
              "decompress' writes the rows without that column: keep it beside the stream")

@@ -56,7 +56,7 @@ def run_impute(args) -> None:
     check_model_path(args.save_model, "--save-model", (args.data,))
     imputer = _saved_imputer(args.model) if args.model else None
     # --columns, --drop; --time copied out beside; text and dates kept apart, by name
-    table = read_columns(args, args.data, text=True)
+    table = read_columns(args, args.data, text=True, model=imputer)
     if table.columns is not None:
         imputer, n_missing, shape = _impute_named(args, table, imputer)
     else:

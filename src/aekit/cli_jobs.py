@@ -64,10 +64,10 @@ def _labeled_table(args, model, path: str):
     name = getattr(args, "labels", None)
     features = [str(feature) for feature in getattr(model, "feature_names_in_", [])]
     if name is None or name not in features:
-        table = _read_chosen(args, path, labels=name)
+        table = _read_chosen(args, path, labels=name, model=model)
         values = table.index
     else:  # a feature too: it stays one, and colours the points as well
-        table = _read_chosen(args, path)
+        table = _read_chosen(args, path, model=model)
         if name not in (table.columns or []):
             raise CLIError(f"--labels {name}: the column is left out by --columns/--drop")
         values = table.X[:, table.columns.index(name)]
@@ -78,18 +78,18 @@ def _labeled_table(args, model, path: str):
     return table, pd.Series(values, name=name)  # its name titles the legend
 
 
-def _read_chosen(args, path: str, labels: str | None = None):
+def _read_chosen(args, path: str, labels: str | None = None, model=None):
     """``path``'s columns as ``--columns`` and ``--drop`` choose; the ``--labels`` column (or
-    else ``--time``) taken out as the rows' index, a ``--time`` beside labels dropped."""
-    from aekit._cli_common import note
+    else ``--time``) taken out as the rows' index, a ``--time`` beside labels dropped; notes
+    worded for the saved ``model`` the rows are for."""
+    from aekit._cli_common import say_notes
     from aekit.io import read_table
 
     time = getattr(args, "time", None)  # generate's --like file has no column options
     drop = [*getattr(args, "drop", []), *([time] if labels and time else [])]
     table = read_table(path, columns=getattr(args, "columns", None), drop=drop,
                        index=labels or time, header=getattr(args, "header", None))
-    for text in table.notes:
-        note(text)
+    say_notes(table, path, model)
     return table
 
 
@@ -290,7 +290,7 @@ def _denoise(args) -> None:
 
     _check_rows_or_png(args, (args.data, args.model))
     model = load_model_for(args, "denoise")
-    table = _read_chosen(args, args.data)
+    table = _read_chosen(args, args.data, model=model)
     X, columns = _by_name(table.X, table.columns, model, args.data)
     png = args.output.lower().endswith(".png")
     shape = _image_shape(model, args) if png else None  # before the work, not after it

@@ -51,6 +51,8 @@ that ``read_table`` returned before it had the rest."""
     # a CSV's columns read as dates or times: they hold the file's own text, to be written
     # back as it was (Arrow's parse would give ISO 8601, zoned times in UTC)
     time_columns: list[str] = field(default_factory=list)
+    # features that look like a row id or a time: (name, why), for a note (``id_note``)
+    id_like: list[tuple[str, str]] = field(default_factory=list)
 
     def __iter__(self) -> Iterator:
         return iter((self.X, self.columns))
@@ -195,17 +197,19 @@ def _read_arrow(path: Path, kind: str, columns, drop, index, header=None,
     X = numeric_array(path, table.select(keep))
     # a headerless file's made-up names say nothing: its columns match by position
     types = [_type_of(table.schema.field(name).type) for name in keep]
-    if not headerless:
-        notes.extend(_id_notes(path, keep, X, types))
+    id_like = [] if headerless else id_like_columns(keep, X, types)
     return Table(X, None if headerless else keep, index_values, index, notes, types,
-                 None if others is None else table.select(others), order, timed)
+                 None if others is None else table.select(others), order, timed, id_like)
 
 
-def _id_notes(path: Path, names: list[str], X: np.ndarray, types: list[str]) -> list[str]:
-    """A note for each feature that looks like a row id or a time (``id_like_columns``)."""
-    return [f"{path.name}: column {name!r} {why}, and is read as a feature: if it is one, leave "
-            f"it out with --drop {name} (or --time {name} to keep it beside the results)"
-            for name, why in id_like_columns(names, X, types)]
+def id_note(file_name: str, name: str, why: str, trained: bool = False) -> str:
+    """The note for a feature that looks like a row id or a time (``Table.id_like``); where
+    a saved model was ``trained`` with it, leaving it out needs a new fit."""
+    if trained:
+        return (f"{file_name}: column {name!r} {why}, and the model was trained with it as a "
+                f"feature: if it is one, fit again without it (--drop {name})")
+    return (f"{file_name}: column {name!r} {why}, and is read as a feature: if it is one, leave "
+            f"it out with --drop {name} (or --time {name} to keep it beside the results)")
 
 
 def _type_of(arrow_type) -> str:
