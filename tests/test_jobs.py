@@ -226,6 +226,34 @@ def test_map_colours_by_a_column_the_model_also_reads(files, blobs, tmp_path, ca
     assert "--labels f0: the column is left out by --columns/--drop" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("labels", [
+    np.where(np.arange(90) % 3 == 0, np.nan, np.arange(90) % 3),  # classes with NaN
+    np.where(np.arange(90) % 3 == 0, np.nan, np.arange(90) * 1.5),  # numbers with NaN
+    np.array([None if i % 3 == 0 else "ab"[i % 2] for i in range(90)], dtype=object),
+    np.array([f"grower_{i % 25}" for i in range(90)]),  # more text labels than colours
+])
+def test_a_map_draws_every_row_whatever_its_label(labels):
+    """A trial: rows labelled NaN were left out of the map without a word, and text labels
+    with a gap, or more than 20 of them, crashed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from aekit.apps.report import _draw_labelled
+
+    points = np.random.RandomState(0).normal(size=(90, 2))
+    fig, ax = plt.subplots()
+    _draw_labelled(fig, ax, points, labels, 5, "kind")
+    assert sum(len(c.get_offsets()) for c in ax.collections) == 90
+    legend = [t.get_text() for t in ax.get_legend().get_texts()] if ax.get_legend() else []
+    if labels.dtype.kind in "fO":
+        assert "no label (30)" in legend
+    if labels.dtype.kind == "U":
+        assert "6 other labels (18)" in legend and len(legend) == 20
+    plt.close(fig)
+
+
 def test_map_errors_are_one_line(files, tmp_path, capsys):
     data, model = files
     assert main(["map", str(model), str(data), "--labels", "colour", "-o",

@@ -345,6 +345,26 @@ def test_recurrent_layer_checks_leave_what_is_used_alone():
     CompressionAutoencoder(architecture="conv", **quick(epochs=1)).fit(images)
 
 
+def test_a_table_denoiser_keeps_the_rows_width_and_says_when_it_would_harm():
+    """A trial: the default code of half the row left wine's noisy rows 17 times further
+    from clean than they went in, without a word."""
+    from sklearn.datasets import load_wine
+
+    X = load_wine().data[np.random.RandomState(0).permutation(178)]  # sorted by class
+    train, test = X[:134], X[134:]
+    sd = train.std(axis=0)
+    noisy = test + 0.3 * sd * np.random.RandomState(1).normal(size=test.shape)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # it helps here: no warning
+        dae = DenoisingAutoencoder(noise_level=0.3, random_state=0).fit(train)
+    assert dae.latent_dim_ == 13  # the row's width (at most 32)
+    error = lambda rows: float(np.mean(((rows - test) / sd) ** 2))  # noqa: E731
+    assert error(dae.reconstruct(noisy)) < 0.95 * error(noisy)  # 0.80 to 0.85 for seeds 0-3
+    with pytest.warns(UserWarning, match="further from clean than they went in .* makes them "
+                                         "worse; give a larger latent_dim"):
+        DenoisingAutoencoder(latent_dim=2, noise_level=0.1, **quick(epochs=20)).fit(train)
+
+
 @pytest.mark.parametrize("noise", ["gaussian", "masking", "salt_pepper"])
 def test_noise_leaves_a_sequences_padding_alone(noise):
     W = _windows()[:60]

@@ -62,7 +62,17 @@ def latent_map(model, X, path, labels=None, method: str = "auto",
     if labels is not None and len(labels) != len(Z):
         raise ValueError(f"labels has {len(labels)} entries for {len(Z)} rows")
     points, axes = project_2d(Z, method, random_state)
-    plot_latent_map(points, path, labels, axes,
+    plot_latent_map(points, path, _label_values(labels), axes,
                     title=f"{type(model).__name__}: {Z.shape[1]}-d codes of {len(Z)} rows",
                     label_name=getattr(labels, "name", None))
     return points
+
+
+def _label_values(labels):
+    """``labels`` as a NumPy array; a pandas Series' missing values as NaN (numbers) or None
+    (anything else), for pandas' own NA is neither."""
+    if labels is None or not hasattr(labels, "to_numpy"):
+        return labels
+    if labels.dtype.kind in "biuf":
+        return labels.to_numpy(dtype=float, na_value=np.nan)
+    return labels.to_numpy(dtype=object, na_value=None)

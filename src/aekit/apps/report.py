@@ -4,6 +4,7 @@ and step scores."""
 
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
@@ -114,34 +115,71 @@ def _shown(image: np.ndarray, shades: tuple[float, float]) -> np.ndarray:
 def plot_latent_map(points: np.ndarray, path: str | os.PathLike, labels=None,
                     axis_names: tuple[str, str] = ("z0", "z1"), title: str = "",
                     label_name: str | None = None) -> None:
-    """A scatter plot of 2-D ``points``, coloured by ``labels`` when given (a legend for up to
-    20 distinct labels, a colour bar otherwise, titled ``label_name``)."""
+    """A scatter plot of 2-D ``points``, coloured by ``labels`` when given (a legend, or a
+    colour bar for many numbers, titled ``label_name``; see ``_draw_labelled``)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6, 5))
     size = 12 if len(points) < 2000 else 3
     if labels is None:
         ax.scatter(points[:, 0], points[:, 1], s=size, alpha=0.6, linewidths=0)
     else:
-        labels = np.asarray(labels)
-        classes = np.unique(labels)
-        if len(classes) <= 20:
-            cmap = plt.get_cmap("tab10" if len(classes) <= 10 else "tab20")
-            for i, value in enumerate(classes):
-                chosen = labels == value
-                ax.scatter(points[chosen, 0], points[chosen, 1], s=size, alpha=0.7,
-                           linewidths=0, color=cmap(i), label=_label_text(value))
-            ax.legend(markerscale=2, fontsize="small", loc="best", framealpha=0.8,
-                      title=label_name)
-        else:
-            shown = ax.scatter(points[:, 0], points[:, 1], c=labels, s=size, alpha=0.7,
-                               linewidths=0, cmap="viridis")
-            fig.colorbar(shown, ax=ax, label=label_name)
+        _draw_labelled(fig, ax, points, np.asarray(labels), size, label_name)
     ax.set_xlabel(axis_names[0])
     ax.set_ylabel(axis_names[1])
     ax.set_title(title)
     ax.grid(alpha=0.3)
     _save(fig, path)
     plt.close(fig)
+
+
+MOST_CLASSES = 20  # distinct labels a legend names; numbers beyond it get a colour bar
+MISSING_COLOUR, OTHER_COLOUR = "0.8", "0.45"
+
+
+def _draw_labelled(fig, ax, points: np.ndarray, labels: np.ndarray, size: float,
+                   label_name: str | None) -> None:
+    """Points coloured by ``labels``: a legend entry per label (up to ``MOST_CLASSES``; more
+    text labels: the most frequent, the rest as one "other"), a colour bar for more numbers.
+    Rows without a label (NaN, None) are drawn in grey, never left out."""
+    missing = _missing(labels)
+    if missing.any():
+        ax.scatter(points[missing, 0], points[missing, 1], s=size, alpha=0.6, linewidths=0,
+                   color=MISSING_COLOUR, label=f"no label ({missing.sum()})")
+    points, labels = points[~missing], labels[~missing]
+    numeric = labels.dtype.kind in "biuf"
+    if not numeric:
+        labels = labels.astype(str)  # mixed objects (1, "a") sort as text
+    classes, counts = np.unique(labels, return_counts=True)
+    if numeric and len(classes) > MOST_CLASSES:
+        shown = ax.scatter(points[:, 0], points[:, 1], c=labels, s=size, alpha=0.7,
+                           linewidths=0, cmap="viridis")
+        fig.colorbar(shown, ax=ax, label=label_name)
+    else:
+        named = classes[np.sort(np.argsort(-counts, kind="stable")[:MOST_CLASSES - 1])] \
+            if len(classes) > MOST_CLASSES else classes
+        others = ~np.isin(labels, named)
+        if others.any():
+            ax.scatter(points[others, 0], points[others, 1], s=size, alpha=0.6, linewidths=0,
+                       color=OTHER_COLOUR,
+                       label=f"{len(classes) - len(named)} other labels ({others.sum()})")
+        cmap = _pyplot().get_cmap("tab10" if len(named) <= 10 else "tab20")
+        for i, value in enumerate(named):
+            chosen = labels == value
+            ax.scatter(points[chosen, 0], points[chosen, 1], s=size, alpha=0.7, linewidths=0,
+                       color=cmap(i), label=_label_text(value))
+    if missing.any() or not (numeric and len(classes) > MOST_CLASSES):
+        ax.legend(markerscale=2, fontsize="small", loc="best", framealpha=0.8,
+                  title=label_name)
+
+
+def _missing(labels: np.ndarray) -> np.ndarray:
+    """Which labels are missing: NaN, or None in an array of objects."""
+    if labels.dtype.kind == "f":
+        return np.isnan(labels)
+    if labels.dtype.kind == "O":
+        return np.array([value is None or (isinstance(value, float) and math.isnan(value))
+                         for value in labels], dtype=bool)
+    return np.zeros(len(labels), dtype=bool)
 
 
 def _label_text(value) -> str:

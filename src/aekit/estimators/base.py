@@ -408,7 +408,7 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
             raise ValueError(bce_range_message(lo.min(), hi.max(), "X"))
         if stats.observed:
             check_output_range(self.output_activation_, lo.min(), hi.max())
-        self.latent_dim_ = self.latent_dim or min(32, max(1, values_per_row // 2))
+        self.latent_dim_ = self.latent_dim or self._default_latent_dim(values_per_row)
         if values_per_row == 1 and self.latent_dim is None:
             warnings.warn("X has one value per row: an autoencoder has nothing to compress "
                           "(its code is that value); for one series, score windows of it with "
@@ -420,6 +420,11 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
                           "denoising model", UserWarning, stacklevel=user_stacklevel())
         if self._hidden_dims is None:
             self._hidden_dims = (_auto.hidden_width(self.latent_dim_),)
+
+    @staticmethod
+    def _default_latent_dim(values_per_row: int) -> int:
+        """``latent_dim=None``: a code half the row's size, at most 32."""
+        return min(32, max(1, values_per_row // 2))
 
     def _split_validation(self, X: np.ndarray, lengths, seed: int):
         """``((X_train, lengths_train), (X_val, lengths_val) or None)``."""

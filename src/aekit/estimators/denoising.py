@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 
+from aekit._stack import user_stacklevel
 from aekit.estimators._inference import steps_mask
 from aekit.estimators._params import Param, document, latent_activation, store_params
 from aekit.estimators._torch import draw_seed
 from aekit.estimators._validation import check_choice, check_float
 from aekit.estimators.autoencoder import Autoencoder
 from aekit.nn import NOISES, Corruption
+
+HARM = 1.1  # an error this many times the noise's, or more, makes rows worse, not just as bad
 
 
 class DenoisingAutoencoder(Autoencoder):
@@ -31,6 +36,38 @@ class DenoisingAutoencoder(Autoencoder):
                  random_state: int | None = None, device: str = "auto", compile: str = "auto",
                  precision: str = "float32", verbose: int = 0):
         store_params(self, locals())
+
+    @staticmethod
+    def _default_latent_dim(values_per_row: int) -> int:
+        """A code as large as the row, up to 32: the noise keeps the model from copying, and a
+        narrower code costs more than the noise it removes (a trial: defaults of half the row
+        left wine's rows 17 times further from clean than the noisy input was)."""
+        return min(32, values_per_row)
+
+    def fit(self, X, y=None, lengths=None):
+        super().fit(X, y, lengths)
+        self._warn_if_denoising_harms()
+        return self
+
+    def _warn_if_denoising_harms(self) -> None:
+        """Warn when rows with the training noise come out further from clean than they went
+        in: the error of the kept epoch (on held-out rows where there are some; both are
+        measured on noisy inputs) against the noise's own, ``noise_level**2`` per value in the
+        scaled units. Only gaussian noise under MSE has that yardstick."""
+        if self.noise != "gaussian" or self.loss_ != "mse" or not self.noise_level:
+            return
+        history = self.history_.get("val_loss") or self.history_["loss"]
+        error, noise = history[self.best_epoch_ - 1], self.noise_level ** 2
+        if error >= noise:
+            how, effect = (("further from", "makes them worse") if error > HARM * noise
+                           else ("no closer to", "gains nothing"))
+            warnings.warn(
+                f"rows with the noise this model was trained on (noise_level="
+                f"{self.noise_level:g}) come out {how} clean than they went in (mean squared "
+                f"error {error:.3g} against the noise's {noise:.3g}, in the scaled units): "
+                f"denoising such rows {effect}; give a larger latent_dim, more rows or "
+                "epochs, or keep the model for stronger noise",
+                UserWarning, stacklevel=user_stacklevel())
 
     def _check_variant_params(self) -> None:
         super()._check_variant_params()
