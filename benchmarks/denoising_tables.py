@@ -33,6 +33,11 @@ def with_noise(X: np.ndarray, sd: np.ndarray, level: float, seed: int) -> np.nda
     return X + level * sd * np.random.RandomState(seed).normal(size=X.shape)
 
 
+def distance(rows, clean: np.ndarray, sd: np.ndarray) -> float:
+    """Mean squared error against the clean rows, in training standard deviations."""
+    return float(np.mean(((np.asarray(rows) - clean) / sd) ** 2))
+
+
 def pca_denoiser(train: np.ndarray, sd: np.ndarray, level: float):
     """PCA on the standardised training rows, with the component count that best restores
     noisy copies of them: a practitioner's tuned linear denoiser."""
@@ -59,14 +64,14 @@ def main() -> None:
         sd = train.std(axis=0)
         for level in NOISE_LEVELS:
             noisy = with_noise(test, sd, level, seed=1)
-            error = lambda rows: float(np.mean(((np.asarray(rows) - test) / sd) ** 2))  # noqa: E731
-            cells = [error(noisy), error(pca_denoiser(train, sd, level)(noisy))]
+            cells = [distance(noisy, test, sd),
+                     distance(pca_denoiser(train, sd, level)(noisy), test, sd)]
             for latent in (max(1, X.shape[1] // 2), None):
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     model = DenoisingAutoencoder(noise_level=level, latent_dim=latent,
                                                  random_state=0).fit(train)
-                cells.append(error(denoise(model, noisy)))
+                cells.append(distance(denoise(model, noisy), test, sd))
             name = load.__name__.removeprefix("load_")
             print(f"| {name} {X.shape[0]}x{X.shape[1]} | {level} | "
                   + " | ".join(f"{c:.4f}" for c in cells) + " |", flush=True)

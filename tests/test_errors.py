@@ -178,6 +178,18 @@ def test_a_tensor_that_requires_grad_is_taken_as_its_values():
     np.testing.assert_array_equal(ae.transform(X), ae.transform(X.detach().numpy()))
 
 
+def test_a_conv_model_given_8_bit_pixels_says_they_are_trained_as_a_table():
+    images = np.random.RandomState(0).randint(0, 256, size=(40, 8, 8)).astype(np.uint8)
+    with pytest.warns(UserWarning, match=r"values lie in \[0, 255\], as 8-bit pixels do: they "
+                                         r"are standardised .* give X / 255"):
+        model = Autoencoder(architecture="conv", **quick(epochs=1)).fit(images)
+    assert model.scaling_ == "standard" and model.loss_ == "mse"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Autoencoder(architecture="conv", **quick(epochs=1)).fit(images / 255)
+        Autoencoder(architecture="conv", scaling="standard", **quick(epochs=1)).fit(images)
+
+
 def test_values_far_outside_the_unit_range_a_model_saw_are_warned_of():
     """8-bit pixels given to a model trained on pixels in [0, 1]: warned, once per call."""
     images = np.random.RandomState(0).rand(40, 16).astype(np.float32)

@@ -172,6 +172,33 @@ def test_report_refuses_reordered_columns(blobs, tmp_path):
 
 
 # ----------------------------------------------------------------- maps
+def test_square_rows_of_unit_values_are_images_unless_their_columns_are_named_otherwise():
+    from types import SimpleNamespace
+
+    from aekit.apps.images import image_shape_of
+
+    def model(names):
+        return SimpleNamespace(input_shape_=(25,), scaling_="none", feature_names_in_=names)
+
+    assert image_shape_of(model(None)) == (5, 5)
+    assert image_shape_of(model(np.array([f"pixel{i}" for i in range(25)]))) == (5, 5)
+    assert image_shape_of(model(np.array([f"{i}x{j}" for i in range(5) for j in range(5)]))) \
+        == (5, 5)
+    table = np.array(["mean radius", "mean texture", *(f"error {i}" for i in range(23))])
+    assert image_shape_of(model(table)) is None  # a min-max scaled table, not a 5x5 image
+
+
+def test_the_feature_error_figure_says_when_it_shows_only_the_largest(monkeypatch, tmp_path):
+    from aekit.apps import report
+
+    titles = []
+    monkeypatch.setattr(report, "_save", lambda fig, path: titles.append(fig.axes[0].get_title()))
+    errors = np.linspace(0, 1, 400)
+    report.plot_feature_errors(errors, [f"f{i}" for i in range(400)], tmp_path / "a.png", "E")
+    report.plot_feature_errors(errors[:12], [f"f{i}" for i in range(12)], tmp_path / "b.png", "E")
+    assert titles == ["E\nthe 30 largest of 400 features", "E"]
+
+
 def test_map_projects_only_codes_larger_than_two(blobs):
     Z = np.random.RandomState(0).normal(size=(50, 2))
     points, axes = project_2d(Z)
@@ -383,6 +410,9 @@ def test_denoised_pixels_stay_pixels(digits):
     assert dae.value_range == (0.0, 1.0)
     clean = denoise(dae, dae.add_noise(X, random_state=0))
     assert clean.min() >= 0 and clean.max() <= 1
+    with pytest.raises(ValueError, match=r"values up to 255, but the model was trained on "
+                       r"values in \[0, 1\]: .* X / 255\) before denoising it"):
+        denoise(dae, np.rint(X * 255).astype(np.uint8))  # a trial: clipped nonsense, warned
 
 
 # ----------------------------------------------------------------- fit's start-up
@@ -443,7 +473,7 @@ def test_job_commands_match_a_file_to_the_model_by_column_name(tmp_path, capsys)
                                                                                           None)
 
 
-def test_denoise_draws_colour_images_in_their_colours(tmp_path, monkeypatch):
+def test_denoise_draws_colour_images_in_their_colours(tmp_path, monkeypatch, capsys):
     """The PNG shows each (C, H, W) image with its channels as colours: the rows reach the
     grid in the model's layout, not flattened (which mixed the channels into the rows)."""
     from aekit.apps import report
@@ -460,6 +490,7 @@ def test_denoise_draws_colour_images_in_their_colours(tmp_path, monkeypatch):
                         lambda rows, *a, **k: drawn.setdefault("rows", rows))
     assert main(["denoise", str(model), str(data), "-o", str(tmp_path / "pairs.png")]) == 0
     np.testing.assert_array_equal(drawn["rows"][:4], images.transpose(0, 2, 3, 1))
+    assert "drew the first 4 of 4 rows, noisy above denoised" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(("low", "high", "shades"), [

@@ -358,7 +358,7 @@ def test_a_table_denoiser_keeps_the_rows_width_and_says_when_it_would_harm():
         warnings.simplefilter("error", UserWarning)  # it helps here: no warning
         dae = DenoisingAutoencoder(noise_level=0.3, random_state=0).fit(train)
     assert dae.latent_dim_ == 13  # the row's width (at most 32)
-    error = lambda rows: float(np.mean(((rows - test) / sd) ** 2))  # noqa: E731
+    error = lambda rows: float(np.mean(((rows - test) / sd) ** 2))
     assert error(dae.reconstruct(noisy)) < 0.95 * error(noisy)  # 0.80 to 0.85 for seeds 0-3
     with pytest.warns(UserWarning, match="further from clean than they went in .* makes them "
                                          "worse; give a larger latent_dim"):

@@ -294,20 +294,23 @@ def _denoise(args) -> None:
     X, columns = _by_name(table.X, table.columns, model, args.data)
     png = args.output.lower().endswith(".png")
     shape = _image_shape(model, args) if png else None  # before the work, not after it
-    with _columns_matched():
-        clean = denoise(model, X)
     if png:
         import numpy as np
 
         shown = min(10, len(X))
+        with _columns_matched():
+            clean = denoise(model, X[:shown])
         # in the model's layout: as_images turns (n, C, H, W) channels-last for drawing
-        pairs = np.concatenate([X[:shown], np.reshape(clean[:shown], X[:shown].shape)])
+        pairs = np.concatenate([X[:shown], np.reshape(clean, X[:shown].shape)])
         _write_rows(args.output, pairs, shape, shown, model)
-    else:
-        from aekit.io import write_table
+        print(f"drew the first {shown} of {len(X)} rows, noisy above denoised, to "
+              f"{args.output}")
+        return
+    from aekit.io import write_table
 
-        write_table(args.output, clean, columns, index=table.index,
-                    index_name=table.index_name)
+    with _columns_matched():
+        clean = denoise(model, X)
+    write_table(args.output, clean, columns, index=table.index, index_name=table.index_name)
     print(f"wrote {len(X)} denoised rows to {args.output}")
 
 

@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from aekit.apps import _stream, _tables
 from aekit.estimators import BaseAutoencoder, SequenceAutoencoder
-from aekit.estimators._inference import UNIT_SLIP, unit_slip_message
+from aekit.estimators._inference import refuse_unit_slip
 from aekit.estimators._params import RUN_ONLY_PARAMS
 
 # A default step for models without their own: a twentieth of the codes' typical spread, so the
@@ -129,7 +129,7 @@ def compress(model: BaseAutoencoder, X, *, step: float | None = None, refine: in
     """
     _check_model(model)
     _check_no_padding(model, X)
-    _check_units(model, X)
+    refuse_unit_slip(model, X, "compressing it")  # a lossy, one-way stream of nonsense
     codes = _codes(model, X, step, refine)
     step = _resolve_step(model, codes, step)
     with np.errstate(over="ignore"):
@@ -174,20 +174,6 @@ def _check_no_padding(model, X) -> None:
 def stream_step(data: bytes) -> float:
     """The quantisation step of the codes in a stream ``compress`` wrote (its header's)."""
     return _stream.unpack(data)[0].step
-
-
-def _check_units(model, X) -> None:
-    """Refuse rows far above the [0, 1] a model was trained on (8-bit pixels given to a model
-    of pixels in [0, 1]): where transform only warns, a stream of them is lossy and one-way,
-    and would decode to clipped nonsense."""
-    if not model._saw_unit_data or hasattr(X, "n_rows"):  # a source gets transform's warning
-        return
-    values = np.asarray(X)
-    if values.dtype.kind not in "iuf" or not values.size:
-        return  # (transform says what is wrong with it)
-    highest = float(np.nanmax(values))
-    if highest > UNIT_SLIP:
-        raise ValueError(unit_slip_message(highest) + " before compressing it")
 
 
 def decompress(data: bytes, model: BaseAutoencoder) -> np.ndarray:

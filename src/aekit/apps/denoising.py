@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 from aekit._stack import user_stacklevel
+from aekit.estimators._inference import refuse_unit_slip
 
 
 def denoise(model, X):
@@ -18,6 +19,7 @@ def denoise(model, X):
         warnings.warn(f"{type(model).__name__} was not trained to denoise (fit a "
                       "DenoisingAutoencoder, CLI: fit --model denoising): its output may keep "
                       "the noise", UserWarning, stacklevel=user_stacklevel())
+    refuse_unit_slip(model, X, "denoising it")  # clipped to [0, 1], it would be nonsense
     clean = model.reconstruct(X)
     bounds = getattr(model, "value_range", None)
     return clean if bounds is None else np.clip(clean, *bounds)

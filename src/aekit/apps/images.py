@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 
 def image_shape_of(model, override: tuple[int, ...] | None = None) -> tuple[int, ...] | None:
@@ -26,9 +27,19 @@ def image_shape_of(model, override: tuple[int, ...] | None = None) -> tuple[int,
         return (height, width, 3) if channels == 3 else None
     side = math.isqrt(n_values)
     if len(shape) == 1 and side * side == n_values and side >= 4 and \
-            getattr(model, "scaling_", None) == "none":
+            getattr(model, "scaling_", None) == "none" and _named_like_pixels(model):
         return side, side
     return None
+
+
+def _named_like_pixels(model) -> bool:
+    """Whether the columns, if named, are numbered alike (``pixel0``, ``1x1``, ``0``), as an
+    image's are; named otherwise (``mean radius``, ...), square rows of [0, 1] are a table
+    (a trial: 25 min-max scaled features drawn as 5x5 images)."""
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        return True
+    return len({re.sub(r"\d+", "", str(name)) for name in names}) == 1
 
 
 def as_images(rows, shape: tuple[int, ...]):

@@ -190,9 +190,12 @@ def _label_text(value) -> str:
 
 def plot_feature_errors(errors: np.ndarray, names: list[str], path: str | os.PathLike,
                         title: str = "", most: int = 30) -> None:
-    """Horizontal bars of the ``most`` largest per-feature errors."""
+    """Horizontal bars of the ``most`` largest per-feature errors (the title says so when
+    there are more features)."""
     plt = _pyplot()
     order = np.argsort(errors)[::-1][:most]
+    if len(errors) > most:
+        title = f"{title}\nthe {most} largest of {len(errors)} features"
     fig, ax = plt.subplots(figsize=(6, 0.25 * len(order) + 1.2))
     ax.barh(range(len(order)), errors[order])
     ax.set_yticks(range(len(order)), [names[i] for i in order], fontsize="small")

@@ -219,5 +219,19 @@ def unit_slip_message(highest: float) -> str:
             "[0, 1]: scale X as the training data was (8-bit pixels: X / 255)")
 
 
+def refuse_unit_slip(model, X, doing: str) -> None:
+    """Refuse rows far above the [0, 1] ``model`` was trained on (8-bit pixels given to a
+    model of pixels in [0, 1]) before ``doing`` something whose output would be clipped
+    nonsense, where ``transform`` only warns. A streamed source gets that warning."""
+    if not model._saw_unit_data or hasattr(X, "n_rows"):
+        return
+    values = np.asarray(X)
+    if values.dtype.kind not in "iuf" or not values.size:
+        return  # (transform says what is wrong with it)
+    highest = float(np.nanmax(values))
+    if highest > UNIT_SLIP:
+        raise ValueError(f"{unit_slip_message(highest)} before {doing}")
+
+
 def steps_mask(lengths: np.ndarray, steps: int) -> np.ndarray:
     return np.arange(steps)[None, :] < lengths[:, None]

@@ -378,6 +378,8 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         """Fix every ``"auto"`` setting (stored with a trailing ``_``) from the per-feature (or
         per-channel) statistics of the training data."""
         self.scaling_ = _scaling.resolve_scaling(self.scaling, stats)
+        if self.architecture == "conv" and self.scaling == "auto":
+            _warn_of_8_bit_pixels(stats)
         shift, scale = _scaling.fit_scaling(self.scaling_, stats)
         stat_shape = self._arch.stat_shape(len(shift))
         self.shift_, self.scale_ = shift.reshape(stat_shape), scale.reshape(stat_shape)
@@ -642,6 +644,17 @@ def _kept_epoch(state) -> int:
 # lie within a fraction of a deviation, at about the same spread)
 FAR_SHIFT = 10.0
 WORSE_END = 10.0  # a kept epoch's loss this many times the run's lowest: training went astray
+
+
+def _warn_of_8_bit_pixels(stats: _scaling.FeatureStats) -> None:
+    """Images of values in [0, 255] are 8-bit pixels, most likely: trained as they are, they
+    are standardised per channel and scored by MSE, where pixels in [0, 1] would get binary
+    cross-entropy and a sigmoid output, as in Keras' examples (a trial: quietly so)."""
+    if stats.observed and stats.lo.min() >= 0 and 1 < stats.hi.max() <= 255:
+        warnings.warn(f"the images' values lie in [0, {stats.hi.max():.4g}], as 8-bit pixels "
+                      "do: they are standardised per channel and trained with MSE; give "
+                      "X / 255 to train on pixels in [0, 1] (binary cross-entropy, sigmoid "
+                      "output)", UserWarning, stacklevel=user_stacklevel())
 
 
 def _warn_of_a_worse_end(history: dict, kept: int) -> None:
