@@ -175,6 +175,25 @@ def test_a_text_column_is_filled_as_a_category(text, tmp_path):
         AutoencoderImputer(epochs=1, **FAST).fit(names)  # ids: not 120 categories
 
 
+def test_numbers_read_as_text_are_refused_not_filled_as_categories():
+    """A trial: read_csv of a column with '?' for gaps, or of decimal commas, gave text that
+    was filled as categories, '?' kept and filled in as a value."""
+    frame = _mixed_frame()
+    counts = pd.Series([str(i % 5) for i in range(len(frame))], dtype=object)
+    counts[::10] = "?"
+    with pytest.raises(ValueError, match=r"'count' holds numbers and text \('\?' in 12 rows\): "
+                                         r"if the text marks missing cells, make it NaN "
+                                         r"\(pd.read_csv\(\.\.\., na_values=\['\?'\]\)\)"):
+        AutoencoderImputer(epochs=1, **FAST).fit(frame.assign(count=counts))
+    commas = frame["x"].map(lambda v: None if pd.isna(v) else f"{v:.2f}".replace(".", ","))
+    with pytest.raises(ValueError, match=r"'x' holds numbers written with decimal commas "
+                                         r"\('.*'\): read the file with pd.read_csv\(\.\.\., "
+                                         r"decimal=','\)"):
+        AutoencoderImputer(epochs=1, **FAST).fit(frame.assign(x=commas))
+    codes = frame.assign(count=counts.replace("?", "9").astype("category"))  # on purpose: kept
+    assert AutoencoderImputer(epochs=1, **FAST).fit_transform(codes)["count"].notna().all()
+
+
 @pytest.mark.parametrize("names", [[0, 1, 2, 3, 4], pd.MultiIndex.from_tuples(
     [("a", "x"), ("a", "y"), ("b", "x"), ("b", "y"), ("b", "z")])])
 def test_column_names_need_not_be_strings(names):

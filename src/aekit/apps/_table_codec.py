@@ -41,6 +41,8 @@ def column_specs(df) -> list[ColumnSpec]:
     specs = []
     for name in df.columns:
         dtype = df[name].dtype
+        if _is_text(df[name]):
+            _refuse_numbers_as_text(name, df[name])
         if _is_text(df[name]) and not few_values(df[name]):
             raise ValueError(_not_categories(name, df[name]))
         if isinstance(dtype, pd.CategoricalDtype) or _is_text(df[name]):
@@ -68,6 +70,33 @@ def column_specs(df) -> list[ColumnSpec]:
 
 
 MAX_CATEGORIES = 50  # distinct values of a text column filled as a category
+
+
+def _refuse_numbers_as_text(name, column) -> None:
+    """Refuse a text column that holds numbers: written with decimal commas, or mostly
+    numbers beside a few placeholders ('?', 'n.a.') that mark missing cells. Filled as
+    categories, its placeholders would be kept and filled in as values (a trial: '?' came
+    back as a category). A column made categorical on purpose (``category`` dtype) is not
+    text here."""
+    import pandas as pd
+
+    values = column.dropna().astype(str).str.strip()
+    as_numbers = pd.to_numeric(values, errors="coerce").notna()
+    if as_numbers.all():
+        return  # codes kept as text on purpose ('02134')
+    commas = values.str.contains(",", regex=False)
+    if commas.any() and pd.to_numeric(values.str.replace(",", ".", regex=False),
+                                      errors="coerce").notna().all():
+        raise ValueError(f"column {name!r} holds numbers written with decimal commas "
+                         f"({values[commas].iloc[0]!r}): read the file with "
+                         "pd.read_csv(..., decimal=',')")
+    if as_numbers.mean() >= 0.5:
+        text = values[~as_numbers].value_counts()
+        shown = ", ".join(f"{value!r} in {count} rows" for value, count in text.head(3).items())
+        raise ValueError(
+            f"column {name!r} holds numbers and text ({shown}): if the text marks missing "
+            f"cells, make it NaN (pd.read_csv(..., na_values={text.index[:3].tolist()!r})); "
+            "if the column is a category, convert it with .astype('category')")
 
 
 def _not_categories(name, column) -> str:
