@@ -166,6 +166,26 @@ def test_header_said_outright_overrides_the_guess(tmp_path):
         read_table(tmp_path / "t.csv", header=False)
 
 
+def test_names_that_are_numbers_are_a_header_for_a_model_trained_on_them(tmp_path, capsys):
+    """A trial: years as column names were read as a row of data: 101 scores for 100 rows."""
+    import pandas as pd
+
+    from aekit import Autoencoder
+    from aekit.cli import main
+
+    frame = pd.DataFrame(np.random.RandomState(0).normal(size=(40, 3)),
+                         columns=["2021", "2022", "2023"])
+    frame.to_csv(tmp_path / "years.csv", index=False)
+    frame.to_csv(tmp_path / "indexed.csv")  # header ",2021,2022,2023" above the index
+    model = tmp_path / "m.safetensors"
+    Autoencoder(latent_dim=1, epochs=1, random_state=0).fit(frame).save(model)
+    for name in ("years.csv", "indexed.csv"):
+        assert main(["score", str(model), str(tmp_path / name), "-o",
+                     str(tmp_path / "s.csv")]) == 0
+        assert "wrote 40 scores" in capsys.readouterr().out  # the model's names: a header
+    assert len(read_table(tmp_path / "years.csv").X) == 41  # alone, numbers are still data
+
+
 def test_a_pandas_frame_written_with_its_index_reads_back_as_written(tmp_path):
     import pandas as pd
 

@@ -161,9 +161,23 @@ def read_columns(args, path: str, text: bool = False, model=None):
     from aekit.io import read_table
 
     table = read_table(path, columns=args.columns, drop=args.drop, index=args.time,
-                       header=getattr(args, "header", None), text=text)
+                       header=header_of(args, path, model), text=text)
     say_notes(table, path, model)
     return table
+
+
+def header_of(args, path: str, model=None) -> bool | None:
+    """``--header``/``--no-header`` as given; where neither is, True when DATA's first row
+    holds every column name of the saved ``model``: names that are numbers (years) would
+    else be read as a row of data (a trial: 101 scores for 100 rows)."""
+    header = getattr(args, "header", None)
+    names = getattr(model, "feature_names_in_", None)
+    if header is not None or names is None:
+        return header
+    from aekit.io.tables import first_row_cells
+
+    cells = first_row_cells(path)
+    return True if cells is not None and {str(name) for name in names} <= set(cells) else None
 
 
 def say_notes(table, path: str, model=None) -> None:

@@ -11,6 +11,7 @@ import pyarrow as pa
 from aekit._cli_common import (
     check_data_path,
     check_model_path,
+    header_of,
     id_columns_noted,
     model_input,
     note,
@@ -67,7 +68,7 @@ def _detect_rows(args, detector) -> None:
     from aekit import AnomalyDetector
 
     table = read_table(args.data, columns=args.columns, drop=args.drop, index=args.time,
-                       header=args.header)
+                       header=header_of(args, args.data, detector))
     say_notes(table, args.data, detector)
     X = table.X
     if X.ndim != 2:

@@ -350,6 +350,15 @@ def _is_numbers(first_row: str, delimiter: str) -> bool:
     return not _pandas_header(cells)
 
 
+def first_row_cells(path: str | os.PathLike) -> list[str] | None:
+    """The cells of a CSV or TSV file's first row, stripped; None for other formats."""
+    path = Path(path)
+    if format_of(path) != ".csv":
+        return None
+    first = _first_row(path)
+    return _cells(first.rstrip("\r\n"), _delimiter_of(path, first))
+
+
 def _cells(row: str, delimiter: str) -> list[str]:
     return [cell.strip() for cell in next(csv.reader([row], delimiter=delimiter), [])]
 
