@@ -185,10 +185,12 @@ def _read_arrow(path: Path, kind: str, columns, drop, index, header=None,
         else:
             drop = [*drop, *(name for name in stored if name != index)]
             notes.append(f"{path.name}: {what}, so it is left out of the features")
-    index_values = None
+    index_values, index_name = None, index
     if index is not None:
         _check_names(path, [index], table.column_names, "column")
         index_values = _index_values(table.column(index))
+    elif kind != ".csv" and not stored:
+        index_values, index_name = _range_index(table.schema, table.num_rows)
     keep = _chosen_columns(path, table.column_names, columns, drop, index)
     order, others = keep, None
     if text:
@@ -198,7 +200,7 @@ def _read_arrow(path: Path, kind: str, columns, drop, index, header=None,
     # a headerless file's made-up names say nothing: its columns match by position
     types = [_type_of(table.schema.field(name).type) for name in keep]
     id_like = [] if headerless else id_like_columns(keep, X, types)
-    return Table(X, None if headerless else keep, index_values, index, notes, types,
+    return Table(X, None if headerless else keep, index_values, index_name, notes, types,
                  None if others is None else table.select(others), order, timed, id_like)
 
 
@@ -400,6 +402,22 @@ def _stored_index(table, kind: str) -> list[str]:
     if kind == ".csv":
         return table.column_names[:1] if _unnamed_first(table.column_names) else []
     return pandas_index_columns(table.schema)
+
+
+def _range_index(schema, n_rows: int) -> tuple[np.ndarray | None, str | None]:
+    """The values and name of a range index pandas kept as metadata only, unless it is the
+    default unnamed 0..n-1 (a slice of a frame, ``df.iloc[200:]``, keeps 200, 201, ...):
+    written beside the results, as a CSV's index column is (a trial: lost in Parquet)."""
+    named = (schema.pandas_metadata or {}).get("index_columns", [])
+    ranges = [entry for entry in named if isinstance(entry, dict) and entry.get("kind") == "range"]
+    if len(ranges) != 1 or len(named) != 1:
+        return None, None
+    entry = ranges[0]
+    start, step, name = entry.get("start", 0), entry.get("step", 1), entry.get("name")
+    values = np.arange(start, start + step * n_rows, step, dtype=np.int64)
+    if start == 0 and step == 1 and name is None:
+        return None, None
+    return values, None if name is None else str(name)
 
 
 def pandas_index_columns(schema) -> list[str]:
