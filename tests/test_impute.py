@@ -650,9 +650,11 @@ def _series_file(tmp_path):
     frame = pd.DataFrame({"time": ["2024-01-01T00:00:00+02:00" if h == 0 else
                                    str(pd.Timestamp("2024-01-01") + pd.Timedelta(hours=h))
                                    for h in hours],
-                          "value": value, "count": pd.array(np.rint(value).astype(int))})
+                          "value": value, "count": pd.array(np.rint(value).astype(int)),
+                          "level": np.rint(value)})  # whole floats: written 10.0
     frame.loc[100:104, "value"] = np.nan
     frame.loc[150:151, "count"] = pd.NA
+    frame.loc[170:172, "level"] = np.nan
     path = tmp_path / "series.csv"
     frame.to_csv(path, index=False)
     return path, value
@@ -661,14 +663,16 @@ def _series_file(tmp_path):
 def test_cli_impute_series_fills_from_neighbours_in_time(tmp_path, capsys):
     source, truth = _series_file(tmp_path)
     out, rowwise = tmp_path / "filled.csv", tmp_path / "rowwise.csv"
-    assert main(["impute", str(source), "--series", "value,count", "--time", "time",
+    assert main(["impute", str(source), "--series", "value,count,level", "--time", "time",
                  "--window", "24", "--epochs", "20", "-o", str(out)]) == 0
-    assert "filled 7 missing points of 2 series of 240 steps" in capsys.readouterr().out
+    assert "filled 10 missing points of 3 series of 240 steps" in capsys.readouterr().out
     given, filled = pd.read_csv(source, dtype=str), pd.read_csv(out, dtype=str)
     assert filled["time"].equals(given["time"])  # the time column's text, as written
     kept = given["value"].notna()
     assert (filled["value"][kept].astype(float) == given["value"][kept].astype(float)).all()
     assert filled["count"].str.fullmatch(r"\d+").all()  # integers stay integers
+    level = filled["level"].astype(float)  # a trial: fractions filled into 59.0, 60.0, ...
+    assert (level == np.rint(level)).all()
     series_error = np.abs(filled["value"].astype(float)[100:105] - truth[100:105]).mean()
     # row by row, a one-column table has nothing but the column's mean to go on
     assert main(["impute", str(source), "--columns", "value", "--epochs", "20",

@@ -142,14 +142,19 @@ def _write_named(args, out, table) -> None:
 
 def _note_rows_alone(table) -> None:
     """A note when --time names a time column: the rows are filled from their other columns
-    alone, which for a series means from little more than the column means."""
+    alone, which for a single series means from little more than its mean."""
     # a CSV's times are kept as text; Parquet's are datetime64, with a zone or without
     if (table.index_name in table.time_columns
             or "datetime64" in str(getattr(table.index, "dtype", ""))):
         from aekit._cli_common import note
 
+        if table.X.shape[1] == 1:
+            advice = "with one column, that is little more than its mean: use --series"
+        else:  # a trial: 0.042 from a related channel, 0.557 from its own past
+            advice = ("good where the columns move together; a column that follows its own "
+                      "past rather than the others is better filled with --series")
         note(f"--time {table.index_name}: each row is filled from its other columns, not from "
-             "its neighbours in time; to fill a time series, name its columns with --series")
+             f"its neighbours in time; {advice}")
 
 
 def _impute_array(args, table, imputer):
@@ -175,6 +180,15 @@ def _impute_array(args, table, imputer):
     write_table(args.output, filled.reshape(table.X.shape), None, index=table.index,
                 index_name=table.index_name)
     return imputer, int(np.isnan(X).sum()), X.shape
+
+
+def _whole_numbers(values) -> bool:
+    """Whether every observed value is a whole number: an integer column with gaps, as pandas
+    writes one (``59.0``), filled with whole numbers as the table path fills it."""
+    import numpy as np
+
+    observed = values[~np.isnan(values)]
+    return bool(observed.size) and bool(np.all(observed == np.rint(observed)))
 
 
 def _impute_series(args) -> None:
@@ -234,7 +248,8 @@ def _impute_series(args) -> None:
             raise ValueError(f"--series {name}: {str(error).replace('window', '--window')}"
                              ) from None
         kind = frame[name].type  # integers rounded; every column back in its own type
-        column = pa.array(np.rint(filled) if pa.types.is_integer(kind) else filled)
+        whole = pa.types.is_integer(kind) or _whole_numbers(values)  # 59.0: an int with gaps
+        column = pa.array(np.rint(filled) if whole else filled)
         frame = frame.set_column(frame.column_names.index(name), name,
                                  column if pa.types.is_null(kind) else column.cast(kind))
         n_missing += gaps
