@@ -261,6 +261,7 @@ def test_an_unnamed_index_column_stays_out_of_the_features_beside_a_time_column(
     (tmp_path / "t.csv").write_text(",id,a\n0,5,1.5\n1,6,2\n")
     table = read_table(tmp_path / "t.csv", index="id")
     assert table.columns == ["a"] and table.index.tolist() == [5, 6]
+    assert "left out of the features and of the results (only 'id' is written" in table.notes[0]
 
 
 def test_a_series_file_is_read_by_the_same_csv_rules(tmp_path):

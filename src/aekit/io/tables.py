@@ -184,7 +184,9 @@ def _read_arrow(path: Path, kind: str, columns, drop, index, header=None,
                          "a feature")
         else:
             drop = [*drop, *(name for name in stored if name != index)]
-            notes.append(f"{path.name}: {what}, so it is left out of the features")
+            beside = (f" and of the results (only {index!r} is written beside them)"
+                      if index is not None and index not in stored else "")
+            notes.append(f"{path.name}: {what}, so it is left out of the features{beside}")
     index_values, index_name = None, index
     if index is not None:
         _check_names(path, [index], table.column_names, "column")
