@@ -478,6 +478,28 @@ def test_text_tokens_round_trip(tmp_path):
     np.testing.assert_array_equal(model.transform(ids.astype(float)), model.transform(ids))
     new_text, _ = tokenizer.transform(["help"])  # padded to the width fit saw, as the model is
     assert new_text.shape == (1, 11) and model.transform(new_text).shape == (1, 16)
+    with pytest.raises(TypeError, match="tokens=True takes token ids, not texts: .*CharTokenizer"):
+        model.transform(["hello"])
+
+
+def test_a_text_model_knows_the_tokenizers_ids_that_its_training_rows_lack():
+    """A trial: fitted on a split without 'x', the model refused a text holding it."""
+    from aekit import CharTokenizer
+
+    texts = ["abc", "abd", "bcd", "cab", "dab", "bad"] * 10 + ["xyz"]
+    tokenizer = CharTokenizer().fit(texts)
+    ids, lengths = tokenizer.transform(texts)
+    train, new = ids[:-1], ids[-1:]
+    guessed = SequenceAutoencoder(tokens=True, **quick(epochs=1)).fit(train)
+    with pytest.raises(ValueError, match=r"knows ids below 6 \(the largest id of its training "
+                                         r"rows, plus one\): fit it with vocab_size="):
+        guessed.score_samples(new)
+    told = SequenceAutoencoder(tokens=True, vocab_size=tokenizer.vocab_size, **quick(epochs=1))
+    assert told.fit(train).vocab_size_ == 9 and np.isfinite(told.score_samples(new)).all()
+    with pytest.raises(ValueError, match="knows ids below 3$"):
+        SequenceAutoencoder(tokens=True, vocab_size=3, **quick(epochs=1)).fit(train)
+    with pytest.raises(ValueError, match=r"vocab_size applies to token ids \(tokens=True\)"):
+        SequenceAutoencoder(vocab_size=9, **quick(epochs=1)).fit(np.ones((4, 3)))
 
 
 def test_char_tokenizer():
@@ -492,6 +514,8 @@ def test_char_tokenizer():
         tokenizer.fit("abc")
     with pytest.raises(ValueError, match=r"texts\[1\] is empty \(1 empty texts\)"):
         CharTokenizer().fit(["abc", ""])
+    with pytest.raises(ValueError, match=r"texts\[0\] is empty .* nothing to encode"):
+        tokenizer.transform([""])  # a trial: scored and rebuilt as a text of one character
     with pytest.raises(NotFittedError):
         CharTokenizer().transform(["a"])
     for wrong in (0, -1, 2.5):

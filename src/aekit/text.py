@@ -29,11 +29,7 @@ class CharTokenizer(BaseEstimator):
     def fit(self, texts: Sequence[str]) -> CharTokenizer:
         """Learn the characters of ``texts``, and their longest length (``max_length_``, the
         width ``transform`` pads to, so that later texts fit the model trained on these)."""
-        texts = _check_texts(texts)
-        empty = [i for i, text in enumerate(texts) if not text]
-        if empty:  # a text of no character would train the model on padding
-            raise ValueError(f"texts[{empty[0]}] is empty ({len(empty)} empty texts): a text "
-                             "model has nothing to learn from one; leave them out")
+        texts = _check_texts(texts, "a text model has nothing to learn from one")
         chars = sorted(set("".join(texts)))
         self.vocabulary_ = {c: i + 2 for i, c in enumerate(chars)}
         self.characters_ = ["", "\ufffd", *chars]
@@ -48,7 +44,8 @@ class CharTokenizer(BaseEstimator):
         """``(ids, lengths)``: ids ``(n, max_length)`` padded with 0, each text cut to
         ``max_length`` (default: ``max_length_``, the longest text ``fit`` saw, the width a
         model trained on its output takes)."""
-        texts = _check_texts(texts)
+        # all padding, an empty text would be scored and rebuilt as a text that is not there
+        texts = _check_texts(texts, "there is nothing to encode")
         check_is_fitted(self, "vocabulary_")
         if max_length is not None and (isinstance(max_length, bool) or not isinstance(
                 max_length, (int, np.integer)) or max_length < 1):
@@ -56,8 +53,6 @@ class CharTokenizer(BaseEstimator):
                              f"or None, got {max_length!r}")
         longest = max(len(t) for t in texts)  # a tokenizer pickled before max_length_: this
         width = max_length or getattr(self, "max_length_", longest)
-        if width < 1:
-            raise ValueError("the texts are all empty: nothing to encode")
         cut = sum(len(t) > width for t in texts)
         if cut and max_length is None:
             warnings.warn(f"{cut} of {len(texts)} texts are longer than the {width} characters "
@@ -67,7 +62,7 @@ class CharTokenizer(BaseEstimator):
         for row, text in enumerate(texts):
             codes = [self.vocabulary_.get(c, UNKNOWN) for c in text[:width]]
             ids[row, : len(codes)] = codes
-        lengths = np.array([max(1, min(len(t), width)) for t in texts], dtype=np.int64)
+        lengths = np.array([min(len(t), width) for t in texts], dtype=np.int64)
         return ids, lengths
 
     def inverse_transform(self, ids, lengths=None) -> list[str]:
@@ -79,9 +74,14 @@ class CharTokenizer(BaseEstimator):
                         for i in row[:end] if i != PAD) for row, end in zip(ids, ends)]
 
 
-def _check_texts(texts) -> list[str]:
+def _check_texts(texts, why_not_empty: str) -> list[str]:
+    """``texts`` as a list of strings, none of them empty (``why_not_empty`` says why not)."""
     if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
         raise TypeError("texts must be a list of strings")
     if len(texts) == 0:
         raise ValueError("texts is empty")
+    empty = [i for i, text in enumerate(texts) if not text]
+    if empty:
+        raise ValueError(f"texts[{empty[0]}] is empty ({len(empty)} empty texts): "
+                         f"{why_not_empty}; leave them out")
     return list(texts)

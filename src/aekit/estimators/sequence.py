@@ -14,7 +14,7 @@ class SequenceAutoencoder(Autoencoder):
     model_name = "sequence"
 
     def __init__(self, *, tokens: bool = False, embedding_dim: int = 32,
-                 latent_dim: int | None = None, architecture: str = "lstm",
+                 vocab_size: int | None = None, latent_dim: int | None = None, architecture: str = "lstm",
                  hidden_dims: tuple[int, ...] | None = None, activation: str = "relu",
                  latent_activation: str | None = "linear", output_activation: str = "auto",
                  loss: str = "auto", optimizer: str = "adam", learning_rate: float | None = None,
@@ -35,6 +35,9 @@ class SequenceAutoencoder(Autoencoder):
                              f"{self.architecture!r}")
         check_bool("tokens", self.tokens)
         check_int("embedding_dim", self.embedding_dim)
+        check_int("vocab_size", self.vocab_size, allow_none=True)
+        if self.vocab_size is not None and not self.tokens:
+            raise ValueError("vocab_size applies to token ids (tokens=True)")
         if self.tokens and self.loss not in ("auto", "ce"):
             raise ValueError(f"tokens=True scores token ids by cross-entropy: use loss='ce' (or "
                              f"'auto'), not {self.loss!r}")
@@ -62,6 +65,9 @@ document(
               "X holds integer token ids (text) instead of values."),
         Param("embedding_dim", "int", 32,
               "Size of the token embedding (tokens=True)."),
+        Param("vocab_size", "int or None", None,
+              "How many token ids there are (tokens=True), a tokenizer's vocab_size, so that "
+              "ids the training rows lack are known. None: the largest id in X plus one."),
         latent_activation("linear"),
     ),
     defaults={"architecture": "lstm"},
