@@ -337,6 +337,11 @@ def test_series_gaps_are_filled_and_points_kept():
     filled = impute_series(gappy, window=24, epochs=3, **FAST)
     assert np.array_equal(filled[~np.isnan(gappy)], series[~np.isnan(gappy)])
     assert np.isfinite(filled).all()
+    times = pd.date_range("2024-01-01", periods=400, freq="h", name="time")
+    as_series = impute_series(pd.Series(gappy, index=times, name="load"), window=24, epochs=3,
+                              **FAST)  # a Series back, with its index and name
+    assert as_series.name == "load" and as_series.index.equals(times)
+    np.testing.assert_array_equal(as_series.to_numpy(), filled)
     with pytest.raises(ValueError, match="1-D"):
         impute_series(np.zeros((10, 2)))
     long_gap = np.r_[series[:100], [np.nan] * 30, series[:100]]  # longer than the window

@@ -34,8 +34,15 @@ def impute_series(values, window: int = 48, **imputer_params) -> np.ndarray:
 
     Returns
     -------
-    ndarray of shape (n,), float64
+    ndarray of shape (n,), float64; a pandas Series, with ``values``' index and name, for one
     """
+    filled = _filled(values, window, imputer_params)
+    if hasattr(values, "index") and hasattr(values, "to_numpy"):  # a pandas Series
+        return type(values)(filled, index=values.index, name=values.name)
+    return filled
+
+
+def _filled(values, window: int, imputer_params: dict) -> np.ndarray:
     try:
         series = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
