@@ -65,7 +65,8 @@ def test_fit_reports_the_epoch_whose_weights_it_saved(digits_split, tmp_path, ca
     (["fit", "d.csv", "-o", "m.safetensors", "--latent-dim", "abc"], "aekit fit"),
     (["fit", "d.csv", "-o", "m.safetensors", "--bogus"], "aekit fit"),  # fit's --help lists it
     (["fit"], "aekit fit"), (["fot"], "aekit"),
-    (["fit", "d.csv", "-o", "m.safetensors", "--stream", "--memory", "-5"], "aekit fit")])
+    (["fit", "d.csv", "-o", "m.safetensors", "--stream", "--memory", "-5"], "aekit fit"),
+    (["score", "m.safetensors", "d.csv", "-o", "s.csv", "--columns", "a,b,a"], "aekit score")])
 def test_a_mistyped_command_line_is_answered_in_one_line(argv, help_of, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
@@ -73,6 +74,7 @@ def test_a_mistyped_command_line_is_answered_in_one_line(argv, help_of, capsys):
     assert exit_info.value.code == 2 and len(err.strip().splitlines()) == 1, err
     assert "error: " in err and f"(see '{help_of} --help')" in err
     assert "--memory" not in argv or "whole number of MB, at least 1, got '-5'" in err
+    assert "--columns" not in argv or "'a' is named twice" in err  # read once: not a, b, a
 
 
 @pytest.mark.parametrize("command", SUBCOMMANDS)

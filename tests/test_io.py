@@ -300,6 +300,17 @@ def test_an_empty_unnamed_column_at_the_end_of_each_line_is_left_out(tmp_path):
     np.testing.assert_array_equal(read_table(path).X, [[1, 2], [3, 4]])
 
 
+def test_a_column_of_values_without_a_name_is_named_as_pandas_names_it(tmp_path):
+    """A trial: it became a feature named '' that a file pandas wrote back did not match."""
+    import pandas as pd
+
+    path = tmp_path / "blank.csv"
+    path.write_text("a,,c\n1,2,3\n4,5,6\n")
+    table = read_table(path)
+    assert table.columns == list(pd.read_csv(path).columns) == ["a", "Unnamed: 1", "c"]
+    assert "column(s) 1 (from 0) have no name in the header" in table.notes[0]
+
+
 def test_names_that_differ_only_in_spaces_are_pointed_out():
     from aekit.io import align_columns
 

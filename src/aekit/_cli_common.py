@@ -132,8 +132,15 @@ def note(text: str) -> None:
 
 
 def column_names(text: str) -> list[str]:
-    """``"a, b,c"`` -> ``["a", "b", "c"]``: the argument type of ``--columns`` and ``--drop``."""
-    return [name.strip() for name in text.split(",") if name.strip()]
+    """``"a, b,c"`` -> ``["a", "b", "c"]``: the argument type of ``--columns`` and ``--drop``;
+    a name given twice is refused (a column is read once, and the list would say otherwise)."""
+    import argparse
+
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise argparse.ArgumentTypeError(f"{', '.join(map(repr, twice))} is named twice")
+    return names
 
 
 def add_column_options(parser) -> None:
