@@ -288,6 +288,11 @@ def test_cli_impute_end_to_end(tmp_path, capsys):
     assert main(["impute", str(npy), "-o", str(tmp_path / "f.npy"), "--model", str(model)]) == 0
     assert np.array_equal(np.load(tmp_path / "f.npy")[~missing], X_missing[~missing])
     assert "filled" in capsys.readouterr().out
+    bare = tmp_path / "bare.csv"  # no header row in: none out (a trial: x0,x1,... was added)
+    pd.DataFrame(X_missing).to_csv(bare, index=False, header=False)
+    assert main(["impute", str(bare), "-o", str(tmp_path / "bare_f.csv"), "--epochs", "1"]) == 0
+    back = pd.read_csv(tmp_path / "bare_f.csv", header=None).to_numpy()
+    assert back.shape == X_missing.shape and np.allclose(back[~missing], X_missing[~missing])
     np.save(npy, np.full((5, 2), np.nan))
     assert main(["impute", str(npy), "-o", str(tmp_path / "g.npy")]) == 1
     assert "no observed value" in capsys.readouterr().err

@@ -163,22 +163,26 @@ def _impute_array(args, table, imputer):
 
     from aekit._cli_common import note, note_by_position
     from aekit.io import write_table
+    from aekit.io.formats import format_of
 
     if table.text is not None and table.text.num_columns:
         raise ValueError(f"{args.data} has no header row, so its text columns cannot be named "
                          "or kept: give it a header row, or --drop them")
     X = table.X.reshape(len(table.X), -1) if table.X.ndim != 2 else table.X
+    # a CSV read without a header row is written back without one (a NumPy file's rows get x0,
+    # x1, ... in a CSV)
+    written = {"index": table.index, "index_name": table.index_name,
+               "header": format_of(args.data) != ".csv"}
     if imputer is None and not args.save_model and not np.isnan(X).any():
         note("no cell is missing: OUT is DATA as read, and no imputer was trained")
-        write_table(args.output, table.X, None, index=table.index, index_name=table.index_name)
+        write_table(args.output, table.X, None, **written)
         return None, 0, X.shape
     if imputer is None:
         imputer = _new_imputer(args).fit(X)
     elif getattr(imputer, "feature_names_in_", None) is not None:
         note_by_position(args.data, "imputer")
     filled = np.asarray(imputer.transform(X), dtype=np.float64)
-    write_table(args.output, filled.reshape(table.X.shape), None, index=table.index,
-                index_name=table.index_name)
+    write_table(args.output, filled.reshape(table.X.shape), None, **written)
     return imputer, int(np.isnan(X).sum()), X.shape
 
 

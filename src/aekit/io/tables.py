@@ -508,10 +508,12 @@ def align_columns(columns: Sequence[str], expected: Sequence[str], source: str =
 
 
 def write_table(path: str | os.PathLike, X: np.ndarray, columns: list[str] | None = None,
-                index: np.ndarray | None = None, index_name: str | None = None) -> None:
+                index: np.ndarray | None = None, index_name: str | None = None,
+                header: bool = True) -> None:
     """Write a 1-D or 2-D array atomically; CSV and Parquet get ``columns`` as their header and
-    ``index`` (a time or id column read by ``read_table``) as their first column. NumPy files
-    hold the array alone, in its own shape."""
+    ``index`` (a time or id column read by ``read_table``) as their first column; a CSV
+    without a header row where ``header`` is False. NumPy files hold the array alone, in its
+    own shape."""
     path = Path(path)
     kind = _format_of(path)
     X = np.asarray(X)
@@ -523,11 +525,11 @@ def write_table(path: str | os.PathLike, X: np.ndarray, columns: list[str] | Non
             with open(tmp, "wb") as handle:
                 np.savez(handle, X=X)
         else:
-            _write_arrow(tmp, path, X, columns, index, index_name)
+            _write_arrow(tmp, path, X, columns, index, index_name, header)
 
 
 def _write_arrow(tmp: Path, path: Path, X: np.ndarray, columns: list[str] | None,
-                 index: np.ndarray | None, index_name: str | None) -> None:
+                 index: np.ndarray | None, index_name: str | None, header: bool) -> None:
     import pyarrow as pa
 
     X2 = X.reshape(len(X), -1) if X.ndim != 2 else X
@@ -537,7 +539,7 @@ def _write_arrow(tmp: Path, path: Path, X: np.ndarray, columns: list[str] | None
                          f"written beside it ({', '.join(map(repr, names[:6]))}): rename it")
     data = {} if index is None else {index_name or "index": index}
     write_arrow_table(pa.table({**data, **{name: X2[:, i] for i, name in enumerate(names)}}),
-                      tmp, path)
+                      tmp, path, header)
 
 
 def write_frame(path: str | os.PathLike, frame, index: np.ndarray | None = None,
@@ -553,28 +555,30 @@ def write_frame(path: str | os.PathLike, frame, index: np.ndarray | None = None,
         write_arrow_table(table, tmp, Path(path))
 
 
-def write_arrow_table(table, tmp: Path, path: Path) -> None:
+def write_arrow_table(table, tmp: Path, path: Path, header: bool = True) -> None:
     """Write an Arrow table into ``tmp`` in the format ``path``'s name says (CSV or TSV,
-    compressed as named, or Parquet)."""
+    compressed as named, with a header row unless ``header`` is False, or Parquet)."""
     if format_of(path) != ".csv":
         import pyarrow.parquet as pq
 
         pq.write_table(table, tmp)
         return
-    with open_text_writer(tmp, path) as (sink, options):
+    with open_text_writer(tmp, path, header) as (sink, options):
         import pyarrow.csv as pacsv
 
         pacsv.write_csv(table, sink, options)
 
 
 @contextlib.contextmanager
-def open_text_writer(tmp: Path, path: Path):
+def open_text_writer(tmp: Path, path: Path, header: bool = True):
     """``(sink, write options)`` for CSV written into ``tmp`` as ``path``'s name says: tabs for
-    ``.tsv``, compressed for ``.gz``, ``.bz2`` and ``.zst``."""
+    ``.tsv``, compressed for ``.gz``, ``.bz2`` and ``.zst``; a header row unless ``header`` is
+    False."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    options = pacsv.WriteOptions(delimiter="\t" if is_tab_separated(path) else ",")
+    options = pacsv.WriteOptions(include_header=header,
+                                 delimiter="\t" if is_tab_separated(path) else ",")
     codec = compression_of(path)
     with (pa.OSFile(str(tmp), "wb") if codec is None
           else pa.CompressedOutputStream(str(tmp), codec)) as sink:
