@@ -12,7 +12,7 @@ import pyarrow.csv as pacsv
 import pytest
 
 from aekit import VAE, DenoisingAutoencoder
-from aekit.apps import denoise, project_2d, write_report
+from aekit.apps import denoise, load, project_2d, write_report
 from aekit.cli import main
 
 FAST = {"batch_size": 32, "device": "cpu", "random_state": 0}
@@ -339,6 +339,28 @@ def test_sample_like_stays_near_its_row(vae, blobs):
     assert rows[:20].mean() < -1 and rows[20:].mean() > 1  # each near its own cluster
     assert np.array_equal(rows, vae.sample_like(X[[0, 150]], 20, random_state=0))
     assert rows[:20].std(0).min() > 0
+
+
+def test_generated_values_keep_to_each_features_training_range(tmp_path, capsys):
+    """A trial: VAE samples of iris had petal widths below 0 in 4% of the rows."""
+    from sklearn.datasets import load_iris
+
+    counts = load_iris().data  # lengths and widths in cm: never negative
+    model = VAE(random_state=0, device="cpu").fit(counts)
+    low, high = model.data_min_, model.data_max_  # float32's view of the range
+    np.testing.assert_allclose(np.c_[low, high], np.c_[counts.min(0), counts.max(0)], rtol=1e-6)
+    free = model.sample(2000, random_state=0, clip=False)
+    assert (free < 0).any()  # the decoder's mean leaves the range here
+    for rows in (model.sample(2000, random_state=0), model.sample_like(counts[:50], 5),
+                 model.interpolate(counts[0], counts[1], 5)):
+        assert (rows >= low).all() and (rows <= high).all()
+    np.testing.assert_array_equal(model.sample(2000, random_state=0), np.clip(free, low, high))
+    model.save(tmp_path / "v.safetensors")
+    assert np.array_equal(load(tmp_path / "v.safetensors").data_max_, high)
+    for flags, clipped in (([], True), (["--no-clip"], False)):
+        assert main(["generate", str(tmp_path / "v.safetensors"), "-n", "2000", "--random-state",
+                     "0", "-o", str(tmp_path / "g.npy"), *flags]) == 0
+        assert (np.load(tmp_path / "g.npy").min() >= 0) == clipped
 
 
 def test_generated_rows_are_named_as_set_output_or_the_rows_given_ask(vae, blobs, tmp_path):

@@ -488,7 +488,7 @@ def test_a_text_model_knows_the_tokenizers_ids_that_its_training_rows_lack():
 
     texts = ["abc", "abd", "bcd", "cab", "dab", "bad"] * 10 + ["xyz"]
     tokenizer = CharTokenizer().fit(texts)
-    ids, lengths = tokenizer.transform(texts)
+    ids, _ = tokenizer.transform(texts)
     train, new = ids[:-1], ids[-1:]
     guessed = SequenceAutoencoder(tokens=True, **quick(epochs=1)).fit(train)
     with pytest.raises(ValueError, match=r"knows ids below 6 \(the largest id of its training "

@@ -134,6 +134,9 @@ def add_generate(commands) -> None:
                    help="decode the line between the latent means of --like DATA's first two rows")
     p.add_argument("--random-state", type=int, default=None,
                    help="seed (default: fresh draws, so each run differs)")
+    p.add_argument("--no-clip", dest="clip", action="store_false",
+                   help="let values leave each feature's range in the training data (kept "
+                        "within it by default)")
     p.add_argument("--columns", type=column_names, default=None, metavar="A,B,...",
                    help="use only these columns of --like DATA")
     p.add_argument("--drop", type=column_names, default=[], metavar="A,B,...",
@@ -171,12 +174,13 @@ def _generate(args) -> None:
             note(f"--interpolate: the line runs between the first two rows of {args.like}; "
                  f"its other {len(like) - 2} are not used")
         with _columns_matched():
-            rows = model.interpolate(like[0], like[1], args.n_samples)
+            rows = model.interpolate(like[0], like[1], args.n_samples, clip=args.clip)
     elif args.like:
         with _columns_matched():
-            rows = model.sample_like(like, args.n_samples, random_state=args.random_state)
+            rows = model.sample_like(like, args.n_samples, random_state=args.random_state,
+                                     clip=args.clip)
     else:
-        rows = model.sample(args.n_samples, random_state=args.random_state)
+        rows = model.sample(args.n_samples, random_state=args.random_state, clip=args.clip)
         columns = 10
     _write_rows(args.output, rows, shape, columns, model)
     print(f"wrote {len(rows)} generated rows to {args.output}")

@@ -132,6 +132,8 @@ CHECKS: dict[str, Callable] = {
     "shift_": _float_array(),
     "scale_": _float_array(positive=True),
     "score_scale_": _float_array(positive=True),
+    "data_min_": _float_array(dtype=torch.float64),
+    "data_max_": _float_array(dtype=torch.float64),
     "fill_min_": _float_array(dtype=torch.float64),
     "fill_max_": _float_array(dtype=torch.float64),
     "coding_lo_": _int_array,
@@ -160,6 +162,9 @@ def check_consistent(estimator, path) -> None:
         problems.append("shift_ and scale_ differ in shape")
     if getattr(estimator, "score_scale_", estimator.shift_).shape != estimator.shift_.shape:
         problems.append("score_scale_ and shift_ differ in shape")
+    for name in ("data_min_", "data_max_"):
+        if getattr(estimator, name, estimator.shift_).shape != estimator.shift_.shape:
+            problems.append(f"{name} and shift_ differ in shape")
     for name in ("fill_min_", "fill_max_"):
         if getattr(estimator, name, np.empty(estimator.n_features_in_)).shape != (
                 estimator.n_features_in_,):

@@ -87,23 +87,39 @@ class VariationalAutoencoder(BaseAutoencoder):
         early stopping would prefer them (and keep a KL weight below beta)."""
         return max(0, self.kl_warmup_epochs - 1)
 
-    def sample(self, n_samples: int = 1, random_state: int | None = None):
+    def _settle(self, stats, values_per_row: int) -> None:
+        super()._settle(stats, values_per_row)
+        # each feature's (or channel's) range in training, which generated values keep to
+        self.data_min_ = stats.lo.astype(np.float64).reshape(self.shift_.shape)
+        self.data_max_ = stats.hi.astype(np.float64).reshape(self.shift_.shape)
+
+    def _generated(self, rows: np.ndarray, clip: bool) -> np.ndarray:
+        """Decoded rows, within each feature's training range where ``clip`` (a decoder's
+        mean can leave it: a trial drew petal widths below 0 in 4% of the rows)."""
+        check_bool("clip", clip)
+        if clip and hasattr(self, "data_min_"):  # models saved before it existed: as they were
+            rows = np.clip(rows, self.data_min_, self.data_max_).astype(rows.dtype, copy=False)
+        return rows
+
+    def sample(self, n_samples: int = 1, random_state: int | None = None, clip: bool = True):
         """Generate ``n_samples`` new rows: codes drawn from the prior, decoded (the decoder's
-        mean, in the data's units). An array, or a DataFrame of the training columns under
+        mean, in the data's units), each value within its feature's training range unless
+        ``clip`` is False. An array, or a DataFrame of the training columns under
         ``set_output(transform="pandas")``."""
         check_is_fitted(self)
         check_int("n_samples", n_samples)
         generator = torch.Generator().manual_seed(draw_seed(random_state))
         out = self.module_.sample(n_samples, self.latent_dim_, generator)
-        return generated_frame(self, self._unscale(out.float().cpu().numpy()))
+        return generated_frame(self, self._generated(self._unscale(out.float().cpu().numpy()),
+                                                     clip))
 
-    def interpolate(self, a, b, steps: int = 8):
+    def interpolate(self, a, b, steps: int = 8, clip: bool = True):
         """``steps`` rows decoded from codes evenly spaced on the line from ``a``'s latent mean
         to ``b``'s (both ends included); ``a`` and ``b`` are single rows in ``X``'s layout: an
         array (with or without a leading axis of one), a pandas Series, or a one-row DataFrame
-        (its columns checked by name, as ``transform`` checks them). A DataFrame of the
-        training columns for rows given as pandas, or under ``set_output(transform="pandas")``;
-        else an array."""
+        (its columns checked by name, as ``transform`` checks them). Values within each
+        feature's training range unless ``clip`` is False. A DataFrame of the training columns
+        for rows given as pandas, or under ``set_output(transform="pandas")``; else an array."""
         check_is_fitted(self)
         check_int("steps", steps, low=2)
         ends = [self._one_row(row, name) for row, name in ((a, "a"), (b, "b"))]
@@ -114,7 +130,8 @@ class VariationalAutoencoder(BaseAutoencoder):
         else:
             mu_a, mu_b = self._encode(np.concatenate([np.asarray(end) for end in ends]))
         t = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
-        return generated_frame(self, self.inverse_transform((1 - t) * mu_a + t * mu_b), ends[0])
+        rows = self._generated(self.inverse_transform((1 - t) * mu_a + t * mu_b), clip)
+        return generated_frame(self, rows, ends[0])
 
     def _one_row(self, row, name: str):
         """``row`` with a leading axis of one: a one-row DataFrame for a pandas Series (named
@@ -133,9 +150,11 @@ class VariationalAutoencoder(BaseAutoencoder):
             raise ValueError(f"{name} must be one row, got {len(row)}")
         return row if row.ndim == one else row[None]
 
-    def sample_like(self, X, n_samples: int = 1, random_state: int | None = None):
+    def sample_like(self, X, n_samples: int = 1, random_state: int | None = None,
+                    clip: bool = True):
         """Rows generated near each row of ``X``: codes drawn from its posterior
-        ``q(z|x) = N(mu, sigma^2)``, decoded. Returns ``len(X) * n_samples`` rows; rows
+        ``q(z|x) = N(mu, sigma^2)``, decoded, each value within its feature's training range
+        unless ``clip`` is False. Returns ``len(X) * n_samples`` rows; rows
         ``i * n_samples`` to ``(i + 1) * n_samples - 1`` come from ``X[i]`` (for a DataFrame,
         they carry its index; a DataFrame comes back, as under
         ``set_output(transform="pandas")``)."""
@@ -152,8 +171,8 @@ class VariationalAutoencoder(BaseAutoencoder):
             (len(mu), n_samples, mu.shape[1])).astype(np.float32)
         codes = mu[:, None] + noise * np.exp(0.5 * logvar)[:, None]
         index = np.repeat(source.index, n_samples) if is_frame(source) else None
-        return generated_frame(self, self.inverse_transform(codes.reshape(-1, mu.shape[1])),
-                               source, index)
+        rows = self._generated(self.inverse_transform(codes.reshape(-1, mu.shape[1])), clip)
+        return generated_frame(self, rows, source, index)
 
     def log_likelihood(self, X, k: int = 1000, random_state: int | None = None) -> np.ndarray:
         """Importance-sampled estimate of ``log p(x)`` per row, in nats, with ``k`` samples
