@@ -720,14 +720,14 @@ def test_cli_impute_notes_that_rows_are_filled_alone_and_is_seeded(tmp_path, cap
     outs = [tmp_path / "1.csv", tmp_path / "2.csv"]
     for out in outs:  # the seed is 0 unless given, as for detect
         assert main(["impute", str(source), "--time", "time", "--epochs", "2", "-o", str(out)]) == 0
-    assert "name its columns with --series" in capsys.readouterr().err
+    assert "is better filled with --series" in capsys.readouterr().err
     assert outs[0].read_text() == outs[1].read_text()
     zoned = tmp_path / "t.parquet"  # Parquet's times, with a zone: the same note
     frame["time"] = frame["time"].dt.tz_localize("Europe/Paris")
     frame.to_parquet(zoned)
     assert main(["impute", str(zoned), "--time", "time", "--epochs", "1",
                  "-o", str(tmp_path / "3.parquet")]) == 0
-    assert "name its columns with --series" in capsys.readouterr().err
+    assert "is better filled with --series" in capsys.readouterr().err
 
 
 def test_cli_impute_writes_zoned_times_and_dates_as_the_file_has_them(tmp_path):
