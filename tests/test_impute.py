@@ -722,6 +722,10 @@ def test_cli_impute_notes_that_rows_are_filled_alone_and_is_seeded(tmp_path, cap
         assert main(["impute", str(source), "--time", "time", "--epochs", "2", "-o", str(out)]) == 0
     assert "is better filled with --series" in capsys.readouterr().err
     assert outs[0].read_text() == outs[1].read_text()
+    assert main(["impute", str(source), "--time", "time", "--columns", "a", "--epochs", "1",
+                 "-o", str(tmp_path / "a.csv")]) == 0  # one column: its mean, and little more
+    assert "with one column, that is little more than its mean: use --series" in \
+        capsys.readouterr().err
     zoned = tmp_path / "t.parquet"  # Parquet's times, with a zone: the same note
     frame["time"] = frame["time"].dt.tz_localize("Europe/Paris")
     frame.to_parquet(zoned)
