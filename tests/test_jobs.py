@@ -246,6 +246,7 @@ def test_map_colours_by_a_column_the_model_also_reads(files, blobs, tmp_path, ca
     args = ["map", str(tmp_path / "named.safetensors"), str(data), "--drop", "cluster",
             "--codes", str(tmp_path / "xy.csv"), "-o", str(tmp_path / "m.png")]
     assert main([*args, "--labels", "f0"]) == 0  # f0 stays a feature, and colours the points
+    assert "the map's groups may come from the labels themselves" in capsys.readouterr().err
     from aekit.io import read_table
 
     assert read_table(tmp_path / "xy.csv", index="f0").index.tolist() == pytest.approx(X[:, 0])

@@ -67,10 +67,15 @@ def _labeled_table(args, model, path: str):
         table = _read_chosen(args, path, labels=name, model=model)
         values = table.index
     else:  # a feature too: it stays one, and colours the points as well
+        from aekit._cli_common import note
+
         table = _read_chosen(args, path, model=model)
         if name not in (table.columns or []):
             raise CLIError(f"--labels {name}: the column is left out by --columns/--drop")
         values = table.X[:, table.columns.index(name)]
+        note(f"--labels {name}: the model was trained with {name!r} as a feature, so the "
+             "map's groups may come from the labels themselves; fit it with --drop "
+             f"{name} to see what the other columns say")
     if name is None:
         return table, None
     import pandas as pd
