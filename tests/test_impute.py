@@ -391,6 +391,29 @@ def test_readme_example():
     assert not np.isnan(filled).any() and len(draws) == 5
 
 
+def test_cli_reads_a_european_csv_with_its_own_marks(tmp_path, capsys):
+    """--sep, --decimal and --na-values hold for every CSV a command reads: the table, and
+    the text columns read again to be written back."""
+    X_missing, missing = with_holes(correlated(n=80, d=3))
+    cells = np.char.replace(X_missing.round(4).astype(str), ".", ",")  # 7,4194
+    frame = pd.DataFrame(np.where(missing, "?", cells), columns=["a", "b", "c"])
+    frame.insert(0, "site", ["nord", "süd"] * 40)  # text: copied out as written
+    source = tmp_path / "eu.csv"
+    frame.to_csv(source, sep=";", index=False)
+    out = tmp_path / "filled.csv"
+    assert main(["impute", str(source), "-o", str(out), "--epochs", "1"]) == 1
+    assert "decimal commas" in capsys.readouterr().err  # the fix, named (past the '?')
+    assert main(["impute", str(source), "-o", str(out), "--epochs", "1", "--decimal", ","]) == 1
+    assert "--na-values '?'" in capsys.readouterr().err
+    assert main(["impute", str(source), "-o", str(out), "--epochs", "1", "--decimal", ",",
+                 "--na-values", "?,n/a"]) == 0
+    filled = pd.read_csv(out)  # written with commas and decimal points
+    assert list(filled.columns) == ["site", "a", "b", "c"] and filled["site"][1] == "süd"
+    observed = X_missing.round(4)[~missing]
+    np.testing.assert_allclose(filled[["a", "b", "c"]].to_numpy()[~missing], observed)
+    assert not filled.isna().any().any()
+
+
 def test_cli_impute_with_a_saved_imputer_matches_columns_by_name(tmp_path, capsys):
     rng = np.random.RandomState(0)
     frame = pd.DataFrame(rng.normal(size=(120, 3)) * [1.0, 100.0, 1e4], columns=["a", "b", "c"])

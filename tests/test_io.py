@@ -59,14 +59,15 @@ def test_empty_cells_become_nan(tmp_path):
     ("bad.parquet", "not parquet", "cannot read"),
     ("header.csv", "", "cannot read|no columns"),
     ("twice.csv", "a,b,a\n1,2,3\n", "2 columns named 'a'"),
-    ("commas.csv", "a;b\n1,5;2\n3,25;4\n", "'a'.*decimal commas"),
+    ("commas.csv", "a;b\n1,5;2\n3,25;4\n", r"'a'.*decimal commas .* decimal=',' \(--decimal ,\)"),
     ("thousands.csv", 'a,b\n"1,065",2\n"12,500,000",4\n',
      r"thousands separators \('1,065'\): write them without \(1065\)$"),
     ("either.csv", 'a,b\n"1,065",2\n735,4\n',
      r"without thousands separators \(1065\), or with a decimal point if the comma is one"),
     ("marks.csv", "a,b,c\n1,x,2\n?,y,3\n4,z,5\n",
      (r"columns 'a' \(row 1 holds '\?'\), 'b' \(row 0 holds 'x'\) of "
-     r".*--drop a,b.*text in 'a'")),
+     r".*--drop a,b.*text in 'a' marks missing cells, name it with na_values=\['\?'\] "
+     r"\(--na-values '\?'\)")),
     ("ids.csv", "cust,a\n100000000000000003,1\n,2\n", r"'cust'.*beyond 2\*\*53"),  # a gap too
 ])
 def test_unreadable_files(tmp_path, name, content, message):
@@ -74,6 +75,28 @@ def test_unreadable_files(tmp_path, name, content, message):
     path.write_text(content)
     with pytest.raises(ValueError, match=message):
         read_table(path)
+
+
+def test_a_csv_dialect_reads_separators_decimal_commas_and_marks_of_missing_cells(tmp_path):
+    """A trial: European files (semicolons, decimal commas), '?' for a gap and a header whose
+    name holds a comma could not be read without rewriting them."""
+    from aekit.io.dialect import csv_dialect
+
+    (tmp_path / "eu.csv").write_text("a;b\n1,5;?\n-2,25;4\n")
+    table = read_table(tmp_path / "eu.csv", decimal=",", na_values=["?"])
+    np.testing.assert_array_equal(table.X, [[1.5, np.nan], [-2.25, 4.0]])
+    with csv_dialect(decimal=",", na_values=["?"]):  # for every read within, as the CLI does
+        np.testing.assert_array_equal(read_table(tmp_path / "eu.csv").X, table.X)
+    with pytest.raises(ValueError, match="decimal commas"):
+        read_table(tmp_path / "eu.csv")  # outside, the defaults again
+    (tmp_path / "named.csv").write_text("Temp, C;Pressure\n1.5;2.0\n2.5;3.0\n")
+    assert read_table(tmp_path / "named.csv", sep=";").columns == ["Temp, C", "Pressure"]
+    (tmp_path / "bare.csv").write_text("1,5;2\n3;4\n")  # a first row of numbers: data
+    assert read_table(tmp_path / "bare.csv", decimal=",").X.tolist() == [[1.5, 2], [3, 4]]
+    for wrong, message in (({"sep": "x"}, "sep must be one of"), ({"decimal": ";"}, "decimal "
+                           "must be"), ({"sep": ",", "decimal": ","}, "cannot also separate")):
+        with pytest.raises(ValueError, match=message):
+            read_table(tmp_path / "eu.csv", **wrong)
 
 
 def test_npz_with_several_arrays(tmp_path):

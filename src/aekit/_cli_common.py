@@ -155,10 +155,41 @@ def add_column_options(parser) -> None:
 
 
 def add_header_option(parser) -> None:
-    """``--header``/``--no-header``: whether a CSV's first row names its columns."""
+    """``--header``/``--no-header``: whether a CSV's first row names its columns; and how its
+    cells are written (``--sep``, ``--decimal``, ``--na-values``)."""
     parser.add_argument("--header", action=argparse.BooleanOptionalAction, default=None,
                         help="the CSV's first row names the columns (--no-header: it is data); "
                              "default: a first row of numbers is data")
+    parser.add_argument("--sep", type=_separator, default=None, metavar="CHAR",
+                        help="what separates a CSV's cells: , ; | or tab (default: a comma, "
+                             "or the semicolon or tab its header row has instead)")
+    parser.add_argument("--decimal", choices=(".", ","), default=None,
+                        help="a CSV's decimal mark (default: .)")
+    parser.add_argument("--na-values", type=column_names, default=None, metavar="A,B,...",
+                        help="text that marks a missing cell in a CSV, beside an empty cell, "
+                             "NA, N/A, NaN and null (e.g. '?,-')")
+
+
+def _separator(text: str) -> str:
+    """``--sep``'s type: one of the separators a CSV uses, ``tab`` for a tab."""
+    from aekit.io.dialect import SEPARATORS
+
+    sep = "\t" if text.lower() in ("tab", "\\t", "\t") else text
+    if sep not in SEPARATORS:
+        raise argparse.ArgumentTypeError(f"use , ; | or tab, not {text!r}")
+    return sep
+
+
+def csv_dialect_of(args):
+    """The ``csv_dialect`` ``--sep``, ``--decimal`` and ``--na-values`` ask for, for every CSV
+    the command reads (a do-nothing context where none is given)."""
+    given = {name: getattr(args, name, None) for name in ("sep", "decimal", "na_values")}
+    given = {name: value for name, value in given.items() if value is not None}
+    if not given:
+        return contextlib.nullcontext()
+    from aekit.io.dialect import csv_dialect
+
+    return csv_dialect(**given)
 
 
 def read_columns(args, path: str, text: bool = False, model=None):

@@ -26,6 +26,7 @@ from aekit._cli_common import (
     check_data_path,
     check_model_path,
     check_stream_args,
+    csv_dialect_of,
     id_columns_noted,
     load_model_for,
     model_input,
@@ -378,7 +379,7 @@ def _run(args) -> int:
     try:
         with terminate_as_interrupt():
             _check_inputs_exist(args)  # before any handler imports PyTorch (seconds)
-            with output_to_stdout(args):
+            with output_to_stdout(args), csv_dialect_of(args):
                 args.handler(args)
     except KeyboardInterrupt:
         print(f"aekit: interrupted{resume_hint(args)}", file=sys.stderr)

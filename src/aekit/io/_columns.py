@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from aekit.io.dialect import current_dialect
+
 _THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d*)?")
 _SAMPLE = 50  # values looked at to tell how a text column writes its numbers
 
@@ -110,17 +112,17 @@ def _missing_hint(table, names: list[str]) -> str:
         if not pa.types.is_string(column.type):
             continue
         values = [v for v in column.to_pylist() if v is not None]
-        if values and sum(map(_is_number, values)) >= 0.5 * len(values):
-            return f"; if the text in {name!r} marks missing cells, leave those cells empty"
+        marks = [v for v in values if not _is_number(v)]
+        if values and marks and len(marks) <= 0.5 * len(values):
+            return (f"; if the text in {name!r} marks missing cells, name it with "
+                    f"na_values=[{marks[0]!r}] (--na-values {marks[0]!r}), or leave those "
+                    "cells empty")
     return ""
 
 
 def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    """Whether ``text`` reads as a number with the decimal mark CSV reads take here."""
+    return current_dialect().number(text)
 
 
 def _comma_numbers(column) -> str | None:
@@ -128,9 +130,10 @@ def _comma_numbers(column) -> str | None:
     written with decimal commas ..."), or None when its values are not such numbers."""
     import pyarrow as pa
 
-    if not pa.types.is_string(column.type):
-        return None
-    sample = [v.strip() for v in column.slice(0, _SAMPLE).to_pylist() if v]
+    if not pa.types.is_string(column.type) or current_dialect().decimal == ",":
+        return None  # (with decimal commas read as such, what is left is something else)
+    sample = [v.strip() for v in column.slice(0, _SAMPLE).to_pylist()  # marks ('?') aside
+              if v and any(c.isdigit() for c in v)]
     with_commas = [v for v in sample if "," in v]
     if not with_commas:
         return None
@@ -145,8 +148,9 @@ def _comma_numbers(column) -> str | None:
         return (f"numbers written with thousands separators ({example!r}): write them without "
                 f"({example.replace(',', '')})")
     if decimal:
-        return (f"numbers written with decimal commas ({example!r}): write them with decimal "
-                f"points ({example.replace(',', '.')})")
+        return (f"numbers written with decimal commas ({example!r}): read them with "
+                "decimal=',' (--decimal ,), or write them with decimal points "
+                f"({example.replace(',', '.')})")
     return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import importlib.util
 import io
 import os
@@ -17,6 +18,7 @@ import numpy as np
 
 from aekit.io._columns import is_text_column, not_utf8, numeric_array
 from aekit.io.atomic import atomic_path
+from aekit.io.dialect import csv_dialect, current_dialect
 from aekit.io.formats import FORMATS_HELP, compression_of, format_of, is_tab_separated, suffix_of
 from aekit.io.row_ids import id_like_columns
 
@@ -66,7 +68,8 @@ that ``read_table`` returned before it had the rest."""
 
 def read_table(path: str | os.PathLike, *, columns: Sequence[str] | None = None,
                drop: Sequence[str] = (), index: str | None = None,
-               header: bool | None = None, text: bool = False) -> Table:
+               header: bool | None = None, text: bool = False, sep: str | None = None,
+               decimal: str | None = None, na_values: Sequence[str] | None = None) -> Table:
     """Read ``path``; returns a ``Table`` that unpacks as ``(X, column_names)``.
 
     CSV and Parquet columns can be chosen by name: ``columns`` keeps these (in this order),
@@ -75,10 +78,18 @@ def read_table(path: str | os.PathLike, *, columns: Sequence[str] | None = None,
     columns are named ``x0``, ``x1``, ...; ``header`` True or False says so instead of this
     guess. ``text=True`` returns the chosen columns of text or dates in ``Table.text`` instead
     of refusing them (a column of numbers held up by a few marks is still refused, with its
-    reason). Raises ``FileNotFoundError`` for a missing file and
+    reason). A CSV's ``sep`` (default: guessed from the header row), ``decimal`` mark (default
+    ``.``) and extra ``na_values`` (marks of a missing cell) are as ``aekit.io.dialect``
+    says, or as given here. Raises ``FileNotFoundError`` for a missing file and
     ``ValueError`` for a file that cannot be parsed, a named column it lacks, or a non-numeric
     column among the features.
     """
+    given = {name: value for name, value in
+             (("sep", sep), ("decimal", decimal), ("na_values", na_values)) if value is not None}
+    if given:
+        with csv_dialect(**{**dataclasses.asdict(current_dialect()), **given}):
+            return read_table(path, columns=columns, drop=drop, index=index, header=header,
+                              text=text)
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"{path} is a folder, not a data file: name one file (a folder of "
@@ -297,10 +308,10 @@ def _read_text(path: Path, delimiter: str, read_options=None, as_text=None):
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    # an empty cell is missing, in a text column too
-    convert = (pacsv.ConvertOptions(strings_can_be_null=True) if as_text is None else
-               pacsv.ConvertOptions(strings_can_be_null=True, include_columns=as_text,
-                                    column_types=dict.fromkeys(as_text, pa.string())))
+    dialect = current_dialect()  # an empty cell is missing, in a text column too
+    convert = (dialect.convert_options() if as_text is None else
+               dialect.convert_options(include_columns=as_text,
+                                       column_types=dict.fromkeys(as_text, pa.string())))
     with _text_input(path) as stream:
         try:
             return pacsv.read_csv(stream, read_options=read_options,
@@ -327,15 +338,20 @@ def _first_row(path: Path) -> str:
 
 
 def _delimiter_of(path: Path, first_row: str) -> str:
-    """A tab for ``.tsv`` files; for ``.csv`` a comma, unless the header has none and is split
-    by semicolons or tabs instead (as spreadsheets in many locales write CSV)."""
+    """The separator ``csv_dialect`` gives, else a tab for ``.tsv`` files; for ``.csv`` a
+    comma, unless the header has none and is split by semicolons or tabs instead (as
+    spreadsheets in many locales write CSV), or the decimal mark is the comma."""
+    dialect = current_dialect()
+    if dialect.sep is not None:
+        return dialect.sep
     if is_tab_separated(path):
         return "\t"
-    if "," not in first_row:
+    decimal_comma = dialect.decimal == ","  # then a comma does not separate cells
+    if "," not in first_row or decimal_comma:
         for other in (";", "\t"):
             if other in first_row:
                 return other
-    return ","
+    return ";" if decimal_comma else ","
 
 
 def _is_numbers(first_row: str, delimiter: str) -> bool:
@@ -347,11 +363,7 @@ def _is_numbers(first_row: str, delimiter: str) -> bool:
     filled = [cell for cell in cells if cell]
     if not filled:
         return False
-    try:
-        [float(cell) for cell in filled]
-    except ValueError:
-        return False
-    return not _pandas_header(cells)
+    return all(map(current_dialect().number, filled)) and not _pandas_header(cells)
 
 
 def first_row_cells(path: str | os.PathLike) -> list[str] | None:

@@ -1,0 +1,83 @@
+"""How CSV files write their cells: the separator, the decimal mark, the marks of a missing cell.
+
+The readers guess the separator from the header row (a comma, else a semicolon or a tab) and
+take a decimal point and Arrow's own marks of a missing cell (empty, NA, N/A, NaN, null, ...).
+``csv_dialect`` says otherwise for the reads within it, as scikit-learn's ``config_context``
+sets its options: every CSV read inside (the table, the text columns read again for writing
+back, a series' columns) follows it, without each reader taking the options one by one. The
+command line's ``--sep``, ``--decimal`` and ``--na-values`` set it for one command.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+SEPARATORS = (",", ";", "\t", "|")
+DECIMAL_MARKS = (".", ",")
+
+
+@dataclass(frozen=True)
+class CsvDialect:
+    """``sep`` between cells (None: guessed from the header row), the ``decimal`` mark, and
+    ``na_values``: text that marks a missing cell, beside Arrow's own marks."""
+
+    sep: str | None = None
+    decimal: str = "."
+    na_values: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if self.sep is not None and self.sep not in SEPARATORS:
+            raise ValueError(f"sep must be one of {', '.join(map(repr, SEPARATORS))}, got "
+                             f"{self.sep!r}")
+        if self.decimal not in DECIMAL_MARKS:
+            raise ValueError(f"decimal must be '.' or ',', got {self.decimal!r}")
+        if self.decimal == self.sep:
+            raise ValueError(f"the decimal mark {self.decimal!r} cannot also separate cells: "
+                             "give another sep (a semicolon, as such files use)")
+        if not all(isinstance(value, str) and value for value in self.na_values):
+            raise ValueError(f"na_values must be non-empty strings, got {list(self.na_values)}")
+
+    def number(self, cell: str) -> bool:
+        """Whether ``cell`` reads as a number with this decimal mark."""
+        try:
+            float(cell.replace(self.decimal, ".") if self.decimal != "." else cell)
+        except ValueError:
+            return False
+        return True
+
+    def convert_options(self, **options):
+        """Arrow's options for converting cells: this decimal mark, these marks of a missing
+        cell beside Arrow's own, and an empty cell missing in a text column too."""
+        import pyarrow.csv as pacsv
+
+        nulls = [*pacsv.ConvertOptions().null_values, *self.na_values]
+        return pacsv.ConvertOptions(strings_can_be_null=True, decimal_point=self.decimal,
+                                    null_values=nulls, **options)
+
+
+_DEFAULT = CsvDialect()
+_CURRENT: contextvars.ContextVar[CsvDialect | None] = contextvars.ContextVar(
+    "aekit_csv_dialect", default=None)
+
+
+def current_dialect() -> CsvDialect:
+    """The dialect CSV reads follow here: the innermost ``csv_dialect``'s, else the defaults."""
+    return _CURRENT.get() or _DEFAULT
+
+
+@contextlib.contextmanager
+def csv_dialect(sep: str | None = None, decimal: str = ".",
+                na_values: Sequence[str] = ()) -> Iterator[CsvDialect]:
+    """Within this, CSV files are read with cells separated by ``sep`` (None: guessed), the
+    ``decimal`` mark, and ``na_values`` marking missing cells. Files written are unchanged
+    (commas and decimal points)."""
+    if isinstance(na_values, str):
+        na_values = [na_values]
+    token = _CURRENT.set(CsvDialect(sep, decimal, tuple(na_values)))
+    try:
+        yield current_dialect()
+    finally:
+        _CURRENT.reset(token)
