@@ -380,6 +380,22 @@ def test_noise_leaves_a_sequences_padding_alone(noise):
     assert (held[:, 18:] == 7.0).all() and np.array_equal(held[:, :18], noisy[:, :18])
 
 
+def test_sequences_of_another_width_or_empty_ones_are_refused_with_the_fix():
+    """A trial: another padded width was told to 'pad, crop or window'; an all-NaN sequence
+    was told its length must lie in [1, 24], with no lengths given."""
+    W = _windows()[:40].reshape(40, 24, -1)
+    W = np.concatenate([W, W], axis=-1)  # two channels
+    model = SequenceAutoencoder(hidden_dims=(8,), latent_dim=2, **quick(epochs=1)).fit(W)
+    with pytest.raises(ValueError, match=r"pad shorter sequences with NaN to 24 steps .* "
+                                         r"windows of it \(sliding_windows\)"):
+        model.transform(W[:, :20])
+    empty = W.copy()
+    empty[3] = np.nan
+    with pytest.raises(ValueError, match=r"row 3 of X is NaN at every step \(1 such rows\): an "
+                                         r"empty sequence has nothing to encode"):
+        model.score_samples(empty)
+
+
 def test_a_gap_in_one_channel_of_a_sequence_is_named_by_step_and_channel():
     W = _windows()[:40].reshape(40, 24, -1)
     W = np.concatenate([W, W], axis=-1)

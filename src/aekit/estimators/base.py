@@ -165,6 +165,9 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
                    "width)")
         elif [n for n in shape if n != 1] == [n for n in expected if n != 1]:  # an axis of 1
             fix = "give the rows the same axes (X[:, None], X[..., None] or np.squeeze)"
+        elif self._arch.name in ("lstm", "gru") and shape[1:] == tuple(expected[1:]):
+            fix = (f"pad shorter sequences with NaN to {expected[0]} steps (their lengths stay "
+                   "theirs), and cut longer ones into windows of it (sliding_windows)")
         else:
             fix = "pad, crop or window the data to that shape"
         raise ValueError(f"X has rows of shape {shape}, but {type(self).__name__} was "
@@ -180,7 +183,12 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
             valid = ~np.isnan(X).all(axis=2)
             if valid.all():
                 return None
-            lengths = np.where(valid.any(1), steps - np.argmax(valid[:, ::-1], axis=1), 0)
+            empty = np.flatnonzero(~valid.any(1))
+            if len(empty):  # all padding: no lengths were given to say otherwise
+                raise ValueError(f"row {empty[0]} of X is NaN at every step ({len(empty)} "
+                                 "such rows): an empty sequence has nothing to encode; "
+                                 "leave it out")
+            lengths = steps - np.argmax(valid[:, ::-1], axis=1)
         lengths = np.asarray(lengths)
         if lengths.shape != (len(X),) or lengths.dtype.kind not in "iu":
             raise ValueError(f"lengths must be {len(X)} integers, one per sequence")
