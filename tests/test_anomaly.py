@@ -250,6 +250,13 @@ def test_series_channels_are_matched_by_name(tmp_path):
 def test_series_bad_input():
     with pytest.raises(ValueError, match="two windows"):
         series_detector(window=50).fit(np.sin(np.arange(80)))
+    fitted = series_detector(window=50).fit(np.sin(np.arange(400) / 4))
+    recent = np.sin(np.arange(60) / 4)  # a recent stretch of one window and a bit: scored
+    assert fitted.score_steps(recent).shape == (60,) and fitted.predict_steps(recent).shape == (60,)
+    with pytest.raises(ValueError, match="fewer than one window of 50: give a longer series$"):
+        fitted.score_steps(recent[:40])
+    with pytest.raises(ValueError, match="two windows"):  # a threshold from one window: no
+        fitted.refit_threshold(recent)
     with pytest.raises(ValueError, match="constant"):
         series_detector().fit(np.ones(500))
     with pytest.raises(ValueError, match="contamination"):

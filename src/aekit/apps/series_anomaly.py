@@ -152,10 +152,14 @@ class SeriesAnomalyDetector(BaseEstimator):
                           "it as the time (the DataFrame's index; aekit detect --time) "
                           "instead", UserWarning, stacklevel=user_stacklevel())
 
-    def _check_length(self, n_steps: int) -> None:
-        if n_steps < 2 * self.window_:
-            raise ValueError(f"the series has {n_steps} steps, fewer than two windows of "
-                             f"{self.window_}: give a longer series or a smaller window")
+    def _check_length(self, n_steps: int, windows: int = 2) -> None:
+        """Refuse a series shorter than ``windows`` windows: two to fit a detector or its
+        threshold on, one to be scored by a fitted detector (a recent stretch)."""
+        if n_steps < windows * self.window_:
+            what = "two windows" if windows == 2 else "one window"
+            raise ValueError(f"the series has {n_steps} steps, fewer than {what} of "
+                             f"{self.window_}: give a longer series"
+                             + (" or a smaller window" if windows == 2 else ""))
 
     def _starts(self, n_steps: int) -> np.ndarray:
         starts = np.arange(0, n_steps - self.window_ + 1, self.stride_)
@@ -211,13 +215,13 @@ class SeriesAnomalyDetector(BaseEstimator):
                 self.__dict__.pop(stale, None)
         return check_series(series)
 
-    def _checked(self, series) -> np.ndarray:
+    def _checked(self, series, windows: int = 1) -> np.ndarray:
         check_is_fitted(self)
         values = self._values(series, reset=False)
         if values.shape[1] != self.n_channels_:
             raise ValueError(f"the series has {values.shape[1]} channels, the detector was "
                              f"fitted on {self.n_channels_}")
-        self._check_length(len(values))
+        self._check_length(len(values), windows)
         return values
 
     def score_steps(self, series) -> np.ndarray:
@@ -239,7 +243,7 @@ class SeriesAnomalyDetector(BaseEstimator):
         contamination = self.contamination if contamination is None else contamination
         check_contamination(contamination)
         self.threshold_ = raised_threshold(self.threshold_, fit_threshold(
-            self._step_anomaly(self._checked(series)), contamination, None))
+            self._step_anomaly(self._checked(series, windows=2)), contamination, None))
         return self
 
     def anomaly_windows(self, series) -> list[tuple[int, int]]:
