@@ -55,7 +55,8 @@ def latent_map(model, X, path, labels=None, method: str = "auto",
                random_state: int | None = 0) -> np.ndarray:
     """Encode ``X`` with a fitted ``model``, draw the codes in 2-D to the PNG ``path`` coloured
     by ``labels`` (one per row, optional; a pandas Series' name titles the legend), and return
-    the 2-D points."""
+    the 2-D points. Codes larger than 2 are projected by ``method`` fitted on these rows, so
+    maps of other rows have other axes: draw rows to compare in one map, labelled apart."""
     from aekit.apps.report import plot_latent_map
 
     Z = np.asarray(model.transform(X))  # a DataFrame under set_output
