@@ -496,6 +496,9 @@ def test_text_tokens_round_trip(tmp_path):
     assert new_text.shape == (1, 11) and model.transform(new_text).shape == (1, 16)
     with pytest.raises(TypeError, match="tokens=True takes token ids, not texts: .*CharTokenizer"):
         model.transform(["hello"])
+    import pandas as pd  # a table of ids (a CSV's) is ids, not texts
+
+    np.testing.assert_array_equal(model.transform(pd.DataFrame(ids)), model.transform(ids))
 
 
 def test_a_text_model_knows_the_tokenizers_ids_that_its_training_rows_lack():

@@ -67,7 +67,8 @@ def _holds_text(X) -> bool:
         return True
     if isinstance(X, (list, tuple)):
         return bool(X) and isinstance(X[0], str)
-    return getattr(getattr(X, "dtype", None), "kind", "") in "US"
+    kind = getattr(getattr(X, "dtype", None), "kind", None)  # a DataFrame has dtypes
+    return kind is not None and kind in "US"
 
 
 TOKEN_IDS = TokenIds()

@@ -16,7 +16,7 @@ from aekit.io.sources import (
     _check_memory,
     _fill_float32,
 )
-from aekit.io.tables import _first_line
+from aekit.io.tables import _first_line, range_index
 
 _PARQUET_BUFFER = 2**18  # bytes read from a Parquet file at a time, per column
 _PARQUET_PAGE = 2**20  # Arrow's and Spark's default data page size
@@ -48,7 +48,9 @@ class ParquetSource(ArraySource):
     ----------
     index_column : str or None
         The column pandas stored the rows' index in, when there is one and it is not read as
-        data: ``index_blocks`` reads it, to label what is written from the rows.
+        data, or the name of a range index other than 0..n-1 it kept as metadata (one file's:
+        ``index`` when unnamed): ``index_blocks`` gives it, to label what is written from the
+        rows.
     """
 
     def __init__(self, path: str | os.PathLike, columns: list[str] | None = None, *,
@@ -59,6 +61,11 @@ class ParquetSource(ArraySource):
         schema, groups, reader = _scan_row_groups(self.files)
         self.columns = _select_columns(schema, columns, self.path)
         self.index_column = _index_column(schema, self.columns)
+        # a range index pandas kept as metadata (a slice's 200, 201, ...): one file's only
+        self._index_range = None
+        if self.index_column is None and len(self.files) == 1:
+            self._index_range, name = range_index(schema)
+            self.index_column = None if self._index_range is None else (name or "index")
         self.reader_bytes = sum(reader.get(name, 0) for name in self.columns)
         self.row_shape = (len(self.columns),)
         self.block_rows = _block_rows(block_rows, self.memory, self.row_shape)
@@ -81,6 +88,13 @@ class ParquetSource(ArraySource):
 
         if self.index_column is None:
             raise ValueError(f"{self.path} stores no index column")
+        if self._index_range is not None:
+            import pyarrow as pa
+
+            start, step = self._index_range
+            for first, stop in zip(self._starts[:-1], self._starts[1:], strict=True):
+                yield pa.array(np.arange(start + step * first, start + step * stop, step))
+            return
         for file_index, path in enumerate(self.files):
             with pq.ParquetFile(path) as handle:
                 groups = [g for f, g, _ in self._slices if f == file_index]

@@ -203,7 +203,7 @@ def _read_arrow(path: Path, kind: str, columns, drop, index, header=None,
         _check_names(path, [index], table.column_names, "column")
         index_values = _index_values(table.column(index))
     elif kind != ".csv" and not stored:
-        index_values, index_name = _range_index(table.schema, table.num_rows)
+        index_values, index_name = _range_values(table.schema, table.num_rows)
     keep = _chosen_columns(path, table.column_names, columns, drop, index)
     order, others = keep, None
     if text:
@@ -433,20 +433,27 @@ def _stored_index(table, kind: str) -> list[str]:
     return pandas_index_columns(table.schema)
 
 
-def _range_index(schema, n_rows: int) -> tuple[np.ndarray | None, str | None]:
-    """The values and name of a range index pandas kept as metadata only, unless it is the
-    default unnamed 0..n-1 (a slice of a frame, ``df.iloc[200:]``, keeps 200, 201, ...):
+def _range_values(schema, n_rows: int) -> tuple[np.ndarray | None, str | None]:
+    """The values and name of the range index ``range_index`` finds, for ``n_rows`` rows."""
+    found, name = range_index(schema)
+    if found is None:
+        return None, None
+    start, step = found
+    return np.arange(start, start + step * n_rows, step, dtype=np.int64), name
+
+
+def range_index(schema) -> tuple[tuple[int, int] | None, str | None]:
+    """``((start, step), name)`` of a range index pandas kept as metadata only, unless it is
+    the default unnamed 0..n-1 (a slice of a frame, ``df.iloc[200:]``, keeps 200, 201, ...):
     written beside the results, as a CSV's index column is (a trial: lost in Parquet)."""
     named = (schema.pandas_metadata or {}).get("index_columns", [])
-    ranges = [entry for entry in named if isinstance(entry, dict) and entry.get("kind") == "range"]
-    if len(ranges) != 1 or len(named) != 1:
+    if len(named) != 1 or not isinstance(named[0], dict) or named[0].get("kind") != "range":
         return None, None
-    entry = ranges[0]
+    entry = named[0]
     start, step, name = entry.get("start", 0), entry.get("step", 1), entry.get("name")
-    values = np.arange(start, start + step * n_rows, step, dtype=np.int64)
     if start == 0 and step == 1 and name is None:
         return None, None
-    return values, None if name is None else str(name)
+    return (int(start), int(step)), None if name is None else str(name)
 
 
 def pandas_index_columns(schema) -> list[str]:
