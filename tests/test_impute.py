@@ -391,6 +391,21 @@ def test_readme_example():
     assert not np.isnan(filled).any() and len(draws) == 5
 
 
+def test_cli_impute_gives_a_parquet_files_index_back_as_its_index(tmp_path):
+    """A slice's range index (200, 201, ...) comes back as pandas' index, not as a column
+    that a later fit would read as a feature (a review)."""
+    X_missing, _ = with_holes(correlated(n=80, d=3))
+    frame = pd.DataFrame(X_missing, columns=["a", "b", "c"]).iloc[20:]
+    frame.to_parquet(tmp_path / "slice.parquet")
+    out = tmp_path / "filled.parquet"
+    assert main(["impute", str(tmp_path / "slice.parquet"), "-o", str(out), "--epochs", "1"]) == 0
+    filled = pd.read_parquet(out)
+    assert filled.index.tolist() == list(range(20, 80)) and list(filled.columns) == ["a", "b", "c"]
+    from aekit.io import read_table
+
+    assert read_table(out).columns == ["a", "b", "c"]  # the index is not a feature
+
+
 def test_cli_reads_a_european_csv_with_its_own_marks(tmp_path, capsys):
     """--sep, --decimal and --na-values hold for every CSV a command reads: the table, and
     the text columns read again to be written back."""

@@ -278,6 +278,10 @@ def test_the_index_pandas_stores_in_parquet_is_not_a_feature(tmp_path):
     named_range = read_table(tmp_path / "named.parquet")
     assert named_range.index.tolist() == [0, 2] and named_range.index_name == "rid"
     assert named_range.columns == ["a", "b", "c"]
+    # after reset_index, the column 'index' is the rows' index: a range beside it is not
+    frame.reset_index().iloc[1:].to_parquet(tmp_path / "reset.parquet")
+    reset = read_table(tmp_path / "reset.parquet")
+    assert reset.index is None and reset.columns == ["index", "a", "b", "c"]
 
 
 def test_an_unnamed_index_column_stays_out_of_the_features_beside_a_time_column(tmp_path):

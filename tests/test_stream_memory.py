@@ -242,6 +242,11 @@ def test_cli_stream_outputs_keep_the_index_pandas_stored(tmp_path, capsys):
         assert streamed.index_name == "row_id" and list(streamed.index) == list(frame.index)
         assert streamed.columns == whole.columns
         np.testing.assert_allclose(streamed.X, whole.X, rtol=1e-5, atol=1e-6)
+    sliced = pd.DataFrame(frame.to_numpy(), columns=frame.columns).iloc[300:]  # a range index
+    sliced.to_parquet(tmp_path / "slice.parquet", row_group_size=250)
+    assert main(["score", str(model), str(tmp_path / "slice.parquet"), "--stream", "--memory",
+                 "1", "-o", str(tmp_path / "s.csv")]) == 0
+    assert read_table(tmp_path / "s.csv", index="index").index.tolist() == list(range(300, 900))
     clash = frame.rename_axis("score")
     clash.to_parquet(tmp_path / "clash.parquet")
     capsys.readouterr()

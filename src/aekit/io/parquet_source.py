@@ -60,12 +60,6 @@ class ParquetSource(ArraySource):
         self.files = _parquet_files(self.path)
         schema, groups, reader = _scan_row_groups(self.files)
         self.columns = _select_columns(schema, columns, self.path)
-        self.index_column = _index_column(schema, self.columns)
-        # a range index pandas kept as metadata (a slice's 200, 201, ...): one file's only
-        self._index_range = None
-        if self.index_column is None and len(self.files) == 1:
-            self._index_range, name = range_index(schema)
-            self.index_column = None if self._index_range is None else (name or "index")
         self.reader_bytes = sum(reader.get(name, 0) for name in self.columns)
         self.row_shape = (len(self.columns),)
         self.block_rows = _block_rows(block_rows, self.memory, self.row_shape)
@@ -73,6 +67,12 @@ class ParquetSource(ArraySource):
         self._parts = {(f, g): -(-rows // self.block_rows) for f, g, rows in groups}
         if self.n_rows == 0:
             raise ValueError(f"{self.path} has no rows: streaming needs at least one")
+        self.index_column = _index_column(schema, self.columns)
+        # a range index pandas kept as metadata (a slice's 200, 201, ...): one file's only
+        self._index_range = None
+        if self.index_column is None and len(self.files) == 1:
+            self._index_range, name = range_index(schema, self.n_rows, schema.names)
+            self.index_column = None if self._index_range is None else (name or "index")
         self._local = threading.local()  # each thread's open row group: (key, next slice, batches)
 
     def runs(self) -> list[list[int]]:

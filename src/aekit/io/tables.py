@@ -203,7 +203,8 @@ def _read_arrow(path: Path, kind: str, columns, drop, index, header=None,
         _check_names(path, [index], table.column_names, "column")
         index_values = _index_values(table.column(index))
     elif kind != ".csv" and not stored:
-        index_values, index_name = _range_values(table.schema, table.num_rows)
+        index_values, index_name = _range_values(table.schema, table.num_rows,
+                                                 table.column_names)
     keep = _chosen_columns(path, table.column_names, columns, drop, index)
     order, others = keep, None
     if text:
@@ -433,25 +434,33 @@ def _stored_index(table, kind: str) -> list[str]:
     return pandas_index_columns(table.schema)
 
 
-def _range_values(schema, n_rows: int) -> tuple[np.ndarray | None, str | None]:
+def _range_values(schema, n_rows: int,
+                  columns: list[str]) -> tuple[np.ndarray | None, str | None]:
     """The values and name of the range index ``range_index`` finds, for ``n_rows`` rows."""
-    found, name = range_index(schema)
+    found, name = range_index(schema, n_rows, columns)
     if found is None:
         return None, None
     start, step = found
     return np.arange(start, start + step * n_rows, step, dtype=np.int64), name
 
 
-def range_index(schema) -> tuple[tuple[int, int] | None, str | None]:
+def range_index(schema, n_rows: int,
+                columns: Sequence[str]) -> tuple[tuple[int, int] | None, str | None]:
     """``((start, step), name)`` of a range index pandas kept as metadata only, unless it is
     the default unnamed 0..n-1 (a slice of a frame, ``df.iloc[200:]``, keeps 200, 201, ...):
-    written beside the results, as a CSV's index column is (a trial: lost in Parquet)."""
+    written beside the results, as a CSV's index column is (a trial: lost in Parquet). None
+    where the range does not span ``n_rows`` rows (edited metadata), or its name (``index``
+    when it has none) is a column's, as after ``reset_index``: that column is the index."""
     named = (schema.pandas_metadata or {}).get("index_columns", [])
     if len(named) != 1 or not isinstance(named[0], dict) or named[0].get("kind") != "range":
         return None, None
     entry = named[0]
     start, step, name = entry.get("start", 0), entry.get("step", 1), entry.get("name")
     if start == 0 and step == 1 and name is None:
+        return None, None
+    if not step or len(range(start, entry.get("stop", start), step)) != n_rows:
+        return None, None
+    if (name or "index") in columns:
         return None, None
     return (int(start), int(step)), None if name is None else str(name)
 
@@ -567,11 +576,22 @@ def write_frame(path: str | os.PathLike, frame, index: np.ndarray | None = None,
     (nullable integers and booleans stay integers and booleans), ``index`` first."""
     import pyarrow as pa
 
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    if index is not None:
-        table = table.add_column(0, index_name or "index", pa.array(index))
+    if index is not None and format_of(path) != ".csv":  # Parquet: as pandas' index, so that
+        frame = frame.set_axis(  # it reads back as one, not as a feature
+            _pandas_index(index, index_name or "index"), axis=0)
+        table = pa.Table.from_pandas(frame, preserve_index=True)
+    else:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if index is not None:
+            table = table.add_column(0, index_name or "index", pa.array(index))
     with atomic_path(Path(path)) as tmp:
         write_arrow_table(table, tmp, Path(path))
+
+
+def _pandas_index(values: np.ndarray, name: str):
+    import pandas as pd
+
+    return pd.Index(values, name=name)
 
 
 def write_arrow_table(table, tmp: Path, path: Path, header: bool = True) -> None:
