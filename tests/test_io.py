@@ -205,8 +205,19 @@ def test_names_that_are_numbers_are_a_header_for_a_model_trained_on_them(tmp_pat
     for name in ("years.csv", "indexed.csv"):
         assert main(["score", str(model), str(tmp_path / name), "-o",
                      str(tmp_path / "s.csv")]) == 0
-        assert "wrote 40 scores" in capsys.readouterr().out  # the model's names: a header
+        out, err = capsys.readouterr()
+        assert "wrote 40 scores" in out  # the model's names: a header, and said so
+        assert "the first row is the model's column names, so it is read as the header" in err
     assert len(read_table(tmp_path / "years.csv").X) == 41  # alone, numbers are still data
+    shuffled = frame[["2022", "2021", "2023"]]  # the names in another order: data, as before
+    shuffled.to_csv(tmp_path / "other.csv", index=False, header=False)
+    with open(tmp_path / "other.csv", "r+") as handle:
+        rows = handle.read()
+        handle.seek(0)
+        handle.write("2022,2021,2023\n" + rows)
+    assert main(["score", str(model), str(tmp_path / "other.csv"), "-o",
+                 str(tmp_path / "s.csv")]) == 0
+    assert "wrote 41 scores" in capsys.readouterr().out
 
 
 def test_a_pandas_frame_written_with_its_index_reads_back_as_written(tmp_path):

@@ -206,16 +206,22 @@ def read_columns(args, path: str, text: bool = False, model=None):
 
 def header_of(args, path: str, model=None) -> bool | None:
     """``--header``/``--no-header`` as given; where neither is, True when DATA's first row
-    holds every column name of the saved ``model``: names that are numbers (years) would
-    else be read as a row of data (a trial: 101 scores for 100 rows)."""
+    is the column names of the saved ``model``, in its order: names that are numbers (years)
+    would else be read as a row of data (a trial: 101 scores for 100 rows)."""
     header = getattr(args, "header", None)
     names = getattr(model, "feature_names_in_", None)
     if header is not None or names is None:
         return header
+    from aekit.io.dialect import current_dialect
     from aekit.io.tables import first_row_cells
 
     cells = first_row_cells(path)
-    return True if cells is not None and {str(name) for name in names} <= set(cells) else None
+    filled = [cell for cell in cells or [] if cell]  # (an empty first cell: an index's place)
+    if filled != [str(name) for name in names] or not all(map(current_dialect().number, filled)):
+        return None  # names read as such anyway, or not the model's
+    note(f"{Path(path).name}: the first row is the model's column names, so it is read as "
+         "the header (--no-header says it is data)")
+    return True
 
 
 def say_notes(table, path: str, model=None) -> None:
