@@ -391,6 +391,13 @@ def test_readme_example():
     assert not np.isnan(filled).any() and len(draws) == 5
 
 
+def test_cli_impute_of_a_table_of_text_alone_says_there_is_nothing_to_fill(tmp_path, capsys):
+    (tmp_path / "text.csv").write_text("name,city\nann,x\nbob,y\ncy,\n")
+    assert main(["impute", str(tmp_path / "text.csv"), "-o", str(tmp_path / "f.csv")]) == 1
+    assert "no column holds numbers or text of few values: nothing to fill" in \
+        capsys.readouterr().err  # not NumPy's "need at least one array to concatenate"
+
+
 def test_cli_impute_gives_a_parquet_files_index_back_as_its_index(tmp_path):
     """A slice's range index (200, 201, ...) comes back as pandas' index, not as a column
     that a later fit would read as a feature (a review)."""

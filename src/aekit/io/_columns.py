@@ -35,6 +35,8 @@ def numeric_array(path: Path, table) -> np.ndarray:
                 f"cannot hold exactly: name it as the index ({_index(name)}) to carry it "
                 f"unchanged, or drop it ({_drop([name])})")
         columns.append(column.to_numpy(zero_copy_only=False).astype(np.float64))
+    if not columns:  # every column set apart as text (read_table's text=True)
+        return np.empty((table.num_rows, 0))
     return np.column_stack(columns)
 
 

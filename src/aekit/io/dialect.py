@@ -34,9 +34,6 @@ class CsvDialect:
                              f"{self.sep!r}")
         if self.decimal not in DECIMAL_MARKS:
             raise ValueError(f"decimal must be '.' or ',', got {self.decimal!r}")
-        if self.decimal == self.sep:
-            raise ValueError(f"the decimal mark {self.decimal!r} cannot also separate cells: "
-                             "give another sep (a semicolon, as such files use)")
         if not all(isinstance(value, str) and value for value in self.na_values):
             raise ValueError(f"na_values must be non-empty strings, got {list(self.na_values)}")
 

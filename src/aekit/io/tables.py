@@ -341,18 +341,18 @@ def _first_row(path: Path) -> str:
 def _delimiter_of(path: Path, first_row: str) -> str:
     """The separator ``csv_dialect`` gives, else a tab for ``.tsv`` files; for ``.csv`` a
     comma, unless the header has none and is split by semicolons or tabs instead (as
-    spreadsheets in many locales write CSV), or the decimal mark is the comma."""
+    spreadsheets in many locales write CSV), or has them and the decimal mark is the comma."""
     dialect = current_dialect()
     if dialect.sep is not None:
         return dialect.sep
     if is_tab_separated(path):
         return "\t"
-    decimal_comma = dialect.decimal == ","  # then a comma does not separate cells
-    if "," not in first_row or decimal_comma:
+    # with decimal commas, a semicolon or a tab in the row separates cells, not its commas
+    if "," not in first_row or dialect.decimal == ",":
         for other in (";", "\t"):
             if other in first_row:
                 return other
-    return ";" if decimal_comma else ","
+    return ","  # (decimal commas quoted: "1,5","2,5")
 
 
 def _is_numbers(first_row: str, delimiter: str) -> bool:
