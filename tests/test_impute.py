@@ -415,7 +415,7 @@ def test_cli_impute_gives_a_parquet_files_index_back_as_its_index(tmp_path):
 
 def test_cli_reads_a_european_csv_with_its_own_marks(tmp_path, capsys):
     """--sep, --decimal and --na-values hold for every CSV a command reads: the table, and
-    the text columns read again to be written back."""
+    the columns a series' fill reads again to write back as written (numbers with points)."""
     X_missing, missing = with_holes(correlated(n=80, d=3))
     cells = np.char.replace(X_missing.round(4).astype(str), ".", ",")  # 7,4194
     frame = pd.DataFrame(np.where(missing, "?", cells), columns=["a", "b", "c"])
@@ -434,6 +434,14 @@ def test_cli_reads_a_european_csv_with_its_own_marks(tmp_path, capsys):
     observed = X_missing.round(4)[~missing]
     np.testing.assert_allclose(filled[["a", "b", "c"]].to_numpy()[~missing], observed)
     assert not filled.isna().any().any()
+    series = tmp_path / "series.csv"  # --series copies the other columns as written: not
+    times = pd.date_range("2024-01-01", periods=80, freq="h").strftime("%Y-%m-%d %H:%M")
+    frame.assign(time=times).to_csv(series, sep=";", index=False)  # the decimal commas
+    assert main(["impute", str(series), "--series", "a", "--time", "time", "--window", "8",
+                 "--epochs", "1", "--decimal", ",", "--na-values", "?", "-o", str(out)]) == 0
+    back = pd.read_csv(out)
+    assert back["time"].tolist() == list(times)  # the file's text, as written
+    assert back["b"].dtype == np.float64 and back["a"].notna().all()  # points, as pandas reads
 
 
 def test_cli_impute_with_a_saved_imputer_matches_columns_by_name(tmp_path, capsys):

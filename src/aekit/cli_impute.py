@@ -208,6 +208,7 @@ def _impute_series(args) -> None:
     from aekit._series_frame import note_uneven_steps, numeric_column, read_frame
     from aekit.apps.impute_series import impute_series
     from aekit.io import atomic_path
+    from aekit.io.dialect import current_dialect
     from aekit.io.formats import RESULTS_HELP
     from aekit.io.tables import csv_columns_as_written, write_arrow_table
 
@@ -257,8 +258,12 @@ def _impute_series(args) -> None:
         frame = frame.set_column(frame.column_names.index(name), name,
                                  column if pa.types.is_null(kind) else column.cast(kind))
         n_missing += gaps
-    others = [name for name in frame.column_names if name not in names]
-    with atomic_path(args.output) as tmp:  # every other column as the file wrote it
+    # every other column as the file wrote it (an id 0007 stays 0007), but numbers with a
+    # decimal comma, which the output writes with points, as it writes every number
+    commas = current_dialect().decimal == ","
+    others = [name for name in frame.column_names if name not in names
+              and not (commas and pa.types.is_floating(frame[name].type))]
+    with atomic_path(args.output) as tmp:
         write_arrow_table(csv_columns_as_written(args.data, frame, others), tmp,
                           Path(args.output))
     print(f"filled {n_missing} missing points of {len(names)} series of {frame.num_rows} "
