@@ -95,8 +95,8 @@ def test_a_csv_dialect_reads_separators_decimal_commas_and_marks_of_missing_cell
     assert read_table(tmp_path / "bare.csv", decimal=",").X.tolist() == [[1.5, 2], [3, 4]]
     (tmp_path / "quoted.csv").write_text('a,b\n"1,5","2"\n"3","4,25"\n')  # commas quoted
     assert read_table(tmp_path / "quoted.csv", decimal=",").X.tolist() == [[1.5, 2], [3, 4.25]]
-    for wrong, message in (({"sep": "x"}, "sep must be one of"), ({"decimal": ";"}, "decimal "
-                           "must be")):
+    for wrong, message in (({"sep": "x"}, "sep must be one of"),
+                           ({"decimal": ";"}, "decimal must be")):
         with pytest.raises(ValueError, match=message):
             read_table(tmp_path / "eu.csv", **wrong)
 
@@ -349,6 +349,9 @@ def test_a_column_of_values_without_a_name_is_named_as_pandas_names_it(tmp_path)
     table = read_table(path)
     assert table.columns == list(pd.read_csv(path).columns) == ["a", "Unnamed: 1", "c"]
     assert "column(s) 1 (from 0) have no name in the header" in table.notes[0]
+    path.write_text("a,,,c\n1,,5,3\n2,,6,4\n")  # an empty column before it: by file place
+    assert read_table(path).columns == ["a", "Unnamed: 2", "c"]
+    assert list(pd.read_csv(path).columns) == ["a", "Unnamed: 1", "Unnamed: 2", "c"]
 
 
 def test_names_that_differ_only_in_spaces_are_pointed_out():

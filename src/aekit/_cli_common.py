@@ -134,8 +134,6 @@ def note(text: str) -> None:
 def column_names(text: str) -> list[str]:
     """``"a, b,c"`` -> ``["a", "b", "c"]``: the argument type of ``--columns`` and ``--drop``;
     a name given twice is refused (a column is read once, and the list would say otherwise)."""
-    import argparse
-
     names = [name.strip() for name in text.split(",") if name.strip()]
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:

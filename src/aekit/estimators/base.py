@@ -25,6 +25,7 @@ from aekit.estimators._architectures import ARCHITECTURES
 from aekit.estimators._frames import is_frame
 from aekit.estimators._inference import (
     MAX_SCALED,
+    UNIT_SLIP,
     Inference,
     bce_range_message,
     steps_mask,
@@ -658,7 +659,7 @@ def _warn_of_8_bit_pixels(stats: _scaling.FeatureStats) -> None:
     """Images of values in [0, 255] are 8-bit pixels, most likely: trained as they are, they
     are standardised per channel and scored by MSE, where pixels in [0, 1] would get binary
     cross-entropy and a sigmoid output, as in Keras' examples (a trial: quietly so)."""
-    if stats.observed and stats.lo.min() >= 0 and 1 < stats.hi.max() <= 255:
+    if stats.observed and stats.lo.min() >= 0 and UNIT_SLIP < stats.hi.max() <= 255:
         warnings.warn(f"the images' values lie in [0, {stats.hi.max():.4g}], as 8-bit pixels "
                       "do: they are standardised per channel and trained with MSE; give "
                       "X / 255 to train on pixels in [0, 1] (binary cross-entropy, sigmoid "

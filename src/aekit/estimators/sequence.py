@@ -14,8 +14,8 @@ class SequenceAutoencoder(Autoencoder):
     model_name = "sequence"
 
     def __init__(self, *, tokens: bool = False, embedding_dim: int = 32,
-                 vocab_size: int | None = None, latent_dim: int | None = None, architecture: str = "lstm",
-                 hidden_dims: tuple[int, ...] | None = None, activation: str = "relu",
+                 vocab_size: int | None = None, latent_dim: int | None = None,
+                 architecture: str = "lstm", hidden_dims: tuple[int, ...] | None = None, activation: str = "relu",
                  latent_activation: str | None = "linear", output_activation: str = "auto",
                  loss: str = "auto", optimizer: str = "adam", learning_rate: float | None = None,
                  weight_decay: float = 0.0, epochs: int | str = "auto", batch_size: int | str = "auto",

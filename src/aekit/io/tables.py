@@ -389,31 +389,30 @@ def _pandas_header(cells: list[str]) -> bool:
 def _without_empty_unnamed(path: Path, table, notes: list[str], headerless: bool = False):
     """``table`` without the columns that have neither a name nor a value (a separator at the
     end of every line, as spreadsheets export; in a file without a header row, its last
-    column), with a note when there were any."""
+    column), with a note when there were any; columns with values but no name past the first
+    (an index's place) named as pandas names them, by their place in the file (``Unnamed:
+    2``, counted from 0), so that a file pandas wrote back matches."""
     last = table.num_columns - 1
     empty = [i for i, (name, column) in enumerate(zip(table.column_names, table.columns))
              if (not name.strip() or (headerless and i == last))
              and column.null_count == len(column)]
-    if empty and len(empty) < table.num_columns:
+    if len(empty) == table.num_columns:
+        return table
+    names = list(table.column_names)
+    blank = [i for i, name in enumerate(names)
+             if i > 0 and i not in empty and not name.strip()]
+    for i in blank:
+        names[i] = f"Unnamed: {i}"
+    if blank:
+        notes.append(f"{path.name}: column(s) {', '.join(str(i) for i in blank)} (from 0) have "
+                     f"no name in the header: read as {', '.join(repr(names[i]) for i in blank)}"
+                     ", as pandas names them")
+        table = table.rename_columns(names)
+    if empty:
         notes.append(f"{path.name}: {len(empty)} column(s) without a name or a value (a "
                      "separator at the end of each line) left out")
         table = table.select([i for i in range(table.num_columns) if i not in empty])
-    return _named_as_pandas(path, table, notes)
-
-
-def _named_as_pandas(path: Path, table, notes: list[str]):
-    """Columns with values but no name, past the first (an index's place), named as pandas
-    names them (``Unnamed: 2``, counted from 0), so that a file pandas wrote back matches."""
-    names = list(table.column_names)
-    blank = [i for i, name in enumerate(names) if i > 0 and not name.strip()]
-    if not blank:
-        return table
-    for i in blank:
-        names[i] = f"Unnamed: {i}"
-    notes.append(f"{path.name}: column(s) {', '.join(str(i) for i in blank)} (from 0) have no "
-                 f"name in the header: read as {', '.join(repr(names[i]) for i in blank)}, "
-                 "as pandas names them")
-    return table.rename_columns(names)
+    return table
 
 
 def _check_unique(path: Path, names: list[str]) -> None:
