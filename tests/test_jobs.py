@@ -361,6 +361,9 @@ def test_generated_values_keep_to_each_features_training_range(tmp_path, capsys)
     np.testing.assert_array_equal(model.sample(2000, random_state=0), np.clip(free, low, high))
     model.save(tmp_path / "v.safetensors")
     assert np.array_equal(load(tmp_path / "v.safetensors").data_max_, high)
+    del model.data_min_, model.data_max_  # as a model saved before they were kept
+    with pytest.warns(UserWarning, match="saved before aekit kept each feature's training range"):
+        np.testing.assert_array_equal(model.sample(2000, random_state=0), free)
     for flags, clipped in (([], True), (["--no-clip"], False)):
         assert main(["generate", str(tmp_path / "v.safetensors"), "-n", "2000", "--random-state",
                      "0", "-o", str(tmp_path / "g.npy"), *flags]) == 0

@@ -135,9 +135,12 @@ def test_reading_a_wide_file_alone_warns_that_its_reader_takes_the_budget(tmp_pa
         rows = np.concatenate(list(read_blocks(source)))
     assert rows.shape == (60, 8)
     roomy = ParquetSource(path, memory=64 * 2**20)
+    np.save(tmp_path / "big.npy", np.zeros((100_000, 4), np.float32))
+    large = NpySource(tmp_path / "big.npy", block_rows=100_000, memory=2**20)  # no reader
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert len(list(read_blocks(roomy))) == 1
+        assert len(list(read_blocks(large))) == 1  # (a review: "the reader holds 0 MiB")
 
 
 def test_read_blocks_reads_ahead_in_order_and_stops_when_left(tmp_path):

@@ -97,7 +97,11 @@ class VariationalAutoencoder(BaseAutoencoder):
         """Decoded rows, within each feature's training range where ``clip`` (a decoder's
         mean can leave it: a trial drew petal widths below 0 in 4% of the rows)."""
         check_bool("clip", clip)
-        if clip and hasattr(self, "data_min_"):  # models saved before it existed: as they were
+        if clip and not hasattr(self, "data_min_"):  # a model saved before it kept them
+            warnings.warn("this model was saved before aekit kept each feature's training "
+                          "range: its generated values are not clipped to it; fit it again "
+                          "to have them clipped", UserWarning, stacklevel=user_stacklevel())
+        elif clip:
             rows = np.clip(rows, self.data_min_, self.data_max_).astype(rows.dtype, copy=False)
         return rows
 

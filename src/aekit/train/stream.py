@@ -209,7 +209,8 @@ def read_blocks(source: ArraySource, blocks: Sequence[int] | None = None, *,
     order = _check_blocks(source, blocks)
     reader = getattr(source, "reader_bytes", 0)
     memory = getattr(source, "memory", DEFAULT_MEMORY)
-    if order and reader + (prefetch + _IN_FLIGHT) * _block_bytes(source, order, False) > memory:
+    blocks = (prefetch + _IN_FLIGHT) * _block_bytes(source, order, False) if order else 0
+    if reader and reader + blocks > memory:  # (blocks too large alone: block_rows was given)
         _warn_of_reader(reader, memory)
     with _reading(source.read_block, order, prefetch) as received:
         yield from received
