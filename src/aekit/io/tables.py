@@ -78,7 +78,9 @@ def read_table(path: str | os.PathLike, *, columns: Sequence[str] | None = None,
     columns are named ``x0``, ``x1``, ...; ``header`` True or False says so instead of this
     guess. ``text=True`` returns the chosen columns of text or dates in ``Table.text`` instead
     of refusing them (a column of numbers held up by a few marks is still refused, with its
-    reason). A CSV's ``sep`` (default: guessed from the header row), ``decimal`` mark (default
+    reason). ``Table.notes`` says how the file was read (a header guessed, an index column
+    set apart); ``Table.id_like`` names the features that look like a row id or a time. A
+    CSV's ``sep`` (default: guessed from the header row), ``decimal`` mark (default
     ``.``) and extra ``na_values`` (marks of a missing cell) are as ``aekit.io.dialect``
     says, or as given here. Raises ``FileNotFoundError`` for a missing file and
     ``ValueError`` for a file that cannot be parsed, a named column it lacks, or a non-numeric
