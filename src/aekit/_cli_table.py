@@ -13,9 +13,9 @@ OPTIONS = [{'name': 'latent_dim',
   'annotation': 'int | None',
   'default': None,
   'choices': [],
-  'help': 'Size of the code. None: min(32, half the values per row), at least 1; for a denoising '
-          "model min(32, the values per row), as a tighter code loses more of a table's rows than "
-          'the noise it removes.',
+  'help': 'Size of the code. None: min(32, half the values per row), at least 1; for a dense '
+          "denoising model min(32, the values per row), as a tighter code loses more of a table's "
+          'rows than the noise it removes.',
   'models': ['autoencoder', 'compression', 'denoising', 'ensemble', 'sequence', 'sparse', 'vae'],
   'model_defaults': {}},
  {'name': 'architecture',

@@ -177,8 +177,8 @@ def latent_activation(default: str | None) -> Param:
 CODE_PARAMS = (
     Param("latent_dim", "int or None", None,
           "Size of the code. None: min(32, half the values per row), at least 1; for a "
-          "denoising model min(32, the values per row), as a tighter code loses more of a "
-          "table's rows than the noise it removes."),
+          "dense denoising model min(32, the values per row), as a tighter code loses more "
+          "of a table's rows than the noise it removes."),
     Param("architecture", '{"dense", "conv", "lstm", "gru"}', "dense",
           "Network type: dense for tables (n, features); conv for images (n, H, W) or (n, "
           "C, H, W); lstm or gru for sequences (n, timesteps) or (n, timesteps, features)."),

@@ -432,8 +432,7 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         if self._hidden_dims is None:
             self._hidden_dims = (_auto.hidden_width(self.latent_dim_),)
 
-    @staticmethod
-    def _default_latent_dim(values_per_row: int) -> int:
+    def _default_latent_dim(self, values_per_row: int) -> int:
         """``latent_dim=None``: a code half the row's size, at most 32."""
         return min(32, max(1, values_per_row // 2))
 
