@@ -254,6 +254,15 @@ def test_real_process_shows_no_traceback(tmp_path):
         f"aekit: error: model file {tmp_path / 'missing.safetensors'} does not exist")
 
 
+def test_hidden_dims_none_is_the_default_network_and_parentheses_are_none():
+    """A trial: --hidden-dims None gave no hidden layer, where the help's None is the default
+    (as --latent-dim none is)."""
+    from aekit._cli_options import _auto_tuple
+
+    assert _auto_tuple("None") is None and _auto_tuple("auto") is None
+    assert _auto_tuple("()") == () and _auto_tuple("") == () and _auto_tuple("64,32") == (64, 32)
+
+
 def test_usage_errors_exit_non_zero(data_csv, capsys):
     for args, message in [(["fit", str(data_csv)], "required: -o"),
                           (["fit", str(data_csv), "-o", "m.safetensors", "--hidden-dims", "a,b"],

@@ -31,9 +31,9 @@ def _none_or(parse):
 
 
 def int_tuple(text: str) -> tuple[int, ...]:
-    """``"512,256"`` -> ``(512, 256)``; ``""``, ``"()"`` or ``"none"`` -> ``()``."""
+    """``"512,256"`` -> ``(512, 256)``; ``""`` or ``"()"`` -> ``()``."""
     cleaned = text.strip().strip("()[]")
-    if cleaned.lower() == "none" or not cleaned.strip():
+    if not cleaned.strip():
         return ()
     try:  # every part a number: "64,,32" is a slip, not (64, 32)
         return tuple(int(part) for part in cleaned.split(","))
@@ -61,8 +61,10 @@ float_or_auto = _or_auto(float, "a number")
 
 
 def _auto_tuple(text: str) -> tuple[int, ...] | None:
-    """``"auto"`` -> None (the automatic network); otherwise as ``int_tuple``."""
-    return None if text.strip().lower() == "auto" else int_tuple(text)
+    """``"auto"`` or ``"none"`` -> None (the automatic network, as the help's None says, and
+    as ``--latent-dim none`` is the default; a trial got no hidden layer from it); otherwise as
+    ``int_tuple`` (``()`` for none)."""
+    return None if text.strip().lower() in ("auto", "none") else int_tuple(text)
 
 
 def _parser_for(annotation: str):
