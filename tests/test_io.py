@@ -93,6 +93,14 @@ def test_a_csv_dialect_reads_separators_decimal_commas_and_marks_of_missing_cell
     assert read_table(tmp_path / "named.csv", sep=";").columns == ["Temp, C", "Pressure"]
     (tmp_path / "bare.csv").write_text("1,5;2\n3;4\n")  # a first row of numbers: data
     assert read_table(tmp_path / "bare.csv", decimal=",").X.tolist() == [[1.5, 2], [3, 4]]
+    (tmp_path / "points.csv").write_text("a,b\n1.5,2\n3,4.25\n")  # a trial's slips:
+    with pytest.raises(ValueError, match=r"decimal points \('1.5'\), but decimal=',' "):
+        read_table(tmp_path / "points.csv", decimal=",")
+    with pytest.raises(ValueError, match=r"reads as one column \('a,b'\) split on ';': .* "
+                                         r"separated by ',': give sep=',' \(--sep ','\)"):
+        read_table(tmp_path / "points.csv", sep=";")
+    (tmp_path / "pipes.csv").write_text("a|b\n1.5|2\n3|4.25\n")  # guessed, as ; and tab are
+    assert read_table(tmp_path / "pipes.csv").columns == ["a", "b"]
     (tmp_path / "quoted.csv").write_text('a,b\n"1,5","2"\n"3","4,25"\n')  # commas quoted
     assert read_table(tmp_path / "quoted.csv", decimal=",").X.tolist() == [[1.5, 2], [3, 4.25]]
     for wrong, message in (({"sep": "x"}, "sep must be one of"),

@@ -72,6 +72,11 @@ def _not_numeric_message(path: Path, table, names: list[str]) -> str:
         commas = _comma_numbers(table[name])
         if commas is not None:
             return f"column {name!r} of {path} holds {commas}"
+    points = _point_numbers(table[names[0]])
+    if points is not None:
+        return (f"column {names[0]!r} of {path} holds numbers written with decimal points "
+                f"({points!r}), but decimal=',' (--decimal ,) reads commas: read the file "
+                "without it")
     if len(names) == 1:
         name = names[0]
         return (f"column {name!r} of {path} is not numeric ({table[name].type}"
@@ -125,6 +130,27 @@ def _missing_hint(table, names: list[str]) -> str:
 def _is_number(text: str) -> bool:
     """Whether ``text`` reads as a number with the decimal mark CSV reads take here."""
     return current_dialect().number(text)
+
+
+def _point_numbers(column) -> str | None:
+    """Under decimal commas, the first value of a text column of numbers written with decimal
+    points (``14.23``), or None."""
+    import pyarrow as pa
+
+    if current_dialect().decimal != "," or not pa.types.is_string(column.type):
+        return None
+    sample = [v.strip() for v in column.slice(0, _SAMPLE).to_pylist() if v]
+    with_points = [v for v in sample if "." in v]
+    if with_points and all(_float_or_none(v) is not None for v in sample):
+        return with_points[0]
+    return None
+
+
+def _float_or_none(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def _comma_numbers(column) -> str | None:

@@ -182,6 +182,8 @@ def _read_arrow(path: Path, kind: str, columns, drop, index, header=None,
     except (pa.ArrowException, OSError) as error:
         raise ValueError(f"cannot read {path}: {_first_line(error)}") from None
     headerless = kind == ".csv" and options is not None
+    if kind == ".csv":
+        _refuse_one_column_of_separators(path, table, delimiter)
     table = _without_empty_unnamed(path, table, notes, headerless)
     if table.num_columns == 0:
         raise ValueError(f"{path} has no columns: expected a header row and numeric columns")
@@ -351,7 +353,7 @@ def _delimiter_of(path: Path, first_row: str) -> str:
         return "\t"
     # with decimal commas, a semicolon or a tab in the row separates cells, not its commas
     if "," not in first_row or dialect.decimal == ",":
-        for other in (";", "\t"):
+        for other in (";", "\t", "|"):
             if other in first_row:
                 return other
     return ","  # (decimal commas quoted: "1,5","2,5")
@@ -386,6 +388,22 @@ def _pandas_header(cells: list[str]) -> bool:
     """Exactly what pandas writes for a frame's default column names: ["",] "0", "1", ..."""
     names = cells[1:] if cells[:1] == [""] else cells
     return len(cells) > 1 and names == list(map(str, range(len(names))))
+
+
+def _refuse_one_column_of_separators(path: Path, table, delimiter: str) -> None:
+    """A file read as one column whose name holds another separator was split on the wrong
+    one (a trial: a comma file read with --decimal , or --sep ';'): say so, and how to read
+    it, where the not-numeric message would offer to drop the whole header."""
+    if table.num_columns != 1:
+        return
+    name = table.column_names[0]
+    others = [sep for sep in (",", ";", "\t", "|") if sep != delimiter and sep in name]
+    if others:
+        shown = "tab" if others[0] == "\t" else others[0]
+        raise ValueError(f"{path} reads as one column ({name[:40]!r}{'...' * (len(name) > 40)})"
+                         f" split on {'tab' if delimiter == chr(9) else repr(delimiter)}: its "
+                         f"cells seem separated by {shown!r}: give sep={others[0]!r} "
+                         f"(--sep '{shown}')")
 
 
 def _without_empty_unnamed(path: Path, table, notes: list[str], headerless: bool = False):
