@@ -66,8 +66,10 @@ def test_empty_cells_become_nan(tmp_path):
      r"without thousands separators \(1065\), or with a decimal point if the comma is one"),
     ("marks.csv", "a,b,c\n1,x,2\n?,y,3\n4,z,5\n",
      (r"columns 'a' \(row 1 holds '\?'\), 'b' \(row 0 holds 'x'\) of "
-     r".*--drop a,b.*text in 'a' marks missing cells, name it with na_values=\['\?'\] "
+     r".*--drop a,b.*; if '\?' mark missing cells, name them with na_values=\['\?'\] "
      r"\(--na-values '\?'\)")),
+    ("two_marks.csv", "a,b\n1,2\n?,3\n4,-\n5,6\n", r"if '\?', '-' mark missing cells, .*"
+     r"\(--na-values '\?,-'\)"),  # every mark at once (a trial: one, then the next)
     ("ids.csv", "cust,a\n100000000000000003,1\n,2\n", r"'cust'.*beyond 2\*\*53"),  # a gap too
 ])
 def test_unreadable_files(tmp_path, name, content, message):

@@ -161,11 +161,12 @@ def add_header_option(parser) -> None:
     parser.add_argument("--sep", type=_separator, default=None, metavar="CHAR",
                         help="what separates a CSV's cells: , ; | or tab (default: a comma, "
                              "or the semicolon or tab its header row has instead)")
-    parser.add_argument("--decimal", choices=(".", ","), default=None,
-                        help="a CSV's decimal mark (default: .)")
+    parser.add_argument("--decimal", choices=(".", ","), default=None, metavar="MARK",
+                        help="a CSV's decimal mark: . or , (default: .)")
     parser.add_argument("--na-values", type=column_names, default=None, metavar="A,B,...",
-                        help="text that marks a missing cell in a CSV, beside an empty cell, "
-                             "NA, N/A, NaN and null (e.g. '?,-')")
+                        help="text that marks a missing cell in a CSV, beside those pandas "
+                             "reads as missing (an empty cell, NA, N/A, NaN, null, None, ...; "
+                             "e.g. '?,-')")
 
 
 def _separator(text: str) -> str:

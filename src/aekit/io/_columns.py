@@ -114,17 +114,21 @@ def _missing_hint(table, names: list[str]) -> str:
     """Advice for a mostly numeric column held up by a few placeholders ('?', 'n/a', '-')."""
     import pyarrow as pa
 
+    marks: dict[str, None] = {}  # in order, each once, over every column held up by some
     for name in names:
         column = table[name]
         if not pa.types.is_string(column.type):
             continue
         values = [v for v in column.to_pylist() if v is not None]
-        marks = [v for v in values if not _is_number(v)]
-        if values and marks and len(marks) <= 0.5 * len(values):
-            return (f"; if the text in {name!r} marks missing cells, name it with "
-                    f"na_values=[{marks[0]!r}] (--na-values {marks[0]!r}), or leave those "
-                    "cells empty")
-    return ""
+        found = [v for v in values if not _is_number(v)]
+        if values and found and len(found) <= 0.5 * len(values):
+            marks.update(dict.fromkeys(found))
+    if not marks:
+        return ""
+    shown = list(marks)[:5]
+    return (f"; if {', '.join(map(repr, shown))} mark missing cells, name them with "
+            f"na_values={shown!r} (--na-values '{','.join(shown)}'), or leave those cells "
+            "empty")
 
 
 def _is_number(text: str) -> bool:
