@@ -86,7 +86,8 @@ def model_help() -> str:
     from aekit._cli_table import MODELS
 
     return ("which autoencoder: " + ", ".join(f"{name} ({cls})" for name, cls in MODELS.items())
-            + " (default: autoencoder); --architecture conv/lstm/gru works with each")
+            + " (default: autoencoder); --architecture conv/lstm/gru works with each but "
+            "detector")
 
 
 def model_names() -> list[str]:
