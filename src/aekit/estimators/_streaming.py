@@ -112,7 +112,8 @@ def _columns_match(est, source: ArraySource) -> bool:
     if list(source.columns) != expected:
         raise ValueError(f"{source.path} has columns {source.columns} but the model was "
                          f"trained on {expected}: open it with "
-                         "open_source(path, columns=list(model.feature_names_in_))")
+                         "open_source(path, columns=list(model.feature_names_in_)) (on the "
+                         "command line, name those with --columns, or leave it out)")
     return True
 
 

@@ -423,7 +423,7 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         if values_per_row == 1 and self.latent_dim is None:
             warnings.warn("X has one value per row: an autoencoder has nothing to compress "
                           "(its code is that value); for one series, score windows of it with "
-                          "SeriesAnomalyDetector", UserWarning, stacklevel=user_stacklevel())
+                          "SeriesAnomalyDetector (aekit detect --series)", UserWarning, stacklevel=user_stacklevel())
         elif self.latent_dim_ >= values_per_row and not self._constrained_code:
             warnings.warn(f"latent_dim={self.latent_dim_} is not smaller than the "
                           f"{values_per_row} values per row: a plain autoencoder can copy its "
