@@ -297,6 +297,8 @@ def test_the_index_pandas_stores_in_parquet_is_not_a_feature(tmp_path):
     frame.iloc[1:].to_parquet(tmp_path / "slice.parquet")
     sliced = read_table(tmp_path / "slice.parquet")
     assert sliced.index.tolist() == [1, 2, 3] and sliced.index_name is None
+    assert "its index, a range from 1 that pandas kept, is kept as the rows' index" in \
+        sliced.notes[0]
     frame.rename_axis("rid").iloc[::2].to_parquet(tmp_path / "named.parquet")  # a step of 2
     named_range = read_table(tmp_path / "named.parquet")
     assert named_range.index.tolist() == [0, 2] and named_range.index_name == "rid"

@@ -209,6 +209,9 @@ def _read_arrow(path: Path, kind: str, columns, drop, index, header=None,
     elif kind != ".csv" and not stored:
         index_values, index_name = _range_values(table.schema, table.num_rows,
                                                  table.column_names)
+        if index_values is not None and len(index_values):
+            notes.append(f"{path.name}: its index, a range from {index_values[0]} that pandas "
+                         "kept, is kept as the rows' index and written beside the results")
     keep = _chosen_columns(path, table.column_names, columns, drop, index)
     order, others = keep, None
     if text:
