@@ -327,6 +327,9 @@ def test_cli_fit_a_detector_then_apply_it(tmp_path, blob, capsys, quick_default)
     out = tmp_path / "out.csv.bz2"
     assert main(["detect", str(reordered), "--model", str(saved), "-o", str(out)]) == 0
     assert (pa_csv.read_csv(out)["label"].to_numpy()[:8] == -1).all()  # columns by name
+    assert main(["detect", str(reordered), "--model", str(saved), "-o", str(out),
+                 "--refit-threshold", str(data)]) == 0  # a table's too, read as DATA is
+    assert "--refit-threshold: the threshold " in capsys.readouterr().err
     assert main(["detect", str(reordered), "--model", str(saved), "-o", "out.xlsx"]) == 1
     assert "'.xlsx': use .csv, .tsv or .parquet; CSV and TSV also as .gz" in capsys.readouterr().err
     assert main(["info", str(saved)]) == 0
@@ -351,6 +354,29 @@ def test_cli_notes_a_column_like_an_id_once_and_for_a_saved_model_says_to_fit_ag
     assert err.count("'n' rises or falls") == 1 and "fit again without it (--drop n)" in err
     assert main(["score", str(saved), str(data), "-o", str(tmp_path / "s.csv")]) == 0
     assert "fit again without it (--drop n)" in capsys.readouterr().err
+
+
+def test_cli_detect_refits_a_saved_threshold_on_a_recent_stretch(tmp_path, capsys,
+                                                                  quick_default):
+    """The README's remedy for a drifted series, on the command line (a README trial)."""
+    series = periodic_series()
+    data, saved = tmp_path / "old.csv", tmp_path / "d.safetensors"
+    pa_csv.write_csv(pa.table({"value": series[:1500]}), data)
+    assert main(["detect", str(data), "--series", "value", "--save", str(saved)]) == 0
+    drifted = series[1500:] * 1.8 + 0.5  # the same shape, louder and higher
+    pa_csv.write_csv(pa.table({"value": drifted[:500]}), tmp_path / "recent.csv")
+    pa_csv.write_csv(pa.table({"value": drifted[500:]}), tmp_path / "new.csv")
+    flagged = []
+    for extra in ([], ["--refit-threshold", str(tmp_path / "recent.csv")]):
+        assert main(["detect", str(tmp_path / "new.csv"), "--model", str(saved),
+                     "-o", str(tmp_path / "r.csv"), *extra]) == 0
+        flagged.append((pa_csv.read_csv(tmp_path / "r.csv")["label"].to_numpy() == -1).mean())
+    assert "--refit-threshold: the threshold raised from" in capsys.readouterr().err
+    assert flagged[1] < flagged[0]
+    assert main(["detect", str(tmp_path / "new.csv"), "--series", "value", "--refit-threshold",
+                 str(tmp_path / "recent.csv"), "-o", str(tmp_path / "r.csv")]) == 1
+    assert "--refit-threshold raises a saved detector's threshold: give --model" in \
+        capsys.readouterr().err
 
 
 def test_cli_detect_series(tmp_path, capsys, quick_default):

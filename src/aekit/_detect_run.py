@@ -3,6 +3,7 @@ heavy): flag anomalous rows of a table, or anomalous steps of a series."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +37,9 @@ def run_detect(args) -> None:
     if args.model and (args.contamination != "auto" or args.window != "auto"):
         raise ValueError("--contamination and --window apply when fitting a detector; a saved "
                          "one (--model) keeps its own threshold and window")
+    if args.refit_threshold and not args.model:
+        raise ValueError("--refit-threshold raises a saved detector's threshold: give --model "
+                         "FILE (a detector fitted on DATA sets its own)")
     detector = _load_detector(args.model) if args.model else None
     series = args.series is not None or type(detector).__name__ == "SeriesAnomalyDetector"
     if args.header is not None and series:
@@ -78,6 +82,11 @@ def _detect_rows(args, detector) -> None:
                          "rename the time column first")
     rows = model_input(table, detector, args.data)  # columns matched by name, as in score
     columns = getattr(rows, "column_names", None) or [f"x{i}" for i in range(X.shape[1])]
+    if args.refit_threshold:
+        recent = read_table(args.refit_threshold, columns=args.columns, drop=args.drop,
+                            index=args.time, header=header_of(args, args.refit_threshold,
+                                                              detector))
+        _refit(detector, model_input(recent, detector, args.refit_threshold))
     if detector is None:
         with id_columns_noted(rows):
             detector = AnomalyDetector(contamination=args.contamination,
@@ -103,6 +112,8 @@ def _detect_series(args, detector) -> None:
 
     given = args.series.split(",") if args.series is not None else None
     _, series, times = read_series(args.data, given, args.time, detector)
+    if args.refit_threshold:
+        _refit(detector, read_series(args.refit_threshold, given, args.time, detector)[1])
     if detector is None:
         detector = SeriesAnomalyDetector(window=args.window, contamination=args.contamination,
                                          random_state=args.random_state).fit(series)
@@ -117,6 +128,20 @@ def _detect_series(args, detector) -> None:
     for start, end in windows:
         where = f"{stamps[start]} .. {stamps[end - 1]}" if stamps is not None else ""
         print(f"  steps {start}-{end - 1} {where}".rstrip())
+
+
+def _refit(detector, recent) -> None:
+    """``refit_threshold`` on the ``recent`` rows or steps, and what it did to the threshold."""
+    before = detector.threshold_
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (its warning of a kept threshold: said below)
+        detector.refit_threshold(recent)
+    if detector.threshold_ > before:
+        note(f"--refit-threshold: the threshold raised from {before:.4g} to "
+             f"{detector.threshold_:.4g}")
+    else:
+        note(f"--refit-threshold: the threshold kept at {before:.4g} (the stretch gives a "
+             "lower one, and it is never lowered)")
 
 
 def read_series(path: str, given: list[str] | None, time: str | None, detector,

@@ -336,7 +336,8 @@ def _check_inputs_exist(args) -> None:
     named = [("model file", model)] if isinstance(model, str) and model.endswith(
         ".safetensors") else []
     named += [("data file", getattr(args, "data", None)),
-              ("validation file", getattr(args, "validation_file", None))]
+              ("validation file", getattr(args, "validation_file", None)),
+              ("--refit-threshold file", getattr(args, "refit_threshold", None))]
     for kind, path in named:
         if path == "-":  # (-o - writes to standard output; nothing reads standard input)
             raise CLIError(f"{kind} -: aekit does not read standard input: save the rows to a "

@@ -25,6 +25,10 @@ def add_detect(commands) -> None:
     p.add_argument("--model", metavar="FILE",
                    help="a detector saved with --save: apply it instead of fitting one")
     p.add_argument("--save", metavar="FILE", help="save the fitted detector here")
+    p.add_argument("--refit-threshold", metavar="RECENT",
+                   help="with --model: first raise the saved threshold to the one a recent "
+                        "stretch of the new data gives (a file like DATA; never lowered), "
+                        "for data that has drifted since the detector was fitted")
     p.add_argument("--contamination", default="auto", type=_contamination, metavar="FRACTION",
                    help="expected fraction of anomalies in (0, 0.5], or auto: Tukey's "
                    "fence on the training scores, which flags more rows than a data set's "
