@@ -219,17 +219,17 @@ def test_names_that_are_numbers_are_a_header_for_a_model_trained_on_them(tmp_pat
                      str(tmp_path / "s.csv")]) == 0
         out, err = capsys.readouterr()
         assert "wrote 40 scores" in out  # the model's names: a header, and said so
-        assert "the first row is the model's column names, so it is read as the header" in err
+        assert "the first row holds the model's column names, so it is read as the header" in err
     assert len(read_table(tmp_path / "years.csv").X) == 41  # alone, numbers are still data
-    shuffled = frame[["2022", "2021", "2023"]]  # the names in another order: data, as before
-    shuffled.to_csv(tmp_path / "other.csv", index=False, header=False)
-    with open(tmp_path / "other.csv", "r+") as handle:
-        rows = handle.read()
-        handle.seek(0)
-        handle.write("2022,2021,2023\n" + rows)
+    frame[["2022", "2021", "2023"]].to_csv(tmp_path / "other.csv", index=False)
     assert main(["score", str(model), str(tmp_path / "other.csv"), "-o",
+                 str(tmp_path / "s.csv")]) == 0  # in another order: a header, read by name
+    out, err = capsys.readouterr()
+    assert "wrote 40 scores" in out and "columns reordered by name" in err
+    (tmp_path / "bare.csv").write_text("2021,2022,7\n1,2,3\n")  # not every name: data
+    assert main(["score", str(model), str(tmp_path / "bare.csv"), "-o",
                  str(tmp_path / "s.csv")]) == 0
-    assert "wrote 41 scores" in capsys.readouterr().out
+    assert "wrote 2 scores" in capsys.readouterr().out
 
 
 def test_a_pandas_frame_written_with_its_index_reads_back_as_written(tmp_path):

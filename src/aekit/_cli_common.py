@@ -164,9 +164,8 @@ def add_header_option(parser) -> None:
     parser.add_argument("--decimal", choices=(".", ","), default=None, metavar="MARK",
                         help="a CSV's decimal mark: . or , (default: .)")
     parser.add_argument("--na-values", type=column_names, default=None, metavar="A,B,...",
-                        help="text that marks a missing cell in a CSV, beside those pandas "
-                             "reads as missing (an empty cell, NA, N/A, NaN, null, None, ...; "
-                             "e.g. '?,-')")
+                        help="text that marks a missing cell in a CSV, beside an empty cell, "
+                             "NA, N/A, NaN, null and the like (e.g. '?,-,None')")
 
 
 def _separator(text: str) -> str:
@@ -205,8 +204,9 @@ def read_columns(args, path: str, text: bool = False, model=None):
 
 def header_of(args, path: str, model=None) -> bool | None:
     """``--header``/``--no-header`` as given; where neither is, True when DATA's first row
-    is the column names of the saved ``model``, in its order: names that are numbers (years)
-    would else be read as a row of data (a trial: 101 scores for 100 rows)."""
+    holds each column name of the saved ``model`` once, in any order, with a note: names that
+    are numbers (years) would else be read as a row of data (a trial: 101 scores for 100 rows),
+    and a file with them in another order, or with more columns, matched by position."""
     header = getattr(args, "header", None)
     names = getattr(model, "feature_names_in_", None)
     if header is not None or names is None:
@@ -214,11 +214,12 @@ def header_of(args, path: str, model=None) -> bool | None:
     from aekit.io.dialect import current_dialect
     from aekit.io.tables import first_row_cells
 
-    cells = first_row_cells(path)
-    filled = [cell for cell in cells or [] if cell]  # (an empty first cell: an index's place)
-    if filled != [str(name) for name in names] or not all(map(current_dialect().number, filled)):
-        return None  # names read as such anyway, or not the model's
-    note(f"{Path(path).name}: the first row is the model's column names, so it is read as "
+    filled = [cell for cell in first_row_cells(path) or [] if cell]  # ("": an index's place)
+    if not all(map(current_dialect().number, filled)):
+        return None  # names that are not numbers: read as the header anyway
+    if any(filled.count(str(name)) != 1 for name in names):
+        return None  # not every name of the model, once: a row of data
+    note(f"{Path(path).name}: the first row holds the model's column names, so it is read as "
          "the header (--no-header says it is data)")
     return True
 

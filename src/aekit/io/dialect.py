@@ -1,8 +1,8 @@
 """How CSV files write their cells: the separator, the decimal mark, the marks of a missing cell.
 
 The readers guess the separator from the header row (a comma, else a semicolon, a tab or a |)
-and take a decimal point and pandas' marks of a missing cell (empty, NA, N/A, NaN, null, None,
-<NA>, ...).
+and take a decimal point and Arrow's marks of a missing cell (empty, NA, N/A, NaN, null, ...;
+not None, which a text column may hold as a value: name it with na_values where it marks a gap).
 ``csv_dialect`` says otherwise for the reads within it, as scikit-learn's ``config_context``
 sets its options: every CSV read inside (the table, the text columns read again for writing
 back, a series' columns) follows it, without each reader taking the options one by one. The
@@ -17,7 +17,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 SEPARATORS = (",", ";", "\t", "|")
-PANDAS_NULLS = ("None", "<NA>")  # pandas reads these as missing too, beside Arrow's own marks
 DECIMAL_MARKS = (".", ",")
 
 
@@ -52,7 +51,7 @@ class CsvDialect:
         cell beside Arrow's own, and an empty cell missing in a text column too."""
         import pyarrow.csv as pacsv
 
-        nulls = [*pacsv.ConvertOptions().null_values, *PANDAS_NULLS, *self.na_values]
+        nulls = [*pacsv.ConvertOptions().null_values, *self.na_values]
         return pacsv.ConvertOptions(strings_can_be_null=True, decimal_point=self.decimal,
                                     null_values=nulls, **options)
 
