@@ -101,6 +101,10 @@ def test_a_csv_dialect_reads_separators_decimal_commas_and_marks_of_missing_cell
     with pytest.raises(ValueError, match=r"reads as one column \('a,b'\) split on ';': .* "
                                          r"separated by ',': give sep=',' \(--sep ','\)"):
         read_table(tmp_path / "points.csv", sep=";")
+    (tmp_path / "one.tsv").write_text("Temperature, C\n1.5\n2.5\n")  # a comma in a name
+    assert read_table(tmp_path / "one.tsv").columns == ["Temperature, C"]
+    (tmp_path / "one.csv").write_text("value\n1,5\n2,25\n")  # one column of decimal commas
+    assert read_table(tmp_path / "one.csv", decimal=",").X.ravel().tolist() == [1.5, 2.25]
     (tmp_path / "pipes.csv").write_text("a|b\n1.5|2\n3|4.25\n")  # guessed, as ; and tab are
     assert read_table(tmp_path / "pipes.csv").columns == ["a", "b"]
     (tmp_path / "quoted.csv").write_text('a,b\n"1,5","2"\n"3","4,25"\n')  # commas quoted

@@ -359,7 +359,9 @@ def _delimiter_of(path: Path, first_row: str) -> str:
         for other in (";", "\t", "|"):
             if other in first_row:
                 return other
-    return ","  # (decimal commas quoted: "1,5","2,5")
+    if dialect.decimal == "," and '"' not in first_row:
+        return ";"  # no other separator: one column, whose commas are decimal marks
+    return ","  # (or decimal commas quoted: "1,5","2,5")
 
 
 def _is_numbers(first_row: str, delimiter: str) -> bool:
@@ -397,10 +399,14 @@ def _refuse_one_column_of_separators(path: Path, table, delimiter: str) -> None:
     """A file read as one column whose name holds another separator was split on the wrong
     one (a trial: a comma file read with --decimal , or --sep ';'): say so, and how to read
     it, where the not-numeric message would offer to drop the whole header."""
-    if table.num_columns != 1:
-        return
+    import pyarrow as pa
+
+    if table.num_columns != 1 or not pa.types.is_string(table.column(0).type):
+        return  # (a column of numbers read well, whatever its name holds)
     name = table.column_names[0]
-    others = [sep for sep in (",", ";", "\t", "|") if sep != delimiter and sep in name]
+    values = [v for v in table.column(0).slice(0, 20).to_pylist() if v]
+    others = [sep for sep in (",", ";", "\t", "|") if sep != delimiter and sep in name
+              and values and all(sep in v for v in values)]
     if others:
         shown = "tab" if others[0] == "\t" else others[0]
         raise ValueError(f"{path} reads as one column ({name[:40]!r}{'...' * (len(name) > 40)})"
