@@ -68,8 +68,8 @@ def test_empty_cells_become_nan(tmp_path):
      (r"columns 'a' \(row 1 holds '\?'\), 'b' \(row 0 holds 'x'\) of "
      r".*--drop a,b.*; if '\?' mark missing cells, name them with na_values=\['\?'\] "
      r"\(--na-values '\?'\)")),
-    ("two_marks.csv", "a,b\n1,2\n?,3\n4,-\n5,6\n", r"if '\?', '-' mark missing cells, .*"
-     r"\(--na-values '\?,-'\)"),  # every mark at once (a trial: one, then the next)
+    ("two_marks.csv", "a,b\n1,2\n?,3\n4,-\n5,6\n",  # every mark at once (a trial: one by one)
+     r"if '\?', '-' mark missing cells, .*\(--na-values '\?,-'\)"),
     ("ids.csv", "cust,a\n100000000000000003,1\n,2\n", r"'cust'.*beyond 2\*\*53"),  # a gap too
 ])
 def test_unreadable_files(tmp_path, name, content, message):
@@ -96,8 +96,9 @@ def test_a_csv_dialect_reads_separators_decimal_commas_and_marks_of_missing_cell
     (tmp_path / "bare.csv").write_text("1,5;2\n3;4\n")  # a first row of numbers: data
     assert read_table(tmp_path / "bare.csv", decimal=",").X.tolist() == [[1.5, 2], [3, 4]]
     (tmp_path / "points.csv").write_text("a,b\n1.5,2\n3,4.25\n")  # a trial's slips:
-    with pytest.raises(ValueError, match=r"decimal points \('1.5'\), but decimal=',' "):
-        read_table(tmp_path / "points.csv", decimal=",")
+    for given in ({}, {"sep": ","}):
+        with pytest.raises(ValueError, match=r"decimal points \('1.5'\), but decimal=',' "):
+            read_table(tmp_path / "points.csv", decimal=",", **given)
     with pytest.raises(ValueError, match=r"reads as one column \('a,b'\) split on ';': .* "
                                          r"separated by ',': give sep=',' \(--sep ','\)"):
         read_table(tmp_path / "points.csv", sep=";")

@@ -359,9 +359,10 @@ def _delimiter_of(path: Path, first_row: str) -> str:
         for other in (";", "\t", "|"):
             if other in first_row:
                 return other
-    if dialect.decimal == "," and '"' not in first_row:
-        return ";"  # no other separator: one column, whose commas are decimal marks
-    return ","  # (or decimal commas quoted: "1,5","2,5")
+    if dialect.decimal == "," and '"' not in first_row and all(
+            piece.strip().lstrip("-").isdigit() for piece in first_row.split(",")[1:]):
+        return ";"  # one name, or numbers, and no other separator: one column of decimals
+    return ","  # names split by commas, or decimal commas quoted: "1,5","2,5"
 
 
 def _is_numbers(first_row: str, delimiter: str) -> bool:
