@@ -330,6 +330,21 @@ def test_cli_fit_a_detector_then_apply_it(tmp_path, blob, capsys, quick_default)
     assert main(["detect", str(reordered), "--model", str(saved), "-o", str(out),
                  "--refit-threshold", str(data)]) == 0  # a table's too, read as DATA is
     assert "--refit-threshold: the threshold " in capsys.readouterr().err
+    few = tmp_path / "few.csv"  # three rows set no threshold worth trusting: said so
+    write_table(few, blob[:3], [f"col{i}" for i in range(5)])
+    assert main(["detect", str(reordered), "--model", str(saved), "-o", str(out),
+                 "--refit-threshold", str(few)]) == 0
+    assert "only 3 rows for 5 columns" in capsys.readouterr().err
+    gap = tmp_path / "gap.csv"  # its own errors name it, not DATA
+    gappy = blob[:40].copy()
+    gappy[3, 2] = np.nan
+    write_table(gap, gappy, [f"col{i}" for i in range(5)])
+    assert main(["detect", str(reordered), "--model", str(saved), "-o", str(out),
+                 "--refit-threshold", str(gap)]) == 1
+    assert f"--refit-threshold {gap}: it contains NaN" in capsys.readouterr().err
+    assert main(["detect", str(reordered), "--model", str(saved), "-o", str(few),
+                 "--refit-threshold", str(few)]) == 1
+    assert "is the file this command reads" in capsys.readouterr().err
     assert main(["detect", str(reordered), "--model", str(saved), "-o", "out.xlsx"]) == 1
     assert "'.xlsx': use .csv, .tsv or .parquet; CSV and TSV also as .gz" in capsys.readouterr().err
     assert main(["info", str(saved)]) == 0

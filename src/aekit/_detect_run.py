@@ -32,7 +32,8 @@ RESULT_NAMES = {"score", "label", *(f"{kind}_{k + 1}" for kind in ("feature", "s
 def run_detect(args) -> None:
     if args.output is None and args.save is None:
         raise ValueError("give -o OUT for the results, --save FILE for the detector, or both")
-    check_data_path(args.output, "-o", (args.data, args.model), OUTPUTS, RESULTS_HELP)
+    check_data_path(args.output, "-o", (args.data, args.model, args.refit_threshold), OUTPUTS,
+                    RESULTS_HELP)
     check_model_path(args.save, "--save", (args.data,))
     if args.model and (args.contamination != "auto" or args.window != "auto"):
         raise ValueError("--contamination and --window apply when fitting a detector; a saved "
@@ -86,7 +87,9 @@ def _detect_rows(args, detector) -> None:
         recent = read_table(args.refit_threshold, columns=args.columns, drop=args.drop,
                             index=args.time, header=header_of(args, args.refit_threshold,
                                                               detector))
-        _refit(detector, model_input(recent, detector, args.refit_threshold))
+        say_notes(recent, args.refit_threshold, detector)
+        _refit(detector, model_input(recent, detector, args.refit_threshold),
+               args.refit_threshold)
     if detector is None:
         with id_columns_noted(rows):
             detector = AnomalyDetector(contamination=args.contamination,
@@ -113,7 +116,8 @@ def _detect_series(args, detector) -> None:
     given = args.series.split(",") if args.series is not None else None
     _, series, times = read_series(args.data, given, args.time, detector)
     if args.refit_threshold:
-        _refit(detector, read_series(args.refit_threshold, given, args.time, detector)[1])
+        _refit(detector, read_series(args.refit_threshold, given, args.time, detector)[1],
+               args.refit_threshold)
     if detector is None:
         detector = SeriesAnomalyDetector(window=args.window, contamination=args.contamination,
                                          random_state=args.random_state).fit(series)
@@ -130,12 +134,18 @@ def _detect_series(args, detector) -> None:
         print(f"  steps {start}-{end - 1} {where}".rstrip())
 
 
-def _refit(detector, recent) -> None:
-    """``refit_threshold`` on the ``recent`` rows or steps, and what it did to the threshold."""
+def _refit(detector, recent, path: str) -> None:
+    """``refit_threshold`` on the ``recent`` rows or steps (of ``path``), and what it did to
+    the threshold; its errors name ``path``, not DATA."""
     before = detector.threshold_
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # (its warning of a kept threshold: said below)
-        detector.refit_threshold(recent)
+    with warnings.catch_warnings():  # (its warning of a kept threshold: said below)
+        warnings.filterwarnings("ignore", message=".*threshold_ stays")
+        try:
+            detector.refit_threshold(recent)
+        except ValueError as error:
+            text = str(error)
+            text = f"it {text[2:]}" if text.startswith("X ") else text
+            raise ValueError(f"--refit-threshold {path}: {text}") from None
     if detector.threshold_ > before:
         note(f"--refit-threshold: the threshold raised from {before:.4g} to "
              f"{detector.threshold_:.4g}")

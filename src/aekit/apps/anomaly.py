@@ -223,8 +223,10 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         check_is_fitted(self)
         contamination = self.contamination if contamination is None else contamination
         check_contamination(contamination)
+        scores = -self.score_samples(X)
+        warn_of_few_rows(len(scores), self.n_features_in_)  # a threshold from 3 rows: no
         self.threshold_ = raised_threshold(self.threshold_, fit_threshold(
-            -self.score_samples(X), contamination, None))
+            scores, contamination, None))
         return self
 
     def score_samples(self, X) -> np.ndarray:
