@@ -549,6 +549,7 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         run(state, batches, val_batches, self._callbacks(data_digest))
         self.n_epochs_ = state.epoch
         self.best_epoch_ = _kept_epoch(state)
+        self._kept_loss = _kept_loss(state)  # (for a variant's checks after fit; not saved)
         if state.diverged:
             if state.epoch <= 1:  # nothing worth keeping
                 raise ValueError(state.stop_reason)
@@ -645,6 +646,14 @@ def _kept_epoch(state) -> int:
     restored = [c for c in state.callbacks if isinstance(c, EarlyStopping)
                 and c.restore_best_weights and c.best_weights is not None]
     return restored[-1].best_epoch if restored else state.epoch
+
+
+def _kept_loss(state) -> float | None:
+    """The monitored loss (val_loss where there is one) of the weights early stopping kept,
+    those training started from included; None where it kept none."""
+    restored = [c for c in state.callbacks if isinstance(c, EarlyStopping)
+                and c.restore_best_weights and c.best_weights is not None]
+    return float(restored[-1].best) if restored else None
 
 
 # A feature's mean in validation_data this many training standard deviations from X's, and its

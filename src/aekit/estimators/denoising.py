@@ -57,11 +57,15 @@ class DenoisingAutoencoder(Autoencoder):
         in: the error of the kept epoch (on held-out rows where there are some; both are
         measured on noisy inputs) against the noise's own, ``noise_level**2`` per value in the
         scaled units. Only gaussian noise under MSE has that yardstick."""
-        if (self.noise != "gaussian" or self.loss_ != "mse" or not self.noise_level
-                or not self.best_epoch_):  # 0: the starting weights kept, not in the history
+        if self.noise != "gaussian" or self.loss_ != "mse" or not self.noise_level:
             return
-        history = self.history_.get("val_loss") or self.history_["loss"]
-        error, noise = history[self.best_epoch_ - 1], self.noise_level ** 2
+        error = getattr(self, "_kept_loss", None)  # the kept weights', the start's included
+        if error is None:
+            history = self.history_.get("val_loss") or self.history_["loss"]
+            error = history[self.best_epoch_ - 1] if self.best_epoch_ else None
+        if error is None:
+            return
+        noise = self.noise_level ** 2
         if error >= noise:
             how, effect = (("further from", "makes them worse") if error > HARM * noise
                            else ("no closer to", "gains nothing"))
