@@ -398,6 +398,23 @@ def test_cli_impute_of_a_table_of_text_alone_says_there_is_nothing_to_fill(tmp_p
         capsys.readouterr().err  # not NumPy's "need at least one array to concatenate"
 
 
+def test_cli_impute_keeps_an_unnamed_index_beside_a_column_named_index(tmp_path):
+    """A review: the unnamed index came back as a second column 'index', and the file could
+    not be read again (two columns of one name)."""
+    frame = pd.DataFrame({"index": np.arange(30) * 3.0, "b": np.random.RandomState(0).normal(
+        size=30), "c": np.random.RandomState(1).normal(size=30)}, index=np.arange(100, 130))
+    frame.loc[104, "b"] = np.nan
+    frame.to_csv(tmp_path / "d.csv")
+    for out in ("f.csv", "f.parquet"):
+        assert main(["impute", str(tmp_path / "d.csv"), "-o", str(tmp_path / out),
+                     "--epochs", "1"]) == 0
+    back = pd.read_csv(tmp_path / "f.csv", index_col=0)
+    assert list(back.columns) == ["index", "b", "c"] and back.index.tolist() == list(range(100, 130))
+    parquet = pd.read_parquet(tmp_path / "f.parquet")
+    assert list(parquet.columns) == ["index", "b", "c"]
+    assert parquet.index.astype(int).tolist() == list(range(100, 130))
+
+
 def test_cli_impute_gives_a_parquet_files_index_back_as_its_index(tmp_path):
     """A slice's range index (200, 201, ...) comes back as pandas' index, not as a column
     that a later fit would read as a feature (a review)."""

@@ -96,6 +96,13 @@ def test_a_csv_dialect_reads_separators_decimal_commas_and_marks_of_missing_cell
     (tmp_path / "bare.csv").write_text("1,5;2\n3;4\n")  # a first row of numbers: data
     assert read_table(tmp_path / "bare.csv", decimal=",").X.tolist() == [[1.5, 2], [3, 4]]
     (tmp_path / "points.csv").write_text("a,b\n1.5,2\n3,4.25\n")  # a trial's slips:
+    (tmp_path / "thousands.csv").write_text("a;b\n1.200;2,5\n1.500;4\n")  # German thousands
+    with pytest.raises(ValueError, match=r"'a' .* with points \('1.200'\): if they separate "
+                                         r"thousands, write them without \(1200\)"):
+        read_table(tmp_path / "thousands.csv", decimal=",")
+    (tmp_path / "spaces.csv").write_text("a,b\n1, \n2,3\n4,5\n")  # no option names ' '
+    with pytest.raises(ValueError, match="cells of spaces alone are not missing cells"):
+        read_table(tmp_path / "spaces.csv")
     for given in ({}, {"sep": ","}):
         with pytest.raises(ValueError, match=r"decimal points \('1.5'\), but decimal=',' "):
             read_table(tmp_path / "points.csv", decimal=",", **given)

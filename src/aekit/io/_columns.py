@@ -4,6 +4,7 @@ the value that stopped it, numbers written with commas, several such columns at 
 from __future__ import annotations
 
 import re
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -72,9 +73,16 @@ def _not_numeric_message(path: Path, table, names: list[str]) -> str:
         commas = _comma_numbers(table[name])
         if commas is not None:
             return f"column {name!r} of {path} holds {commas}"
-    points = _point_numbers(table[names[0]])
-    if points is not None:
-        return (f"column {names[0]!r} of {path} holds numbers written with decimal points "
+    for name in names:
+        points = _point_numbers(table[name])
+        if points is None:
+            continue
+        if _GROUPS_OF_THREE.fullmatch(points):  # 1.200: a thousand and two hundred, maybe
+            return (f"column {name!r} of {path} holds numbers written with points "
+                    f"({points!r}): if they separate thousands, write them without "
+                    f"({points.replace('.', '')}); if they are decimal points, read the file "
+                    "without decimal=',' (--decimal ,)")
+        return (f"column {name!r} of {path} holds numbers written with decimal points "
                 f"({points!r}), but decimal=',' (--decimal ,) reads commas: read the file "
                 "without it")
     if len(names) == 1:
@@ -123,17 +131,25 @@ def _missing_hint(table, names: list[str]) -> str:
         found = [v for v in values if not _is_number(v)]
         if values and found and len(found) <= 0.5 * len(values):
             marks.update(dict.fromkeys(found))
-    if not marks:
-        return ""
-    shown = list(marks)[:5]
-    return (f"; if {', '.join(map(repr, shown))} mark missing cells, name them with "
-            f"na_values={shown!r} (--na-values '{','.join(shown)}'), or leave those cells "
-            "empty")
+    blank = [mark for mark in marks if not mark.strip()]  # spaces: no option names them
+    shown = [mark for mark in marks if mark.strip()][:5]
+    more = len(marks) - len(blank) - len(shown)
+    hints = []
+    if shown:
+        hints.append(f"if {', '.join(map(repr, shown))}{f' (and {more} more)' if more else ''}"
+                     f" mark missing cells, name them with na_values={shown!r} (--na-values "
+                     f"{shlex.quote(','.join(shown))}), or leave those cells empty")
+    if blank:
+        hints.append("cells of spaces alone are not missing cells: leave them empty")
+    return "".join(f"; {hint}" for hint in hints)
 
 
 def _is_number(text: str) -> bool:
     """Whether ``text`` reads as a number with the decimal mark CSV reads take here."""
     return current_dialect().number(text)
+
+
+_GROUPS_OF_THREE = re.compile(r"-?\d{1,3}(\.\d{3})+")
 
 
 def _point_numbers(column) -> str | None:

@@ -478,8 +478,9 @@ def range_index(schema, n_rows: int,
     """``((start, step), name)`` of a range index pandas kept as metadata only, unless it is
     the default unnamed 0..n-1 (a slice of a frame, ``df.iloc[200:]``, keeps 200, 201, ...):
     written beside the results, as a CSV's index column is (a trial: lost in Parquet). None
-    where the range does not span ``n_rows`` rows (edited metadata), or its name (``index``
-    when it has none) is a column's, as after ``reset_index``: that column is the index."""
+    where the range does not span ``n_rows`` rows (edited metadata), or where its name
+    (``index`` when it has none) is a column's, as after ``reset_index``: the two would share
+    a name in the output (the column stays a feature, with the note of an id's name)."""
     named = (schema.pandas_metadata or {}).get("index_columns", [])
     if len(named) != 1 or not isinstance(named[0], dict) or named[0].get("kind") != "range":
         return None, None
@@ -605,19 +606,24 @@ def write_frame(path: str | os.PathLike, frame, index: np.ndarray | None = None,
     (nullable integers and booleans stay integers and booleans), ``index`` first."""
     import pyarrow as pa
 
+    name = index_name or "index"
+    if index is not None and name in map(str, frame.columns):
+        if index_name:  # named, and a column's name too: one would overwrite the other
+            raise ValueError(f"the index column {name!r} has the name of a column written "
+                             "beside it: rename one of them")
+        name = None  # unnamed, beside a column 'index': left unnamed, as pandas writes it
     if index is not None and format_of(path) != ".csv":  # Parquet: as pandas' index, so that
-        frame = frame.set_axis(  # it reads back as one, not as a feature
-            _pandas_index(index, index_name or "index"), axis=0)
+        frame = frame.set_axis(_pandas_index(index, name), axis=0)  # it reads back as one
         table = pa.Table.from_pandas(frame, preserve_index=True)
     else:
         table = pa.Table.from_pandas(frame, preserve_index=False)
         if index is not None:
-            table = table.add_column(0, index_name or "index", pa.array(index))
+            table = table.add_column(0, name or "", pa.array(index))
     with atomic_path(Path(path)) as tmp:
         write_arrow_table(table, tmp, Path(path))
 
 
-def _pandas_index(values: np.ndarray, name: str):
+def _pandas_index(values: np.ndarray, name: str | None):
     import pandas as pd
 
     return pd.Index(values, name=name)
