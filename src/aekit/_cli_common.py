@@ -160,7 +160,7 @@ def add_header_option(parser) -> None:
                              "default: a first row of numbers is data")
     parser.add_argument("--sep", type=_separator, default=None, metavar="CHAR",
                         help="what separates a CSV's cells: , ; | or tab (default: a comma, "
-                             "or the semicolon or tab its header row has instead)")
+                             "or the semicolon, tab or | its header row has instead)")
     parser.add_argument("--decimal", choices=(".", ","), default=None, metavar="MARK",
                         help="a CSV's decimal mark: . or , (default: .)")
     parser.add_argument("--na-values", type=column_names, default=None, metavar="A,B,...",
@@ -205,8 +205,8 @@ def read_columns(args, path: str, text: bool = False, model=None):
 def header_of(args, path: str, model=None) -> bool | None:
     """``--header``/``--no-header`` as given; where neither is, True when DATA's first row
     holds each column name of the saved ``model`` once, in any order, with a note: names that
-    are numbers (years) would else be read as a row of data (a trial: 101 scores for 100 rows),
-    and a file with them in another order, or with more columns, matched by position."""
+    are numbers (years) would else be read as a row of data, and the columns then matched by
+    position (a trial: 101 scores for 100 rows)."""
     header = getattr(args, "header", None)
     names = getattr(model, "feature_names_in_", None)
     if header is not None or names is None:
