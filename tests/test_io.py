@@ -115,6 +115,12 @@ def test_a_csv_dialect_reads_separators_decimal_commas_and_marks_of_missing_cell
     assert read_table(tmp_path / "one.csv", decimal=",").X.ravel().tolist() == [1.5, 2.25]
     (tmp_path / "pipes.csv").write_text("a|b\n1.5|2\n3|4.25\n")  # guessed, as ; and tab are
     assert read_table(tmp_path / "pipes.csv").columns == ["a", "b"]
+    (tmp_path / "named.csv").write_text("temp, C|press|hum\n1|2|3\n")  # more |s than commas
+    assert read_table(tmp_path / "named.csv").columns == ["temp, C", "press", "hum"]
+    (tmp_path / "sentinel.csv").write_text("a,b\n-999.0,1\n2,-999\n3,4\n")  # as pandas matches
+    assert np.isnan(read_table(tmp_path / "sentinel.csv", na_values=["-999"]).X).sum() == 2
+    (tmp_path / "gap_first.csv").write_text("1.5,NA,3\n4,5,6\n")  # a gap in a row of numbers
+    assert read_table(tmp_path / "gap_first.csv").X.shape == (2, 3)  # data, not a header
     (tmp_path / "quoted.csv").write_text('a,b\n"1,5","2"\n"3","4,25"\n')  # commas quoted
     assert read_table(tmp_path / "quoted.csv", decimal=",").X.tolist() == [[1.5, 2], [3, 4.25]]
     for wrong, message in (({"sep": "x"}, "sep must be one of"),

@@ -165,7 +165,9 @@ def add_header_option(parser) -> None:
                         help="a CSV's decimal mark: . or , (default: .)")
     parser.add_argument("--na-values", type=column_names, default=None, metavar="A,B,...",
                         help="text that marks a missing cell in a CSV, beside an empty cell, "
-                             "NA, N/A, NaN, null and the like (e.g. '?,-,None')")
+                             "NA, N/A, NaN, null and the like (e.g. '?,-,None'; a number "
+                             "matches as pandas matches it; one starting with -: "
+                             "--na-values=-999)")
 
 
 def _separator(text: str) -> str:

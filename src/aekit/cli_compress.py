@@ -53,9 +53,10 @@ def _compress(args) -> None:
                        "it .aekz")
     model = load(args.model, device=args.device)
     table = read_columns(args, args.data, model=model)
-    if table.index_name is not None:
-        note(f"--time {table.index_name}: the stream holds the features only, so 'aekit "
-             "decompress' writes the rows without that column: keep it beside the stream")
+    if table.index is not None:  # --time's column, or an index column the file holds
+        what = f"--time {table.index_name}" if args.time else "the index column"
+        note(f"{what}: the stream holds the features only, so 'aekit decompress' writes the "
+             "rows without it: keep it beside the stream")
     X = table.X
     data = compress(model, model_input(table, model, args.data), step=args.step,
                     refine=args.refine)

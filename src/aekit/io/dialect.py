@@ -46,14 +46,29 @@ class CsvDialect:
             return False
         return True
 
-    def convert_options(self, **options):
-        """Arrow's options for converting cells: this decimal mark, these marks of a missing
-        cell beside Arrow's own, and an empty cell missing in a text column too."""
+    def missing_marks(self) -> list[str]:
+        """Every cell text read as missing: Arrow's own marks and ``na_values``, a number among
+        them in each way a file may write it (-999 also as -999.0, as pandas matches it)."""
         import pyarrow.csv as pacsv
 
-        nulls = [*pacsv.ConvertOptions().null_values, *self.na_values]
+        marks = list(pacsv.ConvertOptions().null_values)
+        for value in self.na_values:
+            marks.append(value)
+            if self.number(value):
+                number = float(value.replace(self.decimal, "."))
+                forms = {repr(number), f"{number:g}"}
+                if number.is_integer():
+                    forms |= {str(int(number)), f"{int(number)}.0"}
+                marks.extend(form.replace(".", self.decimal) for form in sorted(forms))
+        return list(dict.fromkeys(marks))
+
+    def convert_options(self, **options):
+        """Arrow's options for converting cells: this decimal mark, ``missing_marks``, and an
+        empty cell missing in a text column too."""
+        import pyarrow.csv as pacsv
+
         return pacsv.ConvertOptions(strings_can_be_null=True, decimal_point=self.decimal,
-                                    null_values=nulls, **options)
+                                    null_values=self.missing_marks(), **options)
 
 
 _DEFAULT = CsvDialect()

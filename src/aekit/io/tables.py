@@ -354,11 +354,12 @@ def _delimiter_of(path: Path, first_row: str) -> str:
         return dialect.sep
     if is_tab_separated(path):
         return "\t"
-    # with decimal commas, a semicolon or a tab in the row separates cells, not its commas
-    if "," not in first_row or dialect.decimal == ",":
-        for other in (";", "\t", "|"):
-            if other in first_row:
-                return other
+    # the separator the row holds most of (a name 'temp, C' between |s), a comma on a tie;
+    # with decimal commas, any other one the row holds
+    others = sorted((";", "\t", "|"), key=first_row.count, reverse=True)
+    if first_row.count(others[0]) and (dialect.decimal == ","
+                                       or first_row.count(others[0]) > first_row.count(",")):
+        return others[0]
     if dialect.decimal == "," and '"' not in first_row and all(
             piece.strip().lstrip("-").isdigit() for piece in first_row.split(",")[1:]):
         return ";"  # one name, or numbers, and no other separator: one column of decimals
@@ -371,7 +372,8 @@ def _is_numbers(first_row: str, delimiter: str) -> bool:
     for a frame's default column names: 0, 1, 2, ..., after an empty first cell (the index)
     or, with ``index=False``, alone."""
     cells = _cells(first_row, delimiter)
-    filled = [cell for cell in cells if cell]
+    missing = set(current_dialect().missing_marks())  # NA in a row of numbers: a gap in data
+    filled = [cell for cell in cells if cell and cell not in missing]
     if not filled:
         return False
     return all(map(current_dialect().number, filled)) and not _pandas_header(cells)
