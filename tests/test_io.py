@@ -119,6 +119,10 @@ def test_a_csv_dialect_reads_separators_decimal_commas_and_marks_of_missing_cell
     assert read_table(tmp_path / "named.csv").columns == ["temp, C", "press", "hum"]
     (tmp_path / "sentinel.csv").write_text("a,b\n-999.0,1\n2,-999\n3,4\n")  # as pandas matches
     assert np.isnan(read_table(tmp_path / "sentinel.csv", na_values=["-999"]).X).sum() == 2
+    (tmp_path / "codes.csv").write_text("x,country\n1,NA\n2,DE\n,FR\n")  # Namibia: NA
+    for default_na, code in ((True, None), (False, "NA")):
+        read = read_table(tmp_path / "codes.csv", text=True, default_na=default_na)
+        assert read.text["country"][0].as_py() == code and np.isnan(read.X[2, 0])
     (tmp_path / "gap_first.csv").write_text("1.5,NA,3\n4,5,6\n")  # a gap in a row of numbers
     assert read_table(tmp_path / "gap_first.csv").X.shape == (2, 3)  # data, not a header
     (tmp_path / "quoted.csv").write_text('a,b\n"1,5","2"\n"3","4,25"\n')  # commas quoted

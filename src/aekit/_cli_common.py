@@ -168,6 +168,9 @@ def add_header_option(parser) -> None:
                              "NA, N/A, NaN, null and the like (e.g. '?,-,None'; a number "
                              "matches as pandas matches it; one starting with -: "
                              "--na-values=-999)")
+    parser.add_argument("--no-default-na", dest="default_na", action="store_false",
+                        default=None, help="read NA, N/A, null and the like in a CSV as text "
+                        "(a country code NA, say): only empty cells and --na-values are missing")
 
 
 def _separator(text: str) -> str:
@@ -183,7 +186,8 @@ def _separator(text: str) -> str:
 def csv_dialect_of(args):
     """The ``csv_dialect`` ``--sep``, ``--decimal`` and ``--na-values`` ask for, for every CSV
     the command reads (a do-nothing context where none is given)."""
-    given = {name: getattr(args, name, None) for name in ("sep", "decimal", "na_values")}
+    given = {name: getattr(args, name, None)
+             for name in ("sep", "decimal", "na_values", "default_na")}
     given = {name: value for name, value in given.items() if value is not None}
     if not given:
         return contextlib.nullcontext()

@@ -23,11 +23,14 @@ DECIMAL_MARKS = (".", ",")
 @dataclass(frozen=True)
 class CsvDialect:
     """``sep`` between cells (None: guessed from the header row), the ``decimal`` mark, and
-    ``na_values``: text that marks a missing cell, beside Arrow's own marks."""
+    ``na_values``: text that marks a missing cell, beside Arrow's own marks (NA, N/A, null,
+    ...), which ``default_na=False`` reads as text (a country code NA, say) instead, as
+    pandas' ``keep_default_na=False`` does; an empty cell is missing either way."""
 
     sep: str | None = None
     decimal: str = "."
     na_values: tuple[str, ...] = ()
+    default_na: bool = True  # Arrow's marks (NA, null, ...) missing too; False: text ("NA")
 
     def __post_init__(self):
         if self.sep is not None and self.sep not in SEPARATORS:
@@ -51,7 +54,7 @@ class CsvDialect:
         them in each way a file may write it (-999 also as -999.0, as pandas matches it)."""
         import pyarrow.csv as pacsv
 
-        marks = list(pacsv.ConvertOptions().null_values)
+        marks = list(pacsv.ConvertOptions().null_values) if self.default_na else [""]
         for value in self.na_values:
             marks.append(value)
             if self.number(value):
@@ -82,14 +85,15 @@ def current_dialect() -> CsvDialect:
 
 
 @contextlib.contextmanager
-def csv_dialect(sep: str | None = None, decimal: str = ".",
-                na_values: Sequence[str] = ()) -> Iterator[CsvDialect]:
+def csv_dialect(sep: str | None = None, decimal: str = ".", na_values: Sequence[str] = (),
+                default_na: bool = True) -> Iterator[CsvDialect]:
     """Within this, CSV files are read with cells separated by ``sep`` (None: guessed), the
-    ``decimal`` mark, and ``na_values`` marking missing cells. Files written are unchanged
-    (commas and decimal points)."""
+    ``decimal`` mark, ``na_values`` marking missing cells, and Arrow's own marks (NA, null,
+    ...) too unless ``default_na`` is False. Files written are unchanged (commas and decimal
+    points)."""
     if isinstance(na_values, str):
         na_values = [na_values]
-    token = _CURRENT.set(CsvDialect(sep, decimal, tuple(na_values)))
+    token = _CURRENT.set(CsvDialect(sep, decimal, tuple(na_values), default_na))
     try:
         yield current_dialect()
     finally:

@@ -69,7 +69,8 @@ that ``read_table`` returned before it had the rest."""
 def read_table(path: str | os.PathLike, *, columns: Sequence[str] | None = None,
                drop: Sequence[str] = (), index: str | None = None,
                header: bool | None = None, text: bool = False, sep: str | None = None,
-               decimal: str | None = None, na_values: Sequence[str] | None = None) -> Table:
+               decimal: str | None = None, na_values: Sequence[str] | None = None,
+               default_na: bool | None = None) -> Table:
     """Read ``path``; returns a ``Table`` that unpacks as ``(X, column_names)``.
 
     CSV and Parquet columns can be chosen by name: ``columns`` keeps these (in this order),
@@ -81,13 +82,14 @@ def read_table(path: str | os.PathLike, *, columns: Sequence[str] | None = None,
     reason). ``Table.notes`` says how the file was read (a header guessed, an index column
     set apart); ``Table.id_like`` names the features that look like a row id or a time. A
     CSV's ``sep`` (default: guessed from the header row), ``decimal`` mark (default
-    ``.``) and extra ``na_values`` (marks of a missing cell) are as ``aekit.io.dialect``
-    says, or as given here. Raises ``FileNotFoundError`` for a missing file and
+    ``.``), extra ``na_values`` (marks of a missing cell) and ``default_na`` (False: Arrow's
+    own marks, NA, null, ..., read as text) are as ``aekit.io.dialect`` says, or as given
+    here. Raises ``FileNotFoundError`` for a missing file and
     ``ValueError`` for a file that cannot be parsed, a named column it lacks, or a non-numeric
     column among the features.
     """
-    given = {name: value for name, value in
-             (("sep", sep), ("decimal", decimal), ("na_values", na_values)) if value is not None}
+    given = {name: value for name, value in (("sep", sep), ("decimal", decimal), (
+        "na_values", na_values), ("default_na", default_na)) if value is not None}
     if given:
         with csv_dialect(**{**dataclasses.asdict(current_dialect()), **given}):
             return read_table(path, columns=columns, drop=drop, index=index, header=header,
