@@ -34,7 +34,11 @@ def numeric_column(frame: pa.Table, name: str, path: str) -> np.ndarray:
     column = frame[name]
     if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
             or pa.types.is_null(column.type)):
-        raise ValueError(f"column {name!r} of {path} is not numeric ({column.type})")
+        from aekit.io._columns import numbers_written_otherwise
+
+        written = numbers_written_otherwise(path, frame, [name])  # decimal commas, say
+        raise ValueError(written or f"column {name!r} of {path} is not numeric "
+                         f"({column.type})")
     return column.cast(pa.float64()).to_numpy(zero_copy_only=False)
 
 

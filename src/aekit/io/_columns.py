@@ -27,7 +27,7 @@ def numeric_array(path: Path, table) -> np.ndarray:
                            or pa.types.is_boolean(column.type)
                            or pa.types.is_decimal(column.type))]
     if not_numeric:
-        raise ValueError(_not_numeric_message(path, table, not_numeric))
+        raise ValueError(not_numeric_message(path, table, not_numeric))
     columns = []
     for name, column in zip(table.column_names, table.columns):
         if pa.types.is_integer(column.type) and _beyond_float(column):
@@ -64,7 +64,24 @@ def is_text_column(column) -> bool:
     return _comma_numbers(column) is None and numbers < 0.5 * len(values)
 
 
-def _not_numeric_message(path: Path, table, names: list[str]) -> str:
+def not_numeric_message(path: Path, table, names: list[str]) -> str:
+    """Why the columns ``names`` of ``table`` are not numbers, and what to do about it."""
+    written = numbers_written_otherwise(path, table, names)
+    if written is not None:
+        return written
+    if len(names) == 1:
+        name = names[0]
+        return (f"column {name!r} of {path} is not numeric ({table[name].type}"
+                f"{_first_text(table[name])}): drop it ({_drop(names)}), name it as the index "
+                f"({_index(name)}) or encode it as numbers first{_missing_hint(table, names)}")
+    listed = ", ".join(f"{name!r}{_first_text(table[name], short=True)}" for name in names)
+    return (f"columns {listed} of {path} are not numeric: drop them ({_drop(names)}), or "
+            f"encode them as numbers first{_missing_hint(table, names)}")
+
+
+def numbers_written_otherwise(path: Path, table, names: list[str]) -> str | None:
+    """The message for columns of numbers written in a way the reads took as text (not
+    UTF-8, decimal commas or points, thousands separators), or None."""
     import pyarrow as pa
 
     if any(pa.types.is_binary(table[name].type) for name in names):  # bytes that are not UTF-8
@@ -85,14 +102,7 @@ def _not_numeric_message(path: Path, table, names: list[str]) -> str:
         return (f"column {name!r} of {path} holds numbers written with decimal points "
                 f"({points!r}), but decimal=',' (--decimal ,) reads commas: read the file "
                 "without it")
-    if len(names) == 1:
-        name = names[0]
-        return (f"column {name!r} of {path} is not numeric ({table[name].type}"
-                f"{_first_text(table[name])}): drop it ({_drop(names)}), name it as the index "
-                f"({_index(name)}) or encode it as numbers first{_missing_hint(table, names)}")
-    listed = ", ".join(f"{name!r}{_first_text(table[name], short=True)}" for name in names)
-    return (f"columns {listed} of {path} are not numeric: drop them ({_drop(names)}), or "
-            f"encode them as numbers first{_missing_hint(table, names)}")
+    return None
 
 
 def _drop(names: list[str]) -> str:
