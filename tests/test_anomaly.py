@@ -413,7 +413,7 @@ def test_cli_detect_series(tmp_path, capsys, quick_default):
     european.write_text("t;v\n" + "".join(f"{i};{x:.3f}\n".replace(".", ",")
                                            for i, x in enumerate(series[:200])))
     assert main(["detect", str(european), "--series", "v", "-o", str(out)]) == 1
-    assert "decimal commas" in capsys.readouterr().err
+    assert "(--decimal ,)" in capsys.readouterr().err
     saved = tmp_path / "series.safetensors"
     assert main(["detect", str(data), "--series", "value", "--save", str(saved)]) == 0
     gappy = series.copy()

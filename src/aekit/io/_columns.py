@@ -200,8 +200,9 @@ def _comma_numbers(column) -> str | None:
     example = with_commas[0]
     if thousands and decimal:  # 1,065: a thousand and sixty-five, or one point zero six five
         return (f"numbers written with commas ({example!r}): write them without thousands "
-                f"separators ({example.replace(',', '')}), or with a decimal point if the comma "
-                f"is one ({example.replace(',', '.')})")
+                f"separators ({example.replace(',', '')}), or, if the comma is a decimal "
+                f"mark ({example.replace(',', '.')}), read them with decimal=',' "
+                "(--decimal ,)")
     if thousands:
         return (f"numbers written with thousands separators ({example!r}): write them without "
                 f"({example.replace(',', '')})")
