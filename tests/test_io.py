@@ -63,8 +63,8 @@ def test_empty_cells_become_nan(tmp_path):
     ("thousands.csv", 'a,b\n"1,065",2\n"12,500,000",4\n',
      r"thousands separators \('1,065'\): write them without \(1065\)$"),
     ("either.csv", 'a,b\n"1,065",2\n735,4\n',
-     r"without thousands separators \(1065\), or, if the comma is a decimal mark "
-     r"\(1.065\), read them with decimal=','"),
+     (r"without thousands separators \(1065\), or, if the comma is a decimal mark "
+      r"\(1.065\), read them with decimal=','")),
     ("marks.csv", "a,b,c\n1,x,2\n?,y,3\n4,z,5\n",
      (r"columns 'a' \(row 1 holds '\?'\), 'b' \(row 0 holds 'x'\) of "
      r".*--drop a,b.*; if '\?' mark missing cells, name them with na_values=\['\?'\] "
