@@ -21,7 +21,12 @@ from aekit._cli_common import (
 from aekit._series_frame import note_uneven_steps, numeric_column, read_frame
 from aekit.io import atomic_path, read_table
 from aekit.io.formats import RESULTS_HELP
-from aekit.io.tables import csv_column_text, csv_columns_as_written, write_arrow_table
+from aekit.io.tables import (
+    csv_column_text,
+    csv_columns_as_written,
+    output_index_name,
+    write_arrow_table,
+)
 
 OUTPUTS = (".csv", ".parquet")
 TOP_FEATURES = 3
@@ -98,8 +103,8 @@ def _detect_rows(args, detector) -> None:
     results = {"score": scores, "label": labels}
     if table.index is not None:  # --time (or an unnamed index column) beside each row,
         text = csv_column_text(args.data, table.index_name, args.header)  # as written
-        results = {table.index_name or "index": table.index if text is None else text,
-                   **results}
+        results = {output_index_name(table.index_name, args.output or ""):
+                   table.index if text is None else text, **results}
     shares = detector.score_features(rows)
     top = np.argsort(-shares, axis=1)[:, :TOP_FEATURES]
     for k in range(top.shape[1]):

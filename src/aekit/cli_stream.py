@@ -38,13 +38,15 @@ def _write(path: str, source, blocks, columns: list[str]) -> int:
     one) goes first, as a table loaded whole keeps it, except in a .npy file."""
     from aekit.io.formats import format_of
     from aekit.io.stream_writer import write_blocks
+    from aekit.io.tables import output_index_name
 
     index = getattr(source, "index_column", None)
     if index is not None and format_of(path) != ".npy":
-        if index in columns:
-            raise CLIError(f"the index column {index!r} of {source.path} has the name of a "
+        header = output_index_name(index, path)  # unnamed, in a CSV: as pandas writes it
+        if header in columns:
+            raise CLIError(f"the index column {header!r} of {source.path} has the name of a "
                            "column written beside it: rename it")
-        blocks = _labelled(blocks, source.index_blocks(), index, columns)
+        blocks = _labelled(blocks, source.index_blocks(), header, columns)
     return write_blocks(path, blocks, columns, n_rows=source.n_rows)
 
 

@@ -49,7 +49,7 @@ class ParquetSource(ArraySource):
     index_column : str or None
         The column pandas stored the rows' index in, when there is one and it is not read as
         data, or the name of a range index other than 0..n-1 it kept as metadata (one file's:
-        ``index`` when unnamed): ``index_blocks`` gives it, to label what is written from the
+        ``""`` when unnamed): ``index_blocks`` gives it, to label what is written from the
         rows.
     """
 
@@ -72,7 +72,7 @@ class ParquetSource(ArraySource):
         self._index_range = None
         if self.index_column is None and len(self.files) == 1:
             self._index_range, name = range_index(schema, self.n_rows, schema.names)
-            self.index_column = None if self._index_range is None else (name or "index")
+            self.index_column = None if self._index_range is None else (name or "")
         self._local = threading.local()  # each thread's open row group: (key, next slice, batches)
 
     def runs(self) -> list[list[int]]:

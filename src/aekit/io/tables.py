@@ -596,10 +596,11 @@ def _write_arrow(tmp: Path, path: Path, X: np.ndarray, columns: list[str] | None
 
     X2 = X.reshape(len(X), -1) if X.ndim != 2 else X
     names = columns or [f"x{i}" for i in range(X2.shape[1])]
-    if index is not None and (index_name or "index") in names:  # one would overwrite the other
-        raise ValueError(f"the index column {index_name or 'index'!r} has the name of a column "
-                         f"written beside it ({', '.join(map(repr, names[:6]))}): rename it")
-    data = {} if index is None else {index_name or "index": index}
+    header_name = output_index_name(index_name, path)
+    if index is not None and header_name in names:  # one would overwrite the other
+        raise ValueError(f"the index column {header_name!r} has the name of a column written "
+                         f"beside it ({', '.join(map(repr, names[:6]))}): rename it")
+    data = {} if index is None else {header_name: index}
     write_arrow_table(pa.table({**data, **{name: X2[:, i] for i, name in enumerate(names)}}),
                       tmp, path, header)
 
@@ -610,21 +611,31 @@ def write_frame(path: str | os.PathLike, frame, index: np.ndarray | None = None,
     (nullable integers and booleans stay integers and booleans), ``index`` first."""
     import pyarrow as pa
 
-    name = index_name or "index"
-    if index is not None and name in map(str, frame.columns):
-        if index_name:  # named, and a column's name too: one would overwrite the other
-            raise ValueError(f"the index column {name!r} has the name of a column written "
-                             "beside it: rename one of them")
-        name = None  # unnamed, beside a column 'index': left unnamed, as pandas writes it
+    name = None if index_name in UNNAMED_INDEX else index_name
+    if index is not None and name is not None and name in map(str, frame.columns):
+        raise ValueError(f"the index column {name!r} has the name of a column written "
+                         "beside it: rename one of them")
     if index is not None and format_of(path) != ".csv":  # Parquet: as pandas' index, so that
         frame = frame.set_axis(_pandas_index(index, name), axis=0)  # it reads back as one
         table = pa.Table.from_pandas(frame, preserve_index=True)
     else:
         table = pa.Table.from_pandas(frame, preserve_index=False)
-        if index is not None:
+        if index is not None:  # unnamed: an empty header, as pandas writes one
             table = table.add_column(0, name or "", pa.array(index))
     with atomic_path(Path(path)) as tmp:
         write_arrow_table(table, tmp, Path(path))
+
+
+UNNAMED_INDEX = (None, "", "__index_level_0__", "Unnamed: 0")  # pandas' names of no name
+
+
+def output_index_name(index_name: str | None, path) -> str:
+    """The header of an index column written beside results: its name; for an unnamed index,
+    in a CSV an empty header, as pandas writes one (read back as the rows' index, not as a
+    feature), elsewhere ``index``."""
+    if index_name not in UNNAMED_INDEX:
+        return index_name
+    return "" if format_of(path) == ".csv" else "index"
 
 
 def _pandas_index(values: np.ndarray, name: str | None):
