@@ -102,7 +102,8 @@ def _detect_rows(args, detector) -> None:
     scores, labels = detector.score_samples(rows), detector.predict(rows)
     results = {"score": scores, "label": labels}
     if table.index is not None:  # --time (or an unnamed index column) beside each row,
-        text = csv_column_text(args.data, table.index_name, args.header)  # as written
+        text = csv_column_text(args.data, table.index_name, args.header,  # as written
+                               table.index)
         results = {output_index_name(table.index_name, args.output or ""):
                    table.index if text is None else text, **results}
     shares = detector.score_features(rows)

@@ -131,8 +131,8 @@ def _write_named(args, out, table) -> None:
 
     index = table.index
     if format_of(args.output) in (".csv", ".parquet"):
-        text = None if index is None else csv_column_text(args.data, table.index_name,
-                                                           args.header)  # 0007 stays 0007
+        text = None if index is None else csv_column_text(  # 0007 stays 0007
+            args.data, table.index_name, args.header, index)
         write_frame(args.output, out, index if text is None else text,
                     table.index_name)  # types as read
     else:

@@ -269,10 +269,11 @@ def csv_columns_as_written(path: str | os.PathLike, table, names):
     return _as_file_text(path, _delimiter_of(path, _first_row(path)), None, table, names)
 
 
-def csv_column_text(path: str | os.PathLike, name: str, header=None):
+def csv_column_text(path: str | os.PathLike, name: str, header=None, values=None):
     """Column ``name`` of a CSV as the file's text (a NumPy array of str, None where empty),
     for writing it back beside results as it was; None for other formats or a headerless
-    file."""
+    file, and where the text is what the column's ``values`` (as read) would write anyway:
+    ids 0, 1, 2 stay numbers, 0007 and times keep the file's text."""
     path = Path(path)
     if format_of(path) != ".csv" or header is False:
         return None
@@ -280,8 +281,12 @@ def csv_column_text(path: str | os.PathLike, name: str, header=None):
     delimiter = _delimiter_of(path, first)
     if header is None and _is_numbers(first, delimiter):
         return None
-    return _read_text(path, delimiter, None, as_text=[name])[name].to_numpy(
+    text = _read_text(path, delimiter, None, as_text=[name])[name].to_numpy(
         zero_copy_only=False)
+    if values is not None and np.asarray(values).dtype.kind in "iu" and all(
+            written == str(value) for written, value in zip(text, values)):
+        return None  # whole numbers written plainly: kept as numbers
+    return text
 
 
 def _times_as_written(path: Path, delimiter: str, read_options, table):
