@@ -116,8 +116,10 @@ def test_a_csv_dialect_reads_separators_decimal_commas_and_marks_of_missing_cell
     assert read_table(tmp_path / "one.csv", decimal=",").X.ravel().tolist() == [1.5, 2.25]
     (tmp_path / "pipes.csv").write_text("a|b\n1.5|2\n3|4.25\n")  # guessed, as ; and tab are
     assert read_table(tmp_path / "pipes.csv").columns == ["a", "b"]
-    (tmp_path / "named.csv").write_text("temp, C|press|hum\n1|2|3\n")  # more |s than commas
+    (tmp_path / "named.csv").write_text("temp, C|press|hum\n1|2|3\n")  # names do not decide
     assert read_table(tmp_path / "named.csv").columns == ["temp, C", "press", "hum"]
+    (tmp_path / "ratio.csv").write_text("Na;K;Ca ratio,temp\n1.0,4.0\n2.0,5.0\n")  # a review
+    assert read_table(tmp_path / "ratio.csv").columns == ["Na;K;Ca ratio", "temp"]
     (tmp_path / "sentinel.csv").write_text("a,b\n-999.0,1\n2,-999\n3,4\n")  # as pandas matches
     assert np.isnan(read_table(tmp_path / "sentinel.csv", na_values=["-999"]).X).sum() == 2
     (tmp_path / "codes.csv").write_text("x,country\n1,NA\n2,DE\n,FR\n")  # Namibia: NA
@@ -249,6 +251,13 @@ def test_names_that_are_numbers_are_a_header_for_a_model_trained_on_them(tmp_pat
                  str(tmp_path / "s.csv")]) == 0  # in another order: a header, read by name
     out, err = capsys.readouterr()
     assert "wrote 40 scores" in out and "columns reordered by name" in err
+    default = tmp_path / "m0.safetensors"  # pandas' default names 0, 1, 2: in order only
+    Autoencoder(latent_dim=1, epochs=1, random_state=0).fit(
+        pd.DataFrame(frame.to_numpy())).save(default)
+    (tmp_path / "codes.csv").write_text("2,0,1\n1,2,3\n")  # a row of them shuffled: data
+    assert main(["score", str(default), str(tmp_path / "codes.csv"), "-o",
+                 str(tmp_path / "s.csv")]) == 0
+    assert "wrote 2 scores" in capsys.readouterr().out
     (tmp_path / "bare.csv").write_text("2021,2022,7\n1,2,3\n")  # not every name: data
     assert main(["score", str(model), str(tmp_path / "bare.csv"), "-o",
                  str(tmp_path / "s.csv")]) == 0

@@ -223,8 +223,11 @@ def header_of(args, path: str, model=None) -> bool | None:
     filled = [cell for cell in first_row_cells(path) or [] if cell]  # ("": an index's place)
     if not all(map(current_dialect().number, filled)):
         return None  # names that are not numbers: read as the header anyway
-    if any(filled.count(str(name)) != 1 for name in names):
+    expected = [str(name) for name in names]
+    if any(filled.count(name) != 1 for name in expected):
         return None  # not every name of the model, once: a row of data
+    if expected == [str(i) for i in range(len(expected))] and filled != expected:
+        return None  # pandas' default names 0, 1, ...: a row of them in another order is data
     note(f"{Path(path).name}: the first row holds the model's column names, so it is read as "
          "the header (--no-header says it is data)")
     return True

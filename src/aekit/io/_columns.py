@@ -146,9 +146,12 @@ def _missing_hint(table, names: list[str]) -> str:
     more = len(marks) - len(blank) - len(shown)
     hints = []
     if shown:
+        marks = shlex.quote(",".join(shown))
+        option = (f"--na-values={marks}" if marks.startswith("-")  # (else read as an option)
+                  else f"--na-values {marks}")
         hints.append(f"if {', '.join(map(repr, shown))}{f' (and {more} more)' if more else ''}"
-                     f" mark missing cells, name them with na_values={shown!r} (--na-values "
-                     f"{shlex.quote(','.join(shown))}), or leave those cells empty")
+                     f" mark missing cells, name them with na_values={shown!r} ({option}), or "
+                     "leave those cells empty")
     if blank:
         hints.append("cells of spaces alone are not missing cells: leave them empty")
     return "".join(f"; {hint}" for hint in hints)

@@ -18,7 +18,7 @@ import numpy as np
 
 from aekit.io._columns import is_text_column, not_utf8, numeric_array
 from aekit.io.atomic import atomic_path
-from aekit.io.dialect import csv_dialect, current_dialect
+from aekit.io.dialect import SEPARATORS, csv_dialect, current_dialect
 from aekit.io.formats import FORMATS_HELP, compression_of, format_of, is_tab_separated, suffix_of
 from aekit.io.row_ids import id_like_columns
 
@@ -361,16 +361,40 @@ def _delimiter_of(path: Path, first_row: str) -> str:
         return dialect.sep
     if is_tab_separated(path):
         return "\t"
-    # the separator the row holds most of (a name 'temp, C' between |s), a comma on a tie;
-    # with decimal commas, any other one the row holds
-    others = sorted((";", "\t", "|"), key=first_row.count, reverse=True)
-    if first_row.count(others[0]) and (dialect.decimal == ","
-                                       or first_row.count(others[0]) > first_row.count(",")):
-        return others[0]
+    split = _splitting_both(first_row, _second_row(path), dialect.decimal)
+    if split is not None:
+        return split
     if dialect.decimal == "," and '"' not in first_row and all(
             piece.strip().lstrip("-").isdigit() for piece in first_row.split(",")[1:]):
         return ";"  # one name, or numbers, and no other separator: one column of decimals
     return ","  # names split by commas, or decimal commas quoted: "1,5","2,5"
+
+
+def _splitting_both(first_row: str, second_row: str | None, decimal: str) -> str | None:
+    """The separator that splits the first two rows into as many cells (more than one),
+    quotes respected, the most cells first, a comma on a tie: a name 'temp, C' between |s,
+    or 'Na;K' between commas, does not decide it. With decimal commas, not the comma. None
+    for a file of one row, or where none splits both alike."""
+    if second_row is None:
+        return None
+    alike = [sep for sep in SEPARATORS
+             if 1 < len(_cells(first_row, sep)) == len(_cells(second_row, sep))]
+    if decimal == ",":  # a comma splitting both may be decimal marks: left to the row's look
+        alike = [sep for sep in alike if sep != ","]
+    return max(alike, key=lambda sep: len(_cells(first_row, sep))) if alike else None
+
+
+def _second_row(path: Path) -> str | None:
+    """The second line of a CSV (decompressed), or None where there is none."""
+    import pyarrow as pa
+
+    try:
+        with io.BufferedReader(_text_input(path)) as raw:
+            raw.readline()
+            line = raw.readline()
+    except (pa.ArrowException, OSError, EOFError):
+        return None
+    return line.decode("utf-8-sig", errors="replace").rstrip("\r\n") or None
 
 
 def _is_numbers(first_row: str, delimiter: str) -> bool:
