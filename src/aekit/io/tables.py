@@ -353,9 +353,10 @@ def _first_row(path: Path) -> str:
 
 
 def _delimiter_of(path: Path, first_row: str) -> str:
-    """The separator ``csv_dialect`` gives, else a tab for ``.tsv`` files; for ``.csv`` a
-    comma, unless the header has none and is split by semicolons or tabs instead (as
-    spreadsheets in many locales write CSV), or has them and the decimal mark is the comma."""
+    """The separator ``csv_dialect`` gives, else a tab for ``.tsv`` files; for ``.csv`` the
+    one that splits the first two rows alike (``_splitting_both``: a comma, or the semicolon,
+    tab or | that spreadsheets in many locales write); else, under decimal commas, none for
+    a single column of numbers (``;``), and a comma otherwise."""
     dialect = current_dialect()
     if dialect.sep is not None:
         return dialect.sep
@@ -439,7 +440,7 @@ def _refuse_one_column_of_separators(path: Path, table, delimiter: str) -> None:
         return  # (a column of numbers read well, whatever its name holds)
     name = table.column_names[0]
     values = [v for v in table.column(0).slice(0, 20).to_pylist() if v]
-    others = [sep for sep in (",", ";", "\t", "|") if sep != delimiter and sep in name
+    others = [sep for sep in SEPARATORS if sep != delimiter and sep in name
               and values and all(sep in v for v in values)]
     if others:
         shown = "tab" if others[0] == "\t" else others[0]
