@@ -4,10 +4,8 @@
 from __future__ import annotations
 
 import contextlib
-import csv
 import dataclasses
 import importlib.util
-import io
 import os
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -17,6 +15,14 @@ from pathlib import Path
 import numpy as np
 
 from aekit.io._columns import is_text_column, not_utf8, numeric_array
+from aekit.io._sniff import delimiter_of as _delimiter_of
+from aekit.io._sniff import first_line as _first_line
+from aekit.io._sniff import first_row as _first_row
+from aekit.io._sniff import first_row_cells  # noqa: F401 - the CLI reads it from here
+from aekit.io._sniff import is_numbers as _is_numbers
+from aekit.io._sniff import pandas_header as _pandas_header
+from aekit.io._sniff import split_cells as _cells
+from aekit.io._sniff import text_input as _text_input
 from aekit.io.atomic import atomic_path
 from aekit.io.dialect import SEPARATORS, csv_dialect, current_dialect
 from aekit.io.formats import FORMATS_HELP, compression_of, format_of, is_tab_separated, suffix_of
@@ -310,14 +316,6 @@ def _as_file_text(path: Path, delimiter: str, read_options, table, names):
     return table
 
 
-def _text_input(path: Path):
-    """A CSV or TSV file as a stream, decompressed when its name says it is compressed (in any
-    case: pyarrow's own guess knows ``.gz``, not ``.GZ``)."""
-    import pyarrow as pa
-
-    return pa.input_stream(str(path), compression=compression_of(path))
-
-
 def _read_text(path: Path, delimiter: str, read_options=None, as_text=None):
     """The CSV as an Arrow table; with ``as_text``, those columns alone, as the file's text."""
     import pyarrow as pa
@@ -336,98 +334,6 @@ def _read_text(path: Path, delimiter: str, read_options=None, as_text=None):
             if "UTF8" in str(error) or "UTF-8" in str(error):
                 raise ValueError(not_utf8(path)) from None
             raise
-
-
-def _first_row(path: Path) -> str:
-    import pyarrow as pa
-
-    try:
-        with io.BufferedReader(_text_input(path)) as raw:
-            line = raw.readline()
-    except (pa.ArrowException, OSError, EOFError) as error:
-        raise ValueError(f"cannot read {path}: {_first_line(error)}") from None
-    try:
-        return line.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValueError(not_utf8(path)) from None
-
-
-def _delimiter_of(path: Path, first_row: str) -> str:
-    """The separator ``csv_dialect`` gives, else a tab for ``.tsv`` files; for ``.csv`` the
-    one that splits the first two rows alike (``_splitting_both``: a comma, or the semicolon,
-    tab or | that spreadsheets in many locales write); else, under decimal commas, none for
-    a single column of numbers (``;``), and a comma otherwise."""
-    dialect = current_dialect()
-    if dialect.sep is not None:
-        return dialect.sep
-    if is_tab_separated(path):
-        return "\t"
-    split = _splitting_both(first_row, _second_row(path), dialect.decimal)
-    if split is not None:
-        return split
-    if dialect.decimal == "," and '"' not in first_row and all(
-            piece.strip().lstrip("-").isdigit() for piece in first_row.split(",")[1:]):
-        return ";"  # one name, or numbers, and no other separator: one column of decimals
-    return ","  # names split by commas, or decimal commas quoted: "1,5","2,5"
-
-
-def _splitting_both(first_row: str, second_row: str | None, decimal: str) -> str | None:
-    """The separator that splits the first two rows into as many cells (more than one),
-    quotes respected, the most cells first, a comma on a tie: a name 'temp, C' between |s,
-    or 'Na;K' between commas, does not decide it. With decimal commas, not the comma. None
-    for a file of one row, or where none splits both alike."""
-    if second_row is None:
-        return None
-    alike = [sep for sep in SEPARATORS
-             if 1 < len(_cells(first_row, sep)) == len(_cells(second_row, sep))]
-    if decimal == ",":  # a comma splitting both may be decimal marks: left to the row's look
-        alike = [sep for sep in alike if sep != ","]
-    return max(alike, key=lambda sep: len(_cells(first_row, sep))) if alike else None
-
-
-def _second_row(path: Path) -> str | None:
-    """The second line of a CSV (decompressed), or None where there is none."""
-    import pyarrow as pa
-
-    try:
-        with io.BufferedReader(_text_input(path)) as raw:
-            raw.readline()
-            line = raw.readline()
-    except (pa.ArrowException, OSError, EOFError):
-        return None
-    return line.decode("utf-8-sig", errors="replace").rstrip("\r\n") or None
-
-
-def _is_numbers(first_row: str, delimiter: str) -> bool:
-    """True when every filled cell of the first row parses as a number (no header row; an
-    empty cell is a missing value, not a name), except the header ``DataFrame.to_csv`` writes
-    for a frame's default column names: 0, 1, 2, ..., after an empty first cell (the index)
-    or, with ``index=False``, alone."""
-    cells = _cells(first_row, delimiter)
-    missing = set(current_dialect().missing_marks())  # NA in a row of numbers: a gap in data
-    filled = [cell for cell in cells if cell and cell not in missing]
-    if not filled:
-        return False
-    return all(map(current_dialect().number, filled)) and not _pandas_header(cells)
-
-
-def first_row_cells(path: str | os.PathLike) -> list[str] | None:
-    """The cells of a CSV or TSV file's first row, stripped; None for other formats."""
-    path = Path(path)
-    if format_of(path) != ".csv":
-        return None
-    first = _first_row(path)
-    return _cells(first.rstrip("\r\n"), _delimiter_of(path, first))
-
-
-def _cells(row: str, delimiter: str) -> list[str]:
-    return [cell.strip() for cell in next(csv.reader([row], delimiter=delimiter), [])]
-
-
-def _pandas_header(cells: list[str]) -> bool:
-    """Exactly what pandas writes for a frame's default column names: ["",] "0", "1", ..."""
-    names = cells[1:] if cells[:1] == [""] else cells
-    return len(cells) > 1 and names == list(map(str, range(len(names))))
 
 
 def _refuse_one_column_of_separators(path: Path, table, delimiter: str) -> None:
@@ -704,6 +610,3 @@ def open_text_writer(tmp: Path, path: Path, header: bool = True):
         yield sink, options
 
 
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
