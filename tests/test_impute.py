@@ -430,6 +430,24 @@ def test_cli_impute_gives_a_parquet_files_index_back_as_its_index(tmp_path):
     assert read_table(out).columns == ["a", "b", "c"]  # the index is not a feature
 
 
+def test_cli_outputs_in_parquet_keep_the_index_as_pandas_index(tmp_path):
+    """score and detect to Parquet: the rows' labels as pandas' index, not a column 'index'
+    that a later read takes for a feature (a re-trial)."""
+    from aekit import Autoencoder
+    from aekit.io import read_table
+
+    X, _ = with_holes(correlated(n=80, d=3))
+    frame = pd.DataFrame(np.nan_to_num(X), columns=["a", "b", "c"]).iloc[20:]
+    frame.to_parquet(tmp_path / "slice.parquet")
+    Autoencoder(latent_dim=1, epochs=1, random_state=0).fit(frame).save(tmp_path / "m.safetensors")
+    assert main(["score", str(tmp_path / "m.safetensors"), str(tmp_path / "slice.parquet"),
+                 "-o", str(tmp_path / "s.parquet")]) == 0
+    assert main(["detect", str(tmp_path / "slice.parquet"), "-o", str(tmp_path / "d.parquet")]) == 0
+    for out in ("s.parquet", "d.parquet"):
+        assert pd.read_parquet(tmp_path / out).index.tolist() == list(range(20, 80))
+        assert read_table(tmp_path / out, text=True).columns[0] == "score"
+
+
 def test_cli_reads_a_european_csv_with_its_own_marks(tmp_path, capsys):
     """--sep, --decimal and --na-values hold for every CSV a command reads: the table, and
     the columns a series' fill reads again to write back as written (numbers with points)."""

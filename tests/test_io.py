@@ -419,7 +419,7 @@ def test_an_index_with_a_time_zone_is_written_back_at_the_same_instants(tmp_path
     write_table(tmp_path / f"out{suffix}", table.X, ["a"], index=table.index,
                 index_name="when")
     if suffix == ".parquet":
-        back = pd.read_parquet(tmp_path / "out.parquet")["when"]
+        back = pd.Series(pd.read_parquet(tmp_path / "out.parquet").index)  # pandas' index
         assert str(back.dt.tz) == "Europe/Paris"
         assert back.dt.nanosecond.tolist() == [0, 1, 2, 3]
     else:  # written with their offset

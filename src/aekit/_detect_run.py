@@ -101,17 +101,17 @@ def _detect_rows(args, detector) -> None:
                                        random_state=args.random_state).fit(rows)
     scores, labels = detector.score_samples(rows), detector.predict(rows)
     results = {"score": scores, "label": labels}
-    if table.index is not None:  # --time (or an unnamed index column) beside each row,
-        text = csv_column_text(args.data, table.index_name, args.header,  # as written
-                               table.index)
-        results = {output_index_name(table.index_name, args.output or ""):
-                   table.index if text is None else text, **results}
+    index = None  # --time (or an unnamed index column) beside each row, as written
+    if table.index is not None:
+        text = csv_column_text(args.data, table.index_name, args.header, table.index)
+        index = output_index_name(table.index_name, args.output or "")
+        results = {index: table.index if text is None else text, **results}
     shares = detector.score_features(rows)
     top = np.argsort(-shares, axis=1)[:, :TOP_FEATURES]
     for k in range(top.shape[1]):
         results[f"feature_{k + 1}"] = [columns[i] for i in top[:, k]]
         results[f"share_{k + 1}"] = np.take_along_axis(shares, top[:, k:k + 1], 1)[:, 0]
-    _finish(args, detector, pa.table(results))
+    _finish(args, detector, pa.table(results), index)
     print(f"{int((labels == -1).sum())} of {len(X)} rows flagged as anomalies "
           f"(score below {detector.offset_:.4g})")
 
@@ -203,10 +203,12 @@ def series_names(given: list[str] | None, time: str | None, frame: pa.Table, det
     return names
 
 
-def _finish(args, detector, results: pa.Table) -> None:
+def _finish(args, detector, results: pa.Table, index: str | None = None) -> None:
+    """Write the ``results`` (``index``: the name of its column of row labels, if any) and
+    save the detector, as asked."""
     if args.output is not None:
         with atomic_path(args.output) as tmp:
-            write_arrow_table(results, tmp, Path(args.output))
+            write_arrow_table(results, tmp, Path(args.output), index=index)
         print(f"wrote {results.num_rows} results to {args.output}")
     if args.save is not None:
         detector.save(args.save)

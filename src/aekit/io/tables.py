@@ -538,7 +538,7 @@ def _write_arrow(tmp: Path, path: Path, X: np.ndarray, columns: list[str] | None
                          f"beside it ({', '.join(map(repr, names[:6]))}): rename it")
     data = {} if index is None else {header_name: index}
     write_arrow_table(pa.table({**data, **{name: X2[:, i] for i, name in enumerate(names)}}),
-                      tmp, path, header)
+                      tmp, path, header, None if index is None else header_name)
 
 
 def write_frame(path: str | os.PathLike, frame, index: np.ndarray | None = None,
@@ -574,19 +574,35 @@ def output_index_name(index_name: str | None, path) -> str:
     return "" if format_of(path) == ".csv" else "index"
 
 
+def _as_pandas_index(table, index: str | None):
+    """``table`` with its column ``index`` stored as pandas' index (unnamed where it is
+    ``index``, pandas' word for none), as ``DataFrame.to_parquet`` stores one; as it is
+    without pandas, which no part of aekit needs."""
+    if index is None or importlib.util.find_spec("pandas") is None:
+        return table
+    import pyarrow as pa
+
+    frame = table.to_pandas().set_index(index)
+    if index == "index":
+        frame.index.name = None
+    return pa.Table.from_pandas(frame, preserve_index=True)
+
+
 def _pandas_index(values: np.ndarray, name: str | None):
     import pandas as pd
 
     return pd.Index(values, name=name)
 
 
-def write_arrow_table(table, tmp: Path, path: Path, header: bool = True) -> None:
+def write_arrow_table(table, tmp: Path, path: Path, header: bool = True,
+                      index: str | None = None) -> None:
     """Write an Arrow table into ``tmp`` in the format ``path``'s name says (CSV or TSV,
-    compressed as named, with a header row unless ``header`` is False, or Parquet)."""
+    compressed as named, with a header row unless ``header`` is False, or Parquet, where the
+    column ``index`` names is stored as pandas' index, so that it reads back as one)."""
     if format_of(path) != ".csv":
         import pyarrow.parquet as pq
 
-        pq.write_table(table, tmp)
+        pq.write_table(_as_pandas_index(table, index), tmp)
         return
     with open_text_writer(tmp, path, header) as (sink, options):
         import pyarrow.csv as pacsv
