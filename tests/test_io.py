@@ -118,6 +118,8 @@ def test_a_csv_dialect_reads_separators_decimal_commas_and_marks_of_missing_cell
     assert read_table(tmp_path / "pipes.csv").columns == ["a", "b"]
     (tmp_path / "named.csv").write_text("temp, C|press|hum\n1|2|3\n")  # names do not decide
     assert read_table(tmp_path / "named.csv").columns == ["temp, C", "press", "hum"]
+    (tmp_path / "one_row.csv").write_text("1;2.5\n")  # no second row to compare: its ;
+    assert read_table(tmp_path / "one_row.csv").X.tolist() == [[1.0, 2.5]]
     (tmp_path / "ratio.csv").write_text("Na;K;Ca ratio,temp\n1.0,4.0\n2.0,5.0\n")  # a review
     assert read_table(tmp_path / "ratio.csv").columns == ["Na;K;Ca ratio", "temp"]
     (tmp_path / "sentinel.csv").write_text("a,b\n-999.0,1\n2,-999\n3,4\n")  # as pandas matches

@@ -217,8 +217,8 @@ def header_of(args, path: str, model=None) -> bool | None:
     names = getattr(model, "feature_names_in_", None)
     if header is not None or names is None:
         return header
+    from aekit.io._sniff import first_row_cells
     from aekit.io.dialect import current_dialect
-    from aekit.io.tables import first_row_cells
 
     filled = [cell for cell in first_row_cells(path) or [] if cell]  # ("": an index's place)
     if not all(map(current_dialect().number, filled)):

@@ -60,11 +60,11 @@ class DenoisingAutoencoder(Autoencoder):
         if self.noise != "gaussian" or self.loss_ != "mse" or not self.noise_level:
             return
         error = getattr(self, "_kept_loss", None)  # the kept weights', the start's included
-        if error is None:
+        if error is None:  # nothing restored: the last epoch's weights are kept
             history = self.history_.get("val_loss") or self.history_["loss"]
-            error = history[self.best_epoch_ - 1] if self.best_epoch_ else None
-        if error is None:
-            return
+            if not history:
+                return
+            error = history[-1]
         noise = self.noise_level ** 2
         if error >= noise:
             how, effect = (("further from", "makes them worse") if error > HARM * noise

@@ -146,9 +146,9 @@ def _missing_hint(table, names: list[str]) -> str:
     more = len(marks) - len(blank) - len(shown)
     hints = []
     if shown:
-        marks = shlex.quote(",".join(shown))
-        option = (f"--na-values={marks}" if marks.startswith("-")  # (else read as an option)
-                  else f"--na-values {marks}")
+        quoted = shlex.quote(",".join(shown))
+        option = (f"--na-values={quoted}" if quoted.startswith("-")  # (else read as an option)
+                  else f"--na-values {quoted}")
         hints.append(f"if {', '.join(map(repr, shown))}{f' (and {more} more)' if more else ''}"
                      f" mark missing cells, name them with na_values={shown!r} ({option}), or "
                      "leave those cells empty")
@@ -174,16 +174,18 @@ def _point_numbers(column) -> str | None:
         return None
     sample = [v.strip() for v in column.slice(0, _SAMPLE).to_pylist() if v]
     with_points = [v for v in sample if "." in v]
-    if with_points and all(_float_or_none(v) is not None for v in sample):
+    if with_points and all(_plain_number(v) for v in sample):
         return with_points[0]
     return None
 
 
-def _float_or_none(text: str) -> float | None:
+def _plain_number(text: str) -> bool:
+    """Whether ``text`` reads as a number with a decimal point, whatever the dialect says."""
     try:
-        return float(text)
+        float(text)
     except ValueError:
-        return None
+        return False
+    return True
 
 
 def _comma_numbers(column) -> str | None:

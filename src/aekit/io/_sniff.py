@@ -38,8 +38,9 @@ def first_row(path: Path) -> str:
 def delimiter_of(path: Path, first_row: str) -> str:
     """The separator ``csv_dialect`` gives, else a tab for ``.tsv`` files; for ``.csv`` the
     one that splits the first two rows alike (``_splitting_both``: a comma, or the semicolon,
-    tab or | that spreadsheets in many locales write); else, under decimal commas, none for
-    a single column of numbers (``;``), and a comma otherwise."""
+    tab or | that spreadsheets in many locales write); else the other one a row without commas
+    holds; else, under decimal commas, none for a single column of numbers (``;``), and a
+    comma otherwise."""
     dialect = current_dialect()
     if dialect.sep is not None:
         return dialect.sep
@@ -48,6 +49,10 @@ def delimiter_of(path: Path, first_row: str) -> str:
     split = _splitting_both(first_row, _second_row(path), dialect.decimal)
     if split is not None:
         return split
+    if "," not in first_row:  # one row only: the other separator it holds, if any
+        for other in SEPARATORS[1:]:
+            if other in first_row:
+                return other
     if dialect.decimal == "," and '"' not in first_row and all(
             piece.strip().lstrip("-").isdigit() for piece in first_row.split(",")[1:]):
         return ";"  # one name, or numbers, and no other separator: one column of decimals

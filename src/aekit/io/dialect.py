@@ -1,12 +1,13 @@
 """How CSV files write their cells: the separator, the decimal mark, the marks of a missing cell.
 
-The readers guess the separator from the header row (a comma, else a semicolon, a tab or a |)
-and take a decimal point and Arrow's marks of a missing cell (empty, NA, N/A, NaN, null, ...;
+The readers guess the separator from the first rows (the one that splits the first two alike: a
+comma, a semicolon, a tab or a |) and take a decimal point and Arrow's marks of a missing cell (empty, NA, N/A, NaN, null, ...;
 not None, which a text column may hold as a value: name it with na_values where it marks a gap).
 ``csv_dialect`` says otherwise for the reads within it, as scikit-learn's ``config_context``
 sets its options: every CSV read inside (the table, the text columns read again for writing
 back, a series' columns) follows it, without each reader taking the options one by one. The
-command line's ``--sep``, ``--decimal`` and ``--na-values`` set it for one command.
+command line's ``--sep``, ``--decimal``, ``--na-values`` and ``--no-default-na`` set it for one
+command.
 """
 
 from __future__ import annotations

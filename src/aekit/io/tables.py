@@ -18,7 +18,6 @@ from aekit.io._columns import is_text_column, not_utf8, numeric_array
 from aekit.io._sniff import delimiter_of as _delimiter_of
 from aekit.io._sniff import first_line as _first_line
 from aekit.io._sniff import first_row as _first_row
-from aekit.io._sniff import first_row_cells  # noqa: F401 - the CLI reads it from here
 from aekit.io._sniff import is_numbers as _is_numbers
 from aekit.io._sniff import pandas_header as _pandas_header
 from aekit.io._sniff import split_cells as _cells
