@@ -245,12 +245,21 @@ def test_cli_stream_outputs_keep_the_index_pandas_stored(tmp_path, capsys):
         assert streamed.index_name == "row_id" and list(streamed.index) == list(frame.index)
         assert streamed.columns == whole.columns
         np.testing.assert_allclose(streamed.X, whole.X, rtol=1e-5, atol=1e-6)
+    # a streamed Parquet output stores it as pandas' index, as the in-memory one does
+    back = pd.read_parquet(tmp_path / "s.parquet")
+    assert back.index.name == "row_id" and list(back.columns) == ["score"]
+    assert list(back.index) == list(frame.index)
     sliced = pd.DataFrame(frame.to_numpy(), columns=frame.columns).iloc[300:]  # a range index
     sliced.to_parquet(tmp_path / "slice.parquet", row_group_size=250)
     assert main(["score", str(model), str(tmp_path / "slice.parquet"), "--stream", "--memory",
                  "1", "-o", str(tmp_path / "s.csv")]) == 0
     streamed = read_table(tmp_path / "s.csv")  # unnamed: an empty header, read as the index
     assert streamed.index.tolist() == list(range(300, 900)) and streamed.columns == ["score"]
+    assert main(["encode", str(model), str(tmp_path / "slice.parquet"), "--stream", "--memory",
+                 "1", "-o", str(tmp_path / "z.parquet")]) == 0
+    back = pd.read_parquet(tmp_path / "z.parquet")  # unnamed: pandas' unnamed index
+    assert back.index.name is None and back.index.tolist() == list(range(300, 900))
+    assert list(back.columns) == [f"z{i}" for i in range(back.shape[1])]
     clash = frame.rename_axis("score")
     clash.to_parquet(tmp_path / "clash.parquet")
     capsys.readouterr()
@@ -317,3 +326,34 @@ def test_peak_memory_does_not_grow_with_the_data(tmp_path):
     assert x4 - base < 3 * budget < data / 2, f"grew {(x4 - base) / 2**20:.1f} MB"
     assert x4 - x1 < budget / 2, f"4x the data took {(x4 - x1) / 2**20:.1f} MB more"
     assert npy - base < 3 * budget, f".npy grew {(npy - base) / 2**20:.1f} MB"
+
+
+def test_cli_stream_writes_each_files_range_index(tmp_path):
+    """A folder of slices of one frame (``df.iloc[100:300]``, ``df.iloc[400:]``) keeps each
+    file's rows' labels in a streamed output (they were dropped for folders); files whose
+    ranges only count the rows carry no index, as pandas reads such a folder."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(600, 3)), columns=["a", "b", "c"])
+    model = tmp_path / "m.safetensors"
+    Autoencoder(**quick(epochs=1)).fit(frame).save(model)
+    cases = {"sliced": ((100, 300), (400, 600)), "counted": ((0, 300), (300, 600))}
+    for name, cuts in cases.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        for k, (a, b) in enumerate(cuts):
+            frame.iloc[a:b].to_parquet(folder / f"{k}.parquet", row_group_size=120)
+        fresh = tmp_path / f"fresh_{name}"  # each file's own 0..n-1
+        fresh.mkdir()
+        for k, (a, b) in enumerate(cuts):
+            frame.iloc[a:b].reset_index(drop=True).to_parquet(fresh / f"{k}.parquet")
+        for source in (folder, fresh):
+            out = tmp_path / f"{source.name}.parquet"
+            assert main(["score", str(model), str(source), "--stream", "--memory", "1",
+                         "-o", str(out)]) == 0
+            back = pd.read_parquet(out)
+            labels = [i for a, b in cuts for i in range(a, b)]
+            assert list(back.columns) == ["score"] and len(back) == len(labels)
+            expected = labels if source is folder and name == "sliced" else list(range(len(labels)))
+            assert back.index.tolist() == expected, source

@@ -35,7 +35,8 @@ def stream_score(args) -> None:
 
 def _write(path: str, source, blocks, columns: list[str]) -> int:
     """Write ``blocks`` to ``path``; a Parquet index column of the source (as pandas writes
-    one) goes first, as a table loaded whole keeps it, except in a .npy file."""
+    one) goes first, as a table loaded whole keeps it (in a Parquet output as pandas' index),
+    except in a .npy file."""
     from aekit.io.formats import format_of
     from aekit.io.stream_writer import write_blocks
     from aekit.io.tables import output_index_name
@@ -47,6 +48,7 @@ def _write(path: str, source, blocks, columns: list[str]) -> int:
             raise CLIError(f"the index column {header!r} of {source.path} has the name of a "
                            "column written beside it: rename it")
         blocks = _labelled(blocks, source.index_blocks(), header, columns)
+        return write_blocks(path, blocks, columns, n_rows=source.n_rows, index=header)
     return write_blocks(path, blocks, columns, n_rows=source.n_rows)
 
 

@@ -16,7 +16,7 @@ from aekit.io.sources import (
     _check_memory,
     _fill_float32,
 )
-from aekit.io.tables import _first_line, range_index
+from aekit.io.tables import _first_line, range_entry
 
 _PARQUET_BUFFER = 2**18  # bytes read from a Parquet file at a time, per column
 _PARQUET_PAGE = 2**20  # Arrow's and Spark's default data page size
@@ -48,9 +48,9 @@ class ParquetSource(ArraySource):
     ----------
     index_column : str or None
         The column pandas stored the rows' index in, when there is one and it is not read as
-        data, or the name of a range index other than 0..n-1 it kept as metadata (one file's:
-        ``""`` when unnamed): ``index_blocks`` gives it, to label what is written from the
-        rows.
+        data, or the name of the range indexes other than 0..n-1 it kept as metadata (one per
+        file, all of one name: ``""`` when unnamed): ``index_blocks`` gives it, to label what
+        is written from the rows.
     """
 
     def __init__(self, path: str | os.PathLike, columns: list[str] | None = None, *,
@@ -58,7 +58,8 @@ class ParquetSource(ArraySource):
         self.path = Path(path)
         self.memory = _check_memory(memory)
         self.files = _parquet_files(self.path)
-        schema, groups, reader = _scan_row_groups(self.files)
+        schemas, groups, reader = _scan_row_groups(self.files)
+        schema = schemas[0]
         self.columns = _select_columns(schema, columns, self.path)
         self.reader_bytes = sum(reader.get(name, 0) for name in self.columns)
         self.row_shape = (len(self.columns),)
@@ -68,11 +69,14 @@ class ParquetSource(ArraySource):
         if self.n_rows == 0:
             raise ValueError(f"{self.path} has no rows: streaming needs at least one")
         self.index_column = _index_column(schema, self.columns)
-        # a range index pandas kept as metadata (a slice's 200, 201, ...): one file's only
-        self._index_range = None
-        if self.index_column is None and len(self.files) == 1:
-            self._index_range, name = range_index(schema, self.n_rows, schema.names)
-            self.index_column = None if self._index_range is None else (name or "")
+        # range indexes pandas kept as metadata (a slice's 200, 201, ...), one per file
+        self._file_rows = [0] * len(self.files)
+        for file_index, _, rows in groups:
+            self._file_rows[file_index] += rows
+        self._index_ranges = None
+        if self.index_column is None:
+            self._index_ranges, name = _file_ranges(schemas, self._file_rows, schema.names)
+            self.index_column = None if self._index_ranges is None else (name or "")
         self._local = threading.local()  # each thread's open row group: (key, next slice, batches)
 
     def runs(self) -> list[list[int]]:
@@ -88,11 +92,14 @@ class ParquetSource(ArraySource):
 
         if self.index_column is None:
             raise ValueError(f"{self.path} stores no index column")
-        if self._index_range is not None:
+        if self._index_ranges is not None:
             import pyarrow as pa
 
-            start, step = self._index_range
-            for first, stop in zip(self._starts[:-1], self._starts[1:], strict=True):
+            file_firsts = np.concatenate([[0], np.cumsum(self._file_rows)])
+            for i, (file_index, _, _) in enumerate(self._slices):
+                start, step = self._index_ranges[file_index]
+                first, stop = (self._starts[i] - file_firsts[file_index],
+                               self._starts[i + 1] - file_firsts[file_index])
                 yield pa.array(np.arange(start + step * first, start + step * stop, step))
             return
         for file_index, path in enumerate(self.files):
@@ -176,12 +183,13 @@ def _parquet_files(path: Path) -> list[Path]:
 
 
 def _scan_row_groups(files: list[Path]):
-    """Read every footer: ``(schema, [(file_index, row_group, rows)], {column: reader bytes})``
-    where a column's reader bytes are the most its reader holds for any row group."""
+    """Read every footer: ``(schemas, [(file_index, row_group, rows)], {column: reader
+    bytes})``: each file's schema (all the same but for their metadata), and the most a
+    column's reader holds for any row group."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema, groups, reader = None, [], {}
+    schema, schemas, groups, reader = None, [], [], {}
     for file_index, path in enumerate(files):
         try:
             with pq.ParquetFile(path) as handle:
@@ -195,6 +203,7 @@ def _scan_row_groups(files: list[Path]):
                 f"{path} has schema ({_describe(file_schema)}) but {files[0]} has "
                 f"({_describe(schema)}): all files of a dataset must share one schema"
             )
+        schemas.append(file_schema)
         for group in range(metadata.num_row_groups):
             row_group = metadata.row_group(group)
             if row_group.num_rows:  # an empty row group would be an empty block
@@ -203,7 +212,31 @@ def _scan_row_groups(files: list[Path]):
                 chunk = row_group.column(j)
                 name = chunk.path_in_schema
                 reader[name] = max(reader.get(name, 0), _reader_bytes(chunk))
-    return schema, groups, reader
+    return schemas, groups, reader
+
+
+def _file_ranges(schemas, file_rows: list[int], names: list[str]
+                 ) -> tuple[list[tuple[int, int]] | None, str | None]:
+    """Each file's ``(start, step)`` of the range index pandas kept as its metadata, and their
+    name, where every file has one spanning its rows, all of one name that is no column's
+    (``index`` when unnamed), and they are more than positions: a name, or slices of a frame
+    (``df.iloc[100:300]`` and ``df.iloc[400:]``). Unnamed ranges that only count the rows,
+    across the files (0..299, 300..599) or in each (0..299, 0..299), are no index, as pandas
+    reads such a folder; ``(None, None)`` then. One file's is ``read_table``'s
+    ``range_index``."""
+    entries = [range_entry(schema, rows) for schema, rows in zip(schemas, file_rows, strict=True)]
+    if any(entry is None for entry in entries) or len({e[2] for e in entries}) != 1:
+        return None, None
+    name = entries[0][2]
+    if (name or "index") in names:
+        return None, None
+    ranges = [(start, step) for start, step, _ in entries]
+    firsts = np.concatenate([[0], np.cumsum(file_rows)[:-1]])
+    counted = all(rows == 0 or (start, step) == (first, 1)
+                  for (start, step), first, rows in zip(ranges, firsts, file_rows))
+    each_counted = all(rows == 0 or (start, step) == (0, 1)
+                       for (start, step), rows in zip(ranges, file_rows))
+    return (None, None) if name is None and (counted or each_counted) else (ranges, name)
 
 
 def _reader_bytes(chunk) -> int:

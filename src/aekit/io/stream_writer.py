@@ -15,11 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from aekit.io.atomic import atomic_path
-from aekit.io.tables import _format_of, open_text_writer
+from aekit.io.tables import _as_pandas_index, _format_of, open_text_writer
 
 
 def write_blocks(path: str | os.PathLike, blocks: Iterable[np.ndarray],
-                 columns: list[str] | None = None, n_rows: int | None = None) -> int:
+                 columns: list[str] | None = None, n_rows: int | None = None,
+                 index: str | None = None) -> int:
     """Write the arrays ``blocks`` yields, one after another, as one table; returns its rows.
 
     Parameters
@@ -35,6 +36,10 @@ def write_blocks(path: str | os.PathLike, blocks: Iterable[np.ndarray],
         Column names for CSV and Parquet; default ``x0``, ``x1``, ...
     n_rows : int, optional
         Rows in all: needed for ``.npy``, whose header comes first; checked when given.
+    index : str, optional
+        The column of Arrow blocks that holds the rows' index: in Parquet it is stored as
+        pandas' index (unnamed where it is ``index``), so that the file reads back with it, as
+        ``write_table`` stores one.
 
     Examples
     --------
@@ -52,7 +57,7 @@ def write_blocks(path: str | os.PathLike, blocks: Iterable[np.ndarray],
         if kind == ".npy":
             written = _write_npy(tmp, blocks, n_rows)
         else:
-            written = _write_arrow(tmp, path, blocks, columns)
+            written = _write_arrow(tmp, path, blocks, columns, index)
         if n_rows is not None and written != n_rows:
             raise ValueError(f"{path}: {written} rows were written where {n_rows} were expected")
     return written
@@ -71,11 +76,13 @@ def _as_table(block, columns: list[str] | None):
     return pa.table({name: block[:, i] for i, name in enumerate(names)})
 
 
-def _write_arrow(tmp: Path, path: Path, blocks: Iterable[np.ndarray], columns) -> int:
+def _write_arrow(tmp: Path, path: Path, blocks: Iterable[np.ndarray], columns,
+                 index: str | None) -> int:
     writer, schema, written = None, None, 0
+    pandas_index = index if _format_of(path) != ".csv" else None
     with contextlib.ExitStack() as open_files:
         for block in blocks:
-            table = _as_table(block, columns)
+            table = _as_pandas_index(_as_table(block, columns), pandas_index)
             if writer is None:
                 schema = table.schema
                 writer = _open_writer(open_files, tmp, path, schema)

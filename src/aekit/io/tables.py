@@ -420,18 +420,26 @@ def range_index(schema, n_rows: int,
     where the range does not span ``n_rows`` rows (edited metadata), or where its name
     (``index`` when it has none) is a column's, as after ``reset_index``: the two would share
     a name in the output (the column stays a feature, with the note of an id's name)."""
+    entry = range_entry(schema, n_rows)
+    if entry is None:
+        return None, None
+    start, step, name = entry
+    if (start == 0 and step == 1 and name is None) or (name or "index") in columns:
+        return None, None
+    return (start, step), name
+
+
+def range_entry(schema, n_rows: int) -> tuple[int, int, str | None] | None:
+    """``(start, step, name)`` of the range index a Parquet schema's pandas metadata keeps,
+    when it has one spanning ``n_rows`` rows; else None."""
     named = (schema.pandas_metadata or {}).get("index_columns", [])
     if len(named) != 1 or not isinstance(named[0], dict) or named[0].get("kind") != "range":
-        return None, None
+        return None
     entry = named[0]
     start, step, name = entry.get("start", 0), entry.get("step", 1), entry.get("name")
-    if start == 0 and step == 1 and name is None:
-        return None, None
     if not step or len(range(start, entry.get("stop", start), step)) != n_rows:
-        return None, None
-    if (name or "index") in columns:
-        return None, None
-    return (int(start), int(step)), None if name is None else str(name)
+        return None
+    return int(start), int(step), None if name is None else str(name)
 
 
 def pandas_index_columns(schema) -> list[str]:
