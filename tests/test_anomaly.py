@@ -449,6 +449,33 @@ def test_cli_detect_series(tmp_path, capsys, quick_default):
     assert "wrote 3 figures" in capsys.readouterr().out
 
 
+def test_cli_series_commands_take_a_stored_pandas_index_as_the_time(tmp_path, capsys,
+                                                                   quick_default):
+    """A Parquet file written from a frame indexed by time keeps its times in its pandas
+    index: they were left out of the results (a trial), as without --time."""
+    import pandas as pd
+
+    series = periodic_series()
+    stamps = pd.date_range("2024-01-01", periods=len(series), freq="min", name="timestamp")
+    data, out = tmp_path / "series.parquet", tmp_path / "steps.parquet"
+    pd.DataFrame({"value": series}, index=stamps).to_parquet(data)
+    assert main(["detect", str(data), "--series", "value", "-o", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "its index 'timestamp', stored by pandas, is the series' time" in captured.err
+    assert "2024-01-02" in captured.out  # the windows named by their times
+    results = pd.read_parquet(out)  # written back as its index
+    assert results.index.equals(stamps) and list(results.columns) == ["score", "label"]
+    assert main(["detect", str(data), "--series", "value", "-o", str(tmp_path / "s.csv")]) == 0
+    assert pa_csv.read_csv(tmp_path / "s.csv").column_names == ["timestamp", "score", "label"]
+    gappy = series.copy()
+    gappy[100:110] = np.nan
+    pd.DataFrame({"value": gappy}, index=stamps).to_parquet(tmp_path / "gappy.parquet")
+    assert main(["impute", str(tmp_path / "gappy.parquet"), "--series", "value", "--epochs",
+                 "2", "-o", str(tmp_path / "filled.parquet")]) == 0
+    filled = pd.read_parquet(tmp_path / "filled.parquet")
+    assert filled.index.equals(stamps) and not filled["value"].isna().any()
+
+
 def test_cli_detect_series_puts_channels_in_the_detectors_order(tmp_path, capsys,
                                                                   quick_default):
     series = periodic_series()

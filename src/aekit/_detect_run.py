@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -18,7 +19,7 @@ from aekit._cli_common import (
     note,
     say_notes,
 )
-from aekit._series_frame import note_uneven_steps, numeric_column, read_frame
+from aekit._series_frame import note_uneven_steps, numeric_column, read_frame, stored_index
 from aekit.io import atomic_path, read_table
 from aekit.io.formats import RESULTS_HELP
 from aekit.io.tables import (
@@ -120,18 +121,26 @@ def _detect_series(args, detector) -> None:
     from aekit import SeriesAnomalyDetector
 
     given = args.series.split(",") if args.series is not None else None
-    _, series, times = read_series(args.data, given, args.time, detector)
+    data = read_series(args.data, given, args.time, detector)
+    series, times = data.series, data.times
     if args.refit_threshold:
-        _refit(detector, read_series(args.refit_threshold, given, args.time, detector)[1],
+        _refit(detector, read_series(args.refit_threshold, given, args.time, detector).series,
                args.refit_threshold)
     if detector is None:
         detector = SeriesAnomalyDetector(window=args.window, contamination=args.contamination,
                                          random_state=args.random_state).fit(series)
-    results = {args.time: times} if args.time else {}
+    results, index = {}, None
+    if data.time:  # a stored index is written back as one (in Parquet, pandas' index)
+        name = output_index_name(data.time, args.output or "") if data.stored else data.time
+        index = name if data.stored else None
+        results[name] = times
+    if {"score", "label"} & set(results):
+        raise ValueError(f"--time {data.time}: the results have a column of that name: "
+                         "rename the time column first")
     results["score"] = detector.score_steps(series)
     results["label"] = detector.predict_steps(series)
-    _finish(args, detector, pa.table(results))
-    stamps = times.cast(pa.string()).to_pylist() if args.time else None
+    _finish(args, detector, pa.table(results), index)
+    stamps = times.cast(pa.string()).to_pylist() if data.time else None
     windows = detector.anomaly_windows(series)
     print(f"{len(windows)} anomalous windows in {len(series)} steps "
           f"(window length {detector.window_}):")
@@ -160,18 +169,30 @@ def _refit(detector, recent, path: str) -> None:
              "lower one, and it is never lowered)")
 
 
+class SeriesData(NamedTuple):
+    """A series file as the series commands read it (``read_series``)."""
+
+    frame: pa.Table  # the whole file
+    series: pa.Table  # the value columns, as floats under their names
+    times: pa.ChunkedArray | None  # the time column as the file wrote it
+    time: str | None  # its name: --time's, or the index pandas stored in a Parquet file
+    stored: bool  # whether the time is that stored index
+
+
 def read_series(path: str, given: list[str] | None, time: str | None, detector,
-                option: str = "--series"):
-    """``(frame, series, times)``: the file, its value columns (``series_names``) as floats
-    under their names (a detector keeps them and checks them when it scores), and the ``time``
-    column as the file wrote it (None without one; a note when its steps are uneven)."""
+                option: str = "--series") -> SeriesData:
+    """The file, its value columns (``series_names``; a detector keeps their names and checks
+    them when it scores), and the ``time`` column as the file wrote it (without ``time``, the
+    index pandas stored in a Parquet file, if any; a note when its steps are uneven)."""
     frame = read_frame(path)
+    stored = time is None and (time := stored_index(frame, path, given)) is not None
     names = series_names(given, time, frame, detector, path, option)
     series = pa.table({name: numeric_column(frame, name, path) for name in names})
     if not time:
-        return frame, series, None
+        return SeriesData(frame, series, None, None, False)
     note_uneven_steps(frame[time], time)
-    return frame, series, csv_columns_as_written(path, frame.select([time]), [time])[time]
+    times = csv_columns_as_written(path, frame.select([time]), [time])[time]
+    return SeriesData(frame, series, times, time, stored)
 
 
 def series_names(given: list[str] | None, time: str | None, frame: pa.Table, detector,

@@ -29,6 +29,23 @@ def read_frame(path: str) -> pa.Table:
     raise ValueError(f"{path}: a series must be a CSV, TSV or Parquet file with named columns")
 
 
+def stored_index(frame: pa.Table, path: str, values: list[str] | None) -> str | None:
+    """The column in which a Parquet file's pandas metadata stored the rows' index (a
+    ``DatetimeIndex``, say), where it stored one that is not named among the ``values``: the
+    series' time, when ``--time`` names none (it was left out of the output, and an integer
+    one could be read as a channel)."""
+    from aekit.io.tables import pandas_index_columns
+
+    stored = pandas_index_columns(frame.schema)
+    if len(stored) != 1 or stored[0] in (values or ()):
+        return None
+    from aekit.io.tables import UNNAMED_INDEX
+
+    which = "its unnamed index" if stored[0] in UNNAMED_INDEX else f"its index {stored[0]!r}"
+    note(f"{Path(path).name}: {which}, stored by pandas, is the series' time (as --time)")
+    return stored[0]
+
+
 def numeric_column(frame: pa.Table, name: str, path: str) -> np.ndarray:
     """A column as float64; empty cells become NaN (a gap)."""
     column = frame[name]

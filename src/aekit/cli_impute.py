@@ -205,7 +205,12 @@ def _impute_series(args) -> None:
     import pyarrow as pa
 
     from aekit._cli_common import check_data_path
-    from aekit._series_frame import note_uneven_steps, numeric_column, read_frame
+    from aekit._series_frame import (
+        note_uneven_steps,
+        numeric_column,
+        read_frame,
+        stored_index,
+    )
     from aekit.apps.impute_series import impute_series
     from aekit.io import atomic_path
     from aekit.io.dialect import current_dialect
@@ -231,8 +236,9 @@ def _impute_series(args) -> None:
     if absent:
         raise ValueError(f"{args.data} has no column {absent[0]!r}; it has "
                          f"{', '.join(frame.column_names)}")
-    if args.time:
-        note_uneven_steps(frame[args.time], args.time)
+    time = args.time or stored_index(frame, args.data, names)  # written back as it was, either way
+    if time:
+        note_uneven_steps(frame[time], time)
     window = SERIES_WINDOW if args.window is None else args.window
     if window < 2:
         raise ValueError(f"--window {window}: a window needs at least 2 steps")

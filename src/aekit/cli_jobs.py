@@ -368,17 +368,17 @@ def _series_report(args, detector) -> None:
         if value is not None:
             raise CLIError(f"{option} does not apply to a series detector's report: name the "
                            "series' columns with --columns and its time with --time")
-    frame, series, times = read_series(args.data, args.columns, args.time, detector,
-                                       "--columns")
+    data = read_series(args.data, args.columns, args.time, detector, "--columns")
     steps = step_names = axis = None
-    if args.time:
-        time = frame[args.time]
+    if data.time:
+        time = data.frame[data.time]
         steps = _plottable(time)
-        step_names = times.cast(pa.string()).to_pylist()  # the windows named as the file has it
+        step_names = data.times.cast(pa.string()).to_pylist()  # windows named as in the file
         zoned = pa.types.is_timestamp(time.type) and time.type.tz is not None
+        name = "index" if data.time == "__index_level_0__" else data.time
         if steps is not None:  # text times: the steps are drawn, under their own name
-            axis = f"{args.time} (UTC)" if zoned else args.time
-    report = write_series_report(detector, series, args.output, steps=steps,
+            axis = f"{name} (UTC)" if zoned else name
+    report = write_series_report(detector, data.series, args.output, steps=steps,
                                  step_names=step_names, axis_name=axis)
     print(f"wrote {len(report.figures)} figures and {report.index}")
 
