@@ -254,6 +254,9 @@ def model_input(table, model=None, source: str = "DATA", expected=None):
 
     if expected is None:
         expected = getattr(model, "feature_names_in_", None)
+    images = _unflattened(table.X, model, source)
+    if images is not None:
+        return images
     if table.columns is None:
         if expected is None or table.X.ndim != 2 or table.X.shape[1] != len(expected):
             return table.X  # the model's own checks say what does not fit
@@ -267,6 +270,22 @@ def model_input(table, model=None, source: str = "DATA", expected=None):
     if expected is not None:
         X, names = in_order(X, names, expected, source)
     return pa.table({name: X[:, i] for i, name in enumerate(names)})
+
+
+def _unflattened(X, model, source: str):
+    """``X``'s rows in the shape of ``model``'s rows (images, sequences), where they come
+    flattened, one per table row, as ``decompress`` and ``reconstruct`` write them to a table;
+    else None."""
+    import math
+
+    shape = list(getattr(model, "input_shape_", ()))
+    if getattr(model, "squeeze_axis_", None) is not None:
+        del shape[model.squeeze_axis_ - 1]
+    if len(shape) < 2 or X.ndim != 2 or X.shape[1] != math.prod(shape):
+        return None
+    note(f"{source}: each row's {X.shape[1]} values taken as one of the model's rows of shape "
+         f"{tuple(shape)}, flattened as a table holds them")
+    return X.reshape(-1, *shape)
 
 
 def in_order(X, names, expected, source: str):

@@ -213,8 +213,9 @@ def _score(args) -> None:
 
 # ----------------------------------------------------------------- info
 def add_info(commands) -> None:
-    p = commands.add_parser("info", help="describe a saved model",
-                            description="Describe a saved model (reads its header only).")
+    p = commands.add_parser("info", help="describe a saved model or compressed stream",
+                            description="Describe a saved model (reads its header only), a "
+                            "training checkpoint, or a stream written by 'aekit compress'.")
     p.add_argument("model", metavar="MODEL")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=_info)
@@ -225,7 +226,13 @@ def _info(args) -> None:
 
     from aekit.io.model_file import read_model_header
 
-    config, shapes = read_model_header(args.model)
+    try:
+        config, shapes = read_model_header(args.model)
+    except ValueError:  # not a model: a stream, perhaps (checked only now: its module is heavy)
+        if not _is_stream(args.model):
+            raise
+        _stream_info(args)
+        return
     if config.get("kind") == "checkpoint":
         _checkpoint_info(config, args)
         return
@@ -238,6 +245,43 @@ def _info(args) -> None:
     print(f"weights:     {n_weights:,}")
     _describe(config)
     print("versions:    " + ", ".join(f"{k} {v}" for k, v in config["versions"].items()))
+
+
+def _is_stream(path: str) -> bool:
+    """Whether ``path`` starts as a compressed stream does (a model's file does not)."""
+    from aekit.apps._stream import MAGIC
+
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(len(MAGIC)) == MAGIC
+    except OSError:
+        return False  # read_model_header says what is wrong
+
+
+def _stream_info(args) -> None:
+    """A compressed stream's header: what it holds and which model decodes it."""
+    from pathlib import Path
+
+    from aekit.apps._stream import FLAG_MODEL_TABLES, unpack
+
+    data = Path(args.model).read_bytes()
+    try:  # checks the magic, the version and the checksum
+        header, _ = unpack(data)
+    except ValueError as error:
+        raise ValueError(f"{args.model}: {error}") from None
+    tables = "the model's own" if header.flags & FLAG_MODEL_TABLES else "in the stream"
+    facts = {"kind": "stream", "rows": header.n_rows, "code_size": header.latent_dim,
+             "step": header.step, "coding_tables": tables, "bytes": len(data),
+             "model_fingerprint": header.fingerprint.hex()}
+    if args.json:
+        print(json.dumps(facts, indent=2))
+        return
+    print(f"stream:      {args.model} (written by 'aekit compress', {len(data):,} bytes)")
+    print(f"rows:        {header.n_rows:,}, codes of size {header.latent_dim}, step "
+          f"{header.step:.6g}")
+    print(f"tables:      {tables}")
+    print(f"decodes with the model of fingerprint {header.fingerprint.hex()} "
+          "('aekit decompress MODEL STREAM -o OUT')")
 
 
 def _checkpoint_info(config: dict, args) -> None:

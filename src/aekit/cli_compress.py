@@ -65,7 +65,7 @@ def _compress(args) -> None:
     held = X.dtype if X.dtype.kind in "iub" or X.dtype == "float16" else "float32"
     raw = X.size * np.dtype(held).itemsize
     step = stream_step(data)
-    print(f"compressed {len(X)} rows into {len(data)} bytes ({len(data) / max(len(X), 1):.4g} "
+    print(f"compressed {len(X)} row{'s' if len(X) != 1 else ''} into {len(data)} bytes ({len(data) / max(len(X), 1):.4g} "
           f"per row; {raw / max(len(data), 1):.3g}x smaller than the values as {held}; step "
           f"{step:.6g}); wrote {args.output}")
 

@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from aekit.apps import _stream, _tables
 from aekit.estimators import BaseAutoencoder, SequenceAutoencoder
-from aekit.estimators._inference import refuse_unit_slip
+from aekit.estimators._inference import UNIT_SLIP, refuse_unit_slip
 from aekit.estimators._params import RUN_ONLY_PARAMS
 
 # A default step for models without their own: a twentieth of the codes' typical spread, so the
@@ -50,8 +50,16 @@ def model_fingerprint(model: BaseAutoencoder) -> bytes:
 
 def _check_model(model) -> None:
     if not isinstance(model, BaseAutoencoder):
-        raise TypeError(f"model must be a fitted aekit autoencoder, got {type(model).__name__}")
+        own = getattr(model, "model_", None)  # a detector's autoencoder is not its own
+        hint = (": compress with an autoencoder (a CompressionAutoencoder, 'aekit fit --model "
+                "compression', codes smallest)" if isinstance(own, BaseAutoencoder) else "")
+        raise TypeError(f"model must be a fitted aekit autoencoder, got "
+                        f"{type(model).__name__}{hint}")
     check_is_fitted(model)
+
+
+def _a(name: str) -> str:
+    return f"{'an' if name[0] in 'AEIOU' else 'a'} {name}"
 
 
 def _model_tables(model) -> list[_tables.Table] | None:
@@ -63,14 +71,19 @@ def _model_tables(model) -> list[_tables.Table] | None:
 def _resolve_step(model, codes: np.ndarray, step) -> float:
     if step is None and _model_tables(model) is not None:
         step = 1.0  # a model with its own tables codes integers
+    elif _model_tables(model) is not None and isinstance(step, (int, float)) and step < 1:
+        raise ValueError(f"step={step:g} (--step): a CompressionAutoencoder's codes are whole "
+                         "numbers, which a step below 1 only codes in more bytes, each the "
+                         "same; leave the step at 1, give a larger one for smaller streams, or "
+                         "fit with a smaller lmbda for finer ones")
     if step is None:
         spread = float(np.mean(codes.std(axis=0))) if len(codes) else 0.0
         if len(codes) < MIN_STEP_ROWS or not spread > 0:
             why = (f"it needs at least {MIN_STEP_ROWS} rows, not {len(codes)}"
                    if len(codes) < MIN_STEP_ROWS else "these rows all have the same code")
             raise ValueError(f"the default step is a twentieth of the codes' spread over the "
-                             f"rows compressed together, and {why}: give step=, such as the "
-                             "step of a larger batch of the same data")
+                             f"rows compressed together, and {why}: give step= (--step), such "
+                             "as the step of a larger batch of the same data")
         step = spread * DEFAULT_STEP_FRACTION
     if isinstance(step, bool) or not isinstance(step, (int, float, np.floating, np.integer)) \
             or not (math.isfinite(step) and step > 0):
@@ -89,11 +102,12 @@ def _codes(model, X, step, refine: int) -> np.ndarray:
     if not refine:
         return np.asarray(model.transform(X), dtype=np.float64)  # a DataFrame under set_output
     if not callable(getattr(model, "refined_transform", None)):
-        raise TypeError("refine needs a CompressionAutoencoder (its learned prior prices the "
-                        f"codes); a {type(model).__name__} has none: leave refine at 0")
+        raise TypeError("refine (--refine) needs a CompressionAutoencoder (its learned prior "
+                        f"prices the codes); {_a(type(model).__name__)} has none: leave it at "
+                        "0")
     if step is not None and step != 1:
-        raise ValueError(f"refine fits the codes at the model's own step (1), not step={step}: "
-                         "leave step unset")
+        raise ValueError(f"refine (--refine) fits the codes at the model's own step (1), not "
+                         f"step={step:g}: leave the step (--step) unset")
     return model.refined_transform(X, int(refine)).astype(np.float64)
 
 
@@ -130,7 +144,8 @@ def compress(model: BaseAutoencoder, X, *, step: float | None = None, refine: in
     _check_model(model)
     _check_no_padding(model, X)
     refuse_unit_slip(model, X, "compressing it")  # a lossy, one-way stream of nonsense
-    codes = _codes(model, X, step, refine)
+    codes = _codes(model, X, step, refine)  # (the rows' shape checked)
+    _refuse_other_units(model, X)
     step = _resolve_step(model, codes, step)
     with np.errstate(over="ignore"):
         steps = np.rint(codes / step)
@@ -151,6 +166,37 @@ def compress(model: BaseAutoencoder, X, *, step: float | None = None, refine: in
                             len(symbols), symbols.shape[1], step)
     payload = _stream.words_to_bytes(_tables.encode(symbols, tables))
     return _stream.pack(header, bytes(table_bytes), payload)
+
+
+OUTSIDE_SHARE = 0.25  # of the values beyond the training range: rows in other units
+
+
+def _refuse_other_units(model, X) -> None:
+    """Refuse rows in other units than the training data's, which ``refuse_unit_slip`` lets
+    through (a trial): most values outside the training range (images in [-1, 1] to a model
+    of [0, 1]), or fractions in [0, 1] to a model trained on values up to 255, such as 8-bit
+    pixels (pixels scaled to [0, 1]: inside the range, at its dark end). Either way the
+    stream would hold a lossy copy of the wrong rows."""
+    low, high = getattr(model, "data_min_", None), getattr(model, "data_max_", None)
+    if low is None or high is None or hasattr(X, "n_rows"):
+        return
+    values = np.asarray(X)
+    if values.dtype.kind not in "iuf" or not values.size or not np.isfinite(values).any():
+        return
+    lo, hi = float(np.min(low)), float(np.max(high))  # columns may come in any order
+    given = float(np.nanmin(values)), float(np.nanmax(values))
+    trained = f"the model was trained on values in [{lo:.4g}, {hi:.4g}]"
+    with np.errstate(invalid="ignore"):
+        outside = float(np.mean((values < lo) | (values > hi)))
+    if outside > OUTSIDE_SHARE:
+        raise ValueError(f"{outside:.0%} of X's values lie outside the training range "
+                         f"(X: {given[0]:.4g} to {given[1]:.4g}; {trained}): scale X as the "
+                         "training data was before compressing it")
+    fractions = values.dtype.kind == "f" and bool(np.any(values % 1))
+    if lo >= 0 and UNIT_SLIP < hi <= 255 and given[1] <= 1 and fractions:
+        raise ValueError(f"X holds fractions in [0, 1], but {trained}: scale X as the "
+                         f"training data was (pixels scaled to [0, 1]: X * 255) before "
+                         "compressing it")
 
 
 def _fits(symbols: np.ndarray, tables: list[_tables.Table]) -> bool:
@@ -177,8 +223,9 @@ def stream_step(data: bytes) -> float:
 
 
 def decompress(data: bytes, model: BaseAutoencoder) -> np.ndarray:
-    """Rebuild the rows compressed by ``compress(model, X)``, in ``X``'s shape and units;
-    within [0, 1] for a model trained on data in [0, 1] (left unscaled by ``scaling="auto"``).
+    """Rebuild the rows compressed by ``compress(model, X)``, in ``X``'s shape and units,
+    each value within its feature's (an image's: its channel's) training range
+    (``model.data_min_``, ``model.data_max_``): 8-bit pixels come back in [0, 255].
 
     Raises ``ValueError`` when ``data`` is not an intact aekit stream (damaged, truncated, of a
     newer format version) or was written with another model.
@@ -204,7 +251,17 @@ def decompress(data: bytes, model: BaseAutoencoder) -> np.ndarray:
     symbols = _tables.decode(words, tables, header.n_rows)
     codes = (symbols * header.step).astype(np.float32)
     rows = model.inverse_transform(codes)
-    if model._saw_unit_data:  # pixels come back as pixels: an overshoot only adds error
+    return _within_training_range(model, rows)
+
+
+def _within_training_range(model, rows: np.ndarray) -> np.ndarray:
+    """``rows`` clipped to each feature's (channel's) training range: a decoder's overshoot
+    only adds error (a trial: 8-bit pixels came back from -102 to 406, which wrap around in
+    uint8). A model saved before it kept its range: to [0, 1] where it was trained in it."""
+    low, high = getattr(model, "data_min_", None), getattr(model, "data_max_", None)
+    if low is not None and high is not None and np.all(low <= high):
+        return np.clip(rows, low.astype(rows.dtype), high.astype(rows.dtype), out=rows)
+    if model._saw_unit_data:
         np.clip(rows, 0, 1, out=rows)
     return rows
 
@@ -218,7 +275,7 @@ class RatePoint:
     bytes_per_row: float
     bits_per_value: float
     mse: float
-    psnr: float  # dB, against the peak-to-peak range of X_test: for images, one unit for all
+    psnr: float  # dB, against ``peak`` (1 for data in [0, 1], 255 for 8-bit values)
     # mean squared error in the units score() uses (each feature's training deviation; one
     # unit for data in [0, 1]): for tables, whose columns have units of their own (a mse or
     # psnr in data units is the widest column's)
@@ -227,16 +284,22 @@ class RatePoint:
 
 
 def rate_distortion_curve(X_train, X_test, lmbdas=(0.01, 0.1, 1.0), *, refine: int = 0,
-                          **params) -> list[RatePoint]:
+                          peak: float | None = None, **params) -> list[RatePoint]:
     """Fit one ``CompressionAutoencoder`` per ``lmbda`` on ``X_train`` (other parameters from
     ``params``) and measure each on ``X_test``, compressed with ``refine`` (see ``compress``):
     real compressed bytes against mean squared error and PSNR. Points come back in the order
-    of ``lmbdas``."""
+    of ``lmbdas``.
+
+    ``peak`` is the PSNR's largest possible value, as image codecs count it: by default 1 for
+    data in [0, 1] and 255 for data in [0, 255] (8-bit pixels), so that the figures compare
+    with JPEG's, WebP's or AVIF's on the same images; other data: the test rows' range."""
     from aekit.estimators.compression import CompressionAutoencoder
 
     _check_refine(refine)
     X_test = np.asarray(X_test)
-    peak = float(np.ptp(X_test)) or 1.0
+    peak = _psnr_peak(X_train, X_test) if peak is None else float(peak)
+    if not (math.isfinite(peak) and peak > 0):
+        raise ValueError(f"peak must be a positive number, got {peak!r}")
     points = []
     for lmbda in lmbdas:
         model = CompressionAutoencoder(lmbda=lmbda, **params).fit(X_train)
@@ -248,3 +311,14 @@ def rate_distortion_curve(X_train, X_test, lmbdas=(0.01, 0.1, 1.0), *, refine: i
                                 10 * math.log10(peak**2 / mse) if mse > 0 else math.inf,
                                 float(np.mean(np.square(errors / model.score_scale_))), model))
     return points
+
+
+def _psnr_peak(X_train, X_test: np.ndarray) -> float:
+    """The largest possible value of data like ``X_train`` and ``X_test``: 1 in [0, 1], 255
+    in [0, 255]; else the test rows' peak-to-peak range (one unit for every feature)."""
+    lowest = min(float(np.nanmin(X_test)), float(np.nanmin(X_train)))
+    highest = max(float(np.nanmax(X_test)), float(np.nanmax(X_train)))
+    for top in (1.0, 255.0):
+        if lowest >= 0 and highest <= top:
+            return top
+    return float(np.ptp(X_test)) or 1.0

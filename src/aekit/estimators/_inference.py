@@ -215,8 +215,9 @@ def bce_range_message(low: float, high: float, name: str) -> str:
 
 def unit_slip_message(highest: float) -> str:
     """What is wrong with values far above the [0, 1] a model was trained on, and the fix."""
+    hint = " (8-bit pixels: X / 255)" if 100 < highest <= 255 else ""
     return (f"X holds values up to {highest:.4g}, but the model was trained on values in "
-            "[0, 1]: scale X as the training data was (8-bit pixels: X / 255)")
+            f"[0, 1]: scale X as the training data was{hint}")
 
 
 def refuse_unit_slip(model, X, doing: str) -> None:

@@ -290,4 +290,7 @@ ATTRIBUTES_DOC = """
         Size of the second axis of the training data.
     input_shape_ : tuple of int
         Shape of one row as the network takes it.
+    data_min_, data_max_ : ndarray
+        Each feature's (an image's: each channel's) lowest and highest training value, in the
+        shape of ``shift_``: what generated rows and ``aekit.decompress`` keep to.
 """

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import warnings
 from collections.abc import Callable
@@ -122,6 +123,8 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         arch = self._arch
         ndim = len(X.shape) if hasattr(X, "shape") else 0  # lists: sklearn's check below
         if ndim >= 2 and ndim not in arch.ndims:
+            if not reset and ndim == 2:  # flat rows, as a table holds images
+                self._check_row_shape(tuple(X.shape[1:]))
             raise ValueError(f"architecture={arch.name!r} takes arrays with "
                              f"{' or '.join(map(str, arch.ndims))} dimensions, got {ndim}: use "
                              "dense for tables, conv for images, lstm or gru for sequences")
@@ -161,9 +164,17 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
             del expected[self.squeeze_axis_ - 1]
         if shape == tuple(expected):
             return
-        if len(shape) == 3 and shape == (*expected[1:], expected[0]):
+        if len(shape) == 1 and len(expected) > 1 and shape[0] == math.prod(expected):
+            fix = (f"these are flattened, as a table holds them: reshape them, "
+                   f"X.reshape(-1, {', '.join(map(str, expected))})")
+        elif len(expected) > 1 and shape == tuple(expected[1:]):
+            fix = "X looks like one row without its batch axis: pass X[None] (a batch of one)"
+        elif len(shape) == 3 and shape == (*expected[1:], expected[0]):
             fix = ("these look channels-last: pass X.transpose(0, 3, 1, 2) (channels, height, "
                    "width)")
+        elif self._arch.name == "conv" and (other := _other_channels(shape, tuple(expected))):
+            fix = (f"the images have {other[0]} channel(s), the model's {other[1]}: convert "
+                   "them (colour to grey: average the channels), or fit a model on such images")
         elif [n for n in shape if n != 1] == [n for n in expected if n != 1]:  # an axis of 1
             fix = "give the rows the same axes (X[:, None], X[..., None] or np.squeeze)"
         elif self._arch.name in ("lstm", "gru") and shape[1:] == tuple(expected[1:]):
@@ -393,6 +404,10 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         stat_shape = self._arch.stat_shape(len(shift))
         self.shift_, self.scale_ = shift.reshape(stat_shape), scale.reshape(stat_shape)
         self.score_scale_ = _scaling.score_scale(stats).reshape(stat_shape)
+        # each feature's (or channel's) training range, which generated and decompressed
+        # values keep to (a decoder's output can leave it: 8-bit pixels came back as -102)
+        self.data_min_ = stats.lo.astype(np.float64).reshape(stat_shape)
+        self.data_max_ = stats.hi.astype(np.float64).reshape(stat_shape)
         # Scaling is monotone per feature, so the scaled extremes are the scaled min and max.
         scaling = Scaling(torch.from_numpy(shift), torch.from_numpy(scale))
         with torch.no_grad():
@@ -661,6 +676,21 @@ def _kept_loss(state) -> float | None:
 # lie within a fraction of a deviation, at about the same spread)
 FAR_SHIFT = 10.0
 WORSE_END = 10.0  # a kept epoch's loss this many times the run's lowest: training went astray
+
+
+def _other_channels(shape: tuple[int, ...], expected: tuple[int, ...]
+                    ) -> tuple[int, int] | None:
+    """``(channels given, channels expected)`` when one image's ``shape`` (channels first or
+    last, or none) has the height and width of ``expected``'s but other channels: colour
+    images to a grey model, or the other way round; else None."""
+    if len(shape) not in (2, 3) or len(expected) not in (2, 3):
+        return None
+    wanted, sides = (1, expected) if len(expected) == 2 else (expected[0], expected[1:])
+    readings = [(1, shape)] if len(shape) == 2 else [(shape[0], shape[1:]), (shape[2], shape[:2])]
+    for channels, given_sides in readings:
+        if given_sides == sides and channels != wanted:
+            return channels, wanted
+    return None
 
 
 def _warn_of_8_bit_pixels(stats: _scaling.FeatureStats) -> None:

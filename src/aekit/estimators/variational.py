@@ -87,12 +87,6 @@ class VariationalAutoencoder(BaseAutoencoder):
         early stopping would prefer them (and keep a KL weight below beta)."""
         return max(0, self.kl_warmup_epochs - 1)
 
-    def _settle(self, stats, values_per_row: int) -> None:
-        super()._settle(stats, values_per_row)
-        # each feature's (or channel's) range in training, which generated values keep to
-        self.data_min_ = stats.lo.astype(np.float64).reshape(self.shift_.shape)
-        self.data_max_ = stats.hi.astype(np.float64).reshape(self.shift_.shape)
-
     def _generated(self, rows: np.ndarray, clip: bool) -> np.ndarray:
         """Decoded rows, within each feature's training range where ``clip`` (a decoder's
         mean can leave it: a trial drew petal widths below 0 in 4% of the rows)."""
