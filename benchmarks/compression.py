@@ -21,6 +21,7 @@ import json
 import lzma
 import math
 import platform
+import sys
 import time
 import zlib
 from pathlib import Path
@@ -208,12 +209,14 @@ def matched_table(points: list[dict], title: str) -> list[dict]:
         if standard:
             best, name = min(standard)
             rows.append({"target_db": target, "best_standard": name, "best_bytes": best,
-                         "aekit_bytes": mine, "ratio": best / mine if mine else math.nan})
+                         "aekit_bytes": mine,
+                         "ratio": best / mine if mine and math.isfinite(mine) else math.nan})
     print("\n| PSNR | best of JPEG/WebP/AVIF | its bytes/image | aekit bytes/image | ratio |")
     print("|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['target_db']:.0f} dB | {r['best_standard']} | {r['best_bytes']:.1f} | "
-              f"{r['aekit_bytes']:.2f} | {r['ratio']:.2f}x |")
+              f"{r['aekit_bytes']:.2f} | " + (f"{r['ratio']:.2f}x |" if math.isfinite(
+                  r["ratio"]) else "n/a (aekit does not reach it) |"))
     return rows
 
 
@@ -302,7 +305,7 @@ def main() -> None:
                         help="every Nth Pillow quality (1: all)")
     parser.add_argument("--quick", action="store_true",
                         help="a smoke run: 5000 training images, 1 epoch, 1000 test images, "
-                        "every 10th quality")
+                        "every 10th quality, 100 images one file each (unless given)")
     parser.add_argument("--max-quality", type=int, default=100,
                         help="sweep Pillow's qualities up to this one")
     parser.add_argument("--avif-step", type=int, default=5,
@@ -315,9 +318,13 @@ def main() -> None:
                         "instead of training at --lmbdas (MNIST)")
     parser.add_argument("--refine", type=int, default=0,
                         help="also compress with each row's code refined by this many steps")
+    given = {a.split("=")[0] for a in sys.argv[1:] if a.startswith("--")}
     args = parser.parse_args()
-    if args.quick:
-        args.train_size, args.epochs, args.quality_step, args.per_image = 5000, 1, 10, 100
+    if args.quick:  # its sizes, except those given on the command line
+        smoke = {"train_size": 5000, "epochs": 1, "quality_step": 10, "per_image": 100}
+        for name, value in smoke.items():
+            if f"--{name.replace('_', '-')}" not in given:
+                setattr(args, name, value)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     lmbdas = [float(v) for v in args.lmbdas.split(",") if v]  # none: the codecs alone
