@@ -247,16 +247,30 @@ def test_series_channels_are_matched_by_name(tmp_path):
     assert bare.score_steps(test).shape == test.shape
 
 
+def test_a_table_of_constant_columns_is_refused():
+    """It scored a 0.1% change -3e31 and printed a threshold of -0 (a trial)."""
+    with pytest.raises(ValueError, match="every column of X holds one value"):
+        AnomalyDetector(random_state=0).fit(np.ones((100, 3)))
+    X = np.ones((100, 3))
+    X[:, 1] = np.random.default_rng(0).normal(size=100)  # one column varies: fitted
+    assert np.isfinite(AnomalyDetector(random_state=0).fit(X).score_samples(X)).all()
+
+
 def test_series_bad_input():
     with pytest.raises(ValueError, match="two windows"):
         series_detector(window=50).fit(np.sin(np.arange(80)))
     fitted = series_detector(window=50).fit(np.sin(np.arange(400) / 4))
     recent = np.sin(np.arange(60) / 4)  # a recent stretch of one window and a bit: scored
     assert fitted.score_steps(recent).shape == (60,) and fitted.predict_steps(recent).shape == (60,)
-    with pytest.raises(ValueError, match="fewer than one window of 50: give a longer series$"):
+    with pytest.raises(ValueError, match="fewer than one window of 50: give a longer series "
+                                         r"\(the window is the fitted detector's\)$"):
         fitted.score_steps(recent[:40])
-    with pytest.raises(ValueError, match="two windows"):  # a threshold from one window: no
-        fitted.refit_threshold(recent)
+    with pytest.raises(ValueError, match=r"two windows.*\(the window is the fitted"):
+        fitted.refit_threshold(recent)  # a threshold from one window: no; its window is fixed
+    with pytest.raises(ValueError, match=r"or a smaller window \(window=, --window\)$"):
+        series_detector(window=50).fit(np.sin(np.arange(80)))
+    short = series_detector().fit(np.sin(np.arange(20) / 2))  # an automatic window fits it
+    assert short.window_ == 10  # (64 was chosen, then refused: a trial)
     with pytest.raises(ValueError, match="constant"):
         series_detector().fit(np.ones(500))
     with pytest.raises(ValueError, match="contamination"):
@@ -392,6 +406,10 @@ def test_cli_detect_refits_a_saved_threshold_on_a_recent_stretch(tmp_path, capsy
                  str(tmp_path / "recent.csv"), "-o", str(tmp_path / "r.csv")]) == 1
     assert "--refit-threshold raises a saved detector's threshold: give --model" in \
         capsys.readouterr().err
+    for option in (["--random-state", "5"], ["--contamination", "0.1"], ["--window", "9"]):
+        assert main(["detect", str(tmp_path / "new.csv"), "--model", str(saved), *option,
+                     "-o", str(tmp_path / "r.csv")]) == 1  # (the seed was ignored: a trial)
+        assert "apply when fitting a detector" in capsys.readouterr().err
 
 
 def test_cli_detect_series(tmp_path, capsys, quick_default):
@@ -458,15 +476,29 @@ def test_cli_series_commands_take_a_stored_pandas_index_as_the_time(tmp_path, ca
     series = periodic_series()
     stamps = pd.date_range("2024-01-01", periods=len(series), freq="min", name="timestamp")
     data, out = tmp_path / "series.parquet", tmp_path / "steps.parquet"
+    saved = tmp_path / "d.safetensors"
     pd.DataFrame({"value": series}, index=stamps).to_parquet(data)
-    assert main(["detect", str(data), "--series", "value", "-o", str(out)]) == 0
+    assert main(["detect", str(data), "--series", "value", "-o", str(out), "--save",
+                 str(saved)]) == 0
     captured = capsys.readouterr()
-    assert "its index 'timestamp', stored by pandas, is the series' time" in captured.err
+    assert "its index 'timestamp', as pandas writes one, is the series' time" in captured.err
     assert "2024-01-02" in captured.out  # the windows named by their times
     results = pd.read_parquet(out)  # written back as its index
     assert results.index.equals(stamps) and list(results.columns) == ["score", "label"]
-    assert main(["detect", str(data), "--series", "value", "-o", str(tmp_path / "s.csv")]) == 0
+    given = ["--model", str(saved), "-o", str(tmp_path / "s.csv")]  # scored, not fitted again
+    assert main(["detect", str(data), *given]) == 0
     assert pa_csv.read_csv(tmp_path / "s.csv").column_names == ["timestamp", "score", "label"]
+    pd.DataFrame({"value": series}, index=stamps.rename(None)).to_csv(tmp_path / "written.csv")
+    for time in ([], ["--time", "Unnamed: 0"]):  # the index to_csv writes, under no name
+        assert main(["detect", str(tmp_path / "written.csv"), *time, *given]) == 0
+        results = pd.read_csv(tmp_path / "s.csv", index_col=0)
+        assert list(results.index[:2]) == ["2024-01-01 00:00:00", "2024-01-01 00:01:00"]
+    assert "its unnamed index, as pandas writes one, is the series' time" in \
+        capsys.readouterr().err
+    twice = pd.DataFrame({"value": series}, index=stamps.insert(600, stamps[599]).delete(0))
+    twice.to_parquet(tmp_path / "twice.parquet")  # a time written twice: said
+    assert main(["detect", str(tmp_path / "twice.parquet"), *given]) == 0
+    assert "1 step(s) repeat the time before them" in capsys.readouterr().err
     gappy = series.copy()
     gappy[100:110] = np.nan
     pd.DataFrame({"value": gappy}, index=stamps).to_parquet(tmp_path / "gappy.parquet")

@@ -135,7 +135,7 @@ def test_report_on_an_anomaly_detector(blobs, tmp_path):
     flagged = np.mean(detector.predict(frame) == -1)
     assert report.numbers["rows below the threshold"] == f"{flagged:.2%}"
     names = list(report.numbers)  # unit-free figures before the MSE, which one column decides
-    key = "reconstruction MSE (AnomalyDetector's scaled units), columns of large values weigh most"
+    key = "reconstruction MSE (AnomalyDetector's scaled units)"  # (no column weighs most)
     assert names.index("reconstruction error / variance (mean over features)") < names.index(key)
     mse = float(report.numbers[key])
     assert mse < 1  # robust units: in data units (values near 1000) it would be far larger
@@ -532,3 +532,13 @@ def test_images_are_shaded_by_the_range_their_values_are_in(low, high, shades):
     from aekit.apps.report import display_range
 
     assert display_range([np.array([low, high]), np.array([])]) == shades
+
+
+def test_a_report_gives_an_ensembles_code_size_as_its_map_draws_it(blobs):
+    """A detector's report read "code size 5" above a map of "50-d codes" (a trial)."""
+    from aekit import EnsembleAutoencoder
+    from aekit.apps._report_page import model_settings
+
+    ensemble = EnsembleAutoencoder(n_members=3, latent_dim=2, epochs=1, random_state=0,
+                                   device="cpu").fit(blobs[0])
+    assert model_settings(ensemble, ensemble)[0]["code size"] == "6 (3 members' codes of 2)"

@@ -376,8 +376,8 @@ OPTIONS = [{'name': 'latent_dim',
           "right tail like a chi-square's with 6 degrees of freedom it flags about 2.6% of clean "
           'rows, for log-normal scores about 8%, and more when outliers stretch the tail (a '
           'warning says when most flagged rows owe it to one column of few values, such as a 0/1 '
-          'flag). Measured on 400 clean rows of independent Gaussian columns: 8 to 10% of the rows '
-          'flagged for 2 columns, 3.5 to 5.5% for 3 to 20; give a fraction where the share of '
+          'flag). Measured on 400 clean rows of independent Gaussian columns: 8 to 9.5% of the '
+          'rows flagged for 2 columns, 3.5 to 5.5% for 3 to 20; give a fraction where the share of '
           'anomalies is known.',
   'models': ['detector'],
   'model_defaults': {}},

@@ -19,7 +19,13 @@ from aekit._cli_common import (
     note,
     say_notes,
 )
-from aekit._series_frame import note_uneven_steps, numeric_column, read_frame, stored_index
+from aekit._series_frame import (
+    named_time,
+    note_uneven_steps,
+    numeric_column,
+    read_frame,
+    stored_index,
+)
 from aekit.io import atomic_path, read_table
 from aekit.io.formats import RESULTS_HELP
 from aekit.io.tables import (
@@ -41,9 +47,12 @@ def run_detect(args) -> None:
     check_data_path(args.output, "-o", (args.data, args.model, args.refit_threshold), OUTPUTS,
                     RESULTS_HELP)
     check_model_path(args.save, "--save", (args.data,))
-    if args.model and (args.contamination != "auto" or args.window != "auto"):
-        raise ValueError("--contamination and --window apply when fitting a detector; a saved "
-                         "one (--model) keeps its own threshold and window")
+    if args.model and (args.contamination != "auto" or args.window != "auto"
+                       or args.random_state is not None):
+        raise ValueError("--contamination, --window and --random-state apply when fitting a "
+                         "detector; a saved one (--model) keeps its own threshold and window")
+    if args.random_state is None:
+        args.random_state = 0  # detect's fits are repeatable unless told otherwise
     if args.refit_threshold and not args.model:
         raise ValueError("--refit-threshold raises a saved detector's threshold: give --model "
                          "FILE (a detector fitted on DATA sets its own)")
@@ -130,7 +139,7 @@ def _detect_series(args, detector) -> None:
         detector = SeriesAnomalyDetector(window=args.window, contamination=args.contamination,
                                          random_state=args.random_state).fit(series)
     results, index = {}, None
-    if data.time:  # a stored index is written back as one (in Parquet, pandas' index)
+    if data.time is not None:  # a stored index is written back as one (Parquet: pandas')
         name = output_index_name(data.time, args.output or "") if data.stored else data.time
         index = name if data.stored else None
         results[name] = times
@@ -140,7 +149,7 @@ def _detect_series(args, detector) -> None:
     results["score"] = detector.score_steps(series)
     results["label"] = detector.predict_steps(series)
     _finish(args, detector, pa.table(results), index)
-    stamps = times.cast(pa.string()).to_pylist() if data.time else None
+    stamps = times.cast(pa.string()).to_pylist() if data.time is not None else None
     windows = detector.anomaly_windows(series)
     print(f"{len(windows)} anomalous windows in {len(series)} steps "
           f"(window length {detector.window_}):")
@@ -185,10 +194,11 @@ def read_series(path: str, given: list[str] | None, time: str | None, detector,
     them when it scores), and the ``time`` column as the file wrote it (without ``time``, the
     index pandas stored in a Parquet file, if any; a note when its steps are uneven)."""
     frame = read_frame(path)
+    time = named_time(frame, time)
     stored = time is None and (time := stored_index(frame, path, given)) is not None
     names = series_names(given, time, frame, detector, path, option)
     series = pa.table({name: numeric_column(frame, name, path) for name in names})
-    if not time:
+    if time is None:
         return SeriesData(frame, series, None, None, False)
     note_uneven_steps(frame[time], time)
     times = csv_columns_as_written(path, frame.select([time]), [time])[time]
@@ -217,7 +227,7 @@ def series_names(given: list[str] | None, time: str | None, frame: pa.Table, det
     if time in names:
         raise ValueError(f"--time {time} is also named by {option}: a column is either the "
                          "time or a value")
-    missing = [n for n in names + ([time] if time else []) if n not in frame.column_names]
+    missing = [n for n in names + ([] if time is None else [time]) if n not in frame.column_names]
     if missing:
         raise ValueError(f"{path} has no column {missing[0]!r}; it has "
                          f"{', '.join(frame.column_names)}")

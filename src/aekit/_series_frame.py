@@ -30,20 +30,31 @@ def read_frame(path: str) -> pa.Table:
 
 
 def stored_index(frame: pa.Table, path: str, values: list[str] | None) -> str | None:
-    """The column in which a Parquet file's pandas metadata stored the rows' index (a
-    ``DatetimeIndex``, say), where it stored one that is not named among the ``values``: the
-    series' time, when ``--time`` names none (it was left out of the output, and an integer
-    one could be read as a channel)."""
+    """The column in which pandas wrote the rows' index (a ``DatetimeIndex``, say), where it
+    wrote one that is not named among the ``values``: in a Parquet file, the one its metadata
+    names; in a CSV, an unnamed first column. The series' time, when ``--time`` names none (it
+    was left out of the output, and an integer one could be read as a channel)."""
     from aekit.io.tables import pandas_index_columns
 
     stored = pandas_index_columns(frame.schema)
+    if not stored and frame.num_columns > 1 and frame.column_names[0] in ("", "Unnamed: 0"):
+        stored = frame.column_names[:1]  # the index DataFrame.to_csv writes first, unnamed
     if len(stored) != 1 or stored[0] in (values or ()):
         return None
     from aekit.io.tables import UNNAMED_INDEX
 
     which = "its unnamed index" if stored[0] in UNNAMED_INDEX else f"its index {stored[0]!r}"
-    note(f"{Path(path).name}: {which}, stored by pandas, is the series' time (as --time)")
+    note(f"{Path(path).name}: {which}, as pandas writes one, is the series' time (as --time)")
     return stored[0]
+
+
+def named_time(frame: pa.Table, time: str | None) -> str | None:
+    """``--time``'s column in ``frame``: ``Unnamed: 0`` (pandas' name for it, and the one the
+    table commands give it) is an unnamed first column, as ``DataFrame.to_csv`` writes the
+    index."""
+    if time == "Unnamed: 0" and time not in frame.column_names and frame.column_names[:1] == [""]:
+        return ""
+    return time
 
 
 def numeric_column(frame: pa.Table, name: str, path: str) -> np.ndarray:

@@ -44,7 +44,8 @@ def add_detect(commands) -> None:
     add_header_option(p)
     p.add_argument("--window", default="auto", type=_window, metavar="STEPS",
                    help="series window length, or auto (the dominant period; default)")
-    p.add_argument("--random-state", type=int, default=0, help="seed (default: 0)")
+    p.add_argument("--random-state", type=int, default=None,
+                   help="seed of the fit (default: 0)")
     p.set_defaults(handler=_run)
 
 

@@ -206,6 +206,7 @@ def _impute_series(args) -> None:
 
     from aekit._cli_common import check_data_path
     from aekit._series_frame import (
+        named_time,
         note_uneven_steps,
         numeric_column,
         read_frame,
@@ -225,6 +226,7 @@ def _impute_series(args) -> None:
                              "afresh, from a file whose header row names its columns")
     check_data_path(args.output, "-o", (args.data,), (".csv", ".parquet"), RESULTS_HELP)
     frame = read_frame(args.data)
+    args.time = named_time(frame, args.time)
     names = list(dict.fromkeys(args.series.split(",")))  # each once
     if not all(names):
         raise ValueError(f"--series {args.series!r} names no column: name the series' value "
@@ -232,12 +234,13 @@ def _impute_series(args) -> None:
     if args.time in names:
         raise ValueError(f"--time {args.time} is also named by --series: a column is either "
                          "the time or a value")
-    absent = [n for n in names + ([args.time] if args.time else []) if n not in frame.column_names]
+    absent = [n for n in names + ([] if args.time is None else [args.time])
+              if n not in frame.column_names]
     if absent:
         raise ValueError(f"{args.data} has no column {absent[0]!r}; it has "
                          f"{', '.join(frame.column_names)}")
-    time = args.time or stored_index(frame, args.data, names)  # written back as it was, either way
-    if time:
+    time = args.time if args.time is not None else stored_index(frame, args.data, names)
+    if time is not None:  # written back as it was, either way
         note_uneven_steps(frame[time], time)
     window = SERIES_WINDOW if args.window is None else args.window
     if window < 2:

@@ -370,12 +370,12 @@ def _series_report(args, detector) -> None:
                            "series' columns with --columns and its time with --time")
     data = read_series(args.data, args.columns, args.time, detector, "--columns")
     steps = step_names = axis = None
-    if data.time:
+    if data.time is not None:
         time = data.frame[data.time]
         steps = _plottable(time)
         step_names = data.times.cast(pa.string()).to_pylist()  # windows named as in the file
         zoned = pa.types.is_timestamp(time.type) and time.type.tz is not None
-        name = "index" if data.time == "__index_level_0__" else data.time
+        name = "index" if data.time in ("", "__index_level_0__") else data.time
         if steps is not None:  # text times: the steps are drawn, under their own name
             axis = f"{name} (UTC)" if zoned else name
     report = write_series_report(detector, data.series, args.output, steps=steps,

@@ -19,12 +19,21 @@ class Report:
     numbers: dict[str, str] = field(default_factory=dict)
 
 
+def _code_size(ae) -> str:
+    """The code's size; an ensemble's codes are its members' side by side (the map draws them
+    all: a trial read "code size 5" above "50-d codes")."""
+    width = len(ae.get_feature_names_out())
+    if width == ae.latent_dim_:
+        return str(width)
+    return f"{width} ({width // ae.latent_dim_} members' codes of {ae.latent_dim_})"
+
+
 def model_settings(model, ae) -> tuple[dict[str, str], dict[str, str]]:
     """The settings the fit resolved, and the parameters as given."""
     from aekit.estimators.persistence import saved_params
 
     fitted = {"model": f"{type(model).__name__} ({getattr(model, 'model_name', '')})",
-              "row shape": str(tuple(ae.input_shape_)), "code size": str(ae.latent_dim_),
+              "row shape": str(tuple(ae.input_shape_)), "code size": _code_size(ae),
               "loss": ae.loss_, "output": ae.output_activation_, "scaling": ae.scaling_,
               "epochs run": str(ae.n_epochs_)}
     kept = getattr(ae, "best_epoch_", ae.n_epochs_)  # early stopping may restore an earlier one

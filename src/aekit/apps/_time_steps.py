@@ -33,6 +33,10 @@ def uneven_steps(times: np.ndarray, is_time: bool) -> str | None:
     if back:
         return (f"{back} step(s) go back in time (a clock change?): the series is read in the "
                 "order given")
+    repeated = int((steps == 0).sum())
+    if repeated:  # a clock change read back, or rows written twice
+        return (f"{repeated} step(s) repeat the time before them: each row is read as a step "
+                "of its own; drop duplicated rows, or average them, first")
     usual = float(np.median(steps))
     gaps = steps > 2 * usual
     if usual <= 0 or not gaps.any():

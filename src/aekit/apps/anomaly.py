@@ -137,6 +137,10 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
                              "autoencoder learns how columns relate, and one column relates to "
                              "nothing. For one series use SeriesAnomalyDetector (aekit detect "
                              "--series), which reads windows of it")
+        if len(X) and (np.nanmax(X, axis=0) == np.nanmin(X, axis=0)).all():
+            raise ValueError("every column of X holds one value in all its rows: there is no "
+                             "normal variation to learn, so any change would score without "
+                             "bound; give rows that vary (a trial scored a 0.1% change -3e31)")
         warn_of_few_rows(*X.shape)
         names = getattr(self, "feature_names_in_", range(X.shape[1]))
         for name, why in id_like_columns(names, X):
@@ -322,7 +326,7 @@ document_params(AnomalyDetector, (
           "about 2.6% of clean rows, for log-normal scores about 8%, and more when outliers "
           "stretch the tail (a warning says when most flagged rows owe it to one column of "
           "few values, such as a 0/1 flag). Measured on 400 clean rows of independent "
-          "Gaussian columns: 8 to 10% of the rows flagged for 2 columns, 3.5 to 5.5% for 3 "
+          "Gaussian columns: 8 to 9.5% of the rows flagged for 2 columns, 3.5 to 5.5% for 3 "
           "to 20; give a fraction where the share of anomalies is known."),
     Param("threshold", "float or None", None,
           "Anomaly score (``-score_samples``) above which a row is an outlier; overrides "

@@ -151,4 +151,5 @@ def _reconstructions(ae, X, out: Path, report: Report, feature_names, image_shap
     # the MSE in data units after them: the column of the largest values decides it (a trial:
     # wine's 1484, nearly all proline's), which would mislead as the table's first figure
     mse = f"reconstruction MSE ({units})"
-    report.numbers[f"{mse}, columns of large values weigh most"] = report.numbers.pop(mse)
+    weighed = ", columns of large values weigh most" if units == "data units" else ""
+    report.numbers[f"{mse}{weighed}"] = report.numbers.pop(mse)

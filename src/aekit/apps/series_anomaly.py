@@ -121,10 +121,11 @@ class SeriesAnomalyDetector(BaseEstimator):
         if np.ptp(values, axis=0).max() == 0:
             raise ValueError("the series is constant: there is nothing to learn what is normal "
                              "from")
-        self.window_ = dominant_period(values) if self.window == "auto" else int(self.window)
+        self.window_ = int(self.window) if self.window != "auto" else fitting_window(
+            dominant_period(values), len(values))
         self.stride_ = auto_stride(values.size, self.window_) if self.stride == "auto" else int(
             self.stride)
-        self._check_length(len(values))
+        self._check_length(len(values), fitting=True)
         detector = self.detector if self.detector is not None else AnomalyDetector(
             random_state=self.random_state)
         self.detector_ = seeded_clone(detector, self.random_state)
@@ -152,14 +153,16 @@ class SeriesAnomalyDetector(BaseEstimator):
                           "it as the time (the DataFrame's index; aekit detect --time) "
                           "instead", UserWarning, stacklevel=user_stacklevel())
 
-    def _check_length(self, n_steps: int, windows: int = 2) -> None:
+    def _check_length(self, n_steps: int, windows: int = 2, fitting: bool = False) -> None:
         """Refuse a series shorter than ``windows`` windows: two to fit a detector or its
-        threshold on, one to be scored by a fitted detector (a recent stretch)."""
+        threshold on, one to be scored by a fitted detector (a recent stretch). Only a fit
+        can take a smaller window: a fitted detector's is its own."""
         if n_steps < windows * self.window_:
             what = "two windows" if windows == 2 else "one window"
             raise ValueError(f"the series has {n_steps} steps, fewer than {what} of "
                              f"{self.window_}: give a longer series"
-                             + (" or a smaller window" if windows == 2 else ""))
+                             + (" or a smaller window (window=, --window)" if fitting else
+                                " (the window is the fitted detector's)"))
 
     def _starts(self, n_steps: int) -> np.ndarray:
         starts = np.arange(0, n_steps - self.window_ + 1, self.stride_)
@@ -374,6 +377,12 @@ def find_period(values: np.ndarray) -> int | None:
         return None
     peaks = lags[(acf[lags] > acf[lags - 1]) & (acf[lags] >= acf[lags + 1]) & (acf[lags] > 0.1)]
     return int(peaks[np.argmax(acf[peaks])]) if len(peaks) else None
+
+
+def fitting_window(window: int, n_steps: int) -> int:
+    """The automatic ``window`` made to fit twice into a series of ``n_steps`` (a trial: 64
+    for 20 steps, then refused), where that leaves at least ``MIN_WINDOW`` steps."""
+    return min(window, n_steps // 2) if n_steps // 2 >= MIN_WINDOW else window
 
 
 def dominant_period(values: np.ndarray) -> int:
