@@ -707,3 +707,21 @@ def test_a_saved_detectors_threshold_is_refit_on_new_data_without_training(tmp_p
     table = AnomalyDetector(model=small_model(epochs=2), contamination=0.05).fit(X)
     table.refit_threshold(X * 3)  # rows that all score worse now
     assert abs(np.mean(table.predict(X * 3) == -1) - 0.05) < 0.01
+
+
+def test_the_few_values_warning_needs_values_seen_three_times_on_average():
+    """In 20 rows a measured column with a few repeats took 10 values and was called a column
+    of few values (a trial); in 60 rows, 10 values are few."""
+    import warnings
+
+    from aekit.apps.anomaly import warn_of_discrete_flags
+
+    for n_rows, warned in ((20, False), (60, True)):
+        X = np.column_stack([np.arange(n_rows) % 10, np.linspace(0, 1, n_rows)])
+        features = np.zeros((n_rows, 2))
+        features[:, 0] = 1.0  # every flagged row owes its score to column 0
+        flagged = np.arange(n_rows) < n_rows // 4
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            warn_of_discrete_flags(X, features, flagged, ["count", "x"])
+        assert any("takes only 10 values" in str(w.message) for w in caught) == warned

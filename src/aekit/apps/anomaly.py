@@ -409,8 +409,9 @@ def warn_of_discrete_flags(X: np.ndarray, features: np.ndarray, flagged: np.ndar
     top = np.bincount(features[flagged].argmax(1), minlength=X.shape[1])
     column = int(top.argmax())
     n_values = len(np.unique(X[:, column]))
-    # few values, each seen twice on average (in 10 rows every column has at most 10)
-    if top[column] < 0.5 * flagged.sum() or n_values > FEW_VALUES or 2 * n_values > len(X):
+    # few values, each seen three times on average (in 20 rows every column has at most 20,
+    # and a column of measurements with a few repeats, 10: a trial was warned of one)
+    if top[column] < 0.5 * flagged.sum() or n_values > FEW_VALUES or 3 * n_values > len(X):
         return
     name = repr(str(names[column])) if names is not None else f"{column} (0-based)"
     warnings.warn(f"the automatic threshold flags {share:.1%} of the training rows, most of "
