@@ -270,3 +270,13 @@ def test_a_streamed_column_float32_rounds_to_a_few_values_is_refused(tmp_path):
                                       rng.normal(size=200)])
     with pytest.raises(ValueError, match="column 0 varies by 0.02.* subtract a constant"):
         Autoencoder(epochs=1).fit(open_source(tmp_path / "x.npy"))
+
+
+def test_a_missing_pixel_is_placed_in_its_image():
+    """An image's NaN at [4, 5] read "column 4" (a trial)."""
+    from aekit.estimators._validation import check_finite
+
+    images = np.zeros((6, 8, 8))
+    images[3, 4, 5] = np.nan
+    with pytest.raises(ValueError, match=r"first at row 3, at \[4, 5\]\)"):
+        check_finite(images)

@@ -30,6 +30,8 @@ def check_finite(X: np.ndarray, name: str = "X", columns=None,
     where = f"row {row}"
     if sequences and X.ndim == 3:
         where += f", step {col[0]}, channel {col[1]}"
+    elif len(col) > 1:  # an image: its value's place in it (a trial read "column 4" for [4, 5])
+        where += f", at {list(map(int, col))}"
     elif col:
         where += (f", column {str(columns[col[0]])!r}" if columns is not None and X.ndim == 2
                   else f", column {col[0]}")
