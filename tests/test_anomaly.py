@@ -368,6 +368,8 @@ def test_cli_fit_a_detector_then_apply_it(tmp_path, blob, capsys, quick_default)
     assert main(["fit", str(data), "--model", "detector", "--latent-dim", "2",
                  "-o", str(saved)]) == 1
     assert "--latent-dim does not apply to --model detector" in capsys.readouterr().err
+    assert main(["fit", str(data), "--model", "detector", "--stream", "-o", str(saved)]) == 1
+    assert "error: --stream does not apply to --model detector" in capsys.readouterr().err
 
 
 def test_cli_notes_a_column_like_an_id_once_and_for_a_saved_model_says_to_fit_again(

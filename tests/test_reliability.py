@@ -208,3 +208,11 @@ def test_non_finite_outputs_raise(data):
     ae = Autoencoder(loss="mse", scaling="none", **dict(RUN, epochs=1)).fit(data)
     with pytest.raises(ValueError, match="from the training data"):
         ae.score_samples(np.full((2, data.shape[1]), 3e38))
+
+
+def test_resume_without_a_checkpoint_says_it_starts_afresh(data, tmp_path):
+    """A mistyped folder started a fresh run without a word (a trial)."""
+    with pytest.warns(UserWarning, match="resume found no checkpoint in .*typo: training "
+                                         "starts from its first epoch"):
+        Autoencoder(**dict(RUN, epochs=1), checkpoint_dir=str(tmp_path / "typo"),
+                    resume=True).fit(data)

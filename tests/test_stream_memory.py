@@ -357,3 +357,27 @@ def test_cli_stream_writes_each_files_range_index(tmp_path):
             assert list(back.columns) == ["score"] and len(back) == len(labels)
             expected = labels if source is folder and name == "sliced" else list(range(len(labels)))
             assert back.index.tolist() == expected, source
+
+
+def test_cli_stream_drop_keeps_a_stored_index_out_of_the_features(tmp_path, capsys):
+    """--stream --drop read the columns from the schema, pandas' index among them: the row ids
+    became a feature (a trial); and score --stream --drop of a column the model reads was
+    scored all the same, where a table loaded whole is refused."""
+    import pandas as pd
+
+    from aekit import load
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(300, 4)), columns=["a", "b", "c", "d"],
+                         index=pd.Index(np.arange(1000, 1300), name="rid"))
+    frame.to_parquet(tmp_path / "d.parquet", row_group_size=100)
+    model = tmp_path / "m.safetensors"
+    assert main(["fit", str(tmp_path / "d.parquet"), "--stream", "--drop", "a", "--epochs", "1",
+                 "-o", str(model)]) == 0
+    assert list(load(model).feature_names_in_) == ["b", "c", "d"]
+    assert main(["score", str(model), str(tmp_path / "d.parquet"), "--stream", "--drop", "b",
+                 "-o", str(tmp_path / "s.csv")]) == 1
+    assert "--drop b: the model was trained on it" in capsys.readouterr().err
+    assert main(["score", str(model), str(tmp_path / "d.parquet"), "--stream", "--drop", "a",
+                 "-o", str(tmp_path / "s.parquet")]) == 0
+    assert pd.read_parquet(tmp_path / "s.parquet").index.tolist() == list(range(1000, 1300))

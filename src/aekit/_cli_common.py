@@ -345,6 +345,11 @@ def open_stream(args, model=None):
     memory = None if memory is None else memory * 2**20
     if columns is None and names is not None and is_parquet:
         columns = [str(name) for name in names]  # the model's, by name, in its order
+        read = [name for name in args.drop if name in columns]
+        if read:  # as a table loaded whole says (the stream read them all the same: a trial)
+            them = "them" if len(read) > 1 else "it"
+            raise CLIError(f"--drop {','.join(read)}: the model was trained on {them}, so it "
+                           f"reads {them}: leave --drop out, or fit a model without {them}")
     elif args.drop:
         columns = _kept_columns(args, _parquet_names(args.data) if is_parquet else None)
     return open_source(args.data, memory=memory, columns=columns)
@@ -352,13 +357,18 @@ def open_stream(args, model=None):
 
 def _parquet_names(path: str) -> list[str]:
     """The column names of a Parquet file or folder, read from its schema alone (a text
-    column that --drop leaves out must not stop the reading)."""
+    column that --drop leaves out must not stop the reading), but those pandas stored its
+    index in: the rows' labels, not features (a trial: --drop made one a feature)."""
     import pyarrow.dataset as ds
 
+    from aekit.io.tables import pandas_index_columns
+
     try:
-        return list(ds.dataset(path, format="parquet").schema.names)
+        schema = ds.dataset(path, format="parquet").schema
     except (OSError, ValueError) as error:  # pyarrow's errors derive from these
         raise CLIError(f"cannot read {path} as Parquet: {error}") from None
+    index = pandas_index_columns(schema)
+    return [name for name in schema.names if name not in index]
 
 
 def _kept_columns(args, available) -> list[str]:

@@ -109,8 +109,9 @@ def _fit(args, owners) -> None:
         params.setdefault("verbose", 1 if sys.stderr.isatty() else 0)  # no bars in pipes
     model = fit_models()[args.model](**params)
     if args.model == "detector" and (args.validation_file or args.stream):
-        raise ValueError("--validation-data and --stream do not apply to --model detector: it "
-                         "fits in memory and sets its threshold from the training rows")
+        given = "--validation-data" if args.validation_file else "--stream"
+        raise ValueError(f"{given} does not apply to --model detector: it fits in memory and "
+                         "sets its threshold from the training rows")
     rows = read_rows(args)[0]
     if args.validation_file:  # its columns matched to the training file's by name
         model.set_params(validation_data=model_input(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
+from aekit._stack import user_stacklevel
 from aekit.io import read_model_file, write_model_file
 from aekit.train.callbacks import Callback
 from aekit.train.serialize import flatten, unflatten
@@ -53,6 +55,9 @@ class BackupAndRestore(Callback):
     def on_train_begin(self, state: TrainState) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         if not self.path.is_file():
+            if self.resume:  # a mistyped folder would start afresh without a word (a trial)
+                warnings.warn(f"resume found no checkpoint in {self.directory}: training starts "
+                              "from its first epoch", UserWarning, stacklevel=user_stacklevel())
             return
         if not self.resume:
             raise ValueError(f"{self.directory} already holds a checkpoint of an earlier run: "
