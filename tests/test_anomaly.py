@@ -251,6 +251,8 @@ def test_a_table_of_constant_columns_is_refused():
     """It scored a 0.1% change -3e31 and printed a threshold of -0 (a trial)."""
     with pytest.raises(ValueError, match="every column of X holds one value"):
         AnomalyDetector(random_state=0).fit(np.ones((100, 3)))
+    with pytest.raises(ValueError, match="at least 2"):  # one row: its own message
+        AnomalyDetector(random_state=0).fit([[1.0, 2.0, 3.0]])
     X = np.ones((100, 3))
     X[:, 1] = np.random.default_rng(0).normal(size=100)  # one column varies: fitted
     assert np.isfinite(AnomalyDetector(random_state=0).fit(X).score_samples(X)).all()
@@ -368,7 +370,9 @@ def test_cli_fit_a_detector_then_apply_it(tmp_path, blob, capsys, quick_default)
     assert main(["fit", str(data), "--model", "detector", "--latent-dim", "2",
                  "-o", str(saved)]) == 1
     assert "--latent-dim does not apply to --model detector" in capsys.readouterr().err
-    assert main(["fit", str(data), "--model", "detector", "--stream", "-o", str(saved)]) == 1
+    np.save(tmp_path / "rows.npy", blob)
+    assert main(["fit", str(tmp_path / "rows.npy"), "--model", "detector", "--stream",
+                 "-o", str(saved)]) == 1
     assert "error: --stream does not apply to --model detector" in capsys.readouterr().err
 
 
@@ -497,6 +501,13 @@ def test_cli_series_commands_take_a_stored_pandas_index_as_the_time(tmp_path, ca
         assert list(results.index[:2]) == ["2024-01-01 00:00:00", "2024-01-01 00:01:00"]
     assert "its unnamed index, as pandas writes one, is the series' time" in \
         capsys.readouterr().err
+    mixed = tmp_path / "mixed.parquet"  # a saved detector's channel that is the index
+    pd.DataFrame({"value": series}, index=pd.Index(np.arange(len(series)) * 2, name="n")
+                 ).to_parquet(mixed)
+    assert main(["detect", str(mixed), "--series", "value,n", "--window", "50", "--save",
+                 str(tmp_path / "n.safetensors")]) == 0
+    assert main(["detect", str(mixed), "--model", str(tmp_path / "n.safetensors"), "-o",
+                 str(tmp_path / "s.csv")]) == 0  # (--time was said to clash: a review)
     twice = pd.DataFrame({"value": series}, index=stamps.insert(600, stamps[599]).delete(0))
     twice.to_parquet(tmp_path / "twice.parquet")  # a time written twice: said
     assert main(["detect", str(tmp_path / "twice.parquet"), *given]) == 0

@@ -29,6 +29,7 @@ from aekit._series_frame import (
 from aekit.io import atomic_path, read_table
 from aekit.io.formats import RESULTS_HELP
 from aekit.io.tables import (
+    UNNAMED_INDEX,
     csv_column_text,
     csv_columns_as_written,
     output_index_name,
@@ -139,13 +140,14 @@ def _detect_series(args, detector) -> None:
         detector = SeriesAnomalyDetector(window=args.window, contamination=args.contamination,
                                          random_state=args.random_state).fit(series)
     results, index = {}, None
-    if data.time is not None:  # a stored index is written back as one (Parquet: pandas')
-        name = output_index_name(data.time, args.output or "") if data.stored else data.time
-        index = name if data.stored else None
+    if data.time is not None:  # an index pandas wrote is written back as one (Parquet: its)
+        as_index = data.stored or data.time in UNNAMED_INDEX
+        name = output_index_name(data.time, args.output or "") if as_index else data.time
+        index = name if as_index else None
         results[name] = times
     if {"score", "label"} & set(results):
-        raise ValueError(f"--time {data.time}: the results have a column of that name: "
-                         "rename the time column first")
+        raise ValueError(f"the time column {data.time!r}: the results have a column of that "
+                         "name: rename the time column first")
     results["score"] = detector.score_steps(series)
     results["label"] = detector.predict_steps(series)
     _finish(args, detector, pa.table(results), index)
@@ -195,7 +197,8 @@ def read_series(path: str, given: list[str] | None, time: str | None, detector,
     index pandas stored in a Parquet file, if any; a note when its steps are uneven)."""
     frame = read_frame(path)
     time = named_time(frame, time)
-    stored = time is None and (time := stored_index(frame, path, given)) is not None
+    channels = given or [str(n) for n in getattr(detector, "feature_names_in_", ())]
+    stored = time is None and (time := stored_index(frame, path, channels)) is not None
     names = series_names(given, time, frame, detector, path, option)
     series = pa.table({name: numeric_column(frame, name, path) for name in names})
     if time is None:

@@ -362,6 +362,7 @@ def _series_report(args, detector) -> None:
 
     from aekit._detect_run import read_series
     from aekit.apps.series_report import write_series_report
+    from aekit.io.tables import UNNAMED_INDEX
 
     for option, value in (("--labels", args.labels), ("--image-shape", args.image_shape),
                           ("--drop", args.drop or None), ("--header/--no-header", args.header)):
@@ -375,7 +376,7 @@ def _series_report(args, detector) -> None:
         steps = _plottable(time)
         step_names = data.times.cast(pa.string()).to_pylist()  # windows named as in the file
         zoned = pa.types.is_timestamp(time.type) and time.type.tz is not None
-        name = "index" if data.time in ("", "__index_level_0__") else data.time
+        name = "index" if data.time in UNNAMED_INDEX else data.time
         if steps is not None:  # text times: the steps are drawn, under their own name
             axis = f"{name} (UTC)" if zoned else name
     report = write_series_report(detector, data.series, args.output, steps=steps,

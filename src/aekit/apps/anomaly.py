@@ -137,7 +137,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
                              "autoencoder learns how columns relate, and one column relates to "
                              "nothing. For one series use SeriesAnomalyDetector (aekit detect "
                              "--series), which reads windows of it")
-        if len(X) and (np.nanmax(X, axis=0) == np.nanmin(X, axis=0)).all():
+        if len(X) > 1 and (np.nanmax(X, axis=0) == np.nanmin(X, axis=0)).all():
             raise ValueError("every column of X holds one value in all its rows: there is no "
                              "normal variation to learn, so any change would score without "
                              "bound; give rows that vary (a trial scored a 0.1% change -3e31)")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,7 +72,8 @@ def _model_tables(model) -> list[_tables.Table] | None:
 def _resolve_step(model, codes: np.ndarray, step) -> float:
     if step is None and _model_tables(model) is not None:
         step = 1.0  # a model with its own tables codes integers
-    elif _model_tables(model) is not None and isinstance(step, (int, float)) and step < 1:
+    elif (_model_tables(model) is not None and isinstance(step, numbers.Real)
+          and not isinstance(step, bool) and 0 < step < 1):
         raise ValueError(f"step={step:g} (--step): a CompressionAutoencoder's codes are whole "
                          "numbers, which a step below 1 only codes in more bytes, each the "
                          "same; leave the step at 1, give a larger one for smaller streams, or "
@@ -174,29 +176,29 @@ OUTSIDE_SHARE = 0.25  # of the values beyond the training range: rows in other u
 def _refuse_other_units(model, X) -> None:
     """Refuse rows in other units than the training data's, which ``refuse_unit_slip`` lets
     through (a trial): most values outside the training range (images in [-1, 1] to a model
-    of [0, 1]), or fractions in [0, 1] to a model trained on values up to 255, such as 8-bit
-    pixels (pixels scaled to [0, 1]: inside the range, at its dark end). Either way the
-    stream would hold a lossy copy of the wrong rows."""
+    of [0, 1]), or fractions in [0, 1] to a model of pixel-like values up to 255, most of its
+    features above 2 (pixels scaled to [0, 1] given to a model of 8-bit ones: inside the range,
+    at its dark end). Either way the stream would hold a lossy copy of the wrong rows."""
     low, high = getattr(model, "data_min_", None), getattr(model, "data_max_", None)
     if low is None or high is None or hasattr(X, "n_rows"):
         return
     values = np.asarray(X)
-    if values.dtype.kind not in "iuf" or not values.size or not np.isfinite(values).any():
-        return
+    if values.dtype.kind not in "iuf" or not values.size or not np.isfinite(values).all():
+        return  # (transform refuses NaN; a sequence's padding is checked elsewhere)
     lo, hi = float(np.min(low)), float(np.max(high))  # columns may come in any order
-    given = float(np.nanmin(values)), float(np.nanmax(values))
+    given = float(values.min()), float(values.max())
     trained = f"the model was trained on values in [{lo:.4g}, {hi:.4g}]"
-    with np.errstate(invalid="ignore"):
-        outside = float(np.mean((values < lo) | (values > hi)))
+    outside = float(np.mean((values < lo) | (values > hi)))
     if outside > OUTSIDE_SHARE:
         raise ValueError(f"{outside:.0%} of X's values lie outside the training range "
                          f"(X: {given[0]:.4g} to {given[1]:.4g}; {trained}): scale X as the "
                          "training data was before compressing it")
+    pixels = _pixel_range(model) is not None and np.mean(high > UNIT_SLIP) > 0.5
     fractions = values.dtype.kind == "f" and bool(np.any(values % 1))
-    if lo >= 0 and UNIT_SLIP < hi <= 255 and given[1] <= 1 and fractions:
+    if pixels and given[0] >= 0 and given[1] <= 1 and fractions:
         raise ValueError(f"X holds fractions in [0, 1], but {trained}: scale X as the "
-                         f"training data was (pixels scaled to [0, 1]: X * 255) before "
-                         "compressing it")
+                         "training data was (pixels scaled to [0, 1] by / 255 go back by "
+                         "X * 255) before compressing it")
 
 
 def _fits(symbols: np.ndarray, tables: list[_tables.Table]) -> bool:
@@ -255,15 +257,27 @@ def decompress(data: bytes, model: BaseAutoencoder) -> np.ndarray:
 
 
 def _within_training_range(model, rows: np.ndarray) -> np.ndarray:
-    """``rows`` clipped to each feature's (channel's) training range: a decoder's overshoot
-    only adds error (a trial: 8-bit pixels came back from -102 to 406, which wrap around in
-    uint8). A model saved before it kept its range: to [0, 1] where it was trained in it."""
-    low, high = getattr(model, "data_min_", None), getattr(model, "data_max_", None)
-    if low is not None and high is not None and np.all(low <= high):
-        return np.clip(rows, low.astype(rows.dtype), high.astype(rows.dtype), out=rows)
-    if model._saw_unit_data:
+    """``rows`` clipped to the training data's range where that is a bound of the data, as
+    pixels' is: training values all in [0, 255] (8-bit or [0, 1] pixels, small counts), where
+    a decoder's overshoot only adds error (a trial: 8-bit pixels came back from -102 to 406,
+    which wrap around in uint8). Other data is left as decoded: a new row may lie outside the
+    training range (a drifted sensor), which a clip would pin to its edge. A model saved
+    before it kept its range: [0, 1] where it was trained in it."""
+    bounds = _pixel_range(model)
+    if bounds is not None:
+        return np.clip(rows, *bounds, out=rows)
+    if not hasattr(model, "data_min_") and model._saw_unit_data:
         np.clip(rows, 0, 1, out=rows)
     return rows
+
+
+def _pixel_range(model) -> tuple[float, float] | None:
+    """``(lowest, highest)`` training value where all lay in [0, 255]; else None."""
+    low, high = getattr(model, "data_min_", None), getattr(model, "data_max_", None)
+    if low is None or high is None or not low.size:
+        return None
+    lowest, highest = float(np.min(low)), float(np.max(high))
+    return (lowest, highest) if 0 <= lowest <= highest <= 255 else None
 
 
 @dataclass
@@ -275,7 +289,8 @@ class RatePoint:
     bytes_per_row: float
     bits_per_value: float
     mse: float
-    psnr: float  # dB, against ``peak`` (1 for data in [0, 1], 255 for 8-bit values)
+    psnr: float  # dB, against ``peak``: 1 for data in [0, 1], 255 for 8-bit pixels, else the
+    # test rows' range
     # mean squared error in the units score() uses (each feature's training deviation; one
     # unit for data in [0, 1]): for tables, whose columns have units of their own (a mse or
     # psnr in data units is the widest column's)
@@ -291,8 +306,9 @@ def rate_distortion_curve(X_train, X_test, lmbdas=(0.01, 0.1, 1.0), *, refine: i
     of ``lmbdas``.
 
     ``peak`` is the PSNR's largest possible value, as image codecs count it: by default 1 for
-    data in [0, 1] and 255 for data in [0, 255] (8-bit pixels), so that the figures compare
-    with JPEG's, WebP's or AVIF's on the same images; other data: the test rows' range."""
+    data in [0, 1] and 255 for 8-bit pixels (whole numbers in [0, 255] reaching above 127), so
+    that the figures compare with JPEG's, WebP's or AVIF's on the same images; other data: the
+    test rows' peak-to-peak range."""
     from aekit.estimators.compression import CompressionAutoencoder
 
     _check_refine(refine)
@@ -314,11 +330,15 @@ def rate_distortion_curve(X_train, X_test, lmbdas=(0.01, 0.1, 1.0), *, refine: i
 
 
 def _psnr_peak(X_train, X_test: np.ndarray) -> float:
-    """The largest possible value of data like ``X_train`` and ``X_test``: 1 in [0, 1], 255
-    in [0, 255]; else the test rows' peak-to-peak range (one unit for every feature)."""
-    lowest = min(float(np.nanmin(X_test)), float(np.nanmin(X_train)))
-    highest = max(float(np.nanmax(X_test)), float(np.nanmax(X_train)))
-    for top in (1.0, 255.0):
-        if lowest >= 0 and highest <= top:
-            return top
+    """The largest possible value of images like ``X_train`` and ``X_test``: 1 for data in
+    [0, 1]; 255 for 8-bit pixels (whole numbers in [0, 255] reaching above 127); else the
+    test rows' peak-to-peak range (one unit for every feature), as for other data."""
+    values = [np.asarray(X, dtype=np.float64) for X in (X_train, X_test)]
+    lowest = min(float(np.nanmin(v)) for v in values)
+    highest = max(float(np.nanmax(v)) for v in values)
+    if lowest >= 0 and highest <= 1:
+        return 1.0
+    whole = all(np.array_equal(v[np.isfinite(v)], np.round(v[np.isfinite(v)])) for v in values)
+    if lowest >= 0 and 127 < highest <= 255 and whole:
+        return 255.0
     return float(np.ptp(X_test)) or 1.0

@@ -167,16 +167,16 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         if len(shape) == 1 and len(expected) > 1 and shape[0] == math.prod(expected):
             fix = (f"these are flattened, as a table holds them: reshape them, "
                    f"X.reshape(-1, {', '.join(map(str, expected))})")
-        elif len(expected) > 1 and shape == tuple(expected[1:]):
-            fix = "X looks like one row without its batch axis: pass X[None] (a batch of one)"
         elif len(shape) == 3 and shape == (*expected[1:], expected[0]):
             fix = ("these look channels-last: pass X.transpose(0, 3, 1, 2) (channels, height, "
                    "width)")
+        elif [n for n in shape if n != 1] == [n for n in expected if n != 1]:  # an axis of 1
+            fix = "give the rows the same axes (X[:, None], X[..., None] or np.squeeze)"
         elif self._arch.name == "conv" and (other := _other_channels(shape, tuple(expected))):
             fix = (f"the images have {other[0]} channel(s), the model's {other[1]}: convert "
                    "them (colour to grey: average the channels), or fit a model on such images")
-        elif [n for n in shape if n != 1] == [n for n in expected if n != 1]:  # an axis of 1
-            fix = "give the rows the same axes (X[:, None], X[..., None] or np.squeeze)"
+        elif len(expected) > 1 and shape == tuple(expected[1:]):
+            fix = "X looks like one row without its batch axis: pass X[None] (a batch of one)"
         elif self._arch.name in ("lstm", "gru") and shape[1:] == tuple(expected[1:]):
             fix = (f"pad shorter sequences with NaN to {expected[0]} steps (their lengths stay "
                    "theirs), and cut longer ones into windows of it (sliding_windows)")
