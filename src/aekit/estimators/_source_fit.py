@@ -81,6 +81,7 @@ class SourceFit:
             part = np.array(source.read_block(i)[:wanted], dtype=np.float32)  # buffers reused
             parts.append(part)
             wanted -= len(part)
+        source.release_thread_reader()  # a row group's reader, left open mid-group
         return self._scale(np.concatenate(parts))
 
     def _check_source_range(self, stats, name: str) -> None:
