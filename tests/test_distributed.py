@@ -14,6 +14,7 @@ of the different summation order. The ranks agree with each other exactly.
 from __future__ import annotations
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -306,3 +307,23 @@ def test_ranks_refuse_to_stream_different_data(monkeypatch, tmp_path):
     with pytest.raises(ValueError, match="some processes stream their data and others pass it"):
         monkeypatch.setattr(dist_train, "current", lambda: _TwoRanks(X))  # an array rank
         _distributed.check_same_source(mine, source.path)
+
+
+def test_a_lost_peer_ends_in_one_line(monkeypatch, tmp_path):
+    """When one torchrun worker was killed, the other printed a traceback through the loop
+    (gloo's "Connection closed by peer", a trial)."""
+    import types
+
+    from aekit._cli_exit import distributed_failure
+
+    args = types.SimpleNamespace(checkpoint_dir=str(tmp_path))
+    (tmp_path / "checkpoint.safetensors").write_bytes(b"x")
+    error = RuntimeError("[gloo/transport/tcp/pair.cc:534] Connection closed by peer\nmore")
+    group = types.SimpleNamespace(is_available=lambda: True, is_initialized=lambda: True)
+    monkeypatch.setitem(sys.modules, "torch.distributed", group)
+    line = distributed_failure(error, args)
+    assert line.startswith("aekit: error: the run's processes lost each other")
+    assert "Connection closed by peer" in line and "\n" not in line and "--resume" in line
+    alone = types.SimpleNamespace(is_available=lambda: True, is_initialized=lambda: False)
+    monkeypatch.setitem(sys.modules, "torch.distributed", alone)
+    assert distributed_failure(error, args) is None  # one process: PyTorch's own error

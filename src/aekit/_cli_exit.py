@@ -20,6 +20,17 @@ def resume_hint(args) -> str:
     return f"; the checkpoint in {folder} continues the run: the same command with --resume"
 
 
+def distributed_failure(error: BaseException, args) -> str | None:
+    """The one line for an error of a torchrun process group (a peer process stopped: gloo's
+    "Connection closed by peer"), where this process is part of one; else None."""
+    distributed = sys.modules.get("torch.distributed")
+    if distributed is None or not distributed.is_available() or not distributed.is_initialized():
+        return None
+    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return (f"aekit: error: the run's processes lost each other (another one stopped?): "
+            f"{first}{resume_hint(args)}")
+
+
 class Terminated(BaseException):
     """SIGTERM, raised where the command is, so that files half written are removed as on
     Ctrl-C (``aekit.io.atomic``)."""

@@ -36,6 +36,7 @@ from aekit._cli_common import (
 from aekit._cli_exit import (
     OUT_OF_MEMORY,
     Terminated,
+    distributed_failure,
     out_of_memory,
     resume_hint,
     terminate_as_interrupt,
@@ -436,9 +437,13 @@ def _run(args) -> int:
     except MemoryError as error:
         return out_of_memory(str(error), args)
     except RuntimeError as error:  # PyTorch's allocators say so in a RuntimeError
-        if not OUT_OF_MEMORY.search(str(error)):
+        if OUT_OF_MEMORY.search(str(error)):
+            return out_of_memory(str(error), args)
+        lost = distributed_failure(error, args)  # a peer of a torchrun run stopped
+        if lost is None:
             raise
-        return out_of_memory(str(error), args)
+        print(lost, file=sys.stderr)
+        return 1
     except BrokenPipeError:  # the reader left (``aekit info M | head``): nothing to report
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # as Python's docs do
         return 1
