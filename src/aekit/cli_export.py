@@ -11,8 +11,9 @@ def add_export(commands) -> None:
     """Register the ``export`` subcommand on ``commands`` (argparse subparsers)."""
     p = commands.add_parser(
         "export", help="write MODEL's encoder, decoder and scorer as ONNX graphs",
-        description="Write MODEL's encoder, decoder and scorer (an imputing model: encoder, "
-        "imputer and scorer; a detector: its scorer) to DIR as ONNX graphs that take "
+        description="Write MODEL's encoder, decoder and scorer (a MaskedAutoencoder saved from "
+        "Python: encoder, imputer and scorer; a detector: its scorer) to DIR as ONNX graphs "
+        "that take "
         "raw float32 rows (the scaling is inside them) with any number of rows, and a "
         "manifest.json naming their inputs and outputs. Needs: pip install aekit[onnx]")
     p.add_argument("model", metavar="MODEL", help="a model written by 'aekit fit' (or a "
@@ -31,7 +32,10 @@ def _export(args) -> None:
     model = load(args.model, device="cpu")
     export = getattr(model, "export_onnx", None)
     if export is None:
-        raise CLIError(f"{type(model).__name__} models cannot be exported to ONNX: export an "
+        kind = type(model).__name__
+        extra = (" (aekit impute --save-model writes one; a MaskedAutoencoder saved from "
+                 "Python exports an imputer graph)" if kind == "AutoencoderImputer" else "")
+        raise CLIError(f"{kind} models cannot be exported to ONNX yet{extra}: export an "
                        "autoencoder written by 'aekit fit', or an anomaly detector")
     try:
         paths = export(args.output)
