@@ -186,15 +186,15 @@ class SeriesData(NamedTuple):
     frame: pa.Table  # the whole file
     series: pa.Table  # the value columns, as floats under their names
     times: pa.ChunkedArray | None  # the time column as the file wrote it
-    time: str | None  # its name: --time's, or the index pandas stored in a Parquet file
-    stored: bool  # whether the time is that stored index
+    time: str | None  # its name: --time's, or that of the index pandas wrote into the file
+    stored: bool  # whether the time is that index (found, not named by --time)
 
 
 def read_series(path: str, given: list[str] | None, time: str | None, detector,
                 option: str = "--series") -> SeriesData:
     """The file, its value columns (``series_names``; a detector keeps their names and checks
     them when it scores), and the ``time`` column as the file wrote it (without ``time``, the
-    index pandas stored in a Parquet file, if any; a note when its steps are uneven)."""
+    index pandas wrote into the file, if any; a note when its steps are uneven)."""
     frame = read_frame(path)
     time = named_time(frame, time)
     channels = given or [str(n) for n in getattr(detector, "feature_names_in_", ())]

@@ -34,15 +34,13 @@ def stored_index(frame: pa.Table, path: str, values: list[str] | None) -> str | 
     wrote one that is not named among the ``values``: in a Parquet file, the one its metadata
     names; in a CSV, an unnamed first column. The series' time, when ``--time`` names none (it
     was left out of the output, and an integer one could be read as a channel)."""
-    from aekit.io.tables import pandas_index_columns
+    from aekit.io.tables import UNNAMED_INDEX, pandas_index_columns
 
     stored = pandas_index_columns(frame.schema)
     if not stored and frame.num_columns > 1 and frame.column_names[0] in ("", "Unnamed: 0"):
         stored = frame.column_names[:1]  # the index DataFrame.to_csv writes first, unnamed
     if len(stored) != 1 or stored[0] in (values or ()):
         return None
-    from aekit.io.tables import UNNAMED_INDEX
-
     which = "its unnamed index" if stored[0] in UNNAMED_INDEX else f"its index {stored[0]!r}"
     note(f"{Path(path).name}: {which}, as pandas writes one, is the series' time (as --time)")
     return stored[0]

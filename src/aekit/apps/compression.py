@@ -225,9 +225,9 @@ def stream_step(data: bytes) -> float:
 
 
 def decompress(data: bytes, model: BaseAutoencoder) -> np.ndarray:
-    """Rebuild the rows compressed by ``compress(model, X)``, in ``X``'s shape and units,
-    each value within its feature's (an image's: its channel's) training range
-    (``model.data_min_``, ``model.data_max_``): 8-bit pixels come back in [0, 255].
+    """Rebuild the rows compressed by ``compress(model, X)``, in ``X``'s shape and units;
+    data like pixels (training values all in [0, 255]) within the training data's range, so
+    that 8-bit pixels come back in [0, 255] and pixels in [0, 1] in [0, 1].
 
     Raises ``ValueError`` when ``data`` is not an intact aekit stream (damaged, truncated, of a
     newer format version) or was written with another model.
