@@ -327,3 +327,17 @@ def test_a_lost_peer_ends_in_one_line(monkeypatch, tmp_path):
     alone = types.SimpleNamespace(is_available=lambda: True, is_initialized=lambda: False)
     monkeypatch.setitem(sys.modules, "torch.distributed", alone)
     assert distributed_failure(error, args) is None  # one process: PyTorch's own error
+
+
+def test_too_few_blocks_for_the_processes_points_to_memory_first(monkeypatch):
+    """The advice was only a smaller --memory, which then warned of a reader over the budget
+    (a trial): data this small fits in memory."""
+    import types
+
+    from aekit.estimators import _distributed
+
+    monkeypatch.setattr(_distributed.distributed, "current",
+                        lambda: types.SimpleNamespace(world_size=2))
+    with pytest.raises(ValueError, match=r"1 training block\(s\) for 2 processes.*leave out "
+                                         "--stream"):
+        _distributed.my_blocks([0], "small.parquet", required=True)
