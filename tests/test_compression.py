@@ -372,12 +372,14 @@ def test_rows_come_back_within_their_training_range_and_other_units_are_refused(
     from sklearn.datasets import load_digits
 
     X = load_digits().data.astype(np.float32)  # whole numbers 0..16
+    eight = np.round(X * 255 / 16)  # flattened 8-bit images, spanning [0, 255]
+    pixels = CompressionAutoencoder(lmbda=0.01, **_codec_params(epochs=2)).fit(eight)
+    rows = decompress(compress(pixels, eight), pixels)
+    decoded = pixels.inverse_transform(pixels.transform(eight))
+    assert decoded.min() < 0 or decoded.max() > 255  # the clip has work here
+    assert rows.min() >= 0 and rows.max() <= 255
+    assert np.abs(rows - eight).mean() < np.abs(decoded - eight).mean()
     codec = CompressionAutoencoder(lmbda=0.01, **_codec_params(epochs=2)).fit(X)
-    rows = decompress(compress(codec, X), codec)
-    decoded = codec.inverse_transform(codec.transform(X))
-    assert decoded.min() < 0 or decoded.max() > 16  # the clip has work here
-    assert rows.min() >= 0 and rows.max() <= 16
-    assert np.abs(rows - X).mean() < np.abs(decoded - X).mean()
     with pytest.raises(ValueError, match=r"fractions in \[0, 1\], but the model was trained "
                                          r"on values in \[0, 16\]"):
         compress(codec, X / 16)  # scaled as the model's data was not
@@ -398,12 +400,13 @@ def test_a_table_of_other_data_is_neither_clipped_nor_refused():
     """Rows drifted past the training range came back pinned to its edge, and probabilities
     beside a count were refused as pixels in the wrong units (a review)."""
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(400, 4)).astype(np.float32)
-    codec = CompressionAutoencoder(lmbda=1e-4, **_codec_params(epochs=2)).fit(X)
-    drifted = X[:50] + np.float32([3, 0, 0, 0])
-    rows = decompress(compress(codec, drifted), codec)
-    np.testing.assert_array_equal(rows, codec.inverse_transform(codec.transform(drifted)))
-    assert (rows[:, 0] > X[:, 0].max()).any()  # beyond the training range, as decoded
+    for X in (rng.normal(size=(400, 4)), rng.normal(25, 3, size=(400, 4))):  # in [0, 255] too
+        X = X.astype(np.float32)
+        codec = CompressionAutoencoder(lmbda=1e-4, **_codec_params(epochs=2)).fit(X)
+        drifted = X[:50] + np.float32([5, 0, 0, 0]) * X.std(0)
+        rows = decompress(compress(codec, drifted), codec)
+        np.testing.assert_array_equal(rows, codec.inverse_transform(codec.transform(drifted)))
+        assert (rows[:, 0] > X[:, 0].max()).any()  # beyond the training range, as decoded
     mixed = np.column_stack([rng.uniform(size=(400, 3)), rng.integers(0, 51, 400)])
     counts = CompressionAutoencoder(lmbda=0.01, **_codec_params(epochs=1)).fit(mixed)
     assert len(compress(counts, [[0.3, 0.6, 0.2, 0.0]]))  # a row of a count of 0: coded

@@ -176,9 +176,9 @@ OUTSIDE_SHARE = 0.25  # of the values beyond the training range: rows in other u
 def _refuse_other_units(model, X) -> None:
     """Refuse rows in other units than the training data's, which ``refuse_unit_slip`` lets
     through (a trial): most values outside the training range (images in [-1, 1] to a model
-    of [0, 1]), or fractions in [0, 1] to a model of pixel-like values up to 255, most of its
-    features above 2 (pixels scaled to [0, 1] given to a model of 8-bit ones: inside the range,
-    at its dark end). Either way the stream would hold a lossy copy of the wrong rows."""
+    of [0, 1]), or fractions in [0, 1] to a model of values in [0, 255], most of its features
+    above 2 (pixels scaled to [0, 1] given to a model of 8-bit ones: inside the range, at its
+    dark end). Either way the stream would hold a lossy copy of the wrong rows."""
     low, high = getattr(model, "data_min_", None), getattr(model, "data_max_", None)
     if low is None or high is None or hasattr(X, "n_rows"):
         return
@@ -193,7 +193,8 @@ def _refuse_other_units(model, X) -> None:
         raise ValueError(f"{outside:.0%} of X's values lie outside the training range "
                          f"(X: {given[0]:.4g} to {given[1]:.4g}; {trained}): scale X as the "
                          "training data was before compressing it")
-    pixels = _pixel_range(model) is not None and np.mean(high > UNIT_SLIP) > 0.5
+    lo_ok = 0 <= lo and hi <= 255
+    pixels = lo_ok and np.mean(high > UNIT_SLIP) > 0.5
     fractions = values.dtype.kind == "f" and bool(np.any(values % 1))
     if pixels and given[0] >= 0 and given[1] <= 1 and fractions:
         raise ValueError(f"X holds fractions in [0, 1], but {trained}: scale X as the "
@@ -226,8 +227,8 @@ def stream_step(data: bytes) -> float:
 
 def decompress(data: bytes, model: BaseAutoencoder) -> np.ndarray:
     """Rebuild the rows compressed by ``compress(model, X)``, in ``X``'s shape and units;
-    data like pixels (training values all in [0, 255]) within the training data's range, so
-    that 8-bit pixels come back in [0, 255] and pixels in [0, 1] in [0, 1].
+    pixels within the training data's range (images in [0, 255], data in [0, 1] or spanning
+    [0, 255]), so that 8-bit pixels come back in [0, 255] and pixels in [0, 1] in [0, 1].
 
     Raises ``ValueError`` when ``data`` is not an intact aekit stream (damaged, truncated, of a
     newer format version) or was written with another model.
@@ -257,12 +258,11 @@ def decompress(data: bytes, model: BaseAutoencoder) -> np.ndarray:
 
 
 def _within_training_range(model, rows: np.ndarray) -> np.ndarray:
-    """``rows`` clipped to the training data's range where that is a bound of the data, as
-    pixels' is: training values all in [0, 255] (8-bit or [0, 1] pixels, small counts), where
-    a decoder's overshoot only adds error (a trial: 8-bit pixels came back from -102 to 406,
-    which wrap around in uint8). Other data is left as decoded: a new row may lie outside the
-    training range (a drifted sensor), which a clip would pin to its edge. A model saved
-    before it kept its range: [0, 1] where it was trained in it."""
+    """``rows`` clipped to the range of pixels, where the training data were pixels (see
+    ``_pixel_range``): a decoder's overshoot only adds error there (a trial: 8-bit pixels came
+    back from -102 to 406, which wrap around in uint8). Other data is left as decoded: a new
+    row may lie outside the training range (a drifted sensor), which a clip would pin to its
+    edge. A model saved before it kept its range: [0, 1] where it was trained in it."""
     bounds = _pixel_range(model)
     if bounds is not None:
         return np.clip(rows, *bounds, out=rows)
@@ -272,12 +272,18 @@ def _within_training_range(model, rows: np.ndarray) -> np.ndarray:
 
 
 def _pixel_range(model) -> tuple[float, float] | None:
-    """``(lowest, highest)`` training value where all lay in [0, 255]; else None."""
+    """``(lowest, highest)`` training value where the training data were pixels: images (a
+    convolutional model) of values in [0, 255], or any data in [0, 1] or spanning exactly
+    [0, 255] (flattened 8-bit images); else None (readings of 14 to 37 are no pixels, though
+    they lie in [0, 255]: a review)."""
     low, high = getattr(model, "data_min_", None), getattr(model, "data_max_", None)
     if low is None or high is None or not low.size:
         return None
     lowest, highest = float(np.min(low)), float(np.max(high))
-    return (lowest, highest) if 0 <= lowest <= highest <= 255 else None
+    if not 0 <= lowest <= highest <= 255:
+        return None
+    images = getattr(model, "architecture", None) == "conv"
+    return (lowest, highest) if images or highest <= 1 or (lowest, highest) == (0, 255) else None
 
 
 @dataclass
