@@ -875,3 +875,27 @@ def test_generate_refuses_an_imputer_in_one_line(tmp_path, capsys):
     assert main(["generate", str(tmp_path / "imp.safetensors"), "-o",
                  str(tmp_path / "g.csv")]) == 1  # its sample() fills gaps: not a generator
     assert "generate needs one trained with --model vae" in capsys.readouterr().err
+
+
+def test_cli_impute_series_keeps_types_and_puts_the_index_first(tmp_path):
+    """From a pandas CSV to Parquet, the other numbers came back as text and the times as a
+    column named ''; from a Parquet file with a DatetimeIndex to CSV, the times came last (a
+    re-trial)."""
+    import pandas as pd
+
+    stamps = pd.date_range("2024-01-01", periods=300, freq="h", name="ts")
+    steps = np.arange(300) * 2 * np.pi / 24
+    frame = pd.DataFrame({"value": np.sin(steps), "other": np.cos(steps)}, index=stamps)
+    frame.iloc[100:104, 0] = np.nan
+    frame.rename_axis(None).to_csv(tmp_path / "gap.csv")
+    frame.to_parquet(tmp_path / "gap.parquet")
+    for source, out in (("gap.csv", "a.parquet"), ("gap.parquet", "b.csv")):
+        assert main(["impute", str(tmp_path / source), "--series", "value", "--epochs", "2",
+                     "-o", str(tmp_path / out)]) == 0
+    filled = pd.read_parquet(tmp_path / "a.parquet")
+    assert isinstance(filled.index, pd.DatetimeIndex) and list(filled.columns) == ["value",
+                                                                                   "other"]
+    assert (filled.dtypes == np.float64).all() and not filled["value"].isna().any()
+    assert (tmp_path / "b.csv").read_text().splitlines()[0] == '"ts","value","other"'
+    back = pd.read_csv(tmp_path / "b.csv", index_col=0, parse_dates=True)
+    np.testing.assert_allclose(back["other"], frame["other"])  # numbers as numbers

@@ -186,6 +186,36 @@ def _impute_array(args, table, imputer):
     return imputer, int(np.isnan(X).sum()), X.shape
 
 
+def _write_series(frame, names: list[str], time: str | None, args, tmp) -> None:
+    """The filled series file: in a CSV, the other columns as the file wrote them (an id 0007
+    stays 0007, a zoned time keeps its zone) and an index pandas stored first; in
+    Parquet, every column in its type (a trial: numbers came back as text) and an unnamed
+    first column of a CSV as pandas' index."""
+    from pathlib import Path
+
+    import pyarrow as pa
+
+    from aekit.io.dialect import current_dialect
+    from aekit.io.formats import format_of
+    from aekit.io.tables import UNNAMED_INDEX, csv_columns_as_written, write_arrow_table
+
+    if format_of(args.output) != ".csv":
+        if time is not None and time in UNNAMED_INDEX and time != "__index_level_0__" \
+                and "index" not in frame.column_names:  # (a stored one is pandas' already)
+            frame = frame.rename_columns(["index" if n == time else n for n in frame.column_names])
+            write_arrow_table(frame, tmp, Path(args.output), index="index")
+        else:
+            write_arrow_table(frame, tmp, Path(args.output))
+        return
+    commas = current_dialect().decimal == ","  # numbers written with points, as all others
+    others = [name for name in frame.column_names if name not in names
+              and not (commas and pa.types.is_floating(frame[name].type))]
+    table = csv_columns_as_written(args.data, frame, others)
+    if time is not None and time != table.column_names[0]:  # pandas stores its index last
+        table = table.select([time, *(n for n in table.column_names if n != time)])
+    write_arrow_table(table, tmp, Path(args.output))
+
+
 def _whole_numbers(values) -> bool:
     """Whether every observed value is a whole number: an integer column with gaps, as pandas
     writes one (``59.0``), filled with whole numbers as the table path fills it."""
@@ -199,7 +229,6 @@ def _impute_series(args) -> None:
     """``--series``: each named column filled from its neighbours in time
     (``aekit.apps.impute_series``); the file's other columns, the time among them, are
     written back as they were read."""
-    from pathlib import Path
 
     import numpy as np
     import pyarrow as pa
@@ -214,9 +243,7 @@ def _impute_series(args) -> None:
     )
     from aekit.apps.impute_series import impute_series
     from aekit.io import atomic_path
-    from aekit.io.dialect import current_dialect
     from aekit.io.formats import RESULTS_HELP
-    from aekit.io.tables import csv_columns_as_written, write_arrow_table
 
     for option, given in (("--model", args.model), ("--save-model", args.save_model),
                           ("--columns and --drop", args.columns or args.drop),
@@ -267,13 +294,7 @@ def _impute_series(args) -> None:
         frame = frame.set_column(frame.column_names.index(name), name,
                                  column if pa.types.is_null(kind) else column.cast(kind))
         n_missing += gaps
-    # every other column as the file wrote it (an id 0007 stays 0007), but numbers with a
-    # decimal comma, which the output writes with points, as it writes every number
-    commas = current_dialect().decimal == ","
-    others = [name for name in frame.column_names if name not in names
-              and not (commas and pa.types.is_floating(frame[name].type))]
     with atomic_path(args.output) as tmp:
-        write_arrow_table(csv_columns_as_written(args.data, frame, others), tmp,
-                          Path(args.output))
+        _write_series(frame, names, time, args, tmp)
     print(f"filled {n_missing} missing points of {len(names)} series of {frame.num_rows} "
           f"steps; wrote {args.output}")
