@@ -277,6 +277,9 @@ def test_series_bad_input():
         series_detector(window=50).fit(np.sin(np.arange(80)))
     short = series_detector().fit(np.sin(np.arange(20) / 2))  # an automatic window fits it
     assert short.window_ == 10  # (64 was chosen, then refused: a trial)
+    with pytest.raises(ValueError, match=r"12 steps: the automatic window needs at least 16 "
+                                         r".*of at most 6 steps"):
+        series_detector().fit(np.sin(np.arange(12) / 2))  # (it named a window of 64)
     with pytest.raises(ValueError, match="constant"):
         series_detector().fit(np.ones(500))
     with pytest.raises(ValueError, match="contamination"):
@@ -503,6 +506,9 @@ def test_cli_series_commands_take_a_stored_pandas_index_as_the_time(tmp_path, ca
         assert main(["detect", str(tmp_path / "written.csv"), *time, *given]) == 0
         results = pd.read_csv(tmp_path / "s.csv", index_col=0)
         assert list(results.index[:2]) == ["2024-01-01 00:00:00", "2024-01-01 00:01:00"]
+    assert main(["detect", str(tmp_path / "written.csv"), "--model", str(saved), "-o",
+                 str(tmp_path / "s.parquet")]) == 0  # typed, not the CSV's text (a re-trial)
+    assert pd.read_parquet(tmp_path / "s.parquet").index.equals(stamps.rename(None))
     assert "its unnamed index, as pandas writes one, is the series' time" in \
         capsys.readouterr().err
     mixed = tmp_path / "mixed.parquet"  # a saved detector's channel that is the index

@@ -453,8 +453,10 @@ def test_image_rows_of_another_shape_get_the_fix_that_applies(tmp_path, capsys):
     colour = CompressionAutoencoder(architecture="conv", hidden_dims=(4,), latent_dim=4,
                                     epochs=1, random_state=0, device="cpu").fit(
                                         np.repeat(images[:64, None], 3, 1))
-    with pytest.raises(ValueError, match=r"1 channel\(s\), the model's 3"):
+    with pytest.raises(ValueError, match=r"1 channel\(s\), the model's 3: .*grey to colour"):
         colour.transform(images)
+    with pytest.raises(ValueError, match=r"one image: pass X\[None\]"):
+        colour.transform(np.repeat(images[0][None], 3, 0))  # one colour image, no batch axis
     codec.save(tmp_path / "c.safetensors")
     np.save(tmp_path / "x.npy", images)
     for args in (["compress", "c.safetensors", "x.npy", "-o", "a.aekz"],

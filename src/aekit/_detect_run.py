@@ -27,7 +27,7 @@ from aekit._series_frame import (
     stored_index,
 )
 from aekit.io import atomic_path, read_table
-from aekit.io.formats import RESULTS_HELP
+from aekit.io.formats import RESULTS_HELP, format_of
 from aekit.io.tables import (
     UNNAMED_INDEX,
     csv_column_text,
@@ -144,7 +144,8 @@ def _detect_series(args, detector) -> None:
         as_index = data.stored or data.time in UNNAMED_INDEX
         name = output_index_name(data.time, args.output or "") if as_index else data.time
         index = name if as_index else None
-        results[name] = times
+        typed = args.output is not None and format_of(args.output) == ".parquet"
+        results[name] = data.frame[data.time] if typed else times  # CSV: as the file wrote it
     if {"score", "label"} & set(results):
         raise ValueError(f"the time column {data.time!r}: the results have a column of that "
                          "name: rename the time column first")

@@ -174,7 +174,10 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
             fix = "give the rows the same axes (X[:, None], X[..., None] or np.squeeze)"
         elif self._arch.name == "conv" and (other := _other_channels(shape, tuple(expected))):
             fix = (f"the images have {other[0]} channel(s), the model's {other[1]}: convert "
-                   "them (colour to grey: average the channels), or fit a model on such images")
+                   "them (colour to grey: average the channels; grey to colour: repeat it), "
+                   "or fit a model on such images")
+            if shape == tuple(expected[1:]):  # or one image, given without its batch axis
+                fix += "; one image: pass X[None]"
         elif len(expected) > 1 and shape == tuple(expected[1:]):
             fix = "X looks like one row without its batch axis: pass X[None] (a batch of one)"
         elif self._arch.name in ("lstm", "gru") and shape[1:] == tuple(expected[1:]):
