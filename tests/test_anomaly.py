@@ -509,6 +509,10 @@ def test_cli_series_commands_take_a_stored_pandas_index_as_the_time(tmp_path, ca
     assert main(["detect", str(tmp_path / "written.csv"), "--model", str(saved), "-o",
                  str(tmp_path / "s.parquet")]) == 0  # typed, not the CSV's text (a re-trial)
     assert pd.read_parquet(tmp_path / "s.parquet").index.equals(stamps.rename(None))
+    pd.DataFrame({"value": series}).iloc[1000:].to_parquet(tmp_path / "slice.parquet")
+    assert main(["detect", str(tmp_path / "slice.parquet"), "--model", str(saved), "-o",
+                 str(tmp_path / "s.parquet")]) == 0  # a slice's range index (a re-trial)
+    assert pd.read_parquet(tmp_path / "s.parquet").index.tolist() == list(range(1000, 3000))
     assert "its unnamed index, as pandas writes one, is the series' time" in \
         capsys.readouterr().err
     mixed = tmp_path / "mixed.parquet"  # a saved detector's channel that is the index

@@ -25,6 +25,7 @@ from aekit._series_frame import (
     numeric_column,
     read_frame,
     stored_index,
+    with_range_index,
 )
 from aekit.io import atomic_path, read_table
 from aekit.io.formats import RESULTS_HELP, format_of
@@ -199,6 +200,8 @@ def read_series(path: str, given: list[str] | None, time: str | None, detector,
     frame = read_frame(path)
     time = named_time(frame, time)
     channels = given or [str(n) for n in getattr(detector, "feature_names_in_", ())]
+    if time is None:
+        frame = with_range_index(frame, path)
     stored = time is None and (time := stored_index(frame, path, channels)) is not None
     names = series_names(given, time, frame, detector, path, option)
     series = pa.table({name: numeric_column(frame, name, path) for name in names})

@@ -4,6 +4,7 @@ the time column is uneven, and a refusal when it is out of order."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,25 @@ def stored_index(frame: pa.Table, path: str, values: list[str] | None) -> str | 
     which = "its unnamed index" if stored[0] in UNNAMED_INDEX else f"its index {stored[0]!r}"
     note(f"{Path(path).name}: {which}, as pandas writes one, is the series' time (as --time)")
     return stored[0]
+
+
+def with_range_index(frame: pa.Table, path: str) -> pa.Table:
+    """``frame`` with the range index pandas kept as metadata only (a slice's 1000, 1001, ...)
+    as a column of its own, which pandas' metadata then names as the stored index (a re-trial:
+    its labels were lost); as it is without one, or with the default 0..n-1."""
+    from aekit.io.tables import range_index
+
+    found, name = range_index(frame.schema, frame.num_rows, frame.column_names)
+    if found is None or format_of(path) == ".csv":
+        return frame
+    start, step = found
+    column = name if name is not None else "__index_level_0__"
+    values = pa.array(np.arange(start, start + step * frame.num_rows, step))
+    metadata = dict(frame.schema.metadata or {})
+    pandas = json.loads(metadata.get(b"pandas", b"{}"))
+    pandas["index_columns"] = [column]
+    metadata[b"pandas"] = json.dumps(pandas).encode()
+    return frame.append_column(column, values).replace_schema_metadata(metadata)
 
 
 def named_time(frame: pa.Table, time: str | None) -> str | None:
