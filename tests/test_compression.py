@@ -34,8 +34,8 @@ def plain(data):
 
 
 def in_range(model, rows: np.ndarray) -> np.ndarray:
-    """``rows`` within the pixel-like training data's range, as ``decompress`` gives them."""
-    return np.clip(rows, model.data_min_.min(), model.data_max_.max()).astype(rows.dtype)
+    """``rows`` of a model of pixels in [0, 1] within [0, 1], as ``decompress`` gives them."""
+    return np.clip(rows, 0, 1).astype(rows.dtype)
 
 
 def _reseal(body: bytes) -> bytes:
@@ -372,7 +372,7 @@ def test_rows_come_back_within_their_training_range_and_other_units_are_refused(
     from sklearn.datasets import load_digits
 
     X = load_digits().data.astype(np.float32)  # whole numbers 0..16
-    eight = np.round(X * 255 / 16)  # flattened 8-bit images, spanning [0, 255]
+    eight = np.round(X * 250 / 16)  # flattened 8-bit images (none quite white: a review)
     pixels = CompressionAutoencoder(lmbda=0.01, **_codec_params(epochs=2)).fit(eight)
     rows = decompress(compress(pixels, eight), pixels)
     decoded = pixels.inverse_transform(pixels.transform(eight))
@@ -407,6 +407,13 @@ def test_a_table_of_other_data_is_neither_clipped_nor_refused():
         rows = decompress(compress(codec, drifted), codec)
         np.testing.assert_array_equal(rows, codec.inverse_transform(codec.transform(drifted)))
         assert (rows[:, 0] > X[:, 0].max()).any()  # beyond the training range, as decoded
+    from aekit.apps.compression import _within_training_range
+
+    fractions = CompressionAutoencoder(lmbda=0.01, **_codec_params(epochs=1)).fit(
+        rng.uniform(0.3, 0.7, size=(400, 4)))  # pixels in [0, 1]: kept there, not at 0.7
+    decoded = np.float32([[0.85, -0.2, 1.3, 0.5]])
+    np.testing.assert_array_equal(_within_training_range(fractions, decoded.copy()),
+                                  np.float32([[0.85, 0.0, 1.0, 0.5]]))
     mixed = np.column_stack([rng.uniform(size=(400, 3)), rng.integers(0, 51, 400)])
     counts = CompressionAutoencoder(lmbda=0.01, **_codec_params(epochs=1)).fit(mixed)
     assert len(compress(counts, [[0.3, 0.6, 0.2, 0.0]]))  # a row of a count of 0: coded

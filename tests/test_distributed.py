@@ -324,6 +324,8 @@ def test_a_lost_peer_ends_in_one_line(monkeypatch, tmp_path):
     line = distributed_failure(error, args)
     assert line.startswith("aekit: error: the run's processes lost each other")
     assert "Connection closed by peer" in line and "\n" not in line and "--resume" in line
+    bug = RuntimeError("mat1 and mat2 shapes cannot be multiplied (2x3 and 2x3)")
+    assert distributed_failure(bug, args) is None  # a real error keeps its traceback
     alone = types.SimpleNamespace(is_available=lambda: True, is_initialized=lambda: False)
     monkeypatch.setitem(sys.modules, "torch.distributed", alone)
     assert distributed_failure(error, args) is None  # one process: PyTorch's own error

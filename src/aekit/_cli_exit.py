@@ -20,6 +20,10 @@ def resume_hint(args) -> str:
     return f"; the checkpoint in {folder} continues the run: the same command with --resume"
 
 
+LOST_PEER = re.compile(r"connection (closed|reset|refused)|broken pipe|\[gloo|\bnccl\b",
+                       re.IGNORECASE)
+
+
 def distributed_failure(error: BaseException, args) -> str | None:
     """The one line for an error of a torchrun process group (a peer process stopped: gloo's
     "Connection closed by peer"), where this process is part of one; else None."""
@@ -27,6 +31,9 @@ def distributed_failure(error: BaseException, args) -> str | None:
     if distributed is None or not distributed.is_available() or not distributed.is_initialized():
         return None
     first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    own = getattr(distributed, "DistError", ())  # the group's own errors, or a lost connection
+    if not (isinstance(error, own) or LOST_PEER.search(str(error))):
+        return None  # any other error (a bug, a shape) keeps its traceback (a review)
     return (f"aekit: error: the run's processes lost each other (another one stopped?): "
             f"{first}{resume_hint(args)}")
 

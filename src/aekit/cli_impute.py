@@ -188,7 +188,8 @@ def _impute_array(args, table, imputer):
 
 def _write_series(frame, names: list[str], time: str | None, args, tmp) -> None:
     """The filled series file: in a CSV, the other columns as the file wrote them (an id 0007
-    stays 0007, a zoned time keeps its zone) and an index pandas stored first; in
+    stays 0007, a zoned time keeps its zone; a --time column where it was) and an index pandas
+    stored in a Parquet file first; in
     Parquet, every column in its type (a trial: numbers came back as text) and an unnamed
     first column of a CSV as pandas' index."""
     from pathlib import Path
@@ -197,7 +198,13 @@ def _write_series(frame, names: list[str], time: str | None, args, tmp) -> None:
 
     from aekit.io.dialect import current_dialect
     from aekit.io.formats import format_of
-    from aekit.io.tables import UNNAMED_INDEX, csv_columns_as_written, write_arrow_table
+    from aekit.io.tables import (
+        UNNAMED_INDEX,
+        csv_columns_as_written,
+        output_index_name,
+        pandas_index_columns,
+        write_arrow_table,
+    )
 
     if format_of(args.output) != ".csv":
         if time is not None and time in UNNAMED_INDEX and time != "__index_level_0__" \
@@ -211,8 +218,10 @@ def _write_series(frame, names: list[str], time: str | None, args, tmp) -> None:
     others = [name for name in frame.column_names if name not in names
               and not (commas and pa.types.is_floating(frame[name].type))]
     table = csv_columns_as_written(args.data, frame, others)
-    if time is not None and time != table.column_names[0]:  # pandas stores its index last
+    if time is not None and time in pandas_index_columns(frame.schema):  # stored last: first
+        header = output_index_name(time, args.output)  # unnamed: an empty header, as pandas'
         table = table.select([time, *(n for n in table.column_names if n != time)])
+        table = table.rename_columns([header, *table.column_names[1:]])
     write_arrow_table(table, tmp, Path(args.output))
 
 

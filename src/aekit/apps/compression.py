@@ -227,8 +227,8 @@ def stream_step(data: bytes) -> float:
 
 def decompress(data: bytes, model: BaseAutoencoder) -> np.ndarray:
     """Rebuild the rows compressed by ``compress(model, X)``, in ``X``'s shape and units;
-    pixels within the training data's range (images in [0, 255], data in [0, 1] or spanning
-    [0, 255]), so that 8-bit pixels come back in [0, 255] and pixels in [0, 1] in [0, 1].
+    pixels within their range: data trained in [0, 1] come back in [0, 1], and 8-bit pixels
+    (images, or data from 0 to above 127) in [0, 255].
 
     Raises ``ValueError`` when ``data`` is not an intact aekit stream (damaged, truncated, of a
     newer format version) or was written with another model.
@@ -258,11 +258,12 @@ def decompress(data: bytes, model: BaseAutoencoder) -> np.ndarray:
 
 
 def _within_training_range(model, rows: np.ndarray) -> np.ndarray:
-    """``rows`` clipped to the range of pixels, where the training data were pixels (see
-    ``_pixel_range``): a decoder's overshoot only adds error there (a trial: 8-bit pixels came
-    back from -102 to 406, which wrap around in uint8). Other data is left as decoded: a new
-    row may lie outside the training range (a drifted sensor), which a clip would pin to its
-    edge. A model saved before it kept its range: [0, 1] where it was trained in it."""
+    """``rows`` clipped to the range of pixels, [0, 1] or [0, 255], where the training data
+    were pixels (``_pixel_range``): a decoder's overshoot only adds error there (a trial:
+    8-bit pixels came back from -102 to 406, which wrap around in uint8). Other data is left
+    as decoded: a new row may lie outside the training range (a drifted sensor), which a clip
+    would pin to its edge. A model saved before it kept its range: [0, 1] where it was
+    trained in it."""
     bounds = _pixel_range(model)
     if bounds is not None:
         return np.clip(rows, *bounds, out=rows)
@@ -272,18 +273,20 @@ def _within_training_range(model, rows: np.ndarray) -> np.ndarray:
 
 
 def _pixel_range(model) -> tuple[float, float] | None:
-    """``(lowest, highest)`` training value where the training data were pixels: images (a
-    convolutional model) of values in [0, 255], or any data in [0, 1] or spanning exactly
-    [0, 255] (flattened 8-bit images); else None (readings of 14 to 37 are no pixels, though
-    they lie in [0, 255]: a review)."""
+    """The range of the pixels the training data were: ``(0, 1)`` for data in [0, 1], and
+    ``(0, 255)`` for images (a convolutional model) of values up to 255 and for data from 0
+    to above 127 (flattened 8-bit images, whose brightest pixel need not be 255); else None
+    (readings of 14 to 37, counts of 0 to 50: no pixels, though they lie in [0, 255])."""
     low, high = getattr(model, "data_min_", None), getattr(model, "data_max_", None)
     if low is None or high is None or not low.size:
         return None
     lowest, highest = float(np.min(low)), float(np.max(high))
     if not 0 <= lowest <= highest <= 255:
         return None
+    if highest <= 1:
+        return 0.0, 1.0
     images = getattr(model, "architecture", None) == "conv"
-    return (lowest, highest) if images or highest <= 1 or (lowest, highest) == (0, 255) else None
+    return (0.0, 255.0) if images or (lowest == 0 and highest > 127) else None
 
 
 @dataclass

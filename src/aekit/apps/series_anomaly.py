@@ -158,10 +158,11 @@ class SeriesAnomalyDetector(BaseEstimator):
         threshold on, one to be scored by a fitted detector (a recent stretch). Only a fit
         can take a smaller window: a fitted detector's is its own."""
         if fitting and self.window == "auto" and n_steps // 2 < MIN_WINDOW:
+            smaller = (f", or a window (window=, --window) of at most {n_steps // 2} steps"
+                       if n_steps // 2 >= 2 else "")  # a window has 2 steps at least
             raise ValueError(f"the series has {n_steps} steps: the automatic window needs at "
                              f"least {2 * MIN_WINDOW} (two windows of {MIN_WINDOW}); give a "
-                             "longer series, or a window (window=, --window) of at most "
-                             f"{max(n_steps // 2, 1)} steps")
+                             f"longer series{smaller}")
         if n_steps < windows * self.window_:
             what = "two windows" if windows == 2 else "one window"
             raise ValueError(f"the series has {n_steps} steps, fewer than {what} of "

@@ -136,9 +136,10 @@ def my_blocks(blocks: Sequence[int], path, *, required: bool) -> list[int]:
     if required and len(blocks) < ranks.world_size:
         raise ValueError(f"{path} has {len(blocks)} training block(s) for {ranks.world_size} "
                          "processes: each needs at least one; data this small fits in memory "
-                         "(leave out --stream: every process then takes its share of each "
-                         "batch), or use smaller blocks (block_rows=; on the command line, a "
-                         "smaller --memory, which may leave the reader over the budget)")
+                         "(fit the array, or leave out --stream: every process then takes its "
+                         "share of each batch), or use smaller blocks (block_rows=; on the "
+                         "command line, a smaller --memory, which may leave the reader over "
+                         "the budget)")
     return list(ranks.rows(list(blocks)))
 
 
