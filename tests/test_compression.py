@@ -471,6 +471,8 @@ def test_image_rows_of_another_shape_get_the_fix_that_applies(tmp_path, capsys):
                  ["compress", "c.safetensors", "flat.csv", "-o", "b.aekz"]):
         assert main([str(tmp_path / a) if "." in a else a for a in args]) == 0
     assert "taken as one of the model's rows of shape (8, 8)" in capsys.readouterr().err
+    assert main(["info", str(tmp_path / "c.safetensors")]) == 0  # as transform takes them
+    assert "input:       rows of shape (8, 8) -> code 4" in capsys.readouterr().out
     assert main(["info", str(tmp_path / "a.aekz")]) == 0
     out = capsys.readouterr().out
     assert "rows:        300, codes of size 4, step 1" in out and "fingerprint" in out

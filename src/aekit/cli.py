@@ -306,8 +306,11 @@ def _describe(config: dict, indent: str = "") -> None:
     """The fitted settings and parameters of a model's config, then those of a model inside."""
     fitted = config.get("fitted", {})
     if "latent_dim_" in fitted:
-        shape = fitted.get("input_shape_")
-        rows = (f"rows of shape {tuple(shape)}" if shape and len(shape) > 1
+        shape = list(fitted.get("input_shape_") or ())
+        squeezed = fitted.get("squeeze_axis_")
+        if isinstance(squeezed, int) and 0 < squeezed <= len(shape):  # the axis X comes without
+            del shape[squeezed - 1]
+        rows = (f"rows of shape {tuple(shape)}" if len(shape) > 1
                 else f"{fitted.get('n_features_in_')} features")
         print(f"{indent}input:       {rows} -> code {fitted['latent_dim_']}")
         print(f"{indent}settings:    loss={fitted.get('loss_')}, "
