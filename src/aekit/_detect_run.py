@@ -201,7 +201,7 @@ def read_series(path: str, given: list[str] | None, time: str | None, detector,
     time = named_time(frame, time)
     channels = given or [str(n) for n in getattr(detector, "feature_names_in_", ())]
     if time is None:
-        frame = with_range_index(frame, path)
+        frame = with_range_index(frame)
     stored = time is None and (time := stored_index(frame, path, channels)) is not None
     names = series_names(given, time, frame, detector, path, option)
     series = pa.table({name: numeric_column(frame, name, path) for name in names})

@@ -47,23 +47,21 @@ def stored_index(frame: pa.Table, path: str, values: list[str] | None) -> str | 
     return stored[0]
 
 
-def with_range_index(frame: pa.Table, path: str) -> pa.Table:
+def with_range_index(frame: pa.Table) -> pa.Table:
     """``frame`` with the range index pandas kept as metadata only (a slice's 1000, 1001, ...)
     as a column of its own, which pandas' metadata then names as the stored index (a re-trial:
     its labels were lost); as it is without one, or with the default 0..n-1."""
-    from aekit.io.tables import range_index
+    from aekit.io.tables import range_values
 
-    found, name = range_index(frame.schema, frame.num_rows, frame.column_names)
-    if found is None or format_of(path) == ".csv":
+    values, name = range_values(frame.schema, frame.num_rows, frame.column_names)
+    if values is None:
         return frame
-    start, step = found
     column = name if name is not None else "__index_level_0__"
-    values = pa.array(np.arange(start, start + step * frame.num_rows, step))
     metadata = dict(frame.schema.metadata or {})
     pandas = json.loads(metadata.get(b"pandas", b"{}"))
     pandas["index_columns"] = [column]
     metadata[b"pandas"] = json.dumps(pandas).encode()
-    return frame.append_column(column, values).replace_schema_metadata(metadata)
+    return frame.append_column(column, pa.array(values)).replace_schema_metadata(metadata)
 
 
 def named_time(frame: pa.Table, time: str | None) -> str | None:

@@ -214,7 +214,7 @@ def _read_arrow(path: Path, kind: str, columns, drop, index, header=None,
         _check_names(path, [index], table.column_names, "column")
         index_values = _index_values(table.column(index))
     elif kind != ".csv" and not stored:
-        index_values, index_name = _range_values(table.schema, table.num_rows,
+        index_values, index_name = range_values(table.schema, table.num_rows,
                                                  table.column_names)
         if index_values is not None and len(index_values):
             notes.append(f"{path.name}: its index, a range from {index_values[0]} that pandas "
@@ -402,7 +402,7 @@ def _stored_index(table, kind: str) -> list[str]:
     return pandas_index_columns(table.schema)
 
 
-def _range_values(schema, n_rows: int,
+def range_values(schema, n_rows: int,
                   columns: list[str]) -> tuple[np.ndarray | None, str | None]:
     """The values and name of the range index ``range_index`` finds, for ``n_rows`` rows."""
     found, name = range_index(schema, n_rows, columns)
