@@ -44,8 +44,9 @@ def test_a_dataframe_column_that_is_not_numbers_is_named(column, message):
     from aekit import AnomalyDetector, SeriesAnomalyDetector
 
     frame = pd.DataFrame({"value": np.linspace(0, 1, 20), "kind": column})
-    for estimator in (Autoencoder(**quick(epochs=1)), AnomalyDetector(),
-                      SeriesAnomalyDetector()):
+    times = pd.api.types.is_datetime64_any_dtype(frame["kind"])
+    detectors = (AnomalyDetector(),) if times else ()  # it reads text as categories
+    for estimator in (Autoencoder(**quick(epochs=1)), *detectors, SeriesAnomalyDetector()):
         with pytest.raises(ValueError, match=message):
             estimator.fit(frame)
     with pytest.raises(ValueError, match=message):

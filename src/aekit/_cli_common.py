@@ -120,7 +120,9 @@ def id_columns_noted(rows):
     the reader has noted it already, by the file's column names (a headerless file or a NumPy
     one has no note: the warning, by position, is said)."""
     with warnings.catch_warnings():
-        if getattr(rows, "column_names", None) is not None:
+        from aekit.estimators._frames import is_frame
+
+        if getattr(rows, "column_names", None) is not None or is_frame(rows):
             from aekit.io.row_ids import IdLikeWarning
 
             warnings.simplefilter("ignore", IdLikeWarning)
@@ -291,13 +293,18 @@ def _unflattened(X, model, source: str):
 def in_order(X, names, expected, source: str):
     """``(X, names)`` with the columns in ``expected``'s order, matched by name: a note when
     they move, ``ValueError`` when the names differ."""
+    return X[:, column_order(names, expected, source)], [str(name) for name in expected]
+
+
+def column_order(names, expected, source: str) -> list[int]:
+    """The positions that put the columns ``names`` in ``expected``'s order (``in_order``)."""
     from aekit.io import align_columns
 
     remedy = "give the same columns, choose them with --columns/--drop, or rename them"
     order, moved = align_columns(names, expected, source, remedy)
     if moved:
         note(moved)
-    return X[:, order], [str(name) for name in expected]
+    return order
 
 
 def add_stream_options(parser) -> None:
@@ -392,6 +399,14 @@ def read_rows(args, model=None) -> tuple:
         return open_stream(args, model), {}
     if getattr(args, "memory", None) is not None:
         raise CLIError("--memory applies with --stream only")
-    table = read_columns(args, args.data, model=model)
-    return (model_input(table, model, args.data),
-            {"index": table.index, "index_name": table.index_name})
+    from aekit._detect_frame import takes_categories
+
+    if takes_categories(model):
+        from aekit._detect_run import detector_rows  # text read, for its categories
+
+        table = read_columns(args, args.data, text=True, model=model)
+        rows = detector_rows(table, model, args.data)
+    else:
+        table = read_columns(args, args.data, model=model)
+        rows = model_input(table, model, args.data)
+    return rows, {"index": table.index, "index_name": table.index_name}

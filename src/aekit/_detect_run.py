@@ -19,6 +19,7 @@ from aekit._cli_common import (
     note,
     say_notes,
 )
+from aekit._detect_frame import frame_with_categories, reads_text
 from aekit._series_frame import (
     named_time,
     note_uneven_steps,
@@ -27,6 +28,7 @@ from aekit._series_frame import (
     stored_index,
     with_range_index,
 )
+from aekit.estimators._frames import is_frame
 from aekit.io import atomic_path, read_table
 from aekit.io.formats import RESULTS_HELP, format_of
 from aekit.io.tables import (
@@ -90,7 +92,7 @@ def _detect_rows(args, detector) -> None:
     from aekit import AnomalyDetector
 
     table = read_table(args.data, columns=args.columns, drop=args.drop, index=args.time,
-                       header=header_of(args, args.data, detector))
+                       header=header_of(args, args.data, detector), text=reads_text(detector))
     say_notes(table, args.data, detector)
     X = table.X
     if X.ndim != 2:
@@ -98,14 +100,16 @@ def _detect_rows(args, detector) -> None:
     if table.index is not None and (table.index_name or "index") in RESULT_NAMES:
         raise ValueError(f"--time {table.index_name}: the results have a column of that name: "
                          "rename the time column first")
-    rows = model_input(table, detector, args.data)  # columns matched by name, as in score
-    columns = getattr(rows, "column_names", None) or [f"x{i}" for i in range(X.shape[1])]
+    rows = detector_rows(table, detector, args.data)  # columns matched by name, as in score
+    columns = [str(name) for name in (rows.columns if is_frame(rows) else getattr(
+        rows, "column_names", None) or [f"x{i}" for i in range(X.shape[1])])]
     if args.refit_threshold:
         recent = read_table(args.refit_threshold, columns=args.columns, drop=args.drop,
                             index=args.time, header=header_of(args, args.refit_threshold,
-                                                              detector))
+                                                              detector),
+                            text=reads_text(detector))
         say_notes(recent, args.refit_threshold, detector)
-        _refit(detector, model_input(recent, detector, args.refit_threshold),
+        _refit(detector, detector_rows(recent, detector, args.refit_threshold),
                args.refit_threshold)
     if detector is None:
         with id_columns_noted(rows):
@@ -118,7 +122,7 @@ def _detect_rows(args, detector) -> None:
         text = csv_column_text(args.data, table.index_name, args.header, table.index)
         index = output_index_name(table.index_name, args.output or "")
         results = {index: table.index if text is None else text, **results}
-    shares = detector.score_features(rows)
+    shares = np.asarray(detector.score_features(rows))
     top = np.argsort(-shares, axis=1)[:, :TOP_FEATURES]
     for k in range(top.shape[1]):
         results[f"feature_{k + 1}"] = [columns[i] for i in top[:, k]]
@@ -126,6 +130,13 @@ def _detect_rows(args, detector) -> None:
     _finish(args, detector, pa.table(results), index)
     print(f"{int((labels == -1).sum())} of {len(X)} rows flagged as anomalies "
           f"(score below {detector.offset_:.4g})")
+
+
+def detector_rows(table, detector, source: str):
+    """What the detector takes: a DataFrame where the table holds text (categories), else the
+    named table ``model_input`` makes."""
+    frame = frame_with_categories(table, detector, source)
+    return model_input(table, detector, source) if frame is None else frame
 
 
 def _detect_series(args, detector) -> None:

@@ -36,7 +36,7 @@ def split_table(table, imputer=None) -> tuple[pd.DataFrame, dict]:
             numbers[name] = numbers[name].astype("float64")
     categories, carried = {}, {}
     for name in table.text.column_names:
-        series = _as_series(table.text[name])
+        series = as_series(table.text[name])
         if imputer is not None:
             spec = learnt.get(name)
             if spec is not None and spec.kind != "category":  # a learnt number, all missing
@@ -51,7 +51,7 @@ def split_table(table, imputer=None) -> tuple[pd.DataFrame, dict]:
                                      "refit on data that has them")
                 categories[name] = series.astype(pd.CategoricalDtype(list(spec.categories)))
         else:  # dates and times are never categories: they hold the file's text
-            kept = name not in table.time_columns and _is_category(series)
+            kept = name not in table.time_columns and is_category(series)
             if kept:
                 categories[name] = series.astype("category")
         if not kept:
@@ -73,7 +73,7 @@ def split_table(table, imputer=None) -> tuple[pd.DataFrame, dict]:
     return features, carried
 
 
-def _as_series(column) -> pd.Series:
+def as_series(column) -> pd.Series:
     """An Arrow column as pandas values: a dictionary (a category stored in Parquet) as its
     text, a column without any value as missing text."""
     import pyarrow as pa
@@ -85,7 +85,7 @@ def _as_series(column) -> pd.Series:
     return column.to_pandas()
 
 
-def _is_category(series: pd.Series) -> bool:
+def is_category(series: pd.Series) -> bool:
     """A text column of few values, each seen twice on average (not ids, not free text)."""
     from aekit.apps._table_codec import few_values
 

@@ -325,11 +325,28 @@ def _describe(config: dict, indent: str = "") -> None:
         shown = ", ".join(map(str, names[:20])) + (f", ... ({len(names)} in all)"
                                                    if len(names) > 20 else "")
         print(f"{indent}columns:     {shown}")
+    categories = _categories(fitted.get("columns_"))
+    if categories:
+        print(f"{indent}categories:  {categories}")
     params = ", ".join(f"{k}={v!r}" for k, v in sorted(config.get("params", {}).items()))
     print(f"{indent}parameters:  {params}")
     if isinstance(config.get("inner"), dict):
         print(f"{indent}inner model: {config['inner'].get('model')}")
         _describe(config["inner"], indent + "  ")
+
+
+def _categories(specs) -> str:
+    """``city (Lyon, Nice, Paris), member (no, yes)``: the category columns of a saved
+    imputer's or detector's ``columns_``, their first five values each."""
+    if not isinstance(specs, list):
+        return ""
+    shown = []
+    for spec in specs:
+        values = spec.get("categories") if isinstance(spec, dict) else None
+        if isinstance(values, list) and spec.get("kind") == "category":
+            more = f", ... {len(values)} in all" if len(values) > 5 else ""
+            shown.append(f"{spec.get('name')} ({', '.join(map(str, values[:5]))}{more})")
+    return ", ".join(shown)
 
 
 # ----------------------------------------------------------------- demo

@@ -51,8 +51,15 @@ def _common(p, data: bool = True, labels: bool = False, image_shape: bool = Fals
 def _read_labeled(args, model, path: str | None = None):
     """``(X, labels or None, feature names or None)`` from ``path`` (default ``args.data``),
     the columns put in ``model``'s order by name (see ``_by_name``)."""
+    from aekit._detect_frame import takes_categories
+
     path = path or args.data
     table, labels = _labeled_table(args, model, path)
+    if takes_categories(model):  # a DataFrame of its numbers and categories
+        from aekit._detect_run import detector_rows
+
+        frame = detector_rows(table, model, path)
+        return frame, labels, list(frame.columns)
     X, columns = _by_name(table.X, table.columns, model, path)
     return X, labels, columns
 
@@ -70,9 +77,12 @@ def _labeled_table(args, model, path: str):
         from aekit._cli_common import note
 
         table = _read_chosen(args, path, model=model)
-        if name not in (table.columns or []):
+        if name in (table.columns or []):
+            values = table.X[:, table.columns.index(name)]
+        elif table.text is not None and name in table.text.column_names:  # a category
+            values = table.text[name].to_numpy(zero_copy_only=False)
+        else:
             raise CLIError(f"--labels {name}: the column is left out by --columns/--drop")
-        values = table.X[:, table.columns.index(name)]
         note(f"--labels {name}: the model was trained with {name!r} as a feature, so the "
              "map's groups may come from the labels themselves; fit it with --drop "
              f"{name} to see what the other columns say")
@@ -88,12 +98,14 @@ def _read_chosen(args, path: str, labels: str | None = None, model=None):
     else ``--time``) taken out as the rows' index, a ``--time`` beside labels dropped; notes
     worded for the saved ``model`` the rows are for."""
     from aekit._cli_common import header_of, say_notes
+    from aekit._detect_frame import takes_categories
     from aekit.io import read_table
 
     time = getattr(args, "time", None)  # generate's --like file has no column options
     drop = [*getattr(args, "drop", []), *([time] if labels and time else [])]
     table = read_table(path, columns=getattr(args, "columns", None), drop=drop,
-                       index=labels or time, header=header_of(args, path, model))
+                       index=labels or time, header=header_of(args, path, model),
+                       text=takes_categories(model))
     say_notes(table, path, model)
     return table
 

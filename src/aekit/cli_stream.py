@@ -26,6 +26,11 @@ def stream_encode(args) -> None:
 
 def stream_score(args) -> None:
     model = load_model_for(args, "score", detectors=True)
+    from aekit._detect_frame import takes_categories
+
+    if takes_categories(model):
+        raise CLIError(f"{args.model} is a detector fitted on categorical columns, which scores "
+                       "rows read whole: leave out --stream")
     source = open_stream(args, model)
     total = _Sum()
     blocks = (total.add(scores) for scores in _with_progress(model.score_samples, source))

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from aekit.apps._table_codec import ColumnSpec
+from aekit.apps._table_codec import specs_from_json
 from aekit.estimators.masked import MaskedAutoencoder
 from aekit.estimators.persistence import construct, unnest_state
-
-KINDS = ("numeric", "integer", "category")
 
 
 def restore_imputer(cls, tensors: dict, config: dict, device, path):
@@ -33,7 +31,7 @@ def restore_imputer(cls, tensors: dict, config: dict, device, path):
     if not isinstance(n_features, int) or n_features < 1:
         raise bad(f"n_features_in_ = {n_features!r}")
     imputer.n_features_in_ = n_features
-    imputer.columns_ = _columns(fitted.get("columns_"), n_features, bad)
+    imputer.columns_ = specs_from_json(fitted.get("columns_"), n_features, bad)
     if "feature_names_in_" in fitted:
         names = fitted["feature_names_in_"]
         if not (isinstance(names, list) and len(names) == n_features
@@ -51,20 +49,3 @@ def restore_imputer(cls, tensors: dict, config: dict, device, path):
     if not (np.isfinite(imputer.residual_std_).all() and (imputer.residual_std_ >= 0).all()):
         raise bad("residual_std_ holds negative or non-finite values")
     return imputer
-
-
-def _columns(value, n_features: int, bad) -> list[ColumnSpec] | None:
-    if value is None:
-        return None
-    if not isinstance(value, list) or len(value) != n_features:
-        raise bad("columns_ does not describe one entry per column")
-    specs = []
-    for entry in value:
-        ok = (isinstance(entry, dict) and entry.get("kind") in KINDS
-              and isinstance(entry.get("name"), str) and isinstance(entry.get("dtype"), str)
-              and isinstance(entry.get("categories"), list))
-        if not ok or (entry["kind"] == "category") != bool(entry["categories"]):
-            raise bad(f"malformed column entry {entry!r:.80}")
-        specs.append(ColumnSpec(entry["name"], entry["kind"], entry["dtype"],
-                                tuple(entry["categories"])))
-    return specs

@@ -1,4 +1,5 @@
-"""Mixed tables <-> the all-numeric matrix an imputer trains on.
+"""Mixed tables <-> the all-numeric matrix an imputer trains on (an anomaly detector reads
+its categories the same way: ``aekit.apps._mixed_rows``).
 
 Numeric columns pass through as floats (True/False objects, a boolean column with gaps, as 0/1);
 a categorical column (pandas ``category`` dtype, or text of few values: its distinct values are
@@ -60,11 +61,12 @@ def column_specs(df) -> list[ColumnSpec]:
             specs.append(ColumnSpec(str(name), "numeric", str(dtype)))
         elif pd.api.types.is_datetime64_any_dtype(dtype) or pd.api.types.is_timedelta64_dtype(
                 dtype):
-            raise TypeError(f"column {name!r} holds {dtype} values (times), which the imputer "
-                            "does not fill: make it the index (.set_index) or drop it")
+            raise TypeError(f"column {name!r} holds {dtype} values (times), which are "
+                            "neither numbers nor categories: make it the index (.set_index) "
+                            "or drop it")
         else:
             raise TypeError(f"column {name!r} holds {dtype} values, which are neither numbers "
-                            "nor categories: convert it with .astype('category') to impute it "
+                            "nor categories: convert it with .astype('category') to take it "
                             "as a category, or drop it")
     return specs
 
@@ -225,3 +227,25 @@ def _as_integers(values: np.ndarray, dtype: str) -> np.ndarray:
         return np.rint(values)
     info = np.iinfo(numpy_dtype)
     return np.clip(np.rint(values), info.min, info.max)
+
+
+KINDS = ("numeric", "integer", "category")
+
+
+def specs_from_json(value, n_features: int, bad) -> list[ColumnSpec] | None:
+    """The ``ColumnSpec`` list a model file holds (``to_json`` of each), checked: ``bad(what)``
+    makes the error for anything malformed. None where the file holds none."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) != n_features:
+        raise bad("columns_ does not describe one entry per column")
+    specs = []
+    for entry in value:
+        ok = (isinstance(entry, dict) and entry.get("kind") in KINDS
+              and isinstance(entry.get("name"), str) and isinstance(entry.get("dtype"), str)
+              and isinstance(entry.get("categories"), list))
+        if not ok or (entry["kind"] == "category") != bool(entry["categories"]):
+            raise bad(f"malformed column entry {entry!r:.80}")
+        specs.append(ColumnSpec(entry["name"], entry["kind"], entry["dtype"],
+                                tuple(entry["categories"])))
+    return specs

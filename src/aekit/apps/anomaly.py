@@ -11,6 +11,8 @@ from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aekit._stack import user_stacklevel
+from aekit.apps import _mixed_rows as mixed
+from aekit.apps._table_codec import specs_from_json
 from aekit.estimators import BaseAutoencoder
 from aekit.estimators._frames import like_frame
 from aekit.estimators._params import Param, document_params, store_params
@@ -68,7 +70,9 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     """Outlier detector for tables built on an autoencoder's reconstruction error.
 
     The columns are scaled robustly (median and interquartile range, clipped at ``clip``
-    robust standard deviations for training), an autoencoder learns to reconstruct them (by
+    robust standard deviations for training); a DataFrame's categorical columns (``category``
+    dtype, or text of at most 50 values, each seen twice on average) become one 0/1 column per
+    category, scaled and scored as the numbers are. An autoencoder learns to reconstruct them (by
     default ten small ones trained together, each leaving the worst tenth of every batch out of
     its loss, so the anomalies among the training rows are not learnt), and a row's anomaly
     score is its reconstruction error, each feature's error divided by that feature's typical
@@ -82,11 +86,15 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     ----------
     model_ : estimator
         The fitted autoencoder.
-    center_, scale_ : ndarray of shape (n_features,)
+    columns_ : list or None
+        How each column of a DataFrame with categories is read (its kind, and a category
+        column's categories, in the order of its 0/1 columns); None for numbers only.
+    center_, scale_ : ndarray of shape (n_encoded,)
         The robust scaling: median and IQR / 1.349 (the standard deviation, then 1, where the
-        IQR is zero).
-    error_scale_ : ndarray of shape (n_features,)
-        Typical training error per feature that errors are divided by.
+        IQR is zero), per column the model takes (a category's 0/1 columns included).
+    error_scale_ : ndarray of shape (n_members, n_encoded)
+        Typical training error per member and column the model takes, that errors are divided
+        by.
     threshold_ : float
         The anomaly score above which a row is an outlier.
     offset_ : float
@@ -122,22 +130,34 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
                             f"got {type(self.model).__name__}")
 
     def _check_X(self, X, reset: bool) -> np.ndarray:
+        """The rows as float64, a category column as its 0/1 columns (``columns_``)."""
         X = untracked(X)
+        if reset:
+            self.columns_ = mixed.category_specs(X)
+        if self.columns_ is not None:
+            mixed.check_frame(X, self.columns_)
+            validate_data(self, X, reset=reset, skip_check_array=True)  # names and count
+            return mixed.encode_rows(X, self.columns_)
         check_numeric_columns(X)
         X = validate_data(self, X, reset=reset, dtype=np.float64, ensure_all_finite=False)
         check_finite(X, "X", getattr(self, "feature_names_in_", None))
         return X
 
+    def _by_column(self, values: np.ndarray) -> np.ndarray:
+        """Values per encoded column (last axis) as values per input column: a category's
+        0/1 columns summed (for ``score_features``: one share per column given)."""
+        return values if self.columns_ is None else mixed.fold(values, self.columns_)
+
     def fit(self, X, y=None):
         """Fit the scaling, the model and the threshold on ``X`` (``y`` is ignored)."""
         self._check_params()
         X = self._check_X(X, reset=True)
-        if X.shape[1] < 2:
+        if self.n_features_in_ < 2:
             raise ValueError("n_features=1: AnomalyDetector needs at least 2 columns: its "
                              "autoencoder learns how columns relate, and one column relates to "
                              "nothing. For one series use SeriesAnomalyDetector (aekit detect "
                              "--series), which reads windows of it")
-        varying = int((np.nanmax(X, axis=0) > np.nanmin(X, axis=0)).sum()) if len(X) else 0
+        varying = int((self._by_column(np.ptp(X, axis=0)) > 0).sum()) if len(X) else 0
         if len(X) > 1 and varying < 2:
             raise ValueError(f"{'no column' if not varying else 'only one column'} of X varies "
                              "(the others hold one value in all rows): the autoencoder learns "
@@ -145,13 +165,17 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
                              "without bound (a trial: 19% of clean rows flagged, scores to "
                              "-9117); give columns that vary, or for one series use "
                              "SeriesAnomalyDetector (aekit detect --series)")
-        warn_of_few_rows(*X.shape)
-        names = getattr(self, "feature_names_in_", range(X.shape[1]))
-        for name, why in id_like_columns(names, X):
+        warn_of_few_rows(len(X), self.n_features_in_)
+        numbers = np.ones(X.shape[1], bool) if self.columns_ is None else ~mixed.one_hot_mask(
+            self.columns_)
+        names = np.asarray(getattr(self, "feature_names_in_", range(X.shape[1])))
+        if self.columns_ is not None:
+            names = np.asarray(mixed.encoded_names(self.columns_), dtype=object)
+        for name, why in id_like_columns(names[numbers], X[:, numbers]):
             warnings.warn(f"feature {name!r} {why}: if it is one, drop it or make it the "
                           "DataFrame's index (read as a feature, an id or a time makes later "
                           "rows look unlike these)", IdLikeWarning, stacklevel=user_stacklevel())
-        self.center_, self.scale_ = robust_scaling(X)
+        self.center_, self.scale_ = robust_scaling(X)  # 0/1 columns too, as get_dummies' are
         scaled = self._scale(X)
         if self.model is None:
             self.model_ = default_model(len(X), X.shape[1], self.random_state)
@@ -164,11 +188,12 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         typical = np.median(self._member_errors(sample), axis=1)  # (members, features)
         floor = ERROR_FLOOR * typical.mean(axis=1, keepdims=True) + np.finfo(np.float32).tiny
         self.error_scale_ = np.maximum(typical, floor)
-        train_features = self._feature_scores(scaled)
+        train_features = self._by_column(self._feature_scores(scaled))
         train_scores = train_features.sum(1)
         self.threshold_ = fit_threshold(train_scores, self.contamination, self.threshold)
         if self.threshold is None and isinstance(self.contamination, str):
-            warn_of_discrete_flags(X, train_features, train_scores > self.threshold_,
+            values = X if self.columns_ is None else mixed.column_values(X, self.columns_)
+            warn_of_discrete_flags(values, train_features, train_scores > self.threshold_,
                                    getattr(self, "feature_names_in_", None))
         return self
 
@@ -186,7 +211,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         return self._clip(self._scale(self._check_X(X, reset=False))).astype(np.float32)
 
     def _member_errors(self, scaled: np.ndarray) -> np.ndarray:
-        """Squared errors ``(members, n, features)``: clipped input in, unclipped target."""
+        """Squared errors ``(members, n, encoded)``: clipped input in, unclipped target."""
         inputs = self._clip(scaled).astype(np.float32)
         if hasattr(self.model_, "member_reconstructions"):
             recon = self.model_.member_reconstructions(inputs)
@@ -205,9 +230,10 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         return np.concatenate(parts) if parts else np.empty((0, scaled.shape[1]))
 
     def _anomaly_features(self, X) -> np.ndarray:
+        """Per row and input column: a category's part summed over its 0/1 columns."""
         check_is_fitted(self)
         X = self._check_X(X, reset=False)
-        return self._feature_scores(self._scale(X))
+        return self._by_column(self._feature_scores(self._scale(X)))
 
     @property
     def offset_(self) -> float:
@@ -266,6 +292,12 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         from aekit.estimators._onnx import export_graphs
 
         check_is_fitted(self)
+        if self.columns_ is not None:
+            raise ValueError(
+                "a detector fitted on categorical columns ("
+                f"{', '.join(map(repr, mixed.category_names(self.columns_)))}) has no ONNX "
+                "export: the graph takes numbers. Encode them as numbers before fitting "
+                "(pd.get_dummies(X, dtype=float)) to export one")
         return export_graphs(detector_graphs(self), directory, self,
                              extra={"outlier_below_score": float(self.offset_)})
 
@@ -287,6 +319,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
                   "custom_model": self.model is not None}
         if hasattr(self, "feature_names_in_"):
             fitted["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
+        if self.columns_ is not None:
+            fitted["columns_"] = [spec.to_json() for spec in self.columns_]
         return tensors, {"model": self.model_name, "params": params, "fitted": fitted,
                          "inner": inner}
 
@@ -300,11 +334,15 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             detector.n_features_in_ = int(fitted["n_features_in_"])
             arrays = {name: tensors[f"detector.{name}"].numpy().astype(np.float64)
                       for name in ("center_", "scale_", "error_scale_")}
+            detector.columns_ = specs_from_json(fitted.get("columns_"), detector.n_features_in_,
+                                                ValueError)
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"{path} is not a valid anomaly detector file: {error}") from None
-        shapes_ok = (arrays["center_"].shape == arrays["scale_"].shape == (detector.n_features_in_,)
+        width = (detector.n_features_in_ if detector.columns_ is None
+                 else sum(spec.width for spec in detector.columns_))
+        shapes_ok = (arrays["center_"].shape == arrays["scale_"].shape == (width,)
                      and arrays["error_scale_"].ndim == 2
-                     and arrays["error_scale_"].shape[1] == detector.n_features_in_)
+                     and arrays["error_scale_"].shape[1] == width)
         if not shapes_ok or not np.isfinite(detector.threshold_) or detector.threshold_ < 0:
             raise ValueError(f"{path} is not a valid anomaly detector file: inconsistent state")
         for name, value in arrays.items():

@@ -68,7 +68,10 @@ def write_report(model, X, output_dir: str | os.PathLike, *, labels=None,
         plot_history(ae.history_, out / "loss.png", title="Training",
                      kept=getattr(ae, "best_epoch_", None))
         report.figures["Loss per epoch"] = out / "loss.png"
-    if feature_names is None:
+    encoded = _encoded_names(model)
+    if encoded is not None:
+        feature_names = encoded
+    elif feature_names is None:
         feature_names = getattr(model, "feature_names_in_", None)
     units = "data units" if rows.scaled_by is None else f"{rows.scaled_by}'s scaled units"
     with warnings.catch_warnings():  # the names were checked above; the rows are bare now
@@ -91,6 +94,15 @@ def write_report(model, X, output_dir: str | os.PathLike, *, labels=None,
                 report, *model_settings(model, ae))
     atomic_write_bytes(report.index, text.encode())
     return report
+
+
+def _encoded_names(model) -> list[str] | None:
+    """A detector's input columns as its autoencoder takes them, a category as its 0/1
+    columns (``city=Paris``); None for a model without categories."""
+    from aekit.apps._mixed_rows import encoded_names
+
+    specs = getattr(model, "columns_", None)
+    return encoded_names(specs) if specs is not None and hasattr(model, "offset_") else None
 
 
 @dataclass

@@ -132,7 +132,7 @@ def check_numeric_columns(X, name: str = "X") -> None:
             raise ValueError(
                 f"column {column!r} of {name} holds {dtype} values, not numbers: drop it, "
                 "or convert it first (pd.to_numeric for numbers stored as text; "
-                "aekit.AutoencoderImputer takes categorical columns)")
+                "aekit.AutoencoderImputer and aekit.AnomalyDetector take categorical columns)")
 
 
 def _holds_numbers(column) -> bool:

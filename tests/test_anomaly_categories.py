@@ -1,0 +1,176 @@
+"""AnomalyDetector on DataFrames with categorical columns (one 0/1 column per category)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from aekit import AnomalyDetector, load
+from aekit.cli import main
+
+MEANS = {"a": [0, 0, 0, 0], "b": [3, 0, -3, 1], "c": [-3, 3, 0, -1]}
+N_SWAPPED = 12
+
+
+def grouped_rows(n: int = 600, seed: int = 0) -> pd.DataFrame:
+    """Four numbers whose means depend on a group (a, b, c); the first ``N_SWAPPED`` rows carry
+    another group's label, so only the pairing of numbers and group is wrong in them."""
+    rng = np.random.RandomState(seed)
+    group = rng.choice(list(MEANS), n)
+    frame = pd.DataFrame(np.array([MEANS[g] for g in group]) + rng.normal(size=(n, 4)),
+                         columns=list("wxyz"))
+    following = dict(zip(MEANS, np.roll(list(MEANS), -1)))
+    group[:N_SWAPPED] = [following[g] for g in group[:N_SWAPPED]]
+    frame["group"] = pd.Categorical(group)
+    return frame
+
+
+@pytest.fixture(scope="module")
+def frame():
+    return grouped_rows()
+
+
+@pytest.fixture(scope="module")
+def fitted(frame):
+    return AnomalyDetector(random_state=0).fit(frame)
+
+
+def test_a_category_that_does_not_fit_the_numbers_is_found(frame, fitted):
+    swapped = np.arange(len(frame)) < N_SWAPPED
+    with_group = roc_auc_score(swapped, -fitted.score_samples(frame))
+    numbers = frame.drop(columns="group")  # what the detector saw before: the text dropped
+    without = roc_auc_score(swapped, -AnomalyDetector(random_state=0).fit(
+        numbers).score_samples(numbers))
+    assert with_group > 0.95 and without < 0.7  # measured: 0.999 against 0.589
+    assert (fitted.predict(frame)[:N_SWAPPED] == -1).mean() >= 0.9
+    shares = fitted.score_features(frame)
+    assert list(shares.columns) == list(frame.columns)  # one share per input column
+    assert np.allclose(shares.sum(1), 1)
+    assert (shares.iloc[:N_SWAPPED].idxmax(axis=1) == "group").mean() >= 0.9
+
+
+def test_text_reads_as_its_categories_and_the_state_is_per_input_column(frame, fitted):
+    assert fitted.n_features_in_ == 5 and list(fitted.feature_names_in_) == list(frame.columns)
+    assert [spec.kind for spec in fitted.columns_][-1] == "category"
+    assert fitted.center_.shape == (4 + 3,) and fitted.error_scale_.shape[1] == 4 + 3
+    assert set(fitted.center_[4:]) <= {0, 1}  # the medians of 0/1 columns
+    as_text = frame.assign(group=frame["group"].astype(str))
+    assert np.allclose(AnomalyDetector(random_state=0).fit(as_text).score_samples(as_text),
+                       fitted.score_samples(frame))
+    assert AnomalyDetector(random_state=0).fit(frame.drop(columns="group")).columns_ is None
+
+
+def test_save_and_load_keep_the_categories(tmp_path, frame, fitted):
+    fitted.save(tmp_path / "detector.safetensors")
+    loaded = load(tmp_path / "detector.safetensors")
+    assert loaded.columns_ == fitted.columns_
+    assert np.allclose(loaded.score_samples(frame), fitted.score_samples(frame))
+
+
+def test_an_unseen_category_raises_the_score_with_a_warning(frame, fitted):
+    rows = frame.iloc[N_SWAPPED:N_SWAPPED + 20].copy()
+    before = fitted.score_samples(rows)
+    rows["group"] = rows["group"].cat.add_categories("d")
+    rows.iloc[:5, 4] = "d"
+    with pytest.warns(UserWarning, match=r"column 'group' holds values not seen in training "
+                                         r"\('d', in 5 rows\)"):
+        after = fitted.score_samples(rows)
+    assert (after[:5] < before[:5]).all() and np.allclose(after[5:], before[5:])
+
+
+def test_what_a_detector_with_categories_refuses(tmp_path, frame, fitted):
+    gap = frame.copy()
+    gap.loc[3, "group"] = np.nan
+    with pytest.raises(ValueError, match=r"column 'group' has 1 missing values \(first in row "
+                                         r"3\): fill them first"):
+        fitted.score_samples(gap)
+    with pytest.raises(TypeError, match="fitted on a DataFrame with categorical columns "
+                                        r"\('group'\): pass a DataFrame"):
+        fitted.score_samples(frame.to_numpy())
+    with pytest.raises(TypeError, match="column 'w' held numbers in training but holds"):
+        fitted.score_samples(frame.assign(w=frame["w"].astype(str)))
+    with pytest.raises(ValueError, match="feature names"):
+        fitted.score_samples(frame[["group", *"wxyz"]])
+    with pytest.raises(ValueError, match=r"NaN .*column 'x'"):
+        fitted.score_samples(frame.assign(x=np.nan))
+    with pytest.raises(ValueError, match="no ONNX export.*pd.get_dummies"):
+        fitted.export_onnx(tmp_path / "onnx")
+
+
+def test_columns_that_are_not_categories_are_refused_by_name(frame):
+    ids = frame.assign(name=[f"row{i}" for i in range(len(frame))])
+    with pytest.raises(ValueError, match="column 'name' holds text of 600 distinct values"):
+        AnomalyDetector().fit(ids)
+    dated = frame.assign(when=pd.date_range("2026-01-01", periods=len(frame), freq="h"))
+    with pytest.raises(TypeError, match="column 'when' holds datetime64.*make it the index"):
+        AnomalyDetector().fit(dated)
+    numbers = frame.assign(group=frame["group"].astype(str).replace("a", "?").replace(
+        {"b": "1", "c": "2"}))
+    with pytest.raises(ValueError, match=r"column 'group' holds numbers and text \('\?'"):
+        AnomalyDetector().fit(numbers)
+
+
+def test_a_category_and_one_varying_number_are_not_enough():
+    rows = pd.DataFrame({"x": np.arange(50.0) % 7, "kind": ["a"] * 50})
+    with pytest.raises(ValueError, match="only one column of X varies"):
+        AnomalyDetector().fit(rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        AnomalyDetector(random_state=0).fit(rows.assign(kind=list("ab") * 25))
+
+
+def test_the_few_values_warning_names_a_rare_category():
+    rng = np.random.RandomState(0)
+    rows = pd.DataFrame(rng.normal(size=(2000, 5)), columns=list("abcde"))
+    rows["plan"] = np.where(rng.uniform(size=2000) < 0.1, "gold", "basic")
+    with pytest.warns(UserWarning, match="most of them for column 'plan', which takes only 2"):
+        AnomalyDetector(random_state=0).fit(rows)
+
+
+# ----------------------------------------------------------------------------- CLI
+def test_cli_detects_scores_and_reports_a_csv_with_text_columns(tmp_path, frame, capsys):
+    data, out, saved = tmp_path / "rows.csv", tmp_path / "out.csv", tmp_path / "det.safetensors"
+    frame.assign(id=np.arange(len(frame))).set_index("id").to_csv(data)
+    assert main(["detect", str(data), "--time", "id", "-o", str(out), "--save", str(saved)]) == 0
+    assert "group: text of few values, read as categories" in capsys.readouterr().err
+    results = pd.read_csv(out)
+    assert set(results["feature_1"]) <= set(frame.columns)
+    assert roc_auc_score(np.arange(len(frame)) < N_SWAPPED, -results["score"]) > 0.9
+    detector = load(saved)
+    assert np.allclose(results["score"], detector.score_samples(frame), atol=1e-6)
+
+    moved = tmp_path / "moved.csv"
+    frame[["group", *"wxyz"]].to_csv(moved, index=False)  # matched by name
+    scores = tmp_path / "scores.csv"
+    assert main(["score", str(saved), str(moved), "-o", str(scores)]) == 0
+    assert "reordered by name" in capsys.readouterr().err
+    assert np.allclose(pd.read_csv(scores)["score"], results["score"], atol=1e-6)
+
+    assert main(["report", str(saved), str(moved), "-o", str(tmp_path / "report"),
+                 "--labels", "group"]) == 0
+    assert (tmp_path / "report" / "feature_errors.png").is_file()
+    assert main(["info", str(saved)]) == 0
+    assert "categories:  group (a, b, c)" in capsys.readouterr().out
+
+    assert main(["score", "--stream", str(saved), str(moved), "-o",
+                 str(tmp_path / "s.parquet")]) == 1
+    assert "categorical columns, which scores rows read whole" in capsys.readouterr().err
+    assert main(["export", str(saved), "-o", str(tmp_path / "onnx")]) == 1
+    assert "no ONNX export" in capsys.readouterr().err
+
+
+def test_cli_detect_refuses_text_that_is_not_a_category_by_name(tmp_path, frame, capsys):
+    data = tmp_path / "rows.csv"
+    frame.assign(name=[f"row{i}" for i in range(len(frame))],
+                 day=pd.date_range("2026-01-01", periods=len(frame)).strftime("%Y-%m-%d")
+                 ).to_csv(data, index=False)
+    assert main(["detect", str(data), "-o", str(tmp_path / "out.csv")]) == 1
+    err = capsys.readouterr().err
+    assert "columns 'name', 'day' of" in err and "--drop name,day" in err
+    assert "--time day" in err and "Traceback" not in err
+    assert main(["detect", str(data), "-o", str(tmp_path / "out.csv"), "--drop", "name",
+                 "--time", "day"]) == 0
