@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -127,7 +128,8 @@ def test_the_few_values_warning_names_a_rare_category():
     rng = np.random.RandomState(0)
     rows = pd.DataFrame(rng.normal(size=(2000, 5)), columns=list("abcde"))
     rows["plan"] = np.where(rng.uniform(size=2000) < 0.1, "gold", "basic")
-    with pytest.warns(UserWarning, match="most of them for column 'plan', which takes only 2"):
+    with pytest.warns(UserWarning, match="most of them for category column 'plan' "
+                                         r"\(2 values\): a rare category"):
         AnomalyDetector(random_state=0).fit(rows)
 
 
@@ -174,3 +176,12 @@ def test_cli_detect_refuses_text_that_is_not_a_category_by_name(tmp_path, frame,
     assert "--time day" in err and "Traceback" not in err
     assert main(["detect", str(data), "-o", str(tmp_path / "out.csv"), "--drop", "name",
                  "--time", "day"]) == 0
+
+
+def test_readme_example_finds_the_relabelled_rows(capsys):
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    section = readme[readme.index("## Anomaly detection"):]
+    code = next(block.split("```")[0] for block in section.split("```python\n")[1:]
+                if "species" in block)
+    exec(compile(code, "README.md", "exec"), {"AnomalyDetector": AnomalyDetector})  # noqa: S102
+    assert capsys.readouterr().out.split()[0] == "5"  # all five relabelled rows flagged

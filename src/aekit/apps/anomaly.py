@@ -192,9 +192,11 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         train_scores = train_features.sum(1)
         self.threshold_ = fit_threshold(train_scores, self.contamination, self.threshold)
         if self.threshold is None and isinstance(self.contamination, str):
-            values = X if self.columns_ is None else mixed.column_values(X, self.columns_)
+            specs = self.columns_ or []
+            values = X if self.columns_ is None else mixed.column_values(X, specs)
             warn_of_discrete_flags(values, train_features, train_scores > self.threshold_,
-                                   getattr(self, "feature_names_in_", None))
+                                   getattr(self, "feature_names_in_", None),
+                                   [i for i, spec in enumerate(specs) if spec.kind == "category"])
         return self
 
     # ----------------------------------------------------------------- scoring
@@ -441,10 +443,12 @@ def warn_of_few_rows(n_rows: int, n_features: int) -> None:
 
 
 def warn_of_discrete_flags(X: np.ndarray, features: np.ndarray, flagged: np.ndarray,
-                           names) -> None:
+                           names, categories=()) -> None:
     """Warn when the automatic threshold flags many training rows mostly for one column of few
     values: its rarer values (a 0/1 flag set in a tenth of the rows, a small count) are left
-    out of the trimmed loss and score high, though they may well be ordinary."""
+    out of the trimmed loss and score high, though they may well be ordinary; so are the
+    values of a category column (its positions in ``categories``) that the other columns do
+    not foretell."""
     share = flagged.mean() if len(flagged) else 0.0
     if share <= 0.05:
         return
@@ -456,9 +460,11 @@ def warn_of_discrete_flags(X: np.ndarray, features: np.ndarray, flagged: np.ndar
     if top[column] < 0.5 * flagged.sum() or n_values > FEW_VALUES or 3 * n_values > len(X):
         return
     name = repr(str(names[column])) if names is not None else f"{column} (0-based)"
+    why = (f"category column {name} ({n_values} values): a rare category, or one the other "
+           "columns do not foretell," if column in categories else
+           f"column {name}, which takes only {n_values} values: its rarer values")
     warnings.warn(f"the automatic threshold flags {share:.1%} of the training rows, most of "
-                  f"them for column {name}, which takes only {n_values} "
-                  "values: its rarer values may be ordinary. Leave the column out, or set "
+                  f"them for {why} may be ordinary. Leave the column out, or set "
                   "contamination to the share of outliers you expect", UserWarning,
                   stacklevel=user_stacklevel())
 
