@@ -165,6 +165,17 @@ def test_cli_detects_scores_and_reports_a_csv_with_text_columns(tmp_path, frame,
     assert "no ONNX export" in capsys.readouterr().err
 
 
+def test_cli_fit_a_detector_reads_categories_as_detect_does(tmp_path, frame, capsys):
+    data, saved = tmp_path / "rows.csv", tmp_path / "det.safetensors"
+    frame.to_csv(data, index=False)
+    assert main(["fit", str(data), "--model", "detector", "--random-state", "0", "-o",
+                 str(saved)]) == 0
+    assert "group: text of few values, read as categories" in capsys.readouterr().err
+    assert np.allclose(load(saved).score_samples(frame), AnomalyDetector(
+        random_state=0).fit(frame.assign(group=frame["group"].astype(str))).score_samples(
+        frame), atol=1e-6)
+
+
 def test_cli_detect_refuses_text_that_is_not_a_category_by_name(tmp_path, frame, capsys):
     data = tmp_path / "rows.csv"
     frame.assign(name=[f"row{i}" for i in range(len(frame))],
