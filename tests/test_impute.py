@@ -1,8 +1,12 @@
 """AutoencoderImputer: fills NaN only, learns from observed cells only, mixed tables, draws,
 saving, the CLI, the series helper and bad input."""
 
+import io
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 import pytest
 import torch
 
@@ -896,6 +900,48 @@ def test_cli_impute_series_keeps_types_and_puts_the_index_first(tmp_path):
     assert isinstance(filled.index, pd.DatetimeIndex) and list(filled.columns) == ["value",
                                                                                    "other"]
     assert (filled.dtypes == np.float64).all() and not filled["value"].isna().any()
-    assert (tmp_path / "b.csv").read_text().splitlines()[0] == '"ts","value","other"'
+    lines = (tmp_path / "b.csv").read_text().splitlines()
+    assert lines[0] == '"ts","value","other"'
+    assert lines[1].startswith("2024-01-01 00:00:00,")  # as pandas writes it, not 00.000000
     back = pd.read_csv(tmp_path / "b.csv", index_col=0, parse_dates=True)
     np.testing.assert_allclose(back["other"], frame["other"])  # numbers as numbers
+
+
+def test_cli_impute_series_keeps_a_slices_range_index_and_each_index_level(tmp_path):
+    """A Parquet slice's 100, 101, ... were lost in a CSV output, and its Parquet output
+    could not be read by pandas; a MultiIndex's levels came after the values (a trial)."""
+    import pandas as pd
+
+    steps = np.arange(400) * 2 * np.pi / 24
+    frame = pd.DataFrame({"value": np.sin(steps)})
+    frame.iloc[150:153, 0] = np.nan
+    frame.iloc[100:].to_parquet(tmp_path / "slice.parquet")
+    levels = pd.MultiIndex.from_arrays([["a"] * 400, pd.date_range("2024-01-01", periods=400,
+                                                                   freq="D")],
+                                       names=["site", "day"])
+    frame.set_axis(levels).to_parquet(tmp_path / "levels.parquet")
+    for source, out in (("slice.parquet", "slice.csv"), ("slice.parquet", "slice_out.parquet"),
+                        ("levels.parquet", "levels.csv")):
+        assert main(["impute", str(tmp_path / source), "--series", "value", "--epochs", "2",
+                     "-o", str(tmp_path / out)]) == 0
+    written = pd.read_csv(tmp_path / "slice.csv", index_col=0)
+    assert written.index[0] == 100 and not written["value"].isna().any()
+    assert pd.read_parquet(tmp_path / "slice_out.parquet").index[0] == 100
+    lines = (tmp_path / "levels.csv").read_text().splitlines()
+    assert lines[0] == '"site","day","value"' and lines[1].startswith('"a",2024-01-01,')
+
+
+def test_times_are_written_to_csv_as_pandas_writes_them():
+    import pandas as pd
+
+    from aekit.io.tables import times_as_pandas_writes
+
+    frame = pd.DataFrame({
+        "hours": pd.date_range("2026-01-01", periods=3, freq="h"),
+        "zoned": pd.date_range("2026-01-01", periods=3, freq="h", tz="Europe/Paris"),
+        "days": pd.date_range("2026-01-01", periods=3, freq="D"),
+        "fractions": pd.date_range("2026-01-01", periods=3, freq="1500ms"),
+        "gap": [pd.Timestamp("2026-01-01"), None, pd.Timestamp("2026-01-02 03:00")]})
+    sink = io.BytesIO()
+    pa_csv.write_csv(times_as_pandas_writes(pa.Table.from_pandas(frame)), sink)
+    assert sink.getvalue().decode().replace('"', "") == frame.to_csv(index=False)

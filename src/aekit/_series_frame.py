@@ -60,6 +60,9 @@ def with_range_index(frame: pa.Table) -> pa.Table:
     metadata = dict(frame.schema.metadata or {})
     pandas = json.loads(metadata.get(b"pandas", b"{}"))
     pandas["index_columns"] = [column]
+    pandas["columns"] = [*pandas.get("columns", []), {  # its entry, that pandas reads it back by
+        "name": name, "field_name": column, "pandas_type": "int64", "numpy_type": "int64",
+        "metadata": None}]
     metadata[b"pandas"] = json.dumps(pandas).encode()
     return frame.append_column(column, pa.array(values)).replace_schema_metadata(metadata)
 

@@ -218,10 +218,12 @@ def _write_series(frame, names: list[str], time: str | None, args, tmp) -> None:
     others = [name for name in frame.column_names if name not in names
               and not (commas and pa.types.is_floating(frame[name].type))]
     table = csv_columns_as_written(args.data, frame, others)
-    if time is not None and time in pandas_index_columns(frame.schema):  # stored last: first
-        header = output_index_name(time, args.output)  # unnamed: an empty header, as pandas'
-        table = table.select([time, *(n for n in table.column_names if n != time)])
-        table = table.rename_columns([header, *table.column_names[1:]])
+    stored = [n for n in pandas_index_columns(frame.schema) if n in table.column_names]
+    if stored:  # pandas stores its index (each level of a MultiIndex) last: written first
+        table = table.select([*stored, *(n for n in table.column_names if n not in stored)])
+        # an unnamed level gets an empty header, as pandas writes one
+        table = table.rename_columns([output_index_name(n, args.output) for n in stored]
+                                     + table.column_names[len(stored):])
     write_arrow_table(table, tmp, Path(args.output))
 
 
@@ -249,6 +251,7 @@ def _impute_series(args) -> None:
         numeric_column,
         read_frame,
         stored_index,
+        with_range_index,
     )
     from aekit.apps.impute_series import impute_series
     from aekit.io import atomic_path
@@ -261,7 +264,7 @@ def _impute_series(args) -> None:
             raise ValueError(f"{option}: not with --series, whose series are each fitted "
                              "afresh, from a file whose header row names its columns")
     check_data_path(args.output, "-o", (args.data,), (".csv", ".parquet"), RESULTS_HELP)
-    frame = read_frame(args.data)
+    frame = with_range_index(read_frame(args.data))  # a slice's 100, 101, ... kept
     args.time = named_time(frame, args.time)
     names = list(dict.fromkeys(args.series.split(",")))  # each once
     if not all(names):

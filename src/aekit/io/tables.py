@@ -614,7 +614,34 @@ def write_arrow_table(table, tmp: Path, path: Path, header: bool = True,
     with open_text_writer(tmp, path, header) as (sink, options):
         import pyarrow.csv as pacsv
 
-        pacsv.write_csv(table, sink, options)
+        pacsv.write_csv(times_as_pandas_writes(table), sink, options)
+
+
+def times_as_pandas_writes(table):
+    """``table`` with each timestamp column in the coarsest unit that holds its values
+    exactly, as ``DataFrame.to_csv`` writes times: ``2026-01-01 01:00:00``, not Arrow's
+    ``2026-01-01 01:00:00.000000`` (a trial); a column of midnights as dates, a zone as
+    ``+01:00``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for i, kind in enumerate(table.schema):
+        if not pa.types.is_timestamp(kind.type):
+            continue
+        column = table.column(i)
+        for unit in ("s", "ms", "us", "ns"):
+            try:
+                column = column.cast(pa.timestamp(unit, kind.type.tz))
+                break
+            except pa.ArrowInvalid:  # the unit would truncate a value
+                continue
+        if unit == "s" and kind.type.tz is not None:
+            column = pc.strftime(column, format="%Y-%m-%d %H:%M:%S%Ez")
+        elif unit == "s" and pc.all(pc.equal(column, pc.floor_temporal(
+                column, unit="day"))).as_py() is not False:
+            column = column.cast(pa.date32())
+        table = table.set_column(i, kind.name, column)
+    return table
 
 
 @contextlib.contextmanager
