@@ -58,7 +58,9 @@ def test_text_reads_as_its_categories_and_the_state_is_per_input_column(frame, f
     assert fitted.n_features_in_ == 5 and list(fitted.feature_names_in_) == list(frame.columns)
     assert [spec.kind for spec in fitted.columns_][-1] == "category"
     assert fitted.center_.shape == (4 + 3,) and fitted.error_scale_.shape[1] == 4 + 3
-    assert set(fitted.center_[4:]) <= {0, 1}  # the medians of 0/1 columns
+    shares = frame["group"].value_counts(normalize=True).sort_index().to_numpy()
+    assert np.allclose(fitted.center_[4:], shares)  # 0/1 columns standardised
+    assert np.allclose(fitted.scale_[4:], np.sqrt(shares * (1 - shares)))
     as_text = frame.assign(group=frame["group"].astype(str))
     assert np.allclose(AnomalyDetector(random_state=0).fit(as_text).score_samples(as_text),
                        fitted.score_samples(frame))
@@ -72,22 +74,37 @@ def test_save_and_load_keep_the_categories(tmp_path, frame, fitted):
     assert np.allclose(loaded.score_samples(frame), fitted.score_samples(frame))
 
 
-def test_an_unseen_category_raises_the_score_with_a_warning(frame, fitted):
+def test_an_unseen_category_is_read_as_the_rarest_seen_with_a_warning(frame, fitted):
     rows = frame.iloc[N_SWAPPED:N_SWAPPED + 20].copy()
     before = fitted.score_samples(rows)
+    rarest = frame["group"].value_counts().idxmin()  # 'c', in 31.5% of the rows
+    as_rarest = fitted.score_samples(rows.assign(group=rarest))
     rows["group"] = rows["group"].cat.add_categories("d")
     rows.iloc[:5, 4] = "d"
     with pytest.warns(UserWarning, match=r"column 'group' holds values not seen in training "
-                                         r"\('d', in 5 rows\)"):
+                                         r"\('d', in 5 rows\).*read as the rarest one in "
+                                         rf"training \('{rarest}', in 31.5%"):
         after = fitted.score_samples(rows)
-    assert (after[:5] < before[:5]).all() and np.allclose(after[5:], before[5:])
+    assert np.allclose(after[:5], as_rarest[:5]) and np.allclose(after[5:], before[5:])
+
+
+def test_a_rare_category_scores_high_and_an_unseen_one_as_high():
+    rng = np.random.RandomState(0)
+    rows = pd.DataFrame(rng.normal(size=(1500, 4)), columns=list("abcd"))
+    rows["city"] = rng.choice(["Paris", "Lyon", "Nice"], 1500)
+    rows.loc[:4, "city"] = "Oslo"  # five rows of 1500
+    detector = AnomalyDetector(contamination=0.02, random_state=0).fit(rows)
+    assert (detector.predict(rows[:5]) == -1).all()
+    new = rows[100:120].assign(city="Rome")
+    with pytest.warns(UserWarning, match="'Oslo', in 0.3% of its rows"):
+        assert (detector.predict(new) == -1).all()
 
 
 def test_what_a_detector_with_categories_refuses(tmp_path, frame, fitted):
     gap = frame.copy()
     gap.loc[3, "group"] = np.nan
     with pytest.raises(ValueError, match=r"column 'group' has 1 missing values \(first in row "
-                                         r"3\): fill them first"):
+                                         r"3, index 3\): fill them first"):
         fitted.score_samples(gap)
     with pytest.raises(TypeError, match="fitted on a DataFrame with categorical columns "
                                         r"\('group'\): pass a DataFrame"):
@@ -138,7 +155,7 @@ def test_cli_detects_scores_and_reports_a_csv_with_text_columns(tmp_path, frame,
     data, out, saved = tmp_path / "rows.csv", tmp_path / "out.csv", tmp_path / "det.safetensors"
     frame.assign(id=np.arange(len(frame))).set_index("id").to_csv(data)
     assert main(["detect", str(data), "--time", "id", "-o", str(out), "--save", str(saved)]) == 0
-    assert "group: text of few values, read as categories" in capsys.readouterr().err
+    assert "group: read as categories" in capsys.readouterr().err
     results = pd.read_csv(out)
     assert set(results["feature_1"]) <= set(frame.columns)
     assert roc_auc_score(np.arange(len(frame)) < N_SWAPPED, -results["score"]) > 0.9
@@ -170,7 +187,7 @@ def test_cli_fit_a_detector_reads_categories_as_detect_does(tmp_path, frame, cap
     frame.to_csv(data, index=False)
     assert main(["fit", str(data), "--model", "detector", "--random-state", "0", "-o",
                  str(saved)]) == 0
-    assert "group: text of few values, read as categories" in capsys.readouterr().err
+    assert "group: read as categories" in capsys.readouterr().err
     assert np.allclose(load(saved).score_samples(frame), AnomalyDetector(
         random_state=0).fit(frame.assign(group=frame["group"].astype(str))).score_samples(
         frame), atol=1e-6)
@@ -196,3 +213,110 @@ def test_readme_example_finds_the_relabelled_rows(capsys):
                 if "species" in block)
     exec(compile(code, "README.md", "exec"), {"AnomalyDetector": AnomalyDetector})  # noqa: S102
     assert capsys.readouterr().out.split()[0] == "5"  # all five relabelled rows flagged
+
+
+def test_a_detector_pickled_before_categories_were_read_still_scores(frame):
+    import pickle
+
+    numbers = frame.drop(columns="group")
+    detector = AnomalyDetector(random_state=0).fit(numbers)
+    expected = detector.score_samples(numbers)
+    del detector.columns_  # as one pickled before the attribute existed
+    assert np.allclose(pickle.loads(pickle.dumps(detector)).score_samples(numbers), expected)
+
+
+def test_a_category_read_as_numbers_is_matched_by_its_text(frame, fitted):
+    sized = frame.assign(size=np.where(np.arange(len(frame)) % 3, "S", "10"))
+    detector = AnomalyDetector(random_state=0).fit(sized)
+    tens = sized[sized["size"] == "10"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no value unseen: '10' read as 10 is the category
+        assert np.allclose(detector.score_samples(tens.assign(size=10)),
+                           detector.score_samples(tens))
+    with pytest.raises(TypeError, match=r"column 'group' held categories in training \(a, b, "
+                                        r"c\) but holds numbers now \(1, "):
+        fitted.score_samples(frame.assign(group=1))
+
+
+def test_what_a_frame_with_categories_may_hold():
+    import pyarrow as pa
+
+    rng = np.random.RandomState(0)
+    rows = pd.DataFrame(rng.normal(size=(200, 3)), columns=list("abc"))
+    rows["kind"] = rng.choice(["x", "y"], 200)
+    dictionary = rows.astype({"kind": pd.ArrowDtype(pa.dictionary(pa.int32(), pa.string()))})
+    expected = AnomalyDetector(random_state=0).fit(rows).score_samples(rows)
+    assert np.allclose(AnomalyDetector(random_state=0).fit(dictionary).score_samples(
+        dictionary), expected)  # pd.read_parquet(..., dtype_backend="pyarrow")
+    with pytest.raises(ValueError, match="repeated column names"):
+        AnomalyDetector().fit(pd.concat([rows, rows[["kind"]]], axis=1))
+    days = rows.assign(kind=pd.Categorical(pd.to_datetime(["2026-01-01", "2026-01-02"] * 100)))
+    with pytest.raises(TypeError, match="column 'kind' holds categories of Timestamp values"):
+        AnomalyDetector().fit(days)
+    with pytest.warns(UserWarning, match=r"column 'n' holds numbers written as text, read as 3 "
+                                         r"categories.*pd.to_numeric"):
+        AnomalyDetector(random_state=0).fit(rows.assign(n=rng.choice(["1", "2", "3"], 200)))
+    with pytest.raises(ValueError, match=r"column 'n' holds numbers written as text \(200 "
+                                         r"distinct values\): convert it with pd.to_numeric"):
+        AnomalyDetector().fit(rows.assign(n=rng.normal(size=200).astype(str)))
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda spec: spec.update(name="other"), "do not name its columns"),
+    (lambda spec: spec.update(categories=["a", "a", "c"]), "repeated or malformed categories"),
+])
+def test_a_tampered_detector_file_is_refused(tmp_path, fitted, change, message):
+    from aekit.io import write_model_file
+
+    tensors, config = fitted._model_state()
+    change(config["fitted"]["columns_"][-1])
+    write_model_file(tmp_path / "bad.safetensors", tensors, config)  # a valid checksum
+    with pytest.raises(ValueError, match=f"not a valid anomaly detector file.*{message}"):
+        load(tmp_path / "bad.safetensors")
+
+
+def test_refit_threshold_reads_categories_too(frame):
+    detector = AnomalyDetector(random_state=0).fit(frame)
+    before = detector.threshold_
+    shifted = frame.iloc[N_SWAPPED:].assign(w=frame["w"].iloc[N_SWAPPED:] + 3)
+    assert detector.refit_threshold(shifted).threshold_ > before
+
+
+def test_cli_reads_headerless_files_codes_and_postcodes_as_categories(tmp_path, frame, capsys):
+    headerless = tmp_path / "headerless.csv"
+    frame.to_csv(headerless, header=False, index=False)
+    for header in ([], ["--no-header"]):  # the first row, 0.76,...,b, is data either way
+        out = tmp_path / "out.csv"
+        assert main(["detect", str(headerless), *header, "-o", str(out)]) == 0
+        assert len(pd.read_csv(out)) == len(frame)
+    assert "x4: read as categories" in capsys.readouterr().err
+
+    coded = tmp_path / "coded.csv"
+    frame.assign(group=frame["group"].map({"a": 101, "b": 202, "c": 303})).to_csv(
+        coded, index=False)
+    saved = tmp_path / "coded.safetensors"
+    assert main(["detect", str(coded), "--categories", "group", "-o", str(out), "--save",
+                 str(saved)]) == 0
+    assert [spec.kind for spec in load(saved).columns_][-1] == "category"
+    assert roc_auc_score(np.arange(len(frame)) < N_SWAPPED, -pd.read_csv(out)["score"]) > 0.95
+    assert main(["detect", "--model", str(saved), str(coded), "--categories", "group",
+                 "-o", str(out)]) == 1
+    assert "knows its categories" in capsys.readouterr().err
+
+    postcodes = frame.assign(group=frame["group"].map({"a": "02134", "b": "10115",
+                                                       "c": "75001"}))
+    detector = AnomalyDetector(random_state=0).fit(postcodes)  # text in Python
+    detector.save(saved)
+    postcodes.to_csv(coded, index=False)  # read back by the CLI as numbers: 2134, ...
+    assert main(["score", str(saved), str(coded), "-o", str(out)]) == 0
+    assert "not seen in training" not in capsys.readouterr().err
+    assert np.allclose(pd.read_csv(out)["score"], detector.score_samples(postcodes), atol=1e-6)
+
+    texts = frame.assign(w=np.where(np.arange(len(frame)) % 2, "high", "low"))
+    texts.to_csv(coded, index=False)
+    assert main(["score", str(saved), str(coded), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "column 'w' of" in err and "holds text where the detector was fitted on numbers" in err
+    assert main(["fit", str(coded), "--model", "detector", "--memory", "100", "-o",
+                 str(saved)]) == 1
+    assert "--memory applies with --stream only" in capsys.readouterr().err

@@ -191,6 +191,17 @@ def test_a_headerless_first_row_with_a_missing_cell_is_data(tmp_path):
     assert table.columns is None and len(table.X) == 2 and np.isnan(table.X[0, 0])
 
 
+def test_a_first_row_of_fractions_beside_text_is_data_and_names_beside_years_are_not(
+        tmp_path):
+    """A trial: a headerless file of numbers and text lost its first row to the names."""
+    (tmp_path / "t.csv").write_text("7,1.76,-0.4,u\n8,0.4,1.6,v\n")
+    table = read_table(tmp_path / "t.csv", text=True)
+    assert len(table.X) == 2 and table.order == ["x0", "x1", "x2", "x3"]
+    assert "first row is mostly numbers" in table.notes[0]
+    (tmp_path / "named.csv").write_text("2019,2020,city\n1.5,2.5,u\n3,4,v\n")
+    assert read_table(tmp_path / "named.csv", text=True).order == ["2019", "2020", "city"]
+
+
 def test_an_unnamed_first_column_is_the_rows_index(tmp_path):
     """``DataFrame.to_csv`` writes the index as an unnamed first column: not a feature."""
     (tmp_path / "t.csv").write_text(",a,b\n10,1,2\n11,3,4\n")

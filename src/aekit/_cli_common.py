@@ -392,16 +392,18 @@ def _kept_columns(args, available) -> list[str]:
     return [name for name in chosen if name not in args.drop]
 
 
-def read_rows(args, model=None) -> tuple:
+def read_rows(args, model=None, categories: bool = False) -> tuple:
     """DATA as the estimator takes it (with ``--stream``, a source read block by block), and
-    ``write_table``'s index arguments for the ``--time`` column."""
+    ``write_table``'s index arguments for the ``--time`` column. ``categories``: for a detector
+    to be fitted, which reads text columns of few values as categories, as a saved one fitted
+    on some does."""
     if getattr(args, "stream", False):
         return open_stream(args, model), {}
     if getattr(args, "memory", None) is not None:
         raise CLIError("--memory applies with --stream only")
     from aekit._detect_frame import takes_categories
 
-    if takes_categories(model):
+    if categories or takes_categories(model):
         from aekit._detect_run import detector_rows  # text read, for its categories
 
         table = read_columns(args, args.data, text=True, model=model)

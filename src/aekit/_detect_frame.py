@@ -10,6 +10,8 @@ import pandas as pd
 
 from aekit._cli_common import column_order, note
 from aekit._impute_frame import as_series, is_category
+from aekit.apps._mixed_rows import as_written
+from aekit.io.tables import csv_column_text
 
 
 def takes_categories(model) -> bool:
@@ -23,16 +25,33 @@ def reads_text(detector) -> bool:
     return detector is None or takes_categories(detector)
 
 
-def frame_with_categories(table, detector, source: str):
-    """``table``'s features as a DataFrame where it holds text (None where it does not), in the
-    file's column order, or the saved ``detector``'s."""
-    if table.text is None or not table.text.num_columns:
-        return None
+def frame_with_categories(table, detector, source: str, given=()):
+    """``table``'s features as a DataFrame, in the file's column order or the saved
+    ``detector``'s, where it holds text or categories, learnt by the detector or ``given`` by
+    name (None otherwise). A category read as numbers (codes, or a file where it holds '10'
+    only) is made text again."""
     learnt = {spec.name: spec.kind for spec in getattr(detector, "columns_", None) or []}
-    columns = {str(name): table.X[:, i] for i, name in enumerate(table.columns or [])}
+    text = table.text.column_names if table.text is not None else []
+    if not text and "category" not in learnt.values() and not given:
+        return None
+    numbers = table.columns or [n for n in table.order if n not in text]  # headerless: x0, ...
+    columns = {str(name): table.X[:, i] for i, name in enumerate(numbers)}
+    absent = [name for name in given if name not in table.order]
+    if absent:
+        raise ValueError(f"--categories {absent[0]}: {source} has no such column among those "
+                         f"read ({', '.join(table.order)})")
+    coded = [*given, *(name for name, kind in learnt.items() if kind == "category")]
+    for name in coded:
+        if name in columns:  # the file's own text: '02134', not 2134
+            written = csv_column_text(source, name)
+            columns[name] = pd.Series(columns[name] if written is None else written).map(
+                as_written).astype("category")  # a gap stays missing
     refused = []
-    for name in table.text.column_names:
+    for name in text:
         series = as_series(table.text[name])
+        if name in given:  # however many values it holds
+            columns[name] = series.astype("category")
+            continue
         if detector is not None:  # a column it does not know is named by the column check
             category = learnt.get(name, "category") == "category"
         else:
@@ -43,9 +62,9 @@ def frame_with_categories(table, detector, source: str):
             refused.append(name)
     if refused:
         raise ValueError(_refusal(refused, table.time_columns, source, detector))
+    read = [name for name in table.order if name in given or name in text]
     if detector is None:
-        note(f"{', '.join(n for n in table.text.column_names)}: text of few values, read as "
-             "categories")
+        note(f"{', '.join(read)}: read as categories")
     frame = pd.DataFrame({name: columns[name] for name in table.order})
     expected = getattr(detector, "feature_names_in_", None)
     if expected is not None:
@@ -54,14 +73,19 @@ def frame_with_categories(table, detector, source: str):
 
 
 def _refusal(names: list[str], times, source: str, detector) -> str:
-    listed = ", ".join(map(repr, names))
+    one = len(names) == 1
+    listed = f"{'column' if one else 'columns'} {', '.join(map(repr, names))} of {source}"
+    if detector is not None:  # learnt as numbers: dropping them would leave the detector short
+        return (f"{listed} {'holds' if one else 'hold'} text where the detector was fitted on "
+                "numbers: give their numbers, or fit a detector on files like this one "
+                f"(aekit detect {source} --save FILE), which reads text of few values as "
+                "categories")
     dates = [name for name in names if name in times]
-    if detector is not None:
-        why = "held numbers when the detector was fitted"
-    elif dates and len(dates) == len(names):
-        why = "hold dates or times"
+    if len(dates) == len(names):
+        why = "dates or times"
     else:
-        why = "hold dates, or text of too many values to be categories (ids, free text)"
-    time = f" or make one the rows' time (--time {dates[0]})" if dates else ""
-    return (f"{'column' if len(names) == 1 else 'columns'} {listed} of {source} {why}: drop "
-            f"{'it' if len(names) == 1 else 'them'} (--drop {','.join(names)}){time}")
+        why = "text of too many values to be categories (ids, free text)" + (
+            ", or dates" if dates else "")
+    return (f"{listed} {'holds' if one else 'hold'} {why}: drop {'it' if one else 'them'} "
+            f"(--drop {','.join(names)}), or keep {'it' if one else 'one'} beside the results "
+            f"as the rows' time or id (--time {(dates or names)[0]})")

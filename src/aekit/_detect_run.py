@@ -28,7 +28,6 @@ from aekit._series_frame import (
     stored_index,
     with_range_index,
 )
-from aekit.estimators._frames import is_frame
 from aekit.io import atomic_path, read_table
 from aekit.io.formats import RESULTS_HELP, format_of
 from aekit.io.tables import (
@@ -65,6 +64,10 @@ def run_detect(args) -> None:
     if args.header is not None and series:
         raise ValueError("--header and --no-header apply to tables; a series file needs a "
                          "header row naming its columns")
+    if args.categories and (series or args.model):
+        raise ValueError("--categories names a table's columns of codes for a detector to be "
+                         "fitted; " + ("a series' channels are numbers" if series else
+                                       "a saved one (--model) knows its categories"))
     if args.window != "auto" and not series:
         raise ValueError("--window applies to a series (--series NAME,...): a table's rows "
                          "are scored one by one")
@@ -100,7 +103,9 @@ def _detect_rows(args, detector) -> None:
     if table.index is not None and (table.index_name or "index") in RESULT_NAMES:
         raise ValueError(f"--time {table.index_name}: the results have a column of that name: "
                          "rename the time column first")
-    rows = detector_rows(table, detector, args.data)  # columns matched by name, as in score
+    rows = detector_rows(table, detector, args.data, args.categories)  # matched by name
+    from aekit.estimators._frames import is_frame
+
     columns = [str(name) for name in (rows.columns if is_frame(rows) else getattr(
         rows, "column_names", None) or [f"x{i}" for i in range(X.shape[1])])]
     if args.refit_threshold:
@@ -132,10 +137,10 @@ def _detect_rows(args, detector) -> None:
           f"(score below {detector.offset_:.4g})")
 
 
-def detector_rows(table, detector, source: str):
-    """What the detector takes: a DataFrame where the table holds text (categories), else the
-    named table ``model_input`` makes."""
-    frame = frame_with_categories(table, detector, source)
+def detector_rows(table, detector, source: str, categories=()):
+    """What the detector takes: a DataFrame where the table holds text or ``categories`` (the
+    names ``--categories`` gives), else the named table ``model_input`` makes."""
+    frame = frame_with_categories(table, detector, source, categories)
     return model_input(table, detector, source) if frame is None else frame
 
 

@@ -113,12 +113,7 @@ def _fit(args, owners) -> None:
         given = "--validation-data" if args.validation_file else "--stream"
         raise ValueError(f"{given} does not apply to --model detector: it fits in memory and "
                          "sets its threshold from the training rows")
-    if args.model == "detector":  # text columns of few values are its categories
-        from aekit._detect_run import detector_rows
-
-        rows = detector_rows(read_columns(args, args.data, text=True), None, args.data)
-    else:
-        rows = read_rows(args)[0]
+    rows = read_rows(args, categories=args.model == "detector")[0]
     if args.validation_file:  # its columns matched to the training file's by name
         model.set_params(validation_data=model_input(
             read_columns(args, args.validation_file), source=args.validation_file,

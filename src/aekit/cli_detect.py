@@ -41,6 +41,10 @@ def add_detect(commands) -> None:
                    help="a table: use only these columns of a CSV or Parquet file")
     p.add_argument("--drop", type=column_names, default=[], metavar="A,B,...",
                    help="a table: leave out these columns (an id, a label)")
+    p.add_argument("--categories", type=column_names, default=[], metavar="A,B,...",
+                   help="a table: read these columns as categories, codes written as numbers "
+                   "among them (a store id, a postcode); text of few values is read as "
+                   "categories anyway")
     add_header_option(p)
     p.add_argument("--window", default="auto", type=_window, metavar="STEPS",
                    help="series window length, or auto (the dominant period; default)")

@@ -104,9 +104,14 @@ def _refuse_numbers_as_text(name, column) -> None:
 def _not_categories(name, column) -> str:
     """Why a text column is not filled as a category: no value, or too many to be seen twice
     each on average (ids, free text)."""
+    import pandas as pd
+
     values = column.dropna()
     if values.empty:
         return f"column {name!r} holds no value: drop it"
+    if pd.to_numeric(values.astype(str).str.strip(), errors="coerce").notna().all():
+        return (f"column {name!r} holds numbers written as text ({values.nunique()} distinct "
+                f"values): convert it with pd.to_numeric(X[{name!r}]), or drop it")
     return (f"column {name!r} holds text of {values.nunique()} distinct values in "
             f"{len(values)} rows (ids or free text?): a category needs at most "
             f"{MAX_CATEGORIES} values, each seen twice on average; drop it, or make it the "
@@ -122,12 +127,15 @@ def few_values(column) -> bool:
 
 
 def _is_text(column) -> bool:
-    """A column of text (pandas' ``str`` dtype, or objects that are all strings)."""
+    """A column of text (pandas' ``str`` dtype, Arrow's strings, or objects that are all
+    strings)."""
     import pandas as pd
 
-    if isinstance(column.dtype, pd.StringDtype):
-        return True
-    return column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) == "string"
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return False
+    if column.dtype == object:  # all strings, gaps aside
+        return pd.api.types.infer_dtype(column, skipna=True) == "string"
+    return pd.api.types.is_string_dtype(column)
 
 
 def _is_flags(column) -> bool:
@@ -246,6 +254,10 @@ def specs_from_json(value, n_features: int, bad) -> list[ColumnSpec] | None:
               and isinstance(entry.get("categories"), list))
         if not ok or (entry["kind"] == "category") != bool(entry["categories"]):
             raise bad(f"malformed column entry {entry!r:.80}")
+        values = entry["categories"]
+        if not all(isinstance(v, (str, int, float, bool)) for v in values) or len(
+                set(values)) != len(values):
+            raise bad(f"column {entry['name']!r} lists repeated or malformed categories")
         specs.append(ColumnSpec(entry["name"], entry["kind"], entry["dtype"],
                                 tuple(entry["categories"])))
     return specs

@@ -131,13 +131,16 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
 
     def _check_X(self, X, reset: bool) -> np.ndarray:
         """The rows as float64, a category column as its 0/1 columns (``columns_``)."""
-        X = untracked(X)
+        X = mixed.with_pandas_categories(untracked(X))
         if reset:
             self.columns_ = mixed.category_specs(X)
+        elif not hasattr(self, "columns_"):  # unpickled from before categories were read
+            self.columns_ = None
         if self.columns_ is not None:
             mixed.check_frame(X, self.columns_)
             validate_data(self, X, reset=reset, skip_check_array=True)  # names and count
-            return mixed.encode_rows(X, self.columns_)
+            # a 0/1 column's centre is its mean: the category's share of the training rows
+            return mixed.encode_rows(X, self.columns_, None if reset else self.center_)
         check_numeric_columns(X)
         X = validate_data(self, X, reset=reset, dtype=np.float64, ensure_all_finite=False)
         check_finite(X, "X", getattr(self, "feature_names_in_", None))
@@ -175,7 +178,13 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             warnings.warn(f"feature {name!r} {why}: if it is one, drop it or make it the "
                           "DataFrame's index (read as a feature, an id or a time makes later "
                           "rows look unlike these)", IdLikeWarning, stacklevel=user_stacklevel())
-        self.center_, self.scale_ = robust_scaling(X)  # 0/1 columns too, as get_dummies' are
+        self.center_, self.scale_ = robust_scaling(X)
+        if not numbers.all():  # 0/1 columns: standardised, as get_dummies' often are (an IQR
+            # of 0 or 1 would weigh a category seen in 24% of the rows half as much as one
+            # seen in 26%)
+            self.center_[~numbers] = X[:, ~numbers].mean(0)
+            spread = X[:, ~numbers].std(0)
+            self.scale_[~numbers] = np.where(spread > 0, spread, 1.0)
         scaled = self._scale(X)
         if self.model is None:
             self.model_ = default_model(len(X), X.shape[1], self.random_state)
@@ -294,7 +303,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         from aekit.estimators._onnx import export_graphs
 
         check_is_fitted(self)
-        if self.columns_ is not None:
+        if getattr(self, "columns_", None) is not None:
             raise ValueError(
                 "a detector fitted on categorical columns ("
                 f"{', '.join(map(repr, mixed.category_names(self.columns_)))}) has no ONNX "
@@ -321,7 +330,7 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
                   "custom_model": self.model is not None}
         if hasattr(self, "feature_names_in_"):
             fitted["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
-        if self.columns_ is not None:
+        if getattr(self, "columns_", None) is not None:
             fitted["columns_"] = [spec.to_json() for spec in self.columns_]
         return tensors, {"model": self.model_name, "params": params, "fitted": fitted,
                          "inner": inner}
@@ -342,6 +351,10 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             raise ValueError(f"{path} is not a valid anomaly detector file: {error}") from None
         width = (detector.n_features_in_ if detector.columns_ is None
                  else sum(spec.width for spec in detector.columns_))
+        names = [spec.name for spec in detector.columns_ or []]
+        if names and names != fitted.get("feature_names_in_"):
+            raise ValueError(f"{path} is not a valid anomaly detector file: its column kinds "
+                             "do not name its columns")
         shapes_ok = (arrays["center_"].shape == arrays["scale_"].shape == (width,)
                      and arrays["error_scale_"].ndim == 2
                      and arrays["error_scale_"].shape[1] == width)

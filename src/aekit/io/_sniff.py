@@ -99,6 +99,20 @@ def is_numbers(first_row: str, delimiter: str) -> bool:
     return all(map(current_dialect().number, filled)) and not pandas_header(cells)
 
 
+def is_data(first_row: str, delimiter: str) -> bool:
+    """``is_numbers``, or a row of data beside text: most filled cells numbers, one of them
+    with a fraction or an exponent (1.76), which a column's name seldom is (a year is; a
+    trial's headerless file of numbers and text lost its first row to the names)."""
+    if is_numbers(first_row, delimiter):
+        return True
+    missing = set(current_dialect().missing_marks())
+    filled = [cell for cell in split_cells(first_row, delimiter) if cell and cell not in missing]
+    numbers = [cell for cell in filled if current_dialect().number(cell)]
+    fractions = [cell for cell in numbers if not cell.lstrip("+-").isdigit()
+                 and cell.lower().lstrip("+-") not in ("nan", "inf", "infinity")]
+    return 2 * len(numbers) > len(filled) and bool(fractions)
+
+
 def first_row_cells(path: str | os.PathLike) -> list[str] | None:
     """The cells of a CSV or TSV file's first row, stripped; None for other formats."""
     path = Path(path)

@@ -18,6 +18,7 @@ from aekit.io._columns import is_text_column, not_utf8, numeric_array
 from aekit.io._sniff import delimiter_of as _delimiter_of
 from aekit.io._sniff import first_line as _first_line
 from aekit.io._sniff import first_row as _first_row
+from aekit.io._sniff import is_data as _is_data
 from aekit.io._sniff import is_numbers as _is_numbers
 from aekit.io._sniff import pandas_header as _pandas_header
 from aekit.io._sniff import split_cells as _cells
@@ -167,10 +168,11 @@ def _read_arrow(path: Path, kind: str, columns, drop, index, header=None,
 
             first = _first_row(path)
             delimiter = _delimiter_of(path, first)
-            if header is False or (header is None and _is_numbers(first, delimiter)):
+            if header is False or (header is None and _is_data(first, delimiter)):
                 options = pacsv.ReadOptions(autogenerate_column_names=True)
             if header is None and options is not None:
-                notes.append(f"{path.name}: the first row is numbers, so it is read as data "
+                most = "" if _is_numbers(first, delimiter) else "mostly "
+                notes.append(f"{path.name}: the first row is {most}numbers, so it is read as data "
                              "(no header; header=True / --header says it is one); columns are "
                              "named x0, x1, ...")
             elif header is None and _pandas_header(_cells(first, delimiter)):
@@ -284,7 +286,7 @@ def csv_column_text(path: str | os.PathLike, name: str, header=None, values=None
         return None
     first = _first_row(path)
     delimiter = _delimiter_of(path, first)
-    if header is None and _is_numbers(first, delimiter):
+    if header is None and _is_data(first, delimiter):
         return None
     text = _read_text(path, delimiter, None, as_text=[name])[name].to_numpy(
         zero_copy_only=False)
