@@ -2,10 +2,10 @@
 
 A DataFrame column of categories (pandas ``category`` dtype, or text of few values, as the
 imputer takes them: ``aekit.apps._table_codec``) becomes one 0/1 column per category, which the
-detector scales and scores as it does numbers, as ``pd.get_dummies`` would give them to it;
-numbers pass through. (Scoring a category column as one, its 0/1 columns' errors summed, found
-far fewer rows whose class did not fit their numbers: mean ROC-AUC 70.1 against 87.1 on four
-tables, ``benchmarks/anomaly_categories.py``.) ``score_features`` sums a category's parts, one
+detector standardises and scores as it does numbers, as ``pd.get_dummies`` and a scaler would
+give them to it; numbers pass through. (Scoring a category column as one, its 0/1 columns'
+errors summed, found far fewer rows whose class did not fit their numbers: mean ROC-AUC 70.1
+against 88.4 on four tables, ``benchmarks/anomaly_categories.py``.) ``score_features`` sums a category's parts, one
 share per column given. A value unseen in training is no category the model knows: it is read
 as the category rarest in training, with a warning, as ``OneHotEncoder(handle_unknown=
 "infrequent_if_exist")`` reads it as its infrequent group. (Read as none, all its 0/1 columns
