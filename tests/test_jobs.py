@@ -370,6 +370,37 @@ def test_generated_values_keep_to_each_features_training_range(tmp_path, capsys)
         assert (np.load(tmp_path / "g.npy").min() >= 0) == clipped
 
 
+def test_generated_counts_stay_whole_numbers(tmp_path):
+    """Generated rows held no integer types: wine's proline came back as 654.31 (a trial)."""
+    import pandas as pd
+    from sklearn.datasets import load_wine
+
+    from aekit.estimators._scaling import FeatureStats
+
+    wine = load_wine(as_frame=True).frame  # magnesium, proline and the class: whole numbers
+    model = VAE(latent_dim=2, epochs=20, random_state=0, device="cpu").fit(wine)
+    whole = ["magnesium", "proline", "target"]
+    assert list(wine.columns[model.whole_columns()]) == whole
+    rows = model.sample_like(wine[:40], 3, random_state=0)
+    assert (rows[whole].dtypes == "int64").all() and (rows.drop(columns=whole).dtypes
+                                                       == "float32").all()
+    free = model.sample_like(wine[:40], 3, random_state=0, clip=False)
+    assert (free["proline"] != free["proline"].round()).any()
+    np.testing.assert_allclose(rows["proline"], np.rint(free["proline"].clip(
+        wine["proline"].min(), wine["proline"].max())))
+    model.save(tmp_path / "wine.safetensors")
+    assert (load(tmp_path / "wine.safetensors").whole_columns() == model.whole_columns()).all()
+    assert main(["generate", str(tmp_path / "wine.safetensors"), "-n", "5", "--random-state",
+                 "0", "-o", str(tmp_path / "g.csv")]) == 0
+    assert pd.read_csv(tmp_path / "g.csv")[whole].dtypes.eq("int64").all()
+    binary = (np.random.RandomState(0).rand(200, 16) > 0.5).astype(np.float32)
+    pixels = VAE(latent_dim=2, epochs=2, random_state=0, device="cpu").fit(binary)
+    assert pixels.loss_ == "bce" and pixels.whole_columns() is None  # probabilities stay so
+    halves = np.r_[np.ones((300000, 1)), [[0.5]]]  # merged block by block
+    assert FeatureStats.of(halves).whole.tolist() == [False]
+    assert FeatureStats.of(halves[:-1]).whole.tolist() == [True]
+
+
 def test_generated_rows_are_named_as_set_output_or_the_rows_given_ask(vae, blobs, tmp_path):
     import pandas as pd
 

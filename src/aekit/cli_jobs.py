@@ -153,7 +153,8 @@ def add_generate(commands) -> None:
                    help="seed (default: fresh draws, so each run differs)")
     p.add_argument("--no-clip", dest="clip", action="store_false",
                    help="let values leave each feature's range in the training data (kept "
-                        "within it by default)")
+                        "within it by default), and counts be fractions (a table's columns of "
+                        "whole numbers are rounded by default)")
     p.add_argument("--columns", type=column_names, default=None, metavar="A,B,...",
                    help="use only these columns of --like DATA")
     p.add_argument("--drop", type=column_names, default=[], metavar="A,B,...",

@@ -106,6 +106,12 @@ def _float_array(positive: bool = False, dtype: torch.dtype = torch.float32) -> 
     return check
 
 
+def _bool_array(value):
+    if not isinstance(value, torch.Tensor) or value.dtype != torch.bool:
+        raise ValueError("is not a bool tensor")
+    return value.numpy()
+
+
 def _int_array(value):
     if not isinstance(value, torch.Tensor) or value.dtype != torch.int64:
         raise ValueError("is not an int64 tensor")
@@ -134,6 +140,7 @@ CHECKS: dict[str, Callable] = {
     "score_scale_": _float_array(positive=True),
     "data_min_": _float_array(dtype=torch.float64),
     "data_max_": _float_array(dtype=torch.float64),
+    "whole_features_": _bool_array,
     "fill_min_": _float_array(dtype=torch.float64),
     "fill_max_": _float_array(dtype=torch.float64),
     "coding_lo_": _int_array,
@@ -162,7 +169,7 @@ def check_consistent(estimator, path) -> None:
         problems.append("shift_ and scale_ differ in shape")
     if getattr(estimator, "score_scale_", estimator.shift_).shape != estimator.shift_.shape:
         problems.append("score_scale_ and shift_ differ in shape")
-    for name in ("data_min_", "data_max_"):
+    for name in ("data_min_", "data_max_", "whole_features_"):
         if getattr(estimator, name, estimator.shift_).shape != estimator.shift_.shape:
             problems.append(f"{name} and shift_ differ in shape")
     for name in ("fill_min_", "fill_max_"):

@@ -40,12 +40,19 @@ def generated_frame(estimator, rows: np.ndarray, given=None, index=None):
     """New rows (generated, not one per input row) as a DataFrame of the training columns
     (with ``index``), when the rows they came from, ``given``, are a DataFrame, or when
     ``set_output(transform="pandas")`` (the estimator's, or scikit-learn's global one) asks
-    for pandas; else the array."""
+    for pandas; else the array. In a DataFrame, a column of whole numbers in training and in
+    ``rows`` (a count, rounded) is of integers."""
     if np.ndim(rows) != 2 or not (is_frame(given) or _pandas_output(estimator)):
         return rows
     import pandas as pd
 
-    return pd.DataFrame(rows, index=index, columns=feature_names(estimator, rows.shape[1]))
+    frame = pd.DataFrame(rows, index=index, columns=feature_names(estimator, rows.shape[1]))
+    whole = getattr(estimator, "whole_columns", lambda: None)()
+    if whole is not None and len(whole) == rows.shape[1]:
+        counts = [name for j, name in enumerate(frame.columns) if whole[j]
+                  and np.isfinite(rows[:, j]).all() and (rows[:, j] == np.rint(rows[:, j])).all()]
+        frame = frame.astype(dict.fromkeys(counts, "int64"))
+    return frame
 
 
 def _pandas_output(estimator) -> bool:

@@ -293,4 +293,7 @@ ATTRIBUTES_DOC = """
     data_min_, data_max_ : ndarray
         Each feature's (an image's: each channel's) lowest and highest training value, in the
         shape of ``shift_``: what generated rows and ``aekit.decompress`` keep to.
+    whole_features_ : ndarray of bool
+        Whether each feature (channel) held only whole numbers in training, in the shape of
+        ``shift_``: a table's such columns come back rounded from a VAE's generated rows.
 """

@@ -15,7 +15,8 @@ BLOCK_VALUES = 1 << 18
 
 @dataclass(frozen=True)
 class FeatureStats:
-    """Per-feature count, minimum, maximum, mean and (population) variance, in float64.
+    """Per-feature count, minimum, maximum, mean and (population) variance, in float64, and
+    whether every value is a whole number (a count, a 0/1 flag).
 
     ``of`` computes them from an array, NaN-aware: a missing cell is simply not counted (a
     feature with no value has count 0, mean and variance 0, minimum inf, maximum -inf).
@@ -29,6 +30,7 @@ class FeatureStats:
     hi: np.ndarray
     mean: np.ndarray
     var: np.ndarray
+    whole: np.ndarray  # bool: every counted value a whole number (none counted: True)
 
     @classmethod
     def of(cls, X: np.ndarray) -> FeatureStats:
@@ -54,9 +56,10 @@ class FeatureStats:
         mean = X64.mean(axis=0) if len(X64) else np.zeros(X64.shape[1])
         lo = X.min(axis=0).astype(np.float64) if len(X) else np.full(X.shape[1], np.inf)
         hi = X.max(axis=0).astype(np.float64) if len(X) else np.full(X.shape[1], -np.inf)
+        whole = (X64 == np.rint(X64)).all(axis=0)
         X64 -= mean
         return cls(np.full(X.shape[1], float(len(X))), lo, hi, mean,
-                   np.einsum("ij,ij->j", X64, X64) / max(1, len(X64)))
+                   np.einsum("ij,ij->j", X64, X64) / max(1, len(X64)), whole)
 
     @classmethod
     def _of_block_with_gaps(cls, X64: np.ndarray, missing: np.ndarray) -> FeatureStats:
@@ -67,7 +70,8 @@ class FeatureStats:
         var = np.divide(np.einsum("ij,ij->j", centred, centred), n, out=np.zeros_like(n),
                         where=n > 0)
         return cls(n, np.where(missing, np.inf, X64).min(axis=0),
-                   np.where(missing, -np.inf, X64).max(axis=0), mean, var)
+                   np.where(missing, -np.inf, X64).max(axis=0), mean, var,
+                   (missing | (X64 == np.rint(X64))).all(axis=0))
 
     def merge(self, other: FeatureStats) -> FeatureStats:
         n = self.n + other.n
@@ -76,7 +80,8 @@ class FeatureStats:
         mean = self.mean + delta * weight
         m2 = self.var * self.n + other.var * other.n + delta**2 * self.n * weight
         return FeatureStats(n, np.minimum(self.lo, other.lo), np.maximum(self.hi, other.hi),
-                            mean, np.divide(m2, n, out=np.zeros_like(n), where=n > 0))
+                            mean, np.divide(m2, n, out=np.zeros_like(n), where=n > 0),
+                            self.whole & other.whole)
 
 
 def shift_and_spread(reference: FeatureStats, other: FeatureStats):

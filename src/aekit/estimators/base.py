@@ -411,6 +411,7 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         # values keep to (a decoder's output can leave it: 8-bit pixels came back as -102)
         self.data_min_ = stats.lo.astype(np.float64).reshape(stat_shape)
         self.data_max_ = stats.hi.astype(np.float64).reshape(stat_shape)
+        self.whole_features_ = stats.whole.reshape(stat_shape)  # generated counts stay whole
         # Scaling is monotone per feature, so the scaled extremes are the scaled min and max.
         scaling = Scaling(torch.from_numpy(shift), torch.from_numpy(scale))
         with torch.no_grad():

@@ -89,7 +89,8 @@ class VariationalAutoencoder(BaseAutoencoder):
 
     def _generated(self, rows: np.ndarray, clip: bool) -> np.ndarray:
         """Decoded rows, within each feature's training range where ``clip`` (a decoder's
-        mean can leave it: a trial drew petal widths below 0 in 4% of the rows)."""
+        mean can leave it: a trial drew petal widths below 0 in 4% of the rows), and a table's
+        features of whole numbers (counts, 0/1 flags) rounded, as ``whole_columns`` says."""
         check_bool("clip", clip)
         if clip and not hasattr(self, "data_min_"):  # a model saved before it kept them
             warnings.warn("this model was saved before aekit kept each feature's training "
@@ -97,13 +98,27 @@ class VariationalAutoencoder(BaseAutoencoder):
                           "to have them clipped", UserWarning, stacklevel=user_stacklevel())
         elif clip:
             rows = np.clip(rows, self.data_min_, self.data_max_).astype(rows.dtype, copy=False)
+            whole = self.whole_columns()
+            if whole is not None and whole.any():
+                rows = rows.copy()
+                rows[:, whole] = np.rint(rows[:, whole])
         return rows
+
+    def whole_columns(self) -> np.ndarray | None:
+        """Which features of a table held only whole numbers in training (a count, a 0/1
+        flag, a year), that generated rows give as whole numbers; None for images,
+        sequences and models scored by bce (whose outputs are probabilities: binarised
+        pixels are drawn from them, not rounded) or saved before aekit kept it."""
+        whole = getattr(self, "whole_features_", None)
+        if whole is None or self.architecture != "dense" or self.loss_ != "mse":
+            return None
+        return whole.reshape(-1)
 
     def sample(self, n_samples: int = 1, random_state: int | None = None, clip: bool = True):
         """Generate ``n_samples`` new rows: codes drawn from the prior, decoded (the decoder's
-        mean, in the data's units), each value within its feature's training range unless
-        ``clip`` is False. An array, or a DataFrame of the training columns under
-        ``set_output(transform="pandas")``."""
+        mean, in the data's units), each value within its feature's training range and a
+        table's counts whole (``whole_columns``) unless ``clip`` is False. An array, or a
+        DataFrame of the training columns under ``set_output(transform="pandas")``."""
         check_is_fitted(self)
         check_int("n_samples", n_samples)
         generator = torch.Generator().manual_seed(draw_seed(random_state))
