@@ -11,6 +11,9 @@ kinds of anomaly is planted (ADBench's synthetic kinds, as its paper names them)
   record, a product in the wrong category. A detector of the numbers alone cannot see it.
 - ``global``: every number of the row is drawn uniformly from 1.1 times its column's range,
   the class kept: anomalies in the numbers, to see that reading the class costs nothing there.
+- ``irrelevant``: ``global``'s anomalies, with the class column replaced by one of five
+  categories drawn at random for each row: a column that says nothing about the numbers or the
+  anomalies, to see how much such a column costs.
 
 Detectors, each fitted without labels on the whole table and scoring it:
 - ``aekit``: ``AnomalyDetector`` on the DataFrame, the class column as a category;
@@ -62,12 +65,14 @@ def planted_table(name: str, kind: str, share: float, seed: int
     if kind == "swap":
         shift = rng.randint(1, len(names), size=len(frame))
         labels[swapped] = (labels[swapped] + shift[swapped]) % len(names)
-    else:
+    else:  # global, irrelevant
         low, high = frame.min().to_numpy(), frame.max().to_numpy()
         middle, half = (low + high) / 2, 1.1 * (high - low) / 2
         frame.loc[swapped] = rng.uniform(middle - half, middle + half,
                                          size=(int(swapped.sum()), frame.shape[1]))
     frame["class"] = names[labels]
+    if kind == "irrelevant":
+        frame["class"] = rng.choice(list("vwxyz"), len(frame))
     return frame, swapped
 
 
@@ -96,7 +101,7 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1,2,3,4")
     parser.add_argument("--share", type=float, default=0.05)
     parser.add_argument("--methods", default=",".join(METHODS))
-    parser.add_argument("--kinds", default="swap,global")
+    parser.add_argument("--kinds", default="swap,global,irrelevant")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     methods = args.methods.split(",")

@@ -59,8 +59,8 @@ def test_text_reads_as_its_categories_and_the_state_is_per_input_column(frame, f
     assert [spec.kind for spec in fitted.columns_][-1] == "category"
     assert fitted.center_.shape == (4 + 3,) and fitted.error_scale_.shape[1] == 4 + 3
     shares = frame["group"].value_counts(normalize=True).sort_index().to_numpy()
-    assert np.allclose(fitted.center_[4:], shares)  # 0/1 columns standardised
-    assert np.allclose(fitted.scale_[4:], np.sqrt(shares * (1 - shares)))
+    assert (fitted.center_[4:] == 0).all() and (fitted.scale_[4:] == 1).all()  # 0/1 as is
+    assert np.allclose(fitted.category_shares_[4:], shares)
     as_text = frame.assign(group=frame["group"].astype(str))
     assert np.allclose(AnomalyDetector(random_state=0).fit(as_text).score_samples(as_text),
                        fitted.score_samples(frame))
@@ -233,9 +233,16 @@ def test_a_category_read_as_numbers_is_matched_by_its_text(frame, fitted):
         warnings.simplefilter("error")  # no value unseen: '10' read as 10 is the category
         assert np.allclose(detector.score_samples(tens.assign(size=10)),
                            detector.score_samples(tens))
-    with pytest.raises(TypeError, match=r"column 'group' held categories in training \(a, b, "
-                                        r"c\) but holds numbers now \(1, "):
+    with pytest.raises(ValueError, match=r"column 'group' held the categories 'a', 'b', 'c' in "
+                                         r"training but holds none of them now \('1'\)"):
         fitted.score_samples(frame.assign(group=1))
+    with pytest.raises(ValueError, match=r"none of them now \('A', 'B', 'C'; 'A' is 'a' "
+                                         "written otherwise"):
+        fitted.score_samples(frame.assign(group=frame["group"].astype(str).str.upper()))
+    codes = frame.assign(group=frame["group"].map({"a": "02134", "b": "10115", "c": "75001"}))
+    detector = AnomalyDetector(random_state=0).fit(codes)
+    with pytest.warns(UserWarning, match="'2134' is '02134' written otherwise"):
+        detector.score_samples(codes[:20].assign(group=codes["group"][:20].str.lstrip("0")))
 
 
 def test_what_a_frame_with_categories_may_hold():
@@ -320,3 +327,18 @@ def test_cli_reads_headerless_files_codes_and_postcodes_as_categories(tmp_path, 
     assert main(["fit", str(coded), "--model", "detector", "--memory", "100", "-o",
                  str(saved)]) == 1
     assert "--memory applies with --stream only" in capsys.readouterr().err
+
+
+def test_a_category_that_says_nothing_does_not_hide_anomalies_in_the_numbers():
+    """A trial: scaled by their spread, the 0/1 columns of a balanced yes/no column unrelated
+    to anything carried half of every row's score, and ROC-AUC fell from 0.99 to 0.85."""
+    rng = np.random.RandomState(1)
+    a, b = rng.normal(size=(2, 1500))
+    rows = pd.DataFrame({"a": a, "b": b, "c": a + b + rng.normal(0, 0.1, 1500)})
+    rows.loc[:14, "c"] += 3  # off the plane the other rows lie on
+    planted = np.arange(1500) < 15
+    alone = roc_auc_score(planted, -AnomalyDetector(random_state=1).fit(rows).score_samples(rows))
+    noisy = rows.assign(k=rng.choice(["v", "w"], 1500))
+    beside = roc_auc_score(planted, -AnomalyDetector(random_state=1).fit(noisy).score_samples(
+        noisy))
+    assert alone > 0.95 and beside > alone - 0.02

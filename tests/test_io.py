@@ -194,12 +194,14 @@ def test_a_headerless_first_row_with_a_missing_cell_is_data(tmp_path):
 def test_a_first_row_of_fractions_beside_text_is_data_and_names_beside_years_are_not(
         tmp_path):
     """A trial: a headerless file of numbers and text lost its first row to the names."""
-    (tmp_path / "t.csv").write_text("7,1.76,-0.4,u\n8,0.4,1.6,v\n")
-    table = read_table(tmp_path / "t.csv", text=True)
-    assert len(table.X) == 2 and table.order == ["x0", "x1", "x2", "x3"]
+    (tmp_path / "t.csv").write_text("fuel,US,28.72\nfood,FR,3.5\nfuel,FR,30.1\nfood,US,4\n")
+    table = read_table(tmp_path / "t.csv", text=True)  # fuel and US found again below: data
+    assert len(table.X) == 4 and table.order == ["x0", "x1", "x2"]
     assert "first row is mostly numbers" in table.notes[0]
-    (tmp_path / "named.csv").write_text("2019,2020,city\n1.5,2.5,u\n3,4,v\n")
-    assert read_table(tmp_path / "named.csv", text=True).order == ["2019", "2020", "city"]
+    for header in ("2019,2020,city", "400.5,401.5,402.5,class"):  # names that are numbers
+        numbers = ",".join(["1.5"] * (header.count(",")))
+        (tmp_path / "named.csv").write_text(f"{header}\n{numbers},u\n{numbers},v\n")
+        assert read_table(tmp_path / "named.csv", text=True).order == header.split(",")
 
 
 def test_an_unnamed_first_column_is_the_rows_index(tmp_path):

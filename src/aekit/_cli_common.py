@@ -154,6 +154,11 @@ def add_column_options(parser) -> None:
     add_header_option(parser)
 
 
+CATEGORIES_HELP = ("a table: read these columns as categories, codes written as numbers among "
+                   "them (a store id, a postcode); text of few values is read as categories "
+                   "anyway")
+
+
 def add_header_option(parser) -> None:
     """``--header``/``--no-header``: whether a CSV's first row names its columns; and how its
     cells are written (``--sep``, ``--decimal``, ``--na-values``)."""
@@ -407,7 +412,7 @@ def read_rows(args, model=None, categories: bool = False) -> tuple:
         from aekit._detect_run import detector_rows  # text read, for its categories
 
         table = read_columns(args, args.data, text=True, model=model)
-        rows = detector_rows(table, model, args.data)
+        rows = detector_rows(table, model, args.data, getattr(args, "categories", None) or ())
     else:
         table = read_columns(args, args.data, model=model)
         rows = model_input(table, model, args.data)

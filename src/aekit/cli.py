@@ -16,6 +16,7 @@ import warnings
 
 from aekit import __version__
 from aekit._cli_common import (
+    CATEGORIES_HELP,
     DATA_HELP,
     DEVICE_HELP,
     OUTPUT_HELP,
@@ -26,6 +27,7 @@ from aekit._cli_common import (
     check_data_path,
     check_model_path,
     check_stream_args,
+    column_names,
     csv_dialect_of,
     id_columns_noted,
     load_model_for,
@@ -95,6 +97,8 @@ def add_fit(commands) -> None:
                    help="rows to report val_loss on (same columns as DATA)")
     add_stream_options(p)
     add_column_options(p)
+    p.add_argument("--categories", type=column_names, default=[], metavar="A,B,...",
+                   help=f"with --model detector: {CATEGORIES_HELP}")
     owners = add_estimator_options(p)
     p.set_defaults(handler=lambda args: _fit(args, owners))
 
@@ -109,6 +113,9 @@ def _fit(args, owners) -> None:
     if "verbose" in owners and args.model in owners["verbose"]:
         params.setdefault("verbose", 1 if sys.stderr.isatty() else 0)  # no bars in pipes
     model = fit_models()[args.model](**params)
+    if args.categories and args.model != "detector":
+        raise ValueError(f"--categories applies to --model detector, which reads categories; "
+                         f"{args.model} takes numbers (one-hot encode them first)")
     if args.model == "detector" and (args.validation_file or args.stream):
         given = "--validation-data" if args.validation_file else "--stream"
         raise ValueError(f"{given} does not apply to --model detector: it fits in memory and "

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from aekit._cli_common import add_header_option, column_names
+from aekit._cli_common import CATEGORIES_HELP, add_header_option, column_names
 from aekit.io.formats import RESULTS_HELP
 
 
@@ -42,9 +42,7 @@ def add_detect(commands) -> None:
     p.add_argument("--drop", type=column_names, default=[], metavar="A,B,...",
                    help="a table: leave out these columns (an id, a label)")
     p.add_argument("--categories", type=column_names, default=[], metavar="A,B,...",
-                   help="a table: read these columns as categories, codes written as numbers "
-                   "among them (a store id, a postcode); text of few values is read as "
-                   "categories anyway")
+                   help=CATEGORIES_HELP)
     add_header_option(p)
     p.add_argument("--window", default="auto", type=_window, metavar="STEPS",
                    help="series window length, or auto (the dominant period; default)")

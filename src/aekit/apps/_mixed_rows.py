@@ -96,11 +96,14 @@ def category_names(specs: list[ColumnSpec]) -> list[str]:
 
 
 def check_frame(X, specs: list[ColumnSpec]) -> None:
-    """Rows for a detector fitted on categories must be a DataFrame: an array has no text."""
+    """Rows for a detector fitted on categories must be a DataFrame (an array has no text),
+    each column named once."""
     if not is_frame(X):
         raise TypeError(f"the detector was fitted on a DataFrame with categorical columns "
                         f"({', '.join(map(repr, category_names(specs)))}): pass a DataFrame "
                         "with the same columns")
+    if X.columns.duplicated().any():
+        raise ValueError("X has repeated column names: name each column once")
 
 
 def encode_rows(X, specs: list[ColumnSpec], shares=None) -> np.ndarray:
@@ -137,28 +140,46 @@ def _one_hot(column, spec: ColumnSpec, shares) -> np.ndarray:
         raise ValueError(f"column {spec.name!r} has {int(missing.sum())} missing values (first "
                          f"in row {first}, index {column.index[first]!r}): fill them first "
                          "(aekit.AutoencoderImputer, or aekit impute, fills categories too) or "
-                         "drop those rows")
+                         "drop those rows; a category written NA or None is read as missing "
+                         "unless read otherwise (pd.read_csv(..., keep_default_na=False), "
+                         "aekit's --no-default-na)")
     codes = _codes(column, spec.categories)
     unseen = codes < 0
-    if unseen.all() and pd.api.types.is_numeric_dtype(column.dtype):
-        raise TypeError(f"column {spec.name!r} held categories in training "
-                        f"({', '.join(map(str, spec.categories[:5]))}) but holds numbers now "
-                        f"({', '.join(map(str, column.unique()[:3]))}, ...): give its "
-                        "categories")
+    values = sorted(map(str, set(column[unseen])))
+    if unseen.all() and (len(values) > 1 or pd.api.types.is_numeric_dtype(column.dtype)):
+        raise ValueError(f"column {spec.name!r} held the categories "
+                         f"{', '.join(map(repr, spec.categories[:5]))} in training but holds "
+                         f"none of them now ({', '.join(map(repr, values[:3]))}"
+                         f"{_near(values, spec.categories)}): give its categories as they "
+                         "were")
     if unseen.any():
-        values = sorted(map(str, set(column[unseen])))
-        rarest = int(np.argmin(shares)) if shares is not None else None
+        seen = np.where(shares > 0, shares, np.inf) if shares is not None else None
+        rarest = int(np.argmin(seen)) if seen is not None and np.isfinite(seen).any() else None
         read = ("read as the rarest one in training "
                 f"({spec.categories[rarest]!r}, in {shares[rarest]:.1%} of its rows)"
                 if rarest is not None else "left as none")
         warnings.warn(f"column {spec.name!r} holds values not seen in training "
                       f"({', '.join(map(repr, values[:3]))}{', ...' if len(values) > 3 else ''}"
-                      f", in {int(unseen.sum())} rows): they match no category the model "
-                      f"knows and are {read}; refit on data that has them if they are "
-                      "ordinary", UserWarning, stacklevel=user_stacklevel())
+                      f", in {int(unseen.sum())} rows{_near(values, spec.categories)}): they "
+                      f"match no category the model knows and are {read}; refit on data that "
+                      "has them if they are ordinary", UserWarning, stacklevel=user_stacklevel())
         if rarest is not None:  # as OneHotEncoder(handle_unknown="infrequent_if_exist")
             codes[unseen] = rarest
     return (codes[:, None] == np.arange(spec.width)[None, :]).astype(np.float64)
+
+
+def _near(values: list[str], categories) -> str:
+    """A hint where an unseen value is a known category but for case, spaces or leading
+    zeros (a postcode read as a number loses them: '2134' for '02134')."""
+    known = {str(c).strip().casefold(): str(c) for c in categories}
+    for value in values:
+        match = known.get(value.strip().casefold())
+        if match is None and value.isdigit():
+            match = next((str(c) for c in categories if str(c).isdigit()
+                          and str(c).lstrip("0") == value.lstrip("0")), None)
+        if match is not None:
+            return f"; {value!r} is {match!r} written otherwise"
+    return ""
 
 
 def _codes(column, categories) -> np.ndarray:

@@ -140,8 +140,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         if self.columns_ is not None:
             mixed.check_frame(X, self.columns_)
             validate_data(self, X, reset=reset, skip_check_array=True)  # names and count
-            # a 0/1 column's centre is its mean: the category's share of the training rows
-            return mixed.encode_rows(X, self.columns_, None if reset else self.center_)
+            return mixed.encode_rows(X, self.columns_,
+                                     None if reset else self.category_shares_)
         check_numeric_columns(X)
         X = validate_data(self, X, reset=reset, dtype=np.float64, ensure_all_finite=False)
         check_finite(X, "X", getattr(self, "feature_names_in_", None))
@@ -180,12 +180,12 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
                           "DataFrame's index (read as a feature, an id or a time makes later "
                           "rows look unlike these)", IdLikeWarning, stacklevel=user_stacklevel())
         self.center_, self.scale_ = robust_scaling(X)
-        if not numbers.all():  # 0/1 columns: standardised, as get_dummies' often are (an IQR
-            # of 0 or 1 would weigh a category seen in 24% of the rows half as much as one
-            # seen in 26%)
-            self.center_[~numbers] = X[:, ~numbers].mean(0)
-            spread = X[:, ~numbers].std(0)
-            self.scale_[~numbers] = np.where(spread > 0, spread, 1.0)
+        # a category's 0/1 columns as they are: scaled up by their spread, a column that says
+        # nothing about the rest swamped the numbers' anomalies (benchmarks/anomaly_categories.py)
+        self.center_[~numbers], self.scale_[~numbers] = 0.0, 1.0
+        if self.columns_ is not None:  # each category's share, for values unseen in training
+            self.category_shares_ = np.where(numbers, 0.0, X.mean(0)) if len(X) else \
+                np.zeros(X.shape[1])
         scaled = self._scale(X)
         if self.model is None:
             self.model_ = default_model(len(X), X.shape[1], self.random_state)
@@ -333,6 +333,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             fitted["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
         if getattr(self, "columns_", None) is not None:
             fitted["columns_"] = [spec.to_json() for spec in self.columns_]
+            tensors["detector.category_shares_"] = torch.from_numpy(
+                np.ascontiguousarray(self.category_shares_))
         return tensors, {"model": self.model_name, "params": params, "fitted": fitted,
                          "inner": inner}
 
@@ -348,6 +350,9 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
                       for name in ("center_", "scale_", "error_scale_")}
             detector.columns_ = specs_from_json(fitted.get("columns_"), detector.n_features_in_,
                                                 ValueError)
+            if detector.columns_ is not None:
+                arrays["category_shares_"] = tensors["detector.category_shares_"].numpy(
+                    ).astype(np.float64)
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"{path} is not a valid anomaly detector file: {error}") from None
         width = (detector.n_features_in_ if detector.columns_ is None
@@ -356,7 +361,9 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         if names and names != fitted.get("feature_names_in_"):
             raise ValueError(f"{path} is not a valid anomaly detector file: its column kinds "
                              "do not name its columns")
+        shares = arrays.get("category_shares_", np.zeros(width))
         shapes_ok = (arrays["center_"].shape == arrays["scale_"].shape == (width,)
+                     and shares.shape == (width,) and ((shares >= 0) & (shares <= 1)).all()
                      and arrays["error_scale_"].ndim == 2
                      and arrays["error_scale_"].shape[1] == width)
         if not shapes_ok or not np.isfinite(detector.threshold_) or detector.threshold_ < 0:

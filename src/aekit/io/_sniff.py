@@ -99,18 +99,50 @@ def is_numbers(first_row: str, delimiter: str) -> bool:
     return all(map(current_dialect().number, filled)) and not pandas_header(cells)
 
 
-def is_data(first_row: str, delimiter: str) -> bool:
-    """``is_numbers``, or a row of data beside text: most filled cells numbers, one of them
-    with a fraction or an exponent (1.76), which a column's name seldom is (a year is; a
-    trial's headerless file of numbers and text lost its first row to the names)."""
+def is_data(first_row: str, delimiter: str, path: Path | None = None) -> bool:
+    """``is_numbers``, or a row of data beside text (a trial's headerless file of numbers and
+    text lost its first row to the names): a number with a fraction or an exponent (1.76),
+    and each text cell found again in its column in the rows below (``path``'s), as a
+    category's value is and a column's name is not (wavelengths 400.5, 401.5 beside a
+    ``class`` column are names)."""
     if is_numbers(first_row, delimiter):
         return True
-    missing = set(current_dialect().missing_marks())
-    filled = [cell for cell in split_cells(first_row, delimiter) if cell and cell not in missing]
-    numbers = [cell for cell in filled if current_dialect().number(cell)]
-    fractions = [cell for cell in numbers if not cell.lstrip("+-").isdigit()
+    if path is None:
+        return False
+    dialect = current_dialect()
+    missing = set(dialect.missing_marks())
+    cells = split_cells(first_row, delimiter)
+    filled = [(i, cell) for i, cell in enumerate(cells) if cell and cell not in missing]
+    fractions = [cell for _, cell in filled if dialect.number(cell)
+                 and not cell.lstrip("+-").isdigit()
                  and cell.lower().lstrip("+-") not in ("nan", "inf", "infinity")]
-    return 2 * len(numbers) > len(filled) and bool(fractions)
+    texts = [(i, cell) for i, cell in filled if not dialect.number(cell)]
+    if not fractions or not texts:
+        return False
+    below = _rows_below(path, delimiter)
+    return all(any(i < len(row) and row[i] == cell for row in below) for i, cell in texts)
+
+
+ROWS_LOOKED_AT = 200  # rows below the first that is_data looks for its text cells in
+
+
+def _rows_below(path: Path, delimiter: str) -> list[list[str]]:
+    """The cells of up to ``ROWS_LOOKED_AT`` rows after the first (decompressed)."""
+    import pyarrow as pa
+
+    rows = []
+    try:
+        with io.BufferedReader(text_input(path)) as raw:
+            raw.readline()
+            for _ in range(ROWS_LOOKED_AT):
+                line = raw.readline()
+                if not line:
+                    break
+                rows.append(split_cells(line.decode("utf-8-sig", errors="replace").rstrip(
+                    "\r\n"), delimiter))
+    except (pa.ArrowException, OSError, EOFError):
+        return rows
+    return rows
 
 
 def first_row_cells(path: str | os.PathLike) -> list[str] | None:

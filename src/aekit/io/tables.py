@@ -168,7 +168,7 @@ def _read_arrow(path: Path, kind: str, columns, drop, index, header=None,
 
             first = _first_row(path)
             delimiter = _delimiter_of(path, first)
-            if header is False or (header is None and _is_data(first, delimiter)):
+            if header is False or (header is None and _is_data(first, delimiter, path)):
                 options = pacsv.ReadOptions(autogenerate_column_names=True)
             if header is None and options is not None:
                 most = "" if _is_numbers(first, delimiter) else "mostly "
@@ -286,7 +286,7 @@ def csv_column_text(path: str | os.PathLike, name: str, header=None, values=None
         return None
     first = _first_row(path)
     delimiter = _delimiter_of(path, first)
-    if header is None and _is_data(first, delimiter):
+    if header is None and _is_data(first, delimiter, path):
         return None
     text = _read_text(path, delimiter, None, as_text=[name])[name].to_numpy(
         zero_copy_only=False)
