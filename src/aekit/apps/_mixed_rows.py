@@ -1,16 +1,17 @@
 """A detector's rows of numbers and categories.
 
 A DataFrame column of categories (pandas ``category`` dtype, or text of few values, as the
-imputer takes them: ``aekit.apps._table_codec``) becomes one 0/1 column per category, which the
-detector standardises and scores as it does numbers, as ``pd.get_dummies`` and a scaler would
-give them to it; numbers pass through. (Scoring a category column as one, its 0/1 columns'
-errors summed, found far fewer rows whose class did not fit their numbers: mean ROC-AUC 70.1
-against 88.4 on four tables, ``benchmarks/anomaly_categories.py``.) ``score_features`` sums a category's parts, one
-share per column given. A value unseen in training is no category the model knows: it is read
-as the category rarest in training, with a warning, as ``OneHotEncoder(handle_unknown=
-"infrequent_if_exist")`` reads it as its infrequent group. (Read as none, all its 0/1 columns
-0, a trial's unseen cities were flagged in 0 to 10% of rows, where a city seen 5 times in 1500
-always was.)
+imputer takes them: ``aekit.apps._table_codec``) becomes one 0/1 column per category, left as
+0 and 1 and scored as a number is, as ``pd.get_dummies`` would give it; numbers pass through.
+``score_features`` sums a category's parts, one share per column given. The choices were
+measured in ``benchmarks/anomaly_categories.py`` (BENCHMARKS.md): a category scored as one
+column, its 0/1 columns' errors summed, found far fewer rows whose class did not fit their
+numbers; 0/1 columns scaled by their spread let a column that says nothing hide the numbers'
+anomalies. A value unseen in training is no category the model knows: it is read as the
+category rarest in training, with a warning, as ``OneHotEncoder(handle_unknown=
+"infrequent_if_exist")`` reads it as its infrequent group (read as none, all its 0/1 columns 0,
+an unseen city was flagged in 0 to 5% of its rows, where a city seen 5 times in 1500 always
+was; as the rarest, in all).
 """
 
 from __future__ import annotations

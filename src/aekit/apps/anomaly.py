@@ -72,9 +72,10 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     The columns are scaled robustly (median and interquartile range, clipped at ``clip``
     robust standard deviations for training); a DataFrame's categorical columns (``category``
     dtype, or text of at most 50 values, each seen twice on average) become one 0/1 column per
-    category, standardised and scored as the numbers are. An autoencoder learns to reconstruct them (by
-    default ten small ones trained together, each leaving the worst tenth of every batch out of
-    its loss, so the anomalies among the training rows are not learnt), and a row's anomaly
+    category, left as 0 and 1 and scored as the numbers are. An autoencoder learns to
+    reconstruct them (by default ten small ones trained together, each leaving the worst tenth
+    of every batch out of its loss, so the anomalies among the training rows are not learnt),
+    and a row's anomaly
     score is its reconstruction error, each feature's error divided by that feature's typical
     error on the training data. The API follows scikit-learn's
     ``IsolationForest``: ``score_samples`` (higher is more normal), ``decision_function``
@@ -91,8 +92,10 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
         column's categories, in the order of its 0/1 columns); None for numbers only.
     center_, scale_ : ndarray of shape (n_encoded,)
         The robust scaling: median and IQR / 1.349 (the standard deviation, then 1, where the
-        IQR is zero), per column the model takes; a category's 0/1 columns: their mean (the
-        category's share of the training rows) and standard deviation.
+        IQR is zero), per column the model takes; a category's 0/1 columns: 0 and 1.
+    category_shares_ : ndarray of shape (n_encoded,)
+        With categories: each 0/1 column's share of the training rows (0 for numbers), by
+        which a value unseen in training is read as the rarest category.
     error_scale_ : ndarray of shape (n_members, n_encoded)
         Typical training error per member and column the model takes, that errors are divided
         by.
