@@ -114,8 +114,8 @@ def _not_categories(name, column) -> str:
                 f"values): convert it with pd.to_numeric(X[{name!r}]), or drop it")
     return (f"column {name!r} holds text of {values.nunique()} distinct values in "
             f"{len(values)} rows (ids or free text?): a category needs at most "
-            f"{MAX_CATEGORIES} values, each seen twice on average; drop it, or make it the "
-            "index (.set_index)")
+            f"{MAX_CATEGORIES} values, each seen twice on average; drop it, make it the "
+            f"index (.set_index), or make it categorical on purpose (.astype('category'))")
 
 
 def few_values(column) -> bool:

@@ -623,7 +623,7 @@ def times_as_pandas_writes(table):
     """``table`` with each timestamp column in the coarsest unit that holds its values
     exactly, as ``DataFrame.to_csv`` writes times: ``2026-01-01 01:00:00``, not Arrow's
     ``2026-01-01 01:00:00.000000`` (a trial); a column of midnights as dates, a zone as
-    ``+01:00``."""
+    ``+01:00`` in whole seconds (``+0100`` with fractions of a second)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
