@@ -234,14 +234,16 @@ def test_a_category_read_as_numbers_is_matched_by_its_text(frame, fitted):
         assert np.allclose(detector.score_samples(tens.assign(size=10)),
                            detector.score_samples(tens))
     with pytest.raises(ValueError, match=r"column 'group' held the categories 'a', 'b', 'c' in "
-                                         r"training but holds none of them now \('1'\)"):
-        fitted.score_samples(frame.assign(group=1))
-    with pytest.raises(ValueError, match=r"none of them now \('A', 'B', 'C'; 'A' is 'a' "
-                                         "written otherwise"):
-        fitted.score_samples(frame.assign(group=frame["group"].astype(str).str.upper()))
+                                         r"training but holds '1' now: give its categories"):
+        fitted.score_samples(frame.assign(group=1))  # a number where categories were text
+    upper = frame.assign(group=frame["group"].astype(str).str.upper())
+    for rows in (upper, upper[:1]):  # the same answer, whatever else the batch holds
+        with pytest.raises(ValueError, match=r"holds '[ABC]'.* now \('[ABC]' is '[abc]' written "
+                                             "otherwise"):
+            fitted.score_samples(rows)
     codes = frame.assign(group=frame["group"].map({"a": "02134", "b": "10115", "c": "75001"}))
     detector = AnomalyDetector(random_state=0).fit(codes)
-    with pytest.warns(UserWarning, match="'2134' is '02134' written otherwise"):
+    with pytest.raises(ValueError, match=r"\('2134' is '02134' written otherwise\)"):
         detector.score_samples(codes[:20].assign(group=codes["group"][:20].str.lstrip("0")))
 
 
@@ -342,3 +344,25 @@ def test_a_category_that_says_nothing_does_not_hide_anomalies_in_the_numbers():
     beside = roc_auc_score(planted, -AnomalyDetector(random_state=1).fit(noisy).score_samples(
         noisy))
     assert alone > 0.95 and beside > alone - 0.02
+
+
+def test_parquet_text_of_digits_is_codes_and_other_numbers_as_text_are_refused(tmp_path):
+    from aekit.io import read_table
+
+    rows = pd.DataFrame({"a": np.arange(6.0), "zip": ["02134", "10115"] * 3,
+                         "amount": ["53.49", "12.5", None] * 2})
+    rows.to_parquet(tmp_path / "t.parquet")
+    with pytest.raises(ValueError, match="'amount'"):  # numbers stored as text, as before
+        read_table(tmp_path / "t.parquet", text=True)
+    table = read_table(tmp_path / "t.parquet", text=True, drop=["amount"])
+    assert table.text.column_names == ["zip"]  # codes: text, not numbers
+
+
+def test_a_detector_file_without_its_category_shares_asks_for_a_refit(tmp_path, fitted):
+    from aekit.io import write_model_file
+
+    tensors, config = fitted._model_state()
+    del tensors["detector.category_shares_"]  # as a development build saved it
+    write_model_file(tmp_path / "old.safetensors", tensors, config)
+    with pytest.raises(ValueError, match="holds no category shares.*fit it again"):
+        load(tmp_path / "old.safetensors")

@@ -197,10 +197,16 @@ def test_a_first_row_of_fractions_beside_text_is_data_and_names_beside_years_are
     (tmp_path / "t.csv").write_text("fuel,US,28.72\nfood,FR,3.5\nfuel,FR,30.1\nfood,US,4\n")
     table = read_table(tmp_path / "t.csv", text=True)  # fuel and US found again below: data
     assert len(table.X) == 4 and table.order == ["x0", "x1", "x2"]
-    assert "first row is mostly numbers" in table.notes[0]
+    assert "first row holds numbers beside values like the rows below" in table.notes[0]
+    for rows in ("7,1.76,-0.4,u\n8,0.4,1.6,v\n",  # u and v tell nothing: most cells numbers
+                 "2024-01-01,1.5,2.3\n2024-01-02,1.7,2.1\n2024-01-03,1.2,2.2\n",  # dates
+                 "7,1.76,-0.4,u\n"):  # one row
+        (tmp_path / "t.csv").write_text(rows)
+        assert len(read_table(tmp_path / "t.csv", text=True).X) == rows.count("\n")
     for header in ("2019,2020,city", "400.5,401.5,402.5,class"):  # names that are numbers
         numbers = ",".join(["1.5"] * (header.count(",")))
-        (tmp_path / "named.csv").write_text(f"{header}\n{numbers},u\n{numbers},v\n")
+        (tmp_path / "named.csv").write_text(f"{header}\n{numbers},u\n{numbers},v\n"
+                                            f"{numbers},u\n")
         assert read_table(tmp_path / "named.csv", text=True).order == header.split(",")
 
 

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pytest
 
-from aekit import VAE, DenoisingAutoencoder
+from aekit import VAE, DenoisingAutoencoder, MaskedAutoencoder
 from aekit.apps import denoise, load, project_2d, write_report
 from aekit.cli import main
 
@@ -393,6 +393,12 @@ def test_generated_counts_stay_whole_numbers(tmp_path):
     assert main(["generate", str(tmp_path / "wine.safetensors"), "-n", "5", "--random-state",
                  "0", "-o", str(tmp_path / "g.csv")]) == 0
     assert pd.read_csv(tmp_path / "g.csv")[whole].dtypes.eq("int64").all()
+    assert main(["generate", str(tmp_path / "wine.safetensors"), "-n", "5", "--random-state",
+                 "0", "-o", str(tmp_path / "g.parquet")]) == 0
+    assert pd.read_parquet(tmp_path / "g.parquet")[whole].dtypes.eq("int64").all()
+    counts = np.random.RandomState(0).poisson(3, size=(200, 3)).astype(float)
+    counts[::5, 0] = np.nan  # gaps do not make a column of counts fractional
+    assert MaskedAutoencoder(epochs=1, random_state=0).fit(counts).whole_features_.all()
     binary = (np.random.RandomState(0).rand(200, 16) > 0.5).astype(np.float32)
     pixels = VAE(latent_dim=2, epochs=2, random_state=0, device="cpu").fit(binary)
     assert pixels.loss_ == "bce" and pixels.whole_columns() is None  # probabilities stay so

@@ -221,12 +221,40 @@ def _write_rows(path: str, rows, shape, n_cols: int, model) -> None:
     if shape is None:
         from aekit.io import write_table
 
-        write_table(path, rows, _feature_names(model))
+        if not _write_counts(path, rows, model):
+            write_table(path, rows, _feature_names(model))
         return
     from aekit.apps.images import as_images
     from aekit.apps.report import plot_image_grid
 
     plot_image_grid(as_images(rows, shape), shape, path, n_cols=min(n_cols, 20))
+
+
+def _write_counts(path: str, rows, model) -> bool:
+    """Write ``rows`` to a CSV or Parquet file with the columns of whole numbers (rounded
+    counts, ``model.whole_columns()``) as integers, as a DataFrame holds them; False where
+    there are none (or the file is NumPy's)."""
+    from pathlib import Path
+
+    import numpy as np
+    import pyarrow as pa
+
+    from aekit.io import atomic_path
+    from aekit.io.formats import format_of
+    from aekit.io.tables import write_arrow_table
+
+    whole = getattr(model, "whole_columns", lambda: None)()
+    if whole is None or format_of(path) not in (".csv", ".parquet") or rows.ndim != 2:
+        return False
+    whole = whole & np.isfinite(rows).all(0) & (rows == np.rint(rows)).all(0)
+    if not whole.any():
+        return False
+    names = _feature_names(model) or [f"x{j}" for j in range(rows.shape[1])]
+    table = pa.table({name: rows[:, j].astype(np.int64) if whole[j] else rows[:, j]
+                      for j, name in enumerate(names)})
+    with atomic_path(path) as tmp:
+        write_arrow_table(table, tmp, Path(path))
+    return True
 
 
 def _feature_names(model):

@@ -133,7 +133,6 @@ def encode_rows(X, specs: list[ColumnSpec], shares=None) -> np.ndarray:
 
 
 def _one_hot(column, spec: ColumnSpec, shares) -> np.ndarray:
-    import pandas as pd
 
     missing = column.isna().to_numpy()
     if missing.any():
@@ -147,12 +146,14 @@ def _one_hot(column, spec: ColumnSpec, shares) -> np.ndarray:
     codes = _codes(column, spec.categories)
     unseen = codes < 0
     values = sorted(map(str, set(column[unseen])))
-    if unseen.all() and (len(values) > 1 or pd.api.types.is_numeric_dtype(column.dtype)):
+    near = _near(values, spec.categories)
+    # a number where every category is text: 0/1 for no/yes, a column read otherwise
+    numbers = any(map(_is_number, values)) and not any(map(_is_number, spec.categories))
+    if near or numbers:  # a category written otherwise, not a new one
         raise ValueError(f"column {spec.name!r} held the categories "
                          f"{', '.join(map(repr, spec.categories[:5]))} in training but holds "
-                         f"none of them now ({', '.join(map(repr, values[:3]))}"
-                         f"{_near(values, spec.categories)}): give its categories as they "
-                         "were")
+                         f"{', '.join(map(repr, values[:3]))} now{near}: give its categories "
+                         "as they were written")
     if unseen.any():
         seen = np.where(shares > 0, shares, np.inf) if shares is not None else None
         rarest = int(np.argmin(seen)) if seen is not None and np.isfinite(seen).any() else None
@@ -161,12 +162,20 @@ def _one_hot(column, spec: ColumnSpec, shares) -> np.ndarray:
                 if rarest is not None else "left as none")
         warnings.warn(f"column {spec.name!r} holds values not seen in training "
                       f"({', '.join(map(repr, values[:3]))}{', ...' if len(values) > 3 else ''}"
-                      f", in {int(unseen.sum())} rows{_near(values, spec.categories)}): they "
-                      f"match no category the model knows and are {read}; refit on data that "
-                      "has them if they are ordinary", UserWarning, stacklevel=user_stacklevel())
+                      f", in {int(unseen.sum())} rows): they match no category the model knows "
+                      f"and are {read}; refit on data that has them if they are ordinary",
+                      UserWarning, stacklevel=user_stacklevel())
         if rarest is not None:  # as OneHotEncoder(handle_unknown="infrequent_if_exist")
             codes[unseen] = rarest
     return (codes[:, None] == np.arange(spec.width)[None, :]).astype(np.float64)
+
+
+def _is_number(value) -> bool:
+    try:
+        float(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 def _near(values: list[str], categories) -> str:
@@ -179,7 +188,7 @@ def _near(values: list[str], categories) -> str:
             match = next((str(c) for c in categories if str(c).isdigit()
                           and str(c).lstrip("0") == value.lstrip("0")), None)
         if match is not None:
-            return f"; {value!r} is {match!r} written otherwise"
+            return f" ({value!r} is {match!r} written otherwise)"
     return ""
 
 

@@ -354,6 +354,9 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
             detector.columns_ = specs_from_json(fitted.get("columns_"), detector.n_features_in_,
                                                 ValueError)
             if detector.columns_ is not None:
+                if "detector.category_shares_" not in tensors:
+                    raise ValueError("it holds no category shares (saved by a development "
+                                     "build of aekit): fit it again")
                 arrays["category_shares_"] = tensors["detector.category_shares_"].numpy(
                     ).astype(np.float64)
         except (KeyError, TypeError, ValueError) as error:

@@ -44,9 +44,9 @@ def numeric_array(path: Path, table) -> np.ndarray:
 def is_text_column(column) -> bool:
     """Whether a column holds text or dates rather than numbers: not a numeric type, and not
     numbers held up by a few marks ('?') or written with commas, which ``numeric_array``
-    refuses with their reason. Text that is all numbers is text: codes a typed file (Parquet)
+    refuses with their reason. Text that is all digits is text: codes a typed file (Parquet)
     stores as text on purpose, postcodes such as '02134' (a CSV's reader makes numbers of
-    them)."""
+    them); other numbers as text ('53.49') are refused, as they were."""
     import pyarrow as pa
 
     if pa.types.is_dictionary(column.type):  # a pandas category, stored in Parquet
@@ -63,8 +63,8 @@ def is_text_column(column) -> bool:
         return True  # dates, times
     values = [v for v in column.to_pylist() if v is not None]
     numbers = sum(map(_is_number, values))
-    return _comma_numbers(column) is None and (numbers < 0.5 * len(values)
-                                               or numbers == len(values))
+    codes = bool(values) and all(isinstance(v, str) and v.strip().isdigit() for v in values)
+    return codes or (_comma_numbers(column) is None and numbers < 0.5 * len(values))
 
 
 def not_numeric_message(path: Path, table, names: list[str]) -> str:

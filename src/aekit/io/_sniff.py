@@ -102,9 +102,10 @@ def is_numbers(first_row: str, delimiter: str) -> bool:
 def is_data(first_row: str, delimiter: str, path: Path | None = None) -> bool:
     """``is_numbers``, or a row of data beside text (a trial's headerless file of numbers and
     text lost its first row to the names): a number with a fraction or an exponent (1.76),
-    and each text cell found again in its column in the rows below (``path``'s), as a
-    category's value is and a column's name is not (wavelengths 400.5, 401.5 beside a
-    ``class`` column are names)."""
+    and each text cell found again in its column in the rows below (``path``'s) where that
+    column repeats its values, as a category's value is and a column's name is not
+    (wavelengths 400.5, 401.5 beside a ``class`` column are names). Where no such column
+    says, most filled cells numbers (an id, a date or free text never recurs)."""
     if is_numbers(first_row, delimiter):
         return True
     if path is None:
@@ -120,7 +121,11 @@ def is_data(first_row: str, delimiter: str, path: Path | None = None) -> bool:
     if not fractions or not texts:
         return False
     below = _rows_below(path, delimiter)
-    return all(any(i < len(row) and row[i] == cell for row in below) for i, cell in texts)
+    columns = {i: [row[i] for row in below if i < len(row)] for i, _ in texts}
+    told = [(i, cell) for i, cell in texts if len(set(columns[i])) < len(columns[i])]
+    if not told:
+        return 2 * (len(filled) - len(texts)) > len(filled)
+    return all(cell in columns[i] for i, cell in told)
 
 
 ROWS_LOOKED_AT = 200  # rows below the first that is_data looks for its text cells in
@@ -155,6 +160,7 @@ def first_row_cells(path: str | os.PathLike) -> list[str] | None:
 
 
 def split_cells(row: str, delimiter: str) -> list[str]:
+    csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))  # a row of 10^5 columns, say
     return [cell.strip() for cell in next(csv.reader([row], delimiter=delimiter), [])]
 
 

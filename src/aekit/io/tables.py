@@ -171,8 +171,9 @@ def _read_arrow(path: Path, kind: str, columns, drop, index, header=None,
             if header is False or (header is None and _is_data(first, delimiter, path)):
                 options = pacsv.ReadOptions(autogenerate_column_names=True)
             if header is None and options is not None:
-                most = "" if _is_numbers(first, delimiter) else "mostly "
-                notes.append(f"{path.name}: the first row is {most}numbers, so it is read as data "
+                why = ("is numbers" if _is_numbers(first, delimiter)
+                       else "holds numbers beside values like the rows below")
+                notes.append(f"{path.name}: the first row {why}, so it is read as data "
                              "(no header; header=True / --header says it is one); columns are "
                              "named x0, x1, ...")
             elif header is None and _pandas_header(_cells(first, delimiter)):
