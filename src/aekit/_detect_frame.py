@@ -1,8 +1,9 @@
-"""A table with text columns as ``aekit detect`` (and ``aekit score`` with such a detector)
-gives it to an ``AnomalyDetector``: its numbers, and its text columns of few values (each seen
-twice on average, at most 50: ``aekit.apps._table_codec.few_values``) as categories, in a
-pandas DataFrame. Other text (ids, free text) and dates are refused by name: a detector scores
-every column it reads."""
+"""A table with text columns as ``aekit detect`` (``fit --model detector``, and ``score`` or
+``report`` with such a detector) gives it to an ``AnomalyDetector``: its numbers, and as
+categories its text columns of few values (each seen twice on average, at most 50:
+``aekit.apps._table_codec.few_values``) and the columns ``--categories`` names, in a pandas
+DataFrame. Other text (ids, free text) and dates are refused by name: a detector scores every
+column it reads."""
 
 from __future__ import annotations
 

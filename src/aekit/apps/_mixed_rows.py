@@ -133,7 +133,16 @@ def encode_rows(X, specs: list[ColumnSpec], shares=None) -> np.ndarray:
 
 
 def _one_hot(column, spec: ColumnSpec, shares) -> np.ndarray:
+    """The 0/1 columns of one category column: values refused or read as ``_read_unseen``
+    says."""
+    _refuse_missing(column, spec)
+    codes = _codes(column, spec.categories)
+    if (codes < 0).any():
+        codes = _read_unseen(column, spec, codes, shares)
+    return (codes[:, None] == np.arange(spec.width)[None, :]).astype(np.float64)
 
+
+def _refuse_missing(column, spec: ColumnSpec) -> None:
     missing = column.isna().to_numpy()
     if missing.any():
         first = int(np.argmax(missing))
@@ -143,7 +152,12 @@ def _one_hot(column, spec: ColumnSpec, shares) -> np.ndarray:
                          "drop those rows; a category written NA or None is read as missing "
                          "unless read otherwise (pd.read_csv(..., keep_default_na=False), "
                          "aekit's --no-default-na)")
-    codes = _codes(column, spec.categories)
+
+
+def _read_unseen(column, spec: ColumnSpec, codes: np.ndarray, shares) -> np.ndarray:
+    """``codes`` with the values unseen in training (code -1) read as the category rarest in
+    training (by ``shares``), with a warning; a known category written otherwise, or a number
+    where the categories are text, is refused (each value decides, not the batch)."""
     unseen = codes < 0
     values = sorted(map(str, set(column[unseen])))
     near = _near(values, spec.categories)
@@ -154,20 +168,19 @@ def _one_hot(column, spec: ColumnSpec, shares) -> np.ndarray:
                          f"{', '.join(map(repr, spec.categories[:5]))} in training but holds "
                          f"{', '.join(map(repr, values[:3]))} now{near}: give its categories "
                          "as they were written")
-    if unseen.any():
-        seen = np.where(shares > 0, shares, np.inf) if shares is not None else None
-        rarest = int(np.argmin(seen)) if seen is not None and np.isfinite(seen).any() else None
-        read = ("read as the rarest one in training "
-                f"({spec.categories[rarest]!r}, in {shares[rarest]:.1%} of its rows)"
-                if rarest is not None else "left as none")
-        warnings.warn(f"column {spec.name!r} holds values not seen in training "
-                      f"({', '.join(map(repr, values[:3]))}{', ...' if len(values) > 3 else ''}"
-                      f", in {int(unseen.sum())} rows): they match no category the model knows "
-                      f"and are {read}; refit on data that has them if they are ordinary",
-                      UserWarning, stacklevel=user_stacklevel())
-        if rarest is not None:  # as OneHotEncoder(handle_unknown="infrequent_if_exist")
-            codes[unseen] = rarest
-    return (codes[:, None] == np.arange(spec.width)[None, :]).astype(np.float64)
+    seen = np.where(shares > 0, shares, np.inf) if shares is not None else None
+    rarest = int(np.argmin(seen)) if seen is not None and np.isfinite(seen).any() else None
+    read = ("read as the rarest one in training "
+            f"({spec.categories[rarest]!r}, in {shares[rarest]:.1%} of its rows)"
+            if rarest is not None else "left as none")
+    warnings.warn(f"column {spec.name!r} holds values not seen in training "
+                  f"({', '.join(map(repr, values[:3]))}{', ...' if len(values) > 3 else ''}"
+                  f", in {int(unseen.sum())} rows): they match no category the model knows "
+                  f"and are {read}; refit on data that has them if they are ordinary",
+                  UserWarning, stacklevel=user_stacklevel())
+    if rarest is not None:  # as OneHotEncoder(handle_unknown="infrequent_if_exist")
+        codes[unseen] = rarest
+    return codes
 
 
 def _is_number(value) -> bool:
