@@ -93,6 +93,7 @@ def _load_detector(path: str):
 
 def _detect_rows(args, detector) -> None:
     from aekit import AnomalyDetector
+    from aekit.estimators._frames import is_frame
 
     table = read_table(args.data, columns=args.columns, drop=args.drop, index=args.time,
                        header=header_of(args, args.data, detector), text=reads_text(detector))
@@ -104,8 +105,6 @@ def _detect_rows(args, detector) -> None:
         raise ValueError(f"--time {table.index_name}: the results have a column of that name: "
                          "rename the time column first")
     rows = detector_rows(table, detector, args.data, args.categories)  # matched by name
-    from aekit.estimators._frames import is_frame
-
     columns = [str(name) for name in (rows.columns if is_frame(rows) else getattr(
         rows, "column_names", None) or [f"x{i}" for i in range(X.shape[1])])]
     if args.refit_threshold:

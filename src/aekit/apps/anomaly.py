@@ -75,9 +75,8 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
     category, left as 0 and 1 and scored as the numbers are. An autoencoder learns to
     reconstruct them (by default ten small ones trained together, each leaving the worst tenth
     of every batch out of its loss, so the anomalies among the training rows are not learnt),
-    and a row's anomaly
-    score is its reconstruction error, each feature's error divided by that feature's typical
-    error on the training data. The API follows scikit-learn's
+    and a row's anomaly score is its reconstruction error, each feature's error divided by that
+    feature's typical error on the training data. The API follows scikit-learn's
     ``IsolationForest``: ``score_samples`` (higher is more normal), ``decision_function``
     (negative for outliers), ``predict`` and ``fit_predict`` (1 inlier, -1 outlier); and
     ``score_features`` gives each feature's share of a row's score. Scoring is deterministic;
