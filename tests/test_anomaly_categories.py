@@ -234,7 +234,8 @@ def test_a_category_read_as_numbers_is_matched_by_its_text(frame, fitted):
         assert np.allclose(detector.score_samples(tens.assign(size=10)),
                            detector.score_samples(tens))
     with pytest.raises(ValueError, match=r"column 'group' held the categories 'a', 'b', 'c' in "
-                                         r"training but holds '1' now: give its categories"):
+                                         r"training but holds '1' now \(numbers where its "
+                                         r"categories are text\): give its categories"):
         fitted.score_samples(frame.assign(group=1))  # a number where categories were text
     upper = frame.assign(group=frame["group"].astype(str).str.upper())
     for rows in (upper, upper[:1]):  # the same answer, whatever else the batch holds
@@ -243,7 +244,8 @@ def test_a_category_read_as_numbers_is_matched_by_its_text(frame, fitted):
             fitted.score_samples(rows)
     codes = frame.assign(group=frame["group"].map({"a": "02134", "b": "10115", "c": "75001"}))
     detector = AnomalyDetector(random_state=0).fit(codes)
-    with pytest.raises(ValueError, match=r"\('2134' is '02134' written otherwise\)"):
+    with pytest.raises(ValueError, match=r"holds '2134' now \('2134' is '02134' written "
+                                         r"otherwise\)"):
         detector.score_samples(codes[:20].assign(group=codes["group"][:20].str.lstrip("0")))
 
 
@@ -366,3 +368,17 @@ def test_a_detector_file_without_its_category_shares_asks_for_a_refit(tmp_path, 
     write_model_file(tmp_path / "old.safetensors", tensors, config)
     with pytest.raises(ValueError, match="holds no category shares.*fit it again"):
         load(tmp_path / "old.safetensors")
+
+
+def test_a_saved_detector_reads_its_category_as_text_whatever_the_batch(tmp_path, frame, capsys):
+    """A trial: two rows of postcodes, '02134' and 'Paris', were read as a column of numbers
+    with a mark and refused; four such rows were text (the reader's guess by share)."""
+    codes = frame.assign(group=frame["group"].map({"a": "02134", "b": "10115", "c": "75001"}))
+    codes.to_parquet(tmp_path / "codes.parquet")
+    saved = tmp_path / "codes.safetensors"
+    assert main(["detect", str(tmp_path / "codes.parquet"), "--save", str(saved)]) == 0
+    for n in (2, 5):
+        codes[:n].assign(group=["02134", *["Paris"] * (n - 1)]).to_parquet(tmp_path / "new.parquet")
+        assert main(["score", str(saved), str(tmp_path / "new.parquet"), "-o",
+                     str(tmp_path / "s.csv")]) == 0
+        assert "holds values not seen in training ('Paris'" in capsys.readouterr().err

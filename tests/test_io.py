@@ -191,23 +191,22 @@ def test_a_headerless_first_row_with_a_missing_cell_is_data(tmp_path):
     assert table.columns is None and len(table.X) == 2 and np.isnan(table.X[0, 0])
 
 
-def test_a_first_row_of_fractions_beside_text_is_data_and_names_beside_years_are_not(
-        tmp_path):
-    """A trial: a headerless file of numbers and text lost its first row to the names."""
-    (tmp_path / "t.csv").write_text("fuel,US,28.72\nfood,FR,3.5\nfuel,FR,30.1\nfood,US,4\n")
-    table = read_table(tmp_path / "t.csv", text=True)  # fuel and US found again below: data
-    assert len(table.X) == 4 and table.order == ["x0", "x1", "x2"]
-    assert "first row holds numbers beside values like the rows below" in table.notes[0]
-    for rows in ("7,1.76,-0.4,u\n8,0.4,1.6,v\n",  # u and v tell nothing: most cells numbers
-                 "2024-01-01,1.5,2.3\n2024-01-02,1.7,2.1\n2024-01-03,1.2,2.2\n",  # dates
-                 "7,1.76,-0.4,u\n"):  # one row
+def test_a_first_row_whose_text_recurs_below_is_data_and_names_stay_names(tmp_path):
+    """A trial: a headerless file of numbers and categories lost its first row to the names;
+    a second: a header of quantiles beside an id column was then read as data."""
+    for rows in ("fuel,US,28.72\nfood,FR,3.5\nfuel,FR,30.1\nfood,US,4\n",
+                 "Lyon,3,6\nNice,4,5\nLyon,2,2\nNice,1,1\n"):  # the text recurs below: data
         (tmp_path / "t.csv").write_text(rows)
-        assert len(read_table(tmp_path / "t.csv", text=True).X) == rows.count("\n")
-    for header in ("2019,2020,city", "400.5,401.5,402.5,class"):  # names that are numbers
-        numbers = ",".join(["1.5"] * (header.count(",")))
-        (tmp_path / "named.csv").write_text(f"{header}\n{numbers},u\n{numbers},v\n"
-                                            f"{numbers},u\n")
+        table = read_table(tmp_path / "t.csv", text=True)
+        assert len(table.X) == 4 and table.order == ["x0", "x1", "x2"]
+        assert "values found again in the rows below" in table.notes[0]
+    for header in ("2019,2020,city", "400.5,401.5,class", "name,0.1,0.9"):  # names
+        (tmp_path / "named.csv").write_text(f"{header}\n1.5,2.5,u\n1.5,2.5,v\n1.5,2.5,u\n")
         assert read_table(tmp_path / "named.csv", text=True).order == header.split(",")
+    (tmp_path / "ids.csv").write_text("name,0.1,0.9\nr1,1,2\nr2,3,4\nr3,5,6\n")
+    table = read_table(tmp_path / "ids.csv", text=True)  # an id column says nothing: names
+    assert table.order == ["name", "0.1", "0.9"] and len(table.X) == 3
+    assert "0.1, 0.9 look like numbers: header=False / --no-header" in table.notes[0]
 
 
 def test_an_unnamed_first_column_is_the_rows_index(tmp_path):

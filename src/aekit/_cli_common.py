@@ -203,14 +203,16 @@ def csv_dialect_of(args):
     return csv_dialect(**given)
 
 
-def read_columns(args, path: str, text: bool = False, model=None):
+def read_columns(args, path: str, text: bool = False, model=None, text_columns=()):
     """``path`` as an ``aekit.io.Table``, with the columns ``--columns``, ``--drop`` and
-    ``--time`` choose (``text``: text columns kept apart, not refused); notes (a headerless
-    file) go to stderr, worded for the saved ``model`` the rows are for, if any."""
+    ``--time`` choose (``text``: text columns kept apart, not refused, ``text_columns`` among
+    them whenever they hold strings); notes (a headerless file) go to stderr, worded for the
+    saved ``model`` the rows are for, if any."""
     from aekit.io import read_table
 
     table = read_table(path, columns=args.columns, drop=args.drop, index=args.time,
-                       header=header_of(args, path, model), text=text)
+                       header=header_of(args, path, model), text=text,
+                       text_columns=text_columns)
     say_notes(table, path, model)
     return table
 
@@ -406,13 +408,15 @@ def read_rows(args, model=None, categories: bool = False) -> tuple:
         return open_stream(args, model), {}
     if getattr(args, "memory", None) is not None:
         raise CLIError("--memory applies with --stream only")
-    from aekit._detect_frame import takes_categories
+    from aekit._detect_frame import takes_categories, text_columns
 
     if categories or takes_categories(model):
         from aekit._detect_run import detector_rows  # text read, for its categories
 
-        table = read_columns(args, args.data, text=True, model=model)
-        rows = detector_rows(table, model, args.data, getattr(args, "categories", None) or ())
+        given = getattr(args, "categories", None) or ()
+        table = read_columns(args, args.data, text=True, model=model,
+                             text_columns=text_columns(model, given))
+        rows = detector_rows(table, model, args.data, given)
     else:
         table = read_columns(args, args.data, model=model)
         rows = model_input(table, model, args.data)

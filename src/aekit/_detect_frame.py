@@ -20,6 +20,15 @@ def takes_categories(model) -> bool:
     return hasattr(model, "offset_") and getattr(model, "columns_", None) is not None
 
 
+def text_columns(detector, given=()) -> list[str]:
+    """The columns read as text whenever they hold strings: a saved ``detector``'s categories
+    and the ``--categories`` ``given`` (a postcode column of '02134' and one 'Paris' is not a
+    column of numbers with a mark)."""
+    learnt = [spec.name for spec in getattr(detector, "columns_", None) or []
+              if spec.kind == "category"]
+    return [*learnt, *given]
+
+
 def reads_text(detector) -> bool:
     """Whether rows for ``detector`` (None: one to be fitted) are read with their text: a
     saved detector fitted on numbers only takes numbers only."""

@@ -19,7 +19,7 @@ from aekit._cli_common import (
     note,
     say_notes,
 )
-from aekit._detect_frame import frame_with_categories, reads_text
+from aekit._detect_frame import frame_with_categories, reads_text, text_columns
 from aekit._series_frame import (
     named_time,
     note_uneven_steps,
@@ -96,7 +96,8 @@ def _detect_rows(args, detector) -> None:
     from aekit.estimators._frames import is_frame
 
     table = read_table(args.data, columns=args.columns, drop=args.drop, index=args.time,
-                       header=header_of(args, args.data, detector), text=reads_text(detector))
+                       header=header_of(args, args.data, detector), text=reads_text(detector),
+                       text_columns=text_columns(detector, args.categories))
     say_notes(table, args.data, detector)
     X = table.X
     if X.ndim != 2:
@@ -111,7 +112,7 @@ def _detect_rows(args, detector) -> None:
         recent = read_table(args.refit_threshold, columns=args.columns, drop=args.drop,
                             index=args.time, header=header_of(args, args.refit_threshold,
                                                               detector),
-                            text=reads_text(detector))
+                            text=reads_text(detector), text_columns=text_columns(detector))
         say_notes(recent, args.refit_threshold, detector)
         _refit(detector, detector_rows(recent, detector, args.refit_threshold),
                args.refit_threshold)
@@ -262,7 +263,8 @@ def _finish(args, detector, results: pa.Table, index: str | None = None) -> None
     if args.output is not None:
         with atomic_path(args.output) as tmp:
             write_arrow_table(results, tmp, Path(args.output), index=index)
-        print(f"wrote {results.num_rows} results to {args.output}")
+        print(f"wrote {results.num_rows} result{'' if results.num_rows == 1 else 's'} to "
+              f"{args.output}")
     if args.save is not None:
         detector.save(args.save)
         print(f"saved the detector to {args.save}")

@@ -98,14 +98,14 @@ def _read_chosen(args, path: str, labels: str | None = None, model=None):
     else ``--time``) taken out as the rows' index, a ``--time`` beside labels dropped; notes
     worded for the saved ``model`` the rows are for."""
     from aekit._cli_common import header_of, say_notes
-    from aekit._detect_frame import takes_categories
+    from aekit._detect_frame import takes_categories, text_columns
     from aekit.io import read_table
 
     time = getattr(args, "time", None)  # generate's --like file has no column options
     drop = [*getattr(args, "drop", []), *([time] if labels and time else [])]
     table = read_table(path, columns=getattr(args, "columns", None), drop=drop,
                        index=labels or time, header=header_of(args, path, model),
-                       text=takes_categories(model))
+                       text=takes_categories(model), text_columns=text_columns(model))
     say_notes(table, path, model)
     return table
 

@@ -160,14 +160,18 @@ def _read_unseen(column, spec: ColumnSpec, codes: np.ndarray, shares) -> np.ndar
     where the categories are text, is refused (each value decides, not the batch)."""
     unseen = codes < 0
     values = sorted(map(str, set(column[unseen])))
-    near = _near(values, spec.categories)
+    near = {value: match for value in values if (match := _near(value, spec.categories))}
     # a number where every category is text: 0/1 for no/yes, a column read otherwise
-    numbers = any(map(_is_number, values)) and not any(map(_is_number, spec.categories))
+    numbers = [] if any(map(_is_number, spec.categories)) else [
+        value for value in values if _is_number(value)]
     if near or numbers:  # a category written otherwise, not a new one
+        why = (f"{next(iter(near))!r} is {next(iter(near.values()))!r} written otherwise"
+               if near else "numbers where its categories are text")
+        shown = [*near, *numbers][:3]
         raise ValueError(f"column {spec.name!r} held the categories "
                          f"{', '.join(map(repr, spec.categories[:5]))} in training but holds "
-                         f"{', '.join(map(repr, values[:3]))} now{near}: give its categories "
-                         "as they were written")
+                         f"{', '.join(map(repr, shown))} now ({why}): give its categories as "
+                         "they were written")
     seen = np.where(shares > 0, shares, np.inf) if shares is not None else None
     rarest = int(np.argmin(seen)) if seen is not None and np.isfinite(seen).any() else None
     read = ("read as the rarest one in training "
@@ -175,7 +179,7 @@ def _read_unseen(column, spec: ColumnSpec, codes: np.ndarray, shares) -> np.ndar
             if rarest is not None else "left as none")
     warnings.warn(f"column {spec.name!r} holds values not seen in training "
                   f"({', '.join(map(repr, values[:3]))}{', ...' if len(values) > 3 else ''}"
-                  f", in {int(unseen.sum())} rows): they match no category the model knows "
+                  f", in {_rows(int(unseen.sum()))}): they match no category the model knows "
                   f"and are {read}; refit on data that has them if they are ordinary",
                   UserWarning, stacklevel=user_stacklevel())
     if rarest is not None:  # as OneHotEncoder(handle_unknown="infrequent_if_exist")
@@ -191,18 +195,19 @@ def _is_number(value) -> bool:
     return True
 
 
-def _near(values: list[str], categories) -> str:
-    """A hint where an unseen value is a known category but for case, spaces or leading
-    zeros (a postcode read as a number loses them: '2134' for '02134')."""
+def _rows(n: int) -> str:
+    return f"{n} row" if n == 1 else f"{n} rows"
+
+
+def _near(value: str, categories) -> str | None:
+    """The known category ``value`` is but for case, spaces or leading zeros (a postcode
+    read as a number loses them: '2134' for '02134'), or None."""
     known = {str(c).strip().casefold(): str(c) for c in categories}
-    for value in values:
-        match = known.get(value.strip().casefold())
-        if match is None and value.isdigit():
-            match = next((str(c) for c in categories if str(c).isdigit()
-                          and str(c).lstrip("0") == value.lstrip("0")), None)
-        if match is not None:
-            return f" ({value!r} is {match!r} written otherwise)"
-    return ""
+    match = known.get(value.strip().casefold())
+    if match is None and value.isdigit():
+        match = next((str(c) for c in categories if str(c).isdigit()
+                      and str(c).lstrip("0") == value.lstrip("0")), None)
+    return match
 
 
 def _codes(column, categories) -> np.ndarray:

@@ -100,12 +100,12 @@ def is_numbers(first_row: str, delimiter: str) -> bool:
 
 
 def is_data(first_row: str, delimiter: str, path: Path | None = None) -> bool:
-    """``is_numbers``, or a row of data beside text (a trial's headerless file of numbers and
-    text lost its first row to the names): a number with a fraction or an exponent (1.76),
-    and each text cell found again in its column in the rows below (``path``'s) where that
-    column repeats its values, as a category's value is and a column's name is not
-    (wavelengths 400.5, 401.5 beside a ``class`` column are names). Where no such column
-    says, most filled cells numbers (an id, a date or free text never recurs)."""
+    """``is_numbers``, or a row of numbers and text whose text cells are all found again in
+    their columns in the rows below (``path``'s), where those columns repeat their values: a
+    category's value recurs, a column's name does not (a trial's headerless file of numbers
+    and categories lost its first row to the names). Where no column of repeated values says
+    (ids, dates, free text), the row is read as names, as before, with a note from
+    ``names_like_numbers``."""
     if is_numbers(first_row, delimiter):
         return True
     if path is None:
@@ -114,18 +114,22 @@ def is_data(first_row: str, delimiter: str, path: Path | None = None) -> bool:
     missing = set(dialect.missing_marks())
     cells = split_cells(first_row, delimiter)
     filled = [(i, cell) for i, cell in enumerate(cells) if cell and cell not in missing]
-    fractions = [cell for _, cell in filled if dialect.number(cell)
-                 and not cell.lstrip("+-").isdigit()
-                 and cell.lower().lstrip("+-") not in ("nan", "inf", "infinity")]
     texts = [(i, cell) for i, cell in filled if not dialect.number(cell)]
-    if not fractions or not texts:
+    if len(texts) == len(filled):  # no number: names
         return False
     below = _rows_below(path, delimiter)
     columns = {i: [row[i] for row in below if i < len(row)] for i, _ in texts}
     told = [(i, cell) for i, cell in texts if len(set(columns[i])) < len(columns[i])]
-    if not told:
-        return 2 * (len(filled) - len(texts)) > len(filled)
-    return all(cell in columns[i] for i, cell in told)
+    return bool(told) and all(cell in columns[i] for i, cell in told)
+
+
+def names_like_numbers(first_row: str, delimiter: str) -> list[str]:
+    """The cells of a first row read as names that look like measurements (a fraction or an
+    exponent: 1.76, not a year): worth a note, since the row may be data."""
+    dialect = current_dialect()
+    return [cell for cell in split_cells(first_row, delimiter) if cell and dialect.number(cell)
+            and not cell.lstrip("+-").isdigit()
+            and cell.lower().lstrip("+-") not in ("nan", "inf", "infinity")]
 
 
 ROWS_LOOKED_AT = 200  # rows below the first that is_data looks for its text cells in

@@ -20,6 +20,7 @@ from aekit.io._sniff import first_line as _first_line
 from aekit.io._sniff import first_row as _first_row
 from aekit.io._sniff import is_data as _is_data
 from aekit.io._sniff import is_numbers as _is_numbers
+from aekit.io._sniff import names_like_numbers as _names_like_numbers
 from aekit.io._sniff import pandas_header as _pandas_header
 from aekit.io._sniff import split_cells as _cells
 from aekit.io._sniff import text_input as _text_input
@@ -76,7 +77,7 @@ def read_table(path: str | os.PathLike, *, columns: Sequence[str] | None = None,
                drop: Sequence[str] = (), index: str | None = None,
                header: bool | None = None, text: bool = False, sep: str | None = None,
                decimal: str | None = None, na_values: Sequence[str] | None = None,
-               default_na: bool | None = None) -> Table:
+               default_na: bool | None = None, text_columns: Sequence[str] = ()) -> Table:
     """Read ``path``; returns a ``Table`` that unpacks as ``(X, column_names)``.
 
     CSV and Parquet columns can be chosen by name: ``columns`` keeps these (in this order),
@@ -85,7 +86,8 @@ def read_table(path: str | os.PathLike, *, columns: Sequence[str] | None = None,
     columns are named ``x0``, ``x1``, ...; ``header`` True or False says so instead of this
     guess. ``text=True`` returns the chosen columns of text or dates in ``Table.text`` instead
     of refusing them (a column of numbers held up by a few marks is still refused, with its
-    reason). ``Table.notes`` says how the file was read (a header guessed, an index column
+    reason, unless ``text_columns`` names it: a saved detector's categories, whatever its
+    codes look like). ``Table.notes`` says how the file was read (a header guessed, an index column
     set apart); ``Table.id_like`` names the features that look like a row id or a time. A
     CSV's ``sep`` (default: guessed from the header row), ``decimal`` mark (default
     ``.``), extra ``na_values`` (marks of a missing cell) and ``default_na`` (False: Arrow's
@@ -99,7 +101,7 @@ def read_table(path: str | os.PathLike, *, columns: Sequence[str] | None = None,
     if given:
         with csv_dialect(**{**dataclasses.asdict(current_dialect()), **given}):
             return read_table(path, columns=columns, drop=drop, index=index, header=header,
-                              text=text)
+                              text=text, text_columns=text_columns)
     path = Path(path)
     if path.is_dir():
         raise ValueError(f"{path} is a folder, not a data file: name one file (a folder of "
@@ -113,7 +115,7 @@ def read_table(path: str | os.PathLike, *, columns: Sequence[str] | None = None,
             raise ValueError(f"{path} has no column names: columns, drop and index need a CSV "
                              "or Parquet file")
         return Table(_read_numpy(path, kind), None)
-    return _read_arrow(path, kind, columns, drop, index, header, text)
+    return _read_arrow(path, kind, columns, drop, index, header, text, text_columns)
 
 
 def read_labeled_table(path: str | os.PathLike,
@@ -157,8 +159,15 @@ def _read_numpy(path: Path, kind: str) -> np.ndarray:
                              ) from None
 
 
+def _numeric_type(kind) -> bool:
+    import pyarrow as pa
+
+    return (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)
+            or pa.types.is_decimal(kind))
+
+
 def _read_arrow(path: Path, kind: str, columns, drop, index, header=None,
-                text: bool = False) -> Table:
+                text: bool = False, text_columns: Sequence[str] = ()) -> Table:
     import pyarrow as pa
 
     notes, options, timed = [], None, []
@@ -172,10 +181,15 @@ def _read_arrow(path: Path, kind: str, columns, drop, index, header=None,
                 options = pacsv.ReadOptions(autogenerate_column_names=True)
             if header is None and options is not None:
                 why = ("is numbers" if _is_numbers(first, delimiter)
-                       else "holds numbers beside values like the rows below")
+                       else "holds numbers beside values found again in the rows below")
                 notes.append(f"{path.name}: the first row {why}, so it is read as data "
                              "(no header; header=True / --header says it is one); columns are "
                              "named x0, x1, ...")
+            elif header is None and _names_like_numbers(first, delimiter):
+                shown = ", ".join(_names_like_numbers(first, delimiter)[:3])
+                notes.append(f"{path.name}: the first row is read as column names, though "
+                             f"{shown} look like numbers: header=False / --no-header says "
+                             "it is data")
             elif header is None and _pandas_header(_cells(first, delimiter)):
                 notes.append(f"{path.name}: the first row, 0, 1, ..., is read as column names "
                              "(as pandas writes a frame's default ones); header=False / "
@@ -225,7 +239,8 @@ def _read_arrow(path: Path, kind: str, columns, drop, index, header=None,
     keep = _chosen_columns(path, table.column_names, columns, drop, index)
     order, others = keep, None
     if text:
-        others = [name for name in keep if is_text_column(table[name])]
+        others = [name for name in keep if is_text_column(table[name]) or (
+            name in text_columns and not _numeric_type(table[name].type))]
         keep = [name for name in keep if name not in others]
     X = numeric_array(path, table.select(keep))
     # a headerless file's made-up names say nothing: its columns match by position
