@@ -24,6 +24,7 @@ from aekit._stack import user_stacklevel
 from aekit.apps._table_codec import ColumnSpec, column_specs
 from aekit.estimators._frames import is_frame
 from aekit.estimators._validation import check_finite
+from aekit.io.dialect import current_dialect
 
 
 def category_specs(X) -> list[ColumnSpec] | None:
@@ -162,7 +163,7 @@ def _read_unseen(column, spec: ColumnSpec, codes: np.ndarray, shares) -> np.ndar
     values = sorted(map(str, set(column[unseen])))
     near = {value: match for value in values if (match := _near(value, spec.categories))}
     # a number where every category is text: 0/1 for no/yes, a column read otherwise
-    numbers = [] if any(map(_is_number, spec.categories)) else [
+    numbers = [] if any(_is_number(str(c)) for c in spec.categories) else [
         value for value in values if _is_number(value)]
     if near or numbers:  # a category written otherwise, not a new one
         why = (f"{next(iter(near))!r} is {next(iter(near.values()))!r} written otherwise"
@@ -187,12 +188,8 @@ def _read_unseen(column, spec: ColumnSpec, codes: np.ndarray, shares) -> np.ndar
     return codes
 
 
-def _is_number(value) -> bool:
-    try:
-        float(str(value))
-    except ValueError:
-        return False
-    return True
+def _is_number(text: str) -> bool:
+    return current_dialect().number(text)
 
 
 def _rows(n: int) -> str:
