@@ -69,6 +69,43 @@ class EpochTimer(Callback):
         self.started = now
 
 
+class HostLoad:
+    """What else the machine did while a block ran, from ``/proc/stat`` (Linux): the share of
+    the CPUs' time the hypervisor gave to other guests (steal) and the share other processes
+    here used. Both explain a slow round without guessing; ``None`` where ``/proc`` is absent."""
+
+    def __enter__(self):
+        self.start = self._ticks(), self._own_seconds()
+        return self
+
+    def __exit__(self, *exc):
+        (busy0, steal0, total0), own0 = self.start
+        (busy1, steal1, total1), own1 = self._ticks(), self._own_seconds()
+        total = max(total1 - total0, 1)
+        self.steal = (steal1 - steal0) / total
+        tick = os.sysconf("SC_CLK_TCK")
+        self.others = max(0.0, (busy1 - busy0) - (own1 - own0) * tick) / total
+
+    @staticmethod
+    def _ticks() -> tuple[int, int, int]:
+        """(busy, steal, all) ticks of all CPUs since boot."""
+        with open("/proc/stat") as stat:
+            user, nice, system, idle, iowait, irq, softirq, steal = map(
+                int, stat.readline().split()[1:9])
+        busy = user + nice + system + irq + softirq
+        return busy, steal, busy + idle + iowait + steal
+
+    @staticmethod
+    def _own_seconds() -> float:
+        import resource
+
+        me = resource.getrusage(resource.RUSAGE_SELF)
+        return me.ru_utime + me.ru_stime
+
+    def __str__(self) -> str:
+        return f"steal {self.steal:.1%}, other processes {self.others:.1%} of the CPUs"
+
+
 def steady(seconds: list[float]) -> tuple[float, float]:
     """(median seconds per epoch after the first, extra seconds of the first)."""
     rest = seconds[1:] or seconds
@@ -242,10 +279,13 @@ def training_tables(X, X_val, device, epochs, rate, with_keras, with_bf16, model
         # kernel bound), so drifting machine load hits them alike.
         rounds = []
         for index in range(repeats):
-            timings = {name: run(hidden) for name, run in runners.items()}
-            if with_bound:
-                timings["kernel bounds"] = kernel_bounds(X, X_val, show=index == repeats - 1)
+            with HostLoad() if os.path.exists("/proc/stat") else contextlib.nullcontext() as load:
+                timings = {name: run(hidden) for name, run in runners.items()}
+                if with_bound:
+                    timings["kernel bounds"] = kernel_bounds(X, X_val, show=index == repeats - 1)
             rounds.append(timings)
+            if load is not None:
+                print(f"round {index + 1}: {load}", flush=True)
         results = {name: (statistics.median(r[name][0] for r in rounds),
                           statistics.median(r[name][1] for r in rounds)) for name in runners}
         keras_time = next((s for n, (s, _) in results.items() if n.startswith("Keras")), None)

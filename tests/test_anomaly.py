@@ -506,6 +506,11 @@ def test_cli_series_commands_take_a_stored_pandas_index_as_the_time(tmp_path, ca
         assert main(["detect", str(tmp_path / "written.csv"), *time, *given]) == 0
         results = pd.read_csv(tmp_path / "s.csv", index_col=0)
         assert list(results.index[:2]) == ["2024-01-01 00:00:00", "2024-01-01 00:01:00"]
+    pd.DataFrame({"value": series}, index=stamps).to_csv(tmp_path / "named.csv")
+    assert main(["detect", str(tmp_path / "named.csv"), *given]) == 0  # the times were lost
+    assert "its first column, 'timestamp', holds dates: it is the series' time" in \
+        capsys.readouterr().err
+    assert pa_csv.read_csv(tmp_path / "s.csv").column_names == ["timestamp", "score", "label"]
     assert main(["detect", str(tmp_path / "written.csv"), "--model", str(saved), "-o",
                  str(tmp_path / "s.parquet")]) == 0  # typed, not the CSV's text (a re-trial)
     assert pd.read_parquet(tmp_path / "s.parquet").index.equals(stamps.rename(None))

@@ -33,18 +33,31 @@ def read_frame(path: str) -> pa.Table:
 def stored_index(frame: pa.Table, path: str, values: list[str] | None) -> str | None:
     """The column in which pandas wrote the rows' index (a ``DatetimeIndex``, say), where it
     wrote one that is not named among the ``values``: in a Parquet file, the one its metadata
-    names; in a CSV, an unnamed first column. The series' time, when ``--time`` names none (it
-    was left out of the output, and an integer one could be read as a channel)."""
+    names; in a CSV, an unnamed first column; else a first column of dates (a named index as
+    ``DataFrame.to_csv`` writes it, or a timestamp column put first). The series' time, when
+    ``--time`` names none (it was left out of the output, and an integer one could be read as
+    a channel)."""
     from aekit.io.tables import UNNAMED_INDEX, pandas_index_columns
 
     stored = pandas_index_columns(frame.schema)
     if not stored and frame.num_columns > 1 and frame.column_names[0] in ("", "Unnamed: 0"):
         stored = frame.column_names[:1]  # the index DataFrame.to_csv writes first, unnamed
+    dated = not stored and frame.num_columns > 1 and _holds_times(frame.column(0))
+    if dated:
+        stored = frame.column_names[:1]
     if len(stored) != 1 or stored[0] in (values or ()):
         return None
-    which = "its unnamed index" if stored[0] in UNNAMED_INDEX else f"its index {stored[0]!r}"
-    note(f"{Path(path).name}: {which}, as pandas writes one, is the series' time (as --time)")
+    if dated:
+        which = f"its first column, {stored[0]!r}, holds dates: it"
+    else:
+        which = "its unnamed index" if stored[0] in UNNAMED_INDEX else f"its index {stored[0]!r}"
+        which += ", as pandas writes one,"
+    note(f"{Path(path).name}: {which} is the series' time (as --time)")
     return stored[0]
+
+
+def _holds_times(column: pa.ChunkedArray) -> bool:
+    return pa.types.is_timestamp(column.type) or pa.types.is_date(column.type)
 
 
 def with_range_index(frame: pa.Table) -> pa.Table:
