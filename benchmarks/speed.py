@@ -106,11 +106,12 @@ class HostLoad:
         return f"steal {self.steal:.1%}, other processes {self.others:.1%} of the CPUs"
 
 
-def steady(seconds: list[float]) -> tuple[float, float]:
-    """(median seconds per epoch after the first, extra seconds of the first)."""
+def steady(seconds: list[float]) -> tuple[float, float, float]:
+    """(median seconds per epoch after the first, extra seconds of the first, the best epoch
+    after the first: timed as the kernel bound is, its least disturbed run)."""
     rest = seconds[1:] or seconds
     per_epoch = statistics.median(rest)
-    return per_epoch, seconds[0] - per_epoch
+    return per_epoch, seconds[0] - per_epoch, min(rest)
 
 
 def time_aekit(X, X_val, hidden, device, epochs, **params):
@@ -329,6 +330,10 @@ def targets_table(device, results, rounds) -> None:
     if device == "cpu":
         rows.append(("aekit default / kernel bound",
                      ratio(seconds_of(default), lambda r: r["kernel bounds"][0]), "<= 1.5x"))
+        # The bound is each kernel's best of five timings; an epoch's median takes in every
+        # pause the machine makes. The best epoch is the like-for-like figure, shown beside it.
+        rows.append(("aekit default's best epoch / kernel bound",
+                     ratio(lambda r: r[default][2], lambda r: r["kernel bounds"][0]), "-"))
         rows.append(("aekit default / stricter bound (aekit's BCE sums)",
                      ratio(seconds_of(default), lambda r: r["kernel bounds"][1]), "-"))
         rows.append(("DataLoader loop / aekit default",
