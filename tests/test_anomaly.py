@@ -374,6 +374,9 @@ def test_cli_fit_a_detector_then_apply_it(tmp_path, blob, capsys, quick_default)
     info = capsys.readouterr().out
     assert "anomaly_detector" in info and "inner model: ensemble" in info
     assert "5 features -> code" in info and "threshold_=" in info
+    threshold = aekit.load(saved).threshold_  # its sign read as the score's (a trial)
+    assert f"where the score written (higher = more normal, as score_samples) is below " \
+        f"{-threshold:.5g}" in info
     assert main(["fit", str(data), "--model", "detector", "--latent-dim", "2",
                  "-o", str(saved)]) == 1
     assert "--latent-dim does not apply to --model detector" in capsys.readouterr().err

@@ -257,6 +257,36 @@ def test_map_colours_by_a_column_the_model_also_reads(files, blobs, tmp_path, ca
     assert "--labels f0: the column is left out by --columns/--drop" in capsys.readouterr().err
 
 
+def test_map_labels_name_a_column_or_follow_the_rows_index(blobs, tmp_path, monkeypatch):
+    """A trial: ``labels="cluster"`` was read as the letters of the word, and a Series of
+    labels was taken by position, so that rows given in another order were coloured by other
+    rows' labels without a word."""
+    import pandas as pd
+
+    from aekit import Autoencoder
+    from aekit.apps import latent_map, report
+
+    drawn, draw = [], report.plot_latent_map
+    monkeypatch.setattr(report, "plot_latent_map", lambda points, path, labels, *a, **k: (
+        drawn.append(np.asarray(labels)), draw(points, path, labels, *a, **k)))
+    X, y = blobs
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(8)]).assign(
+        cluster=np.where(y == 0, "left", "right"))
+    model = Autoencoder(latent_dim=2, epochs=1, **FAST).fit(frame.drop(columns="cluster"))
+    latent_map(model, frame, tmp_path / "a.png", labels="cluster")  # taken out of the features
+    shuffled = frame.sample(frac=1, random_state=0)
+    latent_map(model, shuffled.drop(columns="cluster"), tmp_path / "b.png",
+               labels=frame["cluster"])  # by index, not by position
+    write_report(model, shuffled, tmp_path / "report", labels="cluster")
+    assert list(drawn[0]) == list(frame["cluster"])
+    assert list(drawn[1]) == list(shuffled["cluster"]) == list(drawn[2])
+    with pytest.raises(ValueError, match="labels='kind' names no column of X"):
+        latent_map(model, frame, tmp_path / "c.png", labels="kind")
+    with pytest.raises(ValueError, match="whose index is not X's rows.*labels.to_numpy"):
+        latent_map(model, frame.iloc[:150], tmp_path / "c.png",
+                   labels=frame["cluster"].iloc[50:])
+
+
 @pytest.mark.parametrize("labels", [
     np.where(np.arange(90) % 3 == 0, np.nan, np.arange(90) % 3),  # classes with NaN
     np.where(np.arange(90) % 3 == 0, np.nan, np.arange(90) * 1.5),  # numbers with NaN

@@ -327,6 +327,10 @@ def _describe(config: dict, indent: str = "") -> None:
         shown = {k: v for k, v in fitted.items() if isinstance(v, (int, float, str))}
         print(f"{indent}fitted:      " + ", ".join(
             f"{k}={v:.5g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items()))
+        if isinstance(shown.get("threshold_"), float):  # one cut, on two scales (a trial)
+            print(f"{indent}threshold:   flagged where the anomaly score is above "
+                  f"{shown['threshold_']:.5g}, that is, where the score written (higher = "
+                  f"more normal, as score_samples) is below {-shown['threshold_']:.5g}")
     names = fitted.get("feature_names_in_")
     if isinstance(names, list) and names:
         shown = ", ".join(map(str, names[:20])) + (f", ... ({len(names)} in all)"

@@ -14,7 +14,7 @@ from sklearn.utils.validation import validate_data
 
 from aekit.apps._report_page import Report, model_settings, page
 from aekit.apps.images import as_images, image_shape_of
-from aekit.apps.reduction import latent_map
+from aekit.apps.reduction import labels_of_rows, latent_map
 from aekit.apps.report import (
     plot_feature_errors,
     plot_history,
@@ -47,7 +47,8 @@ def write_report(model, X, output_dir: str | os.PathLike, *, labels=None,
     ``output_dir``.
 
     Figures: the loss curves; originals against reconstructions (image models) or each
-    feature's reconstruction error (tables); the 2-D map of the codes, coloured by ``labels``;
+    feature's reconstruction error (tables); the 2-D map of the codes, coloured by ``labels``
+    (one per row, or the name of a column of a DataFrame ``X``, as in ``latent_map``);
     the histogram of ``score_samples``, with the threshold when the model has an ``offset_``
     (a detector's cut on the same higher-is-normal scale, as in scikit-learn). A detector's
     rows are shown as its autoencoder sees them (scaled robustly and clipped). A
@@ -58,6 +59,7 @@ def write_report(model, X, output_dir: str | os.PathLike, *, labels=None,
         return write_series_report(model, X, output_dir, title=title)
     out = Path(output_dir)
     ae = autoencoder_of(model)
+    X, labels = labels_of_rows(model, X, labels)
     rows = _model_rows(model, ae, X)
     if len(X) < 3:  # its map of the codes: checked before any figure is written
         raise ValueError(f"a report needs at least 3 rows (for its map of the codes), got "

@@ -56,9 +56,11 @@ def latent_map(model, X, path, labels=None, method: str = "auto",
     """Encode ``X`` with a fitted ``model``, draw the codes in 2-D to the PNG ``path`` coloured
     by ``labels`` (one per row, optional; a pandas Series' name titles the legend), and return
     the 2-D points. Codes larger than 2 are projected by ``method`` fitted on these rows, so
-    maps of other rows have other axes: draw rows to compare in one map, labelled apart."""
+    maps of other rows have other axes: draw rows to compare in one map, labelled apart.
+    ``labels`` may name a column of a DataFrame ``X`` (``labels_of_rows``)."""
     from aekit.apps.report import plot_latent_map
 
+    X, labels = labels_of_rows(model, X, labels)
     Z = np.asarray(model.transform(X))  # a DataFrame under set_output
     if labels is not None and len(labels) != len(Z):
         raise ValueError(f"labels has {len(labels)} entries for {len(Z)} rows")
@@ -67,6 +69,31 @@ def latent_map(model, X, path, labels=None, method: str = "auto",
                     title=f"{type(model).__name__}: {Z.shape[1]}-d codes of {len(Z)} rows",
                     label_name=getattr(labels, "name", None))
     return points
+
+
+def labels_of_rows(model, X, labels):
+    """``(X, labels)`` with the labels matched to ``X``'s rows. For a DataFrame ``X``:
+    ``labels`` naming one of its columns is that column, left out of ``X`` unless ``model``
+    was trained on it (as ``--labels`` on the command line), and a pandas Series of labels is
+    matched to the rows by index, as pandas matches it (its order may differ; a Series of
+    other rows is refused: taken by position, the colours would silently belong to other
+    rows)."""
+    from aekit.estimators._frames import is_frame
+
+    if isinstance(labels, str):
+        if not is_frame(X) or labels not in X.columns:
+            raise ValueError(f"labels={labels!r} names no column of X: name a column of a "
+                             "DataFrame X, or give one label per row")
+        trained_on = [str(n) for n in getattr(model, "feature_names_in_", ())]
+        return (X if labels in trained_on else X.drop(columns=[labels])), X[labels]
+    if is_frame(X) and hasattr(labels, "index") and not labels.index.equals(X.index):
+        index = labels.index
+        if len(index) != len(X) or index.has_duplicates or not index.isin(X.index).all():
+            raise ValueError("labels is a pandas Series whose index is not X's rows: give it "
+                             "X's index, or an array (labels.to_numpy()) to take it by "
+                             "position")
+        labels = labels.reindex(X.index)
+    return X, labels
 
 
 def _label_values(labels):
