@@ -708,6 +708,39 @@ def test_cli_impute_gives_the_whole_table_back(tmp_path, capsys):
     assert "day, comment, kind hold text: write .csv or .parquet" in capsys.readouterr().err
 
 
+def test_cli_impute_fills_codes_written_as_numbers_as_categories(tmp_path, capsys):
+    """A trial: a postcode column (69001, 75001, 06000) was filled with numbers between them,
+    none of them a postcode, and ``impute`` had no ``--categories`` to say what it is."""
+    rng = np.random.default_rng(0)
+    codes = rng.choice(["69001", "75001", "06000"], 200)
+    income = np.select([codes == "75001", codes == "69001"], [60.0, 40.0], 30.0)
+    frame = pd.DataFrame({"zip": codes, "income": income + rng.normal(0, 2, 200),
+                          "kids": rng.integers(0, 4, 200)})
+    frame.loc[rng.random(200) < 0.15, "zip"] = None
+    source, model = tmp_path / "zip.csv", tmp_path / "i.safetensors"
+    frame.to_csv(source, index=False)
+    fit = ["--epochs", "2", "--device", "cpu"]
+    assert main(["impute", str(source), "-o", str(tmp_path / "n.csv"), *fit]) == 0
+    assert "zip: whole numbers of few values far apart, filled as numbers" in \
+        capsys.readouterr().err  # kids, 0 to 3, are counts: no note
+    assert main(["impute", str(source), "-o", str(tmp_path / "c.csv"), "--categories", "zip",
+                 "--save-model", str(model), *fit]) == 0
+    assert "far apart" not in capsys.readouterr().err
+    filled = pd.read_csv(tmp_path / "c.csv", dtype={"zip": str})
+    assert set(filled["zip"]) == {"69001", "75001", "06000"}  # as written: 06000, not 6000
+    observed = frame["zip"].notna()
+    assert (filled["zip"][observed] == frame["zip"][observed]).all()
+    assert main(["impute", str(source), "-o", str(tmp_path / "m.csv"), "--model",
+                 str(model)]) == 0  # the saved imputer reads the codes as it learnt them
+    assert (tmp_path / "m.csv").read_bytes() == (tmp_path / "c.csv").read_bytes()
+    for options, said in [(["--categories", "city"], "--categories city: "),
+                          (["--categories", "income"], "distinct values in 200 rows"),
+                          (["--categories", "zip", "--model", str(model)], "leave the option"),
+                          (["--categories", "zip", "--series", "income"], "not with --series")]:
+        assert main(["impute", str(source), "-o", str(tmp_path / "x.csv"), *options]) == 1
+        assert said in capsys.readouterr().err
+
+
 def test_cli_impute_fills_a_parquet_category_and_carries_empty_columns(tmp_path, capsys):
     """A pandas category stored in Parquet (a dictionary) is filled as one, a column without
     any value is copied out, and NumPy output is refused before any training."""

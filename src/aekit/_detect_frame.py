@@ -46,7 +46,7 @@ def frame_with_categories(table, detector, source: str, given=()):
         return None
     numbers = table.columns or [n for n in table.order if n not in text]  # headerless: x0, ...
     columns = {str(name): table.X[:, i] for i, name in enumerate(numbers)}
-    _check_given(given, table, source)
+    check_given_categories(given, table, source)
     coded = [*given, *(name for name, kind in learnt.items() if kind == "category")]
     for name in coded:
         if name in columns:  # the file's own text: '02134', not 2134
@@ -77,7 +77,7 @@ def frame_with_categories(table, detector, source: str, given=()):
     return _in_detectors_order(frame, table, detector, source)
 
 
-def _check_given(given, table, source: str) -> None:
+def check_given_categories(given, table, source: str) -> None:
     """``--categories`` must name columns read, each of values seen twice on average (an id
     one-hot encoded is thousands of columns of single rows)."""
     for name in given:

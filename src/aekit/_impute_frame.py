@@ -25,16 +25,24 @@ def numbers_frame(X: np.ndarray, columns, types=None) -> pd.DataFrame:
                          for i, (name, kind) in enumerate(zip(columns, types))})
 
 
-def split_table(table, imputer=None) -> tuple[pd.DataFrame, dict]:
+def split_table(table, imputer=None, given=(), source=None) -> tuple[pd.DataFrame, dict]:
     """``(features, carried)``: the columns the imputer reads (numbers, then categories, in the
     file's order) and the text it does not (name -> Series). With a saved ``imputer``, text
-    columns are categories where it learnt them as such, and carried otherwise."""
+    columns are categories where it learnt them as such, and carried otherwise. Columns of
+    codes written as numbers are categories where ``given`` (``--categories``) names them or
+    the imputer learnt them so, with their text as the file ``source`` writes it."""
     numbers = numbers_frame(table.X, table.columns, table.types)
     learnt = {spec.name: spec for spec in getattr(imputer, "columns_", None) or []}
     for name, spec in learnt.items():  # real numbers in training (a model saved before types)
         if spec.kind == "numeric" and name in numbers:
             numbers[name] = numbers[name].astype("float64")
     categories, carried = {}, {}
+    coded = [*given, *(name for name, spec in learnt.items() if spec.kind == "category")]
+    for name in dict.fromkeys(coded):
+        if name in numbers:  # '06000' as written, not 6000
+            series = _codes_as_text(numbers.pop(name), table, name, source)
+            categories[name] = _as_learnt(series, learnt[name]) if name in learnt else \
+                series.astype("category")
     for name in table.text.column_names:
         series = as_series(table.text[name])
         if imputer is not None:
@@ -43,21 +51,20 @@ def split_table(table, imputer=None) -> tuple[pd.DataFrame, dict]:
                 numbers[name] = pd.Series(np.full(len(series), np.nan))
                 continue
             kept = spec is not None
-            if kept:  # an unseen value would become a gap: refused, not filled
-                unseen = set(series.dropna()) - set(spec.categories)
-                if unseen:
-                    raise ValueError(f"column {name!r} holds categories the imputer did not "
-                                     f"see in training ({sorted(map(str, unseen))[:3]}): "
-                                     "refit on data that has them")
-                categories[name] = series.astype(pd.CategoricalDtype(list(spec.categories)))
+            if kept:
+                categories[name] = _as_learnt(series, spec)
+        elif name in given:
+            kept = True
+            categories[name] = series.astype("category")
         else:  # dates and times are never categories: they hold the file's text
             kept = name not in table.time_columns and is_category(series)
             if kept:
                 categories[name] = series.astype("category")
         if not kept:
             carried[name] = series
-    if categories:
-        note(f"{', '.join(categories)}: text of few values, filled as categories")
+    found = [name for name in categories if name not in given]
+    if found:
+        note(f"{', '.join(found)}: text of few values, filled as categories")
     empty = [name for name, series in carried.items() if series.isna().all()]
     if empty:
         note(f"{', '.join(empty)}: no value in any row, so nothing to fill from: copied out "
@@ -71,6 +78,56 @@ def split_table(table, imputer=None) -> tuple[pd.DataFrame, dict]:
     if imputer is None and not features.shape[1]:
         raise ValueError("no column holds numbers or text of few values: nothing to fill")
     return features, carried
+
+
+def _codes_as_text(numbers: pd.Series, table, name: str, source) -> pd.Series:
+    """A column of codes read as numbers, as the file writes them (a gap missing)."""
+    from aekit.apps._mixed_rows import as_written
+    from aekit.io.tables import csv_column_text
+
+    written = None if source is None or table.columns is None else csv_column_text(source, name)
+    if written is not None:
+        return pd.Series(written, dtype=object)
+    values = numbers.astype(object).where(numbers.notna(), None)
+    return values.map(as_written).astype(object)
+
+
+def _as_learnt(series: pd.Series, spec) -> pd.Series:
+    """``series`` as the saved imputer's category ``spec``: each value as the category written
+    the same way (codes learnt as numbers match their text); an unseen value would become a
+    gap, so it is refused, not filled."""
+    from aekit.apps._mixed_rows import as_written
+
+    by_text = {as_written(value): value for value in spec.categories}
+    values = series.astype(object).where(series.notna(), None)
+    unseen = sorted({str(v) for v in values.dropna() if as_written(v) not in by_text})
+    if unseen:
+        raise ValueError(f"column {spec.name!r} holds categories the imputer did not see in "
+                         f"training ({unseen[:3]}): refit on data that has them")
+    matched = values.map(lambda v: None if v is None else by_text[as_written(v)])
+    return matched.astype(pd.CategoricalDtype(list(spec.categories)))
+
+
+def note_codes_filled_as_numbers(features: pd.DataFrame, given) -> None:
+    """A note where a column of whole numbers with gaps holds few values far apart (a postcode,
+    a store id): the imputer fills it with numbers between them, which are no codes."""
+    from aekit.apps._table_codec import MAX_CATEGORIES
+
+    suspects = []
+    for name in features.columns:
+        column = features[name]
+        if name in given or not pd.api.types.is_integer_dtype(column.dtype) or \
+                not column.isna().any() or pd.api.types.is_bool_dtype(column.dtype):
+            continue
+        values = column.dropna().unique()
+        spread = float(values.max()) - float(values.min()) + 1 if len(values) else 0
+        if 2 < len(values) <= MAX_CATEGORIES and 2 * len(values) <= column.notna().sum() \
+                and spread > 10 * len(values):
+            suspects.append(name)
+    if suspects:
+        note(f"{', '.join(suspects)}: whole numbers of few values far apart, filled as numbers "
+             "(between them, so not one of them); if they are codes (postcodes, ids), read "
+             f"them as categories: --categories {','.join(suspects)}")
 
 
 def as_series(column) -> pd.Series:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aekit._cli_common import OUTPUT_HELP, add_column_options
+from aekit._cli_common import CATEGORIES_HELP, OUTPUT_HELP, add_column_options, column_names
 from aekit.io.formats import FORMATS_HELP
 
 SERIES_WINDOW = 48  # impute_series' default: two days of hourly points
@@ -26,6 +26,8 @@ def add_impute(commands) -> None:
     p.add_argument("-o", "--output", required=True, metavar="OUT",
                    help=OUTPUT_HELP)
     add_column_options(p)
+    p.add_argument("--categories", type=column_names, default=[], metavar="A,B,...",
+                   help=CATEGORIES_HELP.replace("is read as", "is filled as"))
     p.add_argument("--model", metavar="MODEL",
                    help="fill with this saved imputer instead of training one")
     p.add_argument("--save-model", metavar="MODEL", help="also save the trained imputer here")
@@ -57,6 +59,9 @@ def run_impute(args) -> None:
     imputer = _saved_imputer(args.model) if args.model else None
     # --columns, --drop; --time copied out beside; text and dates kept apart, by name
     table = read_columns(args, args.data, text=True, model=imputer)
+    if table.columns is None and args.categories:
+        raise ValueError(f"--categories: {args.data} has no header row to name them by: give "
+                         "it one")
     if table.columns is not None:
         imputer, n_missing, shape = _impute_named(args, table, imputer)
     else:
@@ -88,7 +93,13 @@ def _impute_named(args, table, imputer):
     """A file with column names: the whole table written back, gaps filled (see
     ``aekit._impute_frame``); columns matched to a saved imputer's by name."""
     from aekit._cli_common import note
-    from aekit._impute_frame import missing_cells, split_table, whole_table
+    from aekit._detect_frame import check_given_categories
+    from aekit._impute_frame import (
+        missing_cells,
+        note_codes_filled_as_numbers,
+        split_table,
+        whole_table,
+    )
     from aekit.io import align_columns
     from aekit.io.formats import format_of
 
@@ -99,7 +110,13 @@ def _impute_named(args, table, imputer):
         raise ValueError(f"-o {args.output}: a NumPy file holds numbers only, and "
                          f"{', '.join(texts)} hold text: write .csv or .parquet, or --drop "
                          "them")
-    features, carried = split_table(table, imputer)
+    if args.categories and imputer is not None:
+        raise ValueError("--categories: a saved imputer reads the columns it learnt as "
+                         "categories as such: leave the option out with --model")
+    check_given_categories(args.categories, table, args.data)
+    features, carried = split_table(table, imputer, args.categories, args.data)
+    if imputer is None:
+        note_codes_filled_as_numbers(features, args.categories)
     _note_rows_alone(table)
     if imputer is None and not args.save_model and not missing_cells(features):
         note("no cell of the columns filled is missing: OUT is DATA as read, and no imputer "
@@ -259,6 +276,7 @@ def _impute_series(args) -> None:
 
     for option, given in (("--model", args.model), ("--save-model", args.save_model),
                           ("--columns and --drop", args.columns or args.drop),
+                          ("--categories", args.categories),
                           ("--header and --no-header", args.header is not None)):
         if given:
             raise ValueError(f"{option}: not with --series, whose series are each fitted "
