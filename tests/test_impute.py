@@ -302,6 +302,38 @@ def test_cli_impute_end_to_end(tmp_path, capsys):
     assert "no observed value" in capsys.readouterr().err
 
 
+def test_cli_impute_fills_a_headerless_csv_as_one_with_a_header(tmp_path, capsys):
+    """A trial: the same table without its header row came back with counts filled as 2.19
+    and True/False as 0.41 (True written as 1), and its text refused without its names."""
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"h": rng.normal(170, 10, 120).round(1),
+                          "kids": pd.array(rng.integers(0, 4, 120), dtype="Int64"),
+                          "active": pd.array(rng.random(120) > 0.5, dtype="boolean"),
+                          "city": rng.choice(["lyon", "nice"], 120)})
+    for name in ("h", "kids", "active"):
+        frame.loc[rng.random(120) < 0.1, name] = None
+    named, bare = tmp_path / "named.csv", tmp_path / "bare.csv"
+    frame.to_csv(named, index=False)
+    frame.to_csv(bare, index=False, header=False)
+    fit = ["--epochs", "2", "--device", "cpu"]
+    model = tmp_path / "bare.safetensors"
+    assert main(["impute", str(named), "-o", str(tmp_path / "n.csv"), *fit]) == 0
+    assert main(["impute", str(bare), "-o", str(tmp_path / "b.csv"), *fit, "--save-model",
+                 str(model)]) == 0
+    filled = pd.read_csv(tmp_path / "b.csv", header=None, names=list(frame.columns))
+    assert filled.equals(pd.read_csv(tmp_path / "n.csv"))  # as with its header, without one
+    assert filled["kids"].dtype == np.int64 and filled["active"].dtype == bool
+    assert set(filled["city"]) == {"lyon", "nice"} and not filled.isna().any().any()
+    assert main(["impute", str(bare), "-o", str(tmp_path / "again.csv"), "--model",
+                 str(model)]) == 0
+    assert (tmp_path / "again.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    assert main(["impute", str(named), "-o", str(tmp_path / "x.csv"), *fit, "--save-model",
+                 str(tmp_path / "named.safetensors")]) == 0
+    assert main(["impute", str(bare), "-o", str(tmp_path / "x.csv"), "--model",
+                 str(tmp_path / "named.safetensors")]) == 1
+    assert "its columns x3 hold text" in capsys.readouterr().err
+
+
 def test_cli_impute_leaves_out_an_id_and_a_label(tmp_path, capsys):
     """--drop keeps a label out of the imputer; --time copies an id out beside the rows."""
     X_missing, missing = with_holes(correlated(n=80, d=3))

@@ -46,6 +46,8 @@ def add_impute(commands) -> None:
 
 
 def run_impute(args) -> None:
+    from dataclasses import replace
+
     from aekit._cli_common import check_data_path, check_model_path, read_columns
 
     if args.series is not None:
@@ -62,7 +64,13 @@ def run_impute(args) -> None:
     if table.columns is None and args.categories:
         raise ValueError(f"--categories: {args.data} has no header row to name them by: give "
                          "it one")
-    if table.columns is not None:
+    headerless = _headerless_names(table, imputer)
+    if headerless is not None:
+        # a CSV without a header row: its columns' types and text kept as with one (a trial:
+        # counts came back as 2.19, True/False as 0.41), then written back without a header
+        imputer, n_missing, shape = _impute_named(args, replace(table, columns=headerless),
+                                                  imputer, header=False)
+    elif table.columns is not None:
         imputer, n_missing, shape = _impute_named(args, table, imputer)
     else:
         imputer, n_missing, shape = _impute_array(args, table, imputer)
@@ -70,6 +78,20 @@ def run_impute(args) -> None:
         imputer.save(args.save_model)
     print(f"filled {n_missing} missing cells of {shape[0]} rows x {shape[1]} columns; "
           f"wrote {args.output}" + (f" and {args.save_model}" if args.save_model else ""))
+
+
+def _headerless_names(table, imputer) -> list[str] | None:
+    """The names (x0, x1, ...) a CSV without a header row gives its columns of numbers, where
+    they are filled as a named table's are: by a new imputer, or one fitted on such a file;
+    None for a named table, a NumPy file, or an imputer that takes the columns by position."""
+    if table.columns is not None or table.types is None:
+        return None
+    names = [name for name in table.order if name not in table.text.column_names]
+    known = getattr(imputer, "feature_names_in_", None)
+    if imputer is None or (known is not None and
+                           set(names) <= {str(n) for n in known} <= set(table.order)):
+        return names
+    return None
 
 
 def _saved_imputer(path: str):
@@ -89,7 +111,7 @@ def _new_imputer(args):
                               device=args.device)
 
 
-def _impute_named(args, table, imputer):
+def _impute_named(args, table, imputer, header: bool = True):
     """A file with column names: the whole table written back, gaps filled (see
     ``aekit._impute_frame``); columns matched to a saved imputer's by name."""
     from aekit._cli_common import note
@@ -121,7 +143,7 @@ def _impute_named(args, table, imputer):
     if imputer is None and not args.save_model and not missing_cells(features):
         note("no cell of the columns filled is missing: OUT is DATA as read, and no imputer "
              "was trained")
-        _write_named(args, whole_table(features, carried, table.order), table)
+        _write_named(args, whole_table(features, carried, table.order), table, header)
         return None, 0, (len(features), len(table.order))
     if imputer is None:
         imputer = _new_imputer(args).fit(features)
@@ -134,12 +156,13 @@ def _impute_named(args, table, imputer):
         note(moved)
     filled = imputer.transform(features.iloc[:, order])
     out = whole_table(filled, carried, table.order)
-    _write_named(args, out, table)
+    _write_named(args, out, table, header)
     return imputer, missing_cells(features), out.shape
 
 
-def _write_named(args, out, table) -> None:
-    """The filled table, its --time (or id) column beside it as the file wrote it."""
+def _write_named(args, out, table, header: bool = True) -> None:
+    """The filled table, its --time (or id) column beside it as the file wrote it; a CSV
+    without a header row where ``header`` is False."""
     import numpy as np
 
     from aekit.io import write_table
@@ -151,7 +174,7 @@ def _write_named(args, out, table) -> None:
         text = None if index is None else csv_column_text(  # 0007 stays 0007
             args.data, table.index_name, args.header, index)
         write_frame(args.output, out, index if text is None else text,
-                    table.index_name)  # types as read
+                    table.index_name, header)  # types as read
     else:
         write_table(args.output, out.to_numpy(dtype=np.float64), table.order,
                     index=index, index_name=table.index_name)
@@ -183,8 +206,10 @@ def _impute_array(args, table, imputer):
     from aekit.io.formats import format_of
 
     if table.text is not None and table.text.num_columns:
-        raise ValueError(f"{args.data} has no header row, so its text columns cannot be named "
-                         "or kept: give it a header row, or --drop them")
+        texts = ",".join(table.text.column_names)
+        raise ValueError(f"{args.data} has no header row, and its columns {texts} hold text "
+                         "that this imputer, fitted on named columns, cannot match: give the "
+                         f"file its header row, or --drop {texts}")
     X = table.X.reshape(len(table.X), -1) if table.X.ndim != 2 else table.X
     # a CSV read without a header row is written back without one (a NumPy file's rows get x0,
     # x1, ... in a CSV)

@@ -567,9 +567,10 @@ def _write_arrow(tmp: Path, path: Path, X: np.ndarray, columns: list[str] | None
 
 
 def write_frame(path: str | os.PathLike, frame, index: np.ndarray | None = None,
-                index_name: str | None = None) -> None:
+                index_name: str | None = None, header: bool = True) -> None:
     """Write a pandas DataFrame atomically as CSV or Parquet, each column in its own type
-    (nullable integers and booleans stay integers and booleans), ``index`` first."""
+    (nullable integers and booleans stay integers and booleans), ``index`` first; a CSV
+    without a header row where ``header`` is False."""
     import pyarrow as pa
 
     name = None if index_name in UNNAMED_INDEX else index_name
@@ -584,7 +585,7 @@ def write_frame(path: str | os.PathLike, frame, index: np.ndarray | None = None,
         if index is not None:  # unnamed: an empty header, as pandas writes one
             table = table.add_column(0, name or "", pa.array(index))
     with atomic_path(Path(path)) as tmp:
-        write_arrow_table(table, tmp, Path(path))
+        write_arrow_table(table, tmp, Path(path), header=header)
 
 
 UNNAMED_INDEX = (None, "", "__index_level_0__", "Unnamed: 0")  # pandas' names of no name
