@@ -12,7 +12,7 @@ from aekit.apps import _table_codec as codec
 from aekit.estimators._frames import is_frame
 from aekit.estimators._params import store_params
 from aekit.estimators._torch import draw_seed
-from aekit.estimators._validation import check_float, check_int
+from aekit.estimators._validation import check_float, check_float32_resolves, check_int
 from aekit.estimators.masked import MaskedAutoencoder
 from aekit.estimators.persistence import (
     nest_state,
@@ -125,6 +125,8 @@ class AutoencoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             if reset:
                 self.columns_ = None
         _check_no_inf(Z, self._column_names(X))
+        if reset:  # here, where the columns have their names (a trial: "column 0")
+            check_float32_resolves(Z, self._column_names(X))
         return Z
 
     def _column_names(self, X) -> list[str] | None:
