@@ -174,6 +174,32 @@ def test_report_refuses_reordered_columns(blobs, tmp_path):
         write_report(model, frame.assign(g0=frame["g0"].astype(str)), tmp_path / "text")
 
 
+def test_report_on_an_imputer_fitted_with_categories(blobs, tmp_path, monkeypatch):
+    """A trial: every way to report on an imputer of a table with a text column was refused
+    (the text 'not numeric'; dropped, 'missing')."""
+    import pandas as pd
+
+    from aekit import AutoencoderImputer
+    from aekit.apps import model_report
+
+    drawn, draw = [], model_report.plot_feature_errors
+    monkeypatch.setattr(model_report, "plot_feature_errors", lambda errors, names, *a, **k: (
+        drawn.append(names), draw(errors, names, *a, **k)))
+    X, y = blobs
+    frame = pd.DataFrame(X[:, :3], columns=["a", "b", "c"]).assign(
+        side=np.where(y == 0, "left", "right"))
+    imputer = AutoencoderImputer(epochs=2, random_state=0, device="cpu").fit(frame)
+    report = write_report(imputer, frame, tmp_path / "py")
+    assert drawn[0] == ["a", "b", "c", "side=left", "side=right"]  # a category's 0/1 columns
+    assert "reconstruction MSE (data units)" in " ".join(report.numbers)  # not scaled ones
+    imputer.save(tmp_path / "imp.safetensors")
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    assert main(["report", str(tmp_path / "imp.safetensors"), str(tmp_path / "t.csv"), "-o",
+                 str(tmp_path / "cli")]) == 0
+    assert "feature_errors.png" in check_page(tmp_path / "cli" / "index.html")
+    assert drawn[1] == drawn[0]
+
+
 # ----------------------------------------------------------------- maps
 def test_square_rows_of_unit_values_are_images_unless_their_columns_are_named_otherwise():
     from types import SimpleNamespace

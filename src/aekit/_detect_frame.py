@@ -16,8 +16,9 @@ from aekit.io.tables import csv_column_text
 
 
 def takes_categories(model) -> bool:
-    """Whether ``model`` is a detector fitted on a table with categorical columns."""
-    return hasattr(model, "offset_") and getattr(model, "columns_", None) is not None
+    """Whether ``model`` (a detector, an imputer) was fitted on a table with categorical
+    columns."""
+    return any(spec.kind == "category" for spec in getattr(model, "columns_", None) or [])
 
 
 def text_columns(detector, given=()) -> list[str]:

@@ -195,6 +195,16 @@ class AutoencoderImputer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         per_column = np.sqrt((errors**2).sum(axis=0) / np.maximum(counts, 1))
         return np.where(counts >= 5, per_column, overall)
 
+    # the rows model_input gives are in the data's units (a category as 0/1 columns): the
+    # network inside scales them itself
+    model_input_scaled = False
+
+    def model_input(self, X) -> np.ndarray:
+        """``X`` as the network inside takes it: a category as its 0/1 columns, NaN where a
+        cell is missing (a report shows the rows so)."""
+        check_is_fitted(self)
+        return self._encoded(X, reset=False)
+
     # ----------------------------------------------------------------- filling
     def transform(self, X):
         """``X`` with its missing cells filled; observed cells are returned unchanged."""

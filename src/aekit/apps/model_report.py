@@ -99,12 +99,12 @@ def write_report(model, X, output_dir: str | os.PathLike, *, labels=None,
 
 
 def _encoded_names(model) -> list[str] | None:
-    """A detector's input columns as its autoencoder takes them, a category as its 0/1
-    columns (``city=Paris``); None for a model without categories."""
+    """A detector's or an imputer's input columns as its autoencoder takes them, a category
+    as its 0/1 columns (``city=Paris``); None for a model without categories."""
     from aekit.apps._mixed_rows import encoded_names
 
-    specs = getattr(model, "columns_", None)
-    return encoded_names(specs) if specs is not None and hasattr(model, "offset_") else None
+    specs = getattr(model, "columns_", None) or []
+    return encoded_names(specs) if any(spec.kind == "category" for spec in specs) else None
 
 
 @dataclass
@@ -120,7 +120,8 @@ def _model_rows(model, ae, X) -> _Rows:
     rather than read by position."""
     model_input = getattr(model, "model_input", None)
     if model_input is not None:
-        return _Rows(np.asarray(model_input(X)), type(model).__name__)
+        scaled = getattr(model, "model_input_scaled", True)
+        return _Rows(np.asarray(model_input(X)), type(model).__name__ if scaled else None)
     check_numeric_columns(X)
     if hasattr(X, "columns") or hasattr(X, "column_names"):  # a DataFrame or Arrow table
         # the names live on the wrapper (an imputer) where it has them, else on the model
