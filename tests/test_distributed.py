@@ -228,6 +228,31 @@ def test_timeout_comes_from_the_environment(monkeypatch):
 
 
 
+def test_only_rank_zero_writes_and_reports_a_detectors_results(tmp_path, monkeypatch,
+                                                                 capsys):
+    """A trial: under torchrun every rank wrote the detector, its results and its messages
+    (``aekit detect``, ``fit --model detector``, ``detect --series``). Rank 1 is played here
+    by its environment: it trains as rank 0 does, and leaves the writing and telling to it."""
+    from aekit.cli import main
+    from aekit.estimators import _distributed
+
+    data = tmp_path / "X.csv"
+    header = ",".join(f"c{i}" for i in range(8))
+    np.savetxt(data, _table(), delimiter=",", header=header, comments="", fmt="%.6g")
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setattr(_distributed, "is_main", lambda: False)
+    fast = ["--random-state", "0"]
+    assert main(["detect", str(data), "-o", str(tmp_path / "r.csv"), "--save",
+                 str(tmp_path / "d.safetensors"), *fast]) == 0
+    assert main(["fit", str(data), "--model", "detector", "-o",
+                 str(tmp_path / "f.safetensors"), *fast]) == 0
+    assert main(["detect", str(data), "--series", "c0", "--window", "8", "-o",
+                 str(tmp_path / "s.csv"), *fast]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["X.csv"]
+    said = capsys.readouterr()
+    assert said.out == "" and "note" not in said.err
+
+
 def test_a_group_that_never_forms_is_one_line_from_the_cli(tmp_path, monkeypatch, capsys):
     """Rank 0 started alone (rank 1 never comes): the CLI says what to check, no traceback."""
     from aekit.cli import main

@@ -130,7 +130,26 @@ def id_columns_noted(rows):
 
 
 def note(text: str) -> None:
-    print(f"aekit: note: {text}", file=sys.stderr)
+    if is_main_rank():  # under torchrun, said once
+        print(f"aekit: note: {text}", file=sys.stderr)
+
+
+def is_main_rank() -> bool:
+    """Whether this process reports and writes results: rank 0 of a torchrun job (which sets
+    ``RANK`` in every process it starts), or the only process."""
+    return os.environ.get("RANK", "0") == "0"
+
+
+@contextlib.contextmanager
+def other_ranks_quiet():
+    """Within this, a process other than rank 0 of a torchrun job prints nothing on standard
+    output: every rank runs the command, and rank 0 says what was done (errors, on standard
+    error, still come from whichever rank meets them)."""
+    if is_main_rank():
+        yield
+        return
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+        yield
 
 
 def column_names(text: str) -> list[str]:

@@ -30,8 +30,10 @@ from aekit._cli_common import (
     column_names,
     csv_dialect_of,
     id_columns_noted,
+    is_main_rank,
     load_model_for,
     model_input,
+    other_ranks_quiet,
     read_columns,
     read_rows,
 )
@@ -135,7 +137,7 @@ def _fit(args, owners) -> None:
               f"{args.output}: apply it with "
               f"'aekit detect DATA --model {args.output}'")
         return
-    if os.environ.get("RANK", "0") == "0":  # under torchrun: rank 0 alone saves and reports
+    if is_main_rank():  # under torchrun: rank 0 alone saves and reports
         epochs = f"{model.n_epochs_} epoch" + ("" if model.n_epochs_ == 1 else "s")
         kept = _kept(model.n_epochs_, getattr(model, "best_epoch_", model.n_epochs_),
                      model.history_)
@@ -457,7 +459,7 @@ def _run(args) -> int:
     try:
         with terminate_as_interrupt():
             _check_inputs_exist(args)  # before any handler imports PyTorch (seconds)
-            with output_to_stdout(args), csv_dialect_of(args):
+            with output_to_stdout(args), csv_dialect_of(args), other_ranks_quiet():
                 args.handler(args)
     except KeyboardInterrupt:
         print(f"aekit: interrupted{resume_hint(args)}", file=sys.stderr)

@@ -627,8 +627,7 @@ class BaseAutoencoder(SourceFit, Inference, ClassNamePrefixFeaturesOutMixin,
         On several processes (``torchrun``) rank 0 alone writes; the others hold the same
         model."""
         check_is_fitted(self)
-        if _distributed.is_main():
-            save_model(self, path)
+        save_model(self, path)
 
     def export_onnx(self, directory) -> dict:
         """Write ``encoder.onnx``, ``decoder.onnx``, ``scorer.onnx`` and ``manifest.json`` to

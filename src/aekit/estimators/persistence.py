@@ -64,7 +64,12 @@ def _plain(value):
 
 
 def save_model(model, path: str | os.PathLike) -> None:
-    """Write any registered model to ``path`` (safetensors weights, JSON config, checksum)."""
+    """Write any registered model to ``path`` (safetensors weights, JSON config, checksum). On
+    several processes (``torchrun``) rank 0 alone writes; the others hold the same model."""
+    from aekit.estimators import _distributed
+
+    if not _distributed.is_main():
+        return
     tensors, config = model._model_state()
     output = getattr(model, "_sklearn_output_config", {}).get("transform")
     if output is not None:  # set_output(transform=...), kept as pickling keeps it
