@@ -381,3 +381,15 @@ def test_cli_stream_drop_keeps_a_stored_index_out_of_the_features(tmp_path, caps
     assert main(["score", str(model), str(tmp_path / "d.parquet"), "--stream", "--drop", "a",
                  "-o", str(tmp_path / "s.parquet")]) == 0
     assert pd.read_parquet(tmp_path / "s.parquet").index.tolist() == list(range(1000, 1300))
+    # a column the model does not read is refused, and a reordered file said to be, as a
+    # table loaded whole (a trial: the stream left the one unread and took the other silently)
+    assert main(["score", str(model), str(tmp_path / "d.parquet"), "--stream", "-o",
+                 str(tmp_path / "s.csv")]) == 1
+    assert "d.parquet does not have the columns the model was trained on (unexpected 'a')" in \
+        capsys.readouterr().err
+    frame[["d", "c", "b"]].to_parquet(tmp_path / "r.parquet", row_group_size=100)
+    for command in ("score", "encode"):
+        assert main([command, str(model), str(tmp_path / "r.parquet"), "--stream", "-o",
+                     str(tmp_path / "r.csv")]) == 0
+        assert "r.parquet: columns reordered by name to match the model" in \
+            capsys.readouterr().err

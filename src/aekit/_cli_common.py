@@ -366,7 +366,7 @@ def check_stream_args(args) -> None:
 def open_stream(args, model=None):
     """DATA as a source read block by block, within ``--memory``; a Parquet source reads the
     columns ``--columns`` names, else those the model was trained on (by name)."""
-    from aekit.io import open_source
+    from aekit.io import align_columns, open_source
     from aekit.io.sources import PARQUET_SUFFIXES
 
     check_stream_args(args)
@@ -383,6 +383,12 @@ def open_stream(args, model=None):
             them = "them" if len(read) > 1 else "it"
             raise CLIError(f"--drop {','.join(read)}: the model was trained on {them}, so it "
                            f"reads {them}: leave --drop out, or fit a model without {them}")
+        # the file's columns checked as a table loaded whole checks them (a trial: an extra
+        # column was left unread, and a reordered file read so, without a word)
+        given = [name for name in _parquet_names(args.data) if name not in args.drop]
+        moved = align_columns(given, columns, Path(args.data).name)[1]
+        if moved:
+            note(moved)
     elif args.drop:
         columns = _kept_columns(args, _parquet_names(args.data) if is_parquet else None)
     return open_source(args.data, memory=memory, columns=columns)
