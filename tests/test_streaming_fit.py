@@ -119,6 +119,8 @@ def test_stream_errors(digits_split, tmp_path):
     ae = Autoencoder(**quick(epochs=1)).fit(source)
     with pytest.raises(TypeError, match="read_block"):
         ae.reconstruct(source)
+    blocks = NpySource(tmp_path / "ok.npy", block_rows=300)  # score: as on the rows whole
+    assert ae.score(blocks) == pytest.approx(ae.score(digits_split[0]), rel=1e-12)  # (a trial)
     np.save(tmp_path / "wide.npy", np.zeros((10, 65), np.float32))
     with pytest.raises(ValueError, match=r"wide.npy, rows 0 to 9: X has 65 features"):
         ae.score_samples(NpySource(tmp_path / "wide.npy"))

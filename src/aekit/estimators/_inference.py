@@ -189,18 +189,28 @@ class Inference:
         compare (``GridSearchCV``, ``cross_val_score``); ``score_samples`` stays each model's
         own training loss. Missing cells and sequence padding (NaN) are left out. Text models
         (token ids) and models saved before ``score_scale_`` existed score the mean of
-        ``score_samples``. ``lengths``: each sequence's valid steps, as ``fit`` takes them."""
+        ``score_samples``. ``lengths``: each sequence's valid steps, as ``fit`` takes them.
+        ``X`` may be an ``ArraySource``, scored block by block."""
         if self._input_kind is not None or not hasattr(self, "score_scale_"):
             return float(np.mean(self.score_samples(X, lengths)))
+        if isinstance(X, ArraySource):  # each block's sum and count of squared errors
+            total, count = np.sum(list(_streaming.map_blocks(self._squared_errors, X)), axis=0)
+        else:
+            total, count = self._squared_errors(X, lengths)
+        if not count:
+            raise ValueError("X holds no observed value to score")
+        return -float(total / count)
+
+    def _squared_errors(self, X, lengths=None) -> np.ndarray:
+        """``[sum, count]`` of ``score``'s squared errors over the observed values of ``X``."""
         X, second = self._checked(X, lengths)
         errors = (X - self._unscale(self._infer("reconstruct", X, second))) / self.score_scale_
         observed = ~np.isnan(errors)
         if second is not None and self._second_array == "lengths":  # padding is no error
             valid = steps_mask(second, X.shape[1])  # (n, steps), univariate rows are 2-D
             observed &= valid.reshape(valid.shape + (1,) * (X.ndim - 2))
-        if not observed.any():
-            raise ValueError("X holds no observed value to score")
-        return -float(np.mean(np.square(errors[observed], dtype=np.float64)))
+        return np.array([np.square(errors[observed], dtype=np.float64).sum(),
+                         observed.sum()], dtype=np.float64)
 
     def _preprocessor(self, device: torch.device) -> Preprocessor:
         """The fitted ``Preprocessor``: rows as the user gives them -> the network's input."""
