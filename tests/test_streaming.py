@@ -111,7 +111,8 @@ def test_source_errors_name_the_problem(tmp_path):
 def test_parquet_errors_name_the_problem(tmp_path):
     table = pa.table({"x": [1.0, 2.0], "name": ["ann", "bob"]})
     pq.write_table(table, tmp_path / "people.parquet")
-    with pytest.raises(ValueError, match="column 'name' of .* is not numeric"):
+    with pytest.raises(ValueError, match=r"column 'name' of .* is not numeric .*leave it out "
+                       r"\(columns=\[...\] without it / --drop name\)"):  # both ways of saying it
         open_source(tmp_path / "people.parquet")
     assert ParquetSource(tmp_path / "people.parquet", columns=["x"]).n_rows == 2
     with pytest.raises(ValueError, match=r"column 'y' is not in .*\['x', 'name'\]"):

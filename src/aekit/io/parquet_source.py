@@ -266,8 +266,8 @@ def _select_columns(schema, columns: list[str] | None, path: Path) -> list[str]:
         if not (pa.types.is_integer(kind) or pa.types.is_floating(kind)
                 or pa.types.is_boolean(kind) or pa.types.is_decimal(kind)):
             raise ValueError(
-                f"column {name!r} of {path} is not numeric ({kind}): "
-                "drop it with columns=[...] or encode it as numbers first"
+                f"column {name!r} of {path} is not numeric ({kind}): leave it out "
+                f"(columns=[...] without it / --drop {name}) or encode it as numbers first"
             )
     return chosen
 
