@@ -164,6 +164,12 @@ def test_cli_compress_and_decompress(plain, data, tmp_path, capsys):
     assert main(["compress", str(model), str(tmp_path / "x8.npy"), "-o", str(pixels)]) == 0
     said = capsys.readouterr().out
     assert f"{X.size / pixels.stat().st_size:.3g}x smaller than the values as uint8" in said
+    # a CSV of whole numbers: against the smallest integers that hold them (a trial: float32)
+    np.savetxt(tmp_path / "x8.csv", np.rint(X), delimiter=",", fmt="%d",
+               header=",".join(f"f{i}" for i in range(X.shape[1])), comments="")
+    assert main(["compress", str(model), str(tmp_path / "x8.csv"), "-o", str(pixels)]) == 0
+    said = capsys.readouterr().out
+    assert f"{X.size / pixels.stat().st_size:.3g}x smaller than the values as uint8" in said
     np.save(tmp_path / "x255.npy", np.rint(X * 255).astype(np.uint8))  # for a [0, 1] model
     assert main(["compress", str(model), str(tmp_path / "x255.npy"), "-o", str(pixels)]) == 1
     assert "values up to 255, but the model was trained on" in capsys.readouterr().err

@@ -61,8 +61,7 @@ def _compress(args) -> None:
     data = compress(model, model_input(table, model, args.data), step=args.step,
                     refine=args.refine)
     atomic_write_bytes(args.output, data)
-    # against the values as the file holds them (uint8 pixels, say), float32 for text tables
-    held = X.dtype if X.dtype.kind in "iub" or X.dtype == "float16" else "float32"
+    held = _held_as(X)
     raw = X.size * np.dtype(held).itemsize
     step = stream_step(data)
     print(f"compressed {len(X)} row{'s' if len(X) != 1 else ''} into {len(data)} bytes ({len(data) / max(len(X), 1):.4g} "
@@ -87,3 +86,21 @@ def _decompress(args) -> None:
     names = getattr(model, "feature_names_in_", None)
     write_table(args.output, X, None if names is None else [str(n) for n in names])
     print(f"wrote {len(X)} decompressed rows to {args.output}")
+
+
+def _held_as(X) -> str:
+    """The type the values are measured against: as the file holds them (uint8 pixels, say);
+    for a text table, the smallest integer type that holds its whole numbers (a trial: a CSV
+    of values 27 to 157, counted as float32, made the stream look 4x smaller than it is
+    against bytes), else float32."""
+    import numpy as np
+
+    if X.dtype.kind in "iub" or X.dtype == "float16":
+        return str(X.dtype)
+    if X.size and np.isfinite(X).all() and (X == np.rint(X)).all():
+        low, high = int(X.min()), int(X.max())
+        whole = np.promote_types(np.min_scalar_type(low), np.min_scalar_type(high))
+        if whole.itemsize < 4:
+            return str(whole)
+    return "float32"
+
