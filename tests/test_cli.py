@@ -165,7 +165,12 @@ def test_errors_are_one_line(tmp_path, data_csv, model_file, capsys):
     gaps.write_text("a,b\n1,2\n3,\n5,6\n")
     header_only = tmp_path / "header.csv"
     header_only.write_text("a,b\n")
+    labelled = tmp_path / "labelled.csv"  # a column the model never read: only to be dropped
+    lines = data_csv.read_text().splitlines()
+    labelled.write_text("\n".join([lines[0] + ",kind"] + [f"{line},x" for line in lines[1:]]))
     cases = [
+        (["score", str(model_file), str(labelled), "-o", str(tmp_path / "s.csv")],
+         "column 'kind' of labelled.csv holds text, and the model was not trained on it"),
         (["impute", str(header_only), "-o", str(tmp_path / "f.csv")], "header.csv has no rows"),
         (["fit", str(header_only), "-o", str(tmp_path / "e.safetensors")],
          "header.csv has no rows, only column names"),

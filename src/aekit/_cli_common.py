@@ -229,11 +229,38 @@ def read_columns(args, path: str, text: bool = False, model=None, text_columns=(
     saved ``model`` the rows are for, if any."""
     from aekit.io import read_table
 
-    table = read_table(path, columns=args.columns, drop=args.drop, index=args.time,
-                       header=header_of(args, path, model), text=text,
-                       text_columns=text_columns)
+    options = {"columns": args.columns, "drop": args.drop, "index": args.time,
+               "header": header_of(args, path, model), "text_columns": text_columns}
+    try:
+        table = read_table(path, text=text, **options)
+    except ValueError:  # text, say: one the model does not read is only to be left out
+        unread = _text_not_read(path, options, model) if not text else []
+        if unread:
+            them = "it" if len(unread) == 1 else "them"
+            raise CLIError(f"column{'s' if len(unread) > 1 else ''} "
+                           f"{', '.join(map(repr, unread))} of {Path(path).name} "
+                           f"{'holds' if len(unread) == 1 else 'hold'} text, and the model was "
+                           f"not trained on {them}: leave {them} out (--drop "
+                           f"{','.join(unread)})") from None
+        raise
     say_notes(table, path, model)
     return table
+
+
+def _text_not_read(path: str, options: dict, model) -> list[str]:
+    """The text columns of ``path`` that ``model`` was not trained on (by name), where that
+    is why its rows could not be read as numbers."""
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        return []
+    from aekit.io import read_table
+
+    try:
+        table = read_table(path, text=True, **options)
+    except ValueError:
+        return []
+    known = {str(name) for name in names}
+    return [name for name in table.text.column_names if name not in known]
 
 
 def header_of(args, path: str, model=None) -> bool | None:

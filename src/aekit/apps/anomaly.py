@@ -163,8 +163,11 @@ class AnomalyDetector(OutlierMixin, BaseEstimator):
                              "autoencoder learns how columns relate, and one column relates to "
                              "nothing. For one series use SeriesAnomalyDetector (aekit detect "
                              "--series), which reads windows of it")
-        varying = int((self._by_column(np.ptp(X, axis=0)) > 0).sum()) if len(X) else 0
-        if len(X) > 1 and varying < 2:
+        if len(X) < 2:  # said of the detector, not of the ensemble inside (a trial)
+            raise ValueError(f"AnomalyDetector needs at least 2 rows to learn from, got "
+                             f"{len(X)}: one row says nothing of what is normal")
+        varying = int((self._by_column(np.ptp(X, axis=0)) > 0).sum())
+        if varying < 2:
             raise ValueError(f"{'no column' if not varying else 'only one column'} of X varies "
                              "(the others hold one value in all rows): the autoencoder learns "
                              "how columns relate, and copying one column scores any change "
