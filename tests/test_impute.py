@@ -2,6 +2,7 @@
 saving, the CLI, the series helper and bad input."""
 
 import io
+import re
 
 import numpy as np
 import pandas as pd
@@ -141,6 +142,22 @@ def _mixed_frame(n=120, seed=0):
     return frame
 
 
+def test_unseen_categories_of_every_column_are_named_at_once(tmp_path, capsys):
+    """A trial fixed one column's new category only to meet the next column's."""
+    frame = _mixed_frame().assign(size=lambda f: np.where(f["y"] > 0, "big", "small"))
+    imputer = AutoencoderImputer(epochs=1, **FAST).fit(frame)
+    later = frame.assign(colour=frame["colour"].cat.add_categories("green").fillna("green"),
+                         size=frame["size"].replace("big", "BIG"))
+    said = r"column 'colour' holds \['green'\], column 'size' holds \['BIG'\]: refit"
+    with pytest.raises(ValueError, match=said):
+        imputer.transform(later)
+    imputer.save(tmp_path / "i.safetensors")  # the command line says the same
+    later.to_csv(tmp_path / "later.csv", index=False)
+    assert main(["impute", str(tmp_path / "later.csv"), "--model", str(tmp_path / "i.safetensors"),
+                 "-o", str(tmp_path / "f.csv")]) == 1
+    assert re.search(said, capsys.readouterr().err)
+
+
 def test_dataframe_round_trip_with_categorical_and_integer_columns():
     frame = _mixed_frame()
     out = AutoencoderImputer(epochs=10, **FAST).fit(frame).transform(frame)
@@ -172,7 +189,8 @@ def test_a_text_column_is_filled_as_a_category(text, tmp_path):
     assert (by_category["colour"].astype(str) == out["colour"].astype(str)).all()
     imputer.save(tmp_path / "text.safetensors")
     assert aekit.load(tmp_path / "text.safetensors").transform(frame).equals(out)
-    with pytest.raises(ValueError, match=r"categories not seen in training \(\['green'\]\)"):
+    with pytest.raises(ValueError, match=r"categories not seen in training: column 'colour' "
+                                         r"holds \['green'\]: refit"):
         imputer.transform(frame.assign(colour=frame["colour"].fillna("green")))
     names = frame.assign(colour=[f"n{i}" for i in range(len(frame))]).astype({"colour": text})
     with pytest.raises(ValueError, match="'colour' holds text of 120 distinct values in 120 rows"):

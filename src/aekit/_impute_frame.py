@@ -94,16 +94,14 @@ def _codes_as_text(numbers: pd.Series, table, name: str, source) -> pd.Series:
 
 def _as_learnt(series: pd.Series, spec) -> pd.Series:
     """``series`` as the saved imputer's category ``spec``: each value as the category written
-    the same way (codes learnt as numbers match their text); an unseen value would become a
-    gap, so it is refused, not filled."""
+    the same way (codes learnt as numbers match their text). A value it did not see is kept,
+    for the imputer to refuse (with every column's at once): it would become a gap."""
     from aekit.apps._mixed_rows import as_written
 
     by_text = {as_written(value): value for value in spec.categories}
     values = series.astype(object).where(series.notna(), None)
-    unseen = sorted({str(v) for v in values.dropna() if as_written(v) not in by_text})
-    if unseen:
-        raise ValueError(f"column {spec.name!r} holds categories the imputer did not see in "
-                         f"training ({unseen[:3]}): refit on data that has them")
+    if any(as_written(v) not in by_text for v in values.dropna()):
+        return values.astype("category")  # refused by the imputer's own column check
     matched = values.map(lambda v: None if v is None else by_text[as_written(v)])
     return matched.astype(pd.CategoricalDtype(list(spec.categories)))
 

@@ -165,19 +165,23 @@ def check_columns(df, specs: list[ColumnSpec]) -> None:
     if names != expected:
         raise ValueError(f"X has columns {names}, but the imputer was fitted on {expected}: "
                          "pass the same columns in the same order")
+    unseen = {}  # every column's, said at once (a trial fixed one to meet the next)
     for i, spec in enumerate(specs):  # by position: names need not be strings (0, 1, ...)
         dtype = df.iloc[:, i].dtype
         if spec.kind == "category":
             if not (isinstance(dtype, pd.CategoricalDtype) or _is_text(df.iloc[:, i])):
                 raise TypeError(f"column {spec.name!r} was categorical in training but is "
                                 f"{dtype} now: convert it with .astype('category')")
-            unseen = set(df.iloc[:, i].dropna().unique()) - set(spec.categories)
-            if unseen:
-                raise ValueError(f"column {spec.name!r} holds categories not seen in training "
-                                 f"({sorted(map(str, unseen))[:3]}): refit on data that has them")
+            new = set(df.iloc[:, i].dropna().unique()) - set(spec.categories)
+            if new:
+                unseen[spec.name] = sorted(map(str, new))[:3]
         elif isinstance(dtype, pd.CategoricalDtype) or not (
                 pd.api.types.is_numeric_dtype(dtype) or _is_flags(df.iloc[:, i])):
             raise TypeError(f"column {spec.name!r} was numeric in training but is {dtype} now")
+    if unseen:
+        listed = ", ".join(f"column {name!r} holds {values}" for name, values in unseen.items())
+        raise ValueError(f"categories not seen in training: {listed}: refit on data that has "
+                         "them")
 
 
 def encode(df, specs: list[ColumnSpec]) -> np.ndarray:
