@@ -122,7 +122,13 @@ def _fit(args, owners) -> None:
         given = "--validation-data" if args.validation_file else "--stream"
         raise ValueError(f"{given} does not apply to --model detector: it fits in memory and "
                          "sets its threshold from the training rows")
-    rows = read_rows(args, categories=args.model == "detector")[0]
+    try:
+        rows = read_rows(args, categories=args.model == "detector")[0]
+    except ValueError as error:  # a text column: say which commands read categories (a trial)
+        if args.model == "detector" or "is not numeric" not in str(error):
+            raise
+        raise ValueError(f"{error}; --model {args.model} takes numbers, while --model detector "
+                         "and 'aekit impute' read text of few values as categories") from None
     if args.validation_file:  # its columns matched to the training file's by name
         model.set_params(validation_data=model_input(
             read_columns(args, args.validation_file), source=args.validation_file,
