@@ -52,7 +52,7 @@ def test_a_dataframe_in_gives_a_dataframe_out_for_every_method_of_one_value_per_
     import pandas as pd
     from sklearn.datasets import load_wine
 
-    from aekit import AnomalyDetector, Autoencoder, MaskedAutoencoder
+    from aekit import AnomalyDetector, Autoencoder, DenoisingAutoencoder, MaskedAutoencoder
 
     frame = load_wine(as_frame=True).data.iloc[:60]
     frame.index = frame.index + 1000  # not the positions: an index of its own is kept
@@ -84,6 +84,10 @@ def test_a_dataframe_in_gives_a_dataframe_out_for_every_method_of_one_value_per_
     shares = detector.fit(frame).score_features(frame)
     assert list(shares.columns) == list(frame.columns)
     np.testing.assert_allclose(shares.sum(axis=1), 1, rtol=1e-6)
+    dae = DenoisingAutoencoder(latent_dim=2, epochs=1, random_state=0).fit(frame)
+    noisy = dae.add_noise(frame, random_state=0)  # an array came back (a trial)
+    assert noisy.index.equals(frame.index) and noisy.columns.equals(frame.columns)
+    np.testing.assert_array_equal(noisy.to_numpy(), dae.add_noise(frame.to_numpy(), 0))
 
 
 def _all_estimator_classes():

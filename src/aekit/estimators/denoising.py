@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from aekit._stack import user_stacklevel
+from aekit.estimators._frames import like_frame
 from aekit.estimators._inference import steps_mask
 from aekit.estimators._params import Param, document, latent_activation, store_params
 from aekit.estimators._torch import draw_seed
@@ -100,17 +101,18 @@ class DenoisingAutoencoder(Autoencoder):
     def _net_options(self) -> dict:
         return {"corruption": self._corruption()}
 
-    def add_noise(self, X, random_state: int | None = None, lengths=None) -> np.ndarray:
+    def add_noise(self, X, random_state: int | None = None, lengths=None):
         """``X`` corrupted the way training corrupts it (in the data's units), e.g. to make
-        noisy test data. A sequence's padding (NaN, or the steps past ``lengths``) stays as it
-        was: noise there would make it read as data."""
+        noisy test data; a DataFrame for a DataFrame, as ``reconstruct`` gives. A sequence's
+        padding (NaN, or the steps past ``lengths``) stays as it was: noise there would make
+        it read as data."""
         X_scaled, lengths = self._prepare(X, lengths)
         generator = torch.Generator().manual_seed(draw_seed(random_state))
         noisy = self._unscale(self._corruption()(torch.from_numpy(X_scaled), generator).numpy())
         if lengths is not None:  # padded sequences: their padding back, untouched
             padding = ~steps_mask(lengths, noisy.shape[1])
             noisy[padding] = np.asarray(X, dtype=noisy.dtype)[padding]
-        return noisy
+        return like_frame(noisy, X)
 
 
 document(
