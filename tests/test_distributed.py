@@ -231,8 +231,9 @@ def test_timeout_comes_from_the_environment(monkeypatch):
 def test_only_rank_zero_writes_and_reports_a_detectors_results(tmp_path, monkeypatch,
                                                                  capsys):
     """A trial: under torchrun every rank wrote the detector, its results and its messages
-    (``aekit detect``, ``fit --model detector``, ``detect --series``). Rank 1 is played here
-    by its environment: it trains as rank 0 does, and leaves the writing and telling to it."""
+    (``aekit detect``, ``fit --model detector``, ``detect --series``), and a review found
+    ``-o -`` failing on rank 1 and printed by every rank. Rank 1 is played here by its
+    environment: it trains as rank 0 does, and leaves the writing and telling to it."""
     from aekit.cli import main
     from aekit.estimators import _distributed
 
@@ -248,6 +249,8 @@ def test_only_rank_zero_writes_and_reports_a_detectors_results(tmp_path, monkeyp
                  str(tmp_path / "f.safetensors"), *fast]) == 0
     assert main(["detect", str(data), "--series", "c0", "--window", "8", "-o",
                  str(tmp_path / "s.csv"), *fast]) == 0
+    assert main(["detect", str(data), "-o", "-", *fast]) == 0  # a review: it failed
+    assert main(["impute", str(data), "-o", str(tmp_path / "i.csv"), "--epochs", "1"]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["X.csv"]
     said = capsys.readouterr()
     assert said.out == "" and "note" not in said.err

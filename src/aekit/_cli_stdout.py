@@ -16,7 +16,7 @@ import shutil
 import sys
 import tempfile
 
-from aekit._cli_common import CLIError
+from aekit._cli_common import CLIError, is_main_rank
 
 STDOUT = "-"
 ROW_COMMANDS = ("encode", "reconstruct", "score", "detect", "impute", "decompress", "generate",
@@ -45,6 +45,21 @@ def output_to_stdout(args):
             shutil.copyfileobj(table, sys.stdout.buffer)
         sys.stdout.flush()
         sys.stderr.write(said.getvalue())
+
+
+@contextlib.contextmanager
+def rank_zero_writes(args):
+    """Under torchrun every rank runs the command, and rank 0 alone writes its rows (OUT of a
+    row command, ``-o -`` too): the other ranks write theirs into a temporary folder, which is
+    discarded. (Models are written by rank 0 alone wherever they are saved.)"""
+    if is_main_rank() or args.command not in ROW_COMMANDS or getattr(args, "output",
+                                                                       None) is None:
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="aekit-rank-") as folder:
+        name = "rows.csv" if args.output == STDOUT else os.path.basename(args.output)
+        args.output = os.path.join(folder, name)
+        yield
 
 
 class _Renamed(io.TextIOBase):

@@ -15,7 +15,6 @@ from aekit._cli_common import (
     check_model_path,
     header_of,
     id_columns_noted,
-    is_main_rank,
     model_input,
     note,
     say_notes,
@@ -260,8 +259,8 @@ def series_names(given: list[str] | None, time: str | None, frame: pa.Table, det
 
 def _finish(args, detector, results: pa.Table, index: str | None = None) -> None:
     """Write the ``results`` (``index``: the name of its column of row labels, if any) and
-    save the detector, as asked (under torchrun, by rank 0 alone)."""
-    if args.output is not None and is_main_rank():
+    save the detector, as asked."""
+    if args.output is not None:
         with atomic_path(args.output) as tmp:
             write_arrow_table(results, tmp, Path(args.output), index=index)
         print(f"wrote {results.num_rows} result{'' if results.num_rows == 1 else 's'} to "

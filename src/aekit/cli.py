@@ -46,7 +46,7 @@ from aekit._cli_exit import (
     terminate_as_interrupt,
 )
 from aekit._cli_options import add_estimator_options, estimator_params, model_help, model_names
-from aekit._cli_stdout import output_to_stdout
+from aekit._cli_stdout import output_to_stdout, rank_zero_writes
 from aekit.cli_compress import add_compress_commands
 from aekit.cli_detect import add_detect
 from aekit.cli_export import add_export
@@ -465,7 +465,8 @@ def _run(args) -> int:
     try:
         with terminate_as_interrupt():
             _check_inputs_exist(args)  # before any handler imports PyTorch (seconds)
-            with output_to_stdout(args), csv_dialect_of(args), other_ranks_quiet():
+            with other_ranks_quiet(), rank_zero_writes(args), output_to_stdout(args), \
+                    csv_dialect_of(args):
                 args.handler(args)
     except KeyboardInterrupt:
         print(f"aekit: interrupted{resume_hint(args)}", file=sys.stderr)
