@@ -514,6 +514,12 @@ def test_cli_series_commands_take_a_stored_pandas_index_as_the_time(tmp_path, ca
     assert "its first column, 'timestamp', holds dates: it is the series' time" in \
         capsys.readouterr().err
     assert pa_csv.read_csv(tmp_path / "s.csv").column_names == ["timestamp", "score", "label"]
+    births = stamps[np.random.default_rng(0).permutation(len(stamps))]  # dates as data (a review:
+    pd.DataFrame({"birth": births, "value": series}).to_csv(tmp_path / "b.csv", index=False)
+    assert main(["detect", str(tmp_path / "b.csv"), *given]) == 0  # refused as out of order)
+    assert "'birth', holds dates out of order, so it is not taken as the series' time" in \
+        capsys.readouterr().err
+    assert pa_csv.read_csv(tmp_path / "s.csv").column_names == ["score", "label"]
     assert main(["detect", str(tmp_path / "written.csv"), "--model", str(saved), "-o",
                  str(tmp_path / "s.parquet")]) == 0  # typed, not the CSV's text (a re-trial)
     assert pd.read_parquet(tmp_path / "s.parquet").index.equals(stamps.rename(None))
@@ -634,8 +640,20 @@ def test_uneven_or_unordered_time_steps_are_pointed_out(capsys):
         "timedelta64[ms]")
     note_uneven_steps(pa.array(stamps), "t")  # milliseconds apart: a gap all the same
     assert "the longest 0.47 s" in capsys.readouterr().err
-    note_uneven_steps(pa.array(hours[:10].astype("datetime64[s]").tolist() + [None]), "t")
-    assert capsys.readouterr().err == ""  # in order, one time missing: nothing to say
+    blank = hours[:10].astype("datetime64[s]").tolist()
+    blank[4] = None  # said as a row without a time, not as a gap of two steps (a trial)
+    note_uneven_steps(pa.array(blank), "t")
+    assert capsys.readouterr().err == "aekit: note: --time t: 1 row(s) have no time: each is " \
+        "read as a step between its neighbours\n"
+    twice = hours.astype("datetime64[s]").tolist()
+    twice.insert(3, twice[2])  # everything found is said, not the first thing only (a trial)
+    note_uneven_steps(pa.array(twice), "t")
+    said = capsys.readouterr().err
+    assert "1 step(s) repeat the time before them" in said and "1 gap(s) longer" in said
+    hosts = np.r_[hours, hours[:5]].astype("datetime64[s]")  # a second host's rows after the
+    with pytest.raises(ValueError, match=r"--time t: a step goes back 2.04 days, more than a "
+                       "clock change does"):  # first's: one step back, but not by an hour
+        note_uneven_steps(pa.array(hosts), "t")
 
 
 def test_a_series_with_a_gap_in_its_time_index_is_pointed_out():

@@ -871,6 +871,18 @@ def test_impute_series_names_text_in_its_own_words():
         impute_series(["1.5", "x", "2.5"] * 30, window=4)
 
 
+def test_impute_series_checks_a_time_index_as_detection_does():
+    """A trial: a reversed series and one with two days left out were filled without a word,
+    where the CLI and SeriesAnomalyDetector refuse the one and point out the other."""
+    hours = pd.date_range("2024-01-01", periods=200, freq="h", tz="Europe/Berlin")
+    series = pd.Series(np.sin(np.arange(200) / 4), index=hours)
+    series.iloc[[50, 120]] = np.nan
+    with pytest.raises(ValueError, match=r"time index: the steps are not in time order"):
+        impute_series(series.iloc[::-1], epochs=1)
+    with pytest.warns(UserWarning, match=r"time index: 1 gap\(s\) longer .*the longest 1.71 days"):
+        impute_series(series.drop(series.index[60:100]), window=24, epochs=1)
+
+
 def test_cli_impute_series_refuses_what_does_not_apply(tmp_path, capsys):
     source, _ = _series_file(tmp_path)
     out = str(tmp_path / "f.csv")

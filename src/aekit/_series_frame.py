@@ -43,6 +43,10 @@ def stored_index(frame: pa.Table, path: str, values: list[str] | None) -> str | 
     if not stored and frame.num_columns > 1 and frame.column_names[0] in ("", "Unnamed: 0"):
         stored = frame.column_names[:1]  # the index DataFrame.to_csv writes first, unnamed
     dated = not stored and frame.num_columns > 1 and _holds_times(frame.column(0))
+    if dated and not _in_order(frame.column(0)):  # a column of data (birthdays), not the time
+        note(f"{Path(path).name}: its first column, {frame.column_names[0]!r}, holds dates out "
+             "of order, so it is not taken as the series' time (--time names one)")
+        dated = False
     if dated:
         stored = frame.column_names[:1]
     if len(stored) != 1 or stored[0] in (values or ()):
@@ -58,6 +62,13 @@ def stored_index(frame: pa.Table, path: str, values: list[str] | None) -> str | 
 
 def _holds_times(column: pa.ChunkedArray) -> bool:
     return pa.types.is_timestamp(column.type) or pa.types.is_date(column.type)
+
+
+def _in_order(column: pa.ChunkedArray) -> bool:
+    """Whether a column of dates or times never goes back (missing ones left out)."""
+    values = column.to_numpy(zero_copy_only=False).astype("datetime64[ns]")
+    values = values[~np.isnat(values)]
+    return bool(np.all(values[1:] >= values[:-1]))
 
 
 def with_range_index(frame: pa.Table) -> pa.Table:
@@ -112,11 +123,11 @@ def note_uneven_steps(times, name: str) -> None:
         return
     is_time = not (pa.types.is_integer(times.type) or pa.types.is_floating(times.type))
     values = times.to_numpy(zero_copy_only=False)
-    if is_time:  # seconds as floats, milliseconds kept; a missing time (NaT) left out
+    if is_time:  # seconds as floats, milliseconds kept; a missing time (NaT) as NaN
         values = values.astype("datetime64[ns]")
-        values = values[~np.isnat(values)].astype(np.int64) / 1e9
+        values = np.where(np.isnat(values), np.nan, values.astype(np.int64) / 1e9)
     try:
-        check_time_order(values)
+        check_time_order(values, is_time)
     except ValueError as error:  # in the command's terms
         raise ValueError(f"--time {name}: {error}") from None
     message = uneven_steps(values, is_time)

@@ -8,48 +8,80 @@ import sys
 import numpy as np
 
 BACK_SHARE = 0.01  # steps going back beyond this share: not a clock change, another order
+CLOCK_CHANGE_S = 2 * 3600  # the most a clock goes back (daylight saving: one hour)
 
 
-def check_time_order(times: np.ndarray) -> None:
+def check_time_order(times: np.ndarray, is_time: bool = False) -> None:
     """Refuse ``times`` (seconds for timestamps, else numbers; NaN left out) whose steps go
-    back more often than a clock change does (over ``BACK_SHARE`` of them, and more than one):
-    the series is in another order (shuffled, reversed), and windows read across it mean
+    back more often than a clock change does (over ``BACK_SHARE`` of them, and more than one),
+    or, for timestamps, further than one does: the series is in another order (shuffled,
+    reversed, several series one after the other), and windows read across it mean
     nothing."""
     steps = _steps(times)
     back = int((steps < 0).sum())
     if back > 1 and back > BACK_SHARE * len(steps):
         raise ValueError(f"the steps are not in time order ({back} of {len(steps)} go back): "
                          "sort the series by its time first")
+    if is_time and back and -steps.min() > CLOCK_CHANGE_S:
+        raise ValueError(f"a step goes back {duration(-steps.min())}, more than a clock change "
+                         "does: the rows are in another order (several series one after the "
+                         "other?): give one series, sorted by its time")
 
 
 def uneven_steps(times: np.ndarray, is_time: bool) -> str | None:
     """What is odd about ``times`` as the steps of a series (``check_time_order`` refuses
-    what is wrong): a few steps back (a clock change, read in the order given), or gaps of
-    more than twice the usual step; None when nothing is."""
+    what is wrong), each thing found: rows without a time, a few steps back (a clock change,
+    read in the order given), repeated times, gaps of more than twice the usual step; None
+    when nothing is."""
+    times = np.asarray(times, dtype=np.float64)
+    said = []
+    missing = int((~np.isfinite(times)).sum())
+    if missing:
+        said.append(f"{missing} row(s) have no time: each is read as a step between its "
+                    "neighbours")
     steps = _steps(times)
-    if not len(steps):
-        return None
     back = int((steps < 0).sum())
     if back:
-        return (f"{back} step(s) go back in time (a clock change?): the series is read in the "
-                "order given")
+        said.append(f"{back} step(s) go back in time (a clock change?): the series is read in "
+                    "the order given")
     repeated = int((steps == 0).sum())
     if repeated:  # a clock change read back, or rows written twice
-        return (f"{repeated} step(s) repeat the time before them: each row is read as a step "
-                "of its own; drop duplicated rows, or average them, first")
-    usual = float(np.median(steps))
+        said.append(f"{repeated} step(s) repeat the time before them: each row is read as a "
+                    "step of its own; drop duplicated rows, or average them, first")
+    usual = float(np.median(steps)) if len(steps) else 0.0
     gaps = steps > 2 * usual
-    if usual <= 0 or not gaps.any():
-        return None
-    show = duration if is_time else (lambda t: f"{t:g}")
-    return (f"{int(gaps.sum())} gap(s) longer than twice the usual step ({show(usual)}), the "
-            f"longest {show(steps.max())}: windows run across them as if the steps were even; "
-            "resample the series onto an even grid first")
+    if usual > 0 and gaps.any():
+        show = duration if is_time else (lambda t: f"{t:g}")
+        said.append(f"{int(gaps.sum())} gap(s) longer than twice the usual step "
+                    f"({show(usual)}), the longest {show(steps.max())}: windows run across them "
+                    "as if the steps were even; resample the series onto an even grid first")
+    return "; ".join(said) or None
+
+
+def check_time_index(series, what: str = "the series' time index") -> None:
+    """For a pandas object indexed by time: ``check_time_order``'s refusal and
+    ``uneven_steps``' warning, said of ``what``; nothing for any other input."""
+    import warnings
+
+    from aekit._stack import user_stacklevel
+
+    seconds = index_seconds(series)
+    if seconds is None:
+        return
+    try:
+        check_time_order(seconds, is_time=True)
+    except ValueError as error:
+        raise ValueError(f"{what}: {error} (series.sort_index())") from None
+    message = uneven_steps(seconds, is_time=True)
+    if message is not None:
+        warnings.warn(f"{what}: {message}", UserWarning, stacklevel=user_stacklevel())
 
 
 def _steps(times: np.ndarray) -> np.ndarray:
-    times = np.asarray(times, dtype=np.float64)
-    return np.diff(times[np.isfinite(times)])
+    """The steps between neighbouring times; a row without one (NaN) gives no step, rather
+    than a gap between its neighbours."""
+    steps = np.diff(np.asarray(times, dtype=np.float64))
+    return steps[np.isfinite(steps)]
 
 
 def index_seconds(series) -> np.ndarray | None:

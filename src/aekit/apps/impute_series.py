@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 from aekit._stack import user_stacklevel
+from aekit.apps._time_steps import check_time_index
 from aekit.apps.impute import AutoencoderImputer
 from aekit.estimators._decimals import shortest_float64
 from aekit.estimators._validation import check_int
@@ -36,6 +37,7 @@ def impute_series(values, window: int = 48, **imputer_params) -> np.ndarray:
     -------
     ndarray of shape (n,), float64; a pandas Series, with ``values``' index and name, for one
     """
+    check_time_index(values)  # out of order refused, gaps warned of, as detection does
     filled = _filled(values, window, imputer_params)
     if hasattr(values, "index") and hasattr(values, "to_numpy"):  # a pandas Series
         return type(values)(filled, index=values.index, name=values.name)

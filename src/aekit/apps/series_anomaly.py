@@ -12,7 +12,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from aekit._stack import user_stacklevel
-from aekit.apps._time_steps import check_time_order, index_seconds, uneven_steps
+from aekit.apps._time_steps import check_time_index
 from aekit.apps.anomaly import (
     AnomalyDetector,
     check_contamination,
@@ -205,18 +205,7 @@ class SeriesAnomalyDetector(BaseEstimator):
         (``reset``) or matched against those kept, as scikit-learn estimators do for columns:
         channels in another order are refused, not compared by position."""
         check_numeric_columns(series, "the series")
-        seconds = index_seconds(series)
-        message = None
-        if seconds is not None:
-            try:
-                check_time_order(seconds)
-            except ValueError as error:
-                raise ValueError(f"the series' time index: {error} (series.sort_index())"
-                                 ) from None
-            message = uneven_steps(seconds, is_time=True)
-        if message is not None:
-            warnings.warn(f"the series' time index: {message}", UserWarning,
-                          stacklevel=user_stacklevel())
+        check_time_index(series)
         if hasattr(series, "columns") or hasattr(series, "column_names") or np.ndim(series) == 2:
             validate_data(self, series, reset=reset, skip_check_array=True)
         elif reset:  # a bare (T,) series: no names from an earlier fit may linger
