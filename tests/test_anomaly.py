@@ -511,15 +511,23 @@ def test_cli_series_commands_take_a_stored_pandas_index_as_the_time(tmp_path, ca
         assert list(results.index[:2]) == ["2024-01-01 00:00:00", "2024-01-01 00:01:00"]
     pd.DataFrame({"value": series}, index=stamps).to_csv(tmp_path / "named.csv")
     assert main(["detect", str(tmp_path / "named.csv"), *given]) == 0  # the times were lost
-    assert "its first column, 'timestamp', holds dates: it is the series' time" in \
+    assert "its column 'timestamp' holds dates in order: it is the series' time" in \
         capsys.readouterr().err
     assert pa_csv.read_csv(tmp_path / "s.csv").column_names == ["timestamp", "score", "label"]
     births = stamps[np.random.default_rng(0).permutation(len(stamps))]  # dates as data (a review:
     pd.DataFrame({"birth": births, "value": series}).to_csv(tmp_path / "b.csv", index=False)
     assert main(["detect", str(tmp_path / "b.csv"), *given]) == 0  # refused as out of order)
-    assert "'birth', holds dates out of order, so it is not taken as the series' time" in \
+    assert "'birth' holds dates out of order, so not the series' time" in \
         capsys.readouterr().err
     assert pa_csv.read_csv(tmp_path / "s.csv").column_names == ["score", "label"]
+    frame = pd.DataFrame({"value": series, "timestamp": stamps})  # a trial: the row numbers
+    frame.to_csv(tmp_path / "r.csv")  # of to_csv's default index were taken as the time, and
+    frame[["value", "timestamp"]].to_csv(tmp_path / "v.csv", index=False)  # a second column
+    for written in ("r.csv", "v.csv"):  # of dates was not
+        assert main(["detect", str(tmp_path / written), *given]) == 0
+        assert "its column 'timestamp' holds dates in order" in capsys.readouterr().err
+        assert pa_csv.read_csv(tmp_path / "s.csv").column_names == ["timestamp", "score",
+                                                                     "label"]
     assert main(["detect", str(tmp_path / "written.csv"), "--model", str(saved), "-o",
                  str(tmp_path / "s.parquet")]) == 0  # typed, not the CSV's text (a re-trial)
     assert pd.read_parquet(tmp_path / "s.parquet").index.equals(stamps.rename(None))

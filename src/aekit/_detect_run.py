@@ -236,7 +236,8 @@ def series_names(given: list[str] | None, time: str | None, frame: pa.Table, det
     known = getattr(detector, "feature_names_in_", None)
     if known is None:
         names = given or [field.name for field in frame.schema if field.name != time and (
-            pa.types.is_integer(field.type) or pa.types.is_floating(field.type))]
+            pa.types.is_integer(field.type) or pa.types.is_floating(field.type))
+            and field.name not in UNNAMED_INDEX]  # row numbers, where dates are the time
     else:
         names = [str(name) for name in known]
         if given is not None and sorted(given) != sorted(names):

@@ -31,33 +31,55 @@ def read_frame(path: str) -> pa.Table:
 
 
 def stored_index(frame: pa.Table, path: str, values: list[str] | None) -> str | None:
-    """The column in which pandas wrote the rows' index (a ``DatetimeIndex``, say), where it
-    wrote one that is not named among the ``values``: in a Parquet file, the one its metadata
-    names; in a CSV, an unnamed first column; else a first column of dates (a named index as
-    ``DataFrame.to_csv`` writes it, or a timestamp column put first). The series' time, when
-    ``--time`` names none (it was left out of the output, and an integer one could be read as
-    a channel)."""
+    """The series' time, when ``--time`` names none: the column in which pandas wrote the
+    rows' index (a ``DatetimeIndex``, say), where it wrote one that is not named among the
+    ``values`` (in a Parquet file, the one its metadata names; in a CSV, an unnamed first
+    column), unless that holds the row numbers of a default index and one other column holds
+    dates in order (``df.to_csv()`` of a frame with a timestamp column); else the one column of
+    dates in order. It is left out of the output otherwise, and an integer one could be read as
+    a channel."""
     from aekit.io.tables import UNNAMED_INDEX, pandas_index_columns
 
+    name = Path(path).name
     stored = pandas_index_columns(frame.schema)
-    if not stored and frame.num_columns > 1 and frame.column_names[0] in ("", "Unnamed: 0"):
+    unnamed = not stored and frame.num_columns > 1 and frame.column_names[0] in UNNAMED_INDEX
+    dates = [] if stored else _dates_in_order(frame, values, name)
+    if unnamed and not (len(dates) == 1 and _row_numbers(frame.column(0))):
         stored = frame.column_names[:1]  # the index DataFrame.to_csv writes first, unnamed
-    dated = not stored and frame.num_columns > 1 and _holds_times(frame.column(0))
-    if dated and not _in_order(frame.column(0)):  # a column of data (birthdays), not the time
-        note(f"{Path(path).name}: its first column, {frame.column_names[0]!r}, holds dates out "
-             "of order, so it is not taken as the series' time (--time names one)")
-        dated = False
-    if dated:
-        stored = frame.column_names[:1]
-    if len(stored) != 1 or stored[0] in (values or ()):
-        return None
-    if dated:
-        which = f"its first column, {stored[0]!r}, holds dates: it"
-    else:
+    if stored:
+        if len(stored) != 1 or stored[0] in (values or ()):
+            return None
         which = "its unnamed index" if stored[0] in UNNAMED_INDEX else f"its index {stored[0]!r}"
-        which += ", as pandas writes one,"
-    note(f"{Path(path).name}: {which} is the series' time (as --time)")
-    return stored[0]
+        note(f"{name}: {which}, as pandas writes one, is the series' time (as --time)")
+        return stored[0]
+    if len(dates) != 1:
+        if dates:
+            note(f"{name}: columns {', '.join(dates)} hold dates: name the series' time with "
+                 "--time")
+        return None
+    note(f"{name}: its column {dates[0]!r} holds dates in order: it is the series' time (as "
+         "--time)")
+    return dates[0]
+
+
+def _dates_in_order(frame: pa.Table, values: list[str] | None, name: str) -> list[str]:
+    """The columns (not among ``values``) of dates or times that never go back; a note for
+    those that do (birthdays, say: data, not the time)."""
+    dates = [field.name for field in frame.schema if field.name not in (values or ())
+             and _holds_times(frame[field.name])]
+    jumbled = [column for column in dates if not _in_order(frame[column])]
+    if jumbled:
+        note(f"{name}: {', '.join(map(repr, jumbled))} hold{'s' if len(jumbled) == 1 else ''} "
+             "dates out of order, so not the series' time (--time names one)")
+    return [column for column in dates if column not in jumbled]
+
+
+def _row_numbers(column: pa.ChunkedArray) -> bool:
+    """Whether a column holds 0, 1, 2, ...: the default index of the frame written."""
+    if not pa.types.is_integer(column.type):
+        return False
+    values = column.to_numpy(zero_copy_only=False)
+    return bool(np.array_equal(values, np.arange(len(values))))
 
 
 def _holds_times(column: pa.ChunkedArray) -> bool:
