@@ -528,6 +528,14 @@ def test_cli_series_commands_take_a_stored_pandas_index_as_the_time(tmp_path, ca
         assert "its column 'timestamp' holds dates in order" in capsys.readouterr().err
         assert pa_csv.read_csv(tmp_path / "s.csv").column_names == ["timestamp", "score",
                                                                      "label"]
+    hosts = pd.concat({"A": frame.set_index("timestamp"), "B": frame.set_index("timestamp")},
+                      names=["host"])  # two series, one after the other (a trial: one series)
+    hosts.to_csv(tmp_path / "h.csv")
+    hosts.to_parquet(tmp_path / "h.parquet")
+    for written in ("h.csv", "h.parquet"):
+        assert main(["detect", str(tmp_path / written), *given]) == 1
+        assert "column 'timestamp' goes back 2.08 days in places: the file holds several " \
+            "series one after the other" in capsys.readouterr().err
     assert main(["detect", str(tmp_path / "written.csv"), "--model", str(saved), "-o",
                  str(tmp_path / "s.parquet")]) == 0  # typed, not the CSV's text (a re-trial)
     assert pd.read_parquet(tmp_path / "s.parquet").index.equals(stamps.rename(None))

@@ -43,7 +43,8 @@ def stored_index(frame: pa.Table, path: str, values: list[str] | None) -> str | 
     name = Path(path).name
     stored = pandas_index_columns(frame.schema)
     unnamed = not stored and frame.num_columns > 1 and frame.column_names[0] in UNNAMED_INDEX
-    dates = [] if stored else _dates_in_order(frame, values, name)
+    # (under a MultiIndex, too, a level of times going back means series one after another)
+    dates = [] if len(stored) == 1 else _dates_in_order(frame, values, name)
     if unnamed and not (len(dates) == 1 and _row_numbers(frame.column(0))):
         stored = frame.column_names[:1]  # the index DataFrame.to_csv writes first, unnamed
     if stored:
@@ -63,15 +64,43 @@ def stored_index(frame: pa.Table, path: str, values: list[str] | None) -> str | 
 
 
 def _dates_in_order(frame: pa.Table, values: list[str] | None, name: str) -> list[str]:
-    """The columns (not among ``values``) of dates or times that never go back; a note for
-    those that do (birthdays, say: data, not the time)."""
+    """The columns (not among ``values``) of dates or times in order (a clock change allowed);
+    a note for those out of order (birthdays, say: data, not the time), and ``ValueError`` for
+    one in order but for a few large steps back: several series one after the other (one per
+    host, as a MultiIndex is written), which no window should run across."""
+    from aekit.apps._time_steps import duration
+
     dates = [field.name for field in frame.schema if field.name not in (values or ())
              and _holds_times(frame[field.name])]
-    jumbled = [column for column in dates if not _in_order(frame[column])]
+    jumbled = []
+    for column in dates:
+        order, back = _time_order(frame[column])
+        if order == "stacked":
+            raise ValueError(f"{name}: column {column!r} goes back {duration(back)} in "
+                             "places: the file holds several series one after the other: give "
+                             "one series (the rows of one host or sensor, say)")
+        if order == "jumbled":
+            jumbled.append(column)
     if jumbled:
         note(f"{name}: {', '.join(map(repr, jumbled))} hold{'s' if len(jumbled) == 1 else ''} "
              "dates out of order, so not the series' time (--time names one)")
     return [column for column in dates if column not in jumbled]
+
+
+def _time_order(column: pa.ChunkedArray) -> tuple[str, float]:
+    """``("in order" | "stacked" | "jumbled", the largest step back in seconds)``: in order but
+    for a clock change; in order but for a few steps back further than a clock change goes;
+    or out of order."""
+    from aekit.apps._time_steps import BACK_SHARE, CLOCK_CHANGE_S
+
+    values = column.to_numpy(zero_copy_only=False).astype("datetime64[ns]")
+    seconds = values[~np.isnat(values)].astype(np.int64) / 1e9
+    steps = np.diff(seconds)
+    back = steps[steps < 0]
+    largest = float(-back.min()) if len(back) else 0.0
+    if len(back) > max(1, BACK_SHARE * len(steps)):
+        return "jumbled", largest
+    return ("stacked" if largest > CLOCK_CHANGE_S else "in order"), largest
 
 
 def _row_numbers(column: pa.ChunkedArray) -> bool:
@@ -84,13 +113,6 @@ def _row_numbers(column: pa.ChunkedArray) -> bool:
 
 def _holds_times(column: pa.ChunkedArray) -> bool:
     return pa.types.is_timestamp(column.type) or pa.types.is_date(column.type)
-
-
-def _in_order(column: pa.ChunkedArray) -> bool:
-    """Whether a column of dates or times never goes back (missing ones left out)."""
-    values = column.to_numpy(zero_copy_only=False).astype("datetime64[ns]")
-    values = values[~np.isnat(values)]
-    return bool(np.all(values[1:] >= values[:-1]))
 
 
 def with_range_index(frame: pa.Table) -> pa.Table:
