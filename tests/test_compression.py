@@ -170,6 +170,11 @@ def test_cli_compress_and_decompress(plain, data, tmp_path, capsys):
     assert main(["compress", str(model), str(tmp_path / "x8.csv"), "-o", str(pixels)]) == 0
     said = capsys.readouterr().out
     assert f"{X.size / pixels.stat().st_size:.3g}x smaller than the values as uint8" in said
+    from aekit.cli_compress import _held_as  # the smallest type that holds both ends
+
+    for ends, held in (([-7, 101], "int8"), ([-129, 0], "int16"), ([0, 70000], "float32"),
+                       ([0.5, 1], "float32")):
+        assert _held_as(np.array([ends], dtype=np.float64)) == held, ends  # (a review: int16)
     np.save(tmp_path / "x255.npy", np.rint(X * 255).astype(np.uint8))  # for a [0, 1] model
     assert main(["compress", str(model), str(tmp_path / "x255.npy"), "-o", str(pixels)]) == 1
     assert "values up to 255, but the model was trained on" in capsys.readouterr().err

@@ -99,8 +99,8 @@ def _held_as(X) -> str:
         return str(X.dtype)
     if X.size and np.isfinite(X).all() and (X == np.rint(X)).all():
         low, high = int(X.min()), int(X.max())
-        whole = np.promote_types(np.min_scalar_type(low), np.min_scalar_type(high))
-        if whole.itemsize < 4:
-            return str(whole)
+        for kind in ("uint8", "int8", "uint16", "int16"):  # the first that holds both ends
+            if np.iinfo(kind).min <= low and high <= np.iinfo(kind).max:
+                return kind
     return "float32"
 
