@@ -192,6 +192,10 @@ def test_report_on_an_imputer_fitted_with_categories(blobs, tmp_path, monkeypatc
     report = write_report(imputer, frame, tmp_path / "py")
     assert drawn[0] == ["a", "b", "c", "side=left", "side=right"]  # a category's 0/1 columns
     assert "reconstruction MSE (data units)" in " ".join(report.numbers)  # not scaled ones
+    gaps = frame.mask(np.random.default_rng(0).random(frame.shape) < 0.1)  # as imputers see
+    figures = write_report(imputer, gaps, tmp_path / "gaps").numbers  # (a review: all NaN)
+    assert int(figures["missing values (left out of the errors)"]) >= gaps.isna().sum().sum()
+    assert "nan" not in " ".join(figures.values())
     imputer.save(tmp_path / "imp.safetensors")
     frame.to_csv(tmp_path / "t.csv", index=False)
     assert main(["report", str(tmp_path / "imp.safetensors"), str(tmp_path / "t.csv"), "-o",

@@ -133,21 +133,28 @@ def _model_rows(model, ae, X) -> _Rows:
 def _reconstructions(ae, X, out: Path, report: Report, feature_names, image_shape,
                      n_shown: int, units: str = "data units") -> None:
     R = ae.reconstruct(X)
+    # a missing cell (an imputer's input) has no error: left out, as score() leaves it
     errors = np.square(X.reshape(len(X), -1) - R.reshape(len(R), -1))
     report.numbers["rows"] = str(len(X))
-    report.numbers[f"reconstruction MSE ({units})"] = f"{errors.mean():.5g}"
+    missing = int(np.isnan(errors).sum())
+    if missing:
+        report.numbers["missing values (left out of the errors)"] = str(missing)
+    report.numbers[f"reconstruction MSE ({units})"] = f"{np.nanmean(errors):.5g}"
     shape = image_shape_of(ae, image_shape)
     if shape is not None:
-        report.numbers["reconstruction squared error per row"] = f"{errors.sum(1).mean():.5g}"
+        report.numbers["reconstruction squared error per row"] = \
+            f"{np.nansum(errors, 1).mean():.5g}"
         plot_image_rows({"original": as_images(X[:n_shown], shape),
                          "reconstruction": as_images(R[:n_shown], shape)}, shape,
                         out / "reconstructions.png", title="Originals and reconstructions")
         report.figures["Originals and reconstructions"] = out / "reconstructions.png"
         return
     last = X.shape[-1]  # per feature (tables), per channel (sequences)
-    per_value = np.square(X - R).reshape(-1, last).mean(0)
-    variance = X.reshape(-1, last).var(0)
-    relative = per_value / np.where(variance > 0, variance, 1.0)
+    with warnings.catch_warnings():  # a column with no value observed: no error (0 shown)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        per_value = np.nanmean(np.square(X - R).reshape(-1, last), 0)
+        variance = np.nanvar(X.reshape(-1, last), 0)
+    relative = np.nan_to_num(per_value / np.where(variance > 0, variance, 1.0))
     names = feature_names
     if names is None or len(names) != last:
         known = getattr(ae, "feature_names_in_", None)
