@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from aekit._cli_common import CATEGORIES_HELP, OUTPUT_HELP, add_column_options, column_names
 from aekit.io.formats import FORMATS_HELP
 
@@ -87,10 +89,10 @@ def _headerless_names(table, imputer) -> list[str] | None:
     if table.columns is not None or table.types is None:
         return None
     names = [name for name in table.order if name not in table.text.column_names]
-    known = getattr(imputer, "feature_names_in_", None)
-    if imputer is None or (known is not None and
-                           set(names) <= {str(n) for n in known} <= set(table.order)):
-        return names
+    names_in = getattr(imputer, "feature_names_in_", None)
+    known = [] if names_in is None else [str(n) for n in names_in]
+    if imputer is None or (known and all(re.fullmatch(r"x\d+", n) for n in known)):
+        return names  # columns matched by these names, as a named table's (said if they differ)
     return None
 
 
@@ -201,15 +203,21 @@ def _impute_array(args, table, imputer):
     """A file without column names (NumPy, or CSV without a header row): by position."""
     import numpy as np
 
-    from aekit._cli_common import note, note_by_position
+    from aekit._cli_common import note
+    from aekit._detect_frame import takes_categories
     from aekit.io import write_table
     from aekit.io.formats import format_of
 
-    if table.text is not None and table.text.num_columns:
-        texts = ",".join(table.text.column_names)
-        raise ValueError(f"{args.data} has no header row, and its columns {texts} hold text "
-                         "that this imputer, fitted on named columns, cannot match: give the "
-                         f"file its header row, or --drop {texts}")
+    known = getattr(imputer, "feature_names_in_", None)
+    texts = [] if table.text is None else table.text.column_names
+    if known is None and texts:
+        raise ValueError(f"{args.data} has no header row, and its columns {','.join(texts)} "
+                         "hold text, which this imputer (fitted on numbers without names) does "
+                         f"not read: --drop {','.join(texts)}")
+    if takes_categories(imputer) or texts:
+        names = ", ".join(map(str, known[:4])) + (", ..." if len(known) > 4 else "")
+        raise ValueError(f"{args.data} has no header row, and the imputer reads its columns by "
+                         f"name ({names}), some of them text: give the file its header row")
     X = table.X.reshape(len(table.X), -1) if table.X.ndim != 2 else table.X
     # a CSV read without a header row is written back without one (a NumPy file's rows get x0,
     # x1, ... in a CSV)
@@ -221,8 +229,9 @@ def _impute_array(args, table, imputer):
         return None, 0, X.shape
     if imputer is None:
         imputer = _new_imputer(args).fit(X)
-    elif getattr(imputer, "feature_names_in_", None) is not None:
-        note_by_position(args.data, "imputer")
+    elif known is not None:  # an imputer of named columns, numbers only
+        note(f"{args.data} has no header row: its columns are taken by position as the "
+             f"imputer's ({', '.join(map(str, known[:4]))}{', ...' if len(known) > 4 else ''})")
     filled = np.asarray(imputer.transform(X), dtype=np.float64)
     write_table(args.output, filled.reshape(table.X.shape), None, **written)
     return imputer, int(np.isnan(X).sum()), X.shape
