@@ -789,6 +789,12 @@ def test_cli_impute_fills_codes_written_as_numbers_as_categories(tmp_path, capsy
     assert main(["impute", str(source), "-o", str(tmp_path / "m.csv"), "--model",
                  str(model)]) == 0  # the saved imputer reads the codes as it learnt them
     assert (tmp_path / "m.csv").read_bytes() == (tmp_path / "c.csv").read_bytes()
+    assert "text of few values" not in capsys.readouterr().err  # numbers in the file (a review)
+    frame.astype({"zip": "Int64"}).to_parquet(tmp_path / "zip.parquet")  # integers: stay so
+    assert main(["impute", str(tmp_path / "zip.parquet"), "-o", str(tmp_path / "z.parquet"),
+                 "--categories", "zip", *fit]) == 0
+    back = pd.read_parquet(tmp_path / "z.parquet")["zip"]
+    assert back.dtype == np.int64 and set(back) == {69001, 75001, 6000}
     for options, said in [(["--categories", "city"], "--categories city: "),
                           (["--categories", "income"], "distinct values in 200 rows"),
                           (["--categories", "zip", "--model", str(model)], "leave the option"),

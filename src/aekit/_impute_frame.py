@@ -38,11 +38,11 @@ def split_table(table, imputer=None, given=(), source=None) -> tuple[pd.DataFram
             numbers[name] = numbers[name].astype("float64")
     categories, carried = {}, {}
     coded = [*given, *(name for name, spec in learnt.items() if spec.kind == "category")]
-    for name in dict.fromkeys(coded):
-        if name in numbers:  # '06000' as written, not 6000
-            series = _codes_as_text(numbers.pop(name), table, name, source)
-            categories[name] = _as_learnt(series, learnt[name]) if name in learnt else \
-                series.astype("category")
+    coded = [name for name in dict.fromkeys(coded) if name in numbers]
+    for name in coded:  # '06000' as written, not 6000
+        series = _codes(numbers.pop(name), table, name, source)
+        categories[name] = _as_learnt(series, learnt[name]) if name in learnt else \
+            series.astype("category")
     for name in table.text.column_names:
         series = as_series(table.text[name])
         if imputer is not None:
@@ -62,7 +62,7 @@ def split_table(table, imputer=None, given=(), source=None) -> tuple[pd.DataFram
                 categories[name] = series.astype("category")
         if not kept:
             carried[name] = series
-    found = [name for name in categories if name not in given]
+    found = [name for name in categories if name not in given and name not in coded]
     if found:
         note(f"{', '.join(found)}: text of few values, filled as categories")
     empty = [name for name, series in carried.items() if series.isna().all()]
@@ -80,16 +80,16 @@ def split_table(table, imputer=None, given=(), source=None) -> tuple[pd.DataFram
     return features, carried
 
 
-def _codes_as_text(numbers: pd.Series, table, name: str, source) -> pd.Series:
-    """A column of codes read as numbers, as the file writes them (a gap missing)."""
-    from aekit.apps._mixed_rows import as_written
+def _codes(numbers: pd.Series, table, name: str, source) -> pd.Series:
+    """A column of codes read as numbers, as the file holds them: a CSV's text where it is not
+    what the numbers write (06000), else whole numbers (a Parquet file's integers stay so)."""
     from aekit.io.tables import csv_column_text
 
     written = None if source is None or table.columns is None else csv_column_text(source, name)
     if written is not None:
         return pd.Series(written, dtype=object)
-    values = numbers.astype(object).where(numbers.notna(), None)
-    return values.map(as_written).astype(object)
+    whole = bool((numbers.dropna() % 1 == 0).all())
+    return numbers.astype("Int64") if whole else numbers
 
 
 def _as_learnt(series: pd.Series, spec) -> pd.Series:
@@ -100,9 +100,9 @@ def _as_learnt(series: pd.Series, spec) -> pd.Series:
 
     by_text = {as_written(value): value for value in spec.categories}
     values = series.astype(object).where(series.notna(), None)
+    matched = values.map(lambda v: None if v is None else by_text.get(as_written(v), v))
     if any(as_written(v) not in by_text for v in values.dropna()):
-        return values.astype("category")  # refused by the imputer's own column check
-    matched = values.map(lambda v: None if v is None else by_text[as_written(v)])
+        return matched.astype("category")  # refused by the imputer's own column check
     return matched.astype(pd.CategoricalDtype(list(spec.categories)))
 
 
