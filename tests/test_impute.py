@@ -795,6 +795,16 @@ def test_cli_impute_fills_codes_written_as_numbers_as_categories(tmp_path, capsy
                  "--categories", "zip", *fit]) == 0
     back = pd.read_parquet(tmp_path / "z.parquet")["zip"]
     assert back.dtype == np.int64 and set(back) == {69001, 75001, 6000}
+    frame.assign(empty=np.nan).to_csv(tmp_path / "e.csv", index=False)
+    assert main(["impute", str(tmp_path / "e.csv"), "--categories", "empty", "-o",
+                 str(tmp_path / "x.csv")]) == 1  # in the command's terms (a review)
+    assert "--categories empty: the column has no value to learn a category from: leave it " \
+        "out (--drop empty)" in capsys.readouterr().err
+    frame.to_csv(tmp_path / "bare.csv", index=False, header=False)  # named x0, x1, x2 there
+    assert main(["impute", str(tmp_path / "bare.csv"), "--categories", "x0", "-o",
+                 str(tmp_path / "b.csv"), *fit]) == 0
+    assert set(pd.read_csv(tmp_path / "b.csv", header=None, dtype=str)[0]) == {
+        "69001", "75001", "06000"}
     for options, said in [(["--categories", "city"], "--categories city: "),
                           (["--categories", "income"], "distinct values in 200 rows"),
                           (["--categories", "zip", "--model", str(model)], "leave the option"),

@@ -310,6 +310,11 @@ def test_map_labels_name_a_column_or_follow_the_rows_index(blobs, tmp_path, monk
     write_report(model, shuffled, tmp_path / "report", labels="cluster")
     assert list(drawn[0]) == list(frame["cluster"])
     assert list(drawn[1]) == list(shuffled["cluster"]) == list(drawn[2])
+    numbered = frame.set_axis([*range(8), "cluster"], axis=1)  # columns named 0, 1, ...
+    model_of_numbers = Autoencoder(latent_dim=2, epochs=1, **FAST).fit(numbered.iloc[:, :7])
+    latent_map(model_of_numbers, numbered.drop(columns="cluster"), tmp_path / "n.png",
+               labels=7)  # (a review: "object of type 'int' has no len()")
+    assert list(drawn[-1]) == list(numbered[7])
     with pytest.raises(ValueError, match="labels='kind' names no column of X"):
         latent_map(model, frame, tmp_path / "c.png", labels="kind")
     with pytest.raises(ValueError, match="whose index is not X's rows.*labels.to_numpy"):

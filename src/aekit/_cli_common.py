@@ -233,8 +233,9 @@ def read_columns(args, path: str, text: bool = False, model=None, text_columns=(
                "header": header_of(args, path, model), "text_columns": text_columns}
     try:
         table = read_table(path, text=text, **options)
-    except ValueError:  # text, say: one the model does not read is only to be left out
-        unread = _text_not_read(path, options, model) if not text else []
+    except ValueError as error:  # text one the model does not read is only to be left out
+        unread = [] if text or "not numeric" not in str(error) else \
+            _text_not_read(path, options, model)
         if unread:
             them = "it" if len(unread) == 1 else "them"
             raise CLIError(f"column{'s' if len(unread) > 1 else ''} "

@@ -90,6 +90,9 @@ def check_given_categories(given, table, source: str) -> None:
             values = table.X[:, table.columns.index(name)]
         else:
             values = as_series(table.text[name]).to_numpy(dtype=object)
+        if pd.isna(values).all():
+            raise ValueError(f"--categories {name}: the column has no value to learn a category "
+                             f"from: leave it out (--drop {name})")
         n_values = len(pd.unique(values))
         if 2 * n_values > len(values) or n_values > MAX_GIVEN:
             raise ValueError(f"--categories {name}: {n_values} distinct values in "

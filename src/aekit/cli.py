@@ -335,7 +335,8 @@ def _describe(config: dict, indent: str = "") -> None:
         shown = {k: v for k, v in fitted.items() if isinstance(v, (int, float, str))}
         print(f"{indent}fitted:      " + ", ".join(
             f"{k}={v:.5g}" if isinstance(v, float) else f"{k}={v}" for k, v in shown.items()))
-        if isinstance(shown.get("threshold_"), float):  # one cut, on two scales (a trial)
+        if not indent and isinstance(shown.get("threshold_"), float):  # a trial: one cut, on
+            # two scales (a series detector's inner one cuts windows, not the scores written)
             print(f"{indent}threshold:   flagged where the anomaly score is above "
                   f"{shown['threshold_']:.5g}, that is, where the score written (higher = "
                   f"more normal, as score_samples) is below {-shown['threshold_']:.5g}")

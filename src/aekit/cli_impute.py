@@ -63,10 +63,10 @@ def run_impute(args) -> None:
     imputer = _saved_imputer(args.model) if args.model else None
     # --columns, --drop; --time copied out beside; text and dates kept apart, by name
     table = read_columns(args, args.data, text=True, model=imputer)
-    if table.columns is None and args.categories:
-        raise ValueError(f"--categories: {args.data} has no header row to name them by: give "
-                         "it one")
     headerless = _headerless_names(table, imputer)
+    if table.columns is None and headerless is None and args.categories:
+        raise ValueError(f"--categories: {args.data} has no column names to name them by: give "
+                         "it a header row")
     if headerless is not None:
         # a CSV without a header row: its columns' types and text kept as with one (a trial:
         # counts came back as 2.19, True/False as 0.41), then written back without a header

@@ -80,12 +80,12 @@ def labels_of_rows(model, X, labels):
     rows)."""
     from aekit.estimators._frames import is_frame
 
-    if isinstance(labels, str):
+    if labels is not None and np.ndim(labels) == 0:  # a column's name (0, 1, ... too)
         if not is_frame(X) or labels not in X.columns:
             raise ValueError(f"labels={labels!r} names no column of X: name a column of a "
                              "DataFrame X, or give one label per row")
         trained_on = [str(n) for n in getattr(model, "feature_names_in_", ())]
-        return (X if labels in trained_on else X.drop(columns=[labels])), X[labels]
+        return (X if str(labels) in trained_on else X.drop(columns=[labels])), X[labels]
     if is_frame(X) and hasattr(labels, "index") and not labels.index.equals(X.index):
         index = labels.index
         if len(index) != len(X) or index.has_duplicates or not index.isin(X.index).all():

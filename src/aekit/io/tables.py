@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import dataclasses
 import importlib.util
 import os
+import re
 import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -297,14 +299,20 @@ def csv_column_text(path: str | os.PathLike, name: str, header=None, values=None
     for writing it back beside results as it was; None for other formats or a headerless
     file, and where the text is what the column's ``values`` (as read) would write anyway:
     ids 0, 1, 2 stay numbers, 0007 and times keep the file's text."""
+    import pyarrow.csv as pacsv
+
     path = Path(path)
-    if format_of(path) != ".csv" or header is False:
+    if format_of(path) != ".csv":
         return None
     first = _first_row(path)
     delimiter = _delimiter_of(path, first)
-    if header is None and _is_data(first, delimiter, path):
-        return None
-    text = _read_text(path, delimiter, None, as_text=[name])[name].to_numpy(
+    options = None
+    if header is False or (header is None and _is_data(first, delimiter, path)):
+        if not re.fullmatch(r"x\d+", name):  # a headerless file's columns are x0, x1, ...
+            return None
+        width = len(next(csv.reader([first], delimiter=delimiter)))
+        options = pacsv.ReadOptions(column_names=[f"x{i}" for i in range(width)])
+    text = _read_text(path, delimiter, options, as_text=[name])[name].to_numpy(
         zero_copy_only=False)
     if values is not None and np.asarray(values).dtype.kind in "iu" and all(
             written == str(value) for written, value in zip(text, values)):
