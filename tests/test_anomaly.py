@@ -229,19 +229,26 @@ def test_series_channels_are_matched_by_name(tmp_path):
     frame = pd.DataFrame({"temp": test, "pressure": 0.3 * np.cos(np.arange(len(test)) / 7)})
     detector = series_detector(window=40, stride=5).fit(frame)
     assert list(detector.feature_names_in_) == ["temp", "pressure"]
-    with pytest.raises(ValueError, match="feature names should match"):
+    swapped = r"^the series' channels are \['pressure', 'temp'\], but the detector was " \
+        r"fitted on \['temp', 'pressure'\]: give those, in that order$"  # one line (a trial)
+    with pytest.raises(ValueError, match=swapped):
         detector.score_steps(frame[["pressure", "temp"]])
     detector.save(tmp_path / "s.safetensors")
     loaded = aekit.load(tmp_path / "s.safetensors")
     assert list(loaded.feature_names_in_) == ["temp", "pressure"]
     np.testing.assert_array_equal(loaded.score_steps(frame), detector.score_steps(frame))
-    with pytest.raises(ValueError, match="feature names should match"):
+    with pytest.raises(ValueError, match=swapped):
         loaded.score_steps(frame[["pressure", "temp"]])
     table = pa.table({"temp": frame["temp"], "pressure": frame["pressure"]})
     from_arrow = series_detector(window=40, stride=5).fit(table)  # an Arrow table names them too
     assert list(from_arrow.feature_names_in_) == ["temp", "pressure"]
-    with pytest.raises(ValueError, match="feature names should match"):
+    with pytest.raises(ValueError, match=swapped):
         from_arrow.score_steps(frame[["pressure", "temp"]])
+    named = series_detector(window=40, stride=5).fit(frame["temp"])  # a named Series: its
+    assert list(named.feature_names_in_) == ["temp"]  # channel's name kept (a trial: the
+    with pytest.raises(ValueError, match=r"channels are \['pressure'\], but the detector was "
+                       r"fitted on \['temp'\]"):  # wrong channel was scored)
+        named.score_steps(frame[["pressure"]])
     bare = series_detector(window=40, stride=5).fit(frame).fit(test)  # a refit forgets names
     assert not hasattr(bare, "feature_names_in_")
     assert bare.score_steps(test).shape == test.shape

@@ -57,7 +57,8 @@ def test_series_report_in_python(tmp_path, fitted):
 
 def test_series_report_refuses_another_series(tmp_path, fitted):
     detector, frame = fitted
-    with pytest.raises(ValueError, match="feature names"):
+    with pytest.raises(ValueError, match=r"the series' channels are \['other'\], but the "
+                       r"detector was fitted on \['load'\]"):
         write_series_report(detector, frame.rename(columns={"load": "other"}), tmp_path / "x")
     with pytest.raises(ValueError, match="steps has 3 values for a series of 1200"):
         write_series_report(detector, frame, tmp_path / "x", steps=[1, 2, 3])

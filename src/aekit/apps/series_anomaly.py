@@ -206,12 +206,28 @@ class SeriesAnomalyDetector(BaseEstimator):
         channels in another order are refused, not compared by position."""
         check_numeric_columns(series, "the series")
         check_time_index(series)
+        if getattr(series, "name", None) is not None and hasattr(series, "to_frame"):
+            series = series.to_frame()  # a named pandas Series: one channel of that name
         if hasattr(series, "columns") or hasattr(series, "column_names") or np.ndim(series) == 2:
-            validate_data(self, series, reset=reset, skip_check_array=True)
+            self._match_channels(series, reset)
         elif reset:  # a bare (T,) series: no names from an earlier fit may linger
             for stale in ("feature_names_in_", "n_features_in_"):
                 self.__dict__.pop(stale, None)
         return check_series(series)
+
+    def _match_channels(self, series, reset: bool) -> None:
+        """scikit-learn's check of the channels' names, its several lines said in one: the
+        channels given against those the detector was fitted on."""
+        known = getattr(self, "feature_names_in_", None)
+        try:
+            validate_data(self, series, reset=reset, skip_check_array=True)
+        except ValueError as error:
+            if known is None or "feature names" not in str(error):
+                raise
+            given = [str(name) for name in getattr(series, "columns", [])]
+            raise ValueError(f"the series' channels are {given}, but the detector was fitted "
+                             f"on {[str(name) for name in known]}: give those, in that order"
+                             ) from None
 
     def _checked(self, series, windows: int = 1) -> np.ndarray:
         check_is_fitted(self)
