@@ -505,7 +505,8 @@ def test_cli_series_commands_take_a_stored_pandas_index_as_the_time(tmp_path, ca
                  str(saved)]) == 0
     captured = capsys.readouterr()
     assert "its index 'timestamp', as pandas writes one, is the series' time" in captured.err
-    assert "2024-01-02" in captured.out  # the windows named by their times
+    assert "2024-01-02" in captured.out  # the windows named by their times, as a CSV
+    assert ".000000" not in captured.out  # writes them (a trial: Arrow's 00:00:00.000000)
     results = pd.read_parquet(out)  # written back as its index
     assert results.index.equals(stamps) and list(results.columns) == ["score", "label"]
     given = ["--model", str(saved), "-o", str(tmp_path / "s.csv")]  # scored, not fitted again

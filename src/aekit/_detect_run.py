@@ -35,6 +35,7 @@ from aekit.io.tables import (
     csv_column_text,
     csv_columns_as_written,
     output_index_name,
+    times_as_pandas_writes,
     write_arrow_table,
 )
 
@@ -169,7 +170,8 @@ def _detect_series(args, detector) -> None:
     results["score"] = detector.score_steps(series)
     results["label"] = detector.predict_steps(series)
     _finish(args, detector, pa.table(results), index)
-    stamps = times.cast(pa.string()).to_pylist() if data.time is not None else None
+    stamps = None if data.time is None else times_as_pandas_writes(  # as a CSV prints them
+        pa.table({"t": times})).column(0).cast(pa.string()).to_pylist()
     windows = detector.anomaly_windows(series)
     print(f"{len(windows)} anomalous windows in {len(series)} steps "
           f"(window length {detector.window_}):")
