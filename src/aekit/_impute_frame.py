@@ -30,7 +30,7 @@ def split_table(table, imputer=None, given=(), source=None) -> tuple[pd.DataFram
     file's order) and the text it does not (name -> Series). With a saved ``imputer``, text
     columns are categories where it learnt them as such, and carried otherwise. Columns of
     codes written as numbers are categories where ``given`` (``--categories``) names them or
-    the imputer learnt them so, with their text as the file ``source`` writes it."""
+    the imputer learnt them so, as the file ``source`` holds them (``_codes``)."""
     numbers = numbers_frame(table.X, table.columns, table.types)
     learnt = {spec.name: spec for spec in getattr(imputer, "columns_", None) or []}
     for name, spec in learnt.items():  # real numbers in training (a model saved before types)
