@@ -7,7 +7,9 @@ machine (the epoch's matrix-multiply work over a 2048 x 2048 matrix product's ra
 
 Seconds per epoch include validation on the 10000 test rows and are the median over the epochs
 after the first (the first pays one-off costs: compilation, CUDA graph capture, warm-up); the
-one-off cost is reported separately.
+one-off cost is reported separately. Each round's line says what else the machine did meanwhile
+(the hypervisor's steal, other processes' share of the CPUs); ``cpu_phases.py`` shows the slow
+phases neither accounts for.
 """
 
 from __future__ import annotations
