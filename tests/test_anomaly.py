@@ -519,7 +519,7 @@ def test_cli_series_commands_take_a_stored_pandas_index_as_the_time(tmp_path, ca
         assert list(results.index[:2]) == ["2024-01-01 00:00:00", "2024-01-01 00:01:00"]
     pd.DataFrame({"value": series}, index=stamps).to_csv(tmp_path / "named.csv")
     assert main(["detect", str(tmp_path / "named.csv"), *given]) == 0  # the times were lost
-    assert "its column 'timestamp' holds dates in order: it is the series' time" in \
+    assert "its column 'timestamp' holds times in order: it is the series' time" in \
         capsys.readouterr().err
     assert pa_csv.read_csv(tmp_path / "s.csv").column_names == ["timestamp", "score", "label"]
     births = stamps[np.random.default_rng(0).permutation(len(stamps))]  # dates as data (a review:
@@ -533,17 +533,38 @@ def test_cli_series_commands_take_a_stored_pandas_index_as_the_time(tmp_path, ca
     frame[["value", "timestamp"]].to_csv(tmp_path / "v.csv", index=False)  # a second column
     for written in ("r.csv", "v.csv"):  # of dates was not
         assert main(["detect", str(tmp_path / written), *given]) == 0
-        assert "its column 'timestamp' holds dates in order" in capsys.readouterr().err
+        assert "its column 'timestamp' holds times in order" in capsys.readouterr().err
         assert pa_csv.read_csv(tmp_path / "s.csv").column_names == ["timestamp", "score",
                                                                      "label"]
     hosts = pd.concat({"A": frame.set_index("timestamp"), "B": frame.set_index("timestamp")},
                       names=["host"])  # two series, one after the other (a trial: one series)
     hosts.to_csv(tmp_path / "h.csv")
     hosts.to_parquet(tmp_path / "h.parquet")
-    for written in ("h.csv", "h.parquet"):
+    by_time = frame.set_index("timestamp")
+    pd.concat({h: by_time.iloc[:300] for h in "ABCDEFGHIJ"}, names=["host"]).to_csv(
+        tmp_path / "h10.csv")  # ten of them: 9 of 2999 steps go back (a review: not refused)
+    for written, said in [("h.csv", "starts again 1 time(s), going back up to 2.08 days"),
+                          ("h.parquet", "starts again 1 time(s), going back up to 2.08 days"),
+                          ("h10.csv", "starts again 9 time(s), going back up to 4.98 h")]:
         assert main(["detect", str(tmp_path / written), *given]) == 1
-        assert "column 'timestamp' goes back 2.08 days in places: the file holds several " \
-            "series one after the other" in capsys.readouterr().err
+        assert f"column 'timestamp' {said}: the file holds several series one after the " \
+            "other" in capsys.readouterr().err
+    frame.iloc[::-1].to_csv(tmp_path / "newest.csv", index=False)  # (a review: read as one)
+    assert main(["detect", str(tmp_path / "newest.csv"), *given]) == 1
+    assert "holds its times from the newest to the oldest: sort the series by its time first" \
+        in capsys.readouterr().err
+    calibrated = np.where(np.arange(len(stamps)) < 30, stamps[0], stamps[0] - pd.Timedelta(
+        "31D"))  # a date column that steps back once, and one that never changes, beside the
+    frame.assign(calibrated=calibrated, report=stamps[0]).iloc[100:].to_csv(
+        tmp_path / "c.csv")  # time, and a slice's row labels 100, 101, ... (a review: refused,
+    assert main(["detect", str(tmp_path / "c.csv"), *given]) == 0  # or no time, or the labels)
+    assert "its column 'timestamp' holds times in order" in capsys.readouterr().err
+    assert pa_csv.read_csv(tmp_path / "s.csv").column_names == ["timestamp", "score", "label"]
+    frame.assign(end=stamps + pd.Timedelta("1min")).to_csv(tmp_path / "two.csv")
+    assert main(["detect", str(tmp_path / "two.csv"), *given]) == 0  # not the row numbers
+    assert "columns timestamp, end hold times in order: name the series' time with --time" in \
+        capsys.readouterr().err
+    assert pa_csv.read_csv(tmp_path / "s.csv").column_names == ["score", "label"]
     assert main(["detect", str(tmp_path / "written.csv"), "--model", str(saved), "-o",
                  str(tmp_path / "s.parquet")]) == 0  # typed, not the CSV's text (a re-trial)
     assert pd.read_parquet(tmp_path / "s.parquet").index.equals(stamps.rename(None))

@@ -31,84 +31,97 @@ def read_frame(path: str) -> pa.Table:
 
 
 def stored_index(frame: pa.Table, path: str, values: list[str] | None) -> str | None:
-    """The series' time, when ``--time`` names none: the column in which pandas wrote the
-    rows' index (a ``DatetimeIndex``, say), where it wrote one that is not named among the
-    ``values`` (in a Parquet file, the one its metadata names; in a CSV, an unnamed first
-    column), unless that holds the row numbers of a default index and one other column holds
-    dates in order (``df.to_csv()`` of a frame with a timestamp column); else the one column of
-    dates in order. It is left out of the output otherwise, and an integer one could be read as
-    a channel."""
+    """The series' time, when ``--time`` names none (it would be left out of the output, and an
+    integer one read as a channel): the index pandas wrote into the file (in a Parquet file,
+    the one its metadata names; in a CSV, an unnamed first column), unless it is named among
+    the ``values`` or holds integers (row labels, not times) beside a column of times; else
+    the one column of times (``_time_columns``); else integer row labels, kept as the rows'
+    labels. Times out of order in every column holding them are refused: several series one
+    after the other, or newest first."""
     from aekit.io.tables import UNNAMED_INDEX, pandas_index_columns
 
     name = Path(path).name
     stored = pandas_index_columns(frame.schema)
-    unnamed = not stored and frame.num_columns > 1 and frame.column_names[0] in UNNAMED_INDEX
-    # (under a MultiIndex, too, a level of times going back means series one after another)
-    dates = [] if len(stored) == 1 else _dates_in_order(frame, values, name)
-    if unnamed and not (len(dates) == 1 and _row_numbers(frame.column(0))):
+    if not stored and frame.num_columns > 1 and frame.column_names[0] in UNNAMED_INDEX:
         stored = frame.column_names[:1]  # the index DataFrame.to_csv writes first, unnamed
-    if stored:
-        if len(stored) != 1 or stored[0] in (values or ()):
-            return None
-        which = "its unnamed index" if stored[0] in UNNAMED_INDEX else f"its index {stored[0]!r}"
+    one = stored[0] if len(stored) == 1 else None
+    if one is not None and one in (values or ()):
+        return None  # a channel (a saved detector's)
+    labels = one is not None and pa.types.is_integer(frame[one].type)
+    which = "its unnamed index" if one in UNNAMED_INDEX else f"its index {one!r}"
+    if one is not None and not labels:  # a DatetimeIndex, say
         note(f"{name}: {which}, as pandas writes one, is the series' time (as --time)")
-        return stored[0]
-    if len(dates) != 1:
-        if dates:
-            note(f"{name}: columns {', '.join(dates)} hold dates: name the series' time with "
-                 "--time")
+        return one
+    times = _time_columns(frame, [*(values or ()), *([one] if labels else [])], name)
+    if len(times) == 1:
+        note(f"{name}: its column {times[0]!r} holds times in order: it is the series' time "
+             "(as --time)")
+        return times[0]
+    if times:
+        note(f"{name}: columns {', '.join(times)} hold times in order: name the series' time "
+             "with --time")
         return None
-    note(f"{name}: its column {dates[0]!r} holds dates in order: it is the series' time (as "
-         "--time)")
-    return dates[0]
+    if labels:  # row labels (a slice's 1000, 1001, ...), kept beside the results
+        note(f"{name}: {which}, as pandas writes one, labels the steps (as --time)")
+        return one
+    return None
 
 
-def _dates_in_order(frame: pa.Table, values: list[str] | None, name: str) -> list[str]:
-    """The columns (not among ``values``) of dates or times in order (a clock change allowed);
-    a note for those out of order (birthdays, say: data, not the time), and ``ValueError`` for
-    one in order but for a few large steps back: several series one after the other (one per
-    host, as a MultiIndex is written), which no window should run across."""
-    from aekit.apps._time_steps import duration
-
-    dates = [field.name for field in frame.schema if field.name not in (values or ())
-             and _holds_times(frame[field.name])]
-    jumbled = []
-    for column in dates:
+def _time_columns(frame: pa.Table, left_out: list[str], name: str) -> list[str]:
+    """The columns of dates or times (but those ``left_out``) that read as a series' time: in
+    order (a clock change allowed), their values mostly distinct (a report date or a
+    9999-12-31 repeated in every row is data). Where none does, one that would but for its
+    order is refused (several series one after the other, or newest first); dates shuffled
+    are data (birthdays), with a note."""
+    found, shuffled, disordered = [], [], []
+    for column in [n for n in frame.column_names if n not in left_out]:
+        if not _holds_times(frame[column]):
+            continue
         order, back = _time_order(frame[column])
-        if order == "stacked":
-            raise ValueError(f"{name}: column {column!r} goes back {duration(back)} in "
-                             "places: the file holds several series one after the other: give "
-                             "one series (the rows of one host or sensor, say)")
-        if order == "jumbled":
-            jumbled.append(column)
-    if jumbled:
-        note(f"{name}: {', '.join(map(repr, jumbled))} hold{'s' if len(jumbled) == 1 else ''} "
+        if order == "in order":
+            found.append(column)
+        elif order == "shuffled":
+            shuffled.append(column)
+        elif order != "repeated":
+            disordered.append((column, order, back))
+    if disordered and not found:
+        raise ValueError(_disorder_message(name, *disordered[0]))
+    if shuffled and not found:
+        note(f"{name}: {', '.join(map(repr, shuffled))} hold{'s' if len(shuffled) == 1 else ''} "
              "dates out of order, so not the series' time (--time names one)")
-    return [column for column in dates if column not in jumbled]
+    return found
 
 
-def _time_order(column: pa.ChunkedArray) -> tuple[str, float]:
-    """``("in order" | "stacked" | "jumbled", the largest step back in seconds)``: in order but
-    for a clock change; in order but for a few steps back further than a clock change goes;
-    or out of order."""
-    from aekit.apps._time_steps import BACK_SHARE, CLOCK_CHANGE_S
+def _time_order(column: pa.ChunkedArray) -> tuple[str, tuple[int, float]]:
+    """How a column of times reads as a series' time, and ``(steps back, the largest in
+    seconds)``: "in order" (but for a clock change), "repeated" (so, but of few distinct
+    values), "newest first", "restarting" (in order but for a few steps back: series one after
+    the other), or "shuffled"."""
+    from aekit.apps._time_steps import CLOCK_CHANGE_S
 
     values = column.to_numpy(zero_copy_only=False).astype("datetime64[ns]")
     seconds = values[~np.isnat(values)].astype(np.int64) / 1e9
     steps = np.diff(seconds)
     back = steps[steps < 0]
     largest = float(-back.min()) if len(back) else 0.0
-    if len(back) > max(1, BACK_SHARE * len(steps)):
-        return "jumbled", largest
-    return ("stacked" if largest > CLOCK_CHANGE_S else "in order"), largest
+    if largest <= CLOCK_CHANGE_S and len(back) <= max(1, len(steps) // 100):
+        if len(np.unique(seconds)) < len(seconds) / 2:  # a report date in every row, say
+            return "repeated", (len(back), largest)
+        return "in order", (len(back), largest)
+    share = len(back) / max(len(steps), 1)
+    kind = "newest first" if share >= 0.9 else "restarting" if share <= 0.1 else "shuffled"
+    return kind, (len(back), largest)
 
 
-def _row_numbers(column: pa.ChunkedArray) -> bool:
-    """Whether a column holds 0, 1, 2, ...: the default index of the frame written."""
-    if not pa.types.is_integer(column.type):
-        return False
-    values = column.to_numpy(zero_copy_only=False)
-    return bool(np.array_equal(values, np.arange(len(values))))
+def _disorder_message(name: str, column: str, order: str, back: tuple[int, float]) -> str:
+    from aekit.apps._time_steps import duration
+
+    if order == "newest first":
+        return (f"{name}: column {column!r} holds its times from the newest to the oldest: "
+                "sort the series by its time first")
+    return (f"{name}: column {column!r} starts again {back[0]} time(s), going back up to "
+            f"{duration(back[1])}: the file holds several series one after the other; give one "
+            "series (the rows of one host or sensor, say)")
 
 
 def _holds_times(column: pa.ChunkedArray) -> bool:
