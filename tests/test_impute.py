@@ -813,6 +813,34 @@ def test_cli_impute_fills_codes_written_as_numbers_as_categories(tmp_path, capsy
         assert said in capsys.readouterr().err
 
 
+def test_cli_impute_gives_a_parquet_files_integer_codes_back_as_integers(tmp_path, capsys):
+    """A review: an imputer saved from a CSV (its codes learnt as the CSV's text) filled a
+    Parquet file's integer codes and wrote them back as text; and one fitted in Python on
+    unnamed columns with a category made a file without a header row crash."""
+    rng = np.random.default_rng(1)
+    store = rng.choice([3, 250, 1200], 150)
+    frame = pd.DataFrame({"sales": store / 100 + rng.normal(0, 0.1, 150),
+                          "store": pd.array(store, dtype="Int64")})
+    frame.loc[rng.random(150) < 0.1, "store"] = None
+    frame.to_csv(tmp_path / "s.csv", index=False)
+    frame.to_parquet(tmp_path / "s.parquet")
+    model = tmp_path / "i.safetensors"
+    assert main(["impute", str(tmp_path / "s.csv"), "--categories", "store", "--epochs", "2",
+                 "--save-model", str(model), "-o", str(tmp_path / "f.csv")]) == 0
+    assert main(["impute", str(tmp_path / "s.parquet"), "--model", str(model), "-o",
+                 str(tmp_path / "f.parquet")]) == 0
+    back = pd.read_parquet(tmp_path / "f.parquet")["store"]
+    assert back.dtype == np.int64 and set(back) == {3, 250, 1200}
+    unnamed = pd.DataFrame({0: frame["sales"], 1: frame["sales"] * 2,
+                            2: pd.Categorical(np.where(store > 100, "big", "small"))})
+    AutoencoderImputer(epochs=1, **FAST).fit(unnamed).save(tmp_path / "u.safetensors")
+    unnamed.to_csv(tmp_path / "bare.csv", index=False, header=False)
+    assert main(["impute", str(tmp_path / "bare.csv"), "--model", str(tmp_path / "u.safetensors"),
+                 "-o", str(tmp_path / "b.csv")]) == 1
+    assert "has no header row, and the imputer reads its columns by name, some of them text" \
+        in capsys.readouterr().err
+
+
 def test_cli_impute_fills_a_parquet_category_and_carries_empty_columns(tmp_path, capsys):
     """A pandas category stored in Parquet (a dictionary) is filled as one, a column without
     any value is copied out, and NumPy output is refused before any training."""

@@ -157,9 +157,26 @@ def _impute_named(args, table, imputer, header: bool = True):
     if moved:
         note(moved)
     filled = imputer.transform(features.iloc[:, order])
-    out = whole_table(filled, carried, table.order)
+    out = _codes_as_read(whole_table(filled, carried, table.order), features, table, args.data)
     _write_named(args, out, table, header)
     return imputer, missing_cells(features), out.shape
+
+
+def _codes_as_read(out, features, table, source: str):
+    """``out`` with the codes a Parquet file holds as integers (filled as categories) as
+    integers again, whatever the saved imputer learnt them as (a CSV's text, say)."""
+    import pandas as pd
+
+    from aekit.io.formats import format_of
+
+    if format_of(source) != ".parquet":
+        return out
+    for name in table.columns or []:
+        if isinstance(features[name].dtype, pd.CategoricalDtype):
+            numbers = pd.to_numeric(out[name], errors="coerce")
+            if numbers.notna().equals(out[name].notna()):  # every code a number
+                out[name] = numbers.astype("int64" if numbers.notna().all() else "Int64")
+    return out
 
 
 def _write_named(args, out, table, header: bool = True) -> None:
@@ -210,14 +227,16 @@ def _impute_array(args, table, imputer):
 
     known = getattr(imputer, "feature_names_in_", None)
     texts = [] if table.text is None else table.text.column_names
-    if known is None and texts:
+    if known is None and texts and not takes_categories(imputer):
         raise ValueError(f"{args.data} has no header row, and its columns {','.join(texts)} "
                          "hold text, which this imputer (fitted on numbers without names) does "
                          f"not read: --drop {','.join(texts)}")
     if takes_categories(imputer) or texts:
-        names = ", ".join(map(str, known[:4])) + (", ..." if len(known) > 4 else "")
+        names = "" if known is None else " (" + ", ".join(map(str, known[:4])) + (
+            ", ..." if len(known) > 4 else "") + ")"
         raise ValueError(f"{args.data} has no header row, and the imputer reads its columns by "
-                         f"name ({names}), some of them text: give the file its header row")
+                         f"name{names}, some of them text: give the file the header row of the "
+                         "table it was fitted on")
     X = table.X.reshape(len(table.X), -1) if table.X.ndim != 2 else table.X
     # a CSV read without a header row is written back without one (a NumPy file's rows get x0,
     # x1, ... in a CSV)

@@ -23,6 +23,7 @@ from aekit.apps.report import (
 )
 from aekit.apps.series_anomaly import SeriesAnomalyDetector
 from aekit.apps.series_report import write_series_report
+from aekit.estimators._frames import is_frame
 from aekit.estimators._validation import check_numeric_columns
 from aekit.io import atomic_write_bytes
 
@@ -79,7 +80,7 @@ def write_report(model, X, output_dir: str | os.PathLike, *, labels=None,
     with warnings.catch_warnings():  # the names were checked above; the rows are bare now
         warnings.filterwarnings("ignore", message="X does not have valid feature names")
         _reconstructions(ae, rows.values, out, report, feature_names, image_shape, n_shown,
-                         units)
+                         units, int(X.isna().to_numpy().sum()) if is_frame(X) else 0)
         latent_map(ae, rows.values, out / "latent_map.png", labels=labels)
     report.figures["Codes in 2-D"] = out / "latent_map.png"
     if hasattr(model, "score_samples"):
@@ -131,14 +132,14 @@ def _model_rows(model, ae, X) -> _Rows:
 
 
 def _reconstructions(ae, X, out: Path, report: Report, feature_names, image_shape,
-                     n_shown: int, units: str = "data units") -> None:
+                     n_shown: int, units: str = "data units", missing_cells: int = 0) -> None:
     R = ae.reconstruct(X)
     # a missing cell (an imputer's input) has no error: left out, as score() leaves it
     errors = np.square(X.reshape(len(X), -1) - R.reshape(len(R), -1))
     report.numbers["rows"] = str(len(X))
     missing = int(np.isnan(errors).sum())
-    if missing:
-        report.numbers["missing values (left out of the errors)"] = str(missing)
+    if missing:  # in the table's cells where it has them (a category's 0/1 columns count once)
+        report.numbers["missing cells (left out of the errors)"] = str(missing_cells or missing)
     report.numbers[f"reconstruction MSE ({units})"] = f"{np.nanmean(errors):.5g}"
     shape = image_shape_of(ae, image_shape)
     if shape is not None:
