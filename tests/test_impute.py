@@ -350,7 +350,7 @@ def test_cli_impute_fills_a_headerless_csv_as_one_with_a_header(tmp_path, capsys
     assert main(["impute", str(bare), "-o", str(tmp_path / "x.csv"), "--model",
                  str(tmp_path / "named.safetensors")]) == 1  # (its advice was a dead end)
     assert "has no header row, and the imputer reads its columns by name (h, kids, active, " \
-        "city), some of them text: give the file its header row" in capsys.readouterr().err
+        "city), some of them text: give the file the header row" in capsys.readouterr().err
     frame.drop(columns="city").to_csv(bare, index=False, header=False)  # x3 left out: named
     assert main(["impute", str(bare), "-o", str(tmp_path / "x.csv"), "--model",
                  str(model)]) == 1  # as such, not a note that the imputer has no names (a review)
