@@ -550,9 +550,28 @@ def test_cli_series_commands_take_a_stored_pandas_index_as_the_time(tmp_path, ca
         assert f"column 'timestamp' {said}: the file holds several series one after the " \
             "other" in capsys.readouterr().err
     frame.iloc[::-1].to_csv(tmp_path / "newest.csv", index=False)  # (a review: read as one)
-    assert main(["detect", str(tmp_path / "newest.csv"), *given]) == 1
-    assert "holds its times from the newest to the oldest: sort the series by its time first" \
-        in capsys.readouterr().err
+    by_time.iloc[::-1].to_csv(tmp_path / "newest_index.csv")  # (a check: "--time :" in two
+    for written, column in (("newest.csv", "timestamp"), ("newest_index.csv", "timestamp")):
+        assert main(["detect", str(tmp_path / written), *given]) == 1  # lines)
+        said = capsys.readouterr().err
+        assert f"column {column!r} holds its times from the newest to the oldest: sort the " \
+            "series by its time first" in said and "note" not in said
+    interleaved = pd.concat({h: by_time.iloc[:1000] for h in "ABC"}, names=["host"])
+    interleaved.reset_index().sort_values(["timestamp", "host"]).to_csv(
+        tmp_path / "side.csv", index=False)  # three hosts sorted by time (a check: run as one)
+    assert main(["detect", str(tmp_path / "side.csv"), *given]) == 1
+    assert "2000 of 2999 steps repeat the time before them: each time holds 3 rows on " \
+        "average (several series side by side?)" in capsys.readouterr().err
+    short = pd.concat({d: by_time.iloc[:5] for d in range(600)}, names=["device"])
+    short.to_csv(tmp_path / "short.csv")  # 600 series of 5 rows: a fifth of the steps go back
+    assert main(["detect", str(tmp_path / "short.csv"), *given]) == 1
+    assert "column 'timestamp' starts again 599 time(s)" in capsys.readouterr().err
+    jitter = frame.assign(timestamp=stamps + pd.to_timedelta(
+        np.random.default_rng(0).normal(0, 20, len(stamps)), unit="s"))  # events a little out of
+    jitter.to_csv(tmp_path / "jitter.csv", index=False)  # order: sorting is the fix (a check)
+    assert main(["detect", str(tmp_path / "jitter.csv"), *given]) == 1
+    assert "column 'timestamp' goes back" in (said := capsys.readouterr().err)
+    assert "sort the series by its time first" in said and "several series" not in said
     calibrated = np.where(np.arange(len(stamps)) < 30, stamps[0], stamps[0] - pd.Timedelta(
         "31D"))  # a date column that steps back once, and one that never changes, beside the
     frame.assign(calibrated=calibrated, report=stamps[0]).iloc[100:].to_csv(

@@ -50,6 +50,11 @@ def stored_index(frame: pa.Table, path: str, values: list[str] | None) -> str | 
     labels = one is not None and pa.types.is_integer(frame[one].type)
     which = "its unnamed index" if one in UNNAMED_INDEX else f"its index {one!r}"
     if one is not None and not labels:  # a DatetimeIndex, say
+        if _holds_times(frame[one]):  # out of order: refused, in one line (a check)
+            order, back = _time_order(frame[one])
+            if order not in ("in order", "constant"):
+                shown = "Unnamed: 0" if one in UNNAMED_INDEX else one
+                raise ValueError(_disorder_message(name, shown, order, back))
         note(f"{name}: {which}, as pandas writes one, is the series' time (as --time)")
         return one
     times = _time_columns(frame, [*(values or ()), *([one] if labels else [])], name)
@@ -69,9 +74,9 @@ def stored_index(frame: pa.Table, path: str, values: list[str] | None) -> str | 
 
 def _time_columns(frame: pa.Table, left_out: list[str], name: str) -> list[str]:
     """The columns of dates or times (but those ``left_out``) that read as a series' time: in
-    order (a clock change allowed), their values mostly distinct (a report date or a
-    9999-12-31 repeated in every row is data). Where none does, one that would but for its
-    order is refused (several series one after the other, or newest first); dates shuffled
+    order (a clock change allowed) and not one value throughout (a report date or a
+    9999-12-31 in every row is data). Where none does, one that would but for its order is
+    refused (several series one after the other, newest first, or unsorted); shuffled dates
     are data (birthdays), with a note."""
     found, shuffled, disordered = [], [], []
     for column in [n for n in frame.column_names if n not in left_out]:
@@ -82,7 +87,7 @@ def _time_columns(frame: pa.Table, left_out: list[str], name: str) -> list[str]:
             found.append(column)
         elif order == "shuffled":
             shuffled.append(column)
-        elif order != "repeated":
+        elif order != "constant":
             disordered.append((column, order, back))
     if disordered and not found:
         raise ValueError(_disorder_message(name, *disordered[0]))
@@ -94,9 +99,11 @@ def _time_columns(frame: pa.Table, left_out: list[str], name: str) -> list[str]:
 
 def _time_order(column: pa.ChunkedArray) -> tuple[str, tuple[int, float]]:
     """How a column of times reads as a series' time, and ``(steps back, the largest in
-    seconds)``: "in order" (but for a clock change), "repeated" (so, but of few distinct
-    values), "newest first", "restarting" (in order but for a few steps back: series one after
-    the other), or "shuffled"."""
+    seconds)``: "in order" (but for a clock change; repeated times are the time's own
+    business, ``check_time_order``), "constant", "newest first", "restarting" (in order but
+    for a few steps back far beyond the usual step: series one after the other), "unsorted"
+    (a few steps back of about the usual step: events slightly out of order), or "shuffled"
+    (as many back as forward: dates as data)."""
     from aekit.apps._time_steps import CLOCK_CHANGE_S
 
     values = column.to_numpy(zero_copy_only=False).astype("datetime64[ns]")
@@ -104,24 +111,32 @@ def _time_order(column: pa.ChunkedArray) -> tuple[str, tuple[int, float]]:
     steps = np.diff(seconds)
     back = steps[steps < 0]
     largest = float(-back.min()) if len(back) else 0.0
+    if not len(steps) or np.all(steps == 0):
+        return "constant", (0, 0.0)
     if largest <= CLOCK_CHANGE_S and len(back) <= max(1, len(steps) // 100):
-        if len(np.unique(seconds)) < len(seconds) / 2:  # a report date in every row, say
-            return "repeated", (len(back), largest)
         return "in order", (len(back), largest)
-    share = len(back) / max(len(steps), 1)
-    kind = "newest first" if share >= 0.9 else "restarting" if share <= 0.1 else "shuffled"
-    return kind, (len(back), largest)
+    share = len(back) / len(steps)
+    if share >= 0.9:
+        return "newest first", (len(back), largest)
+    if share > 0.3:
+        return "shuffled", (len(back), largest)
+    usual = float(np.median(steps[steps > 0])) if np.any(steps > 0) else 0.0
+    far = largest > 1.5 * usual  # a restart goes back a run's length, jitter under a step
+    return ("restarting" if far else "unsorted"), (len(back), largest)
 
 
 def _disorder_message(name: str, column: str, order: str, back: tuple[int, float]) -> str:
     from aekit.apps._time_steps import duration
 
+    if order == "restarting":
+        return (f"{name}: column {column!r} starts again {back[0]} time(s), going back up to "
+                f"{duration(back[1])}: the file holds several series one after the other; "
+                "give one series (the rows of one host or sensor, say)")
     if order == "newest first":
         return (f"{name}: column {column!r} holds its times from the newest to the oldest: "
                 "sort the series by its time first")
-    return (f"{name}: column {column!r} starts again {back[0]} time(s), going back up to "
-            f"{duration(back[1])}: the file holds several series one after the other; give one "
-            "series (the rows of one host or sensor, say)")
+    return (f"{name}: column {column!r} goes back {back[0]} time(s), by up to "
+            f"{duration(back[1])}: sort the series by its time first")
 
 
 def _holds_times(column: pa.ChunkedArray) -> bool:
@@ -175,6 +190,7 @@ def note_uneven_steps(times, name: str) -> None:
     its usual step, and ``ValueError`` when it is out of order (``aekit.apps._time_steps``)."""
     from aekit.apps._time_steps import check_time_order, uneven_steps
 
+    name = "Unnamed: 0" if name == "" else name  # as --time takes an unnamed index
     if not (pa.types.is_timestamp(times.type) or pa.types.is_date(times.type)
             or pa.types.is_integer(times.type) or pa.types.is_floating(times.type)):
         return

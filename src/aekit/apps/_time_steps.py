@@ -24,6 +24,12 @@ def check_time_order(times: np.ndarray, is_time: bool = False) -> None:
             steps) else ""  # a few long runs in order: sorting would interleave them
         raise ValueError(f"the steps are not in time order ({back} of {len(steps)} go "
                          f"back{several}): sort the series by its time first")
+    repeated = int((steps == 0).sum())
+    if repeated > len(steps) / 2:  # each time on several rows: series side by side
+        raise ValueError(f"{repeated} of {len(steps)} steps repeat the time before them: each "
+                         f"time holds {len(steps) / max(len(steps) - repeated, 1):.3g} rows on "
+                         "average (several series side by side?): give one series, a row "
+                         "per time")
     if is_time and back and -steps.min() > CLOCK_CHANGE_S:
         raise ValueError(f"a step goes back {duration(-steps.min())}, more than a clock change "
                          "does: the rows are in another order (several series one after the "
