@@ -568,6 +568,11 @@ def test_cli_series_commands_take_a_stored_pandas_index_as_the_time(tmp_path, ca
     assert "column 'timestamp' starts again 599 time(s)" in capsys.readouterr().err
     jitter = frame.assign(timestamp=stamps + pd.to_timedelta(
         np.random.default_rng(0).normal(0, 20, len(stamps)), unit="s"))  # events a little out of
+    frame.assign(timestamp=stamps.strftime("%m/%d/%Y %H:%M")).to_csv(
+        tmp_path / "us.csv", index=False)  # dates as text: left out without a word (a check)
+    assert main(["detect", str(tmp_path / "us.csv"), *given]) == 0
+    assert "column 'timestamp' holds dates written as text ('01/01/2024 00:00'), which are " \
+        "not read as times: --time timestamp keeps them" in capsys.readouterr().err
     jitter.to_csv(tmp_path / "jitter.csv", index=False)  # order: sorting is the fix (a check)
     assert main(["detect", str(tmp_path / "jitter.csv"), *given]) == 1
     assert "column 'timestamp' goes back" in (said := capsys.readouterr().err)

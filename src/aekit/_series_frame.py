@@ -69,7 +69,25 @@ def stored_index(frame: pa.Table, path: str, values: list[str] | None) -> str | 
     if labels:  # row labels (a slice's 1000, 1001, ...), kept beside the results
         note(f"{name}: {which}, as pandas writes one, labels the steps (as --time)")
         return one
+    _note_text_like_times(frame, values, name)
     return None
+
+
+def _note_text_like_times(frame: pa.Table, values: list[str] | None, name: str) -> None:
+    """A note for a text column whose values read as dates in another way of writing them
+    (03/25/2024 00:00): not taken as the series' time, it would be left out of the output
+    without a word (a check)."""
+    import pandas as pd
+
+    for column in frame.column_names:
+        if column in (values or ()) or not pa.types.is_string(frame[column].type):
+            continue
+        sample = frame[column].slice(0, 200).to_pandas().dropna()
+        if len(sample) and pd.to_datetime(sample, errors="coerce", format="mixed").notna().all():
+            note(f"{name}: column {column!r} holds dates written as text ({sample.iloc[0]!r}), "
+                 f"which are not read as times: --time {column} keeps them beside the results "
+                 "(ISO dates, 2024-03-25 00:00, are read as times)")
+            return
 
 
 def _time_columns(frame: pa.Table, left_out: list[str], name: str) -> list[str]:
