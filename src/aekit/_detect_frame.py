@@ -11,14 +11,14 @@ import pandas as pd
 
 from aekit._cli_common import column_order, note
 from aekit._impute_frame import as_series, is_category
-from aekit.apps._mixed_rows import as_written
+from aekit.apps._mixed_rows import as_written, category_names
 from aekit.io.tables import csv_column_text
 
 
 def takes_categories(model) -> bool:
     """Whether ``model`` (a detector, an imputer) was fitted on a table with categorical
     columns."""
-    return any(spec.kind == "category" for spec in getattr(model, "columns_", None) or [])
+    return bool(category_names(getattr(model, "columns_", None) or []))
 
 
 def text_columns(detector, given=()) -> list[str]:

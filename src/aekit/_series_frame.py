@@ -122,7 +122,7 @@ def _time_order(column: pa.ChunkedArray) -> tuple[str, tuple[int, float]]:
     for a few steps back far beyond the usual step: series one after the other), "unsorted"
     (a few steps back of about the usual step: events slightly out of order), or "shuffled"
     (as many back as forward: dates as data)."""
-    from aekit.apps._time_steps import CLOCK_CHANGE_S
+    from aekit.apps._time_steps import BACK_SHARE, CLOCK_CHANGE_S
 
     values = column.to_numpy(zero_copy_only=False).astype("datetime64[ns]")
     seconds = values[~np.isnat(values)].astype(np.int64) / 1e9
@@ -131,7 +131,7 @@ def _time_order(column: pa.ChunkedArray) -> tuple[str, tuple[int, float]]:
     largest = float(-back.min()) if len(back) else 0.0
     if not len(steps) or np.all(steps == 0):
         return "constant", (0, 0.0)
-    if largest <= CLOCK_CHANGE_S and len(back) <= max(1, len(steps) // 100):
+    if largest <= CLOCK_CHANGE_S and len(back) <= max(1, BACK_SHARE * len(steps)):
         return "in order", (len(back), largest)
     share = len(back) / len(steps)
     if share >= 0.9:

@@ -103,4 +103,3 @@ def _held_as(X) -> str:
             if np.iinfo(kind).min <= low and high <= np.iinfo(kind).max:
                 return kind
     return "float32"
-

@@ -102,10 +102,10 @@ def write_report(model, X, output_dir: str | os.PathLike, *, labels=None,
 def _encoded_names(model) -> list[str] | None:
     """A detector's or an imputer's input columns as its autoencoder takes them, a category
     as its 0/1 columns (``city=Paris``); None for a model without categories."""
-    from aekit.apps._mixed_rows import encoded_names
+    from aekit.apps._mixed_rows import category_names, encoded_names
 
     specs = getattr(model, "columns_", None) or []
-    return encoded_names(specs) if any(spec.kind == "category" for spec in specs) else None
+    return encoded_names(specs) if category_names(specs) else None
 
 
 @dataclass
